@@ -1,0 +1,98 @@
+package escrow
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Markers around the share in a text envelope. ReadShareFile takes what is
+// between them, or the whole text when they are absent.
+const (
+	BeginMarker = "-----BEGIN STRONGROOM SHARE-----"
+	EndMarker   = "-----END STRONGROOM SHARE-----"
+)
+
+// Envelope is what one holder keeps. It holds a share: it redacts itself.
+type Envelope struct {
+	Council     string
+	VaultID     [VaultIDLen]byte
+	Holder      string
+	Shares      int // N
+	Share       *Share
+	Issued      time.Time
+	VerifierKey string
+}
+
+// String never shows the share.
+func (e *Envelope) String() string {
+	return fmt.Sprintf("envelope for %s (%s)", e.Holder, e.Share)
+}
+
+// Text renders the plain-text envelope: everything a holder needs, in plain
+// English, with the share between the markers in rows of four groups.
+func (e *Envelope) Text() string {
+	var b strings.Builder
+	s := e.Share
+	council := e.Council
+	if council == "" {
+		council = "(council not named)"
+	}
+	fmt.Fprintf(&b, "STRONGROOM SEALED ENVELOPE - KEEP SAFE - EMERGENCY USE ONLY\n\n")
+	fmt.Fprintf(&b, "Council:          %s\n", council)
+	fmt.Fprintf(&b, "Vault ID:         %s\n", hex.EncodeToString(e.VaultID[:]))
+	fmt.Fprintf(&b, "Holder:           %s\n", e.Holder)
+	fmt.Fprintf(&b, "Share number:     %d of %d (any %d shares together open the vault)\n", s.Index, e.Shares, s.Threshold)
+	fmt.Fprintf(&b, "Escrow generation: %d\n", s.Generation)
+	fmt.Fprintf(&b, "Issued:           %s\n", e.Issued.UTC().Format("2 January 2006 15:04 MST"))
+	fmt.Fprintf(&b, "Audit verifier key: %s\n\n", e.VerifierKey)
+	b.WriteString(BeginMarker + "\n")
+	groups := s.groups()
+	for i := 0; i < len(groups); i += 4 {
+		end := min(i+4, len(groups))
+		b.WriteString(strings.Join(groups[i:end], " ") + "\n")
+	}
+	b.WriteString(EndMarker + "\n\n")
+	b.WriteString(Instructions)
+	return b.String()
+}
+
+// Instructions are the emergency steps printed on every envelope; the same
+// text is docs/emergency.md.
+const Instructions = `WHAT THIS IS
+This envelope holds one piece of the key to the council's password vault.
+On its own it opens nothing. Together with the other holders' pieces it
+opens the vault in an emergency, for example when the IT provider cannot be
+reached. Every use is recorded and reported.
+
+IN AN EMERGENCY
+1. Meet at least the number of holders shown above, each with their envelope.
+2. Ask whoever runs the vault (or a trusted IT person) to start it, or use
+   the vault's web page if it is running.
+3. Each holder in turn types or scans the share printed between the lines,
+   or gives the file of this envelope:  strongroom unseal --share-file FILE
+4. When enough shares are in, the vault opens. It records who took part.
+5. Set a new passphrase at once and have new envelopes made: this envelope
+   must never be used again once opened.
+
+KEEPING IT SAFE
+- Keep it sealed, somewhere locked. Do not photograph or copy it.
+- If it is lost or seen by someone else, tell the clerk and the IT provider
+  the same day: new envelopes will be issued and this one stops working.
+- To check it without opening the vault: strongroom escrow check --share-file FILE
+`
+
+// ReadShareFile extracts a share from a text envelope as written by init, or
+// from text holding only the share's groups.
+func ReadShareFile(text string) (*Share, error) {
+	if i := strings.Index(text, BeginMarker); i >= 0 {
+		rest := text[i+len(BeginMarker):]
+		j := strings.Index(rest, EndMarker)
+		if j < 0 {
+			return nil, fmt.Errorf("%w: envelope has no end marker", ErrFormat)
+		}
+		text = rest[:j]
+	}
+	return Decode(text)
+}
