@@ -1,0 +1,145 @@
+package vault
+
+import (
+	"errors"
+	"io"
+	"testing"
+
+	"strongroom/audit"
+)
+
+// TestAccessMatrix walks every role through every operation, asserting
+// allowed or denied, and that every denial left a denied audit entry
+// naming the actor and the action.
+func TestAccessMatrix(t *testing.T) {
+	roles := []Role{RoleProvider, RoleClerk, RoleChairman, RoleAuditor, RoleMember}
+	type op struct {
+		name    string
+		action  string
+		run     func(f *fixture, p *Principal) error
+		allowed map[Role]bool
+	}
+	read := func(cred string) func(f *fixture, p *Principal) error {
+		return func(f *fixture, p *Principal) error {
+			s, err := f.v.ReadCredential(ctx, req, p, cred, 0)
+			if s != nil {
+				s.Destroy()
+			}
+			return err
+		}
+	}
+	put := func(name, kind string) func(f *fixture, p *Principal) error {
+		return func(f *fixture, p *Principal) error {
+			_, _, err := f.v.PutCredential(ctx, req, p, CredentialInput{Name: name, Kind: kind, Password: []byte("pw")})
+			return err
+		}
+	}
+	all := func(rs ...Role) map[Role]bool {
+		m := map[Role]bool{}
+		for _, r := range rs {
+			m[r] = true
+		}
+		return m
+	}
+	ops := []op{
+		// Secrets are readable by assignees alone: "Website host" is assigned to the
+		// member-role user only, "Facebook page" to the clerk and the member.
+		{"read admin assigned to member", "cred.read", read("Website host"), all(RoleMember)},
+		{"read shared assigned to clerk+member", "cred.read", read("Facebook page"), all(RoleClerk, RoleMember)},
+		{"read unassigned admin", "cred.read", read("Router admin"), all()},
+		{"create admin", "cred.create", put("New admin", "admin"), all(RoleProvider)},
+		{"create shared", "cred.create", put("New shared", "shared"), all(RoleProvider, RoleClerk)},
+		{"create personal", "cred.create", put("Own login", "personal"), all(RoleProvider, RoleClerk, RoleChairman, RoleMember)},
+		{"update shared", "cred.update", put("Facebook page", ""), all(RoleProvider, RoleClerk)},
+		{"update admin", "cred.update", put("Router admin", ""), all(RoleProvider)},
+		{"delete admin", "cred.delete", func(f *fixture, p *Principal) error {
+			return f.v.DeleteCredential(ctx, req, p, "Router admin")
+		}, all(RoleProvider)},
+		{"create user", "user.create", func(f *fixture, p *Principal) error {
+			_, err := f.v.CreateUser(ctx, req, p, "Newcomer", RoleMember)
+			return err
+		}, all(RoleProvider)},
+		{"list users", "user.list", func(f *fixture, p *Principal) error {
+			_, err := f.v.ListUsers(ctx, req, p)
+			return err
+		}, all(RoleProvider, RoleAuditor)},
+		{"disable user", "user.disable", func(f *fixture, p *Principal) error {
+			return f.v.DisableUser(ctx, req, p, "Spare")
+		}, all(RoleProvider)},
+		{"export audit", "audit.export", func(f *fixture, p *Principal) error {
+			return f.v.ExportAudit(ctx, req, p, io.Discard)
+		}, all(RoleProvider, RoleAuditor)},
+		{"verify audit", "audit.verify", func(f *fixture, p *Principal) error {
+			_, err := f.v.VerifyAudit(ctx, req, p)
+			return err
+		}, all(RoleProvider, RoleAuditor)},
+		{"seal", "sys.seal", func(f *fixture, p *Principal) error {
+			return f.v.Seal(ctx, req, p)
+		}, all(RoleProvider, RoleChairman)},
+	}
+	for _, o := range ops {
+		for _, role := range roles {
+			t.Run(o.name+"/"+string(role), func(t *testing.T) {
+				f := newFixture(t)
+				actor, _ := f.addUser(t, "Actor", role)
+				if role == RoleProvider {
+					actor = f.admin
+				}
+				member, _ := f.addUser(t, "Member", RoleMember)
+				f.addUser(t, "Spare", RoleMember)
+				clerkName := "Actor"
+				if role != RoleClerk {
+					f.addUser(t, "Clerk", RoleClerk)
+					clerkName = "Clerk"
+				}
+				memberName := member.Name
+				if role == RoleMember {
+					memberName = "Actor"
+				}
+				f.put(t, f.admin, "Website host", "admin", "pw", memberName)
+				f.put(t, f.admin, "Facebook page", "shared", "pw", clerkName, memberName)
+				f.put(t, f.admin, "Router admin", "admin", "pw")
+				before := len(f.entries(t))
+				err := o.run(f, actor)
+				if o.allowed[role] {
+					if err != nil {
+						t.Fatalf("allowed, but err = %v", err)
+					}
+					return
+				}
+				if !errors.Is(err, ErrForbidden) {
+					t.Fatalf("should be denied, err = %v", err)
+				}
+				es := f.entries(t)
+				if len(es) != before+1 {
+					t.Fatalf("denial wrote %d entries, want 1", len(es)-before)
+				}
+				e := es[len(es)-1]
+				if e.Outcome != audit.OutcomeDenied || e.Action != o.action || e.Actor.ID != actor.UserID || !audit.IsIncident(e) {
+					t.Fatalf("denial entry = %+v", e)
+				}
+			})
+		}
+	}
+}
+
+func TestListShowsOnlyWhatTheRoleMaySee(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	auditor, _ := f.addUser(t, "Auditor", RoleAuditor)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	f.put(t, f.admin, "Facebook page", "shared", "pw", "Clerk")
+	f.put(t, member, "Member own", "personal", "pw")
+	if _, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Audited", Kind: "admin", Password: []byte("p"),
+		Assignees: []string{"Auditor"}}); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("an auditor was assigned a credential: %v", err)
+	}
+	want := map[*Principal]int{f.admin: 2, clerk: 1, member: 1, auditor: 2}
+	for p, n := range want {
+		got, err := f.v.ListCredentials(ctx, p)
+		if err != nil || len(got) != n {
+			t.Errorf("%s sees %d credentials (%v), want %d", p.Name, len(got), err, n)
+		}
+	}
+}

@@ -1,0 +1,188 @@
+package vault
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+
+	"strongroom/audit"
+)
+
+var keyAuditHead = []byte("audit.head") // seq (u64 BE) || hash (32 bytes)
+
+// Principal is an authenticated caller.
+type Principal struct {
+	UserID     string
+	Name       string
+	Role       Role
+	MustChange bool
+	sessionKey string
+}
+
+func actorOf(p *Principal) audit.Actor {
+	if p == nil {
+		return audit.Actor{Name: "anonymous", Role: "anonymous"}
+	}
+	return audit.Actor{ID: p.UserID, Name: p.Name, Role: string(p.Role)}
+}
+
+var systemActor = audit.Actor{Name: "strongroom", Role: "system"}
+
+// event is an audit entry under construction.
+type event struct {
+	actor   audit.Actor
+	action  string
+	target  audit.Target
+	outcome string
+	reason  string
+}
+
+// appendAudit appends one entry inside tx. It derives seq and prev from the
+// transaction it runs in, so a retried batch function stays correct.
+func (v *Vault) appendAudit(tx Tx, req Request, ev event) error {
+	seq, prev := uint64(0), audit.ZeroHash
+	if h := tx.Get(bucketMeta, keyAuditHead); h != nil {
+		if len(h) != 40 {
+			return errors.New("vault: audit head is malformed")
+		}
+		seq, prev = binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:])
+	}
+	if ev.outcome == "" {
+		ev.outcome = audit.OutcomeOK
+	}
+	e := audit.Entry{Time: v.now(), Actor: ev.actor, Action: ev.action, Target: ev.target,
+		Outcome: ev.outcome, Reason: ev.reason,
+		Client:    audit.Client{IP: req.IP, UserAgent: truncate(req.UserAgent, 200)},
+		RequestID: truncate(req.ID, 100)}
+	e.Seal(seq, prev)
+	if err := tx.Put(bucketAudit, seqKey(e.Seq), e.Line()); err != nil {
+		return fmt.Errorf("vault: audit write: %w", err)
+	}
+	raw, _ := hex.DecodeString(e.Hash)
+	head := binary.BigEndian.AppendUint64(nil, e.Seq)
+	return tx.Put(bucketMeta, keyAuditHead, append(head, raw...))
+}
+
+// record commits one audit entry on its own (for refusals and other
+// outcomes that change nothing else). Its error must be returned to the
+// caller: an unrecorded refusal is an audit failure.
+func (v *Vault) record(ctx context.Context, req Request, ev event) error {
+	return v.store.Update(ctx, func(tx Tx) error { return v.appendAudit(tx, req, ev) })
+}
+
+// deny records a refusal and returns the error for it.
+func (v *Vault) deny(ctx context.Context, req Request, p *Principal, action string, target audit.Target, reason string) error {
+	if err := v.record(ctx, req, event{actor: actorOf(p), action: action, target: target,
+		outcome: audit.OutcomeDenied, reason: reason}); err != nil {
+		return err
+	}
+	return &ForbiddenError{Action: action, Target: target.Name}
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func mayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == RoleProvider }
+
+// ExportAudit writes the log as JSONL (one stored line per entry). The
+// export is itself recorded first, so it appears in what is exported.
+func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, w io.Writer) error {
+	target := audit.Target{Kind: "audit"}
+	if !mayReadLog(p) {
+		return v.deny(ctx, req, p, "audit.export", target, "role may not read the audit log")
+	}
+	if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.export", target: target}); err != nil {
+		return err
+	}
+	return v.store.View(ctx, func(tx Tx) error {
+		return tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
+			if _, err := w.Write(append(val, '\n')); err != nil {
+				return false, err
+			}
+			return true, nil
+		})
+	})
+}
+
+// VerifyResult is the outcome of an online verification.
+type VerifyResult struct {
+	OK       bool   `json:"ok"`
+	Checked  uint64 `json:"checked"`
+	HeadSeq  uint64 `json:"head_seq"`
+	HeadHash string `json:"head_hash"`
+	BadSeq   uint64 `json:"bad_seq,omitempty"`
+	Problem  string `json:"problem,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// VerifyAudit checks the stored chain from seq 1, that each entry is stored
+// under its own seq, and that the chain ends at the head the vault recorded
+// (a cut tail is caught). The verification and its result are recorded.
+func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (VerifyResult, error) {
+	target := audit.Target{Kind: "audit"}
+	if !mayReadLog(p) {
+		return VerifyResult{}, v.deny(ctx, req, p, "audit.verify", target, "role may not read the audit log")
+	}
+	var res VerifyResult
+	err := v.store.View(ctx, func(tx Tx) error {
+		res = verifyStored(tx)
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	ev := event{actor: actorOf(p), action: "audit.verify", target: target,
+		reason: fmt.Sprintf("%d entries checked", res.Checked)}
+	if !res.OK {
+		ev.outcome = audit.OutcomeError
+		ev.reason = fmt.Sprintf("seq %d: %s", res.BadSeq, res.Problem)
+	}
+	return res, v.record(ctx, req, ev)
+}
+
+func verifyStored(tx Tx) VerifyResult {
+	var c audit.Chain
+	var res VerifyResult
+	fail := func(seq uint64, kind, detail string) {
+		res.OK, res.BadSeq, res.Problem, res.Detail = false, seq, kind, detail
+	}
+	res.OK = true
+	_ = tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
+		if err := c.Add(val); err != nil {
+			var ce *audit.ChainError
+			if errors.As(err, &ce) {
+				fail(ce.Seq, ce.Kind, ce.Detail)
+			} else {
+				fail(c.Checked()+1, audit.ProblemUnreadable, err.Error())
+			}
+			return false, nil
+		}
+		if seq, _ := c.Head(); len(k) != 8 || binary.BigEndian.Uint64(k) != seq {
+			fail(seq, audit.ProblemOrder, "entry is stored under another seq")
+			return false, nil
+		}
+		return true, nil
+	})
+	res.Checked = c.Checked()
+	res.HeadSeq, res.HeadHash = c.Head()
+	if !res.OK {
+		return res
+	}
+	if h := tx.Get(bucketMeta, keyAuditHead); len(h) == 40 {
+		wantSeq, wantHash := binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:])
+		if wantSeq != res.HeadSeq || wantHash != res.HeadHash {
+			fail(res.HeadSeq+1, audit.ProblemMissing,
+				fmt.Sprintf("the log ends at seq %d but the vault recorded its head at seq %d (entries cut or rewritten)", res.HeadSeq, wantSeq))
+		}
+	}
+	return res
+}

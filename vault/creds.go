@@ -1,0 +1,455 @@
+package vault
+
+import (
+	"context"
+	"encoding/base32"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/awnumar/memguard"
+	"github.com/pquerna/otp"
+
+	"strongroom/audit"
+)
+
+// credHead is the current state of a credential, sealed at
+// credentials/<id>/head. Secret fields live only in version records.
+type credHead struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Kind      Kind      `json:"kind"`
+	URL       string    `json:"url"`
+	Username  string    `json:"username"`
+	Tags      []string  `json:"tags"`
+	Assignees []string  `json:"assignees"` // user ids
+	Owner     string    `json:"owner"`     // user id of the creator
+	Version   int       `json:"version"`
+	HasTOTP   bool      `json:"has_totp"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Deleted   bool      `json:"deleted"`
+}
+
+func (h *credHead) assigned(userID string) bool {
+	for _, a := range h.Assignees {
+		if a == userID {
+			return true
+		}
+	}
+	return false
+}
+
+// credVersion is one version's secret, sealed at credentials/<id>/v/<%08d>.
+type credVersion struct {
+	Version   int       `json:"version"`
+	Username  string    `json:"username"`
+	URL       string    `json:"url"`
+	Password  []byte    `json:"password"`
+	TOTP      []byte    `json:"totp"` // otpauth:// URI, or empty
+	Notes     []byte    `json:"notes"`
+	Created   time.Time `json:"created"`
+	CreatedBy string    `json:"created_by"`
+}
+
+func (c *credVersion) wipe() { wipe(c.Password); wipe(c.TOTP); wipe(c.Notes) }
+
+func headKey(id string) string             { return id + "/head" }
+func versionKey(id string, ver int) string { return fmt.Sprintf("%s/v/%08d", id, ver) }
+
+// CredentialInput creates or updates a credential. On update, empty fields
+// keep their value and a nil Assignees keeps the assignees.
+type CredentialInput struct {
+	Name      string
+	Kind      string
+	URL       string
+	Username  string
+	Password  []byte
+	TOTP      string // otpauth:// URI or a base32 seed
+	Notes     []byte
+	Tags      []string
+	Assignees []string // user names
+}
+
+// CredentialInfo is what may be shown of a credential without its secret.
+type CredentialInfo struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Kind      Kind      `json:"kind"`
+	URL       string    `json:"url"`
+	Username  string    `json:"username"`
+	Tags      []string  `json:"tags"`
+	Assignees []string  `json:"assignees"`
+	Version   int       `json:"version"`
+	HasTOTP   bool      `json:"has_totp"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Secret is a credential's secret part, in memguard buffers. Call Destroy
+// when done. It redacts itself when printed or marshalled.
+type Secret struct {
+	CredentialInfo
+	Password *memguard.LockedBuffer
+	TOTP     *memguard.LockedBuffer // nil if none
+	Notes    *memguard.LockedBuffer // nil if none
+}
+
+// Destroy wipes the buffers.
+func (s *Secret) Destroy() {
+	for _, b := range []*memguard.LockedBuffer{s.Password, s.TOTP, s.Notes} {
+		if b != nil {
+			b.Destroy()
+		}
+	}
+}
+
+func (s *Secret) String() string { return "secret of " + quote(s.Name) + " (redacted)" }
+
+// Format implements fmt.Formatter so no verb prints the buffers.
+func (s *Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// MarshalJSON refuses to emit the secret; the API writes it explicitly.
+func (s *Secret) MarshalJSON() ([]byte, error) { return []byte(`"(redacted)"`), nil }
+
+func lockedOrNil(b []byte) *memguard.LockedBuffer {
+	if len(b) == 0 {
+		return nil
+	}
+	return memguard.NewBufferFromBytes(b) // wipes b
+}
+
+// normaliseTOTP accepts an otpauth://totp URI or a bare base32 seed and
+// returns a URI. Errors never echo the input.
+func normaliseTOTP(in, name string) ([]byte, error) {
+	in = strings.TrimSpace(in)
+	if in == "" {
+		return nil, nil
+	}
+	if strings.HasPrefix(strings.ToLower(in), "otpauth://") {
+		k, err := otp.NewKeyFromURL(in)
+		if err != nil || k.Type() != "totp" || k.Secret() == "" {
+			return nil, invalid("the TOTP URI is not a valid otpauth://totp URI")
+		}
+		if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(k.Secret(), "="))); err != nil {
+			return nil, invalid("the TOTP URI's secret is not base32")
+		}
+		return []byte(in), nil
+	}
+	seed := strings.ToUpper(strings.ReplaceAll(in, " ", ""))
+	seed = strings.TrimRight(seed, "=")
+	if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(seed); err != nil || len(seed) < 16 {
+		return nil, invalid("the TOTP seed must be an otpauth:// URI or a base32 secret of at least 16 characters")
+	}
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + name,
+		RawQuery: url.Values{"secret": {seed}, "issuer": {"Strongroom"}}.Encode()}
+	return []byte(u.String()), nil
+}
+
+// findCred finds a live credential by name, ignoring case; nil if absent.
+func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
+	var found *credHead
+	err := eachHead(tx, ks, func(h *credHead) bool {
+		if !h.Deleted && strings.EqualFold(h.Name, name) {
+			found = h
+			return false
+		}
+		return true
+	})
+	return found, err
+}
+
+func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
+	return tx.Scan(bucketCredentials, nil, func(k, val []byte) (bool, error) {
+		if !strings.HasSuffix(string(k), "/head") {
+			return true, nil
+		}
+		var h credHead
+		if err := ks.decodeRecord(bucketCredentials+"/"+string(k), val, &h); err != nil {
+			return false, err
+		}
+		return fn(&h), nil
+	})
+}
+
+func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
+	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
+		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, Created: h.Created, Updated: h.Updated}
+	ci.Assignees = []string{}
+	for _, id := range h.Assignees {
+		ci.Assignees = append(ci.Assignees, names[id])
+	}
+	sort.Strings(ci.Assignees)
+	return ci
+}
+
+func userNames(tx Tx, ks *keyring) (map[string]string, []*userRecord, error) {
+	users, err := allUsers(tx, ks)
+	names := map[string]string{}
+	for _, u := range users {
+		names[u.ID] = u.Name
+	}
+	return names, users, err
+}
+
+// PutCredential creates a credential, or writes a new version of an
+// existing one (the old versions are kept). It wipes in.Password and
+// in.Notes when done.
+func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in CredentialInput) (info CredentialInfo, created bool, err error) {
+	defer wipe(in.Password)
+	defer wipe(in.Notes)
+	if err := checkName("credential", in.Name); err != nil {
+		return info, false, err
+	}
+	if len(in.Password) > 4096 || len(in.Notes) > 64*1024 || len(in.URL) > 2048 || len(in.Username) > 512 || len(in.Tags) > 50 {
+		return info, false, invalid("a field is too long")
+	}
+	totpURI, err := normaliseTOTP(in.TOTP, in.Name)
+	if err != nil {
+		return info, false, err
+	}
+	var refusal, action string
+	err = v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			refusal = ""
+			names, users, err := userNames(tx, ks)
+			if err != nil {
+				return err
+			}
+			h, err := findCred(tx, ks, in.Name)
+			if err != nil {
+				return err
+			}
+			created = h == nil
+			now := v.now()
+			action = "cred.update"
+			if created {
+				action = "cred.create"
+				kind, err := ParseKind(in.Kind)
+				if err != nil {
+					return err
+				}
+				if len(in.Password) == 0 {
+					return invalid("a new credential needs a password")
+				}
+				h = &credHead{ID: newID(), Name: in.Name, Kind: kind, Owner: p.UserID, Created: now}
+			} else if in.Kind != "" && Kind(in.Kind) != h.Kind {
+				return invalid("%q is a %s credential; its kind cannot change", h.Name, h.Kind)
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			existing := h
+			if created {
+				existing = nil
+			}
+			if !mayManage(p, h.Kind, existing) {
+				refusal = fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
+					outcome: audit.OutcomeDenied, reason: refusal})
+			}
+			if in.Assignees != nil || created {
+				ids, err := resolveAssignees(p, h.Kind, in.Assignees, users)
+				if err != nil {
+					return err
+				}
+				h.Assignees = ids
+			}
+			var prev credVersion
+			if !created {
+				if _, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
+					return err
+				}
+				defer prev.wipe()
+			}
+			next := credVersion{Version: h.Version + 1, Username: pick(in.Username, prev.Username), URL: pick(in.URL, prev.URL),
+				Password: pickBytes(in.Password, prev.Password), TOTP: pickBytes(totpURI, prev.TOTP),
+				Notes: pickBytes(in.Notes, prev.Notes), Created: now, CreatedBy: p.Name}
+			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = next.Version, next.Username, next.URL, len(next.TOTP) > 0, now
+			if in.Tags != nil {
+				h.Tags = in.Tags
+			}
+			if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
+				return err
+			}
+			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				return err
+			}
+			info = v.info(h, names)
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
+				reason: fmt.Sprintf("version %d; assignees: %s", h.Version, strings.Join(info.Assignees, ", "))})
+		})
+	})
+	if err == nil && refusal != "" {
+		return CredentialInfo{}, false, &ForbiddenError{Action: action, Target: in.Name}
+	}
+	return info, created, err
+}
+
+func pick(in, old string) string {
+	if in != "" {
+		return in
+	}
+	return old
+}
+
+func pickBytes(in, old []byte) []byte {
+	if len(in) > 0 {
+		return append([]byte(nil), in...)
+	}
+	return append([]byte(nil), old...)
+}
+
+func resolveAssignees(p *Principal, kind Kind, names []string, users []*userRecord) ([]string, error) {
+	if kind == KindPersonal {
+		for _, n := range names {
+			if !strings.EqualFold(n, p.Name) {
+				return nil, invalid("a personal credential belongs to its owner alone; it cannot be assigned to %q", n)
+			}
+		}
+		return []string{p.UserID}, nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		var u *userRecord
+		for _, x := range users {
+			if strings.EqualFold(x.Name, n) {
+				u = x
+			}
+		}
+		if u == nil {
+			return nil, notFound("user", n)
+		}
+		if !mayBeAssigned(u) {
+			return nil, invalid("%q cannot hold a credential (disabled, or an auditor)", u.Name)
+		}
+		if !seen[u.ID] {
+			ids = append(ids, u.ID)
+			seen[u.ID] = true
+		}
+	}
+	return ids, nil
+}
+
+// ListCredentials lists what the caller may see, without secrets.
+func (v *Vault) ListCredentials(ctx context.Context, p *Principal) ([]CredentialInfo, error) {
+	var out []CredentialInfo
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
+			names, _, err := userNames(tx, ks)
+			if err != nil {
+				return err
+			}
+			return eachHead(tx, ks, func(h *credHead) bool {
+				if !h.Deleted && maySee(p, h) {
+					out = append(out, v.info(h, names))
+				}
+				return true
+			})
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, err
+}
+
+// ReadCredential returns a credential's secret to an assignee. The read is
+// recorded and committed before the secret is returned; a refusal is
+// recorded as denied (an incident) and returns a *ForbiddenError. version 0
+// means the current one.
+func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, name string, version int) (*Secret, error) {
+	var sec *Secret
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			if sec != nil { // a retried batch: start again
+				sec.Destroy()
+				sec = nil
+			}
+			result = nil
+			target := audit.Target{Kind: "credential", Name: name}
+			h, err := findCred(tx, ks, name)
+			if err != nil {
+				return err
+			}
+			if h == nil {
+				result = notFound("credential", name)
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
+					outcome: audit.OutcomeError, reason: "no such credential"})
+			}
+			target.ID, target.Name = h.ID, h.Name
+			if !mayRead(p, h) {
+				result = &ForbiddenError{Action: "cred.read", Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
+					outcome: audit.OutcomeDenied, reason: "not an assignee"})
+			}
+			ver := h.Version
+			if version > 0 {
+				ver = version
+			}
+			var cv credVersion
+			ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, ver), &cv)
+			if err != nil || !ok {
+				if err == nil {
+					err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)
+				}
+				result = err
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
+					outcome: audit.OutcomeError, reason: err.Error()})
+			}
+			names, _, err := userNames(tx, ks)
+			if err != nil {
+				cv.wipe()
+				return err
+			}
+			info := v.info(h, names)
+			info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
+			sec = &Secret{CredentialInfo: info, Password: lockedOrNil(cv.Password), TOTP: lockedOrNil(cv.TOTP), Notes: lockedOrNil(cv.Notes)}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
+				reason: fmt.Sprintf("version %d", cv.Version)})
+		})
+	})
+	if err != nil || result != nil {
+		if sec != nil {
+			sec.Destroy()
+		}
+		if err == nil {
+			err = result
+		}
+		return nil, err
+	}
+	return sec, nil
+}
+
+// DeleteCredential retires a credential (soft delete: versions are kept).
+func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal, name string) error {
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			result = nil
+			h, err := findCred(tx, ks, name)
+			if err != nil {
+				return err
+			}
+			if h == nil {
+				return notFound("credential", name)
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			if !mayManage(p, h.Kind, h) {
+				result = &ForbiddenError{Action: "cred.delete", Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.delete", target: target,
+					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
+			}
+			h.Deleted, h.Updated = true, v.now()
+			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.delete", target: target})
+		})
+	})
+	if err == nil {
+		err = result
+	}
+	return err
+}

@@ -1,0 +1,134 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+
+	"strongroom/audit"
+)
+
+func (f *fixture) put(t *testing.T, p *Principal, name, kind, pw string, assign ...string) CredentialInfo {
+	t.Helper()
+	info, _, err := f.v.PutCredential(ctx, req, p, CredentialInput{Name: name, Kind: kind, Username: "council",
+		Password: []byte(pw), Assignees: assign})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func TestCredentialVersionsAndRead(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Facebook page", "shared", "first password", "Clerk")
+	info := f.put(t, clerk, "Facebook page", "", "second password")
+	if info.Version != 2 {
+		t.Fatalf("version %d", info.Version)
+	}
+	for ver, want := range map[int]string{0: "second password", 1: "first password", 2: "second password"} {
+		s, err := f.v.ReadCredential(ctx, req, clerk, "facebook PAGE", ver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(s.Password.Bytes()) != want {
+			t.Fatalf("version %d: wrong password", ver)
+		}
+		if got := fmt.Sprintf("%v %+v %s", s, s, s); bytes.Contains([]byte(got), []byte("password ")) && bytes.Contains([]byte(got), []byte(want)) {
+			t.Fatal("Secret prints its password")
+		}
+		s.Destroy()
+	}
+	if e := f.last(t); e.Action != "cred.read" || e.Actor.Name != "Clerk" || e.Outcome != audit.OutcomeOK {
+		t.Fatalf("read not audited: %+v", e)
+	}
+	if err := f.v.DeleteCredential(ctx, req, clerk, "Facebook page"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.ReadCredential(ctx, req, clerk, "Facebook page", 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("read deleted: %v", err)
+	}
+}
+
+func TestTOTPInput(t *testing.T) {
+	f := newFixture(t)
+	for _, in := range []string{"not a seed", "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/x"} {
+		_, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "X", Kind: "admin", Password: []byte("p"), TOTP: in})
+		if !errors.Is(err, ErrInvalid) || bytes.Contains([]byte(err.Error()), []byte(in)) {
+			t.Errorf("TOTP %q: err = %v", in, err)
+		}
+	}
+	info, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "X", Kind: "admin", Password: []byte("p"),
+		TOTP: "JBSW Y3DP EHPK 3PXP", Assignees: []string{"IT Provider"}})
+	if err != nil || !info.HasTOTP {
+		t.Fatalf("%+v %v", info, err)
+	}
+}
+
+// Tampering with stored ciphertext, and moving a record, are caught with
+// distinct errors; so are a wrong passphrase and a wrong share set (seal_test).
+func TestStoredRecordIntegrity(t *testing.T) {
+	f := newFixture(t)
+	a := f.put(t, f.admin, "Website host", "admin", "host password", "IT Provider")
+	b := f.put(t, f.admin, "Email admin", "admin", "email password", "IT Provider")
+	keyA, keyB := []byte(versionKey(a.ID, 1)), []byte(versionKey(b.ID, 1))
+	var origA []byte
+	mutate := func(fn func(tx Tx) error) {
+		if err := f.v.store.Update(ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mutate(func(tx Tx) error { origA = tx.Get(bucketCredentials, keyA); return nil })
+
+	// A record copied onto another record's key.
+	mutate(func(tx Tx) error { return tx.Put(bucketCredentials, keyA, tx.Get(bucketCredentials, keyB)) })
+	if _, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0); !errors.Is(err, ErrMisplaced) {
+		t.Fatalf("swapped record: err = %v", err)
+	}
+	// One flipped ciphertext byte.
+	bad := append([]byte(nil), origA...)
+	bad[len(bad)-3] ^= 0x40
+	mutate(func(tx Tx) error { return tx.Put(bucketCredentials, keyA, bad) })
+	if _, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0); !errors.Is(err, ErrTampered) {
+		t.Fatalf("tampered record: err = %v", err)
+	}
+	// A rewritten header path (so the path check passes) still fails the AEAD.
+	forged := append([]byte(nil), origA...)
+	copy(forged[7:], keyB[:len(keyA)])
+	mutate(func(tx Tx) error { return tx.Put(bucketCredentials, keyA, forged) })
+	if _, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0); !errors.Is(err, ErrMisplaced) && !errors.Is(err, ErrTampered) {
+		t.Fatalf("forged header: err = %v", err)
+	}
+	// Restored, it reads again.
+	mutate(func(tx Tx) error { return tx.Put(bucketCredentials, keyA, origA) })
+	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0)
+	if err != nil || string(s.Password.Bytes()) != "host password" {
+		t.Fatalf("restored: %v", err)
+	}
+	s.Destroy()
+	// Nothing secret is stored in the clear.
+	raw, _ := readFile(f.dir)
+	for _, secret := range []string{"host password", "email password", f.init.Admin.Password} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Fatalf("%q is in the database file in the clear", secret)
+		}
+	}
+}
+
+// Fail closed: when the audit entry cannot be written, no secret comes back.
+func TestReadFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website host", "admin", "host password", "IT Provider")
+	f.store.mu.Lock()
+	f.store.failAudit = true
+	f.store.mu.Unlock()
+	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0)
+	if !errors.Is(err, errDiskFull) || s != nil {
+		t.Fatalf("read with failing audit: %v %v", s, err)
+	}
+	member, _ := &Principal{UserID: "nobody", Name: "nobody", Role: RoleMember}, 0
+	if _, err := f.v.ReadCredential(ctx, req, member, "Website host", 0); !errors.Is(err, errDiskFull) {
+		t.Fatalf("unrecorded refusal must fail as an audit failure: %v", err)
+	}
+}

@@ -1,0 +1,146 @@
+package vault
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Sealed blob format v1 (SECURITY.md "Record encryption"):
+//
+//	0x01 || term (u32 BE) || len(path) (u16 BE) || path || nonce (24) || ciphertext+tag
+//
+// The header (everything before the nonce) is the AEAD's additional data, so
+// a blob opens only under the key of its term and only at the path it was
+// written for. The path names the record and its version, e.g.
+// "credentials/9f2c…/v/00000003".
+const blobVersion = 1
+
+// Errors about stored ciphertext.
+var (
+	ErrTampered      = errors.New("vault: record failed authentication (tampered or corrupted)")
+	ErrMisplaced     = errors.New("vault: record was sealed for another place (copied or swapped in the database)")
+	ErrBlobVersion   = errors.New("vault: unsupported record format version")
+	ErrBlobTruncated = errors.New("vault: record is truncated")
+)
+
+func sealBlob(key []byte, term uint32, path string, plaintext []byte) ([]byte, error) {
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, fmt.Errorf("vault: cipher: %w", err)
+	}
+	hdr := make([]byte, 0, 7+len(path))
+	hdr = append(hdr, blobVersion)
+	hdr = binary.BigEndian.AppendUint32(hdr, term)
+	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(path)))
+	hdr = append(hdr, path...)
+	out := make([]byte, len(hdr)+aead.NonceSize(), len(hdr)+aead.NonceSize()+len(plaintext)+aead.Overhead())
+	copy(out, hdr)
+	if _, err := rand.Read(out[len(hdr):]); err != nil {
+		return nil, fmt.Errorf("vault: nonce: %w", err)
+	}
+	return aead.Seal(out, out[len(hdr):], plaintext, hdr), nil
+}
+
+// blobHeader parses a blob's header without decrypting.
+func blobHeader(blob []byte) (term uint32, path string, hdrLen int, err error) {
+	if len(blob) < 7 {
+		return 0, "", 0, ErrBlobTruncated
+	}
+	if blob[0] != blobVersion {
+		return 0, "", 0, fmt.Errorf("%w %d", ErrBlobVersion, blob[0])
+	}
+	term = binary.BigEndian.Uint32(blob[1:5])
+	n := int(binary.BigEndian.Uint16(blob[5:7]))
+	if len(blob) < 7+n+chacha20poly1305.NonceSizeX+chacha20poly1305.Overhead {
+		return 0, "", 0, ErrBlobTruncated
+	}
+	return term, string(blob[7 : 7+n]), 7 + n, nil
+}
+
+// openBlob decrypts a blob expected at path, with the key of its term. The
+// caller wipes the plaintext.
+func openBlob(key []byte, blob []byte, path string) ([]byte, error) {
+	_, got, hl, err := blobHeader(blob)
+	if err != nil {
+		return nil, err
+	}
+	if got != path {
+		return nil, fmt.Errorf("%w: %q holds the record of %q", ErrMisplaced, path, got)
+	}
+	aead, err := chacha20poly1305.NewX(key)
+	if err != nil {
+		return nil, fmt.Errorf("vault: cipher: %w", err)
+	}
+	nonce := blob[hl : hl+aead.NonceSize()]
+	pt, err := aead.Open(nil, nonce, blob[hl+aead.NonceSize():], blob[:hl])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrTampered, path)
+	}
+	return pt, nil
+}
+
+// KDFParams are the Argon2id parameters stored beside a wrapped key.
+type KDFParams struct {
+	Salt    []byte `json:"salt"`
+	Memory  uint32 `json:"m"` // KiB
+	Time    uint32 `json:"t"`
+	Threads uint8  `json:"p"`
+}
+
+// Floors below which a KDF is refused, at init and when read back.
+const (
+	MinKDFMemory = 19 * 1024
+	MinKDFTime   = 2
+)
+
+// DefaultKDF is the operator passphrase's Argon2id cost (DESIGN §2).
+func DefaultKDF() KDFParams { return KDFParams{Memory: 64 * 1024, Time: 3, Threads: 4} }
+
+func (p KDFParams) check() error {
+	if p.Memory < MinKDFMemory || p.Time < MinKDFTime || p.Threads < 1 || len(p.Salt) < 16 {
+		return fmt.Errorf("vault: Argon2id parameters below the floor (m=%d KiB, t=%d, p=%d)", p.Memory, p.Time, p.Threads)
+	}
+	return nil
+}
+
+func (p KDFParams) derive(passphrase []byte) []byte {
+	return argon2.IDKey(passphrase, p.Salt, p.Time, p.Memory, p.Threads, chacha20poly1305.KeySize)
+}
+
+func wipe(b []byte) {
+	for i := range b {
+		b[i] = 0
+	}
+}
+
+// keyringBlob encodes a keyring: active term (u32) then (term u32 || key 32)*.
+func encodeKeyring(active uint32, keys map[uint32][]byte) []byte {
+	var buf bytes.Buffer
+	_ = binary.Write(&buf, binary.BigEndian, active)
+	for term, k := range keys {
+		_ = binary.Write(&buf, binary.BigEndian, term)
+		buf.Write(k)
+	}
+	return buf.Bytes()
+}
+
+func decodeKeyring(b []byte) (uint32, map[uint32][]byte, error) {
+	if len(b) < 4 || (len(b)-4)%36 != 0 {
+		return 0, nil, errors.New("vault: keyring is malformed")
+	}
+	active := binary.BigEndian.Uint32(b)
+	keys := map[uint32][]byte{}
+	for off := 4; off < len(b); off += 36 {
+		keys[binary.BigEndian.Uint32(b[off:])] = b[off+4 : off+36]
+	}
+	if _, ok := keys[active]; !ok {
+		return 0, nil, errors.New("vault: keyring lacks its active term")
+	}
+	return active, keys, nil
+}

@@ -1,0 +1,51 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Sentinel errors callers branch on. Their text names records and failures,
+// never secret content, and is safe to show a client.
+var (
+	ErrNotInitialised     = errors.New("vault: not initialised")
+	ErrAlreadyInitialised = errors.New("vault: already initialised")
+	ErrSealed             = errors.New("vault: sealed")
+	ErrWrongPassphrase    = errors.New("vault: wrong passphrase")
+	ErrBadLogin           = errors.New("vault: wrong name, password or code")
+	ErrUnauthenticated    = errors.New("vault: not logged in or session expired")
+	ErrPasswordChange     = errors.New("vault: password change required before anything else")
+	ErrForbidden          = errors.New("vault: not permitted")
+	ErrNotFound           = errors.New("vault: not found")
+	ErrExists             = errors.New("vault: already exists")
+	ErrInvalid            = errors.New("vault: invalid input")
+	ErrWrongVault         = errors.New("vault: share belongs to another vault")
+	ErrSuperseded         = errors.New("vault: share was superseded")
+	ErrShareMismatch      = errors.New("vault: share does not match its commitment")
+	ErrDuplicateShare     = errors.New("vault: two copies of the same share")
+	ErrShareSet           = errors.New("vault: the shares do not open this vault")
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// LockedError says an account is locked after repeated failures, and until when.
+type LockedError struct{ Until time.Time }
+
+func (e *LockedError) Error() string {
+	return "vault: account locked after repeated failures until " + e.Until.UTC().Format(time.RFC3339)
+}
+
+// ForbiddenError says who was refused what. It wraps ErrForbidden.
+type ForbiddenError struct{ Action, Target string }
+
+func (e *ForbiddenError) Error() string {
+	if e.Target == "" {
+		return fmt.Sprintf("vault: not permitted: %s", e.Action)
+	}
+	return fmt.Sprintf("vault: not permitted: %s on %q (the attempt is recorded)", e.Action, e.Target)
+}
+
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }

@@ -1,0 +1,94 @@
+package vault
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// hashPassword returns an Argon2id hash in PHC string form:
+// $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt b64>$<hash b64>.
+func hashPassword(p KDFParams, pw []byte) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	sum := argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, 32)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.Memory, p.Time, p.Threads,
+		enc.EncodeToString(salt), enc.EncodeToString(sum))
+}
+
+// verifyPassword checks pw against a PHC string in constant time.
+func verifyPassword(phc string, pw []byte) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m < 8 || t < 1 || p < 1 || m > 1<<22 || t > 100 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	want, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
+		return false
+	}
+	got := argon2.IDKey(pw, salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// checkNewPassword applies the account password rules. The three-random-
+// words generator and deny list build on this (issue: access lifecycle).
+func checkNewPassword(name string, old, pw []byte) error {
+	n := utf8.RuneCount(pw)
+	switch {
+	case !utf8.Valid(pw):
+		return invalid("the new password is not valid text")
+	case n < 12:
+		return invalid("the new password must be at least 12 characters (three random words work well)")
+	case n > 256:
+		return invalid("the new password must be at most 256 characters")
+	case old != nil && subtle.ConstantTimeCompare(old, pw) == 1:
+		return invalid("the new password must differ from the old one")
+	case len(name) >= 3 && strings.Contains(strings.ToLower(string(pw)), strings.ToLower(name)):
+		return invalid("the new password must not contain the account name")
+	}
+	return nil
+}
+
+// oneTimePassword makes a first-login password: 20 characters of Crockford
+// base32 in groups of five (100 bits).
+func oneTimePassword() string {
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	b := make([]byte, 20)
+	rand.Read(b)
+	var s strings.Builder
+	for i, x := range b {
+		if i > 0 && i%5 == 0 {
+			s.WriteByte('-')
+		}
+		s.WriteByte(alphabet[x&31])
+	}
+	return s.String()
+}
+
+// checkName accepts names for people: 1-100 characters, printable, no
+// leading or trailing space.
+func checkName(what, s string) error {
+	if s == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
+		return invalid("%s name must be 1 to 100 characters with no leading or trailing space", what)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return invalid("%s name has a character that cannot be printed", what)
+		}
+	}
+	return nil
+}

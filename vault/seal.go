@@ -1,0 +1,500 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/awnumar/memguard"
+	"golang.org/x/mod/sumdb/note"
+
+	"strongroom/audit"
+	"strongroom/escrow"
+)
+
+var (
+	keyVaultID    = []byte("vault_id")
+	keyCouncil    = []byte("council")
+	keyKDF        = []byte("kdf")
+	keyRootWrap   = []byte("root.passphrase")
+	keyEscrow     = []byte("escrow")
+	keyVerifier   = []byte("audit.verifier")
+	keyKeyring    = []byte("keyring")
+	keyAuditSigner = "audit.signer"
+)
+
+const pathRootWrap = "meta/root.passphrase"
+const pathKeyring = "keyring/keyring"
+
+// escrowState is the public record of the current envelopes (meta/escrow).
+type escrowState struct {
+	Generation uint32        `json:"generation"`
+	Threshold  int           `json:"threshold"`
+	Issued     time.Time     `json:"issued"`
+	Shares     []shareCommit `json:"shares"`
+	// Superseded maps an old generation to when it stopped being valid.
+	Superseded map[string]time.Time `json:"superseded,omitempty"`
+}
+
+type shareCommit struct {
+	Index      uint8  `json:"index"`
+	Holder     string `json:"holder"`
+	Commitment string `json:"commitment"` // hex SHA-256, see escrow.Share.Commitment
+}
+
+// InitRequest asks for a new vault.
+type InitRequest struct {
+	Council    string
+	Shares     int
+	Threshold  int
+	Holders    []string
+	Admin      string
+	Passphrase []byte
+}
+
+// OneTimeLogin is a new account's first password and TOTP enrolment,
+// shown once. It redacts itself when printed.
+type OneTimeLogin struct {
+	Name     string
+	Password string
+	TOTPURI  string
+}
+
+// String redacts the password and TOTP seed.
+func (o OneTimeLogin) String() string { return "one-time login for " + o.Name + " (redacted)" }
+
+// InitResult is what init returns exactly once.
+type InitResult struct {
+	VaultID     string
+	VerifierKey string
+	Admin       OneTimeLogin
+	Envelopes   []*escrow.Envelope
+}
+
+// Status is the public state of the vault.
+type Status struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Progress    int    `json:"progress"`
+	Threshold   int    `json:"threshold"`
+	Shares      int    `json:"shares"`
+	Generation  uint32 `json:"generation"`
+	VaultID     string `json:"vault_id,omitempty"`
+	Council     string `json:"council,omitempty"`
+	VerifierKey string `json:"verifier_key,omitempty"`
+}
+
+// Status reports the seal state. It needs no authentication.
+func (v *Vault) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := v.store.View(ctx, func(tx Tx) error {
+		id := tx.Get(bucketMeta, keyVaultID)
+		if id == nil {
+			return nil
+		}
+		st.Initialized, st.VaultID = true, hex.EncodeToString(id)
+		st.Council = string(tx.Get(bucketMeta, keyCouncil))
+		st.VerifierKey = string(tx.Get(bucketMeta, keyVerifier))
+		es, err := loadEscrow(tx)
+		if err != nil {
+			return err
+		}
+		st.Threshold, st.Shares, st.Generation = es.Threshold, len(es.Shares), es.Generation
+		return nil
+	})
+	v.mu.RLock()
+	st.Sealed = v.keys == nil
+	if v.pending != nil {
+		st.Progress = len(v.pending.shares)
+	}
+	v.mu.RUnlock()
+	return st, err
+}
+
+func loadEscrow(tx Tx) (*escrowState, error) {
+	var es escrowState
+	if err := json.Unmarshal(tx.Get(bucketMeta, keyEscrow), &es); err != nil {
+		return nil, fmt.Errorf("vault: escrow state unreadable: %w", err)
+	}
+	return &es, nil
+}
+
+func (r *InitRequest) validate() error {
+	if r.Shares < 1 || r.Shares > 10 {
+		return invalid("shares must be 1 to 10")
+	}
+	if r.Threshold < 1 || r.Threshold > r.Shares || (r.Shares > 1 && r.Threshold < 2) {
+		return invalid("threshold must be at least 2 and at most the number of shares (or 1 of 1)")
+	}
+	if len(r.Holders) != r.Shares {
+		return invalid("name one holder per share: %d shares but %d holders", r.Shares, len(r.Holders))
+	}
+	seen := map[string]bool{}
+	for _, h := range r.Holders {
+		if err := checkName("holder", h); err != nil {
+			return err
+		}
+		if seen[strings.ToLower(h)] {
+			return invalid("holder %q is named twice", h)
+		}
+		seen[strings.ToLower(h)] = true
+	}
+	if err := checkName("admin", r.Admin); err != nil {
+		return err
+	}
+	if len(r.Council) > 200 {
+		return invalid("council name is too long")
+	}
+	if len(r.Passphrase) < 12 {
+		return invalid("the operator passphrase must be at least 12 characters")
+	}
+	return nil
+}
+
+// Init creates the root key, keyring, audit key, shares and first provider
+// account. The vault stays sealed afterwards. The result holds the shares
+// and the admin's one-time password; neither is stored.
+func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitResult, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	var vaultID [escrow.VaultIDLen]byte
+	rand.Read(vaultID[:])
+	idHex := hex.EncodeToString(vaultID[:])
+	kdf := v.kdf
+	kdf.Salt = make([]byte, 16)
+	rand.Read(kdf.Salt)
+	if err := kdf.check(); err != nil {
+		return nil, err
+	}
+
+	root := memguard.NewBufferRandom(32)
+	defer root.Destroy()
+	kek := kdf.derive(in.Passphrase)
+	rootWrap, err := sealBlob(kek, 0, pathRootWrap, root.Bytes())
+	wipe(kek)
+	if err != nil {
+		return nil, err
+	}
+	dataKey := memguard.NewBufferRandom(32)
+	ringPlain := encodeKeyring(1, map[uint32][]byte{1: dataKey.Bytes()})
+	ringBlob, err := sealBlob(root.Bytes(), 0, pathKeyring, ringPlain)
+	wipe(ringPlain)
+	if err != nil {
+		return nil, err
+	}
+	ks := &keyring{active: 1, data: map[uint32]*memguard.Enclave{1: dataKey.Seal()}}
+
+	skey, vkey, err := note.GenerateKey(rand.Reader, "strongroom-"+idHex[:12])
+	if err != nil {
+		return nil, fmt.Errorf("vault: audit key: %w", err)
+	}
+	shares, err := escrow.Split(root.Bytes(), vaultID, 1, in.Shares, in.Threshold)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	now := v.now()
+	es := escrowState{Generation: 1, Threshold: in.Threshold, Issued: now}
+	res := &InitResult{VaultID: idHex, VerifierKey: vkey}
+	for i, s := range shares {
+		c := s.Commitment()
+		es.Shares = append(es.Shares, shareCommit{Index: s.Index, Holder: in.Holders[i], Commitment: hex.EncodeToString(c[:])})
+		res.Envelopes = append(res.Envelopes, &escrow.Envelope{Council: in.Council, VaultID: vaultID,
+			Holder: in.Holders[i], Shares: in.Shares, Share: s, Issued: now, VerifierKey: vkey})
+	}
+	esJSON, _ := json.Marshal(es)
+	kdfJSON, _ := json.Marshal(kdf)
+	admin, err := v.prepareUser(in.Admin, RoleProvider)
+	if err != nil {
+		return nil, err
+	}
+	res.Admin = admin.login
+
+	err = v.store.Update(ctx, func(tx Tx) error {
+		if tx.Get(bucketMeta, keyVaultID) != nil {
+			return ErrAlreadyInitialised
+		}
+		for k, val := range map[string][]byte{string(keyVaultID): vaultID[:], string(keyCouncil): []byte(in.Council),
+			string(keyKDF): kdfJSON, string(keyRootWrap): rootWrap, string(keyEscrow): esJSON, string(keyVerifier): []byte(vkey)} {
+			if err := tx.Put(bucketMeta, []byte(k), val); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put(bucketKeyring, keyKeyring, ringBlob); err != nil {
+			return err
+		}
+		if err := ks.putRecord(tx, bucketKeyring, keyAuditSigner, skey); err != nil {
+			return err
+		}
+		if err := v.appendAudit(tx, req, event{actor: systemActor, action: "sys.init",
+			target: audit.Target{Kind: "vault", ID: idHex, Name: in.Council},
+			reason: fmt.Sprintf("%d shares, threshold %d, holders: %s; generation 1", in.Shares, in.Threshold, strings.Join(in.Holders, ", "))}); err != nil {
+			return err
+		}
+		return v.insertUser(tx, ks, req, systemActor, admin.rec)
+	})
+	if err != nil {
+		for _, s := range shares {
+			s.Wipe()
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// UnsealPassphrase opens the vault with the operator passphrase.
+func (v *Vault) UnsealPassphrase(ctx context.Context, req Request, passphrase []byte) error {
+	var kdf KDFParams
+	var rootWrap []byte
+	err := v.store.View(ctx, func(tx Tx) error {
+		if tx.Get(bucketMeta, keyVaultID) == nil {
+			return ErrNotInitialised
+		}
+		rootWrap = tx.Get(bucketMeta, keyRootWrap)
+		return json.Unmarshal(tx.Get(bucketMeta, keyKDF), &kdf)
+	})
+	if err != nil {
+		return err
+	}
+	if !v.Sealed() {
+		return nil
+	}
+	if err := kdf.check(); err != nil {
+		return err
+	}
+	kek := kdf.derive(passphrase)
+	root, err := openBlob(kek, rootWrap, pathRootWrap)
+	wipe(kek)
+	if err != nil {
+		if rerr := v.record(ctx, req, event{actor: audit.Actor{Name: "operator", Role: "operator"}, action: "sys.unseal",
+			target: audit.Target{Kind: "vault"}, outcome: audit.OutcomeDenied, reason: "wrong passphrase"}); rerr != nil {
+			return rerr
+		}
+		if errors.Is(err, ErrTampered) {
+			return ErrWrongPassphrase
+		}
+		return err
+	}
+	return v.finishUnseal(ctx, req, root, event{actor: audit.Actor{Name: "operator", Role: "operator"},
+		action: "sys.unseal", target: audit.Target{Kind: "vault"}, reason: "passphrase"})
+}
+
+// finishUnseal opens the keyring with root (which it wipes), records ev,
+// and only then installs the keys.
+func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev event) error {
+	defer wipe(root)
+	var ringBlob []byte
+	if err := v.store.View(ctx, func(tx Tx) error {
+		ringBlob = tx.Get(bucketKeyring, keyKeyring)
+		return nil
+	}); err != nil {
+		return err
+	}
+	ringPlain, err := openBlob(root, ringBlob, pathKeyring)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrShareSet, err)
+	}
+	defer wipe(ringPlain)
+	active, keys, err := decodeKeyring(ringPlain)
+	if err != nil {
+		return err
+	}
+	ks := &keyring{active: active, data: map[uint32]*memguard.Enclave{}}
+	for term, k := range keys {
+		ks.data[term] = memguard.NewEnclave(append([]byte(nil), k...))
+	}
+	ks.root = memguard.NewEnclave(append([]byte(nil), root...))
+	if err := v.record(ctx, req, ev); err != nil {
+		return err // fail closed: an unseal that is not on record does not happen
+	}
+	v.mu.Lock()
+	if v.keys == nil {
+		v.keys = ks
+	}
+	v.pending = nil
+	v.mu.Unlock()
+	return nil
+}
+
+// Sealed reports whether the keys are absent.
+func (v *Vault) Sealed() bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.keys == nil
+}
+
+// Seal drops every key from memory. The provider and the chairman may seal.
+func (v *Vault) Seal(ctx context.Context, req Request, p *Principal) error {
+	target := audit.Target{Kind: "vault"}
+	if p.Role != RoleProvider && p.Role != RoleChairman {
+		return v.deny(ctx, req, p, "sys.seal", target, "only the provider or chairman may seal")
+	}
+	err := v.record(ctx, req, event{actor: actorOf(p), action: "sys.seal", target: target})
+	v.dropKeys() // sealing is the safe direction: do it even if the entry failed
+	return err
+}
+
+func (v *Vault) dropKeys() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	// memguard Enclaves are ciphertext under memguard's per-process key;
+	// dropping them leaves nothing usable once collected (SECURITY.md).
+	v.keys = nil
+	if v.pending != nil {
+		v.pending.wipe()
+		v.pending = nil
+	}
+}
+
+// Progress is how far a share unseal has come.
+type Progress struct {
+	Have    int      `json:"progress"`
+	Need    int      `json:"threshold"`
+	Holders []string `json:"holders"`
+	Sealed  bool     `json:"sealed"`
+}
+
+// shareProgress holds shares given so far, each in an Enclave.
+type shareProgress struct {
+	started time.Time
+	shares  map[uint8]*escrow.Share
+	holders []string
+}
+
+func (sp *shareProgress) wipe() {
+	for _, s := range sp.shares {
+		s.Wipe()
+	}
+}
+
+// pendingTTL is how long given shares wait for the rest.
+const pendingTTL = 15 * time.Minute
+
+// UnsealShare adds one envelope share. When the threshold is reached the
+// vault opens and the recovery is recorded as escrow.recover naming the
+// holders (an incident). text is a text envelope or just the share.
+func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Progress, error) {
+	var es *escrowState
+	var vaultID []byte
+	err := v.store.View(ctx, func(tx Tx) (err error) {
+		if vaultID = tx.Get(bucketMeta, keyVaultID); vaultID == nil {
+			return ErrNotInitialised
+		}
+		es, err = loadEscrow(tx)
+		return err
+	})
+	if err != nil {
+		return Progress{}, err
+	}
+	if !v.Sealed() {
+		return Progress{Sealed: false, Need: es.Threshold}, nil
+	}
+	actor := audit.Actor{Name: "share holder", Role: "holder"}
+	target := audit.Target{Kind: "share"}
+	refuse := func(err error) (Progress, error) {
+		if rerr := v.record(ctx, req, event{actor: actor, action: "escrow.share", target: target,
+			outcome: audit.OutcomeDenied, reason: err.Error()}); rerr != nil {
+			return Progress{}, rerr
+		}
+		return Progress{}, err
+	}
+	share, err := escrow.ReadShareFile(text)
+	if err != nil {
+		return refuse(fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "escrow: ")))
+	}
+	defer share.Wipe()
+	target.ID = strconv.Itoa(int(share.Index))
+	if hex.EncodeToString(share.VaultID[:]) != hex.EncodeToString(vaultID) {
+		return refuse(fmt.Errorf("%w: this share belongs to vault %x, not %x", ErrWrongVault, share.VaultID, vaultID))
+	}
+	if share.Generation < es.Generation {
+		when := "an earlier re-key"
+		if t, ok := es.Superseded[strconv.Itoa(int(share.Generation))]; ok {
+			when = t.Format("2 January 2006")
+		}
+		return refuse(fmt.Errorf("%w: this envelope was superseded on %s (generation %d; current is %d)", ErrSuperseded, when, share.Generation, es.Generation))
+	}
+	var commit *shareCommit
+	for i := range es.Shares {
+		if es.Shares[i].Index == share.Index {
+			commit = &es.Shares[i]
+		}
+	}
+	c, _ := hex.DecodeString(func() string {
+		if commit == nil {
+			return ""
+		}
+		return commit.Commitment
+	}())
+	if share.Generation != es.Generation || commit == nil || !share.Matches(c) {
+		return refuse(fmt.Errorf("%w: share %d is not one this vault issued in generation %d", ErrShareMismatch, share.Index, es.Generation))
+	}
+	target.Name = commit.Holder
+	actor.Name = commit.Holder
+
+	v.mu.Lock()
+	if v.pending != nil && v.now().Sub(v.pending.started) > pendingTTL {
+		v.pending.wipe()
+		v.pending = nil
+	}
+	if v.pending == nil {
+		v.pending = &shareProgress{started: v.now(), shares: map[uint8]*escrow.Share{}}
+	}
+	sp := v.pending
+	if _, dup := sp.shares[share.Index]; dup {
+		v.mu.Unlock()
+		return refuse(fmt.Errorf("%w (share %d of %s was already given)", ErrDuplicateShare, share.Index, commit.Holder))
+	}
+	kept := *share
+	kept.Value = append([]byte(nil), share.Value...)
+	sp.shares[share.Index] = &kept
+	sp.holders = append(sp.holders, commit.Holder)
+	prog := Progress{Have: len(sp.shares), Need: es.Threshold, Holders: append([]string(nil), sp.holders...), Sealed: true}
+	var ready []*escrow.Share
+	if prog.Have >= prog.Need {
+		for _, s := range sp.shares {
+			ready = append(ready, s)
+		}
+		v.pending = nil
+	}
+	v.mu.Unlock()
+
+	if err := v.record(ctx, req, event{actor: actor, action: "escrow.share", target: target,
+		reason: fmt.Sprintf("%d of %d", prog.Have, prog.Need)}); err != nil {
+		return Progress{}, err
+	}
+	if ready == nil {
+		return prog, nil
+	}
+	root, err := escrow.Combine(ready)
+	for _, s := range ready {
+		s.Wipe()
+	}
+	if err != nil {
+		return Progress{}, fmt.Errorf("%w: %v", ErrShareSet, err)
+	}
+	err = v.finishUnseal(ctx, req, root, event{actor: audit.Actor{Name: strings.Join(prog.Holders, ", "), Role: "holders"},
+		action: "escrow.recover", target: audit.Target{Kind: "vault", ID: hex.EncodeToString(vaultID)},
+		reason: "emergency unseal by envelope holders: " + strings.Join(prog.Holders, ", ")})
+	if err != nil {
+		return Progress{}, err
+	}
+	prog.Sealed = false
+	return prog, nil
+}
+
+// ResetUnseal forgets shares given so far.
+func (v *Vault) ResetUnseal() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.pending != nil {
+		v.pending.wipe()
+		v.pending = nil
+	}
+}

@@ -1,0 +1,157 @@
+package vault
+
+import (
+	"crypto/rand"
+	"errors"
+	"strings"
+	"testing"
+
+	"strongroom/audit"
+	"strongroom/escrow"
+)
+
+func TestInitTwiceRefused(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.v.Init(ctx, req, InitRequest{Shares: 1, Threshold: 1, Holders: []string{"A"}, Admin: "B", Passphrase: f.pass})
+	if !errors.Is(err, ErrAlreadyInitialised) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestInitValidation(t *testing.T) {
+	v := New(Config{Store: nil})
+	bad := []InitRequest{
+		{Shares: 3, Threshold: 2, Holders: []string{"A", "B"}, Admin: "X", Passphrase: []byte("long enough passphrase")},
+		{Shares: 3, Threshold: 1, Holders: []string{"A", "B", "C"}, Admin: "X", Passphrase: []byte("long enough passphrase")},
+		{Shares: 2, Threshold: 2, Holders: []string{"A", "a"}, Admin: "X", Passphrase: []byte("long enough passphrase")},
+		{Shares: 2, Threshold: 2, Holders: []string{"A", "B"}, Admin: "X", Passphrase: []byte("short")},
+		{Shares: 2, Threshold: 2, Holders: []string{"A", "B"}, Admin: " X", Passphrase: []byte("long enough passphrase")},
+	}
+	for i, in := range bad {
+		if _, err := v.Init(ctx, req, in); !errors.Is(err, ErrInvalid) {
+			t.Errorf("case %d: err = %v", i, err)
+		}
+	}
+}
+
+func TestPassphraseUnsealAndSeal(t *testing.T) {
+	f := newFixture(t)
+	if err := f.v.Seal(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	if !f.v.Sealed() {
+		t.Fatal("still unsealed")
+	}
+	if _, err := f.v.ListCredentials(ctx, f.admin); !errors.Is(err, ErrSealed) {
+		t.Fatalf("sealed list err = %v", err)
+	}
+	if err := f.v.UnsealPassphrase(ctx, req, []byte("wrong passphrase!")); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("wrong passphrase err = %v", err)
+	}
+	if e := f.last(t); e.Action != "sys.unseal" || e.Outcome != audit.OutcomeDenied {
+		t.Fatalf("last entry %+v", e)
+	}
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil || f.v.Sealed() {
+		t.Fatalf("unseal: %v", err)
+	}
+}
+
+func TestShareUnsealEveryPair(t *testing.T) {
+	f := newFixture(t)
+	envs := f.init.Envelopes
+	for i := range envs {
+		for j := range envs {
+			if err := f.v.Seal(ctx, req, f.admin); err != nil {
+				t.Fatal(err)
+			}
+			p, err := f.v.UnsealShare(ctx, req, shareText(envs[i]))
+			if err != nil || p.Have != 1 || p.Need != 2 || !p.Sealed {
+				t.Fatalf("first share: %+v %v", p, err)
+			}
+			p, err = f.v.UnsealShare(ctx, req, envs[j].Share.Encode())
+			if i == j {
+				if !errors.Is(err, ErrDuplicateShare) {
+					t.Fatalf("duplicate: err = %v", err)
+				}
+				f.v.ResetUnseal()
+				continue
+			}
+			if err != nil || p.Sealed || f.v.Sealed() {
+				t.Fatalf("pair %d,%d: %+v %v", i, j, p, err)
+			}
+			e := f.last(t)
+			if e.Action != "escrow.recover" || !strings.Contains(e.Reason, envs[i].Holder) || !strings.Contains(e.Reason, envs[j].Holder) {
+				t.Fatalf("recover entry %+v", e)
+			}
+			if !audit.IsIncident(e) {
+				t.Fatal("recovery is not an incident")
+			}
+		}
+	}
+}
+
+func TestShareErrors(t *testing.T) {
+	f := newFixture(t)
+	if err := f.v.Seal(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	good := f.init.Envelopes[0].Share
+	other := *good
+	rand.Read(other.VaultID[:])
+	forged := *good
+	forged.Value = make([]byte, len(good.Value))
+	rand.Read(forged.Value)
+	forged.Value[32] = good.Value[32]
+	old := *good
+	old.Generation = 0
+	typo := []byte(good.Encode())
+	typo[7] = map[bool]byte{true: 'B', false: 'A'}[typo[7] == 'A']
+	cases := []struct {
+		name string
+		text string
+		want error
+	}{
+		{"another vault", other.Encode(), ErrWrongVault},
+		{"forged value", forged.Encode(), ErrShareMismatch},
+		{"superseded", old.Encode(), ErrSuperseded},
+		{"typo", string(typo), ErrInvalid},
+		{"garbage", "hello", ErrInvalid},
+	}
+	for _, tc := range cases {
+		_, err := f.v.UnsealShare(ctx, req, tc.text)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
+		}
+		if e := f.last(t); e.Action != "escrow.share" || e.Outcome != audit.OutcomeDenied {
+			t.Errorf("%s: not recorded as denied: %+v", tc.name, e)
+		}
+	}
+	if _, err := f.v.UnsealShare(ctx, req, string(typo)); err == nil || !strings.Contains(err.Error(), "typo in group 2") {
+		t.Errorf("typo error does not name the group: %v", err)
+	}
+	if !f.v.Sealed() {
+		t.Fatal("bad shares unsealed the vault")
+	}
+	var te *escrow.TypoError
+	_, err := escrow.Decode(string(typo))
+	if !errors.As(err, &te) {
+		t.Fatal("typo not located")
+	}
+}
+
+func TestRestartLeavesSealed(t *testing.T) {
+	f := newFixture(t)
+	if err := f.v.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenBolt(f.dir, BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := New(Config{Store: st, KDF: testKDF})
+	defer v.Close()
+	s, err := v.Status(ctx)
+	if err != nil || !s.Initialized || !s.Sealed || s.Threshold != 2 || s.Shares != 3 {
+		t.Fatalf("status %+v %v", s, err)
+	}
+}

@@ -1,0 +1,220 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"strongroom/audit"
+)
+
+// userRecord is stored sealed at users/<id>.
+type userRecord struct {
+	ID           string    `json:"id"`
+	Name         string    `json:"name"`
+	Role         Role      `json:"role"`
+	PasswordHash string    `json:"password_hash"`
+	TOTPSecret   string    `json:"totp_secret"`
+	LastTOTPStep int64     `json:"last_totp_step"`
+	MustChange   bool      `json:"must_change"`
+	Disabled     bool      `json:"disabled"`
+	FailedLogins int       `json:"failed_logins"`
+	LockedUntil  time.Time `json:"locked_until"`
+	Created      time.Time `json:"created"`
+}
+
+// User is what callers see of an account.
+type User struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Role       Role      `json:"role"`
+	Disabled   bool      `json:"disabled"`
+	MustChange bool      `json:"must_change_password"`
+	Locked     bool      `json:"locked"`
+	Created    time.Time `json:"created"`
+}
+
+type preparedUser struct {
+	rec   *userRecord
+	login OneTimeLogin
+}
+
+// prepareUser does the slow work (hashing, key generation) outside any
+// transaction.
+func (v *Vault) prepareUser(name string, role Role) (*preparedUser, error) {
+	if err := checkName("user", name); err != nil {
+		return nil, err
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Strongroom", AccountName: name, Rand: rand.Reader})
+	if err != nil {
+		return nil, err
+	}
+	pw := oneTimePassword()
+	rec := &userRecord{ID: newID(), Name: name, Role: role, PasswordHash: hashPassword(v.pwKDF, []byte(pw)),
+		TOTPSecret: key.Secret(), MustChange: true, Created: v.now()}
+	return &preparedUser{rec: rec, login: OneTimeLogin{Name: name, Password: pw, TOTPURI: key.URL()}}, nil
+}
+
+func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec *userRecord) error {
+	if existing, err := findUser(tx, ks, rec.Name); err != nil {
+		return err
+	} else if existing != nil {
+		return &existsError{"user", rec.Name}
+	}
+	if err := ks.putRecord(tx, bucketUsers, rec.ID, rec); err != nil {
+		return err
+	}
+	return v.appendAudit(tx, req, event{actor: by, action: "user.create",
+		target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, reason: "role " + string(rec.Role)})
+}
+
+type existsError struct{ kind, name string }
+
+func (e *existsError) Error() string { return "vault: " + e.kind + " " + quote(e.name) + " already exists" }
+func (e *existsError) Unwrap() error { return ErrExists }
+
+func quote(s string) string { return "\"" + s + "\"" }
+
+// findUser looks an account up by name, ignoring case; nil if absent.
+func findUser(tx Tx, ks *keyring, name string) (*userRecord, error) {
+	var found *userRecord
+	err := tx.Scan(bucketUsers, nil, func(k, val []byte) (bool, error) {
+		var u userRecord
+		if err := ks.decodeRecord(bucketUsers+"/"+string(k), val, &u); err != nil {
+			return false, err
+		}
+		if strings.EqualFold(u.Name, name) {
+			found = &u
+			return false, nil
+		}
+		return true, nil
+	})
+	return found, err
+}
+
+func allUsers(tx Tx, ks *keyring) ([]*userRecord, error) {
+	var out []*userRecord
+	err := tx.Scan(bucketUsers, nil, func(k, val []byte) (bool, error) {
+		var u userRecord
+		if err := ks.decodeRecord(bucketUsers+"/"+string(k), val, &u); err != nil {
+			return false, err
+		}
+		out = append(out, &u)
+		return true, nil
+	})
+	return out, err
+}
+
+// CreateUser adds an account with a one-time password that must be changed
+// at first login. Only a provider may.
+func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role) (OneTimeLogin, error) {
+	target := audit.Target{Kind: "user", Name: name}
+	if p.Role != RoleProvider {
+		return OneTimeLogin{}, v.deny(ctx, req, p, "user.create", target, "only a provider manages accounts")
+	}
+	pu, err := v.prepareUser(name, role)
+	if err != nil {
+		return OneTimeLogin{}, err
+	}
+	err = v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error { return v.insertUser(tx, ks, req, actorOf(p), pu.rec) })
+	})
+	if err != nil {
+		return OneTimeLogin{}, err
+	}
+	return pu.login, nil
+}
+
+// ListUsers lists accounts for a provider or auditor.
+func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]User, error) {
+	if p.Role != RoleProvider && p.Role != RoleAuditor {
+		return nil, v.deny(ctx, req, p, "user.list", audit.Target{Kind: "user"}, "role may not list accounts")
+	}
+	var out []User
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
+			recs, err := allUsers(tx, ks)
+			for _, u := range recs {
+				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled,
+					MustChange: u.MustChange, Locked: u.LockedUntil.After(v.now()), Created: u.Created})
+			}
+			return err
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, err
+}
+
+// DisableUser stops an account logging in and ends its sessions. The last
+// active provider cannot be disabled.
+func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name string) error {
+	target := audit.Target{Kind: "user", Name: name}
+	if p.Role != RoleProvider {
+		return v.deny(ctx, req, p, "user.disable", target, "only a provider manages accounts")
+	}
+	return v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			users, err := allUsers(tx, ks)
+			if err != nil {
+				return err
+			}
+			var u *userRecord
+			providers := 0
+			for _, x := range users {
+				if strings.EqualFold(x.Name, name) {
+					u = x
+				}
+				if x.Role == RoleProvider && !x.Disabled {
+					providers++
+				}
+			}
+			if u == nil {
+				return notFound("user", name)
+			}
+			if u.Role == RoleProvider && !u.Disabled && providers == 1 {
+				return invalid("%q is the last active provider; add another provider first", u.Name)
+			}
+			u.Disabled = true
+			if err := ks.putRecord(tx, bucketUsers, u.ID, u); err != nil {
+				return err
+			}
+			if err := endSessions(tx, ks, u.ID, ""); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "user.disable",
+				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}})
+		})
+	})
+}
+
+type notFoundError struct{ kind, name string }
+
+func (e *notFoundError) Error() string { return "vault: no " + e.kind + " named " + quote(e.name) }
+func (e *notFoundError) Unwrap() error { return ErrNotFound }
+
+func notFound(kind, name string) error { return &notFoundError{kind, name} }
+
+// TOTP parameters: RFC 6238 defaults, which every authenticator app uses.
+var totpOpts = totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// matchTOTP returns the time step a code is valid for (now ±1 step), or -1.
+func matchTOTP(secret, code string, now time.Time) int64 {
+	if len(code) != 6 {
+		return -1
+	}
+	step := now.Unix() / 30
+	match := int64(-1)
+	for s := step - 1; s <= step+1; s++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*30, 0), totpOpts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			match = s
+		}
+	}
+	return match
+}
