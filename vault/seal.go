@@ -19,13 +19,13 @@ import (
 )
 
 var (
-	keyVaultID    = []byte("vault_id")
-	keyCouncil    = []byte("council")
-	keyKDF        = []byte("kdf")
-	keyRootWrap   = []byte("root.passphrase")
-	keyEscrow     = []byte("escrow")
-	keyVerifier   = []byte("audit.verifier")
-	keyKeyring    = []byte("keyring")
+	keyVaultID     = []byte("vault_id")
+	keyCouncil     = []byte("council")
+	keyKDF         = []byte("kdf")
+	keyRootWrap    = []byte("root.passphrase")
+	keyEscrow      = []byte("escrow")
+	keyVerifier    = []byte("audit.verifier")
+	keyKeyring     = []byte("keyring")
 	keyAuditSigner = "audit.signer"
 )
 

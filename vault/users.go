@@ -76,7 +76,9 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 
 type existsError struct{ kind, name string }
 
-func (e *existsError) Error() string { return "vault: " + e.kind + " " + quote(e.name) + " already exists" }
+func (e *existsError) Error() string {
+	return "vault: " + e.kind + " " + quote(e.name) + " already exists"
+}
 func (e *existsError) Unwrap() error { return ErrExists }
 
 func quote(s string) string { return "\"" + s + "\"" }

@@ -46,7 +46,7 @@ type Config struct {
 	PasswordKDF KDFParams
 	// SessionIdle and SessionMax bound a session (defaults 30 min and 12 h).
 	SessionIdle, SessionMax time.Duration
-	Logger              *slog.Logger
+	Logger                  *slog.Logger
 }
 
 // Request describes where a call came from, for the audit log.
