@@ -63,39 +63,39 @@ type Entry struct {
 // seq, time, actor{id,name,role}, action, target{kind,id,name}, outcome,
 // reason, client{ip,user_agent}, request_id, prev in exactly that order, no
 // white space, seq as a decimal integer, time in TimeFormat, and strings
-// escaped as described at appendString. The hash field is not included.
+// escaped as described at AppendString. The hash field is not included.
 func (e *Entry) Canonical() []byte {
 	b := make([]byte, 0, 512)
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, `,"time":`...)
-	b = appendString(b, e.Time.UTC().Format(TimeFormat))
+	b = AppendString(b, e.Time.UTC().Format(TimeFormat))
 	b = append(b, `,"actor":{"id":`...)
-	b = appendString(b, e.Actor.ID)
+	b = AppendString(b, e.Actor.ID)
 	b = append(b, `,"name":`...)
-	b = appendString(b, e.Actor.Name)
+	b = AppendString(b, e.Actor.Name)
 	b = append(b, `,"role":`...)
-	b = appendString(b, e.Actor.Role)
+	b = AppendString(b, e.Actor.Role)
 	b = append(b, `},"action":`...)
-	b = appendString(b, e.Action)
+	b = AppendString(b, e.Action)
 	b = append(b, `,"target":{"kind":`...)
-	b = appendString(b, e.Target.Kind)
+	b = AppendString(b, e.Target.Kind)
 	b = append(b, `,"id":`...)
-	b = appendString(b, e.Target.ID)
+	b = AppendString(b, e.Target.ID)
 	b = append(b, `,"name":`...)
-	b = appendString(b, e.Target.Name)
+	b = AppendString(b, e.Target.Name)
 	b = append(b, `},"outcome":`...)
-	b = appendString(b, e.Outcome)
+	b = AppendString(b, e.Outcome)
 	b = append(b, `,"reason":`...)
-	b = appendString(b, e.Reason)
+	b = AppendString(b, e.Reason)
 	b = append(b, `,"client":{"ip":`...)
-	b = appendString(b, e.Client.IP)
+	b = AppendString(b, e.Client.IP)
 	b = append(b, `,"user_agent":`...)
-	b = appendString(b, e.Client.UserAgent)
+	b = AppendString(b, e.Client.UserAgent)
 	b = append(b, `},"request_id":`...)
-	b = appendString(b, e.RequestID)
+	b = AppendString(b, e.RequestID)
 	b = append(b, `,"prev":`...)
-	b = appendString(b, e.Prev)
+	b = AppendString(b, e.Prev)
 	b = append(b, '}')
 	return b
 }
@@ -107,7 +107,7 @@ func (e *Entry) Line() []byte {
 	c := e.Canonical()
 	c = c[:len(c)-1]
 	c = append(c, `,"hash":`...)
-	c = appendString(c, e.Hash)
+	c = AppendString(c, e.Hash)
 	return append(c, '}')
 }
 
@@ -142,11 +142,12 @@ func (e *Entry) Seal(prevSeq uint64, prevHash string) {
 	e.Hash = e.ComputeHash()
 }
 
-// appendString appends s as a JSON string: '"' and '\' are escaped with a
+// AppendString appends s as a JSON string (the canonical escaping, also
+// used by the API to write secrets into buffers it wipes): '"' and '\' are escaped with a
 // backslash; \b \f \n \r \t use their short escapes; every other byte below
 // 0x20 is written \u00XX with lower-case hex; all other characters,
 // including non-ASCII, are written as their UTF-8 bytes unchanged.
-func appendString(b []byte, s string) []byte {
+func AppendString[T string | []byte](b []byte, s T) []byte {
 	const hexDigits = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); i++ {

@@ -1,0 +1,154 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"strongroom/vault"
+)
+
+// pathName reads a name from the path. Echo routes on the raw (escaped)
+// path when one exists, so the parameter is unescaped here.
+func pathName(c echo.Context) (string, error) {
+	n := c.Param("name")
+	if c.Request().URL.RawPath == "" {
+		return n, nil
+	}
+	u, err := url.PathUnescape(n)
+	if err != nil {
+		return "", errBadRequest("malformed name in path")
+	}
+	return u, nil
+}
+
+func (s *server) listUsers(c echo.Context) error {
+	users, err := s.v.ListUsers(c.Request().Context(), request(c), principal(c))
+	if err != nil {
+		return err
+	}
+	if users == nil {
+		users = []vault.User{}
+	}
+	return c.JSON(http.StatusOK, users)
+}
+
+// UserRequest is the body of POST /v1/users.
+type UserRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+}
+
+func (s *server) createUser(c echo.Context) error {
+	var in UserRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	role, err := vault.ParseRole(in.Role)
+	if err != nil {
+		return err
+	}
+	otl, err := s.v.CreateUser(c.Request().Context(), request(c), principal(c), in.Name, role)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, OneTimeLogin{Name: otl.Name, Role: string(role), Password: otl.Password, TOTPURI: otl.TOTPURI})
+}
+
+func (s *server) disableUser(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	if err := s.v.DisableUser(c.Request().Context(), request(c), principal(c), name); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *server) listCreds(c echo.Context) error {
+	list, err := s.v.ListCredentials(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []vault.CredentialInfo{}
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+// CredentialRequest is the body of POST /v1/creds (create, or a new version).
+type CredentialRequest struct {
+	Name      string      `json:"name"`
+	Kind      string      `json:"kind"`
+	URL       string      `json:"url"`
+	Username  string      `json:"username"`
+	Password  secretBytes `json:"password"`
+	TOTP      secretBytes `json:"totp"`
+	Notes     secretBytes `json:"notes"`
+	Tags      []string    `json:"tags"`
+	Assignees []string    `json:"assignees"`
+}
+
+func (s *server) putCred(c echo.Context) error {
+	var in CredentialRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	defer in.TOTP.wipe()
+	info, created, err := s.v.PutCredential(c.Request().Context(), request(c), principal(c), vault.CredentialInput{
+		Name: in.Name, Kind: in.Kind, URL: in.URL, Username: in.Username, Password: in.Password,
+		TOTP: string(in.TOTP), Notes: in.Notes, Tags: in.Tags, Assignees: in.Assignees})
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return c.JSON(status, info)
+}
+
+// readCred returns a secret. It is a GET (no body) but it writes an audit
+// entry, committed before the secret is sent.
+func (s *server) readCred(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	ver, err := queryInt(c, "version")
+	if err != nil {
+		return err
+	}
+	sec, err := s.v.ReadCredential(c.Request().Context(), request(c), principal(c), name, ver)
+	if err != nil {
+		return err
+	}
+	defer sec.Destroy()
+	fields := []string{"password"}
+	values := [][]byte{sec.Password.Bytes()}
+	if sec.TOTP != nil {
+		fields, values = append(fields, "totp_uri"), append(values, sec.TOTP.Bytes())
+	}
+	if sec.Notes != nil {
+		fields, values = append(fields, "notes"), append(values, sec.Notes.Bytes())
+	}
+	body, err := secretJSON(sec.CredentialInfo, fields, values)
+	if err != nil {
+		return err
+	}
+	defer wipeBytes(body)
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
+}
+
+func (s *server) deleteCred(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	if err := s.v.DeleteCredential(c.Request().Context(), request(c), principal(c), name); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

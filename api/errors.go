@@ -1,0 +1,83 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"strongroom/vault"
+)
+
+// errorBody is the one shape of every error response.
+type errorBody struct {
+	Error     string `json:"error"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// errBadRequest is for malformed requests caught in this package.
+func errBadRequest(msg string) error { return echo.NewHTTPError(http.StatusBadRequest, msg) }
+
+// classify maps an error to a status and a message safe for the client.
+// Vault errors name records and failures, never secret content, so their
+// text is shown; anything unknown becomes a fixed message.
+func classify(err error) (int, string) {
+	public := func(err error) string { return strings.TrimPrefix(err.Error(), "vault: ") }
+	var he *echo.HTTPError
+	var le *vault.LockedError
+	switch {
+	case errors.As(err, &he):
+		msg, ok := he.Message.(string)
+		if !ok {
+			msg = http.StatusText(he.Code)
+		}
+		return he.Code, msg
+	case errors.As(err, &le):
+		return http.StatusTooManyRequests, public(le)
+	case errors.Is(err, vault.ErrInvalid):
+		return http.StatusBadRequest, public(err)
+	case errors.Is(err, vault.ErrBadLogin), errors.Is(err, vault.ErrUnauthenticated), errors.Is(err, vault.ErrWrongPassphrase):
+		return http.StatusUnauthorized, public(err)
+	case errors.Is(err, vault.ErrPasswordChange), errors.Is(err, vault.ErrForbidden),
+		errors.Is(err, vault.ErrWrongVault), errors.Is(err, vault.ErrSuperseded),
+		errors.Is(err, vault.ErrShareMismatch), errors.Is(err, vault.ErrShareSet):
+		return http.StatusForbidden, public(err)
+	case errors.Is(err, vault.ErrNotFound):
+		return http.StatusNotFound, public(err)
+	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised),
+		errors.Is(err, vault.ErrNotInitialised), errors.Is(err, vault.ErrDuplicateShare):
+		return http.StatusConflict, public(err)
+	case errors.Is(err, vault.ErrSealed):
+		return http.StatusServiceUnavailable, "vault is sealed: unseal it first"
+	case errors.Is(err, vault.ErrTampered), errors.Is(err, vault.ErrMisplaced):
+		return http.StatusInternalServerError, "a stored record failed its integrity check (tampered, corrupted or moved); the event is logged"
+	}
+	return http.StatusInternalServerError, "internal error; the server log has the details under this request id"
+}
+
+func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status, msg := classify(err)
+		id := c.Response().Header().Get(echo.HeaderXRequestID)
+		if status >= 500 {
+			log.Error("request failed", "request_id", id, "method", c.Request().Method, "path", c.Path(), "err", err)
+		}
+		var le *vault.LockedError
+		if errors.As(err, &le) {
+			secs := int(time.Until(le.Until).Seconds()) + 1
+			c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.JSON(status, errorBody{Error: msg, RequestID: id})
+	}
+}

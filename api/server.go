@@ -1,0 +1,119 @@
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"strongroom/vault"
+)
+
+// Options tune the server.
+type Options struct {
+	Logger *slog.Logger
+	// LoginRate and UnsealRate are requests per second per client address,
+	// with a burst of five times the rate; zero means 2/s.
+	LoginRate, UnsealRate float64
+}
+
+type server struct {
+	v   *vault.Vault
+	log *slog.Logger
+}
+
+// New returns the HTTP handler for a vault.
+func New(v *vault.Vault, opt Options) *echo.Echo {
+	log := opt.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &server{v: v, log: log}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.Debug = false // never: Debug sends err.Error() to clients
+	// The audit log records the address that connected, not one a client claims.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = newErrorHandler(log)
+
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: "default-src 'none'; frame-ancestors 'none'",
+		ReferrerPolicy:        "no-referrer",
+	}))
+	e.Use(noStore)
+	e.Use(middleware.BodyLimit("256K"))
+	e.Use(s.requestLog)
+
+	limiter := func(r float64) echo.MiddlewareFunc {
+		if r <= 0 {
+			r = 2
+		}
+		return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+				Rate: rateLimit(r), Burst: int(5 * r), ExpiresIn: 10 * time.Minute}),
+		})
+	}
+
+	g := e.Group("/v1")
+	g.GET("/sys/status", s.status)
+	g.POST("/sys/init", s.init, limiter(opt.UnsealRate))
+	g.POST("/sys/unseal", s.unseal, limiter(opt.UnsealRate))
+	g.POST("/auth/login", s.login, limiter(opt.LoginRate))
+
+	a := g.Group("", s.authenticate)
+	a.POST("/sys/seal", s.seal)
+	a.POST("/auth/logout", s.logout)
+	a.POST("/auth/password", s.changePassword)
+	a.GET("/auth/whoami", s.whoami)
+	a.GET("/users", s.listUsers)
+	a.POST("/users", s.createUser)
+	a.POST("/users/:name/disable", s.disableUser)
+	a.GET("/creds", s.listCreds)
+	a.POST("/creds", s.putCred)
+	a.GET("/creds/:name", s.readCred)
+	a.DELETE("/creds/:name", s.deleteCred)
+	a.GET("/audit", s.exportAudit)
+	a.GET("/audit/verify", s.verifyAudit)
+	return e
+}
+
+// noStore keeps every response out of caches and browser history.
+func noStore(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		c.Response().Header().Set("Pragma", "no-cache")
+		return next(c)
+	}
+}
+
+// requestLog logs method, route pattern (not the raw path or query), status
+// and timing: nothing from bodies, headers or parameters.
+func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		s.log.Info("request", "method", c.Request().Method, "route", c.Path(),
+			"status", c.Response().Status, "ms", time.Since(start).Milliseconds(),
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		return nil
+	}
+}
+
+func request(c echo.Context) vault.Request {
+	return vault.Request{IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
+		ID: c.Response().Header().Get(echo.HeaderXRequestID)}
+}
+
+var _ http.Handler = (*echo.Echo)(nil)

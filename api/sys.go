@@ -1,0 +1,145 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"strongroom/vault"
+)
+
+func (s *server) status(c echo.Context) error {
+	st, err := s.v.Status(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, st)
+}
+
+// InitRequest is the body of POST /v1/sys/init.
+type InitRequest struct {
+	Council    string      `json:"council"`
+	Shares     int         `json:"shares"`
+	Threshold  int         `json:"threshold"`
+	Holders    []string    `json:"holders"`
+	Admin      string      `json:"admin"`
+	Passphrase secretBytes `json:"passphrase"`
+}
+
+// EnvelopeOut is one holder's envelope in the init response.
+type EnvelopeOut struct {
+	Holder string `json:"holder"`
+	Index  int    `json:"index"`
+	Text   string `json:"text"`
+}
+
+// InitResponse is returned exactly once; it holds the shares and the first
+// provider's one-time password.
+type InitResponse struct {
+	VaultID     string        `json:"vault_id"`
+	VerifierKey string        `json:"verifier_key"`
+	Admin       OneTimeLogin  `json:"admin"`
+	Envelopes   []EnvelopeOut `json:"envelopes"`
+}
+
+// OneTimeLogin is a new account's first password and TOTP enrolment.
+type OneTimeLogin struct {
+	Name     string `json:"name"`
+	Role     string `json:"role,omitempty"`
+	Password string `json:"password"`
+	TOTPURI  string `json:"totp_uri"`
+}
+
+func (s *server) init(c echo.Context) error {
+	var in InitRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	defer in.Passphrase.wipe()
+	res, err := s.v.Init(c.Request().Context(), request(c), vault.InitRequest{Council: in.Council, Shares: in.Shares,
+		Threshold: in.Threshold, Holders: in.Holders, Admin: in.Admin, Passphrase: in.Passphrase})
+	if err != nil {
+		return err
+	}
+	out := InitResponse{VaultID: res.VaultID, VerifierKey: res.VerifierKey,
+		Admin: OneTimeLogin{Name: res.Admin.Name, Role: string(vault.RoleProvider), Password: res.Admin.Password, TOTPURI: res.Admin.TOTPURI}}
+	for _, env := range res.Envelopes {
+		out.Envelopes = append(out.Envelopes, EnvelopeOut{Holder: env.Holder, Index: int(env.Share.Index), Text: env.Text()})
+		env.Share.Wipe()
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// UnsealRequest is the body of POST /v1/sys/unseal: one of passphrase,
+// share (a text envelope or the share alone), or reset.
+type UnsealRequest struct {
+	Passphrase secretBytes `json:"passphrase"`
+	Share      secretBytes `json:"share"`
+	Reset      bool        `json:"reset"`
+}
+
+// UnsealResponse reports the seal state after the step.
+type UnsealResponse struct {
+	Sealed    bool     `json:"sealed"`
+	Progress  int      `json:"progress"`
+	Threshold int      `json:"threshold"`
+	Holders   []string `json:"holders,omitempty"`
+}
+
+func (s *server) unseal(c echo.Context) error {
+	var in UnsealRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	defer in.Passphrase.wipe()
+	defer in.Share.wipe()
+	ctx := c.Request().Context()
+	given := 0
+	for _, b := range []bool{len(in.Passphrase) > 0, len(in.Share) > 0, in.Reset} {
+		if b {
+			given++
+		}
+	}
+	if given != 1 {
+		return errBadRequest("give exactly one of passphrase, share or reset")
+	}
+	switch {
+	case in.Reset:
+		s.v.ResetUnseal()
+	case len(in.Passphrase) > 0:
+		if err := s.v.UnsealPassphrase(ctx, request(c), in.Passphrase); err != nil {
+			return err
+		}
+	default:
+		p, err := s.v.UnsealShare(ctx, request(c), string(in.Share))
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, UnsealResponse{Sealed: p.Sealed, Progress: p.Have, Threshold: p.Need, Holders: p.Holders})
+	}
+	st, err := s.v.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, UnsealResponse{Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold})
+}
+
+func (s *server) seal(c echo.Context) error {
+	if err := s.v.Seal(c.Request().Context(), request(c), principal(c)); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]bool{"sealed": true})
+}
+
+func queryInt(c echo.Context, name string) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, errBadRequest(name + " must be a whole number")
+	}
+	return n, nil
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"strongroom/api"
+)
+
+func loginCmd(g *globals) *cobra.Command {
+	var user, pwFile, newPWFile, code string
+	cmd := &cobra.Command{
+		Use:   "login --user NAME --password-file F --totp CODE [--new-password-file F2]",
+		Short: "Log in; the session token is kept in a 0600 file under $STRONGROOM_CONFIG",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if user == "" {
+				return usagef("--user NAME is required")
+			}
+			if code == "" {
+				return usagef("--totp CODE is required (the 6-digit code from the authenticator app)")
+			}
+			pw, err := secretFromFileOrPrompt(pwFile, "password", "--password-file")
+			if err != nil {
+				return err
+			}
+			defer wipe(pw)
+			body := map[string]string{"name": user, "password": string(pw), "totp": code}
+			if newPWFile != "" {
+				npw, err := readSecretFile(newPWFile, "new password")
+				if err != nil {
+					return err
+				}
+				defer wipe(npw)
+				body["new_password"] = string(npw)
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			c.token = ""
+			var res api.LoginResponse
+			if _, err := c.do("POST", "/v1/auth/login", body, &res); err != nil {
+				return err
+			}
+			if err := saveToken(res.Token); err != nil {
+				return fmt.Errorf("logged in, but cannot save the session: %v", err)
+			}
+			if g.json {
+				return printJSON(map[string]any{"name": res.Name, "role": res.Role, "must_change_password": res.MustChange})
+			}
+			fmt.Printf("Logged in as %s (%s).\n", res.Name, res.Role)
+			if res.MustChange {
+				fmt.Println("Your password is a one-time password: change it now with 'strongroom passwd' (nothing else works until then).")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&user, "user", "", "account name")
+	f.StringVar(&pwFile, "password-file", "", "file holding the password")
+	f.StringVar(&code, "totp", "", "current TOTP code")
+	f.StringVar(&newPWFile, "new-password-file", "", "file holding a new password (required at first login)")
+	return cmd
+}
+
+func logoutCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout",
+		Short: "End the session and forget its token",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			_, err = c.do("POST", "/v1/auth/logout", nil, nil)
+			if rerr := os.Remove(tokenPath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
+				err = rerr
+			}
+			if err == nil {
+				fmt.Println("Logged out.")
+			}
+			return err
+		},
+	}
+}
+
+func passwdCmd(g *globals) *cobra.Command {
+	var oldFile, newFile string
+	cmd := &cobra.Command{
+		Use:   "passwd --old-password-file F --new-password-file F2",
+		Short: "Change your password (ends your other sessions)",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			old, err := secretFromFileOrPrompt(oldFile, "current password", "--old-password-file")
+			if err != nil {
+				return err
+			}
+			defer wipe(old)
+			npw, err := secretFromFileOrPrompt(newFile, "new password", "--new-password-file")
+			if err != nil {
+				return err
+			}
+			defer wipe(npw)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("POST", "/v1/auth/password", map[string]string{"old_password": string(old), "new_password": string(npw)}, nil); err != nil {
+				return err
+			}
+			fmt.Println("Password changed.")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&oldFile, "old-password-file", "", "file holding the current password")
+	cmd.Flags().StringVar(&newFile, "new-password-file", "", "file holding the new password")
+	return cmd
+}
+
+func userCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Manage accounts (IT provider)"}
+	var role string
+	add := &cobra.Command{
+		Use:   "add NAME --role provider|clerk|chairman|auditor|member",
+		Short: "Add an account; prints its one-time password and TOTP enrolment once",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if role == "" {
+				return usagef("--role is required")
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res api.OneTimeLogin
+			if _, err := c.do("POST", "/v1/users", map[string]string{"name": args[0], "role": role}, &res); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(res)
+			}
+			fmt.Printf("Account %s (%s) created. Give these to the person privately; shown once:\n", res.Name, res.Role)
+			fmt.Printf("  one-time password: %s\n  TOTP enrolment:    %s\n", res.Password, res.TOTPURI)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&role, "role", "", "provider, clerk, chairman, auditor or member")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List accounts",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var users []map[string]any
+			raw, err := c.do("GET", "/v1/users", nil, &users)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(raw)
+				return err
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+			for _, u := range users {
+				state := "active"
+				switch {
+				case u["disabled"] == true:
+					state = "disabled"
+				case u["locked"] == true:
+					state = "locked"
+				case u["must_change_password"] == true:
+					state = "awaiting first login"
+				}
+				fmt.Fprintf(tw, "%v\t%v\t%s\n", u["name"], u["role"], state)
+			}
+			return tw.Flush()
+		},
+	}
+	disable := &cobra.Command{
+		Use:   "disable NAME",
+		Short: "Disable an account and end its sessions",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("POST", "/v1/users/"+url.PathEscape(args[0])+"/disable", nil, nil); err != nil {
+				return err
+			}
+			fmt.Printf("Account %s disabled; its sessions have ended.\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(add, list, disable)
+	return cmd
+}

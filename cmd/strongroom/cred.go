@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+func credCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "cred", Short: "Store and read credentials"}
+	cmd.AddCommand(credPutCmd(g), credGetCmd(g), credListCmd(g), credDeleteCmd(g))
+	return cmd
+}
+
+func credPutCmd(g *globals) *cobra.Command {
+	var kind, username, pwFile, link, totpURI, totpFile, notesFile string
+	var assign, tags []string
+	cmd := &cobra.Command{
+		Use:   "put NAME --kind admin|shared|personal --username U --password-file F [--url U] [--totp-uri URI] [--assign USER ...]",
+		Short: "Store a credential, or a new version of it (old versions are kept)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{"name": args[0], "kind": kind, "username": username, "url": link}
+			if pwFile != "" {
+				pw, err := readSecretFile(pwFile, "password")
+				if err != nil {
+					return err
+				}
+				defer wipe(pw)
+				body["password"] = string(pw)
+			}
+			if totpURI != "" && totpFile != "" {
+				return usagef("give --totp-uri or --totp-file, not both")
+			}
+			if totpFile != "" {
+				t, err := readSecretFile(totpFile, "TOTP")
+				if err != nil {
+					return err
+				}
+				defer wipe(t)
+				totpURI = strings.TrimSpace(string(t))
+			}
+			if totpURI != "" {
+				body["totp"] = totpURI
+			}
+			if notesFile != "" {
+				n, err := readSecretFile(notesFile, "notes")
+				if err != nil {
+					return err
+				}
+				defer wipe(n)
+				body["notes"] = string(n)
+			}
+			if cmd.Flags().Changed("assign") {
+				body["assignees"] = assign
+			}
+			if cmd.Flags().Changed("tag") {
+				body["tags"] = tags
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var info map[string]any
+			raw, err := c.do("POST", "/v1/creds", body, &info)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			fmt.Printf("Stored %s (%v), version %v; assigned to: %s\n", info["name"], info["kind"], info["version"], joinAny(info["assignees"]))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&kind, "kind", "", "admin, shared or personal (required for a new credential)")
+	f.StringVar(&username, "username", "", "login name at the service")
+	f.StringVar(&pwFile, "password-file", "", "file holding the password (- for standard input)")
+	f.StringVar(&link, "url", "", "where the login is used")
+	f.StringVar(&totpURI, "totp-uri", "", "otpauth:// URI or base32 seed of the account's TOTP (prefer --totp-file: flags show in ps)")
+	f.StringVar(&totpFile, "totp-file", "", "file holding the otpauth:// URI or base32 seed")
+	f.StringVar(&notesFile, "notes-file", "", "file holding notes (kept encrypted)")
+	f.StringArrayVar(&assign, "assign", nil, "user who may read it; repeatable (replaces the assignees)")
+	f.StringArrayVar(&tags, "tag", nil, "tag; repeatable")
+	return cmd
+}
+
+func credGetCmd(g *globals) *cobra.Command {
+	var version int
+	cmd := &cobra.Command{
+		Use:   "get NAME [--version N]",
+		Short: "Show a credential's secret (assignees only; every read is recorded)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			path := "/v1/creds/" + url.PathEscape(args[0])
+			if version > 0 {
+				path += "?version=" + strconv.Itoa(version)
+			}
+			raw, err := c.do("GET", path, nil, nil)
+			if err != nil {
+				return err
+			}
+			defer wipe(raw)
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			var s map[string]any
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			for _, k := range []string{"name", "kind", "url", "username", "password", "version", "totp_uri", "notes"} {
+				if v, ok := s[k]; ok && v != "" {
+					fmt.Fprintf(tw, "%s:\t%v\n", k, v)
+				}
+			}
+			fmt.Fprintf(tw, "assignees:\t%s\n", joinAny(s["assignees"]))
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().IntVar(&version, "version", 0, "an older version (default: current)")
+	return cmd
+}
+
+func credListCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the credentials you may see (no secrets)",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var list []map[string]any
+			raw, err := c.do("GET", "/v1/creds", nil, &list)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tKIND\tUSERNAME\tVERSION\tASSIGNEES")
+			for _, cr := range list {
+				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\n", cr["name"], cr["kind"], cr["username"], cr["version"], joinAny(cr["assignees"]))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func credDeleteCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Retire a credential (its versions are kept for the record)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("DELETE", "/v1/creds/"+url.PathEscape(args[0]), nil, nil); err != nil {
+				return err
+			}
+			fmt.Printf("Credential %s retired.\n", args[0])
+			return nil
+		},
+	}
+}
+
+func joinAny(v any) string {
+	list, _ := v.([]any)
+	var s []string
+	for _, x := range list {
+		s = append(s, fmt.Sprint(x))
+	}
+	if len(s) == 0 {
+		return "(nobody)"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,116 @@
+// Command strongroom is the Strongroom vault: the server and its client.
+//
+// Exit codes: 0 ok, 1 refused or failed, 2 bad usage or input. On failure
+// it writes one line to stderr.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/awnumar/memguard"
+	"github.com/spf13/cobra"
+)
+
+// usageError marks bad usage or input: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(format, a...)} }
+
+// exitError carries an exit code chosen by a command (e.g. verify failed).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func main() {
+	memguard.CatchInterrupt()
+	code := run(os.Args[1:])
+	memguard.SafeExit(code)
+}
+
+func run(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	msg := strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0])
+	fmt.Fprintln(os.Stderr, "strongroom: "+msg)
+	var ue *usageError
+	var ee *exitError
+	var ae *apiError
+	switch {
+	case errors.As(err, &ue):
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.As(err, &ae):
+		if ae.status == 400 || ae.status == 413 || ae.status == 422 {
+			return 2
+		}
+		return 1
+	case isCobraUsage(err):
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises cobra's own usage errors, which are plain errors.
+func isCobraUsage(err error) bool {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument",
+		"invalid argument", "required flag", "accepts ", "requires at least", "if any flags in the group"} {
+		if strings.Contains(err.Error(), p) {
+			return true
+		}
+	}
+	return false
+}
+
+type globals struct {
+	addr, ca, fingerprint string
+	json                  bool
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "strongroom",
+		Short:         "Strongroom: an encrypted credential vault for councils",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.addr, "addr", envOr("STRONGROOM_ADDR", "https://127.0.0.1:8443"), "vault address (env STRONGROOM_ADDR)")
+	pf.StringVar(&g.ca, "ca", os.Getenv("STRONGROOM_CA"), "PEM file of the CA or certificate to trust (env STRONGROOM_CA)")
+	pf.StringVar(&g.fingerprint, "fingerprint", os.Getenv("STRONGROOM_FINGERPRINT"), "pinned SHA-256 fingerprint of the server certificate (env STRONGROOM_FINGERPRINT)")
+	pf.BoolVar(&g.json, "json", false, "print JSON")
+	root.AddCommand(serverCmd(), initCmd(g), unsealCmd(g), sealCmd(g), statusCmd(g), loginCmd(g), logoutCmd(g),
+		passwdCmd(g), userCmd(g), credCmd(g), auditCmd(g))
+	return root
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// nargs checks the count of positional arguments as a usage error.
+func nargs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s takes %d argument(s), got %d (see --help)", cmd.CommandPath(), n, len(args))
+		}
+		return nil
+	}
+}

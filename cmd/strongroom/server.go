@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"strongroom/api"
+	"strongroom/vault"
+)
+
+func serverCmd() *cobra.Command {
+	var data, listen, certFile, keyFile string
+	var kdfMemory uint32
+	var kdfTime uint32
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the vault server (starts sealed)",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (certFile == "") != (keyFile == "") {
+				return usagef("give both --tls-cert and --tls-key, or neither")
+			}
+			kdf := vault.DefaultKDF()
+			if kdfMemory != 0 {
+				kdf.Memory = kdfMemory
+			}
+			if kdfTime != 0 {
+				kdf.Time = kdfTime
+			}
+			if kdf.Memory < vault.MinKDFMemory || kdf.Time < vault.MinKDFTime {
+				return usagef("--kdf-memory must be at least %d KiB and --kdf-time at least %d", vault.MinKDFMemory, vault.MinKDFTime)
+			}
+			return serve(cmd.Context(), data, listen, certFile, keyFile, kdf)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&data, "data", "./data", "data directory (holds strongroom.db and tls/)")
+	f.StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
+	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM); default: a self-signed one made in DATA/tls on first start")
+	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
+	f.Uint32Var(&kdfMemory, "kdf-memory", 0, "Argon2id memory in KiB for the passphrase at init (default 65536)")
+	f.Uint32Var(&kdfTime, "kdf-time", 0, "Argon2id passes for the passphrase at init (default 3)")
+	return cmd
+}
+
+func serve(ctx context.Context, data, listen, certFile, keyFile string, kdf vault.KDFParams) error {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if certFile == "" {
+		var err error
+		if certFile, keyFile, err = ensureSelfSigned(filepath.Join(data, "tls")); err != nil {
+			return err
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return fmt.Errorf("TLS certificate: %v", err)
+	}
+	store, err := vault.OpenBolt(data, vault.BoltOptions{})
+	if err != nil {
+		return err
+	}
+	v := vault.New(vault.Config{Store: store, KDF: kdf, Logger: log})
+	defer v.Close()
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %v", err)
+	}
+	srv := &http.Server{
+		Handler:           api.New(v, api.Options{Logger: log}),
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	fp := sha256.Sum256(cert.Certificate[0])
+	fmt.Printf("strongroom: listening on https://%s (sealed)\n", ln.Addr())
+	fmt.Printf("strongroom: certificate %s\n", certFile)
+	fmt.Printf("strongroom: certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	case <-ctx.Done():
+		log.Info("shutting down: sealing")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}
+	return nil
+}
+
+// ensureSelfSigned makes DIR/cert.pem and DIR/key.pem (ECDSA P-256, for
+// 127.0.0.1, ::1, localhost and this host's name) unless they exist.
+func ensureSelfSigned(dir string) (string, string, error) {
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if _, err := os.Stat(certFile); err == nil {
+		return certFile, keyFile, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", "", err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 126))
+	host, _ := os.Hostname()
+	names := []string{"localhost"}
+	if host != "" && host != "localhost" {
+		names = append(names, host)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "Strongroom vault (self-signed)"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().AddDate(2, 0, 0),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              names,
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		return "", "", err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, nil
+}

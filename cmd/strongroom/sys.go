@@ -1,0 +1,209 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode"
+
+	"github.com/spf13/cobra"
+
+	"strongroom/api"
+)
+
+func initCmd(g *globals) *cobra.Command {
+	var shares, threshold int
+	var holders []string
+	var admin, council, passFile, out string
+	cmd := &cobra.Command{
+		Use:   "init --holder NAME ... --admin NAME --passphrase-file F --out DIR",
+		Short: "Initialise a new vault: root key, envelopes for the holders, first provider account",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out DIR is required: the envelopes are shown only once")
+			}
+			if len(holders) != shares {
+				return usagef("name one --holder per share: --shares %d but %d holders", shares, len(holders))
+			}
+			if admin == "" {
+				return usagef("--admin NAME is required (the first IT provider account)")
+			}
+			pass, err := secretFromFileOrPrompt(passFile, "operator passphrase", "--passphrase-file")
+			if err != nil {
+				return err
+			}
+			defer wipe(pass)
+			if err := os.MkdirAll(out, 0o700); err != nil {
+				return usagef("cannot create --out directory: %v", err)
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res api.InitResponse
+			if _, err := c.do("POST", "/v1/sys/init", map[string]any{"council": council, "shares": shares,
+				"threshold": threshold, "holders": holders, "admin": admin, "passphrase": string(pass)}, &res); err != nil {
+				return err
+			}
+			var paths []string
+			for _, env := range res.Envelopes {
+				p := filepath.Join(out, fmt.Sprintf("envelope-%d-%s.txt", env.Index, slug(env.Holder)))
+				if err := os.WriteFile(p, []byte(env.Text), 0o600); err != nil {
+					return fmt.Errorf("writing envelope for %s: %v (the vault is initialised; re-key to issue new envelopes)", env.Holder, err)
+				}
+				paths = append(paths, p)
+			}
+			if g.json {
+				return printJSON(map[string]any{"vault_id": res.VaultID, "verifier_key": res.VerifierKey,
+					"admin": map[string]string{"name": res.Admin.Name, "password": res.Admin.Password, "totp_uri": res.Admin.TOTPURI},
+					"envelopes": paths})
+			}
+			fmt.Printf("Vault initialised. It is sealed: unseal it with the passphrase.\n\n")
+			fmt.Printf("Vault ID:            %s\n", res.VaultID)
+			fmt.Printf("Audit verifier key:  %s\n\n", res.VerifierKey)
+			fmt.Printf("First IT provider account (shown once; the password must be changed at first login):\n")
+			fmt.Printf("  name:              %s\n  one-time password: %s\n  TOTP enrolment:    %s\n\n", res.Admin.Name, res.Admin.Password, res.Admin.TOTPURI)
+			fmt.Printf("Envelopes (%d of %d open the vault; give each to its holder, then delete these files):\n", threshold, shares)
+			for i, p := range paths {
+				fmt.Printf("  %s  (%s)\n", p, res.Envelopes[i].Holder)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&shares, "shares", 3, "number of envelope shares")
+	f.IntVar(&threshold, "threshold", 2, "shares needed to open the vault")
+	f.StringArrayVar(&holders, "holder", nil, "holder of a share, once per share (the chairman first)")
+	f.StringVar(&admin, "admin", "", "name of the first IT provider account")
+	f.StringVar(&council, "council", "", "council name, printed on the envelopes")
+	f.StringVar(&passFile, "passphrase-file", "", "file holding the operator passphrase")
+	f.StringVar(&out, "out", "", "directory to write the envelopes to")
+	return cmd
+}
+
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func unsealCmd(g *globals) *cobra.Command {
+	var passFile string
+	var shareFiles []string
+	var reset bool
+	cmd := &cobra.Command{
+		Use:   "unseal [--passphrase-file F | --share-file F ... | --reset]",
+		Short: "Unseal with the operator passphrase, or with envelope shares (emergency)",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if passFile != "" && len(shareFiles) > 0 {
+				return usagef("give --passphrase-file or --share-file, not both")
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res api.UnsealResponse
+			switch {
+			case reset:
+				_, err = c.do("POST", "/v1/sys/unseal", map[string]bool{"reset": true}, &res)
+			case len(shareFiles) > 0:
+				for _, f := range shareFiles {
+					share, rerr := readSecretFile(f, "share")
+					if rerr != nil {
+						return rerr
+					}
+					_, err = c.do("POST", "/v1/sys/unseal", map[string]string{"share": string(share)}, &res)
+					wipe(share)
+					if err != nil {
+						return err
+					}
+					if !g.json && res.Sealed {
+						fmt.Printf("Share accepted: %d of %d (given so far: %s)\n", res.Progress, res.Threshold, strings.Join(res.Holders, ", "))
+					}
+				}
+			default:
+				pass, perr := secretFromFileOrPrompt(passFile, "operator passphrase", "--passphrase-file")
+				if perr != nil {
+					return perr
+				}
+				_, err = c.do("POST", "/v1/sys/unseal", map[string]string{"passphrase": string(pass)}, &res)
+				wipe(pass)
+			}
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(res)
+			}
+			if res.Sealed {
+				fmt.Printf("Vault is sealed: %d of %d shares given.\n", res.Progress, res.Threshold)
+			} else {
+				fmt.Println("Vault unsealed.")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&passFile, "passphrase-file", "", "file holding the operator passphrase")
+	f.StringArrayVar(&shareFiles, "share-file", nil, "an envelope (.txt) or a file holding only the share; repeatable")
+	f.BoolVar(&reset, "reset", false, "forget the shares given so far")
+	return cmd
+}
+
+func sealCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "seal",
+		Short: "Seal the vault now: every key leaves memory",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("POST", "/v1/sys/seal", nil, nil); err != nil {
+				return err
+			}
+			fmt.Println("Vault sealed.")
+			return nil
+		},
+	}
+}
+
+func statusCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show whether the vault is initialised and sealed",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var st map[string]any
+			if _, err := c.do("GET", "/v1/sys/status", nil, &st); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(st)
+			}
+			fmt.Printf("Initialised: %v\nSealed:      %v\n", st["initialized"], st["sealed"])
+			if st["initialized"] == true {
+				fmt.Printf("Vault ID:    %v\nThreshold:   %v of %v envelope shares (generation %v)\n", st["vault_id"], st["threshold"], st["shares"], st["generation"])
+				if st["sealed"] == true {
+					fmt.Printf("Progress:    %v of %v shares given\n", st["progress"], st["threshold"])
+				}
+			}
+			return nil
+		},
+	}
+}
