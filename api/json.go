@@ -49,6 +49,8 @@ func bind(c echo.Context, v any) error {
 		switch {
 		case errors.Is(err, io.EOF):
 			return errBadRequest("request body must be a JSON object")
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return errBadRequest("malformed JSON: the body ends early")
 		case errors.As(err, &syn):
 			return errBadRequest(fmt.Sprintf("malformed JSON at byte %d", syn.Offset))
 		case errors.As(err, &typ):

@@ -69,20 +69,22 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.POST("/sys/unseal", s.unseal, limiter(opt.UnsealRate))
 	g.POST("/auth/login", s.login, limiter(opt.LoginRate))
 
-	a := g.Group("", s.authenticate)
-	a.POST("/sys/seal", s.seal)
-	a.POST("/auth/logout", s.logout)
-	a.POST("/auth/password", s.changePassword)
-	a.GET("/auth/whoami", s.whoami)
-	a.GET("/users", s.listUsers)
-	a.POST("/users", s.createUser)
-	a.POST("/users/:name/disable", s.disableUser)
-	a.GET("/creds", s.listCreds)
-	a.POST("/creds", s.putCred)
-	a.GET("/creds/:name", s.readCred)
-	a.DELETE("/creds/:name", s.deleteCred)
-	a.GET("/audit", s.exportAudit)
-	a.GET("/audit/verify", s.verifyAudit)
+	// Authentication is per route, not a group middleware: a group with
+	// middleware answers every unknown path under it, turning 404s into 401s.
+	auth := s.authenticate
+	g.POST("/sys/seal", s.seal, auth)
+	g.POST("/auth/logout", s.logout, auth)
+	g.POST("/auth/password", s.changePassword, auth)
+	g.GET("/auth/whoami", s.whoami, auth)
+	g.GET("/users", s.listUsers, auth)
+	g.POST("/users", s.createUser, auth)
+	g.POST("/users/:name/disable", s.disableUser, auth)
+	g.GET("/creds", s.listCreds, auth)
+	g.POST("/creds", s.putCred, auth)
+	g.GET("/creds/:name", s.readCred, auth)
+	g.DELETE("/creds/:name", s.deleteCred, auth)
+	g.GET("/audit", s.exportAudit, auth)
+	g.GET("/audit/verify", s.verifyAudit, auth)
 	return e
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -23,25 +24,48 @@ func hashPassword(p KDFParams, pw []byte) string {
 		enc.EncodeToString(salt), enc.EncodeToString(sum))
 }
 
+// phc is a parsed Argon2id PHC string.
+type phc struct {
+	memory, time uint32
+	threads      uint8
+	salt, hash   []byte
+}
+
+// parsePHC reads $argon2id$v=19$m=M,t=T,p=P$salt$hash, refusing costs
+// outside sane bounds so a corrupt record cannot make a login allocate
+// gigabytes.
+func parsePHC(s string) (*phc, error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return nil, errBadPHC
+	}
+	var h phc
+	var extra string
+	n, _ := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d%s", &h.memory, &h.time, &h.threads, &extra)
+	if n != 3 || h.memory < 8 || h.memory > 1<<18 || h.time < 1 || h.time > 20 || h.threads < 1 ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", h.memory, h.time, h.threads) {
+		return nil, errBadPHC
+	}
+	enc := base64.RawStdEncoding.Strict()
+	var err1, err2 error
+	h.salt, err1 = enc.DecodeString(parts[4])
+	h.hash, err2 = enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(h.salt) < 8 || len(h.hash) < 16 || len(h.hash) > 64 {
+		return nil, errBadPHC
+	}
+	return &h, nil
+}
+
+var errBadPHC = errors.New("vault: malformed password hash")
+
 // verifyPassword checks pw against a PHC string in constant time.
-func verifyPassword(phc string, pw []byte) bool {
-	parts := strings.Split(phc, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+func verifyPassword(s string, pw []byte) bool {
+	h, err := parsePHC(s)
+	if err != nil {
 		return false
 	}
-	var m, t uint32
-	var p uint8
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m < 8 || t < 1 || p < 1 || m > 1<<22 || t > 100 {
-		return false
-	}
-	enc := base64.RawStdEncoding
-	salt, err1 := enc.DecodeString(parts[4])
-	want, err2 := enc.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || len(want) > 64 {
-		return false
-	}
-	got := argon2.IDKey(pw, salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	got := argon2.IDKey(pw, h.salt, h.time, h.memory, h.threads, uint32(len(h.hash)))
+	return subtle.ConstantTimeCompare(got, h.hash) == 1
 }
 
 // checkNewPassword applies the account password rules. The three-random-

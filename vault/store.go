@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Bucket names (DESIGN §6).
@@ -69,7 +70,7 @@ func OpenBolt(dir string, opt BoltOptions) (Store, error) {
 	}
 	db, err := bolt.Open(filepath.Join(dir, "strongroom.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("vault: %s is in use by another process", filepath.Join(dir, "strongroom.db"))
 		}
 		return nil, fmt.Errorf("vault: open store: %w", err)

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -196,12 +195,6 @@ func newID() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
-}
-
-// isFatalStore reports errors that are not the caller's fault.
-func isFatalStore(err error) bool {
-	return err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrForbidden) &&
-		!errors.Is(err, ErrNotFound) && !errors.Is(err, ErrExists)
 }
 
 // Ping checks the store answers, for health checks.

@@ -57,7 +57,7 @@ func initCmd(g *globals) *cobra.Command {
 			}
 			if g.json {
 				return printJSON(map[string]any{"vault_id": res.VaultID, "verifier_key": res.VerifierKey,
-					"admin": map[string]string{"name": res.Admin.Name, "password": res.Admin.Password, "totp_uri": res.Admin.TOTPURI},
+					"admin":     map[string]string{"name": res.Admin.Name, "password": res.Admin.Password, "totp_uri": res.Admin.TOTPURI},
 					"envelopes": paths})
 			}
 			fmt.Printf("Vault initialised. It is sealed: unseal it with the passphrase.\n\n")

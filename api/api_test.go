@@ -1,0 +1,239 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"strongroom/vault"
+)
+
+type env struct {
+	srv   *httptest.Server
+	v     *vault.Vault
+	admin vault.OneTimeLogin
+	token string // the admin's session, password already changed
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	st, err := vault.OpenBolt(t.TempDir(), vault.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(vault.Config{Store: st, KDF: vault.KDFParams{Memory: vault.MinKDFMemory, Time: vault.MinKDFTime, Threads: 1},
+		PasswordKDF: vault.KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}})
+	srv := httptest.NewServer(New(v, Options{LoginRate: 1000, UnsealRate: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	t.Cleanup(func() { srv.Close(); v.Close() })
+	e := &env{srv: srv, v: v}
+	res, err := v.Init(context.Background(), vault.Request{}, vault.InitRequest{Shares: 1, Threshold: 1,
+		Holders: []string{"Chairman"}, Admin: "IT Provider", Passphrase: []byte("correct horse battery staple")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.admin = res.Admin
+	if st, body := e.call(t, "POST", "/v1/sys/unseal", "", `{"passphrase":"correct horse battery staple"}`); st != 200 {
+		t.Fatalf("unseal %d %s", st, body)
+	}
+	st2, body := e.call(t, "POST", "/v1/auth/login", "", jsonBody(map[string]string{"name": "IT Provider",
+		"password": res.Admin.Password, "totp": code(t, res.Admin.TOTPURI), "new_password": "ultramarine kettle drum"}))
+	if st2 != 200 {
+		t.Fatalf("login %d %s", st2, body)
+	}
+	var lr LoginResponse
+	json.Unmarshal(body, &lr)
+	e.token = lr.Token
+	return e
+}
+
+func jsonBody(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func code(t testing.TB, uri string) string {
+	k, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := totp.GenerateCode(k.Secret(), time.Now())
+	return c
+}
+
+func (e *env) do(t testing.TB, method, path, token, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func (e *env) call(t testing.TB, method, path, token, body string) (int, []byte) {
+	t.Helper()
+	resp := e.do(t, method, path, token, body)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	resp := e.do(t, "GET", "/v1/sys/status", "", "")
+	resp.Body.Close()
+	for h, want := range map[string]string{
+		"Strict-Transport-Security": "max-age=31536000; includeSubdomains",
+		"X-Content-Type-Options":    "nosniff",
+		"X-Frame-Options":           "DENY",
+		"Content-Security-Policy":   "default-src 'none'; frame-ancestors 'none'",
+		"Cache-Control":             "no-store",
+		"Referrer-Policy":           "no-referrer",
+	} {
+		if got := resp.Header.Get(h); got != want && !(h == "Strict-Transport-Security" && got == "") {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if resp.Header.Get("X-Request-Id") == "" {
+		t.Error("no request id")
+	}
+}
+
+func TestErrorShapes(t *testing.T) {
+	e := newEnv(t)
+	big := `{"name":"` + strings.Repeat("a", 300*1024) + `"}`
+	cases := []struct {
+		method, path, token, body string
+		status                    int
+		contains                  string
+	}{
+		{"GET", "/v1/nope", "", "", 404, "Not Found"},
+		{"POST", "/v1/auth/login", "", `{"name":`, 400, "malformed JSON"},
+		{"POST", "/v1/auth/login", "", `{"name":"x","extra":1}`, 400, "unknown field"},
+		{"POST", "/v1/auth/login", "", `{"name":"x"} {}`, 400, "after the JSON object"},
+		{"POST", "/v1/auth/login", "", big, 413, "Too Large"},
+		{"GET", "/v1/creds", "", "", 401, "not logged in"},
+		{"GET", "/v1/creds?token=" + e.token, "", "", 401, "not logged in"}, // tokens only in headers
+		{"GET", "/v1/creds", "srs_" + strings.Repeat("A", 43), "", 401, "not logged in"},
+		{"POST", "/v1/users", e.token, `{"name":"X","role":"wizard"}`, 400, "role must be"},
+		{"POST", "/v1/sys/unseal", "", `{}`, 400, "exactly one"},
+		{"POST", "/v1/sys/init", "", `{"shares":1,"threshold":1,"holders":["A"],"admin":"B","passphrase":"long enough passphrase"}`, 409, "already initialised"},
+		{"GET", "/v1/creds/Nothing%2Fhere", e.token, "", 404, `no credential named "Nothing/here"`},
+		{"GET", "/v1/creds/x?version=-1", e.token, "", 400, "whole number"},
+	}
+	for _, tc := range cases {
+		st, body := e.call(t, tc.method, tc.path, tc.token, tc.body)
+		var eb errorBody
+		if st != tc.status || json.Unmarshal(body, &eb) != nil || !strings.Contains(eb.Error, tc.contains) {
+			t.Errorf("%s %s: %d %s; want %d containing %q", tc.method, tc.path[:min(len(tc.path), 40)], st, body[:min(len(body), 200)], tc.status, tc.contains)
+		}
+	}
+}
+
+func TestSecretReadAndNamesWithSlashes(t *testing.T) {
+	e := newEnv(t)
+	st, body := e.call(t, "POST", "/v1/creds", e.token, jsonBody(map[string]any{"name": "Web/host 100%", "kind": "admin",
+		"username": "root", "password": "pa\"ss\\word\n", "assignees": []string{"IT Provider"}}))
+	if st != 201 {
+		t.Fatalf("create %d %s", st, body)
+	}
+	st, body = e.call(t, "GET", "/v1/creds/Web%2Fhost%20100%25", e.token, "")
+	var got map[string]any
+	if st != 200 || json.Unmarshal(body, &got) != nil || got["password"] != "pa\"ss\\word\n" || got["name"] != "Web/host 100%" {
+		t.Fatalf("read %d %s", st, body)
+	}
+}
+
+func TestMustChangeGateAndLockout(t *testing.T) {
+	e := newEnv(t)
+	st, body := e.call(t, "POST", "/v1/users", e.token, `{"name":"Clerk","role":"clerk"}`)
+	var otl OneTimeLogin
+	if st != 201 || json.Unmarshal(body, &otl) != nil {
+		t.Fatalf("create user %d %s", st, body)
+	}
+	st, body = e.call(t, "POST", "/v1/auth/login", "", jsonBody(map[string]string{"name": "Clerk", "password": otl.Password, "totp": code(t, otl.TOTPURI)}))
+	var lr LoginResponse
+	if st != 200 || json.Unmarshal(body, &lr) != nil || !lr.MustChange {
+		t.Fatalf("login %d %s", st, body)
+	}
+	if st, body := e.call(t, "GET", "/v1/creds", lr.Token, ""); st != 403 || !strings.Contains(string(body), "password change required") {
+		t.Fatalf("gate: %d %s", st, body)
+	}
+	if st, _ := e.call(t, "GET", "/v1/auth/whoami", lr.Token, ""); st != 200 {
+		t.Fatal("whoami refused")
+	}
+	if st, body := e.call(t, "POST", "/v1/auth/password", lr.Token, jsonBody(map[string]string{"old_password": otl.Password, "new_password": "sparrow lantern quarry"})); st != 204 {
+		t.Fatalf("change: %d %s", st, body)
+	}
+	if st, _ := e.call(t, "GET", "/v1/creds", lr.Token, ""); st != 200 {
+		t.Fatal("gate still closed after the change")
+	}
+	for i := 0; i < 5; i++ {
+		e.call(t, "POST", "/v1/auth/login", "", `{"name":"Clerk","password":"wrong","totp":"000000"}`)
+	}
+	resp := e.do(t, "POST", "/v1/auth/login", "", `{"name":"Clerk","password":"wrong","totp":"000000"}`)
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("locked account: %d retry-after %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
+func TestSealedAnswersOnlyStatusInitUnseal(t *testing.T) {
+	e := newEnv(t)
+	if st, _ := e.call(t, "POST", "/v1/sys/seal", e.token, ""); st != 200 {
+		t.Fatal("seal failed")
+	}
+	if st, body := e.call(t, "GET", "/v1/creds", e.token, ""); st != 503 || !strings.Contains(string(body), "sealed") {
+		t.Fatalf("sealed creds: %d %s", st, body)
+	}
+	if st, _ := e.call(t, "GET", "/v1/sys/status", "", ""); st != 200 {
+		t.Fatal("status refused while sealed")
+	}
+}
+
+// FuzzRequestBodies sends arbitrary bodies to the endpoints that parse
+// input. Bad input must get a 4xx JSON error, never a 5xx, and nothing
+// given may be echoed back inside an error.
+func FuzzRequestBodies(f *testing.F) {
+	for _, s := range []string{`{"passphrase":"x"}`, `{"share":"0000"}`, `{"name":"IT Provider","password":"p","totp":"123456"}`,
+		`{"name":"Facebook page","kind":"shared","password":"p","assignees":["IT Provider"]}`, `{"name":"X","role":"member"}`, `[]`, `{"name":1}`} {
+		for ep := 0; ep < 4; ep++ {
+			f.Add(uint8(ep), []byte(s))
+		}
+	}
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, ep uint8, body []byte) {
+		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users"}
+		path := paths[int(ep)%len(paths)]
+		req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		resp, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 500 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, b)
+		}
+		if resp.StatusCode >= 400 {
+			var eb errorBody
+			if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
+				t.Fatalf("%s: error without a JSON body: %d %s", path, resp.StatusCode, b)
+			}
+		}
+	})
+}

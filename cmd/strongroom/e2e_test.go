@@ -1,0 +1,310 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+var binary string
+
+// serverLogs keeps every server's stderr, to check none holds a secret.
+var serverLogs []*bytes.Buffer
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "strongroom-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "strongroom")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("build: " + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type server struct {
+	cmd  *exec.Cmd
+	addr string
+	log  *bytes.Buffer
+}
+
+// startServer runs the real binary on a free loopback port and waits for it
+// to say where it listens.
+func startServer(t *testing.T, data string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, "server", "--data", data, "--listen", "127.0.0.1:0", "--kdf-memory", "19456", "--kdf-time", "2")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, log: &bytes.Buffer{}}
+	cmd.Stderr = s.log
+	serverLogs = append(serverLogs, s.log)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "strongroom: listening on "); ok {
+			s.addr = strings.TrimSuffix(a, " (sealed)")
+			break
+		}
+	}
+	if s.addr == "" {
+		t.Fatalf("server did not start: %s", s.log)
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+func (s *server) stop() {
+	if s.cmd.ProcessState == nil {
+		s.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { s.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// cli runs the binary as one person (one STRONGROOM_CONFIG).
+type cli struct {
+	t    *testing.T
+	env  []string
+	work string
+}
+
+func newCLI(t *testing.T, s *server, work, person string) *cli {
+	return &cli{t: t, work: work, env: append(os.Environ(), "STRONGROOM_ADDR="+s.addr,
+		"STRONGROOM_CA="+filepath.Join(work, "data", "tls", "cert.pem"),
+		"STRONGROOM_CONFIG="+filepath.Join(work, "cfg-"+person), "STRONGROOM_TOKEN=")}
+}
+
+func (c *cli) run(args ...string) (stdout, stderr string, code int) {
+	c.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env, cmd.Dir = c.env, c.work
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		c.t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// must runs and requires the given exit code.
+func (c *cli) must(code int, args ...string) string {
+	c.t.Helper()
+	out, errOut, got := c.run(args...)
+	if got != code {
+		c.t.Fatalf("strongroom %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), got, code, out, errOut)
+	}
+	if code != 0 && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		c.t.Fatalf("strongroom %s: stderr is not one line: %q", strings.Join(args, " "), errOut)
+	}
+	return out + errOut
+}
+
+func write(t *testing.T, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func code(t *testing.T, uri string) string {
+	t.Helper()
+	k, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := totp.GenerateCode(k.Secret(), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+type oneTime struct {
+	Name, Role, Password string
+	TOTPURI              string `json:"totp_uri"`
+}
+
+// TestTour is the README's five-minute tour, end to end.
+func TestTour(t *testing.T) {
+	work := t.TempDir()
+	data := filepath.Join(work, "data")
+	srv := startServer(t, data)
+	op := newCLI(t, srv, work, "operator")
+	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
+
+	var st map[string]any
+	json.Unmarshal([]byte(op.must(0, "status", "--json")), &st)
+	if st["initialized"] != false || st["sealed"] != true {
+		t.Fatalf("fresh status %v", st)
+	}
+	op.must(2, "init", "--holder", "Chairman", "--admin", "IT Provider", "--passphrase-file", pass) // no --out
+	var ini struct {
+		VaultID     string  `json:"vault_id"`
+		VerifierKey string  `json:"verifier_key"`
+		Admin       oneTime `json:"admin"`
+		Envelopes   []string
+	}
+	out := op.must(0, "init", "--shares", "3", "--threshold", "2", "--holder", "Chairman", "--holder", "Vice-chair",
+		"--holder", "Clerk", "--admin", "IT Provider", "--council", "Drayton Bassett Parish Council",
+		"--passphrase-file", pass, "--out", "envelopes", "--json")
+	if err := json.Unmarshal([]byte(out), &ini); err != nil || len(ini.VaultID) != 32 || ini.VerifierKey == "" || len(ini.Envelopes) != 3 {
+		t.Fatalf("init output %q: %v", out, err)
+	}
+	for _, e := range ini.Envelopes {
+		fi, err := os.Stat(filepath.Join(work, e))
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("envelope %s: %v %v", e, fi.Mode(), err)
+		}
+	}
+	op.must(1, "init", "--holder", "A", "--shares", "1", "--threshold", "1", "--admin", "B", "--passphrase-file", pass, "--out", "again")
+	json.Unmarshal([]byte(op.must(0, "status", "--json")), &st)
+	if st["initialized"] != true || st["sealed"] != true || st["threshold"] != 2.0 || st["progress"] != 0.0 {
+		t.Fatalf("status after init %v", st)
+	}
+	op.must(1, "unseal", "--passphrase-file", write(t, filepath.Join(work, "wrong"), "not the passphrase"))
+	op.must(0, "unseal", "--passphrase-file", pass)
+
+	// The IT provider's first login must replace the one-time password.
+	provider := newCLI(t, srv, work, "provider")
+	otp := write(t, filepath.Join(work, "admin.otp"), ini.Admin.Password)
+	newPW := write(t, filepath.Join(work, "admin.pw"), "ultramarine kettle drum")
+	provider.must(0, "login", "--user", "IT Provider", "--password-file", otp, "--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", newPW)
+	people := map[string]oneTime{}
+	for _, p := range [][2]string{{"Clerk", "clerk"}, {"Member", "member"}, {"Auditor", "auditor"}} {
+		var o oneTime
+		json.Unmarshal([]byte(provider.must(0, "user", "add", p[0], "--role", p[1], "--json")), &o)
+		if o.Password == "" || !strings.HasPrefix(o.TOTPURI, "otpauth://totp/") || o.Role != p[1] {
+			t.Fatalf("user add %v", o)
+		}
+		people[p[0]] = o
+	}
+	provider.must(2, "user", "add", "Somebody", "--role", "wizard")
+	fbPW := "hunter2-Facebook-Page!"
+	provider.must(0, "cred", "put", "Facebook page", "--kind", "shared", "--username", "drayton.bassett.pc",
+		"--password-file", write(t, filepath.Join(work, "fb.pw"), fbPW), "--url", "https://facebook.com", "--assign", "Clerk")
+	provider.must(1, "cred", "get", "Facebook page") // the provider is not an assignee
+
+	login := func(name string) *cli {
+		c := newCLI(t, srv, work, name)
+		o := people[name]
+		c.must(0, "login", "--user", name, "--password-file", write(t, filepath.Join(work, name+".otp"), o.Password),
+			"--totp", code(t, o.TOTPURI), "--new-password-file", write(t, filepath.Join(work, name+".pw"), "sparrow lantern quarry 7"))
+		return c
+	}
+	clerk, member, auditor := login("Clerk"), login("Member"), login("Auditor")
+
+	var got map[string]any
+	json.Unmarshal([]byte(clerk.must(0, "cred", "get", "Facebook page", "--json")), &got)
+	if got["password"] != fbPW || got["username"] != "drayton.bassett.pc" || got["version"] != 1.0 || got["name"] != "Facebook page" {
+		t.Fatalf("clerk read %v", got)
+	}
+	if msg := member.must(1, "cred", "get", "Facebook page"); !strings.Contains(msg, "not permitted") || strings.Contains(msg, fbPW) {
+		t.Fatalf("member refusal: %q", msg)
+	}
+	member.must(1, "audit", "export")
+	clerk.must(2, "cred", "get")
+	clerk.must(2, "cred", "get", "x", "--no-such-flag")
+
+	log := auditor.must(0, "audit", "export")
+	if !strings.Contains(log, `"name":"Member","role":"member"},"action":"cred.read","target":{"kind":"credential"`) ||
+		!strings.Contains(log, `"outcome":"denied"`) || strings.Contains(log, fbPW) {
+		t.Fatal("the member's refusal is not in the exported log, or a secret is")
+	}
+	logFile := write(t, filepath.Join(work, "log.jsonl"), strings.TrimSpace(log))
+	if out := auditor.must(0, "audit", "verify", "--log", logFile); !strings.Contains(out, "entries checked") {
+		t.Fatalf("offline verify: %s", out)
+	}
+
+	// Restart: sealed; one share does not open it, two do.
+	srv.stop()
+	srv = startServer(t, data)
+	op = newCLI(t, srv, work, "operator")
+	json.Unmarshal([]byte(op.must(0, "status", "--json")), &st)
+	if st["sealed"] != true {
+		t.Fatal("restart left the vault unsealed")
+	}
+	env := func(i int) string { return filepath.Join(work, ini.Envelopes[i]) }
+	typo, _ := os.ReadFile(env(1))
+	i := bytes.Index(typo, []byte("-----BEGIN STRONGROOM SHARE-----\n")) + 34
+	typo[i] = map[bool]byte{true: '1', false: '0'}[typo[i] == '0']
+	if msg := op.must(2, "unseal", "--share-file", write(t, filepath.Join(work, "typo.txt"), string(typo))); !strings.Contains(msg, "typo in group 1") {
+		t.Fatalf("typo: %s", msg)
+	}
+	if out := op.must(0, "unseal", "--share-file", env(0)); !strings.Contains(out, "1 of 2") {
+		t.Fatalf("one share: %s", out)
+	}
+	json.Unmarshal([]byte(op.must(0, "status", "--json")), &st)
+	if st["sealed"] != true || st["progress"] != 1.0 {
+		t.Fatalf("after one share %v", st)
+	}
+	op.must(1, "unseal", "--share-file", env(0))
+	if out := op.must(0, "unseal", "--share-file", env(2)); !strings.Contains(out, "Vault unsealed") {
+		t.Fatalf("two shares: %s", out)
+	}
+	clerk = newCLI(t, srv, work, "Clerk")
+	clerk.must(0, "cred", "get", "Facebook page")
+
+	// Flip one byte of an audit record in the database: verify fails.
+	srv.stop()
+	db := filepath.Join(data, "strongroom.db")
+	raw, _ := os.ReadFile(db)
+	at := bytes.Index(raw, []byte(`"outcome":"denied"`))
+	raw[at+12] ^= 0x01
+	os.WriteFile(db, raw, 0o600)
+	srv = startServer(t, data)
+	op = newCLI(t, srv, work, "operator")
+	op.must(0, "unseal", "--passphrase-file", pass)
+	auditor = newCLI(t, srv, work, "Auditor")
+	if msg := auditor.must(1, "audit", "verify"); !strings.Contains(msg, "FAILED verification at seq") {
+		t.Fatalf("verify after flip: %s", msg)
+	}
+	tampered := write(t, filepath.Join(work, "tampered.jsonl"), strings.TrimSpace(auditor.must(0, "audit", "export")))
+	auditor.must(1, "audit", "verify", "--log", tampered)
+
+	// Nothing secret reached any server's log.
+	srv.stop()
+	for _, l := range serverLogs {
+		for _, secret := range []string{fbPW, ini.Admin.Password, "ultramarine kettle drum", "correct horse battery staple", "srs_"} {
+			if strings.Contains(l.String(), secret) {
+				t.Fatalf("server log contains %q", secret)
+			}
+		}
+		if !strings.Contains(l.String(), `"msg":"request"`) {
+			t.Fatal("server log is missing its request lines")
+		}
+	}
+}
