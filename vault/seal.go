@@ -360,7 +360,8 @@ type Progress struct {
 	Sealed  bool     `json:"sealed"`
 }
 
-// shareProgress holds shares given so far, each in an Enclave.
+// shareProgress holds the shares given so far, until they are combined
+// (then wiped) or the attempt is reset or expires.
 type shareProgress struct {
 	started time.Time
 	shares  map[uint8]*escrow.Share
