@@ -9,7 +9,7 @@ import (
 	"strongroom/audit"
 )
 
-func (f *fixture) put(t *testing.T, p *Principal, name, kind, pw string, assign ...string) CredentialInfo {
+func (f *fixture) put(t testing.TB, p *Principal, name, kind, pw string, assign ...string) CredentialInfo {
 	t.Helper()
 	info, _, err := f.v.PutCredential(ctx, req, p, CredentialInput{Name: name, Kind: kind, Username: "council",
 		Password: []byte(pw), Assignees: assign})
@@ -130,5 +130,52 @@ func TestReadFailsClosed(t *testing.T) {
 	member, _ := &Principal{UserID: "nobody", Name: "nobody", Role: RoleMember}, 0
 	if _, err := f.v.ReadCredential(ctx, req, member, "Website host", 0); !errors.Is(err, errDiskFull) {
 		t.Fatalf("unrecorded refusal must fail as an audit failure: %v", err)
+	}
+}
+
+// Concurrent audited reads share fsyncs through Batch; each must still get
+// exactly one entry, and the chain must stay whole (seq and prev are derived
+// inside the transaction, so a retried batch function cannot fork it).
+func TestConcurrentReadsKeepTheChain(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	f.put(t, f.admin, "Facebook page", "shared", "pw", "Clerk")
+	before := len(f.entries(t))
+	const workers, reads = 8, 25
+	errs := make(chan error, workers*reads)
+	done := make(chan struct{})
+	for w := 0; w < workers; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			p := clerk
+			if w%2 == 1 {
+				p = member // refused, and recorded
+			}
+			for i := 0; i < reads; i++ {
+				s, err := f.v.ReadCredential(ctx, req, p, "Facebook page", 0)
+				if s != nil {
+					s.Destroy()
+				}
+				if (p == clerk) != (err == nil) {
+					errs <- fmt.Errorf("worker %d read %d: %v", w, i, err)
+				}
+			}
+		}(w)
+	}
+	for w := 0; w < workers; w++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	es := f.entries(t)
+	if got := len(es) - before; got != workers*reads {
+		t.Fatalf("%d entries for %d reads", got, workers*reads)
+	}
+	res, err := f.v.VerifyAudit(ctx, req, f.admin)
+	if err != nil || !res.OK {
+		t.Fatalf("chain after concurrent reads: %+v %v", res, err)
 	}
 }

@@ -72,10 +72,14 @@ type fixture struct {
 
 var testKDF = KDFParams{Memory: MinKDFMemory, Time: MinKDFTime, Threads: 1}
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
+	return newFixtureWith(t, BoltOptions{})
+}
+
+func newFixtureWith(t testing.TB, opt BoltOptions) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	st, err := OpenBolt(dir, BoltOptions{})
+	st, err := OpenBolt(dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +102,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // principal builds the Principal of an existing account directly.
-func (f *fixture) principal(t *testing.T, name string) *Principal {
+func (f *fixture) principal(t testing.TB, name string) *Principal {
 	t.Helper()
 	var p *Principal
 	err := f.v.withKeys(func(ks *keyring) error {
@@ -117,7 +121,7 @@ func (f *fixture) principal(t *testing.T, name string) *Principal {
 	return p
 }
 
-func (f *fixture) addUser(t *testing.T, name string, role Role) (*Principal, OneTimeLogin) {
+func (f *fixture) addUser(t testing.TB, name string, role Role) (*Principal, OneTimeLogin) {
 	t.Helper()
 	otl, err := f.v.CreateUser(ctx, req, f.admin, name, role)
 	if err != nil {

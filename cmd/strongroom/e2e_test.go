@@ -36,9 +36,10 @@ func TestMain(m *testing.M) {
 }
 
 type server struct {
-	cmd  *exec.Cmd
-	addr string
-	log  *bytes.Buffer
+	cmd         *exec.Cmd
+	addr        string
+	fingerprint string
+	log         *bytes.Buffer
 }
 
 // startServer runs the real binary on a free loopback port and waits for it
@@ -62,10 +63,13 @@ func startServer(t *testing.T, data string) *server {
 	for sc.Scan() {
 		if a, ok := strings.CutPrefix(sc.Text(), "strongroom: listening on "); ok {
 			s.addr = strings.TrimSuffix(a, " (sealed)")
+		}
+		if fp, ok := strings.CutPrefix(sc.Text(), "strongroom: certificate fingerprint "); ok {
+			s.fingerprint = fp
 			break
 		}
 	}
-	if s.addr == "" {
+	if s.addr == "" || s.fingerprint == "" {
 		t.Fatalf("server did not start: %s", s.log)
 	}
 	go func() {
@@ -213,6 +217,15 @@ func TestTour(t *testing.T) {
 		people[p[0]] = o
 	}
 	provider.must(2, "user", "add", "Somebody", "--role", "wizard")
+	if fi, err := os.Stat(filepath.Join(work, "cfg-provider", "token")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file: %v %v", fi, err)
+	}
+	// TLS trust by pinned fingerprint instead of --ca; a wrong pin is refused.
+	provider.must(0, "user", "list", "--ca", "", "--fingerprint", srv.fingerprint)
+	wrongPin := "sha256:" + strings.Repeat("ab", 32)
+	if msg := provider.must(1, "user", "list", "--ca", "", "--fingerprint", wrongPin); !strings.Contains(msg, "pinned fingerprint") {
+		t.Fatalf("wrong pin: %s", msg)
+	}
 	fbPW := "hunter2-Facebook-Page!"
 	provider.must(0, "cred", "put", "Facebook page", "--kind", "shared", "--username", "drayton.bassett.pc",
 		"--password-file", write(t, filepath.Join(work, "fb.pw"), fbPW), "--url", "https://facebook.com", "--assign", "Clerk")
