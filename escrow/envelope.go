@@ -70,7 +70,7 @@ IN AN EMERGENCY
 1. Meet at least the number of holders shown above, each with their envelope.
 2. Ask whoever runs the vault (or a trusted IT person) to start it, or use
    the vault's web page if it is running.
-3. Each holder in turn types or scans the share printed between the lines,
+3. Each holder in turn types or scans the share printed on the envelope,
    or gives the file of this envelope:  strongroom unseal --share-file FILE
 4. When enough shares are in, the vault opens. It records who took part.
 5. Set a new passphrase at once and have new envelopes made: this envelope
