@@ -215,6 +215,9 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 	err = v.withKeys(func(ks *keyring) error {
 		return v.store.Update(ctx, func(tx Tx) error {
 			refusal = ""
+			if err := checkRoutine(tx); err != nil {
+				return err
+			}
 			names, users, err := userNames(tx, ks)
 			if err != nil {
 				return err
@@ -379,10 +382,24 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 					outcome: audit.OutcomeError, reason: "no such credential"})
 			}
 			target.ID, target.Name = h.ID, h.Name
+			action, why := "cred.read", ""
 			if !mayRead(p, h) {
-				result = &ForbiddenError{Action: "cred.read", Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
-					outcome: audit.OutcomeDenied, reason: "not an assignee"})
+				bg, err := v.activeBreakGlass(tx, ks, p)
+				if err != nil {
+					return err
+				}
+				denial := "not an assignee"
+				switch {
+				case bg != nil && h.Kind == KindAdmin && v.now().Before(bg.Expires):
+					action, why = "breakglass.read", "break-glass: "+bg.Reason+"; "
+				case bg != nil && h.Kind == KindAdmin:
+					denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
+				}
+				if action == "cred.read" {
+					result = &ForbiddenError{Action: "cred.read", Target: h.Name}
+					return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
+						outcome: audit.OutcomeDenied, reason: denial})
+				}
 			}
 			ver := h.Version
 			if version > 0 {
@@ -406,8 +423,8 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 			info := v.info(h, names)
 			info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
 			sec = &Secret{CredentialInfo: info, Password: lockedOrNil(cv.Password), TOTP: lockedOrNil(cv.TOTP), Notes: lockedOrNil(cv.Notes)}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
-				reason: fmt.Sprintf("version %d", cv.Version)})
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
+				reason: fmt.Sprintf("%sversion %d", why, cv.Version)})
 		})
 	})
 	if err != nil || result != nil {
@@ -428,6 +445,9 @@ func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal,
 	err := v.withKeys(func(ks *keyring) error {
 		return v.store.Update(ctx, func(tx Tx) error {
 			result = nil
+			if err := checkRoutine(tx); err != nil {
+				return err
+			}
 			h, err := findCred(tx, ks, name)
 			if err != nil {
 				return err

@@ -77,6 +77,10 @@ func newFixture(t testing.TB) *fixture {
 }
 
 func newFixtureWith(t testing.TB, opt BoltOptions) *fixture {
+	return newFixtureEscrow(t, opt, []string{"Chairman", "Vice-chair", "Clerk"}, 2)
+}
+
+func newFixtureEscrow(t testing.TB, opt BoltOptions, holders []string, threshold int) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	st, err := OpenBolt(dir, opt)
@@ -88,8 +92,8 @@ func newFixtureWith(t testing.TB, opt BoltOptions) *fixture {
 	v := New(Config{Store: fs, Clock: clock.Now, KDF: testKDF, PasswordKDF: KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}})
 	t.Cleanup(func() { v.Close() })
 	pass := []byte("correct horse battery staple")
-	res, err := v.Init(ctx, req, InitRequest{Council: "Test PC", Shares: 3, Threshold: 2,
-		Holders: []string{"Chairman", "Vice-chair", "Clerk"}, Admin: "IT Provider", Passphrase: pass})
+	res, err := v.Init(ctx, req, InitRequest{Council: "Test PC", Shares: len(holders), Threshold: threshold,
+		Holders: holders, Admin: "IT Provider", Passphrase: pass})
 	if err != nil {
 		t.Fatal(err)
 	}

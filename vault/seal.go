@@ -88,6 +88,15 @@ type Status struct {
 	VaultID     string `json:"vault_id,omitempty"`
 	Council     string `json:"council,omitempty"`
 	VerifierKey string `json:"verifier_key,omitempty"`
+	// Recovery is set while the vault is in emergency recovery.
+	Recovery *RecoveryStatus `json:"recovery,omitempty"`
+}
+
+// RecoveryStatus tells everyone why routine changes are refused.
+type RecoveryStatus struct {
+	Since   time.Time `json:"since"`
+	Holders []string  `json:"holders"`
+	Message string    `json:"message"`
 }
 
 // Status reports the seal state. It needs no authentication.
@@ -106,7 +115,12 @@ func (v *Vault) Status(ctx context.Context) (Status, error) {
 			return err
 		}
 		st.Threshold, st.Shares, st.Generation = es.Threshold, len(es.Shares), es.Generation
-		return nil
+		rec, err := loadRecovery(tx)
+		if rec != nil {
+			st.Recovery = &RecoveryStatus{Since: rec.Since, Holders: rec.Holders,
+				Message: strings.TrimPrefix((&RecoveryError{Since: rec.Since, Holders: rec.Holders}).Error(), "vault: ")}
+		}
+		return err
 	})
 	v.mu.RLock()
 	st.Sealed = v.keys == nil
@@ -126,24 +140,8 @@ func loadEscrow(tx Tx) (*escrowState, error) {
 }
 
 func (r *InitRequest) validate() error {
-	if r.Shares < 1 || r.Shares > 10 {
-		return invalid("shares must be 1 to 10")
-	}
-	if r.Threshold < 1 || r.Threshold > r.Shares || (r.Shares > 1 && r.Threshold < 2) {
-		return invalid("threshold must be at least 2 and at most the number of shares (or 1 of 1)")
-	}
-	if len(r.Holders) != r.Shares {
-		return invalid("name one holder per share: %d shares but %d holders", r.Shares, len(r.Holders))
-	}
-	seen := map[string]bool{}
-	for _, h := range r.Holders {
-		if err := checkName("holder", h); err != nil {
-			return err
-		}
-		if seen[strings.ToLower(h)] {
-			return invalid("holder %q is named twice", h)
-		}
-		seen[strings.ToLower(h)] = true
+	if err := validateEscrow(r.Shares, r.Threshold, r.Holders); err != nil {
+		return err
 	}
 	if err := checkName("admin", r.Admin); err != nil {
 		return err
@@ -153,6 +151,30 @@ func (r *InitRequest) validate() error {
 	}
 	if len(r.Passphrase) < 12 {
 		return invalid("the operator passphrase must be at least 12 characters")
+	}
+	return nil
+}
+
+// validateEscrow checks split parameters and holder names.
+func validateEscrow(shares, threshold int, holders []string) error {
+	if shares < 1 || shares > 10 {
+		return invalid("shares must be 1 to 10")
+	}
+	if threshold < 1 || threshold > shares || (shares > 1 && threshold < 2) {
+		return invalid("threshold must be at least 2 and at most the number of shares (or 1 of 1)")
+	}
+	if len(holders) != shares {
+		return invalid("name one holder per share: %d shares but %d holders", shares, len(holders))
+	}
+	seen := map[string]bool{}
+	for _, h := range holders {
+		if err := checkName("holder", h); err != nil {
+			return err
+		}
+		if seen[strings.ToLower(h)] {
+			return invalid("holder %q is named twice", h)
+		}
+		seen[strings.ToLower(h)] = true
 	}
 	return nil
 }
@@ -282,12 +304,12 @@ func (v *Vault) UnsealPassphrase(ctx context.Context, req Request, passphrase []
 		return err
 	}
 	return v.finishUnseal(ctx, req, root, event{actor: audit.Actor{Name: "operator", Role: "operator"},
-		action: "sys.unseal", target: audit.Target{Kind: "vault"}, reason: "passphrase"})
+		action: "sys.unseal", target: audit.Target{Kind: "vault"}, reason: "passphrase"}, nil)
 }
 
 // finishUnseal opens the keyring with root (which it wipes), records ev,
 // and only then installs the keys.
-func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev event) error {
+func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev event, apply func(Tx) error) error {
 	defer wipe(root)
 	var ringBlob []byte
 	if err := v.store.View(ctx, func(tx Tx) error {
@@ -310,7 +332,15 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 		ks.data[term] = memguard.NewEnclave(append([]byte(nil), k...))
 	}
 	ks.root = memguard.NewEnclave(append([]byte(nil), root...))
-	if err := v.record(ctx, req, ev); err != nil {
+	err = v.store.Update(ctx, func(tx Tx) error {
+		if apply != nil {
+			if err := apply(tx); err != nil {
+				return err
+			}
+		}
+		return v.appendAudit(tx, req, ev)
+	})
+	if err != nil {
 		return err // fail closed: an unseal that is not on record does not happen
 	}
 	v.mu.Lock()
@@ -405,36 +435,13 @@ func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Prog
 		}
 		return Progress{}, err
 	}
-	share, err := escrow.ReadShareFile(text)
+	share, commit, err := validateShare(es, vaultID, text)
+	if share != nil {
+		defer share.Wipe()
+		target.ID = strconv.Itoa(int(share.Index))
+	}
 	if err != nil {
-		return refuse(fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "escrow: ")))
-	}
-	defer share.Wipe()
-	target.ID = strconv.Itoa(int(share.Index))
-	if hex.EncodeToString(share.VaultID[:]) != hex.EncodeToString(vaultID) {
-		return refuse(fmt.Errorf("%w: this share belongs to vault %x, not %x", ErrWrongVault, share.VaultID, vaultID))
-	}
-	if share.Generation < es.Generation {
-		when := "an earlier re-key"
-		if t, ok := es.Superseded[strconv.Itoa(int(share.Generation))]; ok {
-			when = t.Format("2 January 2006")
-		}
-		return refuse(fmt.Errorf("%w: this envelope was superseded on %s (generation %d; current is %d)", ErrSuperseded, when, share.Generation, es.Generation))
-	}
-	var commit *shareCommit
-	for i := range es.Shares {
-		if es.Shares[i].Index == share.Index {
-			commit = &es.Shares[i]
-		}
-	}
-	c, _ := hex.DecodeString(func() string {
-		if commit == nil {
-			return ""
-		}
-		return commit.Commitment
-	}())
-	if share.Generation != es.Generation || commit == nil || !share.Matches(c) {
-		return refuse(fmt.Errorf("%w: share %d is not one this vault issued in generation %d", ErrShareMismatch, share.Index, es.Generation))
+		return refuse(err)
 	}
 	target.Name = commit.Holder
 	actor.Name = commit.Holder
@@ -482,12 +489,49 @@ func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Prog
 	}
 	err = v.finishUnseal(ctx, req, root, event{actor: audit.Actor{Name: strings.Join(prog.Holders, ", "), Role: "holders"},
 		action: "escrow.recover", target: audit.Target{Kind: "vault", ID: hex.EncodeToString(vaultID)},
-		reason: "emergency unseal by envelope holders: " + strings.Join(prog.Holders, ", ")})
+		reason: "emergency unseal by envelope holders: " + strings.Join(prog.Holders, ", ") + "; re-key required"},
+		func(tx Tx) error {
+			b, _ := json.Marshal(recoveryState{Since: v.now(), Holders: prog.Holders, Generation: es.Generation})
+			return tx.Put(bucketMeta, keyRecovery, b)
+		})
 	if err != nil {
 		return Progress{}, err
 	}
 	prog.Sealed = false
 	return prog, nil
+}
+
+// validateShare decodes a share and checks it against the current escrow
+// state, in the order SECURITY.md gives. It returns the decoded share (for
+// the caller to wipe) even when the share is refused after decoding.
+func validateShare(es *escrowState, vaultID []byte, text string) (*escrow.Share, *shareCommit, error) {
+	share, err := escrow.ReadShareFile(text)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s", ErrInvalid, strings.TrimPrefix(err.Error(), "escrow: "))
+	}
+	if hex.EncodeToString(share.VaultID[:]) != hex.EncodeToString(vaultID) {
+		return share, nil, fmt.Errorf("%w: this share belongs to vault %x, not %x", ErrWrongVault, share.VaultID, vaultID)
+	}
+	if share.Generation < es.Generation {
+		when := "an earlier re-key"
+		if t, ok := es.Superseded[strconv.Itoa(int(share.Generation))]; ok {
+			when = t.UTC().Format("2 January 2006")
+		}
+		return share, nil, fmt.Errorf("%w: this envelope was superseded on %s (generation %d; the current generation is %d)",
+			ErrSuperseded, when, share.Generation, es.Generation)
+	}
+	var commit *shareCommit
+	for i := range es.Shares {
+		if es.Shares[i].Index == share.Index {
+			commit = &es.Shares[i]
+		}
+	}
+	if share.Generation == es.Generation && commit != nil {
+		if c, err := hex.DecodeString(commit.Commitment); err == nil && share.Matches(c) {
+			return share, commit, nil
+		}
+	}
+	return share, nil, fmt.Errorf("%w: share %d is not one this vault issued in generation %d", ErrShareMismatch, share.Index, es.Generation)
 }
 
 // ResetUnseal forgets shares given so far.

@@ -125,7 +125,12 @@ func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name 
 		return OneTimeLogin{}, err
 	}
 	err = v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error { return v.insertUser(tx, ks, req, actorOf(p), pu.rec) })
+		return v.store.Update(ctx, func(tx Tx) error {
+			if err := checkRoutine(tx); err != nil {
+				return err
+			}
+			return v.insertUser(tx, ks, req, actorOf(p), pu.rec)
+		})
 	})
 	if err != nil {
 		return OneTimeLogin{}, err
@@ -162,6 +167,9 @@ func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name
 	}
 	return v.withKeys(func(ks *keyring) error {
 		return v.store.Update(ctx, func(tx Tx) error {
+			if err := checkRoutine(tx); err != nil {
+				return err
+			}
 			users, err := allUsers(tx, ks)
 			if err != nil {
 				return err

@@ -45,7 +45,10 @@ type Config struct {
 	PasswordKDF KDFParams
 	// SessionIdle and SessionMax bound a session (defaults 30 min and 12 h).
 	SessionIdle, SessionMax time.Duration
-	Logger                  *slog.Logger
+	// BreakGlassWindow is how long the chairman's emergency access to admin
+	// credentials lasts after recovery (default 4 h).
+	BreakGlassWindow time.Duration
+	Logger           *slog.Logger
 }
 
 // Request describes where a call came from, for the audit log.
@@ -63,6 +66,8 @@ type Vault struct {
 	maxAge time.Duration
 	log    *slog.Logger
 
+	breakGlass time.Duration
+
 	mu      sync.RWMutex // guards keys and pending; held for reading while keys are used
 	keys    *keyring     // nil while sealed
 	pending *shareProgress
@@ -78,7 +83,10 @@ type keyring struct {
 // New wraps a store. The vault starts sealed.
 func New(cfg Config) *Vault {
 	v := &Vault{store: cfg.Store, clock: cfg.Clock, kdf: cfg.KDF, pwKDF: cfg.PasswordKDF,
-		idle: cfg.SessionIdle, maxAge: cfg.SessionMax, log: cfg.Logger}
+		idle: cfg.SessionIdle, maxAge: cfg.SessionMax, log: cfg.Logger, breakGlass: cfg.BreakGlassWindow}
+	if v.breakGlass == 0 {
+		v.breakGlass = 4 * time.Hour
+	}
 	if v.clock == nil {
 		v.clock = time.Now
 	}

@@ -1,0 +1,430 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/awnumar/memguard"
+
+	"strongroom/audit"
+	"strongroom/escrow"
+)
+
+// Emergency recovery (DESIGN §5): an unseal by envelope shares puts the
+// vault in recovery mode, stored in meta/recovery so a restart does not
+// forget it. In recovery mode routine changes are refused, the chairman may
+// open a time-limited break-glass window over admin credentials, and only a
+// re-key (new envelopes) ends it: an opened envelope is never valid again.
+
+var keyRecovery = []byte("recovery")
+
+const breakGlassPrefix = "breakglass/"
+
+type recoveryState struct {
+	Since      time.Time `json:"since"`
+	Holders    []string  `json:"holders"`
+	Generation uint32    `json:"generation"`
+}
+
+// ErrRecoveryMode is wrapped by *RecoveryError.
+var ErrRecoveryMode = errors.New("vault: in emergency recovery")
+
+// RecoveryError refuses a routine change while the vault is in recovery.
+type RecoveryError struct {
+	Since   time.Time
+	Holders []string
+}
+
+func (e *RecoveryError) Error() string {
+	return fmt.Sprintf("vault: the vault was opened by emergency recovery on %s by %s; routine changes are refused until the envelopes are re-keyed (strongroom escrow rekey)",
+		e.Since.UTC().Format("2 January 2006 15:04 MST"), strings.Join(e.Holders, ", "))
+}
+
+func (e *RecoveryError) Unwrap() error { return ErrRecoveryMode }
+
+func loadRecovery(tx Tx) (*recoveryState, error) {
+	b := tx.Get(bucketMeta, keyRecovery)
+	if b == nil {
+		return nil, nil
+	}
+	var r recoveryState
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("vault: recovery state unreadable: %w", err)
+	}
+	return &r, nil
+}
+
+// checkRoutine refuses routine changes during recovery.
+func checkRoutine(tx Tx) error {
+	r, err := loadRecovery(tx)
+	if err != nil || r == nil {
+		return err
+	}
+	return &RecoveryError{Since: r.Since, Holders: r.Holders}
+}
+
+// SetPassphrase replaces the operator passphrase (the root key is re-wrapped
+// under a new Argon2id KEK with a new salt). A provider may do it at any
+// time; the chairman only during recovery, when the passphrase may be lost.
+func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pass []byte) error {
+	target := audit.Target{Kind: "vault"}
+	if len(pass) < 12 {
+		return invalid("the operator passphrase must be at least 12 characters")
+	}
+	var rec *recoveryState
+	if err := v.store.View(ctx, func(tx Tx) (err error) { rec, err = loadRecovery(tx); return err }); err != nil {
+		return err
+	}
+	if p.Role != RoleProvider && !(p.Role == RoleChairman && rec != nil) {
+		return v.deny(ctx, req, p, "sys.passphrase", target, "only a provider, or the chairman during emergency recovery, may set the passphrase")
+	}
+	kdf := v.kdf
+	kdf.Salt = make([]byte, 16)
+	rand.Read(kdf.Salt)
+	kek := kdf.derive(pass)
+	defer wipe(kek)
+	return v.withKeys(func(ks *keyring) error {
+		lb, err := ks.root.Open()
+		if err != nil {
+			return fmt.Errorf("vault: open root key: %w", err)
+		}
+		wrap, err := sealBlob(kek, 0, pathRootWrap, lb.Bytes())
+		lb.Destroy()
+		if err != nil {
+			return err
+		}
+		kdfJSON, _ := json.Marshal(kdf)
+		reason := "new operator passphrase"
+		if rec != nil {
+			reason += " (during emergency recovery)"
+		}
+		return v.store.Update(ctx, func(tx Tx) error {
+			if err := tx.Put(bucketMeta, keyKDF, kdfJSON); err != nil {
+				return err
+			}
+			if err := tx.Put(bucketMeta, keyRootWrap, wrap); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "sys.passphrase", target: target, reason: reason})
+		})
+	})
+}
+
+type breakGlass struct {
+	UserID  string    `json:"user_id"`
+	Reason  string    `json:"reason"`
+	Opened  time.Time `json:"opened"`
+	Expires time.Time `json:"expires"`
+}
+
+// OpenBreakGlass lets the chairman read admin credentials for the
+// break-glass window, during recovery only, for a stated reason. Each read
+// is recorded as breakglass.read with that reason.
+func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, reason string) (time.Time, error) {
+	target := audit.Target{Kind: "vault"}
+	reason = strings.TrimSpace(reason)
+	if p.Role != RoleChairman {
+		return time.Time{}, v.deny(ctx, req, p, "breakglass.open", target, "only the chairman may break the glass")
+	}
+	if len(reason) < 5 || len(reason) > 500 {
+		return time.Time{}, invalid("state the reason for breaking the glass (5 to 500 characters)")
+	}
+	var expires time.Time
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			rec, err := loadRecovery(tx)
+			if err != nil {
+				return err
+			}
+			if rec == nil {
+				return invalid("break-glass is only available after an emergency recovery with the envelopes")
+			}
+			now := v.now()
+			expires = now.Add(v.breakGlass)
+			bg := &breakGlass{UserID: p.UserID, Reason: reason, Opened: now, Expires: expires}
+			if err := ks.putRecord(tx, bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "breakglass.open", target: target,
+				reason: fmt.Sprintf("%s (until %s)", reason, expires.Format(time.RFC3339))})
+		})
+	})
+	return expires, err
+}
+
+// activeBreakGlass returns the caller's open break-glass window, if any.
+func (v *Vault) activeBreakGlass(tx Tx, ks *keyring, p *Principal) (*breakGlass, error) {
+	if p.Role != RoleChairman {
+		return nil, nil
+	}
+	var bg breakGlass
+	ok, err := ks.getRecord(tx, bucketGrants, breakGlassPrefix+p.UserID, &bg)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &bg, nil
+}
+
+// ShareCheck says whose current share was checked.
+type ShareCheck struct {
+	Index      int    `json:"index"`
+	Holder     string `json:"holder"`
+	Generation uint32 `json:"generation"`
+	Threshold  int    `json:"threshold"`
+	Shares     int    `json:"shares"`
+}
+
+// CheckShare says whether a share is a valid, current share of this vault,
+// using only the stored commitments: nothing is combined or unsealed. It
+// works sealed or unsealed, and every check is recorded.
+func (v *Vault) CheckShare(ctx context.Context, req Request, text string) (ShareCheck, error) {
+	var es *escrowState
+	var vaultID []byte
+	err := v.store.View(ctx, func(tx Tx) (err error) {
+		if vaultID = tx.Get(bucketMeta, keyVaultID); vaultID == nil {
+			return ErrNotInitialised
+		}
+		es, err = loadEscrow(tx)
+		return err
+	})
+	if err != nil {
+		return ShareCheck{}, err
+	}
+	share, commit, err := validateShare(es, vaultID, text)
+	if share != nil {
+		share.Wipe()
+	}
+	ev := event{actor: audit.Actor{Name: "share holder", Role: "holder"}, action: "escrow.check", target: audit.Target{Kind: "share"}}
+	if share != nil {
+		ev.target.ID = strconv.Itoa(int(share.Index))
+	}
+	if err != nil {
+		ev.outcome, ev.reason = audit.OutcomeError, err.Error()
+		return ShareCheck{}, v.recordThen(ctx, req, ev, err)
+	}
+	ev.actor.Name, ev.target.Name = commit.Holder, commit.Holder
+	res := ShareCheck{Index: int(commit.Index), Holder: commit.Holder, Generation: es.Generation, Threshold: es.Threshold, Shares: len(es.Shares)}
+	return res, v.record(ctx, req, ev)
+}
+
+// RekeyRequest asks for a new root key and new envelopes. Zero Shares,
+// Threshold or nil Holders keep the current ones. Passphrase is the current
+// operator passphrase: the new root key is wrapped under it. Quorum holds
+// share texts of the current generation, for a re-key by the holders.
+type RekeyRequest struct {
+	Shares     int
+	Threshold  int
+	Holders    []string
+	Passphrase []byte
+	Quorum     []string
+}
+
+// RekeyResult is the new generation's envelopes, returned once.
+type RekeyResult struct {
+	Generation uint32
+	Envelopes  []*escrow.Envelope
+}
+
+// Rekey makes a new root key and new shares (generation + 1), re-wraps the
+// keyring (data is not re-encrypted, so every credential stays readable),
+// supersedes the old envelopes, and ends recovery mode and any break-glass
+// window. A provider may re-key while unsealed; so may the chairman during
+// recovery or with a quorum of current shares.
+func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRequest) (*RekeyResult, error) {
+	target := audit.Target{Kind: "vault"}
+	var es *escrowState
+	var vaultID, rootWrap, ringBlob, council, verifier []byte
+	var kdf KDFParams
+	var rec *recoveryState
+	err := v.store.View(ctx, func(tx Tx) (err error) {
+		vaultID, rootWrap, ringBlob = tx.Get(bucketMeta, keyVaultID), tx.Get(bucketMeta, keyRootWrap), tx.Get(bucketKeyring, keyKeyring)
+		council, verifier = tx.Get(bucketMeta, keyCouncil), tx.Get(bucketMeta, keyVerifier)
+		if err = json.Unmarshal(tx.Get(bucketMeta, keyKDF), &kdf); err != nil {
+			return err
+		}
+		if es, err = loadEscrow(tx); err != nil {
+			return err
+		}
+		rec, err = loadRecovery(tx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	authority := ""
+	switch {
+	case p.Role == RoleProvider:
+		authority = "the IT provider"
+	case p.Role == RoleChairman && rec != nil:
+		authority = "the chairman after emergency recovery by " + strings.Join(rec.Holders, ", ")
+	case p.Role == RoleChairman && len(in.Quorum) > 0:
+		holders, err := checkQuorum(es, vaultID, in.Quorum)
+		if err != nil {
+			return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "escrow.rekey", target: target,
+				outcome: audit.OutcomeDenied, reason: err.Error()}, err)
+		}
+		authority = "the chairman with a quorum of holders: " + strings.Join(holders, ", ")
+	default:
+		return nil, v.deny(ctx, req, p, "escrow.rekey", target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
+	}
+	if in.Holders == nil {
+		for _, s := range es.Shares {
+			in.Holders = append(in.Holders, s.Holder)
+		}
+	}
+	if in.Shares == 0 {
+		in.Shares = len(in.Holders)
+	}
+	if in.Threshold == 0 {
+		in.Threshold = min(es.Threshold, in.Shares)
+	}
+	if err := validateEscrow(in.Shares, in.Threshold, in.Holders); err != nil {
+		return nil, err
+	}
+	if err := kdf.check(); err != nil {
+		return nil, err
+	}
+	kek := kdf.derive(in.Passphrase)
+	oldRoot, err := openBlob(kek, rootWrap, pathRootWrap)
+	wipe(kek)
+	if err != nil {
+		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "escrow.rekey", target: target,
+			outcome: audit.OutcomeDenied, reason: "wrong passphrase"}, ErrWrongPassphrase)
+	}
+	ringPlain, err := openBlob(oldRoot, ringBlob, pathKeyring)
+	wipe(oldRoot)
+	if err != nil {
+		return nil, err
+	}
+	defer wipe(ringPlain)
+
+	newRoot := memguard.NewBufferRandom(32)
+	defer newRoot.Destroy()
+	newKDF := v.kdf
+	newKDF.Salt = make([]byte, 16)
+	rand.Read(newKDF.Salt)
+	newKEK := newKDF.derive(in.Passphrase)
+	newWrap, err := sealBlob(newKEK, 0, pathRootWrap, newRoot.Bytes())
+	wipe(newKEK)
+	if err != nil {
+		return nil, err
+	}
+	newRing, err := sealBlob(newRoot.Bytes(), 0, pathKeyring, ringPlain)
+	if err != nil {
+		return nil, err
+	}
+	var id [escrow.VaultIDLen]byte
+	copy(id[:], vaultID)
+	gen := es.Generation + 1
+	shares, err := escrow.Split(newRoot.Bytes(), id, gen, in.Shares, in.Threshold)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	now := v.now()
+	next := escrowState{Generation: gen, Threshold: in.Threshold, Issued: now, Superseded: map[string]time.Time{}}
+	for g, t := range es.Superseded {
+		next.Superseded[g] = t
+	}
+	for g := uint32(1); g <= es.Generation; g++ {
+		if _, ok := next.Superseded[strconv.Itoa(int(g))]; !ok {
+			next.Superseded[strconv.Itoa(int(g))] = now
+		}
+	}
+	res := &RekeyResult{Generation: gen}
+	for i, s := range shares {
+		c := s.Commitment()
+		next.Shares = append(next.Shares, shareCommit{Index: s.Index, Holder: in.Holders[i], Commitment: hex.EncodeToString(c[:])})
+		res.Envelopes = append(res.Envelopes, &escrow.Envelope{Council: string(council), VaultID: id, Holder: in.Holders[i],
+			Shares: in.Shares, Share: s, Issued: now, VerifierKey: string(verifier)})
+	}
+	esJSON, _ := json.Marshal(next)
+	kdfJSON, _ := json.Marshal(newKDF)
+	err = v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			cur, err := loadEscrow(tx)
+			if err != nil {
+				return err
+			}
+			if cur.Generation != es.Generation {
+				return fmt.Errorf("%w: another re-key finished first (generation %d)", ErrExists, cur.Generation)
+			}
+			for k, val := range map[string][]byte{string(keyKDF): kdfJSON, string(keyRootWrap): newWrap, string(keyEscrow): esJSON} {
+				if err := tx.Put(bucketMeta, []byte(k), val); err != nil {
+					return err
+				}
+			}
+			if err := tx.Put(bucketKeyring, keyKeyring, newRing); err != nil {
+				return err
+			}
+			if err := tx.Delete(bucketMeta, keyRecovery); err != nil {
+				return err
+			}
+			if err := endBreakGlass(tx); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "escrow.rekey", target: target,
+				reason: fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
+					es.Generation, gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)})
+		})
+	})
+	if err != nil {
+		for _, s := range shares {
+			s.Wipe()
+		}
+		return nil, err
+	}
+	v.mu.Lock()
+	if v.keys != nil {
+		v.keys.root = memguard.NewEnclave(append([]byte(nil), newRoot.Bytes()...))
+	}
+	v.mu.Unlock()
+	return res, nil
+}
+
+func endBreakGlass(tx Tx) error {
+	var doomed [][]byte
+	err := tx.Scan(bucketGrants, []byte(breakGlassPrefix), func(k, _ []byte) (bool, error) {
+		if !strings.HasPrefix(string(k), breakGlassPrefix) {
+			return false, nil
+		}
+		doomed = append(doomed, k)
+		return true, nil
+	})
+	for _, k := range doomed {
+		if err == nil {
+			err = tx.Delete(bucketGrants, k)
+		}
+	}
+	return err
+}
+
+// checkQuorum validates at least threshold distinct current shares.
+func checkQuorum(es *escrowState, vaultID []byte, texts []string) ([]string, error) {
+	seen := map[uint8]bool{}
+	var holders []string
+	for _, t := range texts {
+		s, c, err := validateShare(es, vaultID, t)
+		if s != nil {
+			s.Wipe()
+		}
+		if err != nil {
+			return nil, err
+		}
+		if seen[s.Index] {
+			return nil, fmt.Errorf("%w (share %d of %s)", ErrDuplicateShare, s.Index, c.Holder)
+		}
+		seen[s.Index] = true
+		holders = append(holders, c.Holder)
+	}
+	if len(holders) < es.Threshold {
+		return nil, invalid("a re-key by the holders needs %d current shares; %d given", es.Threshold, len(holders))
+	}
+	return holders, nil
+}
