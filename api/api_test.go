@@ -210,13 +210,13 @@ func TestSealedAnswersOnlyStatusInitUnseal(t *testing.T) {
 func FuzzRequestBodies(f *testing.F) {
 	for _, s := range []string{`{"passphrase":"x"}`, `{"share":"0000"}`, `{"name":"IT Provider","password":"p","totp":"123456"}`,
 		`{"name":"Facebook page","kind":"shared","password":"p","assignees":["IT Provider"]}`, `{"name":"X","role":"member"}`, `[]`, `{"name":1}`} {
-		for ep := 0; ep < 4; ep++ {
+		for ep := 0; ep < 5; ep++ {
 			f.Add(uint8(ep), []byte(s))
 		}
 	}
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, ep uint8, body []byte) {
-		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users"}
+		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users", "/v1/escrow/check"}
 		path := paths[int(ep)%len(paths)]
 		req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+e.token)

@@ -48,7 +48,7 @@ func classify(err error) (int, string) {
 		return http.StatusForbidden, public(err)
 	case errors.Is(err, vault.ErrNotFound):
 		return http.StatusNotFound, public(err)
-	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised),
+	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),
 		errors.Is(err, vault.ErrNotInitialised), errors.Is(err, vault.ErrDuplicateShare):
 		return http.StatusConflict, public(err)
 	case errors.Is(err, vault.ErrSealed):

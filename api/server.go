@@ -68,6 +68,7 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.POST("/sys/init", s.init, limiter(opt.UnsealRate))
 	g.POST("/sys/unseal", s.unseal, limiter(opt.UnsealRate))
 	g.POST("/auth/login", s.login, limiter(opt.LoginRate))
+	g.POST("/escrow/check", s.checkShare, limiter(opt.UnsealRate))
 
 	// Authentication is per route, not a group middleware: a group with
 	// middleware answers every unknown path under it, turning 404s into 401s.
@@ -85,6 +86,9 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.DELETE("/creds/:name", s.deleteCred, auth)
 	g.GET("/audit", s.exportAudit, auth)
 	g.GET("/audit/verify", s.verifyAudit, auth)
+	g.POST("/escrow/rekey", s.rekey, auth)
+	g.POST("/recover/passphrase", s.setPassphrase, auth)
+	g.POST("/breakglass", s.breakGlass, auth)
 	return e
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/escrow"
 	"strongroom/vault"
 )
 
@@ -27,11 +28,31 @@ type InitRequest struct {
 	Passphrase secretBytes `json:"passphrase"`
 }
 
-// EnvelopeOut is one holder's envelope in the init response.
+// EnvelopeOut is one holder's envelope in the init and rekey responses: the
+// plain text and the printable PDF (base64 in JSON).
 type EnvelopeOut struct {
 	Holder string `json:"holder"`
 	Index  int    `json:"index"`
 	Text   string `json:"text"`
+	PDF    []byte `json:"pdf"`
+}
+
+// envelopesOut renders envelopes once and wipes the shares they hold.
+func envelopesOut(envs []*escrow.Envelope) ([]EnvelopeOut, error) {
+	var out []EnvelopeOut
+	defer func() {
+		for _, env := range envs {
+			env.Share.Wipe()
+		}
+	}()
+	for _, env := range envs {
+		pdf, err := env.PDF()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, EnvelopeOut{Holder: env.Holder, Index: int(env.Share.Index), Text: env.Text(), PDF: pdf})
+	}
+	return out, nil
 }
 
 // InitResponse is returned exactly once; it holds the shares and the first
@@ -64,9 +85,8 @@ func (s *server) init(c echo.Context) error {
 	}
 	out := InitResponse{VaultID: res.VaultID, VerifierKey: res.VerifierKey,
 		Admin: OneTimeLogin{Name: res.Admin.Name, Role: string(vault.RoleProvider), Password: res.Admin.Password, TOTPURI: res.Admin.TOTPURI}}
-	for _, env := range res.Envelopes {
-		out.Envelopes = append(out.Envelopes, EnvelopeOut{Holder: env.Holder, Index: int(env.Share.Index), Text: env.Text()})
-		env.Share.Wipe()
+	if out.Envelopes, err = envelopesOut(res.Envelopes); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -81,10 +101,11 @@ type UnsealRequest struct {
 
 // UnsealResponse reports the seal state after the step.
 type UnsealResponse struct {
-	Sealed    bool     `json:"sealed"`
-	Progress  int      `json:"progress"`
-	Threshold int      `json:"threshold"`
-	Holders   []string `json:"holders,omitempty"`
+	Sealed    bool                  `json:"sealed"`
+	Progress  int                   `json:"progress"`
+	Threshold int                   `json:"threshold"`
+	Holders   []string              `json:"holders,omitempty"`
+	Recovery  *vault.RecoveryStatus `json:"recovery,omitempty"`
 }
 
 func (s *server) unseal(c echo.Context) error {
@@ -116,13 +137,15 @@ func (s *server) unseal(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, UnsealResponse{Sealed: p.Sealed, Progress: p.Have, Threshold: p.Need, Holders: p.Holders})
+		if p.Sealed {
+			return c.JSON(http.StatusOK, UnsealResponse{Sealed: true, Progress: p.Have, Threshold: p.Need, Holders: p.Holders})
+		}
 	}
 	st, err := s.v.Status(ctx)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, UnsealResponse{Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold})
+	return c.JSON(http.StatusOK, UnsealResponse{Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold, Recovery: st.Recovery})
 }
 
 func (s *server) seal(c echo.Context) error {

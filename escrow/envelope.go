@@ -64,17 +64,25 @@ const Instructions = `WHAT THIS IS
 This envelope holds one piece of the key to the council's password vault.
 On its own it opens nothing. Together with the other holders' pieces it
 opens the vault in an emergency, for example when the IT provider cannot be
-reached. Every use is recorded and reported.
+reached or the passphrase is lost. Every use is recorded and reported.
 
 IN AN EMERGENCY
 1. Meet at least the number of holders shown above, each with their envelope.
 2. Ask whoever runs the vault (or a trusted IT person) to start it, or use
    the vault's web page if it is running.
-3. Each holder in turn types or scans the share printed on the envelope,
-   or gives the file of this envelope:  strongroom unseal --share-file FILE
-4. When enough shares are in, the vault opens. It records who took part.
-5. Set a new passphrase at once and have new envelopes made: this envelope
-   must never be used again once opened.
+3. Each holder in turn gives their share: type it exactly as printed, scan
+   the QR code, or give the file of this envelope:
+   strongroom unseal --share-file FILE
+4. When enough shares are in, the vault opens in emergency recovery. It
+   records who took part and refuses routine changes until step 7.
+5. If the passphrase is lost, the chairman logs in and sets a new one:
+   strongroom recover set-passphrase --passphrase-file FILE
+6. To read an admin password, the chairman states why:
+   strongroom breakglass --reason "why"   then   strongroom cred get NAME
+   This works for a few hours only, and every read is recorded.
+7. Have new envelopes made at once (this one must never be used again):
+   strongroom escrow rekey --out DIR
+   Print, seal and hand out the new envelopes; destroy the old ones.
 
 KEEPING IT SAFE
 - Keep it sealed, somewhere locked. Do not photograph or copy it.

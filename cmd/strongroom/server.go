@@ -33,6 +33,7 @@ func serverCmd() *cobra.Command {
 	var data, listen, certFile, keyFile string
 	var kdfMemory uint32
 	var kdfTime uint32
+	var breakGlass time.Duration
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -51,7 +52,10 @@ func serverCmd() *cobra.Command {
 			if kdf.Memory < vault.MinKDFMemory || kdf.Time < vault.MinKDFTime {
 				return usagef("--kdf-memory must be at least %d KiB and --kdf-time at least %d", vault.MinKDFMemory, vault.MinKDFTime)
 			}
-			return serve(cmd.Context(), data, listen, certFile, keyFile, kdf)
+			if breakGlass < time.Minute || breakGlass > 24*time.Hour {
+				return usagef("--breakglass-window must be between 1m and 24h")
+			}
+			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass})
 		},
 	}
 	f := cmd.Flags()
@@ -61,10 +65,11 @@ func serverCmd() *cobra.Command {
 	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
 	f.Uint32Var(&kdfMemory, "kdf-memory", 0, "Argon2id memory in KiB for the passphrase at init (default 65536)")
 	f.Uint32Var(&kdfTime, "kdf-time", 0, "Argon2id passes for the passphrase at init (default 3)")
+	f.DurationVar(&breakGlass, "breakglass-window", 4*time.Hour, "how long the chairman's break-glass access lasts after an emergency recovery")
 	return cmd
 }
 
-func serve(ctx context.Context, data, listen, certFile, keyFile string, kdf vault.KDFParams) error {
+func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if certFile == "" {
 		var err error
@@ -80,7 +85,8 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, kdf vaul
 	if err != nil {
 		return err
 	}
-	v := vault.New(vault.Config{Store: store, KDF: kdf, Logger: log})
+	cfg.Store, cfg.Logger = store, log
+	v := vault.New(cfg)
 	defer v.Close()
 
 	ln, err := net.Listen("tcp", listen)

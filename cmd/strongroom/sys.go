@@ -35,9 +35,6 @@ func initCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			if err := os.MkdirAll(out, 0o700); err != nil {
-				return usagef("cannot create --out directory: %v", err)
-			}
 			c, err := newClient(g)
 			if err != nil {
 				return err
@@ -47,28 +44,21 @@ func initCmd(g *globals) *cobra.Command {
 				"threshold": threshold, "holders": holders, "admin": admin, "passphrase": string(pass)}, &res); err != nil {
 				return err
 			}
-			var paths []string
-			for _, env := range res.Envelopes {
-				p := filepath.Join(out, fmt.Sprintf("envelope-%d-%s.txt", env.Index, slug(env.Holder)))
-				if err := os.WriteFile(p, []byte(env.Text), 0o600); err != nil {
-					return fmt.Errorf("writing envelope for %s: %v (the vault is initialised; re-key to issue new envelopes)", env.Holder, err)
-				}
-				paths = append(paths, p)
+			paths, pdfs, err := writeEnvelopes(out, res.Envelopes)
+			if err != nil {
+				return fmt.Errorf("%v (the vault is initialised; re-key to issue new envelopes)", err)
 			}
 			if g.json {
 				return printJSON(map[string]any{"vault_id": res.VaultID, "verifier_key": res.VerifierKey,
 					"admin":     map[string]string{"name": res.Admin.Name, "password": res.Admin.Password, "totp_uri": res.Admin.TOTPURI},
-					"envelopes": paths})
+					"envelopes": paths, "pdfs": pdfs})
 			}
 			fmt.Printf("Vault initialised. It is sealed: unseal it with the passphrase.\n\n")
 			fmt.Printf("Vault ID:            %s\n", res.VaultID)
 			fmt.Printf("Audit verifier key:  %s\n\n", res.VerifierKey)
 			fmt.Printf("First IT provider account (shown once; the password must be changed at first login):\n")
 			fmt.Printf("  name:              %s\n  one-time password: %s\n  TOTP enrolment:    %s\n\n", res.Admin.Name, res.Admin.Password, res.Admin.TOTPURI)
-			fmt.Printf("Envelopes (%d of %d open the vault; give each to its holder, then delete these files):\n", threshold, shares)
-			for i, p := range paths {
-				fmt.Printf("  %s  (%s)\n", p, res.Envelopes[i].Holder)
-			}
+			printEnvelopes(threshold, shares, res.Envelopes, paths, pdfs)
 			return nil
 		},
 	}
@@ -81,6 +71,32 @@ func initCmd(g *globals) *cobra.Command {
 	f.StringVar(&passFile, "passphrase-file", "", "file holding the operator passphrase")
 	f.StringVar(&out, "out", "", "directory to write the envelopes to")
 	return cmd
+}
+
+// writeEnvelopes writes, per holder, the printable PDF and its text twin
+// (mode 0600) and returns their paths.
+func writeEnvelopes(dir string, envs []api.EnvelopeOut) (txts, pdfs []string, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("cannot create %s: %v", dir, err)
+	}
+	for _, env := range envs {
+		base := filepath.Join(dir, fmt.Sprintf("envelope-%d-%s", env.Index, slug(env.Holder)))
+		if err := os.WriteFile(base+".txt", []byte(env.Text), 0o600); err != nil {
+			return nil, nil, fmt.Errorf("writing the envelope for %s: %v", env.Holder, err)
+		}
+		if err := os.WriteFile(base+".pdf", env.PDF, 0o600); err != nil {
+			return nil, nil, fmt.Errorf("writing the envelope for %s: %v", env.Holder, err)
+		}
+		txts, pdfs = append(txts, base+".txt"), append(pdfs, base+".pdf")
+	}
+	return txts, pdfs, nil
+}
+
+func printEnvelopes(threshold, shares int, envs []api.EnvelopeOut, txts, pdfs []string) {
+	fmt.Printf("Envelopes (%d of %d open the vault). Print each PDF, seal it, give it to its holder, then delete these files:\n", threshold, shares)
+	for i := range txts {
+		fmt.Printf("  %-12s %s  (text twin %s)\n", envs[i].Holder, pdfs[i], txts[i])
+	}
 }
 
 func slug(s string) string {
@@ -145,9 +161,14 @@ func unsealCmd(g *globals) *cobra.Command {
 			if g.json {
 				return printJSON(res)
 			}
-			if res.Sealed {
+			switch {
+			case res.Sealed:
 				fmt.Printf("Vault is sealed: %d of %d shares given.\n", res.Progress, res.Threshold)
-			} else {
+			case res.Recovery != nil:
+				fmt.Printf("Vault unsealed by emergency recovery (%s). This is recorded and reported.\n", strings.Join(res.Recovery.Holders, ", "))
+				fmt.Println("Next: set a new passphrase (strongroom recover set-passphrase), then re-key (strongroom escrow rekey).")
+				fmt.Println("Until the re-key, routine changes are refused.")
+			default:
 				fmt.Println("Vault unsealed.")
 			}
 			return nil
@@ -197,6 +218,9 @@ func statusCmd(g *globals) *cobra.Command {
 				return printJSON(st)
 			}
 			fmt.Printf("Initialised: %v\nSealed:      %v\n", st["initialized"], st["sealed"])
+			if rec, ok := st["recovery"].(map[string]any); ok {
+				fmt.Printf("RECOVERY:    %v\n", rec["message"])
+			}
 			if st["initialized"] == true {
 				fmt.Printf("Vault ID:    %v\nThreshold:   %v of %v envelope shares (generation %v)\n", st["vault_id"], st["threshold"], st["shares"], st["generation"])
 				if st["sealed"] == true {

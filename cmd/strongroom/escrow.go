@@ -1,0 +1,178 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"strongroom/api"
+)
+
+func escrowCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "escrow", Short: "The sealed envelopes: check one, or re-key and issue new ones"}
+	var shareFile string
+	check := &cobra.Command{
+		Use:   "check --share-file F",
+		Short: "Say whether an envelope is a valid, current share (nothing is unsealed)",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if shareFile == "" {
+				return usagef("--share-file is required")
+			}
+			share, err := readSecretFile(shareFile, "share")
+			if err != nil {
+				return err
+			}
+			defer wipe(share)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res api.ShareCheckResponse
+			if _, err := c.do("POST", "/v1/escrow/check", map[string]string{"share": string(share)}, &res); err != nil {
+				var ae *apiError
+				if errors.As(err, &ae) {
+					return &exitError{1, ae.msg} // the contract: a bad share is exit 1 with the reason
+				}
+				return err
+			}
+			if g.json {
+				return printJSON(res)
+			}
+			fmt.Println(res.Message)
+			return nil
+		},
+	}
+	check.Flags().StringVar(&shareFile, "share-file", "", "the .txt envelope, or a file holding only the share (as printed or decoded from the QR code)")
+	cmd.AddCommand(check, rekeyCmd(g))
+	return cmd
+}
+
+func rekeyCmd(g *globals) *cobra.Command {
+	var out, passFile string
+	var shares, threshold int
+	var holders, quorum []string
+	cmd := &cobra.Command{
+		Use:   "rekey --out DIR [--shares N --threshold K --holder NAME ...] [--passphrase-file F] [--share-file F ...]",
+		Short: "New root key and new envelopes (generation + 1); the old envelopes stop working",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usagef("--out DIR is required: the new envelopes are shown only once")
+			}
+			if len(holders) > 0 && shares != 0 && shares != len(holders) {
+				return usagef("name one --holder per share: --shares %d but %d holders", shares, len(holders))
+			}
+			pass, err := secretFromFileOrPrompt(passFile, "operator passphrase", "--passphrase-file")
+			if err != nil {
+				return err
+			}
+			defer wipe(pass)
+			body := map[string]any{"shares": shares, "threshold": threshold, "passphrase": string(pass)}
+			if len(holders) > 0 {
+				body["holders"] = holders
+			}
+			var q []string
+			for _, f := range quorum {
+				s, err := readSecretFile(f, "share")
+				if err != nil {
+					return err
+				}
+				q = append(q, string(s))
+				wipe(s)
+			}
+			if len(q) > 0 {
+				body["quorum"] = q
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res api.RekeyResponse
+			if _, err := c.do("POST", "/v1/escrow/rekey", body, &res); err != nil {
+				return err
+			}
+			txts, pdfs, err := writeEnvelopes(out, res.Envelopes)
+			if err != nil {
+				return fmt.Errorf("%v (the re-key is done; re-key again to issue envelopes)", err)
+			}
+			if g.json {
+				return printJSON(map[string]any{"generation": res.Generation, "envelopes": txts, "pdfs": pdfs})
+			}
+			fmt.Printf("Re-keyed: generation %d. Every earlier envelope is now refused as superseded.\n", res.Generation)
+			printEnvelopes(res.Threshold, len(res.Envelopes), res.Envelopes, txts, pdfs)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "directory to write the new envelopes to")
+	f.IntVar(&shares, "shares", 0, "number of shares (default: as now)")
+	f.IntVar(&threshold, "threshold", 0, "shares needed (default: as now)")
+	f.StringArrayVar(&holders, "holder", nil, "holder of a share, once per share (default: as now)")
+	f.StringVar(&passFile, "passphrase-file", "", "file holding the operator passphrase")
+	f.StringArrayVar(&quorum, "share-file", nil, "a current envelope, for a re-key by a quorum of holders; repeatable")
+	return cmd
+}
+
+func recoverCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "recover", Short: "After an emergency recovery"}
+	var passFile string
+	set := &cobra.Command{
+		Use:   "set-passphrase --passphrase-file F",
+		Short: "Set a new operator passphrase (the chairman during recovery, or a provider)",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pass, err := secretFromFileOrPrompt(passFile, "new operator passphrase", "--passphrase-file")
+			if err != nil {
+				return err
+			}
+			defer wipe(pass)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("POST", "/v1/recover/passphrase", map[string]string{"passphrase": string(pass)}, nil); err != nil {
+				return err
+			}
+			fmt.Println("New operator passphrase set. Now re-key: strongroom escrow rekey --out DIR")
+			return nil
+		},
+	}
+	set.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the new passphrase")
+	cmd.AddCommand(set)
+	return cmd
+}
+
+func breakglassCmd(g *globals) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   `breakglass --reason "..."`,
+		Short: "Chairman, after an emergency recovery: read admin credentials for a limited time, every read recorded",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if reason == "" {
+				return usagef("--reason is required: say why the glass is broken")
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res struct {
+				Expires time.Time `json:"expires"`
+			}
+			if _, err := c.do("POST", "/v1/breakglass", map[string]string{"reason": reason}, &res); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(res)
+			}
+			fmt.Printf("Break-glass open until %s. Read admin credentials with: strongroom cred get NAME (each read is recorded with your reason)\n",
+				res.Expires.Local().Format("15:04 on 2 January 2006"))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why the glass is broken (recorded with every read)")
+	return cmd
+}
