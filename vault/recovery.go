@@ -136,6 +136,14 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 	if len(reason) < 5 || len(reason) > 500 {
 		return time.Time{}, invalid("state the reason for breaking the glass (5 to 500 characters)")
 	}
+	var rec *recoveryState
+	if err := v.store.View(ctx, func(tx Tx) (err error) { rec, err = loadRecovery(tx); return err }); err != nil {
+		return time.Time{}, err
+	}
+	if rec == nil {
+		return time.Time{}, v.deny(ctx, req, p, "breakglass.open", target,
+			"break-glass is only available after an emergency recovery with the envelopes")
+	}
 	var expires time.Time
 	err := v.withKeys(func(ks *keyring) error {
 		return v.store.Update(ctx, func(tx Tx) error {
@@ -143,8 +151,8 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 			if err != nil {
 				return err
 			}
-			if rec == nil {
-				return invalid("break-glass is only available after an emergency recovery with the envelopes")
+			if rec == nil { // re-keyed meanwhile
+				return invalid("the emergency recovery has ended (re-keyed)")
 			}
 			now := v.now()
 			expires = now.Add(v.breakGlass)

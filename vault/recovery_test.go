@@ -58,7 +58,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 	member, _ := f.addUser(t, "Member", RoleMember)
 	f.put(t, f.admin, "Website host", "admin", "host password", "IT Provider")
 	f.put(t, f.admin, "Facebook page", "shared", "fb password", "IT Provider")
-	if _, err := f.v.OpenBreakGlass(ctx, req, chair, "no emergency at all"); !errors.Is(err, ErrInvalid) {
+	if _, err := f.v.OpenBreakGlass(ctx, req, chair, "no emergency at all"); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("break-glass outside recovery: %v", err)
 	}
 
