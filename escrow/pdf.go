@@ -124,7 +124,11 @@ func (e *Envelope) PDF() ([]byte, error) {
 		}
 		if len(lines) > 1 {
 			for _, l := range strings.Split(joinWrapped(lines[1]), "\n") {
-				if err := text("regular", 10, l); err != nil {
+				font, size := "regular", 10.0
+				if strings.HasPrefix(l, "strongroom ") {
+					font, size, l = "mono", 9, "    "+l // a command to type, on its own line
+				}
+				if err := text(font, size, l); err != nil {
 					return nil, err
 				}
 			}
@@ -139,21 +143,23 @@ func (e *Envelope) PDF() ([]byte, error) {
 }
 
 // joinWrapped re-flows the hard-wrapped plain-text instructions so the PDF
-// wraps them to its own width: numbered or bulleted lines start new lines.
+// wraps them to its own width. A new line starts at a numbered or bulleted
+// item, at a command to type (and after it), and after a full stop or colon.
 func joinWrapped(s string) string {
 	var out []string
+	prevCommand := false
 	for _, l := range strings.Split(s, "\n") {
 		t := strings.TrimSpace(l)
 		isItem := len(t) > 1 && (t[0] == '-' || (t[0] >= '1' && t[0] <= '9' && t[1] == '.'))
-		if len(out) == 0 || isItem || !strings.HasPrefix(l, " ") && !continues(out[len(out)-1]) {
+		isCommand := strings.HasPrefix(t, "strongroom ")
+		fresh := len(out) == 0 || isItem || isCommand || prevCommand ||
+			strings.HasSuffix(out[len(out)-1], ".") || strings.HasSuffix(out[len(out)-1], ":")
+		if fresh {
 			out = append(out, t)
-			continue
+		} else {
+			out[len(out)-1] += " " + t
 		}
-		out[len(out)-1] += " " + t
+		prevCommand = isCommand
 	}
 	return strings.Join(out, "\n")
-}
-
-func continues(prev string) bool {
-	return !strings.HasSuffix(prev, ".") && !strings.HasSuffix(prev, ":")
 }
