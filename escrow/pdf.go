@@ -136,7 +136,7 @@ func (e *Envelope) PDF() ([]byte, error) {
 		y += 6
 	}
 	var buf bytes.Buffer
-	if err := pdf.Write(&buf); err != nil {
+	if _, err := pdf.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("escrow: PDF: %w", err)
 	}
 	return buf.Bytes(), nil

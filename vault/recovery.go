@@ -193,15 +193,7 @@ type ShareCheck struct {
 // using only the stored commitments: nothing is combined or unsealed. It
 // works sealed or unsealed, and every check is recorded.
 func (v *Vault) CheckShare(ctx context.Context, req Request, text string) (ShareCheck, error) {
-	var es *escrowState
-	var vaultID []byte
-	err := v.store.View(ctx, func(tx Tx) (err error) {
-		if vaultID = tx.Get(bucketMeta, keyVaultID); vaultID == nil {
-			return ErrNotInitialised
-		}
-		es, err = loadEscrow(tx)
-		return err
-	})
+	vaultID, es, err := v.escrowMeta(ctx)
 	if err != nil {
 		return ShareCheck{}, err
 	}

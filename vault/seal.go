@@ -131,6 +131,18 @@ func (v *Vault) Status(ctx context.Context) (Status, error) {
 	return st, err
 }
 
+// escrowMeta reads the vault ID and the current escrow state.
+func (v *Vault) escrowMeta(ctx context.Context) (vaultID []byte, es *escrowState, err error) {
+	err = v.store.View(ctx, func(tx Tx) (err error) {
+		if vaultID = tx.Get(bucketMeta, keyVaultID); vaultID == nil {
+			return ErrNotInitialised
+		}
+		es, err = loadEscrow(tx)
+		return err
+	})
+	return vaultID, es, err
+}
+
 func loadEscrow(tx Tx) (*escrowState, error) {
 	var es escrowState
 	if err := json.Unmarshal(tx.Get(bucketMeta, keyEscrow), &es); err != nil {
@@ -411,15 +423,7 @@ const pendingTTL = 15 * time.Minute
 // vault opens and the recovery is recorded as escrow.recover naming the
 // holders (an incident). text is a text envelope or just the share.
 func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Progress, error) {
-	var es *escrowState
-	var vaultID []byte
-	err := v.store.View(ctx, func(tx Tx) (err error) {
-		if vaultID = tx.Get(bucketMeta, keyVaultID); vaultID == nil {
-			return ErrNotInitialised
-		}
-		es, err = loadEscrow(tx)
-		return err
-	})
+	vaultID, es, err := v.escrowMeta(ctx)
 	if err != nil {
 		return Progress{}, err
 	}
