@@ -123,29 +123,52 @@ func lockedOrNil(b []byte) *memguard.LockedBuffer {
 }
 
 // normaliseTOTP accepts an otpauth://totp URI or a bare base32 seed and
-// returns a URI. Errors never echo the input.
+// returns a canonical otpauth://totp URI: label, secret (at least 16 base32
+// characters, 80 bits), issuer, and the algorithm, digits and period the
+// service uses. Errors never echo the input.
 func normaliseTOTP(in, name string) ([]byte, error) {
 	in = strings.TrimSpace(in)
 	if in == "" {
 		return nil, nil
 	}
+	seed, label, issuer := in, name, "Strongroom"
+	q := url.Values{}
 	if strings.HasPrefix(strings.ToLower(in), "otpauth://") {
 		k, err := otp.NewKeyFromURL(in)
-		if err != nil || k.Type() != "totp" || k.Secret() == "" {
+		if err != nil || k.Type() != "totp" {
 			return nil, invalid("the TOTP URI is not a valid otpauth://totp URI")
 		}
-		if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(strings.TrimRight(k.Secret(), "="))); err != nil {
-			return nil, invalid("the TOTP URI's secret is not base32")
+		seed = k.Secret()
+		if k.AccountName() != "" {
+			label = k.AccountName()
 		}
-		return []byte(in), nil
+		if k.Issuer() != "" {
+			issuer = k.Issuer()
+		}
+		switch k.Algorithm() {
+		case otp.AlgorithmSHA256:
+			q.Set("algorithm", "SHA256")
+		case otp.AlgorithmSHA512:
+			q.Set("algorithm", "SHA512")
+		}
+		if d := k.Digits(); d == otp.DigitsEight {
+			q.Set("digits", "8")
+		}
+		if p := k.Period(); p != 30 {
+			if p < 10 || p > 300 {
+				return nil, invalid("the TOTP URI's period must be 10 to 300 seconds")
+			}
+			q.Set("period", strconv.FormatUint(p, 10))
+		}
 	}
-	seed := strings.ToUpper(strings.ReplaceAll(in, " ", ""))
-	seed = strings.TrimRight(seed, "=")
-	if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(seed); err != nil || len(seed) < 16 {
-		return nil, invalid("the TOTP seed must be an otpauth:// URI or a base32 secret of at least 16 characters")
+	seed = strings.TrimRight(strings.ToUpper(strings.ReplaceAll(seed, " ", "")), "=")
+	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(seed)
+	if err != nil || len(seed) < 16 || len(raw) < 10 {
+		return nil, invalid("the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)")
 	}
-	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + name,
-		RawQuery: url.Values{"secret": {seed}, "issuer": {"Strongroom"}}.Encode()}
+	q.Set("secret", seed)
+	q.Set("issuer", issuer)
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + label, RawQuery: q.Encode()}
 	return []byte(u.String()), nil
 }
 

@@ -179,3 +179,26 @@ func TestConcurrentReadsKeepTheChain(t *testing.T) {
 		t.Fatalf("chain after concurrent reads: %+v %v", res, err)
 	}
 }
+
+func TestNormaliseTOTP(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"JBSW Y3DP EHPK 3PXP", "otpauth://totp/Facebook%20page?issuer=Strongroom&secret=JBSWY3DPEHPK3PXP"},
+		{"otpauth://totp/Meta:council?secret=jbswy3dpehpk3pxp&issuer=Meta&algorithm=SHA256&digits=8&period=60",
+			"otpauth://totp/council?algorithm=SHA256&digits=8&issuer=Meta&period=60&secret=JBSWY3DPEHPK3PXP"},
+		{"otpAuth://totp?secret=2", ""},          // found by the fuzzer: a 1-character secret
+		{"otpauth://totp/x?secret=JBSWY3DP", ""}, // 40 bits is too short
+		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=1", ""},
+	}
+	for _, tc := range cases {
+		got, err := normaliseTOTP(tc.in, "Facebook page")
+		if tc.want == "" {
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("%q accepted as %q", tc.in, got)
+			}
+			continue
+		}
+		if err != nil || string(got) != tc.want {
+			t.Errorf("%q -> %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

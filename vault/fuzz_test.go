@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"github.com/pquerna/otp"
 	"golang.org/x/crypto/chacha20poly1305"
 	"strconv"
 	"strings"
@@ -60,15 +61,23 @@ func FuzzNormaliseTOTP(f *testing.F) {
 			// An error never echoes what was given (it may be a seed): it is
 			// one of a fixed set of messages.
 			switch strings.TrimPrefix(err.Error(), "vault: invalid input: ") {
-			case "the TOTP URI is not a valid otpauth://totp URI", "the TOTP URI's secret is not base32",
-				"the TOTP seed must be an otpauth:// URI or a base32 secret of at least 16 characters":
+			case "the TOTP URI is not a valid otpauth://totp URI", "the TOTP URI's period must be 10 to 300 seconds",
+				"the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)":
 			default:
 				t.Fatalf("unexpected error text: %v", err)
 			}
 			return
 		}
-		if len(out) > 0 && !bytes.HasPrefix(bytes.ToLower(out), []byte("otpauth://totp/")) {
-			t.Fatalf("normalised to %q", out)
+		if len(out) == 0 {
+			if strings.TrimSpace(in) != "" {
+				t.Fatalf("%q accepted as no TOTP at all", in)
+			}
+			return
+		}
+		// What is accepted is a canonical URI that parses back with a real secret.
+		k, err := otp.NewKeyFromURL(string(out))
+		if err != nil || !bytes.HasPrefix(out, []byte("otpauth://totp/")) || len(k.Secret()) < 16 {
+			t.Fatalf("normalised %q to %q (%v)", in, out, err)
 		}
 	})
 }
