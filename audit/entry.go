@@ -111,17 +111,29 @@ func (e *Entry) Line() []byte {
 	return append(c, '}')
 }
 
-// ComputeHash returns hex(SHA-256(raw prev bytes || Canonical())).
-// A prev that is not 64 hex digits hashes as given, so the mismatch
-// surfaces as a hash or link failure rather than a panic.
+// Digest returns SHA-256 of the canonical bytes: what a redacted line
+// carries in place of the entry.
+func (e *Entry) Digest() [32]byte { return sha256.Sum256(e.Canonical()) }
+
+// ComputeHash returns hex(SHA-256(raw prev bytes || SHA-256(Canonical()))).
+// Hashing the digest rather than the bytes lets an export leave an entry
+// out (a redacted line carries only its digest) while every hash stays
+// checkable. A prev that is not 64 hex digits hashes as given, so the
+// mismatch surfaces as a hash or link failure rather than a panic.
 func (e *Entry) ComputeHash() string {
+	d := e.Digest()
+	return ChainHash(e.Prev, d[:])
+}
+
+// ChainHash is hex(SHA-256(raw prev || digest)).
+func ChainHash(prev string, digest []byte) string {
 	h := sha256.New()
-	if p, err := hex.DecodeString(e.Prev); err == nil && len(p) == sha256.Size {
+	if p, err := hex.DecodeString(prev); err == nil && len(p) == sha256.Size {
 		h.Write(p)
 	} else {
-		h.Write([]byte(e.Prev))
+		h.Write([]byte(prev))
 	}
-	h.Write(e.Canonical())
+	h.Write(digest)
 	return hex.EncodeToString(h.Sum(nil))
 }
 

@@ -3,10 +3,14 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
+	"time"
 )
 
 // Problem kinds a verification failure reports; callers branch on them with
@@ -19,6 +23,9 @@ const (
 	ProblemOrder        = "out of order"  // a seq repeats or goes back: reordered or inserted
 	ProblemBrokenLink   = "broken link"   // prev is not the previous entry's hash
 	ProblemEmpty        = "empty"         // no entries at all
+	ProblemForked       = "forked"        // an entry's hash differs from a signed checkpoint: rewritten or forked
+	ProblemTruncated    = "truncated below a checkpoint"
+	ProblemAnchor       = "anchor"        // a pruned log's starting checkpoint is missing or wrong
 )
 
 // ChainError is the first failure found in a log. Seq is the seq at which
@@ -37,6 +44,7 @@ func (e *ChainError) Error() string {
 // log to start at seq 1 with prev = ZeroHash.
 type Chain struct {
 	count    uint64
+	redacted uint64
 	lastSeq  uint64
 	lastHash string
 	started  bool
@@ -75,52 +83,232 @@ func ParseLine(line []byte) (*Entry, error) {
 	return &e, nil
 }
 
-// Add checks the next line of the log against everything before it.
+// Redacted is an entry left out of a filtered export: its seq, the
+// SHA-256 digest of its canonical bytes, and its prev and hash, which the
+// digest is enough to recompute. Its line is
+// {"seq":N,"digest":"<hex>","prev":"<hex>","hash":"<hex>"}.
+type Redacted struct {
+	Seq    uint64 `json:"seq"`
+	Digest string `json:"digest"`
+	Prev   string `json:"prev"`
+	Hash   string `json:"hash"`
+}
+
+// Redact returns the redacted form of e.
+func Redact(e *Entry) *Redacted {
+	d := e.Digest()
+	return &Redacted{Seq: e.Seq, Digest: hex.EncodeToString(d[:]), Prev: e.Prev, Hash: e.Hash}
+}
+
+// Line is the redacted line's canonical encoding.
+func (r *Redacted) Line() []byte {
+	b := append([]byte(`{"seq":`), strconv.FormatUint(r.Seq, 10)...)
+	b = append(append(b, `,"digest":`...), strconv.Quote(r.Digest)...)
+	b = append(append(b, `,"prev":`...), strconv.Quote(r.Prev)...)
+	b = append(append(b, `,"hash":`...), strconv.Quote(r.Hash)...)
+	return append(b, '}')
+}
+
+func isRedacted(line []byte) bool {
+	i := bytes.IndexByte(line, ',')
+	return i > 0 && bytes.HasPrefix(line[i:], []byte(`,"digest":`))
+}
+
+// Add checks the next line of the log (a full entry or a redacted one)
+// against everything before it.
 func (c *Chain) Add(line []byte) error {
 	wantSeq, wantPrev := c.Head()
 	wantSeq++
-	e, err := ParseLine(line)
-	if err != nil {
-		return &ChainError{wantSeq, ProblemUnreadable, err.Error()}
+	var seq uint64
+	var prev, hash, got string
+	var canonical []byte
+	if isRedacted(line) {
+		var r Redacted
+		dec := json.NewDecoder(bytes.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil || dec.More() {
+			return &ChainError{wantSeq, ProblemUnreadable, "bad redacted entry"}
+		}
+		d, err := hex.DecodeString(r.Digest)
+		if err != nil || len(d) != 32 {
+			return &ChainError{wantSeq, ProblemUnreadable, "redacted entry's digest is not 32 bytes of hex"}
+		}
+		seq, prev, hash, got, canonical = r.Seq, r.Prev, r.Hash, ChainHash(r.Prev, d), r.Line()
+		c.redacted++
+	} else {
+		e, err := ParseLine(line)
+		if err != nil {
+			return &ChainError{wantSeq, ProblemUnreadable, err.Error()}
+		}
+		seq, prev, hash, got, canonical = e.Seq, e.Prev, e.Hash, e.ComputeHash(), e.Line()
 	}
 	switch {
-	case e.Seq > wantSeq:
+	case seq > wantSeq:
 		return &ChainError{wantSeq, ProblemMissing,
-			fmt.Sprintf("entry %d is absent (the next entry present has seq %d)", wantSeq, e.Seq)}
-	case e.Seq < wantSeq:
+			fmt.Sprintf("entry %d is absent (the next entry present has seq %d)", wantSeq, seq)}
+	case seq < wantSeq:
 		return &ChainError{wantSeq, ProblemOrder,
-			fmt.Sprintf("found seq %d where seq %d was expected", e.Seq, wantSeq)}
+			fmt.Sprintf("found seq %d where seq %d was expected", seq, wantSeq)}
 	}
-	if got := e.ComputeHash(); got != e.Hash {
-		return &ChainError{e.Seq, ProblemAltered, "hash does not match the entry's contents (a field was changed)"}
+	if got != hash {
+		return &ChainError{seq, ProblemAltered, "hash does not match the entry's contents (a field was changed)"}
 	}
-	if e.Prev != wantPrev {
-		return &ChainError{e.Seq, ProblemBrokenLink,
+	if prev != wantPrev {
+		return &ChainError{seq, ProblemBrokenLink,
 			"prev does not equal the hash of the entry before it (entries removed, inserted or rewritten)"}
 	}
-	if !bytes.Equal(e.Line(), line) {
-		return &ChainError{e.Seq, ProblemNotCanonical, "bytes differ from the canonical encoding"}
+	if !bytes.Equal(canonical, line) {
+		return &ChainError{seq, ProblemNotCanonical, "bytes differ from the canonical encoding"}
 	}
 	c.count++
-	c.lastSeq, c.lastHash, c.started = e.Seq, e.Hash, true
+	c.lastSeq, c.lastHash, c.started = seq, hash, true
 	return nil
 }
 
 // Report is the result of a successful verification.
 type Report struct {
-	Checked  uint64 `json:"checked"`
-	HeadSeq  uint64 `json:"head_seq"`
-	HeadHash string `json:"head_hash"`
+	Checked            uint64 `json:"checked"`
+	Redacted           uint64 `json:"redacted"`
+	HeadSeq            uint64 `json:"head_seq"`
+	HeadHash           string `json:"head_hash"`
+	CheckpointsMatched int    `json:"checkpoints_matched"`
+	// CheckpointsBefore counts kept checkpoints older than a pruned log's
+	// start: they cover entries no longer in the log.
+	CheckpointsBefore int    `json:"checkpoints_before_start,omitempty"`
+	StartSeq          uint64 `json:"start_seq"`
 }
 
 // MaxLine bounds one JSONL line; an entry is a few hundred bytes.
 const MaxLine = 1 << 20
 
-// VerifyJSONL reads a JSONL export (one entry a line, blank lines ignored)
-// and checks it as one chain from seq 1. It returns the report, or the
-// first failure as a *ChainError.
-func VerifyJSONL(r io.Reader) (Report, error) {
-	var c Chain
+// Verifier checks an export against the vault's verifier key and the
+// checkpoints an auditor kept. It does no I/O of its own.
+type Verifier struct {
+	chain   Chain
+	key     string
+	cps     []*Checkpoint // sorted by size
+	next    int
+	matched int
+	before  int
+	lines   int
+}
+
+// NewVerifier checks every kept checkpoint's signature with key (a
+// sumdb/note verifier key). key may be empty when no checkpoint is given;
+// then only the chain is checked.
+func NewVerifier(key string, checkpoints [][]byte) (*Verifier, error) {
+	v := &Verifier{key: key}
+	if len(checkpoints) > 0 && key == "" {
+		return nil, &ChainError{0, ProblemAnchor, "checkpoints need --key (the vault's verifier key) to be checked"}
+	}
+	for i, signed := range checkpoints {
+		cp, err := OpenCheckpoint(signed, key)
+		if err != nil {
+			var se *SignatureError
+			if errors.As(err, &se) {
+				return nil, &ChainError{0, se.Kind, fmt.Sprintf("checkpoint %d: %s", i+1, se.Detail)}
+			}
+			return nil, err
+		}
+		v.cps = append(v.cps, cp)
+	}
+	sort.Slice(v.cps, func(i, j int) bool { return v.cps[i].Size < v.cps[j].Size })
+	for i := 1; i < len(v.cps); i++ {
+		if v.cps[i].Size == v.cps[i-1].Size && v.cps[i].Head != v.cps[i-1].Head {
+			return nil, &ChainError{v.cps[i].Size, ProblemForked, "two checkpoints signed by the vault disagree about the same seq (the vault's log forked)"}
+		}
+	}
+	return v, nil
+}
+
+// Add takes the next line: an optional leading anchor line
+// {"anchor":"<signed checkpoint>"} for a pruned log, then entries.
+func (v *Verifier) Add(line []byte) error {
+	v.lines++
+	if bytes.HasPrefix(line, []byte(`{"anchor":`)) {
+		if v.lines != 1 {
+			return &ChainError{0, ProblemAnchor, "an anchor may only be the first line"}
+		}
+		var a struct {
+			Anchor string `json:"anchor"`
+		}
+		if err := json.Unmarshal(line, &a); err != nil {
+			return &ChainError{0, ProblemAnchor, "unreadable anchor line"}
+		}
+		if v.key == "" {
+			return &ChainError{0, ProblemAnchor, "this log was pruned: give --key to check the signed checkpoint it starts from"}
+		}
+		cp, err := OpenCheckpoint([]byte(a.Anchor), v.key)
+		if err != nil {
+			return &ChainError{0, ProblemAnchor, err.Error()}
+		}
+		v.chain = *NewChainAt(cp.Size, cp.Head)
+		return nil
+	}
+	if v.chain.count == 0 {
+		if err := v.skipBefore(line); err != nil {
+			return err
+		}
+	}
+	if err := v.chain.Add(line); err != nil {
+		return err
+	}
+	seq, hash := v.chain.Head()
+	for v.next < len(v.cps) && v.cps[v.next].Size == seq {
+		cp := v.cps[v.next]
+		if cp.Head != hash {
+			return &ChainError{seq, ProblemForked, fmt.Sprintf(
+				"entry %d's hash differs from the checkpoint signed at %s: the log was rewritten or forked at or before seq %d",
+				seq, cp.Time.Format(time.RFC3339), seq)}
+		}
+		v.matched++
+		v.next++
+	}
+	return nil
+}
+
+// skipBefore sets aside kept checkpoints older than where this log starts.
+func (v *Verifier) skipBefore(line []byte) error {
+	start, _ := v.chain.Head()
+	for v.next < len(v.cps) && v.cps[v.next].Size <= start {
+		cp := v.cps[v.next]
+		if cp.Size == start && v.chain.started && cp.Head != v.chain.lastHash {
+			return &ChainError{start, ProblemForked, "the anchor and a kept checkpoint disagree about the same seq"}
+		}
+		if cp.Size == start && v.chain.started {
+			v.matched++
+		} else {
+			v.before++
+		}
+		v.next++
+	}
+	return nil
+}
+
+// Finish reports, or names the first failure: a kept checkpoint beyond the
+// end of the log means the tail was cut.
+func (v *Verifier) Finish() (Report, error) {
+	seq, hash := v.chain.Head()
+	if v.chain.count == 0 {
+		return Report{}, &ChainError{seq + 1, ProblemEmpty, "the log has no entries"}
+	}
+	if v.next < len(v.cps) {
+		cp := v.cps[v.next]
+		return Report{}, &ChainError{seq + 1, ProblemTruncated, fmt.Sprintf(
+			"the log ends at seq %d but a checkpoint signed at %s covers seq %d: entries %d to %d were cut",
+			seq, cp.Time.Format(time.RFC3339), cp.Size, seq+1, cp.Size)}
+	}
+	return Report{Checked: v.chain.count, Redacted: v.chain.redacted, HeadSeq: seq, HeadHash: hash,
+		CheckpointsMatched: v.matched, CheckpointsBefore: v.before, StartSeq: seq - v.chain.count + 1}, nil
+}
+
+// Verify reads a JSONL export (blank lines ignored) and checks it with the
+// verifier key and kept checkpoints.
+func Verify(r io.Reader, key string, checkpoints [][]byte) (Report, error) {
+	v, err := NewVerifier(key, checkpoints)
+	if err != nil {
+		return Report{}, err
+	}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), MaxLine)
 	for sc.Scan() {
@@ -128,17 +316,16 @@ func VerifyJSONL(r io.Reader) (Report, error) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if err := c.Add(line); err != nil {
+		if err := v.Add(line); err != nil {
 			return Report{}, err
 		}
 	}
 	if err := sc.Err(); err != nil {
-		seq, _ := c.Head()
+		seq, _ := v.chain.Head()
 		return Report{}, &ChainError{seq + 1, ProblemUnreadable, err.Error()}
 	}
-	if c.Checked() == 0 {
-		return Report{}, &ChainError{1, ProblemEmpty, "the log has no entries"}
-	}
-	seq, hash := c.Head()
-	return Report{Checked: c.Checked(), HeadSeq: seq, HeadHash: hash}, nil
+	return v.Finish()
 }
+
+// VerifyJSONL checks an export's chain alone, from seq 1.
+func VerifyJSONL(r io.Reader) (Report, error) { return Verify(r, "", nil) }

@@ -1,0 +1,185 @@
+package audit
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+type keys struct {
+	signer note.Signer
+	vkey   string
+}
+
+func newKeys(t testing.TB, name string) keys {
+	skey, vkey, err := note.GenerateKey(rand.Reader, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys{s, vkey}
+}
+
+func checkpointAt(t testing.TB, k keys, lines [][]byte, size int) []byte {
+	e, err := ParseLine(lines[size-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &Checkpoint{Origin: "strongroom/test", Size: uint64(size), Head: e.Hash, Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	signed, err := SignCheckpoint(cp, k.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+// rehash rewrites lines from index i on so that the chain is internally
+// consistent again: what someone with the database could do.
+func rehash(t testing.TB, lines [][]byte, from int) [][]byte {
+	out := append([][]byte(nil), lines...)
+	prevSeq, prevHash := uint64(from), ZeroHash
+	if from > 0 {
+		e, _ := ParseLine(out[from-1])
+		prevHash = e.Hash
+	}
+	for i := from; i < len(out); i++ {
+		e, err := ParseLine(out[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Seal(prevSeq, prevHash)
+		out[i] = e.Line()
+		prevSeq, prevHash = e.Seq, e.Hash
+	}
+	return out
+}
+
+func TestCheckpointTamperSuite(t *testing.T) {
+	k := newKeys(t, "strongroom-test")
+	other := newKeys(t, "strongroom-test")
+	base := buildLog(20)
+	cp10, cp20 := checkpointAt(t, k, base, 10), checkpointAt(t, k, base, 20)
+	kept := [][]byte{cp10, cp20}
+
+	changed := append([][]byte(nil), base...)
+	changed[4] = bytes.Replace(changed[4], []byte(`"role":"clerk"`), []byte(`"role":"auditor"`), 1)
+	inserted := append(append(append([][]byte(nil), base[:7]...), base[6]), base[7:]...)
+	inserted = rehash(t, inserted, 7)
+	reordered := append([][]byte(nil), base...)
+	reordered[11], reordered[12] = reordered[12], reordered[11]
+	rewritten := rehash(t, changed, 4)
+	forked := append([][]byte(nil), base...)
+	forked[14] = bytes.Replace(forked[14], []byte(`"outcome":"`), []byte(`"outcome":"x`), 1)
+	forked = rehash(t, forked, 14)
+	tamperedCP := bytes.Replace(cp20, []byte("\n20\n"), []byte("\n21\n"), 1)
+
+	cases := []struct {
+		name  string
+		lines [][]byte
+		cps   [][]byte
+		seq   uint64
+		kind  string
+	}{
+		{"change a field", changed, kept, 5, ProblemAltered},
+		{"delete an entry", append(append([][]byte(nil), base[:8]...), base[9:]...), kept, 9, ProblemMissing},
+		{"insert one and re-hash the rest", inserted, kept, 10, ProblemForked},
+		{"reorder two", reordered, kept, 12, ProblemMissing},
+		{"truncate the tail", base[:15], kept, 16, ProblemTruncated},
+		{"rewrite the whole chain", rewritten, kept, 10, ProblemForked},
+		{"fork after a kept checkpoint", forked, kept, 20, ProblemForked},
+		{"checkpoint signed by another key", base, [][]byte{checkpointAt(t, other, base, 20)}, 0, SigForeignKey},
+		{"checkpoint altered", base, [][]byte{tamperedCP}, 0, SigInvalid},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// The chain alone passes the re-hashed attacks; the checkpoints catch them.
+			_, err := Verify(bytes.NewReader(join(tc.lines)), k.vkey, tc.cps)
+			var ce *ChainError
+			if !errors.As(err, &ce) || ce.Seq != tc.seq || ce.Kind != tc.kind {
+				t.Fatalf("got %v, want seq %d %q", err, tc.seq, tc.kind)
+			}
+		})
+	}
+	rep, err := Verify(bytes.NewReader(join(base)), k.vkey, kept)
+	if err != nil || rep.Checked != 20 || rep.CheckpointsMatched != 2 {
+		t.Fatalf("clean log: %+v %v", rep, err)
+	}
+	if _, err := VerifyJSONL(bytes.NewReader(join(rewritten))); err != nil {
+		t.Fatal("a consistent rewrite should pass the chain alone (that is what checkpoints are for)")
+	}
+}
+
+func TestRedactedAndAnchoredLogs(t *testing.T) {
+	k := newKeys(t, "strongroom-test")
+	base := buildLog(12)
+	cp12 := checkpointAt(t, k, base, 12)
+	// A filtered export: entries 3 and 7 in full, the rest redacted.
+	filtered := make([][]byte, len(base))
+	for i, l := range base {
+		e, _ := ParseLine(l)
+		if i == 2 || i == 6 {
+			filtered[i] = l
+		} else {
+			filtered[i] = Redact(e).Line()
+		}
+	}
+	rep, err := Verify(bytes.NewReader(join(filtered)), k.vkey, [][]byte{cp12})
+	if err != nil || rep.Redacted != 10 || rep.Checked != 12 || rep.CheckpointsMatched != 1 {
+		t.Fatalf("filtered export: %+v %v", rep, err)
+	}
+	bad := append([][]byte(nil), filtered...)
+	bad[6] = bytes.Replace(bad[6], []byte(`"outcome":"`), []byte(`"outcome":"x`), 1)
+	if _, err := Verify(bytes.NewReader(join(bad)), k.vkey, [][]byte{cp12}); err == nil {
+		t.Fatal("altered entry in a filtered export passed")
+	}
+	bad = append([][]byte(nil), filtered...)
+	bad[3] = bytes.Replace(bad[3], []byte(`"digest":"`), []byte(`"digest":"0`), 1)
+	bad[3] = bytes.Replace(bad[3], []byte(`0","prev"`), []byte(`","prev"`), 1)
+	if _, err := Verify(bytes.NewReader(join(bad)), k.vkey, [][]byte{cp12}); err == nil {
+		t.Fatal("a forged digest passed")
+	}
+	// A pruned log: entries 1..5 cut, anchored by a signed checkpoint at 5.
+	anchor, _ := json.Marshal(map[string]string{"anchor": string(checkpointAt(t, k, base, 5))})
+	pruned := append([][]byte{anchor}, base[5:]...)
+	rep, err = Verify(bytes.NewReader(join(pruned)), k.vkey, [][]byte{checkpointAt(t, k, base, 3), cp12})
+	if err != nil || rep.StartSeq != 6 || rep.Checked != 7 || rep.CheckpointsBefore != 1 || rep.CheckpointsMatched != 1 {
+		t.Fatalf("pruned log: %+v %v", rep, err)
+	}
+	if _, err := Verify(bytes.NewReader(join(pruned)), "", nil); err == nil || !strings.Contains(err.Error(), "--key") {
+		t.Fatalf("pruned log without key: %v", err)
+	}
+	if _, err := Verify(bytes.NewReader(join(base[5:])), k.vkey, nil); err == nil {
+		t.Fatal("a log missing its start passed without an anchor")
+	}
+	other := newKeys(t, "strongroom-test")
+	forgedAnchor, _ := json.Marshal(map[string]string{"anchor": string(checkpointAt(t, other, base, 5))})
+	if _, err := Verify(bytes.NewReader(join(append([][]byte{forgedAnchor}, base[5:]...))), k.vkey, nil); err == nil {
+		t.Fatal("an anchor signed by another key passed")
+	}
+}
+
+func FuzzOpenCheckpoint(f *testing.F) {
+	k := newKeys(f, "strongroom-test")
+	f.Add(checkpointAt(f, k, buildLog(3), 3))
+	f.Add([]byte("strongroom/x\n1\nAAAA\ntime 2026-01-01T00:00:00Z\n\n— x y\n"))
+	f.Fuzz(func(t *testing.T, signed []byte) {
+		cp, err := OpenCheckpoint(signed, k.vkey)
+		if err != nil {
+			return
+		}
+		// Only text the key signed opens, and it parses back to itself.
+		again, err := ParseCheckpoint(cp.Text())
+		if err != nil || *again != *cp {
+			t.Fatalf("opened a checkpoint that does not round-trip: %v", err)
+		}
+	})
+}
