@@ -25,7 +25,7 @@ const (
 	ProblemEmpty        = "empty"         // no entries at all
 	ProblemForked       = "forked"        // an entry's hash differs from a signed checkpoint: rewritten or forked
 	ProblemTruncated    = "truncated below a checkpoint"
-	ProblemAnchor       = "anchor"        // a pruned log's starting checkpoint is missing or wrong
+	ProblemAnchor       = "anchor" // a pruned log's starting checkpoint is missing or wrong
 )
 
 // ChainError is the first failure found in a log. Seq is the seq at which
