@@ -67,7 +67,7 @@ func TestAccessMatrix(t *testing.T) {
 			return f.v.DisableUser(ctx, req, p, "Spare")
 		}, all(RoleProvider)},
 		{"export audit", "audit.export", func(f *fixture, p *Principal) error {
-			return f.v.ExportAudit(ctx, req, p, io.Discard)
+			return f.v.ExportAudit(ctx, req, p, Filter{}, FormatJSONL, io.Discard)
 		}, all(RoleProvider, RoleAuditor)},
 		{"verify audit", "audit.verify", func(f *fixture, p *Principal) error {
 			_, err := f.v.VerifyAudit(ctx, req, p)

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 
 	"strongroom/audit"
 )
@@ -93,26 +92,6 @@ func truncate(s string, n int) string {
 
 func mayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == RoleProvider }
 
-// ExportAudit writes the log as JSONL (one stored line per entry). The
-// export is itself recorded first, so it appears in what is exported.
-func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, w io.Writer) error {
-	target := audit.Target{Kind: "audit"}
-	if !mayReadLog(p) {
-		return v.deny(ctx, req, p, "audit.export", target, "role may not read the audit log")
-	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.export", target: target}); err != nil {
-		return err
-	}
-	return v.store.View(ctx, func(tx Tx) error {
-		return tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
-			if _, err := w.Write(append(val, '\n')); err != nil {
-				return false, err
-			}
-			return true, nil
-		})
-	})
-}
-
 // VerifyResult is the outcome of an online verification.
 type VerifyResult struct {
 	OK       bool   `json:"ok"`
@@ -150,7 +129,10 @@ func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (Ver
 }
 
 func verifyStored(tx Tx) VerifyResult {
-	var c audit.Chain
+	c := &audit.Chain{}
+	if seq, hash, ok := loadAnchor(tx); ok {
+		c = audit.NewChainAt(seq, hash)
+	}
 	var res VerifyResult
 	fail := func(seq uint64, kind, detail string) {
 		res.OK, res.BadSeq, res.Problem, res.Detail = false, seq, kind, detail
@@ -162,7 +144,8 @@ func verifyStored(tx Tx) VerifyResult {
 			if errors.As(err, &ce) {
 				fail(ce.Seq, ce.Kind, ce.Detail)
 			} else {
-				fail(c.Checked()+1, audit.ProblemUnreadable, err.Error())
+				seq, _ := c.Head()
+				fail(seq+1, audit.ProblemUnreadable, err.Error())
 			}
 			return false, nil
 		}

@@ -378,6 +378,9 @@ func (v *Vault) Seal(ctx context.Context, req Request, p *Principal) error {
 		return v.deny(ctx, req, p, "sys.seal", target, "only the provider or chairman may seal")
 	}
 	err := v.record(ctx, req, event{actor: actorOf(p), action: "sys.seal", target: target})
+	if err == nil && !v.Sealed() {
+		_, err = v.AutoCheckpoint(ctx) // the log's state at sealing, signed
+	}
 	v.dropKeys() // sealing is the safe direction: do it even if the entry failed
 	return err
 }

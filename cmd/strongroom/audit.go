@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,36 +17,42 @@ import (
 
 func auditCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Export and verify the access log (auditor, provider)"}
-	var out string
+	var out, from, to, actor, action, target, outcome, format string
 	export := &cobra.Command{
-		Use:   "export [--out F]",
-		Short: "Write the whole log as JSONL (to standard output by default)",
+		Use:   "export [--from T --to T --actor U --action A --target N --outcome O --format jsonl|csv] [--out F]",
+		Short: "Write the log (JSONL: filtered-out entries as redacted lines, still verifiable; CSV: matches only)",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
+			q := url.Values{}
+			for k, v := range map[string]string{"from": from, "to": to, "actor": actor, "action": action, "target": target, "outcome": outcome, "format": format} {
+				if v != "" {
+					q.Set(k, v)
+				}
 			}
-			raw, err := c.do("GET", "/v1/audit", nil, nil)
-			if err != nil {
-				return err
-			}
-			if out == "" {
-				_, err = os.Stdout.Write(raw)
-				return err
-			}
-			return os.WriteFile(out, raw, 0o600)
+			return fetchTo(g, "/v1/audit?"+q.Encode(), out)
 		},
 	}
-	export.Flags().StringVar(&out, "out", "", "file to write instead of standard output")
-	var logFile string
+	ef := export.Flags()
+	ef.StringVar(&out, "out", "", "file to write instead of standard output")
+	ef.StringVar(&from, "from", "", "first time included (2026-04-01 or RFC 3339)")
+	ef.StringVar(&to, "to", "", "first time excluded")
+	ef.StringVar(&actor, "actor", "", "who acted (name or id)")
+	ef.StringVar(&action, "action", "", "action, e.g. cred.read or cred.*")
+	ef.StringVar(&target, "target", "", "what was touched (name or id)")
+	ef.StringVar(&outcome, "outcome", "", "ok, denied or error")
+	ef.StringVar(&format, "format", "jsonl", "jsonl or csv")
+	var logFile, key string
+	var checkpoints []string
 	verify := &cobra.Command{
-		Use:   "verify [--log F]",
-		Short: "Verify the hash chain: offline on an export with --log (no server needed), else on the server",
+		Use:   "verify [--log F --key K [--checkpoint F ...]]",
+		Short: "Verify the log: offline on an export with --log (no server, no database), else on the server",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if logFile != "" {
-				return verifyOffline(g, logFile)
+				return verifyOffline(g, logFile, key, checkpoints)
+			}
+			if key != "" || len(checkpoints) > 0 {
+				return usagef("--key and --checkpoint go with --log (offline verification)")
 			}
 			c, err := newClient(g)
 			if err != nil {
@@ -75,11 +85,167 @@ func auditCmd(g *globals) *cobra.Command {
 		},
 	}
 	verify.Flags().StringVar(&logFile, "log", "", "a JSONL export to verify offline (- for standard input)")
-	cmd.AddCommand(export, verify)
+	verify.Flags().StringVar(&key, "key", "", "the vault's audit verifier key (printed at init and on every envelope)")
+	verify.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "a signed checkpoint you kept; repeatable")
+	cmd.AddCommand(export, verify, checkpointCmd(g), incidentsCmd(g), subjectCmd(g), reportCmd(g), pruneCmd(g))
 	return cmd
 }
 
-func verifyOffline(g *globals, path string) error {
+// fetchTo writes a GET's body to a file (mode 0600) or standard output.
+func fetchTo(g *globals, path, out string) error {
+	c, err := newClient(g)
+	if err != nil {
+		return err
+	}
+	raw, err := c.do("GET", path, nil, nil)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = os.Stdout.Write(raw)
+		return err
+	}
+	return os.WriteFile(out, raw, 0o600)
+}
+
+func checkpointCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "checkpoint",
+		Short: "Print a signed checkpoint of the log now (keep it: later exports must extend it)",
+		Args:  nargs(0),
+		RunE:  func(cmd *cobra.Command, _ []string) error { return fetchTo(g, "/v1/audit/checkpoint", "") },
+	}
+}
+
+func incidentsCmd(g *globals) *cobra.Command {
+	var from, to string
+	cmd := &cobra.Command{
+		Use:   "incidents [--from T --to T] [--json]",
+		Short: "List security incidents: denied reads, failed logins and lockouts, recoveries, break-glass, failed verifications",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if from != "" {
+				q.Set("from", from)
+			}
+			if to != "" {
+				q.Set("to", to)
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var list []struct {
+				Seq    uint64    `json:"seq"`
+				Time   time.Time `json:"time"`
+				Kind   string    `json:"kind"`
+				Actor  struct{ Name, Role string }
+				Action string
+				Target struct{ Kind, Name string }
+				Reason string
+				Link   string
+			}
+			raw, err := c.do("GET", "/v1/audit/incidents?"+q.Encode(), nil, &list)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			if len(list) == 0 {
+				fmt.Println("No incidents.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEQ\tWHEN\tKIND\tWHO\tWHAT\tREASON")
+			for _, in := range list {
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s %s\t%s\n", in.Seq, in.Time.Local().Format("2006-01-02 15:04"), in.Kind,
+					in.Actor.Name, in.Action, in.Target.Name, in.Reason)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "first time included")
+	cmd.Flags().StringVar(&to, "to", "", "first time excluded")
+	return cmd
+}
+
+func subjectCmd(g *globals) *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "subject USER [--format jsonl|csv] [--out F]",
+		Short: "Subject access request: every entry by or about a person (JSONL keeps the rest as redacted lines)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return fetchTo(g, "/v1/audit/subject/"+url.PathEscape(args[0])+"?format="+url.QueryEscape(format), out)
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "jsonl", "jsonl or csv")
+	cmd.Flags().StringVar(&out, "out", "", "file to write instead of standard output")
+	return cmd
+}
+
+func reportCmd(g *globals) *cobra.Command {
+	var from, to, format, out string
+	cmd := &cobra.Command{
+		Use:   "report --from T --to T [--format html|csv] [--out F]",
+		Short: "Access report for a period: who read what, every denial and break-glass",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{"format": {format}}
+			if from != "" {
+				q.Set("from", from)
+			}
+			if to != "" {
+				q.Set("to", to)
+			}
+			return fetchTo(g, "/v1/audit/report?"+q.Encode(), out)
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "first time included (2026-04-01 or RFC 3339)")
+	cmd.Flags().StringVar(&to, "to", "", "first time excluded")
+	cmd.Flags().StringVar(&format, "format", "html", "html or csv")
+	cmd.Flags().StringVar(&out, "out", "", "file to write instead of standard output")
+	return cmd
+}
+
+func pruneCmd(g *globals) *cobra.Command {
+	var before string
+	cmd := &cobra.Command{
+		Use:   "prune --before T",
+		Short: "Remove entries older than T, keeping the rest verifiable from a signed checkpoint at the cut",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := time.Parse(time.RFC3339, before)
+			if err != nil {
+				if t, err = time.Parse("2006-01-02", before); err != nil {
+					return usagef("--before must be a date (2020-04-01) or an RFC 3339 time")
+				}
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res struct {
+				Seq uint64 `json:"pruned_through_seq"`
+			}
+			if _, err := c.do("POST", "/v1/audit/prune", map[string]time.Time{"before": t}, &res); err != nil {
+				return err
+			}
+			if res.Seq == 0 {
+				fmt.Println("Nothing to prune.")
+			} else {
+				fmt.Printf("Pruned entries up to seq %d; the log now starts from a signed checkpoint there.\n", res.Seq)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&before, "before", "", "remove entries older than this")
+	return cmd
+}
+
+func verifyOffline(g *globals, path, key string, cpFiles []string) error {
 	var r io.Reader = os.Stdin
 	if path != "-" {
 		f, err := os.Open(path)
@@ -89,20 +255,40 @@ func verifyOffline(g *globals, path string) error {
 		defer f.Close()
 		r = f
 	}
-	rep, err := audit.VerifyJSONL(r)
+	var cps [][]byte
+	for _, p := range cpFiles {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return usagef("cannot read --checkpoint %s: %v", p, err)
+		}
+		cps = append(cps, b)
+	}
+	rep, err := audit.Verify(r, strings.TrimSpace(key), cps)
 	if err != nil {
 		var ce *audit.ChainError
 		if errors.As(err, &ce) {
 			if g.json {
 				_ = printJSON(map[string]any{"ok": false, "bad_seq": ce.Seq, "problem": ce.Kind, "detail": ce.Detail})
 			}
-			return &exitError{1, fmt.Sprintf("audit log FAILED verification at seq %d: %s: %s", ce.Seq, ce.Kind, ce.Detail)}
+			where := fmt.Sprintf("at seq %d", ce.Seq)
+			if ce.Seq == 0 {
+				where = "in a checkpoint"
+			}
+			return &exitError{1, fmt.Sprintf("audit log FAILED verification %s: %s: %s", where, ce.Kind, ce.Detail)}
 		}
 		return err
 	}
 	if g.json {
-		return printJSON(map[string]any{"ok": true, "checked": rep.Checked, "head_seq": rep.HeadSeq, "head_hash": rep.HeadHash})
+		return printJSON(map[string]any{"ok": true, "checked": rep.Checked, "redacted": rep.Redacted, "start_seq": rep.StartSeq,
+			"head_seq": rep.HeadSeq, "head_hash": rep.HeadHash, "checkpoints_matched": rep.CheckpointsMatched})
 	}
-	fmt.Printf("OK: %d entries checked; head seq %d, hash %s\n", rep.Checked, rep.HeadSeq, rep.HeadHash)
+	fmt.Printf("OK: %d entries checked (%d redacted), seq %d to %d; %d of %d checkpoints matched; head hash %s\n",
+		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched, len(cps), rep.HeadHash)
+	if rep.CheckpointsBefore > 0 {
+		fmt.Printf("(%d checkpoints are older than where this pruned log starts)\n", rep.CheckpointsBefore)
+	}
+	if key == "" {
+		fmt.Println("Note: without --key and --checkpoint this proves the chain is whole, not that it was never rewritten.")
+	}
 	return nil
 }

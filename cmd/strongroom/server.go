@@ -33,7 +33,7 @@ func serverCmd() *cobra.Command {
 	var data, listen, certFile, keyFile string
 	var kdfMemory uint32
 	var kdfTime uint32
-	var breakGlass time.Duration
+	var breakGlass, cpEvery, retention time.Duration
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -55,7 +55,14 @@ func serverCmd() *cobra.Command {
 			if breakGlass < time.Minute || breakGlass > 24*time.Hour {
 				return usagef("--breakglass-window must be between 1m and 24h")
 			}
-			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass})
+			if cpEvery < time.Second {
+				return usagef("--checkpoint-interval must be at least 1s")
+			}
+			if retention != 0 && retention < 24*time.Hour {
+				return usagef("--audit-retention must be 0 (keep everything) or at least 24h")
+			}
+			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass},
+				housekeeping{checkpointEvery: cpEvery, retention: retention})
 		},
 	}
 	f := cmd.Flags()
@@ -66,10 +73,46 @@ func serverCmd() *cobra.Command {
 	f.Uint32Var(&kdfMemory, "kdf-memory", 0, "Argon2id memory in KiB for the passphrase at init (default 65536)")
 	f.Uint32Var(&kdfTime, "kdf-time", 0, "Argon2id passes for the passphrase at init (default 3)")
 	f.DurationVar(&breakGlass, "breakglass-window", 4*time.Hour, "how long the chairman's break-glass access lasts after an emergency recovery")
+	f.DurationVar(&cpEvery, "checkpoint-interval", time.Hour, "how often to sign a checkpoint of the audit log when there is new activity")
+	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept (0 keeps everything); older ones are pruned behind a signed checkpoint")
 	return cmd
 }
 
-func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config) error {
+// housekeeping is the server's periodic work on the audit log.
+type housekeeping struct {
+	checkpointEvery, retention time.Duration
+}
+
+// run signs a checkpoint when the log grew and prunes entries past the
+// retention period, while the vault is unsealed, until ctx ends.
+func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger) {
+	t := time.NewTicker(h.checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if v.Sealed() {
+			continue
+		}
+		if cut, err := v.AutoCheckpoint(ctx); err != nil {
+			log.Warn("automatic checkpoint failed", "err", err)
+		} else if cut {
+			log.Info("audit checkpoint signed")
+		}
+		if h.retention > 0 {
+			if n, err := v.Prune(ctx, vault.Request{ID: "retention"}, nil, time.Now().Add(-h.retention)); err != nil {
+				log.Warn("audit retention pruning failed", "err", err)
+			} else if n > 0 {
+				log.Info("audit log pruned by retention", "through_seq", n)
+			}
+		}
+	}
+}
+
+func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config, hk housekeeping) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	if certFile == "" {
 		var err error
@@ -111,6 +154,7 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	go hk.run(ctx, v, log)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
@@ -118,6 +162,11 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 		}
 	case <-ctx.Done():
 		log.Info("shutting down: sealing")
+		if !v.Sealed() {
+			if _, err := v.AutoCheckpoint(context.Background()); err != nil { // the log's state at shutdown, signed
+				log.Warn("checkpoint at shutdown failed", "err", err)
+			}
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
