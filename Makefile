@@ -8,7 +8,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # "context deadline exceeded" at the deadline (golang/go#75804, fixed in
 # Go 1.27). `make fuzz FUZZTIME=5m` overrides every budget.
 FUZZTIME    ?=
-FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./escrow:FuzzDecode:200000x \
+FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:300000x \
+                ./audit:FuzzOpenCheckpoint:100000x ./escrow:FuzzDecode:200000x \
                 ./vault:FuzzOpenBlob:300000x ./vault:FuzzParsePHC:300000x \
                 ./vault:FuzzNormaliseTOTP:200000x ./api:FuzzRequestBodies:3000x
 

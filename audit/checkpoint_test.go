@@ -183,3 +183,35 @@ func FuzzOpenCheckpoint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastPathAgrees: for any line after a valid prefix, the fast path and
+// the strict slow path reach the same verdict and the same head.
+func FuzzFastPathAgrees(f *testing.F) {
+	lines := buildLog(4)
+	for _, l := range lines[1:] {
+		f.Add(l)
+	}
+	f.Add(bytes.Replace(lines[1], []byte(`"reason":""`), []byte(`"reason":"\u001f"`), 1))
+	f.Add(bytes.Replace(lines[1], []byte(`.123456789Z`), []byte(`.123456789+01:00`), 1))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fast, slow := &Chain{}, &Chain{slowOnly: true}
+		if err := fast.Add(lines[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := slow.Add(lines[0]); err != nil {
+			t.Fatal(err)
+		}
+		ef, es := fast.Add(line), slow.Add(line)
+		if (ef == nil) != (es == nil) {
+			t.Fatalf("fast %v, slow %v for %q", ef, es, line)
+		}
+		if ef != nil && ef.Error() != es.Error() {
+			t.Fatalf("different failures: fast %v, slow %v", ef, es)
+		}
+		fs, fh := fast.Head()
+		ss, sh := slow.Head()
+		if fs != ss || fh != sh {
+			t.Fatal("different heads")
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"sort"
 	"strconv"
@@ -43,6 +44,8 @@ func (e *ChainError) Error() string {
 // Chain checks entries one at a time, in order. The zero value expects the
 // log to start at seq 1 with prev = ZeroHash.
 type Chain struct {
+	h        hash.Hash // reused by the fast path
+	slowOnly bool      // tests compare the two paths
 	count    uint64
 	redacted uint64
 	lastSeq  uint64
@@ -122,6 +125,11 @@ func (c *Chain) Add(line []byte) error {
 	var seq uint64
 	var prev, hash, got string
 	var canonical []byte
+	if !c.slowOnly {
+		if err, ok := c.fastAdd(line); ok {
+			return err
+		}
+	}
 	if isRedacted(line) {
 		var r Redacted
 		dec := json.NewDecoder(bytes.NewReader(line))
