@@ -55,7 +55,9 @@ func TestAuditorToolkit(t *testing.T) {
 		t.Fatalf("verify: %s", out)
 	}
 	lines := strings.Split(strings.TrimSpace(readFile(t, logFile)), "\n")
-	variant := func(name string, ls []string) string { return write(t, filepath.Join(work, name), strings.Join(ls, "\n")) }
+	variant := func(name string, ls []string) string {
+		return write(t, filepath.Join(work, name), strings.Join(ls, "\n"))
+	}
 	tamper := map[string]struct {
 		file, want string
 	}{
