@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -128,5 +129,46 @@ func TestPruneKeepsTheLogVerifiable(t *testing.T) {
 	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
 	if _, err := f.v.Prune(ctx, req, clerk, cut); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("clerk prune: %v", err)
+	}
+}
+
+// A consistent rewrite of the whole stored chain (fresh hashes, head
+// updated) passes the chain check alone but not the vault's own signed
+// checkpoints.
+func TestOnlineVerifyUsesStoredCheckpoints(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	if _, err := f.v.Checkpoint(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	err := f.v.store.Update(ctx, func(tx Tx) error {
+		prevSeq, prevHash := uint64(0), audit.ZeroHash
+		var rewritten [][2][]byte
+		err := tx.Scan(bucketAudit, nil, func(k, v []byte) (bool, error) {
+			e, err := audit.ParseLine(v)
+			if err != nil {
+				return false, err
+			}
+			if e.Seq == 2 {
+				e.Reason = "rewritten"
+			}
+			e.Seal(prevSeq, prevHash)
+			prevSeq, prevHash = e.Seq, e.Hash
+			rewritten = append(rewritten, [2][]byte{k, e.Line()})
+			return true, nil
+		})
+		for _, kv := range rewritten {
+			tx.Put(bucketAudit, kv[0], kv[1])
+		}
+		raw, _ := hex.DecodeString(prevHash)
+		tx.Put(bucketMeta, keyAuditHead, append(seqKey(prevSeq), raw...))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.v.VerifyAudit(ctx, req, f.admin)
+	if err != nil || res.OK || res.Problem != audit.ProblemForked {
+		t.Fatalf("rewritten chain: %+v %v", res, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -99,8 +100,10 @@ type VerifyResult struct {
 	HeadSeq  uint64 `json:"head_seq"`
 	HeadHash string `json:"head_hash"`
 	BadSeq   uint64 `json:"bad_seq,omitempty"`
-	Problem  string `json:"problem,omitempty"`
-	Detail   string `json:"detail,omitempty"`
+	// CheckpointsMatched counts the vault's stored signed checkpoints the log extends.
+	CheckpointsMatched int    `json:"checkpoints_matched"`
+	Problem            string `json:"problem,omitempty"`
+	Detail             string `json:"detail,omitempty"`
 }
 
 // VerifyAudit checks the stored chain from seq 1, that each entry is stored
@@ -129,42 +132,60 @@ func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (Ver
 }
 
 func verifyStored(tx Tx) VerifyResult {
-	c := &audit.Chain{}
-	if seq, hash, ok := loadAnchor(tx); ok {
-		c = audit.NewChainAt(seq, hash)
-	}
 	var res VerifyResult
-	fail := func(seq uint64, kind, detail string) {
-		res.OK, res.BadSeq, res.Problem, res.Detail = false, seq, kind, detail
-	}
-	res.OK = true
-	_ = tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
-		if err := c.Add(val); err != nil {
-			var ce *audit.ChainError
-			if errors.As(err, &ce) {
-				fail(ce.Seq, ce.Kind, ce.Detail)
-			} else {
-				seq, _ := c.Head()
-				fail(seq+1, audit.ProblemUnreadable, err.Error())
-			}
-			return false, nil
+	fail := func(err error) VerifyResult {
+		res.OK = false
+		var ce *audit.ChainError
+		if errors.As(err, &ce) {
+			res.BadSeq, res.Problem, res.Detail = ce.Seq, ce.Kind, ce.Detail
+		} else {
+			res.Problem, res.Detail = audit.ProblemUnreadable, err.Error()
 		}
-		if seq, _ := c.Head(); len(k) != 8 || binary.BigEndian.Uint64(k) != seq {
-			fail(seq, audit.ProblemOrder, "entry is stored under another seq")
-			return false, nil
-		}
-		return true, nil
-	})
-	res.Checked = c.Checked()
-	res.HeadSeq, res.HeadHash = c.Head()
-	if !res.OK {
 		return res
 	}
+	// The same verifier an auditor runs offline, fed with the vault's own
+	// signed checkpoints: a consistent rewrite of the whole chain in the
+	// database no longer reaches their heads.
+	var cps [][]byte
+	_ = tx.Scan(bucketCheckpoints, nil, func(_, v []byte) (bool, error) {
+		cps = append(cps, v)
+		return true, nil
+	})
+	ver, err := audit.NewVerifier(string(tx.Get(bucketMeta, keyVerifier)), cps)
+	if err != nil {
+		return fail(err)
+	}
+	if cp := tx.Get(bucketMeta, keyAnchorNote); cp != nil {
+		line, _ := json.Marshal(map[string]string{"anchor": string(cp)})
+		if err := ver.Add(line); err != nil {
+			return fail(err)
+		}
+	}
+	var last uint64
+	err = tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
+		if err := ver.Add(val); err != nil {
+			return false, err
+		}
+		e, _ := audit.ParseLine(val)
+		if len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq {
+			return false, &audit.ChainError{Seq: e.Seq, Kind: audit.ProblemOrder, Detail: "entry is stored under another seq"}
+		}
+		last = e.Seq
+		return true, nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	rep, err := ver.Finish()
+	if err != nil {
+		return fail(err)
+	}
+	res = VerifyResult{OK: true, Checked: rep.Checked, HeadSeq: rep.HeadSeq, HeadHash: rep.HeadHash, CheckpointsMatched: rep.CheckpointsMatched}
 	if h := tx.Get(bucketMeta, keyAuditHead); len(h) == 40 {
 		wantSeq, wantHash := binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:])
 		if wantSeq != res.HeadSeq || wantHash != res.HeadHash {
-			fail(res.HeadSeq+1, audit.ProblemMissing,
-				fmt.Sprintf("the log ends at seq %d but the vault recorded its head at seq %d (entries cut or rewritten)", res.HeadSeq, wantSeq))
+			return fail(&audit.ChainError{Seq: last + 1, Kind: audit.ProblemMissing,
+				Detail: fmt.Sprintf("the log ends at seq %d but the vault recorded its head at seq %d (entries cut or rewritten)", res.HeadSeq, wantSeq)})
 		}
 	}
 	return res

@@ -64,6 +64,7 @@ func auditCmd(g *globals) *cobra.Command {
 				HeadSeq  uint64 `json:"head_seq"`
 				HeadHash string `json:"head_hash"`
 				BadSeq   uint64 `json:"bad_seq"`
+				Matched  int    `json:"checkpoints_matched"`
 				Problem  string `json:"problem"`
 				Detail   string `json:"detail"`
 			}
@@ -79,7 +80,8 @@ func auditCmd(g *globals) *cobra.Command {
 				return &exitError{1, fmt.Sprintf("audit log FAILED verification at seq %d: %s: %s (%d entries checked before it)", res.BadSeq, res.Problem, res.Detail, res.Checked)}
 			}
 			if !g.json {
-				fmt.Printf("OK: %d entries checked; head seq %d, hash %s\n", res.Checked, res.HeadSeq, res.HeadHash)
+				fmt.Printf("OK: %d entries checked; head seq %d, hash %s; %d stored signed checkpoints matched\n",
+					res.Checked, res.HeadSeq, res.HeadHash, res.Matched)
 			}
 			return nil
 		},
