@@ -215,3 +215,35 @@ func FuzzFastPathAgrees(f *testing.F) {
 		}
 	})
 }
+
+func TestClosingCheckpoint(t *testing.T) {
+	k := newKeys(t, "strongroom-test")
+	base := buildLog(8)
+	closeAt := func(n int) []byte {
+		l, _ := json.Marshal(map[string]string{"checkpoint": string(checkpointAt(t, k, base, n))})
+		return l
+	}
+	extra, _ := ParseLine(base[7])
+	extra.Reason = "appended"
+	extra.Seal(8, extra.Hash)
+	cases := []struct {
+		name  string
+		lines [][]byte
+		kind  string
+	}{
+		{"closed", append(append([][]byte(nil), base...), closeAt(8)), ""},
+		{"line after the close", append(append(append([][]byte(nil), base...), closeAt(8)), extra.Line()), ProblemAfterClose},
+		{"close short of the end", append(append([][]byte(nil), base...), closeAt(6)), ProblemAfterClose},
+		{"close beyond the end", append(append([][]byte(nil), base[:6]...), closeAt(8)), ProblemTruncated},
+	}
+	for _, tc := range cases {
+		rep, err := Verify(bytes.NewReader(join(tc.lines)), k.vkey, nil)
+		var ce *ChainError
+		switch {
+		case tc.kind == "" && (err != nil || !rep.Closed):
+			t.Errorf("%s: %+v %v", tc.name, rep, err)
+		case tc.kind != "" && (!errors.As(err, &ce) || ce.Kind != tc.kind):
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.kind)
+		}
+	}
+}

@@ -26,7 +26,8 @@ const (
 	ProblemEmpty        = "empty"         // no entries at all
 	ProblemForked       = "forked"        // an entry's hash differs from a signed checkpoint: rewritten or forked
 	ProblemTruncated    = "truncated below a checkpoint"
-	ProblemAnchor       = "anchor" // a pruned log's starting checkpoint is missing or wrong
+	ProblemAnchor       = "anchor"                       // a pruned log's starting checkpoint is missing or wrong
+	ProblemAfterClose   = "after the closing checkpoint" // lines added after the export was signed
 )
 
 // ChainError is the first failure found in a log. Seq is the seq at which
@@ -184,6 +185,9 @@ type Report struct {
 	// start: they cover entries no longer in the log.
 	CheckpointsBefore int    `json:"checkpoints_before_start,omitempty"`
 	StartSeq          uint64 `json:"start_seq"`
+	// Closed says the export ended with the vault's signed checkpoint of
+	// exactly its last entry, so nothing was appended after it.
+	Closed bool `json:"closed"`
 }
 
 // MaxLine bounds one JSONL line; an entry is a few hundred bytes.
@@ -199,6 +203,7 @@ type Verifier struct {
 	matched int
 	before  int
 	lines   int
+	closing *Checkpoint
 }
 
 // NewVerifier checks every kept checkpoint's signature with key (a
@@ -230,9 +235,47 @@ func NewVerifier(key string, checkpoints [][]byte) (*Verifier, error) {
 }
 
 // Add takes the next line: an optional leading anchor line
-// {"anchor":"<signed checkpoint>"} for a pruned log, then entries.
+// {"anchor":"<signed checkpoint>"} for a pruned log, then entries, then an
+// optional closing line {"checkpoint":"<signed checkpoint>"} signed by the
+// vault over exactly the last entry, after which nothing may follow.
 func (v *Verifier) Add(line []byte) error {
 	v.lines++
+	if v.closing != nil {
+		seq, _ := v.chain.Head()
+		return &ChainError{seq + 1, ProblemAfterClose, "lines follow the export's closing checkpoint (added after it was signed)"}
+	}
+	if bytes.HasPrefix(line, []byte(`{"checkpoint":`)) {
+		var cl struct {
+			Checkpoint string `json:"checkpoint"`
+		}
+		if err := json.Unmarshal(line, &cl); err != nil {
+			return &ChainError{0, ProblemUnreadable, "unreadable closing checkpoint"}
+		}
+		if v.key == "" { // chain-only mode: the signature cannot be checked
+			v.closing = &Checkpoint{}
+			return nil
+		}
+		cp, err := OpenCheckpoint([]byte(cl.Checkpoint), v.key)
+		if err != nil {
+			var se *SignatureError
+			if errors.As(err, &se) {
+				return &ChainError{0, se.Kind, "the closing checkpoint: " + se.Detail}
+			}
+			return err
+		}
+		seq, hash := v.chain.Head()
+		switch {
+		case cp.Size > seq:
+			return &ChainError{seq + 1, ProblemTruncated, fmt.Sprintf("the export was signed at seq %d but ends at seq %d", cp.Size, seq)}
+		case cp.Size < seq:
+			return &ChainError{cp.Size + 1, ProblemAfterClose, fmt.Sprintf("entries %d to %d are not covered by the export's signature (added)", cp.Size+1, seq)}
+		case cp.Head != hash:
+			return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
+		}
+		v.closing = cp
+		v.matched++
+		return nil
+	}
 	if bytes.HasPrefix(line, []byte(`{"anchor":`)) {
 		if v.lines != 1 {
 			return &ChainError{0, ProblemAnchor, "an anchor may only be the first line"}
@@ -307,7 +350,8 @@ func (v *Verifier) Finish() (Report, error) {
 			seq, cp.Time.Format(time.RFC3339), cp.Size, seq+1, cp.Size)}
 	}
 	return Report{Checked: v.chain.count, Redacted: v.chain.redacted, HeadSeq: seq, HeadHash: hash,
-		CheckpointsMatched: v.matched, CheckpointsBefore: v.before, StartSeq: seq - v.chain.count + 1}, nil
+		CheckpointsMatched: v.matched, CheckpointsBefore: v.before, StartSeq: seq - v.chain.count + 1,
+		Closed: v.closing != nil && v.key != ""}, nil
 }
 
 // Verify reads a JSONL export (blank lines ignored) and checks it with the

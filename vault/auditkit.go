@@ -170,7 +170,25 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 	if format != FormatJSONL && format != FormatCSV {
 		return invalid("format must be jsonl or csv")
 	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: action, target: target, reason: describe(f, format)}); err != nil {
+	// Record the export and, for JSONL, sign the head it will end at, in one
+	// transaction: the export is closed by that signature, so nothing can be
+	// appended to a copy of it unnoticed.
+	var closing []byte
+	var upTo uint64
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) (err error) {
+			if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: describe(f, format)}); err != nil {
+				return err
+			}
+			var hash string
+			upTo, hash = auditHead(tx)
+			if format == FormatJSONL {
+				closing, err = v.signCheckpoint(tx, ks, upTo, hash)
+			}
+			return err
+		})
+	})
+	if err != nil {
 		return err
 	}
 	var cw *csv.Writer
@@ -178,7 +196,7 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 		cw = csv.NewWriter(w)
 		_ = cw.Write([]string{"seq", "time", "actor", "actor_role", "action", "target_kind", "target", "outcome", "reason", "client_ip", "request_id"})
 	}
-	err := v.store.View(ctx, func(tx Tx) error {
+	err = v.store.View(ctx, func(tx Tx) error {
 		if format == FormatJSONL {
 			if cp := tx.Get(bucketMeta, keyAnchorNote); cp != nil {
 				line, _ := json.Marshal(map[string]string{"anchor": string(cp)})
@@ -187,7 +205,10 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 				}
 			}
 		}
-		return tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
+		err := tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
+			if binary.BigEndian.Uint64(k) > upTo { // written after the export began
+				return false, nil
+			}
 			if f.Empty() && cw == nil {
 				_, err := w.Write(append(val, '\n'))
 				return err == nil, err
@@ -208,6 +229,12 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 			}
 			return err == nil, err
 		})
+		if err != nil || closing == nil {
+			return err
+		}
+		line, _ := json.Marshal(map[string]string{"checkpoint": string(closing)})
+		_, err = w.Write(append(line, '\n'))
+		return err
 	})
 	if cw != nil {
 		cw.Flush()

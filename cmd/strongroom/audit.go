@@ -93,6 +93,13 @@ func auditCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // fetchTo writes a GET's body to a file (mode 0600) or standard output.
 func fetchTo(g *globals, path, out string) error {
 	c, err := newClient(g)
@@ -280,12 +287,18 @@ func verifyOffline(g *globals, path, key string, cpFiles []string) error {
 		}
 		return err
 	}
+	if key != "" && !rep.Closed {
+		return &exitError{1, fmt.Sprintf("audit log FAILED verification at seq %d: unsigned tail: the export does not end with the vault's signed checkpoint, so entries could have been added after it (export it again from the vault)", rep.HeadSeq)}
+	}
 	if g.json {
-		return printJSON(map[string]any{"ok": true, "checked": rep.Checked, "redacted": rep.Redacted, "start_seq": rep.StartSeq,
+		return printJSON(map[string]any{"ok": true, "closed": rep.Closed, "checked": rep.Checked, "redacted": rep.Redacted, "start_seq": rep.StartSeq,
 			"head_seq": rep.HeadSeq, "head_hash": rep.HeadHash, "checkpoints_matched": rep.CheckpointsMatched})
 	}
-	fmt.Printf("OK: %d entries checked (%d redacted), seq %d to %d; %d of %d checkpoints matched; head hash %s\n",
-		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched, len(cps), rep.HeadHash)
+	fmt.Printf("OK: %d entries checked (%d redacted), seq %d to %d; %d of %d kept checkpoints matched; head hash %s\n",
+		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched-boolInt(rep.Closed), len(cps), rep.HeadHash)
+	if rep.Closed {
+		fmt.Println("The export is closed by the vault's signature over its last entry: nothing was added after it.")
+	}
 	if rep.CheckpointsBefore > 0 {
 		fmt.Printf("(%d checkpoints are older than where this pruned log starts)\n", rep.CheckpointsBefore)
 	}

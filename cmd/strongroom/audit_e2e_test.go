@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"strongroom/audit"
 )
 
 // TestAuditorToolkit is the auditor's story: keep a checkpoint, let work go
@@ -51,7 +53,7 @@ func TestAuditorToolkit(t *testing.T) {
 
 	logFile := filepath.Join(work, "log.jsonl")
 	auditor.must(0, "audit", "export", "--out", logFile)
-	if out := op.must(0, "audit", "verify", "--log", logFile, "--key", ini.VerifierKey, "--checkpoint", cp1, "--checkpoint", cp2); !strings.Contains(out, "2 of 2 checkpoints matched") {
+	if out := op.must(0, "audit", "verify", "--log", logFile, "--key", ini.VerifierKey, "--checkpoint", cp1, "--checkpoint", cp2); !strings.Contains(out, "2 of 2 kept checkpoints matched") || !strings.Contains(out, "closed by the vault's signature") {
 		t.Fatalf("verify: %s", out)
 	}
 	lines := strings.Split(strings.TrimSpace(readFile(t, logFile)), "\n")
@@ -65,6 +67,14 @@ func TestAuditorToolkit(t *testing.T) {
 		"truncated": {variant("trunc.jsonl", lines[:4]), "truncated below a checkpoint"},
 		"altered":   {variant("altered.jsonl", append(append(append([]string(nil), lines[:3]...), strings.Replace(lines[3], `"outcome":"ok"`, `"outcome":"denied"`, 1)), lines[4:]...)), "altered"},
 	}
+	// A forged entry, consistent with the chain, appended after the export's
+	// signed end; and the same with the closing signature stripped.
+	last, _ := audit.ParseLine([]byte(lines[len(lines)-2]))
+	forged := *last
+	forged.Actor, forged.Action, forged.Reason = audit.Actor{Name: "Chairman", Role: "chairman"}, "cred.read", "forged"
+	forged.Seal(last.Seq, last.Hash)
+	tamper["appended"] = struct{ file, want string }{variant("appended.jsonl", append(append([]string(nil), lines...), string(forged.Line()))), "after the closing checkpoint"}
+	tamper["unsigned tail"] = struct{ file, want string }{variant("stripped.jsonl", append(append([]string(nil), lines[:len(lines)-1]...), string(forged.Line()))), "unsigned tail"}
 	for name, tc := range tamper {
 		if msg := op.must(1, "audit", "verify", "--log", tc.file, "--key", ini.VerifierKey, "--checkpoint", cp1, "--checkpoint", cp2); !strings.Contains(msg, tc.want) {
 			t.Fatalf("%s: %s", name, msg)
