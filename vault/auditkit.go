@@ -328,6 +328,15 @@ func (v *Vault) Incidents(ctx context.Context, req Request, p *Principal, from, 
 	}
 	out := []Incident{}
 	f := Filter{From: from, To: to}
+	v.failMu.Lock()
+	for _, t := range v.auditFailures {
+		if (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to)) {
+			out = append(out, Incident{Time: t, Kind: "audit write failure", Action: "audit.write", Outcome: audit.OutcomeError,
+				Reason:  "an audit entry could not be written, so its request was refused (kept in memory since the server started; see the server log)",
+				Entries: []uint64{}})
+		}
+	}
+	v.failMu.Unlock()
 	err := v.store.View(ctx, func(tx Tx) error {
 		return tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
 			e, err := audit.ParseLine(val)

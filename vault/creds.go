@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -450,6 +451,9 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 				reason: fmt.Sprintf("%sversion %d", why, cv.Version)})
 		})
 	})
+	if err != nil && !errors.Is(err, ErrSealed) && ctx.Err() == nil {
+		v.noteAuditFailure(err) // the read and its entry shared one transaction, which failed
+	}
 	if err != nil || result != nil {
 		if sec != nil {
 			sec.Destroy()

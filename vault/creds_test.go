@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"strongroom/audit"
 )
@@ -130,6 +131,19 @@ func TestReadFailsClosed(t *testing.T) {
 	member, _ := &Principal{UserID: "nobody", Name: "nobody", Role: RoleMember}, 0
 	if _, err := f.v.ReadCredential(ctx, req, member, "Website host", 0); !errors.Is(err, errDiskFull) {
 		t.Fatalf("unrecorded refusal must fail as an audit failure: %v", err)
+	}
+	f.store.mu.Lock()
+	f.store.failAudit = false
+	f.store.mu.Unlock()
+	inc, err := f.v.Incidents(ctx, req, f.admin, time.Time{}, time.Time{})
+	n := 0
+	for _, i := range inc {
+		if i.Kind == "audit write failure" {
+			n++
+		}
+	}
+	if err != nil || n != 2 {
+		t.Fatalf("audit write failures among incidents: %d (%v)", n, err)
 	}
 }
 

@@ -71,6 +71,21 @@ type Vault struct {
 	mu      sync.RWMutex // guards keys and pending; held for reading while keys are used
 	keys    *keyring     // nil while sealed
 	pending *shareProgress
+
+	failMu        sync.Mutex
+	auditFailures []time.Time // audit writes that failed: they cannot be in the log itself
+}
+
+// noteAuditFailure remembers (in memory, the last 100) and logs that an
+// audit entry could not be written. The request it belonged to failed.
+func (v *Vault) noteAuditFailure(err error) {
+	v.failMu.Lock()
+	v.auditFailures = append(v.auditFailures, v.now())
+	if len(v.auditFailures) > 100 {
+		v.auditFailures = v.auditFailures[1:]
+	}
+	v.failMu.Unlock()
+	v.log.Error("audit write failed; the request was refused", "err", err)
 }
 
 // keyring is the unsealed key material, each key in its own Enclave.
