@@ -21,18 +21,8 @@ import (
 // subject access and retention. Reading any of it is for the auditor and the
 // provider, and is itself recorded.
 
-var (
-	keyAnchor     = []byte("audit.anchor")    // seq (u64 BE) || hash (32): where a pruned log starts
-	keyAnchorNote = []byte("audit.anchor.cp") // the signed checkpoint at the anchor
-)
-
-func loadAnchor(tx Tx) (uint64, string, bool) {
-	b := tx.Get(bucketMeta, keyAnchor)
-	if len(b) != 40 {
-		return 0, "", false
-	}
-	return binary.BigEndian.Uint64(b), hex.EncodeToString(b[8:]), true
-}
+// keyAnchorNote holds the signed checkpoint a pruned log starts from.
+var keyAnchorNote = []byte("audit.anchor")
 
 func auditHead(tx Tx) (uint64, string) {
 	if h := tx.Get(bucketMeta, keyAuditHead); len(h) == 40 {
@@ -395,10 +385,6 @@ func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before tim
 				if err := tx.Delete(bucketAudit, k); err != nil {
 					return err
 				}
-			}
-			raw, _ := hex.DecodeString(lastHash)
-			if err := tx.Put(bucketMeta, keyAnchor, append(seqKey(cut), raw...)); err != nil {
-				return err
 			}
 			if err := tx.Put(bucketMeta, keyAnchorNote, signed); err != nil {
 				return err
