@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,18 +61,7 @@ func format(c echo.Context, def string, allowed ...string) (string, error) {
 			return f, nil
 		}
 	}
-	return "", errBadRequest("format must be one of " + joinComma(allowed))
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
+	return "", errBadRequest("format must be one of " + strings.Join(allowed, ", "))
 }
 
 func setContentType(c echo.Context, format string) {

@@ -273,7 +273,6 @@ func (v *Verifier) Add(line []byte) error {
 			return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
 		}
 		v.closing = cp
-		v.matched++
 		return nil
 	}
 	if bytes.HasPrefix(line, []byte(`{"anchor":`)) {

@@ -58,7 +58,7 @@ func TestCheckpointsFilteredExportsAndIncidents(t *testing.T) {
 
 	full := f.export(t, Filter{}, FormatJSONL)
 	rep, err := audit.Verify(bytes.NewReader(full), key, [][]byte{cp1, cp2})
-	if err != nil || rep.CheckpointsMatched != 3 || !rep.Closed || rep.Redacted != 0 { // two kept, one closing
+	if err != nil || rep.CheckpointsMatched != 2 || !rep.Closed || rep.Redacted != 0 {
 		t.Fatalf("full export: %+v %v", rep, err)
 	}
 	// Filtered: the clerk's entries in full, the rest redacted, still verifiable.
@@ -117,7 +117,7 @@ func TestPruneKeepsTheLogVerifiable(t *testing.T) {
 		t.Fatal("a pruned export does not start with its anchor")
 	}
 	rep, err := audit.Verify(bytes.NewReader(exp), f.init.VerifierKey, [][]byte{old})
-	if err != nil || rep.StartSeq != n+1 || rep.CheckpointsMatched != 2 || !rep.Closed { // the old checkpoint sits at the cut and must agree with the anchor; plus the closing one
+	if err != nil || rep.StartSeq != n+1 || rep.CheckpointsMatched != 1 || !rep.Closed { // the old checkpoint sits at the cut and must agree with the anchor
 		t.Fatalf("offline verify after prune: %+v %v", rep, err)
 	}
 	if _, err := audit.Verify(bytes.NewReader(exp), "", nil); err == nil || !strings.Contains(err.Error(), "--key") {

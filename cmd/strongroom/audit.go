@@ -93,13 +93,6 @@ func auditCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // fetchTo writes a GET's body to a file (mode 0600) or standard output.
 func fetchTo(g *globals, path, out string) error {
 	c, err := newClient(g)
@@ -295,7 +288,7 @@ func verifyOffline(g *globals, path, key string, cpFiles []string) error {
 			"head_seq": rep.HeadSeq, "head_hash": rep.HeadHash, "checkpoints_matched": rep.CheckpointsMatched})
 	}
 	fmt.Printf("OK: %d entries checked (%d redacted), seq %d to %d; %d of %d kept checkpoints matched; head hash %s\n",
-		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched-boolInt(rep.Closed), len(cps), rep.HeadHash)
+		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched, len(cps), rep.HeadHash)
 	if rep.Closed {
 		fmt.Println("The export is closed by the vault's signature over its last entry: nothing was added after it.")
 	}
