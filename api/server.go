@@ -94,6 +94,7 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.POST("/escrow/rekey", s.rekey, auth)
 	g.POST("/recover/passphrase", s.setPassphrase, auth)
 	g.POST("/breakglass", s.breakGlass, auth)
+	g.POST("/genpass", s.genpass, auth)
 	return e
 }
 

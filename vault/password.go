@@ -68,8 +68,8 @@ func verifyPassword(s string, pw []byte) bool {
 	return subtle.ConstantTimeCompare(got, h.hash) == 1
 }
 
-// checkNewPassword applies the account password rules. The three-random-
-// words generator and deny list build on this (issue: access lifecycle).
+// checkNewPassword applies the account password rules: length, not the old
+// one, not the name, and not common or guessable (checkStrength).
 func checkNewPassword(name string, old, pw []byte) error {
 	n := utf8.RuneCount(pw)
 	switch {
@@ -84,7 +84,7 @@ func checkNewPassword(name string, old, pw []byte) error {
 	case len(name) >= 3 && strings.Contains(strings.ToLower(string(pw)), strings.ToLower(name)):
 		return invalid("the new password must not contain the account name")
 	}
-	return nil
+	return checkStrength(name, pw)
 }
 
 // oneTimePassword makes a first-login password: 20 characters of Crockford
