@@ -152,3 +152,15 @@ func (s *server) deleteCred(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+func (s *server) credTOTP(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	code, err := s.v.CredentialTOTP(c.Request().Context(), request(c), principal(c), name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, code)
+}

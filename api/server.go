@@ -83,6 +83,7 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.GET("/creds", s.listCreds, auth)
 	g.POST("/creds", s.putCred, auth)
 	g.GET("/creds/:name", s.readCred, auth)
+	g.GET("/creds/:name/totp", s.credTOTP, auth)
 	g.DELETE("/creds/:name", s.deleteCred, auth)
 	g.GET("/audit", s.exportAudit, auth)
 	g.GET("/audit/verify", s.verifyAudit, auth)

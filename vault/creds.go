@@ -386,6 +386,12 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal) ([]Credential
 // recorded as denied (an incident) and returns a *ForbiddenError. version 0
 // means the current one.
 func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, name string, version int) (*Secret, error) {
+	return v.readCredential(ctx, req, p, name, version, "")
+}
+
+// readCredential is ReadCredential with purpose ("TOTP code; ") recorded
+// in the entry's reason.
+func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, name string, version int, purpose string) (*Secret, error) {
 	var sec *Secret
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
@@ -448,7 +454,7 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 			info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
 			sec = &Secret{CredentialInfo: info, Password: lockedOrNil(cv.Password), TOTP: lockedOrNil(cv.TOTP), Notes: lockedOrNil(cv.Notes)}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
-				reason: fmt.Sprintf("%sversion %d", why, cv.Version)})
+				reason: fmt.Sprintf("%s%sversion %d", why, purpose, cv.Version)})
 		})
 	})
 	if err != nil && !errors.Is(err, ErrSealed) && ctx.Err() == nil {

@@ -14,7 +14,7 @@ import (
 
 func credCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "cred", Short: "Store and read credentials"}
-	cmd.AddCommand(credPutCmd(g), credGetCmd(g), credListCmd(g), credDeleteCmd(g))
+	cmd.AddCommand(credPutCmd(g), credGetCmd(g), credListCmd(g), credDeleteCmd(g), credTOTPCmd(g))
 	return cmd
 }
 
@@ -193,4 +193,32 @@ func joinAny(v any) string {
 		return "(nobody)"
 	}
 	return strings.Join(s, ", ")
+}
+
+func credTOTPCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "totp NAME [--json]",
+		Short: "Show the current TOTP code of a stored login and how long it lasts (recorded as a read)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res struct {
+				Code        string `json:"code"`
+				SecondsLeft int    `json:"seconds_left"`
+			}
+			raw, err := c.do("GET", "/v1/creds/"+url.PathEscape(args[0])+"/totp", nil, &res)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			fmt.Printf("%s  (valid for %d more seconds)\n", res.Code, res.SecondsLeft)
+			return nil
+		},
+	}
 }
