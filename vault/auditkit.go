@@ -295,6 +295,8 @@ func incidentKind(e *audit.Entry) string {
 		return "break-glass"
 	case e.Action == "cred.read":
 		return "denied read"
+	case e.Action == "cred.compromised" && e.Outcome == audit.OutcomeOK:
+		return "suspected compromise"
 	case e.Action == "auth.login" && strings.Contains(e.Reason, "locked"):
 		return "lockout"
 	case e.Action == "auth.login":

@@ -33,6 +33,15 @@ type credHead struct {
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
 	Deleted   bool      `json:"deleted"`
+	// Compromised is set from a report of suspected compromise until rotated.
+	Compromised *Compromise `json:"compromised,omitempty"`
+}
+
+// Compromise records a suspected compromise of a credential.
+type Compromise struct {
+	Since  time.Time `json:"since"`
+	Reason string    `json:"reason"`
+	By     string    `json:"by"`
 }
 
 func (h *credHead) assigned(userID string) bool {
@@ -88,6 +97,8 @@ type CredentialInfo struct {
 	HasTOTP   bool      `json:"has_totp"`
 	Created   time.Time `json:"created"`
 	Updated   time.Time `json:"updated"`
+	// Compromised, when set, means: change this password now.
+	Compromised *Compromise `json:"compromised,omitempty"`
 }
 
 // Secret is a credential's secret part, in memguard buffers. Call Destroy
@@ -201,7 +212,8 @@ func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
 
 func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
 	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
-		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, Created: h.Created, Updated: h.Updated}
+		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, Created: h.Created, Updated: h.Updated,
+		Compromised: h.Compromised}
 	ci.Assignees = []string{}
 	for _, id := range h.Assignees {
 		ci.Assignees = append(ci.Assignees, names[id])

@@ -15,6 +15,7 @@ import (
 func credCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "cred", Short: "Store and read credentials"}
 	cmd.AddCommand(credPutCmd(g), credGetCmd(g), credListCmd(g), credDeleteCmd(g), credTOTPCmd(g))
+	cmd.AddCommand(credLifecycleCmds(g)...)
 	return cmd
 }
 
@@ -155,9 +156,13 @@ func credListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tKIND\tUSERNAME\tVERSION\tASSIGNEES")
+			fmt.Fprintln(tw, "NAME\tKIND\tUSERNAME\tVERSION\tASSIGNEES\t")
 			for _, cr := range list {
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\n", cr["name"], cr["kind"], cr["username"], cr["version"], joinAny(cr["assignees"]))
+				flag := ""
+				if cr["compromised"] != nil {
+					flag = "COMPROMISED: rotate now"
+				}
+				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\t%s\n", cr["name"], cr["kind"], cr["username"], cr["version"], joinAny(cr["assignees"]), flag)
 			}
 			return tw.Flush()
 		},

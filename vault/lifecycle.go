@@ -1,0 +1,199 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"strongroom/audit"
+)
+
+// A credential's life after creation: a report of suspected compromise
+// ("immediately change password if compromise is suspected"), rotation
+// (a new version, old ones kept), its history, and restoring an old version.
+
+// MarkCompromised flags a credential until it is rotated and raises an
+// incident. Anyone who may read or manage it may report it.
+func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, name, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if len(reason) < 3 || len(reason) > 500 {
+		return invalid("say why compromise is suspected (3 to 500 characters)")
+	}
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			result = nil
+			h, err := findCred(tx, ks, name)
+			if err != nil || h == nil {
+				return firstErr(err, notFound("credential", name))
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			if !mayRead(p, h) && !mayManage(p, h.Kind, h) {
+				result = &ForbiddenError{Action: "cred.compromised", Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.compromised", target: target,
+					outcome: audit.OutcomeDenied, reason: "neither an assignee nor a manager"})
+			}
+			h.Compromised = &Compromise{Since: v.now(), Reason: reason, By: p.Name}
+			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.compromised", target: target,
+				reason: reason + "; rotate it now"})
+		})
+	})
+	return firstErr(err, result)
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// newVersion writes version current+1 of a credential from mutate's change
+// to a copy of a base version (0: the current one), for managers only, in
+// one transaction with its audit entry.
+func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name, action string, base int,
+	mutate func(cv *credVersion, h *credHead) (reason string, err error)) (CredentialInfo, error) {
+	var info CredentialInfo
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			result = nil
+			if err := checkRoutine(tx); err != nil {
+				return err
+			}
+			h, err := findCred(tx, ks, name)
+			if err != nil || h == nil {
+				return firstErr(err, notFound("credential", name))
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			if !mayManage(p, h.Kind, h) {
+				result = &ForbiddenError{Action: action, Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
+					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
+			}
+			if base == 0 {
+				base = h.Version
+			}
+			var cv credVersion
+			if ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, base), &cv); err != nil || !ok {
+				return firstErr(err, notFound("version", strconv.Itoa(base)+" of "+h.Name))
+			}
+			defer cv.wipe()
+			reason, err := mutate(&cv, h)
+			if err != nil {
+				return err
+			}
+			now := v.now()
+			cv.Version, cv.Created, cv.CreatedBy = h.Version+1, now, p.Name
+			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0, now
+			if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
+				return err
+			}
+			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				return err
+			}
+			names, _, err := userNames(tx, ks)
+			if err != nil {
+				return err
+			}
+			info = v.info(h, names)
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
+				reason: fmt.Sprintf("%s; now version %d", reason, h.Version)})
+		})
+	})
+	return info, firstErr(err, result)
+}
+
+// RotateCredential sets a new password (given, or generated when gen is
+// non-nil; the generated one is returned for the caller to set at the
+// service and wipe). It clears a compromise flag; old versions are kept.
+func (v *Vault) RotateCredential(ctx context.Context, req Request, p *Principal, name string, password []byte, gen *GenOptions) (CredentialInfo, *Generated, error) {
+	var g *Generated
+	if gen != nil {
+		var err error
+		if g, err = GeneratePassword(*gen); err != nil {
+			return CredentialInfo{}, nil, err
+		}
+		password = g.Password
+	} else if len(password) == 0 || len(password) > 4096 {
+		return CredentialInfo{}, nil, invalid("give the new password, or generate one")
+	}
+	info, err := v.newVersion(ctx, req, p, name, "cred.rotate", 0, func(cv *credVersion, h *credHead) (string, error) {
+		reason := "password rotated"
+		if g != nil {
+			reason = fmt.Sprintf("password rotated to a generated one (%.1f bits)", g.EntropyBits)
+		}
+		if h.Compromised != nil {
+			reason += "; clears the compromise reported by " + h.Compromised.By
+			h.Compromised = nil
+		}
+		wipe(cv.Password)
+		cv.Password = append([]byte(nil), password...)
+		return reason, nil
+	})
+	if err != nil && g != nil {
+		wipe(g.Password)
+		g = nil
+	}
+	return info, g, err
+}
+
+// RestoreVersion makes an old version current again, as a new version.
+func (v *Vault) RestoreVersion(ctx context.Context, req Request, p *Principal, name string, version int) (CredentialInfo, error) {
+	if version < 1 {
+		return CredentialInfo{}, invalid("give the version to restore")
+	}
+	return v.newVersion(ctx, req, p, name, "cred.restore", version, func(*credVersion, *credHead) (string, error) {
+		return fmt.Sprintf("restored version %d", version), nil
+	})
+}
+
+// VersionInfo describes one stored version, without its secret.
+type VersionInfo struct {
+	Version   int    `json:"version"`
+	Created   string `json:"created"`
+	CreatedBy string `json:"created_by"`
+	Username  string `json:"username"`
+	URL       string `json:"url"`
+	HasTOTP   bool   `json:"has_totp"`
+	Current   bool   `json:"current"`
+}
+
+// CredentialHistory lists every version (newest first) for those who may
+// read or manage the credential. It is recorded.
+func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal, name string) ([]VersionInfo, error) {
+	var out []VersionInfo
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			out, result = nil, nil
+			h, err := findCred(tx, ks, name)
+			if err != nil || h == nil {
+				return firstErr(err, notFound("credential", name))
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			if !mayRead(p, h) && !mayManage(p, h.Kind, h) {
+				result = &ForbiddenError{Action: "cred.history", Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.history", target: target,
+					outcome: audit.OutcomeDenied, reason: "neither an assignee nor a manager"})
+			}
+			for ver := h.Version; ver >= 1; ver-- {
+				var cv credVersion
+				if ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, ver), &cv); err != nil || !ok {
+					return firstErr(err, notFound("version", strconv.Itoa(ver)+" of "+h.Name))
+				}
+				out = append(out, VersionInfo{Version: cv.Version, Created: cv.Created.Format("2006-01-02T15:04:05Z"),
+					CreatedBy: cv.CreatedBy, Username: cv.Username, URL: cv.URL, HasTOTP: len(cv.TOTP) > 0, Current: ver == h.Version})
+				cv.wipe()
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.history", target: target})
+		})
+	})
+	return out, firstErr(err, result)
+}

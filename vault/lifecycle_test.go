@@ -1,0 +1,68 @@
+package vault
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"strongroom/audit"
+)
+
+// A shared login is reported compromised, rotated with a generated
+// three-word password, and its history shows both versions; an old
+// version can be restored.
+func TestCompromiseRotateHistoryRestore(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	f.put(t, f.admin, "Facebook page", "shared", "first password", "Clerk")
+
+	if err := f.v.MarkCompromised(ctx, req, member, "Facebook page", "saw it on a sticky note"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member report: %v", err)
+	}
+	if err := f.v.MarkCompromised(ctx, req, clerk, "Facebook page", "x"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("no reason: %v", err)
+	}
+	if err := f.v.MarkCompromised(ctx, req, clerk, "Facebook page", "phishing email clicked"); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.last(t); e.Action != "cred.compromised" || !audit.IsIncident(e) {
+		t.Fatalf("compromise entry %+v", e)
+	}
+	list, _ := f.v.ListCredentials(ctx, clerk)
+	if len(list) != 1 || list[0].Compromised == nil || list[0].Compromised.By != "Clerk" {
+		t.Fatalf("list does not show the compromise: %+v", list)
+	}
+	if _, _, err := f.v.RotateCredential(ctx, req, member, "Facebook page", []byte("x"), nil); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member rotate: %v", err)
+	}
+	opts := DefaultGenOptions()
+	info, gen, err := f.v.RotateCredential(ctx, req, clerk, "Facebook page", nil, &opts)
+	if err != nil || gen == nil || info.Version != 2 || info.Compromised != nil {
+		t.Fatalf("rotate: %+v %v", info, err)
+	}
+	s, _ := f.v.ReadCredential(ctx, req, clerk, "Facebook page", 0)
+	if string(s.Password.Bytes()) != string(gen.Password) || strings.Count(string(gen.Password), "-") != 2 {
+		t.Fatalf("rotated password not stored or not three words")
+	}
+	s.Destroy()
+	hist, err := f.v.CredentialHistory(ctx, req, clerk, "Facebook page")
+	if err != nil || len(hist) != 2 || hist[0].Version != 2 || !hist[0].Current || hist[1].Version != 1 || hist[0].CreatedBy != "Clerk" {
+		t.Fatalf("history: %+v %v", hist, err)
+	}
+	info, err = f.v.RestoreVersion(ctx, req, clerk, "Facebook page", 1)
+	if err != nil || info.Version != 3 {
+		t.Fatalf("restore: %+v %v", info, err)
+	}
+	s, _ = f.v.ReadCredential(ctx, req, clerk, "Facebook page", 0)
+	if string(s.Password.Bytes()) != "first password" {
+		t.Fatal("restore did not bring back version 1")
+	}
+	s.Destroy()
+	if _, err := f.v.RestoreVersion(ctx, req, clerk, "Facebook page", 9); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("restore of a missing version: %v", err)
+	}
+	if _, err := f.v.CredentialHistory(ctx, req, member, "Facebook page"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member history: %v", err)
+	}
+}
