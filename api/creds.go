@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -38,6 +39,8 @@ func (s *server) listUsers(c echo.Context) error {
 type UserRequest struct {
 	Name string `json:"name"`
 	Role string `json:"role"`
+	// Expires is the end date of a contractor's or third party's account.
+	Expires time.Time `json:"expires"`
 }
 
 func (s *server) createUser(c echo.Context) error {
@@ -49,7 +52,7 @@ func (s *server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	otl, err := s.v.CreateUser(c.Request().Context(), request(c), principal(c), in.Name, role)
+	otl, err := s.v.CreateUser(c.Request().Context(), request(c), principal(c), in.Name, role, in.Expires)
 	if err != nil {
 		return err
 	}

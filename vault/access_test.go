@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 
 	"strongroom/audit"
 )
@@ -56,7 +57,7 @@ func TestAccessMatrix(t *testing.T) {
 			return f.v.DeleteCredential(ctx, req, p, "Router admin")
 		}, all(RoleProvider)},
 		{"create user", "user.create", func(f *fixture, p *Principal) error {
-			_, err := f.v.CreateUser(ctx, req, p, "Newcomer", RoleMember)
+			_, err := f.v.CreateUser(ctx, req, p, "Newcomer", RoleMember, time.Time{})
 			return err
 		}, all(RoleProvider)},
 		{"list users", "user.list", func(f *fixture, p *Principal) error {

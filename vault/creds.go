@@ -430,14 +430,21 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 				if err != nil {
 					return err
 				}
-				denial := "not an assignee"
+				grant, err := v.activeGrant(tx, ks, p, h.ID)
+				if err != nil {
+					return err
+				}
+				denial := "not an assignee and no grant"
 				switch {
+				case grant != nil:
+					action, why = "cred.read", fmt.Sprintf("grant %s (request %s, approved by %s, until %s); ", grant.ID,
+						grant.RequestID, grant.ApprovedBy, grant.Until.Format(time.RFC3339))
 				case bg != nil && h.Kind == KindAdmin && v.now().Before(bg.Expires):
 					action, why = "breakglass.read", "break-glass: "+bg.Reason+"; "
 				case bg != nil && h.Kind == KindAdmin:
 					denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
 				}
-				if action == "cred.read" {
+				if action == "cred.read" && grant == nil {
 					result = &ForbiddenError{Action: "cred.read", Target: h.Name}
 					return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
 						outcome: audit.OutcomeDenied, reason: denial})

@@ -127,7 +127,7 @@ func (f *fixture) principal(t testing.TB, name string) *Principal {
 
 func (f *fixture) addUser(t testing.TB, name string, role Role) (*Principal, OneTimeLogin) {
 	t.Helper()
-	otl, err := f.v.CreateUser(ctx, req, f.admin, name, role)
+	otl, err := f.v.CreateUser(ctx, req, f.admin, name, role, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

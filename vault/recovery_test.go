@@ -79,7 +79,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 	if _, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "New", Kind: "admin", Password: []byte("p")}); !errors.As(err, &re) {
 		t.Fatalf("routine write during recovery: %v", err)
 	}
-	if _, err := f.v.CreateUser(ctx, req, f.admin, "Someone", RoleMember); !errors.Is(err, ErrRecoveryMode) {
+	if _, err := f.v.CreateUser(ctx, req, f.admin, "Someone", RoleMember, time.Time{}); !errors.Is(err, ErrRecoveryMode) {
 		t.Fatalf("user create during recovery: %v", err)
 	}
 	// The holders set a new passphrase.

@@ -109,6 +109,8 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 			reason = "TOTP code already used"
 		case cur.Disabled:
 			reason = "account disabled"
+		case cur.expired(now):
+			reason = "account ended " + cur.Expires.Format(time.RFC3339)
 		}
 		if reason != "" {
 			cur.FailedLogins++
@@ -196,7 +198,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 		if !found {
 			return ErrUnauthenticated
 		}
-		if u.Disabled || now.Sub(s.LastSeen) > v.idle || now.Sub(s.Created) > v.maxAge {
+		if u.Disabled || u.expired(now) || now.Sub(s.LastSeen) > v.idle || now.Sub(s.Created) > v.maxAge {
 			_ = v.store.Update(ctx, func(tx Tx) error { return tx.Delete(bucketSessions, []byte(key)) })
 			return ErrUnauthenticated
 		}

@@ -27,6 +27,13 @@ type userRecord struct {
 	FailedLogins int       `json:"failed_logins"`
 	LockedUntil  time.Time `json:"locked_until"`
 	Created      time.Time `json:"created"`
+	// Expires ends a contractor's or third party's access: no login, no
+	// session and no grant after it. Zero: no end date.
+	Expires time.Time `json:"expires,omitempty"`
+}
+
+func (u *userRecord) expired(now time.Time) bool {
+	return !u.Expires.IsZero() && !now.Before(u.Expires)
 }
 
 // User is what callers see of an account.
@@ -38,6 +45,7 @@ type User struct {
 	MustChange bool      `json:"must_change_password"`
 	Locked     bool      `json:"locked"`
 	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires,omitempty"`
 }
 
 type preparedUser struct {
@@ -70,8 +78,12 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 	if err := ks.putRecord(tx, bucketUsers, rec.ID, rec); err != nil {
 		return err
 	}
+	reason := "role " + string(rec.Role)
+	if !rec.Expires.IsZero() {
+		reason += "; access ends " + rec.Expires.Format(time.RFC3339)
+	}
 	return v.appendAudit(tx, req, event{actor: by, action: "user.create",
-		target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, reason: "role " + string(rec.Role)})
+		target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, reason: reason})
 }
 
 type existsError struct{ kind, name string }
@@ -115,15 +127,21 @@ func allUsers(tx Tx, ks *keyring) ([]*userRecord, error) {
 
 // CreateUser adds an account with a one-time password that must be changed
 // at first login. Only a provider may.
-func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role) (OneTimeLogin, error) {
+// expires, if not zero, is the account's end date (contractors, third
+// parties).
+func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role, expires time.Time) (OneTimeLogin, error) {
 	target := audit.Target{Kind: "user", Name: name}
 	if p.Role != RoleProvider {
 		return OneTimeLogin{}, v.deny(ctx, req, p, "user.create", target, "only a provider manages accounts")
+	}
+	if !expires.IsZero() && !expires.After(v.now()) {
+		return OneTimeLogin{}, invalid("the account's end date must be in the future")
 	}
 	pu, err := v.prepareUser(name, role)
 	if err != nil {
 		return OneTimeLogin{}, err
 	}
+	pu.rec.Expires = expires.UTC()
 	err = v.withKeys(func(ks *keyring) error {
 		return v.store.Update(ctx, func(tx Tx) error {
 			if err := checkRoutine(tx); err != nil {
@@ -148,8 +166,8 @@ func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]Use
 		return v.store.View(ctx, func(tx Tx) error {
 			recs, err := allUsers(tx, ks)
 			for _, u := range recs {
-				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled,
-					MustChange: u.MustChange, Locked: u.LockedUntil.After(v.now()), Created: u.Created})
+				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled || u.expired(v.now()),
+					MustChange: u.MustChange, Locked: u.LockedUntil.After(v.now()), Created: u.Created, Expires: u.Expires})
 			}
 			return err
 		})

@@ -1,0 +1,248 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"strongroom/audit"
+)
+
+// Exceptional access (DESIGN §1): someone asks for a credential for a
+// stated reason and a limited time; a clerk or the chairman who is not the
+// requester approves or denies; an approval is a grant that expires by
+// itself, never outlives the requester's account, and can be revoked early.
+
+const grantPrefix = "grant/"
+
+// MaxGrant bounds how long one request may ask for.
+const MaxGrant = 7 * 24 * time.Hour
+
+// Request states.
+const (
+	RequestPending  = "pending"
+	RequestApproved = "approved"
+	RequestDenied   = "denied"
+)
+
+// AccessRequest is one request for exceptional access, sealed at requests/<id>.
+type AccessRequest struct {
+	ID          string        `json:"id"`
+	Credential  string        `json:"credential"`
+	CredID      string        `json:"credential_id"`
+	Requester   string        `json:"requester"`
+	RequesterID string        `json:"requester_id"`
+	Reason      string        `json:"reason"`
+	For         time.Duration `json:"for_ns"`
+	Created     time.Time     `json:"created"`
+	Status      string        `json:"status"`
+	DecidedBy   string        `json:"decided_by,omitempty"`
+	DecidedAt   time.Time     `json:"decided_at,omitempty"`
+	GrantID     string        `json:"grant_id,omitempty"`
+}
+
+// Grant is time-limited read access to one credential, sealed at grants/grant/<id>.
+type Grant struct {
+	ID         string    `json:"id"`
+	Credential string    `json:"credential"`
+	CredID     string    `json:"credential_id"`
+	User       string    `json:"user"`
+	UserID     string    `json:"user_id"`
+	From       time.Time `json:"from"`
+	Until      time.Time `json:"until"`
+	RequestID  string    `json:"request_id"`
+	ApprovedBy string    `json:"approved_by"`
+	RevokedBy  string    `json:"revoked_by,omitempty"`
+	RevokedAt  time.Time `json:"revoked_at,omitempty"`
+}
+
+func (g *Grant) active(now time.Time) bool {
+	return g.RevokedAt.IsZero() && !now.Before(g.From) && now.Before(g.Until)
+}
+
+func mayApprove(p *Principal) bool { return p.Role == RoleClerk || p.Role == RoleChairman }
+
+// CreateRequest asks for access to a credential for a reason and a time.
+func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cred, reason string, dur time.Duration) (*AccessRequest, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case len(reason) < 5 || len(reason) > 500:
+		return nil, invalid("give the reason for the request (5 to 500 characters)")
+	case dur < 5*time.Minute || dur > MaxGrant:
+		return nil, invalid("ask for between 5 minutes and %s", MaxGrant)
+	case p.Role == RoleAuditor:
+		return nil, v.deny(ctx, req, p, "request.create", audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
+	}
+	var out *AccessRequest
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			h, err := findCred(tx, ks, cred)
+			if err != nil || h == nil {
+				return firstErr(err, notFound("credential", cred))
+			}
+			if mayRead(p, h) {
+				return invalid("you can already read %q", h.Name)
+			}
+			out = &AccessRequest{ID: newID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
+				Reason: reason, For: dur, Created: v.now(), Status: RequestPending}
+			if err := ks.putRecord(tx, bucketRequests, out.ID, out); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "request.create",
+				target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
+				reason: fmt.Sprintf("request %s for %s: %s", out.ID, dur, reason)})
+		})
+	})
+	return out, err
+}
+
+// DecideRequest approves (making a grant) or denies a pending request. The
+// requester can never decide their own request.
+func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id string, approve bool) (*AccessRequest, *Grant, error) {
+	action := map[bool]string{true: "request.approve", false: "request.deny"}[approve]
+	var ar AccessRequest
+	var grant *Grant
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			grant, result = nil, nil
+			ok, err := ks.getRecord(tx, bucketRequests, id, &ar)
+			if err != nil || !ok {
+				return firstErr(err, notFound("request", id))
+			}
+			target := audit.Target{Kind: "request", ID: ar.ID, Name: ar.Credential}
+			refuse := func(why string) error {
+				result = &ForbiddenError{Action: action, Target: ar.Credential}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, outcome: audit.OutcomeDenied, reason: why})
+			}
+			switch {
+			case !mayApprove(p):
+				return refuse("only a clerk or the chairman decides requests")
+			case p.UserID == ar.RequesterID:
+				return refuse("a requester cannot decide their own request")
+			case ar.Status != RequestPending:
+				return invalid("request %s is already %s", ar.ID, ar.Status)
+			}
+			now := v.now()
+			ar.DecidedBy, ar.DecidedAt = p.Name, now
+			reason := fmt.Sprintf("request %s by %s", ar.ID, ar.Requester)
+			if !approve {
+				ar.Status = RequestDenied
+			} else {
+				var u userRecord
+				if ok, err := ks.getRecord(tx, bucketUsers, ar.RequesterID, &u); err != nil || !ok {
+					return firstErr(err, notFound("user", ar.Requester))
+				}
+				if u.Disabled || u.expired(now) {
+					return invalid("%s's account has ended; the request cannot be approved", u.Name)
+				}
+				until := now.Add(ar.For)
+				if !u.Expires.IsZero() && u.Expires.Before(until) {
+					until = u.Expires // a grant never outlives the account
+				}
+				grant = &Grant{ID: newID(), Credential: ar.Credential, CredID: ar.CredID, User: ar.Requester, UserID: ar.RequesterID,
+					From: now, Until: until, RequestID: ar.ID, ApprovedBy: p.Name}
+				if err := ks.putRecord(tx, bucketGrants, grantPrefix+grant.ID, grant); err != nil {
+					return err
+				}
+				ar.Status, ar.GrantID = RequestApproved, grant.ID
+				reason += fmt.Sprintf("; grant %s until %s", grant.ID, until.Format(time.RFC3339))
+			}
+			if err := ks.putRecord(tx, bucketRequests, ar.ID, &ar); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: reason})
+		})
+	})
+	if err = firstErr(err, result); err != nil {
+		return nil, nil, err
+	}
+	return &ar, grant, nil
+}
+
+// ListRequests shows approvers every request (pending first), and anyone
+// else their own.
+func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest, error) {
+	out := []AccessRequest{}
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
+			return tx.Scan(bucketRequests, nil, func(k, val []byte) (bool, error) {
+				var ar AccessRequest
+				if err := ks.decodeRecord(bucketRequests+"/"+string(k), val, &ar); err != nil {
+					return false, err
+				}
+				if mayApprove(p) || p.Role == RoleProvider || ar.RequesterID == p.UserID {
+					out = append(out, ar)
+				}
+				return true, nil
+			})
+		})
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if (out[i].Status == RequestPending) != (out[j].Status == RequestPending) {
+			return out[i].Status == RequestPending
+		}
+		return out[i].Created.After(out[j].Created)
+	})
+	return out, err
+}
+
+// RevokeGrant ends a grant early (clerk, chairman or provider).
+func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id string) error {
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			result = nil
+			var g Grant
+			ok, err := ks.getRecord(tx, bucketGrants, grantPrefix+id, &g)
+			if err != nil || !ok {
+				return firstErr(err, notFound("grant", id))
+			}
+			target := audit.Target{Kind: "grant", ID: g.ID, Name: g.Credential}
+			if !mayApprove(p) && p.Role != RoleProvider {
+				result = &ForbiddenError{Action: "grant.revoke", Target: g.Credential}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "grant.revoke", target: target,
+					outcome: audit.OutcomeDenied, reason: "only a clerk, the chairman or a provider revokes grants"})
+			}
+			if !g.RevokedAt.IsZero() {
+				return nil
+			}
+			g.RevokedBy, g.RevokedAt = p.Name, v.now()
+			if err := ks.putRecord(tx, bucketGrants, grantPrefix+g.ID, &g); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "grant.revoke", target: target,
+				reason: fmt.Sprintf("grant of %s to %s ended early", g.Credential, g.User)})
+		})
+	})
+	return firstErr(err, result)
+}
+
+// eachGrant calls fn for every grant record.
+func eachGrant(tx Tx, ks *keyring, fn func(*Grant) error) error {
+	return tx.Scan(bucketGrants, []byte(grantPrefix), func(k, val []byte) (bool, error) {
+		if !strings.HasPrefix(string(k), grantPrefix) {
+			return false, nil
+		}
+		var g Grant
+		if err := ks.decodeRecord(bucketGrants+"/"+string(k), val, &g); err != nil {
+			return false, err
+		}
+		return true, fn(&g)
+	})
+}
+
+// activeGrant finds a grant letting p read credential credID now.
+func (v *Vault) activeGrant(tx Tx, ks *keyring, p *Principal, credID string) (*Grant, error) {
+	var found *Grant
+	now := v.now()
+	err := eachGrant(tx, ks, func(g *Grant) error {
+		if g.UserID == p.UserID && g.CredID == credID && g.active(now) {
+			found = g
+		}
+		return nil
+	})
+	return found, err
+}

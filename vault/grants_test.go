@@ -1,0 +1,140 @@
+package vault
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"strongroom/audit"
+)
+
+func (f *fixture) canRead(t *testing.T, p *Principal, name string) bool {
+	t.Helper()
+	s, err := f.v.ReadCredential(ctx, req, p, name, 0)
+	if err == nil {
+		s.Destroy()
+		return true
+	}
+	if !errors.Is(err, ErrForbidden) {
+		t.Fatalf("read: %v", err)
+	}
+	return false
+}
+
+// Request, approve, expire, revoke, with a fake clock: no read succeeds
+// outside a grant, and every refusal is recorded.
+func TestGrantTimeline(t *testing.T) {
+	f := newFixture(t)
+	chair, _ := f.addUser(t, "Chair", RoleChairman)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	f.put(t, f.admin, "Website admin", "admin", "pw", "IT Provider")
+	// A contractor whose access ends in 3 hours.
+	if _, err := f.v.CreateUser(ctx, req, f.admin, "Contractor", RoleMember, f.clock.Now().Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	con := f.principal(t, "Contractor")
+
+	if f.canRead(t, con, "Website admin") {
+		t.Fatal("read before any request")
+	}
+	if _, err := f.v.CreateRequest(ctx, req, con, "Website admin", "fix", time.Hour); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("short reason: %v", err)
+	}
+	r, err := f.v.CreateRequest(ctx, req, con, "Website admin", "update the site's plugins", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.canRead(t, con, "Website admin") {
+		t.Fatal("read while the request is pending")
+	}
+	// Nobody decides their own request; members and providers do not decide at all.
+	own, _ := f.v.CreateRequest(ctx, req, clerk, "Website admin", "clerk wants a look", time.Hour)
+	if _, _, err := f.v.DecideRequest(ctx, req, clerk, own.ID, true); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("self-approval: %v", err)
+	}
+	if e := f.last(t); e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "own request") {
+		t.Fatalf("self-approval entry %+v", e)
+	}
+	if _, _, err := f.v.DecideRequest(ctx, req, member, r.ID, true); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member approval: %v", err)
+	}
+	if pending, _ := f.v.ListRequests(ctx, chair); len(pending) != 2 || pending[0].Status != RequestPending {
+		t.Fatalf("approver's list: %+v", pending)
+	}
+	if mine, _ := f.v.ListRequests(ctx, con); len(mine) != 1 {
+		t.Fatalf("requester's list: %+v", mine)
+	}
+	_, g, err := f.v.DecideRequest(ctx, req, chair, r.ID, true)
+	if err != nil || g.Until.Sub(f.clock.Now()) != 2*time.Hour {
+		t.Fatalf("approve: %+v %v", g, err)
+	}
+	if _, _, err := f.v.DecideRequest(ctx, req, chair, r.ID, false); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("decided twice: %v", err)
+	}
+	if !f.canRead(t, con, "Website admin") {
+		t.Fatal("read refused inside the grant")
+	}
+	if e := f.last(t); !strings.Contains(e.Reason, "grant "+g.ID) {
+		t.Fatalf("grant read entry %+v", e)
+	}
+	f.clock.Advance(2*time.Hour + time.Second)
+	if f.canRead(t, con, "Website admin") {
+		t.Fatal("read after the grant expired")
+	}
+	if e := f.last(t); e.Outcome != audit.OutcomeDenied {
+		t.Fatal("refusal after expiry not recorded")
+	}
+	// A second grant cannot outlive the account (which ends in 59 minutes).
+	r2, _ := f.v.CreateRequest(ctx, req, con, "Website admin", "finish the plugin update", 5*time.Hour)
+	_, g2, err := f.v.DecideRequest(ctx, req, clerk, r2.ID, true)
+	if err != nil || !g2.Until.Equal(f.clock.Now().Add(time.Hour-time.Second)) {
+		t.Fatalf("grant outlives the account: %+v %v", g2, err)
+	}
+	// Revoked early.
+	if err := f.v.RevokeGrant(ctx, req, member, g2.ID); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member revoke: %v", err)
+	}
+	if err := f.v.RevokeGrant(ctx, req, clerk, g2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if f.canRead(t, con, "Website admin") {
+		t.Fatal("read after revocation")
+	}
+	// After the end date the contractor cannot log in at all.
+	f.clock.Advance(time.Hour)
+	if _, _, err := f.v.Login(ctx, req, LoginRequest{Name: "Contractor", Password: []byte("x"), TOTP: "000000"}); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("expired contractor login: %v", err)
+	}
+	if _, _, err := f.v.DecideRequest(ctx, req, chair, own.ID, true); err != nil {
+		t.Fatalf("approving the clerk's own request by the chairman: %v", err)
+	}
+}
+
+func TestExpiredContractorCannotLogIn(t *testing.T) {
+	f := newFixture(t)
+	otl, err := f.v.CreateUser(ctx, req, f.admin, "Contractor", RoleMember, f.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := LoginRequest{Name: "Contractor", Password: []byte(otl.Password), TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte("velvet tractor pebble")}
+	tok, _, err := f.v.Login(ctx, req, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour)
+	if _, err := f.v.Authenticate(ctx, tok); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatal("a session outlived the account")
+	}
+	in.Password, in.NewPassword, in.TOTP = []byte("velvet tractor pebble"), nil, code(t, otl.TOTPURI, f.clock.Now())
+	if _, _, err := f.v.Login(ctx, req, in); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("login after the end date: %v", err)
+	}
+	if e := f.last(t); !strings.Contains(e.Reason, "account ended") {
+		t.Fatalf("entry %+v", e)
+	}
+	if _, err := f.v.CreateUser(ctx, req, f.admin, "Past", RoleMember, f.clock.Now().Add(-time.Minute)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("end date in the past: %v", err)
+	}
+}
