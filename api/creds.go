@@ -70,6 +70,22 @@ func (s *server) disableUser(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+func (s *server) offboardUser(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	days, err := queryInt(c, "days")
+	if err != nil {
+		return err
+	}
+	rep, err := s.v.Offboard(c.Request().Context(), request(c), principal(c), name, days)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
 func (s *server) listCreds(c echo.Context) error {
 	list, err := s.v.ListCredentials(c.Request().Context(), principal(c))
 	if err != nil {

@@ -80,6 +80,7 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.GET("/users", s.listUsers, auth)
 	g.POST("/users", s.createUser, auth)
 	g.POST("/users/:name/disable", s.disableUser, auth)
+	g.POST("/users/:name/offboard", s.offboardUser, auth)
 	g.GET("/creds", s.listCreds, auth)
 	g.POST("/creds", s.putCred, auth)
 	g.GET("/creds/:name", s.readCred, auth)
@@ -100,6 +101,11 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.POST("/recover/passphrase", s.setPassphrase, auth)
 	g.POST("/breakglass", s.breakGlass, auth)
 	g.POST("/genpass", s.genpass, auth)
+	g.POST("/requests", s.createRequest, auth)
+	g.GET("/requests", s.listRequests, auth)
+	g.POST("/requests/:id/approve", s.decideRequest(true), auth)
+	g.POST("/requests/:id/deny", s.decideRequest(false), auth)
+	g.POST("/grants/:id/revoke", s.revokeGrant, auth)
 	return e
 }
 

@@ -138,3 +138,42 @@ func TestExpiredContractorCannotLogIn(t *testing.T) {
 		t.Fatalf("end date in the past: %v", err)
 	}
 }
+
+func TestOffboardListsWhatToRotate(t *testing.T) {
+	f := newFixture(t)
+	chair, _ := f.addUser(t, "Chair", RoleChairman)
+	clerk, otl := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Facebook page", "shared", "pw", "Clerk")
+	f.put(t, f.admin, "Website admin", "admin", "pw", "IT Provider")
+	f.put(t, f.admin, "Bank", "admin", "pw", "IT Provider")
+	r, _ := f.v.CreateRequest(ctx, req, clerk, "Website admin", "annual return upload", 48*time.Hour)
+	f.v.DecideRequest(ctx, req, chair, r.ID, true)
+	if !f.canRead(t, clerk, "Website admin") || !f.canRead(t, clerk, "Facebook page") {
+		t.Fatal("setup reads failed")
+	}
+	tok, _, err := f.v.Login(ctx, req, LoginRequest{Name: "Clerk", Password: []byte(otl.Password), TOTP: code(t, otl.TOTPURI, f.clock.Now()),
+		NewPassword: []byte("velvet tractor pebble")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Offboard(ctx, req, clerk, "Clerk", 90); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("clerk offboarding: %v", err)
+	}
+	rep, err := f.v.Offboard(ctx, req, f.admin, "clerk", 90)
+	if err != nil || rep.GrantsRevoked != 1 || len(rep.Rotate) != 2 {
+		t.Fatalf("offboard: %+v %v", rep, err)
+	}
+	if rep.Rotate[0].Credential != "Facebook page" || !strings.Contains(rep.Rotate[0].Why, "assigned") || rep.Rotate[0].Action != "rotate" ||
+		rep.Rotate[1].Credential != "Website admin" || !strings.Contains(rep.Rotate[1].Why, "grant") || !strings.Contains(rep.Rotate[1].Why, "read 1 times") {
+		t.Fatalf("rotate list: %+v", rep.Rotate)
+	}
+	if _, err := f.v.Authenticate(ctx, tok); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatal("session survived offboarding")
+	}
+	if f.canRead(t, clerk, "Website admin") {
+		t.Fatal("grant survived offboarding")
+	}
+	if e := f.last(t); e.Action != "cred.read" {
+		t.Fatalf("last entry %+v", e)
+	}
+}

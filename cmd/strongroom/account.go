@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -126,9 +128,9 @@ func passwdCmd(g *globals) *cobra.Command {
 
 func userCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage accounts (IT provider)"}
-	var role string
+	var role, expires string
 	add := &cobra.Command{
-		Use:   "add NAME --role provider|clerk|chairman|auditor|member",
+		Use:   "add NAME --role provider|clerk|chairman|auditor|member [--expires DATE]",
 		Short: "Add an account; prints its one-time password and TOTP enrolment once",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -139,8 +141,16 @@ func userCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			body := map[string]any{"name": args[0], "role": role}
+			if expires != "" {
+				t, err := parseWhen(expires)
+				if err != nil {
+					return usagef("--expires must be a date (2026-12-31) or an RFC 3339 time")
+				}
+				body["expires"] = t
+			}
 			var res api.OneTimeLogin
-			if _, err := c.do("POST", "/v1/users", map[string]string{"name": args[0], "role": role}, &res); err != nil {
+			if _, err := c.do("POST", "/v1/users", body, &res); err != nil {
 				return err
 			}
 			if g.json {
@@ -152,6 +162,7 @@ func userCmd(g *globals) *cobra.Command {
 		},
 	}
 	add.Flags().StringVar(&role, "role", "", "provider, clerk, chairman, auditor or member")
+	add.Flags().StringVar(&expires, "expires", "", "end of a contractor's or third party's access (a date or RFC 3339 time)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
@@ -171,7 +182,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tSTATE")
+			fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tENDS")
 			for _, u := range users {
 				state := "active"
 				switch {
@@ -182,7 +193,11 @@ func userCmd(g *globals) *cobra.Command {
 				case u["must_change_password"] == true:
 					state = "awaiting first login"
 				}
-				fmt.Fprintf(tw, "%v\t%v\t%s\n", u["name"], u["role"], state)
+				ends := ""
+				if e, ok := u["expires"].(string); ok && e != "" {
+					ends = e
+				}
+				fmt.Fprintf(tw, "%v\t%v\t%s\t%s\n", u["name"], u["role"], state, ends)
 			}
 			return tw.Flush()
 		},
@@ -203,6 +218,54 @@ func userCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(add, list, disable)
+	var days int
+	offboard := &cobra.Command{
+		Use:   "offboard NAME [--days N] [--json]",
+		Short: "Disable an account, end its sessions and grants, and list what it could read (to rotate)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var rep struct {
+				User          string `json:"user"`
+				Days          int    `json:"days"`
+				GrantsRevoked int    `json:"grants_revoked"`
+				Rotate        []struct {
+					Credential, Kind, Why, Action string
+				} `json:"rotate"`
+			}
+			raw, err := c.do("POST", fmt.Sprintf("/v1/users/%s/offboard?days=%d", url.PathEscape(args[0]), days), nil, &rep)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			fmt.Printf("%s offboarded: account disabled, sessions ended, %d grants revoked.\n", rep.User, rep.GrantsRevoked)
+			if len(rep.Rotate) == 0 {
+				fmt.Printf("They could read no credential in the last %d days.\n", rep.Days)
+				return nil
+			}
+			fmt.Printf("Rotate these (they could read them in the last %d days):\n", rep.Days)
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			for _, r := range rep.Rotate {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", strings.ToUpper(r.Action), r.Credential, r.Kind, r.Why)
+			}
+			return tw.Flush()
+		},
+	}
+	offboard.Flags().IntVar(&days, "days", 90, "how far back to look for what they could read")
+	cmd.AddCommand(add, list, disable, offboard)
 	return cmd
+}
+
+// parseWhen reads a date (midnight UTC) or an RFC 3339 time.
+func parseWhen(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02", s)
 }

@@ -1,0 +1,56 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// AccessRequestBody is the body of POST /v1/requests.
+type AccessRequestBody struct {
+	Credential string `json:"credential"`
+	Reason     string `json:"reason"`
+	For        string `json:"for"` // a Go duration: "2h", "30m"
+}
+
+func (s *server) createRequest(c echo.Context) error {
+	var in AccessRequestBody
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	d, err := time.ParseDuration(in.For)
+	if err != nil {
+		return errBadRequest(`for must be a duration such as "2h" or "30m"`)
+	}
+	r, err := s.v.CreateRequest(c.Request().Context(), request(c), principal(c), in.Credential, in.Reason, d)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, r)
+}
+
+func (s *server) listRequests(c echo.Context) error {
+	list, err := s.v.ListRequests(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *server) decideRequest(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, g, err := s.v.DecideRequest(c.Request().Context(), request(c), principal(c), c.Param("id"), approve)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]any{"request": r, "grant": g})
+	}
+}
+
+func (s *server) revokeGrant(c echo.Context) error {
+	if err := s.v.RevokeGrant(c.Request().Context(), request(c), principal(c), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
