@@ -44,10 +44,11 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 
 // LoginRequest is the body of POST /v1/auth/login.
 type LoginRequest struct {
-	Name        string      `json:"name"`
-	Password    secretBytes `json:"password"`
-	TOTP        string      `json:"totp"`
-	NewPassword secretBytes `json:"new_password"`
+	Name         string      `json:"name"`
+	Password     secretBytes `json:"password"`
+	TOTP         string      `json:"totp"`
+	NewPassword  secretBytes `json:"new_password"`
+	RecoveryCode string      `json:"recovery_code"`
 }
 
 // LoginResponse carries the session token (in the body, never a URL).
@@ -70,7 +71,7 @@ func (s *server) login(c echo.Context) error {
 		newPW = in.NewPassword
 	}
 	token, p, err := s.v.Login(c.Request().Context(), request(c), vault.LoginRequest{Name: in.Name,
-		Password: in.Password, TOTP: strings.TrimSpace(in.TOTP), NewPassword: newPW})
+		Password: in.Password, TOTP: strings.TrimSpace(in.TOTP), NewPassword: newPW, RecoveryCode: in.RecoveryCode})
 	if err != nil {
 		return err
 	}
@@ -106,4 +107,44 @@ func (s *server) changePassword(c echo.Context) error {
 func (s *server) whoami(c echo.Context) error {
 	p := principal(c)
 	return c.JSON(http.StatusOK, map[string]any{"name": p.Name, "role": p.Role, "must_change_password": p.MustChange})
+}
+
+func (s *server) recoveryCodes(c echo.Context) error {
+	codes, err := s.v.NewRecoveryCodes(c.Request().Context(), request(c), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]string{"codes": codes})
+}
+
+func (s *server) resetMFA(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	uri, err := s.v.ResetMFA(c.Request().Context(), request(c), principal(c), name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"name": name, "totp_uri": uri})
+}
+
+// ExemptRequest is the body of POST /v1/users/:name/mfa-exempt.
+type ExemptRequest struct {
+	Exempt bool `json:"exempt"`
+}
+
+func (s *server) mfaExempt(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	var in ExemptRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := s.v.SetMFAExempt(c.Request().Context(), request(c), principal(c), name, in.Exempt); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

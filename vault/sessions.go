@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type LoginRequest struct {
 	Password    []byte
 	TOTP        string
 	NewPassword []byte
+	// RecoveryCode may stand in for TOTP once per code.
+	RecoveryCode string
 }
 
 // Login checks password and TOTP and opens a session. Failures are recorded
@@ -83,8 +86,11 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 	}
 	pwOK := verifyPassword(u.PasswordHash, in.Password)
 	step := matchTOTP(u.TOTPSecret, in.TOTP, now)
+	// A recovery code or a provider's exemption stands in for the TOTP step;
+	// both are checked again against the record inside the transaction.
+	secondOK := step >= 0 || in.RecoveryCode != "" || (u.MFAExempt && in.TOTP == "")
 	var newHash string
-	if pwOK && step >= 0 && in.NewPassword != nil {
+	if pwOK && secondOK && in.NewPassword != nil {
 		if err := checkNewPassword(u.Name, in.Password, in.NewPassword); err != nil {
 			return "", nil, err
 		}
@@ -99,14 +105,26 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		if ok, err := ks.getRecord(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
 			return errors.Join(err, ErrBadLogin)
 		}
-		reason := ""
+		reason, how := "", ""
 		switch {
 		case !pwOK:
 			reason = "wrong password"
+		case in.RecoveryCode != "":
+			if !cur.useRecoveryCode(in.RecoveryCode) {
+				reason = "wrong or used recovery code"
+			} else {
+				how, step = fmt.Sprintf("recovery code used (%d left)", len(cur.RecoveryCodes)), cur.LastTOTPStep
+			}
+		case cur.MFAExempt && cur.Role == RoleMember && in.TOTP == "":
+			how, step = "MFA-exempt member", cur.LastTOTPStep
 		case step < 0:
 			reason = "wrong TOTP code"
 		case step <= cur.LastTOTPStep:
 			reason = "TOTP code already used"
+		}
+		// The account's state is checked whatever the second factor was.
+		switch {
+		case reason != "":
 		case cur.Disabled:
 			reason = "account disabled"
 		case cur.expired(now):
@@ -144,9 +162,9 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 			return err
 		}
 		principal = &Principal{UserID: cur.ID, Name: cur.Name, Role: cur.Role, MustChange: cur.MustChange, sessionKey: key}
-		reason = ""
+		reason = how
 		if cur.MustChange {
-			reason = "password change required"
+			reason = strings.TrimPrefix(how+"; password change required", "; ")
 		}
 		return v.appendAudit(tx, req, event{actor: actor, action: "auth.login", target: target, reason: reason})
 	})

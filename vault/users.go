@@ -30,6 +30,10 @@ type userRecord struct {
 	// Expires ends a contractor's or third party's access: no login, no
 	// session and no grant after it. Zero: no end date.
 	Expires time.Time `json:"expires,omitempty"`
+	// RecoveryCodes are hex SHA-256 hashes of unused one-time codes.
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
+	// MFAExempt: a member a provider exempted from TOTP (DESIGN §8).
+	MFAExempt bool `json:"mfa_exempt,omitempty"`
 }
 
 func (u *userRecord) expired(now time.Time) bool {

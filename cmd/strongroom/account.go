@@ -15,7 +15,7 @@ import (
 )
 
 func loginCmd(g *globals) *cobra.Command {
-	var user, pwFile, newPWFile, code string
+	var user, pwFile, newPWFile, code, recovery string
 	cmd := &cobra.Command{
 		Use:   "login --user NAME --password-file F --totp CODE [--new-password-file F2]",
 		Short: "Log in; the session token is kept in a 0600 file under $STRONGROOM_CONFIG",
@@ -24,15 +24,15 @@ func loginCmd(g *globals) *cobra.Command {
 			if user == "" {
 				return usagef("--user NAME is required")
 			}
-			if code == "" {
-				return usagef("--totp CODE is required (the 6-digit code from the authenticator app)")
+			if code != "" && recovery != "" {
+				return usagef("give --totp or --recovery-code, not both")
 			}
 			pw, err := secretFromFileOrPrompt(pwFile, "password", "--password-file")
 			if err != nil {
 				return err
 			}
 			defer wipe(pw)
-			body := map[string]string{"name": user, "password": string(pw), "totp": code}
+			body := map[string]string{"name": user, "password": string(pw), "totp": code, "recovery_code": recovery}
 			if newPWFile != "" {
 				npw, err := readSecretFile(newPWFile, "new password")
 				if err != nil {
@@ -66,7 +66,8 @@ func loginCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&user, "user", "", "account name")
 	f.StringVar(&pwFile, "password-file", "", "file holding the password")
-	f.StringVar(&code, "totp", "", "current TOTP code")
+	f.StringVar(&code, "totp", "", "current TOTP code (required unless a provider exempted you, a member)")
+	f.StringVar(&recovery, "recovery-code", "", "a one-time recovery code, instead of --totp when the device is lost")
 	f.StringVar(&newPWFile, "new-password-file", "", "file holding a new password (required at first login)")
 	return cmd
 }
@@ -258,7 +259,50 @@ func userCmd(g *globals) *cobra.Command {
 		},
 	}
 	offboard.Flags().IntVar(&days, "days", 90, "how far back to look for what they could read")
-	cmd.AddCommand(add, list, disable, offboard)
+	resetMFA := &cobra.Command{
+		Use:   "reset-mfa NAME [--json]",
+		Short: "Issue a new TOTP enrolment (lost device); voids recovery codes and ends sessions",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res struct {
+				Name    string `json:"name"`
+				TOTPURI string `json:"totp_uri"`
+			}
+			raw, err := c.do("POST", "/v1/users/"+url.PathEscape(args[0])+"/reset-mfa", nil, &res)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			fmt.Printf("New TOTP enrolment for %s (give it to them privately; shown once):\n  %s\n", res.Name, res.TOTPURI)
+			return nil
+		},
+	}
+	var off bool
+	exempt := &cobra.Command{
+		Use:   "mfa-exempt NAME [--off]",
+		Short: "Exempt a member from TOTP at login (recorded), or with --off require it again",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("POST", "/v1/users/"+url.PathEscape(args[0])+"/mfa-exempt", map[string]bool{"exempt": !off}, nil); err != nil {
+				return err
+			}
+			fmt.Printf("%s: %s\n", args[0], map[bool]string{true: "TOTP required at login again", false: "exempted from TOTP at login"}[off])
+			return nil
+		},
+	}
+	exempt.Flags().BoolVar(&off, "off", false, "end the exemption")
+	cmd.AddCommand(add, list, disable, offboard, resetMFA, exempt)
 	return cmd
 }
 
@@ -268,4 +312,37 @@ func parseWhen(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Parse("2006-01-02", s)
+}
+
+func mfaCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "mfa", Short: "Your own second factor"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "recovery-codes [--json]",
+		Short: "Make ten new one-time recovery codes (earlier ones stop working); keep them safe, offline",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var res struct {
+				Codes []string `json:"codes"`
+			}
+			raw, err := c.do("POST", "/v1/auth/recovery-codes", nil, &res)
+			if err != nil {
+				return err
+			}
+			defer wipe(raw)
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			fmt.Println("Recovery codes (each works once, instead of a TOTP code; shown once):")
+			for _, code := range res.Codes {
+				fmt.Println("  " + code)
+			}
+			return nil
+		},
+	})
+	return cmd
 }

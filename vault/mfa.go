@@ -1,0 +1,147 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	"github.com/pquerna/otp/totp"
+
+	"strongroom/audit"
+)
+
+// Account MFA (DESIGN §8): TOTP at every login; one-time recovery codes for
+// a lost device; a reset by a provider; members may be exempted by a
+// provider. Every change is recorded.
+
+const recoveryCodeCount = 10
+
+// newRecoveryCode is 10 Crockford base32 characters (50 bits) as xxxxx-xxxxx.
+func newRecoveryCode() string {
+	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	b := make([]byte, 10)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[b[i]&31]
+	}
+	return string(b[:5]) + "-" + string(b[5:])
+}
+
+func hashRecoveryCode(code string) string {
+	c := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(code), "-", ""))
+	sum := sha256.Sum256([]byte("strongroom-recovery-code\x00" + c))
+	return hex.EncodeToString(sum[:])
+}
+
+// useRecoveryCode removes a matching code from u and reports whether one matched.
+func (u *userRecord) useRecoveryCode(code string) bool {
+	if code == "" {
+		return false
+	}
+	h := hashRecoveryCode(code)
+	for i, stored := range u.RecoveryCodes {
+		if subtle.ConstantTimeCompare([]byte(stored), []byte(h)) == 1 {
+			u.RecoveryCodes = append(u.RecoveryCodes[:i:i], u.RecoveryCodes[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// NewRecoveryCodes replaces the caller's recovery codes with ten new ones,
+// returned once.
+func (v *Vault) NewRecoveryCodes(ctx context.Context, req Request, p *Principal) ([]string, error) {
+	codes := make([]string, recoveryCodeCount)
+	hashes := make([]string, recoveryCodeCount)
+	for i := range codes {
+		codes[i] = newRecoveryCode()
+		hashes[i] = hashRecoveryCode(codes[i])
+	}
+	err := v.updateUser(ctx, req, p, p.UserID, "user.recovery_codes", func(u *userRecord) (string, error) {
+		u.RecoveryCodes = hashes
+		return fmt.Sprintf("%d new one-time recovery codes (earlier ones void)", recoveryCodeCount), nil
+	})
+	return codes, err
+}
+
+// ResetMFA gives an account a new TOTP seed (returned once as an otpauth
+// URI), voids its recovery codes and ends its sessions. Provider only.
+func (v *Vault) ResetMFA(ctx context.Context, req Request, p *Principal, name string) (string, error) {
+	if p.Role != RoleProvider {
+		return "", v.deny(ctx, req, p, "user.reset_mfa", audit.Target{Kind: "user", Name: name}, "only a provider resets MFA")
+	}
+	var uri string
+	err := v.updateUserByName(ctx, req, p, name, "user.reset_mfa", func(u *userRecord) (string, error) {
+		key, err := totp.Generate(totp.GenerateOpts{Issuer: "Strongroom", AccountName: u.Name, Rand: rand.Reader})
+		if err != nil {
+			return "", err
+		}
+		u.TOTPSecret, u.LastTOTPStep, u.RecoveryCodes, uri = key.Secret(), 0, nil, key.URL()
+		return "new TOTP seed issued; recovery codes voided; sessions ended", nil
+	})
+	return uri, err
+}
+
+// SetMFAExempt exempts a member from TOTP at login, or ends the exemption.
+// Only a provider may, and only for members.
+func (v *Vault) SetMFAExempt(ctx context.Context, req Request, p *Principal, name string, exempt bool) error {
+	if p.Role != RoleProvider {
+		return v.deny(ctx, req, p, "user.mfa_exempt", audit.Target{Kind: "user", Name: name}, "only a provider changes MFA exemptions")
+	}
+	return v.updateUserByName(ctx, req, p, name, "user.mfa_exempt", func(u *userRecord) (string, error) {
+		if exempt && u.Role != RoleMember {
+			return "", invalid("only members may be exempted from MFA; %s is a %s", u.Name, u.Role)
+		}
+		u.MFAExempt = exempt
+		return map[bool]string{true: "exempted from TOTP at login", false: "TOTP required again"}[exempt], nil
+	})
+}
+
+func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal, name, action string, fn func(*userRecord) (string, error)) error {
+	var id string
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
+			u, err := findUser(tx, ks, name)
+			if u == nil {
+				return firstErr(err, notFound("user", name))
+			}
+			id = u.ID
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return v.updateUser(ctx, req, p, id, action, fn)
+}
+
+// updateUser changes one account and records why, in one transaction.
+// Resetting MFA also ends the account's sessions.
+func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id, action string, fn func(*userRecord) (string, error)) error {
+	return v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			var u userRecord
+			if ok, err := ks.getRecord(tx, bucketUsers, id, &u); err != nil || !ok {
+				return firstErr(err, notFound("user", id))
+			}
+			reason, err := fn(&u)
+			if err != nil {
+				return err
+			}
+			if err := ks.putRecord(tx, bucketUsers, u.ID, &u); err != nil {
+				return err
+			}
+			if action == "user.reset_mfa" {
+				if err := endSessions(tx, ks, u.ID, ""); err != nil {
+					return err
+				}
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action,
+				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}, reason: reason})
+		})
+	})
+}
