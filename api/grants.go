@@ -54,3 +54,26 @@ func (s *server) revokeGrant(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
+
+func (s *server) accessReview(c echo.Context) error {
+	days, err := queryInt(c, "days")
+	if err != nil {
+		return err
+	}
+	reg, err := s.v.AccessReview(c.Request().Context(), request(c), principal(c), days)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, reg)
+}
+
+func (s *server) credReview(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	if err := s.v.ReviewCredential(c.Request().Context(), request(c), principal(c), name); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -35,6 +35,9 @@ type credHead struct {
 	Deleted   bool      `json:"deleted"`
 	// Compromised is set from a report of suspected compromise until rotated.
 	Compromised *Compromise `json:"compromised,omitempty"`
+	// Reviewed is when someone last confirmed who should hold access.
+	Reviewed   time.Time `json:"reviewed,omitempty"`
+	ReviewedBy string    `json:"reviewed_by,omitempty"`
 }
 
 // Compromise records a suspected compromise of a credential.

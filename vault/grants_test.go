@@ -177,3 +177,34 @@ func TestOffboardListsWhatToRotate(t *testing.T) {
 		t.Fatalf("last entry %+v", e)
 	}
 }
+
+func TestAccessReviewRegister(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	f.put(t, f.admin, "Facebook page", "shared", "pw", "Clerk")
+	f.put(t, f.admin, "Website admin", "admin", "pw", "IT Provider")
+	f.put(t, member, "Own", "personal", "pw")
+	f.canRead(t, clerk, "Facebook page")
+	f.clock.Advance(100 * 24 * time.Hour)
+	if err := f.v.ReviewCredential(ctx, req, member, "Facebook page"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member review: %v", err)
+	}
+	if err := f.v.ReviewCredential(ctx, req, clerk, "Facebook page"); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := f.v.AccessReview(ctx, req, clerk, 90)
+	if err != nil || len(reg) != 2 {
+		t.Fatalf("register: %+v %v", reg, err)
+	}
+	// The never-reviewed admin login comes first, flagged; the reviewed one is not.
+	if reg[0].Credential != "Website admin" || !reg[0].ReviewDue || reg[1].ReviewDue || reg[1].ReviewedBy != "Clerk" {
+		t.Fatalf("flags: %+v", reg)
+	}
+	if h := reg[1].Holders; len(h) != 1 || h[0].Name != "Clerk" || h[0].Via != "assigned" || h[0].LastUsed.IsZero() {
+		t.Fatalf("holders: %+v", h)
+	}
+	if _, err := f.v.AccessReview(ctx, req, member, 90); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("member register: %v", err)
+	}
+}

@@ -62,6 +62,18 @@ func TestAccessRequestsAndOffboarding(t *testing.T) {
 	contractor.must(1, "cred", "get", "Website admin")
 	contractor.must(2, "request", "create", "--cred", "Website admin", "--reason", "again", "--for", "9999h")
 
+	// The register: who holds what, last used, last reviewed.
+	clerk.must(0, "cred", "review", "Facebook page")
+	contractor.must(1, "cred", "review", "Facebook page")
+	var reg []map[string]any
+	json.Unmarshal([]byte(chair.must(0, "report", "access-review", "--json")), &reg)
+	if len(reg) != 2 || reg[0]["credential"] != "Facebook page" || reg[0]["reviewed_by"] != "Clerk" || reg[0]["review_due"] != false {
+		t.Fatalf("register: %v", reg)
+	}
+	if out := chair.must(0, "report", "access-review"); !strings.Contains(out, "Clerk (assigned)") {
+		t.Fatalf("register table: %s", out)
+	}
+
 	// The clerk leaves.
 	var rep struct {
 		Rotate []struct{ Credential, Why, Action string }

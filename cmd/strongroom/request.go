@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -139,4 +140,84 @@ func grantCmd(g *globals) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+func reportCmdGroup(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "report", Short: "Registers and reviews"}
+	var days int
+	review := &cobra.Command{
+		Use:   "access-review [--days N] [--json]",
+		Short: "The register of admin and shared accounts: who holds access, last used, last reviewed; flags reviews due",
+		Args:  nargs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			var reg []struct {
+				Credential   string    `json:"credential"`
+				Kind         string    `json:"kind"`
+				LastUsed     time.Time `json:"last_used"`
+				LastReviewed time.Time `json:"last_reviewed"`
+				ReviewDue    bool      `json:"review_due"`
+				Compromised  bool      `json:"compromised"`
+				Holders      []struct {
+					Name, Via string
+				} `json:"holders"`
+			}
+			raw, err := c.do("GET", fmt.Sprintf("/v1/report/access-review?days=%d", days), nil, &reg)
+			if err != nil {
+				return err
+			}
+			if g.json {
+				_, err = os.Stdout.Write(append(raw, '\n'))
+				return err
+			}
+			when := func(t time.Time) string {
+				if t.IsZero() {
+					return "never"
+				}
+				return t.Local().Format("2006-01-02")
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ACCOUNT\tKIND\tHOLDERS\tLAST USED\tLAST REVIEWED\t")
+			for _, e := range reg {
+				var hs []string
+				for _, h := range e.Holders {
+					hs = append(hs, h.Name+" ("+h.Via+")")
+				}
+				flag := ""
+				if e.ReviewDue {
+					flag = fmt.Sprintf("REVIEW DUE (over %d days)", days)
+				}
+				if e.Compromised {
+					flag += " COMPROMISED"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Credential, e.Kind, strings.Join(hs, ", "), when(e.LastUsed), when(e.LastReviewed), flag)
+			}
+			return tw.Flush()
+		},
+	}
+	review.Flags().IntVar(&days, "days", 90, "how often access must be reviewed")
+	cmd.AddCommand(review)
+	return cmd
+}
+
+func credReviewCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "review NAME",
+		Short: "Record that you checked who holds access to this account (provider, clerk or chairman)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if _, err := c.do("POST", "/v1/creds/"+url.PathEscape(args[0])+"/review", nil, nil); err != nil {
+				return err
+			}
+			fmt.Printf("Access to %s recorded as reviewed.\n", args[0])
+			return nil
+		},
+	}
 }

@@ -1,0 +1,154 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"strongroom/audit"
+)
+
+// The register of the council's admin and shared accounts: who holds access
+// to what, when each access was last used and when it was last reviewed.
+
+// Holder is one person's access to a credential.
+type Holder struct {
+	Name     string    `json:"name"`
+	Via      string    `json:"via"` // "assigned" or "grant until …"
+	LastUsed time.Time `json:"last_used,omitempty"`
+}
+
+// RegisterEntry is one account in the register.
+type RegisterEntry struct {
+	Credential   string    `json:"credential"`
+	Kind         Kind      `json:"kind"`
+	Holders      []Holder  `json:"holders"`
+	LastUsed     time.Time `json:"last_used,omitempty"`
+	LastReviewed time.Time `json:"last_reviewed,omitempty"`
+	ReviewedBy   string    `json:"reviewed_by,omitempty"`
+	ReviewDue    bool      `json:"review_due"`
+	Compromised  bool      `json:"compromised"`
+}
+
+func mayReview(p *Principal) bool {
+	return p.Role == RoleProvider || p.Role == RoleClerk || p.Role == RoleChairman
+}
+
+// AccessReview returns the register, flagging accounts whose access was
+// not reviewed in the last days days (never reviewed: counted from creation).
+func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, days int) ([]RegisterEntry, error) {
+	if days <= 0 {
+		days = 90
+	}
+	target := audit.Target{Kind: "register"}
+	if !mayReview(p) && p.Role != RoleAuditor {
+		return nil, v.deny(ctx, req, p, "report.access_review", target, "role may not see the register")
+	}
+	if err := v.record(ctx, req, event{actor: actorOf(p), action: "report.access_review", target: target,
+		reason: fmt.Sprintf("review period %d days", days)}); err != nil {
+		return nil, err
+	}
+	out := []RegisterEntry{}
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
+			names, _, err := userNames(tx, ks)
+			if err != nil {
+				return err
+			}
+			lastUse := map[[2]string]time.Time{} // credential id, user id
+			if err := tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
+				e, err := audit.ParseLine(val)
+				if err != nil {
+					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
+				}
+				if e.Outcome == audit.OutcomeOK && (e.Action == "cred.read" || e.Action == "breakglass.read") {
+					lastUse[[2]string{e.Target.ID, e.Actor.ID}] = e.Time
+				}
+				return true, nil
+			}); err != nil {
+				return err
+			}
+			grants := map[string][]*Grant{}
+			now := v.now()
+			if err := eachGrant(tx, ks, func(g *Grant) error {
+				if g.active(now) {
+					grants[g.CredID] = append(grants[g.CredID], g)
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			return eachHead(tx, ks, func(h *credHead) bool {
+				if h.Deleted || h.Kind == KindPersonal {
+					return true
+				}
+				e := RegisterEntry{Credential: h.Name, Kind: h.Kind, Holders: []Holder{}, LastReviewed: h.Reviewed,
+					ReviewedBy: h.ReviewedBy, Compromised: h.Compromised != nil}
+				holder := func(uid, via string) {
+					t := lastUse[[2]string{h.ID, uid}]
+					e.Holders = append(e.Holders, Holder{Name: names[uid], Via: via, LastUsed: t})
+					if t.After(e.LastUsed) {
+						e.LastUsed = t
+					}
+				}
+				for _, uid := range h.Assignees {
+					holder(uid, "assigned")
+				}
+				for _, g := range grants[h.ID] {
+					holder(g.UserID, "grant until "+g.Until.Format(time.RFC3339))
+				}
+				base := h.Reviewed
+				if base.IsZero() {
+					base = h.Created
+				}
+				e.ReviewDue = now.Sub(base) > time.Duration(days)*24*time.Hour
+				out = append(out, e)
+				return true
+			})
+		})
+	})
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].ReviewDue != out[j].ReviewDue {
+			return out[i].ReviewDue
+		}
+		return out[i].Credential < out[j].Credential
+	})
+	return out, err
+}
+
+// ReviewCredential records that someone confirmed who holds access.
+func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal, name string) error {
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			result = nil
+			h, err := findCred(tx, ks, name)
+			if err != nil || h == nil {
+				return firstErr(err, notFound("credential", name))
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			if !mayReview(p) || (h.Kind == KindPersonal && h.Owner != p.UserID) {
+				result = &ForbiddenError{Action: "cred.review", Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.review", target: target,
+					outcome: audit.OutcomeDenied, reason: "only a provider, the clerk or the chairman reviews access"})
+			}
+			h.Reviewed, h.ReviewedBy = v.now(), p.Name
+			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				return err
+			}
+			names, _, err := userNames(tx, ks)
+			if err != nil {
+				return err
+			}
+			holders := strings.Join(v.info(h, names).Assignees, ", ")
+			if holders == "" {
+				holders = "(nobody)"
+			}
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.review", target: target,
+				reason: "access confirmed for: " + holders})
+		})
+	})
+	return firstErr(err, result)
+}
