@@ -2,22 +2,47 @@ package vault
 
 import (
 	"crypto/rand"
+	_ "embed"
 	"fmt"
 	"math"
 	"math/big"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/ccojocar/zxcvbn-go"
-	"github.com/sethvargo/go-diceware/diceware"
 )
 
 // Passwords are NCSC "three random words" drawn with crypto/rand from the
-// EFF large wordlist (7,776 words, © Electronic Frontier Foundation,
-// CC BY 3.0 US, https://www.eff.org/dice), which github.com/sethvargo/go-diceware
-// (MIT) ships inside its Go package. Each word adds log2(7776) ≈ 12.9 bits;
-// capitals and the separator add none (they are fixed, not random); each
-// random digit adds log2(10) ≈ 3.3 bits.
+// EFF large wordlist, shipped as the data file eff_large_wordlist.txt
+// (7,776 words; © 2016 Electronic Frontier Foundation, CC BY 3.0 US;
+// source https://www.eff.org/files/2016/07/18/eff_large_wordlist.txt, taken
+// from Debian's diceware package; SHA-256 addd3553…b903e). Each word adds
+// log2(7776) ≈ 12.9 bits; capitals and the separator add none (they are
+// fixed, not random); each random digit adds log2(10) ≈ 3.3 bits.
+
+//go:embed eff_large_wordlist.txt
+var effWordlist string
+
+// wordlist parses the shipped list once, checking its shape: 7,776 lines of
+// five dice digits, a tab and a distinct lower-case word.
+var wordlist = sync.OnceValues(func() ([]string, error) {
+	lines := strings.Split(strings.TrimRight(effWordlist, "\n"), "\n")
+	words := make([]string, 0, len(lines))
+	seen := map[string]bool{}
+	for _, l := range lines {
+		dice, w, ok := strings.Cut(l, "\t")
+		if !ok || len(dice) != 5 || strings.Trim(dice, "123456") != "" || w == "" || strings.Trim(w, "abcdefghijklmnopqrstuvwxyz-") != "" || seen[w] {
+			return nil, fmt.Errorf("vault: wordlist line %q is malformed", l)
+		}
+		seen[w] = true
+		words = append(words, w)
+	}
+	if len(words) != WordListSize {
+		return nil, fmt.Errorf("vault: wordlist has %d words, want %d", len(words), WordListSize)
+	}
+	return words, nil
+})
 
 // GenOptions shapes a generated password for the rules sites impose.
 type GenOptions struct {
@@ -70,11 +95,15 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 		return n
 	}
 	for len(words) < opts.Words || (length() < opts.MinLength && len(words) < opts.MaxWords) {
-		w, err := diceware.GenerateWithWordList(1, diceware.WordListEffLarge())
+		list, err := wordlist()
+		if err != nil {
+			return nil, err
+		}
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(list))))
 		if err != nil {
 			return nil, fmt.Errorf("vault: generate: %w", err)
 		}
-		words = append(words, w[0])
+		words = append(words, list[n.Int64()])
 	}
 	if length() < opts.MinLength {
 		return nil, invalid("cannot reach %d characters with %d words; allow more words", opts.MinLength, opts.MaxWords)

@@ -74,3 +74,10 @@ func TestAccountPasswordStrength(t *testing.T) {
 		t.Errorf("a generated password was refused: %v", err)
 	}
 }
+
+func TestShippedWordlist(t *testing.T) {
+	words, err := wordlist()
+	if err != nil || len(words) != 7776 || words[0] != "abacus" || words[7775] != "zoom" {
+		t.Fatalf("wordlist: %d words, %v", len(words), err)
+	}
+}
