@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -39,6 +40,10 @@ type Store interface {
 	// retries it alone if a neighbour in its batch failed), so it must
 	// derive everything it writes from the transaction and its arguments.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Snapshot writes a consistent copy of the whole store, readable by
+	// OpenBolt, while writes go on; read runs in the same transaction, so
+	// what it reads describes exactly the copy.
+	Snapshot(ctx context.Context, w io.Writer, read func(Tx) error) (int64, error)
 	Close() error
 }
 
@@ -112,6 +117,20 @@ func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) error {
 }
 
 func (s *boltStore) Close() error { return s.db.Close() }
+
+func (s *boltStore) Snapshot(ctx context.Context, w io.Writer, read func(Tx) error) (n int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if err := read(boltTx{tx}); err != nil {
+			return err
+		}
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
 
 type boltTx struct{ tx *bolt.Tx }
 
