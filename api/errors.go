@@ -46,6 +46,10 @@ func classify(err error) (int, string) {
 		errors.Is(err, vault.ErrWrongVault), errors.Is(err, vault.ErrSuperseded),
 		errors.Is(err, vault.ErrShareMismatch), errors.Is(err, vault.ErrShareSet):
 		return http.StatusForbidden, public(err)
+	case errors.Is(err, vault.ErrNotBackup), errors.Is(err, vault.ErrBackupCorrupt), errors.Is(err, vault.ErrBackupTruncate):
+		return http.StatusBadRequest, public(err)
+	case errors.Is(err, vault.ErrBackupForeign):
+		return http.StatusForbidden, public(err)
 	case errors.Is(err, vault.ErrNotFound):
 		return http.StatusNotFound, public(err)
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),

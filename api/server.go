@@ -110,6 +110,8 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.POST("/requests/:id/deny", s.decideRequest(false), auth)
 	g.POST("/grants/:id/revoke", s.revokeGrant, auth)
 	g.GET("/report/access-review", s.accessReview, auth)
+	g.GET("/backup", s.backup, auth)
+	g.POST("/creds/:name/undelete", s.credUndelete, auth)
 	g.POST("/creds/:name/review", s.credReview, auth)
 	return e
 }

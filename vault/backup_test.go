@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
@@ -139,5 +141,52 @@ func TestDamagedBackupsRefused(t *testing.T) {
 	member, _ := f.addUser(t, "Member", RoleMember)
 	if _, err := f.v.Backup(ctx, req, member, &bytes.Buffer{}); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("member backup: %v", err)
+	}
+}
+
+func TestPruneBackupsGrandfatherFatherSon(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
+	for d := 0; d < 400; d++ { // a year and more of nightly backups, two a night
+		for _, h := range []int{0, 12} {
+			name := filepath.Join(dir, "backup-"+start.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour).Format(backupTimeFormat)+".srbk")
+			os.WriteFile(name, []byte("x"), 0o600)
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("keep me"), 0o600)
+	if _, err := PruneBackups(dir, BackupRetention{Daily: 7, Weekly: 4, Monthly: 12}); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "backup-*.srbk"))
+	// 7 days + up to 4 weeks + up to 12 months, overlapping: between 12 and 23 files.
+	if len(left) < 12 || len(left) > 23 {
+		t.Fatalf("%d backups kept", len(left))
+	}
+	newest := filepath.Join(dir, "backup-"+start.AddDate(0, 0, 399).Add(12*time.Hour).Format(backupTimeFormat)+".srbk")
+	if _, err := os.Stat(newest); err != nil {
+		t.Fatal("the newest backup was pruned")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "notes.txt")); err != nil {
+		t.Fatal("a file that is not a backup was removed")
+	}
+}
+
+func TestScheduledBackupToDir(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	name, _, err := f.v.BackupToDir(ctx, dir, BackupRetention{Daily: 7, Weekly: 4, Monthly: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, err := CheckBackup(ctx, fh, BackupOptions{VerifierKey: f.init.VerifierKey}); err != nil {
+		t.Fatalf("scheduled backup: %v", err)
+	}
+	if e := f.entries(t); e[len(e)-1].Action != "backup.create" || e[len(e)-1].Actor.Role != "system" {
+		t.Fatalf("scheduled backup not recorded: %+v", e[len(e)-1])
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"strongroom/audit"
 )
@@ -196,4 +197,59 @@ func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal
 		})
 	})
 	return out, firstErr(err, result)
+}
+
+// UndeleteWindow is how long a retired credential can be brought back.
+const UndeleteWindow = 90 * 24 * time.Hour
+
+// UndeleteCredential brings back the most recently retired credential of
+// that name, with all its versions, within UndeleteWindow.
+func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principal, name string) (CredentialInfo, error) {
+	var info CredentialInfo
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		return v.store.Update(ctx, func(tx Tx) error {
+			result = nil
+			if err := checkRoutine(tx); err != nil {
+				return err
+			}
+			if live, err := findCred(tx, ks, name); err != nil || live != nil {
+				return firstErr(err, invalid("a credential named %q exists; rename or retire it first", name))
+			}
+			var h *credHead
+			if err := eachHead(tx, ks, func(x *credHead) bool {
+				if x.Deleted && strings.EqualFold(x.Name, name) && (h == nil || x.Updated.After(h.Updated)) {
+					h = x
+				}
+				return true
+			}); err != nil {
+				return err
+			}
+			if h == nil {
+				return notFound("retired credential", name)
+			}
+			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+			if !mayManage(p, h.Kind, h) {
+				result = &ForbiddenError{Action: "cred.undelete", Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.undelete", target: target,
+					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
+			}
+			if v.now().Sub(h.Updated) > UndeleteWindow {
+				return invalid("%q was retired on %s, more than %d days ago; restore it from a backup", h.Name,
+					h.Updated.Format("2 January 2006"), int(UndeleteWindow.Hours()/24))
+			}
+			h.Deleted, h.Updated = false, v.now()
+			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				return err
+			}
+			names, _, err := userNames(tx, ks)
+			if err != nil {
+				return err
+			}
+			info = v.info(h, names)
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.undelete", target: target,
+				reason: fmt.Sprintf("brought back with its %d versions", h.Version)})
+		})
+	})
+	return info, firstErr(err, result)
 }

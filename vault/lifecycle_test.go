@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"strongroom/audit"
 )
@@ -64,5 +65,35 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 	}
 	if _, err := f.v.CredentialHistory(ctx, req, member, "Facebook page"); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("member history: %v", err)
+	}
+}
+
+func TestUndelete(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website host", "admin", "first", "IT Provider")
+	f.put(t, f.admin, "Website host", "", "second")
+	if err := f.v.DeleteCredential(ctx, req, f.admin, "Website host"); err != nil {
+		t.Fatal(err)
+	}
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	if _, err := f.v.UndeleteCredential(ctx, req, clerk, "Website host"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("clerk undelete of an admin credential: %v", err)
+	}
+	info, err := f.v.UndeleteCredential(ctx, req, f.admin, "website HOST")
+	if err != nil || info.Version != 2 {
+		t.Fatalf("undelete: %+v %v", info, err)
+	}
+	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 1)
+	if err != nil || string(s.Password.Bytes()) != "first" {
+		t.Fatalf("history after undelete: %v", err)
+	}
+	s.Destroy()
+	if _, err := f.v.UndeleteCredential(ctx, req, f.admin, "Website host"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("undelete over a live credential: %v", err)
+	}
+	f.v.DeleteCredential(ctx, req, f.admin, "Website host")
+	f.clock.Advance(UndeleteWindow + time.Hour)
+	if _, err := f.v.UndeleteCredential(ctx, req, f.admin, "Website host"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("undelete after the window: %v", err)
 	}
 }

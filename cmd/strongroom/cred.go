@@ -16,7 +16,7 @@ func credCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "cred", Short: "Store and read credentials"}
 	cmd.AddCommand(credPutCmd(g), credGetCmd(g), credListCmd(g), credDeleteCmd(g), credTOTPCmd(g))
 	cmd.AddCommand(credLifecycleCmds(g)...)
-	cmd.AddCommand(credReviewCmd(g))
+	cmd.AddCommand(credReviewCmd(g), credUndeleteCmd(g))
 	return cmd
 }
 

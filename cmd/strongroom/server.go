@@ -33,7 +33,8 @@ func serverCmd() *cobra.Command {
 	var data, listen, certFile, keyFile string
 	var kdfMemory uint32
 	var kdfTime uint32
-	var breakGlass, cpEvery, retention time.Duration
+	var breakGlass, cpEvery, retention, backupEvery time.Duration
+	var backupDir, backupKeep string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -61,8 +62,16 @@ func serverCmd() *cobra.Command {
 			if retention != 0 && retention < 24*time.Hour {
 				return usagef("--audit-retention must be 0 (keep everything) or at least 24h")
 			}
+			var keep vault.BackupRetention
+			if _, err := fmt.Sscanf(backupKeep, "%d,%d,%d", &keep.Daily, &keep.Weekly, &keep.Monthly); err != nil ||
+				keep.Daily < 1 || keep.Weekly < 0 || keep.Monthly < 0 {
+				return usagef("--backup-keep is daily,weekly,monthly counts, e.g. 7,4,12")
+			}
+			if backupDir != "" && backupEvery < time.Minute {
+				return usagef("--backup-every must be at least 1m")
+			}
 			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass},
-				housekeeping{checkpointEvery: cpEvery, retention: retention})
+				housekeeping{checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep})
 		},
 	}
 	f := cmd.Flags()
@@ -74,6 +83,9 @@ func serverCmd() *cobra.Command {
 	f.Uint32Var(&kdfTime, "kdf-time", 0, "Argon2id passes for the passphrase at init (default 3)")
 	f.DurationVar(&breakGlass, "breakglass-window", 4*time.Hour, "how long the chairman's break-glass access lasts after an emergency recovery")
 	f.DurationVar(&cpEvery, "checkpoint-interval", time.Hour, "how often to sign a checkpoint of the audit log when there is new activity")
+	f.StringVar(&backupDir, "backup-dir", "", "directory for scheduled backups (none if empty)")
+	f.DurationVar(&backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")
+	f.StringVar(&backupKeep, "backup-keep", "7,4,12", "scheduled backups kept: daily,weekly,monthly")
 	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept (0 keeps everything); older ones are pruned behind a signed checkpoint")
 	return cmd
 }
@@ -81,6 +93,9 @@ func serverCmd() *cobra.Command {
 // housekeeping is the server's periodic work on the audit log.
 type housekeeping struct {
 	checkpointEvery, retention time.Duration
+	backupDir                  string
+	backupEvery                time.Duration
+	backupKeep                 vault.BackupRetention
 }
 
 // run signs a checkpoint when the log grew and prunes entries past the
@@ -88,10 +103,27 @@ type housekeeping struct {
 func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger) {
 	t := time.NewTicker(h.checkpointEvery)
 	defer t.Stop()
+	var backups <-chan time.Time
+	if h.backupDir != "" {
+		bt := time.NewTicker(h.backupEvery)
+		defer bt.Stop()
+		backups = bt.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-backups:
+			if v.Sealed() {
+				log.Warn("scheduled backup skipped: the vault is sealed")
+				continue
+			}
+			if name, removed, err := v.BackupToDir(ctx, h.backupDir, h.backupKeep); err != nil {
+				log.Error("scheduled backup failed", "err", err)
+			} else {
+				log.Info("scheduled backup written", "file", name, "pruned", len(removed))
+			}
+			continue
 		case <-t.C:
 		}
 		if v.Sealed() {

@@ -1,0 +1,102 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Scheduled backups go into a directory as backup-<UTC time>.srbk and are
+// kept grandfather-father-son: the newest of each of the last Daily days,
+// Weekly ISO weeks and Monthly months.
+
+// BackupRetention is how many daily, weekly and monthly backups to keep.
+type BackupRetention struct{ Daily, Weekly, Monthly int }
+
+const backupTimeFormat = "20060102T150405Z"
+
+// BackupToDir writes a backup into dir atomically and prunes older ones.
+func (v *Vault) BackupToDir(ctx context.Context, dir string, keep BackupRetention) (string, []string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", nil, err
+	}
+	name := filepath.Join(dir, "backup-"+v.now().UTC().Format(backupTimeFormat)+".srbk")
+	f, err := os.OpenFile(name+".partial", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", nil, err
+	}
+	_, err = v.Backup(ctx, Request{ID: "scheduled-backup"}, nil, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name+".partial", name)
+	}
+	if err != nil {
+		os.Remove(name + ".partial")
+		return "", nil, fmt.Errorf("vault: scheduled backup: %w", err)
+	}
+	removed, err := PruneBackups(dir, keep)
+	return name, removed, err
+}
+
+// PruneBackups deletes the backups in dir that the retention does not keep.
+func PruneBackups(dir string, keep BackupRetention) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	type backup struct {
+		path string
+		t    time.Time
+	}
+	var all []backup
+	for _, e := range entries {
+		stamp, ok := strings.CutPrefix(e.Name(), "backup-")
+		stamp, ok2 := strings.CutSuffix(stamp, ".srbk")
+		if !ok || !ok2 {
+			continue
+		}
+		t, err := time.Parse(backupTimeFormat, stamp)
+		if err != nil {
+			continue
+		}
+		all = append(all, backup{filepath.Join(dir, e.Name()), t})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].t.After(all[j].t) })
+	kept := map[string]bool{}
+	for _, rule := range []struct {
+		n   int
+		key func(time.Time) string
+	}{
+		{keep.Daily, func(t time.Time) string { return t.Format("2006-01-02") }},
+		{keep.Weekly, func(t time.Time) string { y, w := t.ISOWeek(); return fmt.Sprintf("%d-W%02d", y, w) }},
+		{keep.Monthly, func(t time.Time) string { return t.Format("2006-01") }},
+	} {
+		seen := map[string]bool{}
+		for _, b := range all {
+			k := rule.key(b.t)
+			if !seen[k] && len(seen) < rule.n {
+				seen[k], kept[b.path] = true, true
+			}
+		}
+	}
+	var removed []string
+	for i, b := range all {
+		if kept[b.path] || i == 0 { // the newest backup is always kept
+			continue
+		}
+		if err := os.Remove(b.path); err != nil {
+			return removed, err
+		}
+		removed = append(removed, b.path)
+	}
+	return removed, nil
+}
