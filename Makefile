@@ -11,7 +11,8 @@ FUZZTIME    ?=
 FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:300000x \
                 ./audit:FuzzOpenCheckpoint:100000x ./escrow:FuzzDecode:200000x \
                 ./vault:FuzzOpenBlob:300000x ./vault:FuzzParsePHC:300000x \
-                ./vault:FuzzNormaliseTOTP:200000x ./api:FuzzRequestBodies:3000x
+                ./vault:FuzzNormaliseTOTP:200000x ./vault:FuzzParseBackup:200000x \
+                ./api:FuzzRequestBodies:3000x
 
 .PHONY: build run test lint unit fuzz bench clean
 

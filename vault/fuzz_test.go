@@ -2,6 +2,9 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"github.com/pquerna/otp"
 	"golang.org/x/crypto/chacha20poly1305"
 	"strconv"
@@ -78,6 +81,25 @@ func FuzzNormaliseTOTP(f *testing.F) {
 		k, err := otp.NewKeyFromURL(string(out))
 		if err != nil || !bytes.HasPrefix(out, []byte("otpauth://totp/")) || len(k.Secret()) < 16 {
 			t.Fatalf("normalised %q to %q (%v)", in, out, err)
+		}
+	})
+}
+
+func FuzzParseBackup(f *testing.F) {
+	db := []byte("not really a database, but framed correctly")
+	sum := sha256.Sum256(db)
+	man := fmt.Sprintf(`{"vault_id":"00","size":%d,"sha256":"%s"}`, len(db), hex.EncodeToString(sum[:]))
+	signed := man + "\n\n— key sig\n"
+	f.Add([]byte(fmt.Sprintf("%s%d\n%s%s", backupMagic, len(signed), signed, db)))
+	f.Add([]byte(backupMagic + "9999999\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := parseBackup(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		got := sha256.Sum256(b.db)
+		if int64(len(b.db)) != b.Manifest.Size || hex.EncodeToString(got[:]) != b.Manifest.SHA256 {
+			t.Fatal("accepted a backup whose database does not match its manifest")
 		}
 	})
 }
