@@ -78,11 +78,7 @@ func logoutCmd(g *globals) *cobra.Command {
 		Short: "End the session and forget its token",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			_, err = c.do("POST", "/v1/auth/logout", nil, nil)
+			_, err := call(g, "POST", "/v1/auth/logout", nil, nil)
 			if rerr := os.Remove(tokenPath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
 				err = rerr
 			}
@@ -111,11 +107,7 @@ func passwdCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(npw)
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/auth/password", map[string]string{"old_password": string(old), "new_password": string(npw)}, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/auth/password", map[string]string{"old_password": string(old), "new_password": string(npw)}, nil); err != nil {
 				return err
 			}
 			fmt.Println("Password changed.")
@@ -138,10 +130,6 @@ func userCmd(g *globals) *cobra.Command {
 			if role == "" {
 				return usagef("--role is required")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			body := map[string]any{"name": args[0], "role": role}
 			if expires != "" {
 				t, err := parseWhen(expires)
@@ -151,7 +139,7 @@ func userCmd(g *globals) *cobra.Command {
 				body["expires"] = t
 			}
 			var res api.OneTimeLogin
-			if _, err := c.do("POST", "/v1/users", body, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/users", body, &res); err != nil {
 				return err
 			}
 			if g.json {
@@ -169,12 +157,8 @@ func userCmd(g *globals) *cobra.Command {
 		Short: "List accounts",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var users []map[string]any
-			raw, err := c.do("GET", "/v1/users", nil, &users)
+			raw, err := call(g, "GET", "/v1/users", nil, &users)
 			if err != nil {
 				return err
 			}
@@ -208,11 +192,7 @@ func userCmd(g *globals) *cobra.Command {
 		Short: "Disable an account and end its sessions",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/users/"+url.PathEscape(args[0])+"/disable", nil, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/users/"+url.PathEscape(args[0])+"/disable", nil, nil); err != nil {
 				return err
 			}
 			fmt.Printf("Account %s disabled; its sessions have ended.\n", args[0])
@@ -225,10 +205,6 @@ func userCmd(g *globals) *cobra.Command {
 		Short: "Disable an account, end its sessions and grants, and list what it could read (to rotate)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var rep struct {
 				User          string `json:"user"`
 				Days          int    `json:"days"`
@@ -237,7 +213,7 @@ func userCmd(g *globals) *cobra.Command {
 					Credential, Kind, Why, Action string
 				} `json:"rotate"`
 			}
-			raw, err := c.do("POST", fmt.Sprintf("/v1/users/%s/offboard?days=%d", url.PathEscape(args[0]), days), nil, &rep)
+			raw, err := call(g, "POST", fmt.Sprintf("/v1/users/%s/offboard?days=%d", url.PathEscape(args[0]), days), nil, &rep)
 			if err != nil {
 				return err
 			}
@@ -264,15 +240,11 @@ func userCmd(g *globals) *cobra.Command {
 		Short: "Issue a new TOTP enrolment (lost device); voids recovery codes and ends sessions",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Name    string `json:"name"`
 				TOTPURI string `json:"totp_uri"`
 			}
-			raw, err := c.do("POST", "/v1/users/"+url.PathEscape(args[0])+"/reset-mfa", nil, &res)
+			raw, err := call(g, "POST", "/v1/users/"+url.PathEscape(args[0])+"/reset-mfa", nil, &res)
 			if err != nil {
 				return err
 			}
@@ -290,11 +262,7 @@ func userCmd(g *globals) *cobra.Command {
 		Short: "Exempt a member from TOTP at login (recorded), or with --off require it again",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/users/"+url.PathEscape(args[0])+"/mfa-exempt", map[string]bool{"exempt": !off}, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/users/"+url.PathEscape(args[0])+"/mfa-exempt", map[string]bool{"exempt": !off}, nil); err != nil {
 				return err
 			}
 			fmt.Printf("%s: %s\n", args[0], map[bool]string{true: "TOTP required at login again", false: "exempted from TOTP at login"}[off])
@@ -321,14 +289,10 @@ func mfaCmd(g *globals) *cobra.Command {
 		Short: "Make ten new one-time recovery codes (earlier ones stop working); keep them safe, offline",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Codes []string `json:"codes"`
 			}
-			raw, err := c.do("POST", "/v1/auth/recovery-codes", nil, &res)
+			raw, err := call(g, "POST", "/v1/auth/recovery-codes", nil, &res)
 			if err != nil {
 				return err
 			}

@@ -54,10 +54,6 @@ func auditCmd(g *globals) *cobra.Command {
 			if key != "" || len(checkpoints) > 0 {
 				return usagef("--key and --checkpoint go with --log (offline verification)")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				OK       bool   `json:"ok"`
 				Checked  uint64 `json:"checked"`
@@ -68,7 +64,7 @@ func auditCmd(g *globals) *cobra.Command {
 				Problem  string `json:"problem"`
 				Detail   string `json:"detail"`
 			}
-			if _, err := c.do("GET", "/v1/audit/verify", nil, &res); err != nil {
+			if _, err := call(g, "GET", "/v1/audit/verify", nil, &res); err != nil {
 				return err
 			}
 			if g.json {
@@ -133,10 +129,6 @@ func incidentsCmd(g *globals) *cobra.Command {
 			if to != "" {
 				q.Set("to", to)
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var list []struct {
 				Seq    uint64    `json:"seq"`
 				Time   time.Time `json:"time"`
@@ -147,7 +139,7 @@ func incidentsCmd(g *globals) *cobra.Command {
 				Reason string
 				Link   string
 			}
-			raw, err := c.do("GET", "/v1/audit/incidents?"+q.Encode(), nil, &list)
+			raw, err := call(g, "GET", "/v1/audit/incidents?"+q.Encode(), nil, &list)
 			if err != nil {
 				return err
 			}
@@ -225,14 +217,10 @@ func pruneCmd(g *globals) *cobra.Command {
 					return usagef("--before must be a date (2020-04-01) or an RFC 3339 time")
 				}
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Seq uint64 `json:"pruned_through_seq"`
 			}
-			if _, err := c.do("POST", "/v1/audit/prune", map[string]time.Time{"before": t}, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/audit/prune", map[string]time.Time{"before": t}, &res); err != nil {
 				return err
 			}
 			if res.Seq == 0 {

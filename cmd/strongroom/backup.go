@@ -23,11 +23,7 @@ func backupCmd(g *globals) *cobra.Command {
 			if out == "" {
 				return usagef("--out FILE is required")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			raw, err := c.do("GET", "/v1/backup", nil, nil)
+			raw, err := call(g, "GET", "/v1/backup", nil, nil)
 			if err != nil {
 				return err
 			}
@@ -163,15 +159,11 @@ func credUndeleteCmd(g *globals) *cobra.Command {
 		Short: "Bring back a retired credential with its history (within 90 days)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Name    string `json:"name"`
 				Version int    `json:"version"`
 			}
-			if _, err := c.do("POST", "/v1/creds/"+url.PathEscape(args[0])+"/undelete", nil, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/undelete", nil, &res); err != nil {
 				return err
 			}
 			fmt.Printf("%s is back (version %d, history kept).\n", res.Name, res.Version)

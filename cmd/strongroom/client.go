@@ -174,3 +174,12 @@ func printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// call makes a client from the global flags and sends one request.
+func call(g *globals, method, path string, in, out any) ([]byte, error) {
+	c, err := newClient(g)
+	if err != nil {
+		return nil, err
+	}
+	return c.do(method, path, in, out)
+}

@@ -65,12 +65,8 @@ func credPutCmd(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("tag") {
 				body["tags"] = tags
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var info map[string]any
-			raw, err := c.do("POST", "/v1/creds", body, &info)
+			raw, err := call(g, "POST", "/v1/creds", body, &info)
 			if err != nil {
 				return err
 			}
@@ -102,15 +98,11 @@ func credGetCmd(g *globals) *cobra.Command {
 		Short: "Show a credential's secret (assignees only; every read is recorded)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			path := "/v1/creds/" + url.PathEscape(args[0])
 			if version > 0 {
 				path += "?version=" + strconv.Itoa(version)
 			}
-			raw, err := c.do("GET", path, nil, nil)
+			raw, err := call(g, "GET", path, nil, nil)
 			if err != nil {
 				return err
 			}
@@ -143,12 +135,8 @@ func credListCmd(g *globals) *cobra.Command {
 		Short: "List the credentials you may see (no secrets)",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var list []map[string]any
-			raw, err := c.do("GET", "/v1/creds", nil, &list)
+			raw, err := call(g, "GET", "/v1/creds", nil, &list)
 			if err != nil {
 				return err
 			}
@@ -176,11 +164,7 @@ func credDeleteCmd(g *globals) *cobra.Command {
 		Short: "Retire a credential (its versions are kept for the record)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("DELETE", "/v1/creds/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			if _, err := call(g, "DELETE", "/v1/creds/"+url.PathEscape(args[0]), nil, nil); err != nil {
 				return err
 			}
 			fmt.Printf("Credential %s retired.\n", args[0])
@@ -207,15 +191,11 @@ func credTOTPCmd(g *globals) *cobra.Command {
 		Short: "Show the current TOTP code of a stored login and how long it lasts (recorded as a read)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Code        string `json:"code"`
 				SecondsLeft int    `json:"seconds_left"`
 			}
-			raw, err := c.do("GET", "/v1/creds/"+url.PathEscape(args[0])+"/totp", nil, &res)
+			raw, err := call(g, "GET", "/v1/creds/"+url.PathEscape(args[0])+"/totp", nil, &res)
 			if err != nil {
 				return err
 			}

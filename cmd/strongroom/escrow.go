@@ -26,12 +26,8 @@ func escrowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(share)
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res api.ShareCheckResponse
-			if _, err := c.do("POST", "/v1/escrow/check", map[string]string{"share": string(share)}, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/escrow/check", map[string]string{"share": string(share)}, &res); err != nil {
 				var ae *apiError
 				if errors.As(err, &ae) {
 					return &exitError{1, ae.msg} // the contract: a bad share is exit 1 with the reason
@@ -86,12 +82,8 @@ func rekeyCmd(g *globals) *cobra.Command {
 			if len(q) > 0 {
 				body["quorum"] = q
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res api.RekeyResponse
-			if _, err := c.do("POST", "/v1/escrow/rekey", body, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/escrow/rekey", body, &res); err != nil {
 				return err
 			}
 			txts, pdfs, err := writeEnvelopes(out, res.Envelopes)
@@ -129,11 +121,7 @@ func recoverCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/recover/passphrase", map[string]string{"passphrase": string(pass)}, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/recover/passphrase", map[string]string{"passphrase": string(pass)}, nil); err != nil {
 				return err
 			}
 			fmt.Println("New operator passphrase set. Now re-key: strongroom escrow rekey --out DIR")
@@ -155,14 +143,10 @@ func breakglassCmd(g *globals) *cobra.Command {
 			if reason == "" {
 				return usagef("--reason is required: say why the glass is broken")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Expires time.Time `json:"expires"`
 			}
-			if _, err := c.do("POST", "/v1/breakglass", map[string]string{"reason": reason}, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/breakglass", map[string]string{"reason": reason}, &res); err != nil {
 				return err
 			}
 			if g.json {

@@ -19,11 +19,7 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 			if reason == "" {
 				return usagef("--reason is required")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/creds/"+url.PathEscape(args[0])+"/compromised", map[string]string{"reason": reason}, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/compromised", map[string]string{"reason": reason}, nil); err != nil {
 				return err
 			}
 			fmt.Printf("%s is flagged as compromised and the incident recorded. Change the password at the service now, then: strongroom cred rotate %q --generate\n", args[0], args[0])
@@ -54,16 +50,12 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 				defer wipe(pw)
 				body["password"] = string(pw)
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Name     string `json:"name"`
 				Version  int    `json:"version"`
 				Password string `json:"password"`
 			}
-			raw, err := c.do("POST", "/v1/creds/"+url.PathEscape(args[0])+"/rotate", body, &res)
+			raw, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/rotate", body, &res)
 			if err != nil {
 				return err
 			}
@@ -89,12 +81,8 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 		Short: "List every stored version (no secrets)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var list []map[string]any
-			raw, err := c.do("GET", "/v1/creds/"+url.PathEscape(args[0])+"/history", nil, &list)
+			raw, err := call(g, "GET", "/v1/creds/"+url.PathEscape(args[0])+"/history", nil, &list)
 			if err != nil {
 				return err
 			}
@@ -124,14 +112,10 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 			if version < 1 {
 				return usagef("--version N is required")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res struct {
 				Version int `json:"version"`
 			}
-			if _, err := c.do("POST", "/v1/creds/"+url.PathEscape(args[0])+"/restore", map[string]int{"version": version}, &res); err != nil {
+			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/restore", map[string]int{"version": version}, &res); err != nil {
 				return err
 			}
 			fmt.Printf("Version %d of %s restored as version %d.\n", version, args[0], res.Version)

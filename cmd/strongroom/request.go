@@ -35,12 +35,8 @@ func requestCmd(g *globals) *cobra.Command {
 			if cred == "" || reason == "" || dur == 0 {
 				return usagef("--cred, --reason and --for are required")
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var r accessRequest
-			raw, err := c.do("POST", "/v1/requests", map[string]string{"credential": cred, "reason": reason, "for": dur.String()}, &r)
+			raw, err := call(g, "POST", "/v1/requests", map[string]string{"credential": cred, "reason": reason, "for": dur.String()}, &r)
 			if err != nil {
 				return err
 			}
@@ -61,12 +57,8 @@ func requestCmd(g *globals) *cobra.Command {
 		Short: "Requests: all of them for approvers (pending first), your own otherwise",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var rs []accessRequest
-			raw, err := c.do("GET", "/v1/requests", nil, &rs)
+			raw, err := call(g, "GET", "/v1/requests", nil, &rs)
 			if err != nil {
 				return err
 			}
@@ -128,11 +120,7 @@ func grantCmd(g *globals) *cobra.Command {
 		Short: "End a grant early (clerk, chairman or provider)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/grants/"+url.PathEscape(args[0])+"/revoke", nil, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/grants/"+url.PathEscape(args[0])+"/revoke", nil, nil); err != nil {
 				return err
 			}
 			fmt.Printf("Grant %s revoked.\n", args[0])
@@ -150,10 +138,6 @@ func reportCmdGroup(g *globals) *cobra.Command {
 		Short: "The register of admin and shared accounts: who holds access, last used, last reviewed; flags reviews due",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var reg []struct {
 				Credential   string    `json:"credential"`
 				Kind         string    `json:"kind"`
@@ -165,7 +149,7 @@ func reportCmdGroup(g *globals) *cobra.Command {
 					Name, Via string
 				} `json:"holders"`
 			}
-			raw, err := c.do("GET", fmt.Sprintf("/v1/report/access-review?days=%d", days), nil, &reg)
+			raw, err := call(g, "GET", fmt.Sprintf("/v1/report/access-review?days=%d", days), nil, &reg)
 			if err != nil {
 				return err
 			}
@@ -209,11 +193,7 @@ func credReviewCmd(g *globals) *cobra.Command {
 		Short: "Record that you checked who holds access to this account (provider, clerk or chairman)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/creds/"+url.PathEscape(args[0])+"/review", nil, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/review", nil, nil); err != nil {
 				return err
 			}
 			fmt.Printf("Access to %s recorded as reviewed.\n", args[0])

@@ -35,12 +35,8 @@ func initCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var res api.InitResponse
-			if _, err := c.do("POST", "/v1/sys/init", map[string]any{"council": council, "shares": shares,
+			if _, err := call(g, "POST", "/v1/sys/init", map[string]any{"council": council, "shares": shares,
 				"threshold": threshold, "holders": holders, "admin": admin, "passphrase": string(pass)}, &res); err != nil {
 				return err
 			}
@@ -187,11 +183,7 @@ func sealCmd(g *globals) *cobra.Command {
 		Short: "Seal the vault now: every key leaves memory",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			if _, err := c.do("POST", "/v1/sys/seal", nil, nil); err != nil {
+			if _, err := call(g, "POST", "/v1/sys/seal", nil, nil); err != nil {
 				return err
 			}
 			fmt.Println("Vault sealed.")
@@ -206,12 +198,8 @@ func statusCmd(g *globals) *cobra.Command {
 		Short: "Show whether the vault is initialised and sealed",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
 			var st map[string]any
-			if _, err := c.do("GET", "/v1/sys/status", nil, &st); err != nil {
+			if _, err := call(g, "GET", "/v1/sys/status", nil, &st); err != nil {
 				return err
 			}
 			if g.json {
