@@ -85,6 +85,9 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 			if mayRead(p, h) {
 				return invalid("you can already read %q", h.Name)
 			}
+			if h.Kind == KindPersonal { // a personal login is its owner's alone
+				return invalid("%q is a personal credential: access to it cannot be requested", h.Name)
+			}
 			out = &AccessRequest{ID: newID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
 				Reason: reason, For: dur, Created: v.now(), Status: RequestPending}
 			if err := ks.putRecord(tx, bucketRequests, out.ID, out); err != nil {

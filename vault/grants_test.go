@@ -42,6 +42,10 @@ func TestGrantTimeline(t *testing.T) {
 	if _, err := f.v.CreateRequest(ctx, req, con, "Website admin", "fix", time.Hour); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("short reason: %v", err)
 	}
+	f.put(t, member, "Member's own bank", "personal", "pw")
+	if _, err := f.v.CreateRequest(ctx, req, con, "Member's own bank", "I would like to see it", time.Hour); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("request for a personal credential: %v", err)
+	}
 	r, err := f.v.CreateRequest(ctx, req, con, "Website admin", "update the site's plugins", 2*time.Hour)
 	if err != nil {
 		t.Fatal(err)
