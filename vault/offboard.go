@@ -41,25 +41,9 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 	var rep *OffboardReport
 	err := v.withKeys(func(ks *keyring) error {
 		return v.store.Update(ctx, func(tx Tx) error {
-			users, err := allUsers(tx, ks)
+			u, err := userToDisable(tx, ks, name)
 			if err != nil {
 				return err
-			}
-			var u *userRecord
-			providers := 0
-			for _, x := range users {
-				if strings.EqualFold(x.Name, name) {
-					u = x
-				}
-				if x.Role == RoleProvider && !x.Disabled {
-					providers++
-				}
-			}
-			if u == nil {
-				return notFound("user", name)
-			}
-			if u.Role == RoleProvider && !u.Disabled && providers == 1 {
-				return invalid("%q is the last active provider; add another provider first", u.Name)
 			}
 			now := v.now()
 			since := now.Add(-time.Duration(days) * 24 * time.Hour)

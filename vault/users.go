@@ -192,25 +192,9 @@ func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}
-			users, err := allUsers(tx, ks)
+			u, err := userToDisable(tx, ks, name)
 			if err != nil {
 				return err
-			}
-			var u *userRecord
-			providers := 0
-			for _, x := range users {
-				if strings.EqualFold(x.Name, name) {
-					u = x
-				}
-				if x.Role == RoleProvider && !x.Disabled {
-					providers++
-				}
-			}
-			if u == nil {
-				return notFound("user", name)
-			}
-			if u.Role == RoleProvider && !u.Disabled && providers == 1 {
-				return invalid("%q is the last active provider; add another provider first", u.Name)
 			}
 			u.Disabled = true
 			if err := ks.putRecord(tx, bucketUsers, u.ID, u); err != nil {
@@ -223,6 +207,32 @@ func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name
 				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}})
 		})
 	})
+}
+
+// userToDisable finds an account that may be disabled: the last active
+// provider may not, or nobody could manage the vault.
+func userToDisable(tx Tx, ks *keyring, name string) (*userRecord, error) {
+	users, err := allUsers(tx, ks)
+	if err != nil {
+		return nil, err
+	}
+	var u *userRecord
+	providers := 0
+	for _, x := range users {
+		if strings.EqualFold(x.Name, name) {
+			u = x
+		}
+		if x.Role == RoleProvider && !x.Disabled {
+			providers++
+		}
+	}
+	if u == nil {
+		return nil, notFound("user", name)
+	}
+	if u.Role == RoleProvider && !u.Disabled && providers == 1 {
+		return nil, invalid("%q is the last active provider; add another provider first", u.Name)
+	}
+	return u, nil
 }
 
 type notFoundError struct{ kind, name string }

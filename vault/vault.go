@@ -207,7 +207,7 @@ func (k *keyring) decodeRecord(path string, blob []byte, v any) error {
 	}
 	defer wipe(pt)
 	if err := json.Unmarshal(pt, v); err != nil {
-		return fmt.Errorf("vault: decode %s: %w", path, err)
+		return fmt.Errorf("vault: decode %s: the decrypted record is not valid JSON", path) // never quote plaintext
 	}
 	return nil
 }

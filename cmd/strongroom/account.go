@@ -218,8 +218,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Printf("%s offboarded: account disabled, sessions ended, %d grants revoked.\n", rep.User, rep.GrantsRevoked)
 			if len(rep.Rotate) == 0 {
@@ -249,8 +248,7 @@ func userCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Printf("New TOTP enrolment for %s (give it to them privately; shown once):\n  %s\n", res.Name, res.TOTPURI)
 			return nil
@@ -298,8 +296,7 @@ func mfaCmd(g *globals) *cobra.Command {
 			}
 			defer wipe(raw)
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Println("Recovery codes (each works once, instead of a TOTP code; shown once):")
 			for _, code := range res.Codes {

@@ -144,8 +144,7 @@ func incidentsCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			if len(list) == 0 {
 				fmt.Println("No incidents.")

@@ -183,3 +183,9 @@ func call(g *globals, method, path string, in, out any) ([]byte, error) {
 	}
 	return c.do(method, path, in, out)
 }
+
+// printRaw prints the server's JSON answer as it came, for --json.
+func printRaw(raw []byte) error {
+	_, err := os.Stdout.Write(append(raw, '\n'))
+	return err
+}

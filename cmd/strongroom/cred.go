@@ -71,8 +71,7 @@ func credPutCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Printf("Stored %s (%v), version %v; assigned to: %s\n", info["name"], info["kind"], info["version"], joinAny(info["assignees"]))
 			return nil
@@ -108,8 +107,7 @@ func credGetCmd(g *globals) *cobra.Command {
 			}
 			defer wipe(raw)
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			var s map[string]any
 			if err := json.Unmarshal(raw, &s); err != nil {
@@ -141,8 +139,7 @@ func credListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tKIND\tUSERNAME\tVERSION\tASSIGNEES\t")
@@ -200,8 +197,7 @@ func credTOTPCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Printf("%s  (valid for %d more seconds)\n", res.Code, res.SecondsLeft)
 			return nil

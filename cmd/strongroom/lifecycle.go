@@ -61,8 +61,7 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 			}
 			defer wipe(raw)
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Printf("%s rotated: now version %d.\n", res.Name, res.Version)
 			if res.Password != "" {
@@ -87,8 +86,7 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tUSERNAME\t")

@@ -41,8 +41,7 @@ func requestCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			fmt.Println(r.ID)
 			return nil
@@ -63,8 +62,7 @@ func requestCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATUS\tCREDENTIAL\tREQUESTER\tFOR\tREASON")
@@ -154,8 +152,7 @@ func reportCmdGroup(g *globals) *cobra.Command {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(append(raw, '\n'))
-				return err
+				return printRaw(raw)
 			}
 			when := func(t time.Time) string {
 				if t.IsZero() {
