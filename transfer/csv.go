@@ -1,0 +1,148 @@
+package transfer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+const genericCSV = "csv"
+
+// CSVFields are the item fields a generic CSV column can fill.
+var CSVFields = []string{"title", "username", "password", "url", "notes", "totp", "folder", "tags"}
+
+// csvAliases are the header names a spreadsheet is likely to use for
+// each field, matched without regard to case, spaces, "_" or "-".
+var csvAliases = map[string][]string{
+	"title":    {"title", "name", "account", "service", "site", "entry"},
+	"username": {"username", "user", "login", "loginname", "email", "userid"},
+	"password": {"password", "pass", "passwd", "secret"},
+	"url":      {"url", "website", "web", "address", "link", "loginuri", "uri"},
+	"notes":    {"notes", "note", "comments", "comment", "extra"},
+	"totp":     {"totp", "otp", "otpauth", "2fa", "mfa", "authenticator", "totpseed"},
+	"folder":   {"folder", "group", "category", "path"},
+	"tags":     {"tags", "tag", "labels"},
+}
+
+func normHeader(s string) string {
+	return strings.NewReplacer(" ", "", "_", "", "-", "").Replace(strings.ToLower(strings.TrimSpace(s)))
+}
+
+// ParseCSVMap reads a column mapping "field=Header,field=Header" (fields
+// from CSVFields). Empty is no mapping.
+func ParseCSVMap(s string) (map[string]string, error) {
+	m := map[string]string{}
+	if strings.TrimSpace(s) == "" {
+		return m, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(p, "=")
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		if !ok || v == "" {
+			return nil, bad(genericCSV, "the column mapping must be field=Header pairs separated by commas")
+		}
+		if _, known := csvAliases[k]; !known {
+			return nil, bad(genericCSV, "%q is not a field (use %s)", k, strings.Join(CSVFields, ", "))
+		}
+		if _, dup := m[k]; dup {
+			return nil, bad(genericCSV, "field %q is mapped twice", k)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// DecodeCSV reads a generic CSV with a header row. mapping names the
+// column for a field (field -> header); fields not mapped are found by
+// common header names. Title and password columns are required.
+func DecodeCSV(data []byte, mapping map[string]string) (*Result, error) {
+	header, rows, err := readCSV(genericCSV, data)
+	if err != nil {
+		return nil, err
+	}
+	idx := map[string]int{}
+	for f, h := range mapping {
+		found := -1
+		for i, col := range header {
+			if strings.EqualFold(strings.TrimSpace(col), h) {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return nil, bad(genericCSV, "the mapping names a column %q that the header does not have", h)
+		}
+		idx[f] = found
+	}
+	used := map[int]bool{}
+	for _, i := range idx {
+		used[i] = true
+	}
+	fields := append([]string(nil), CSVFields...)
+	sort.Strings(fields)
+	for _, f := range fields {
+		if _, ok := idx[f]; ok {
+			continue
+		}
+	alias:
+		for _, a := range csvAliases[f] {
+			for i, col := range header {
+				if !used[i] && normHeader(col) == a {
+					idx[f], used[i] = i, true
+					break alias
+				}
+			}
+		}
+	}
+	for _, need := range []string{"title", "password"} {
+		if _, ok := idx[need]; !ok {
+			return nil, bad(genericCSV, "no column for the %s: name it with --map %s=COLUMN (the header has: %s)",
+				need, need, strings.Join(header, ", "))
+		}
+	}
+	get := func(row []string, f string) string {
+		if i, ok := idx[f]; ok {
+			return row[i]
+		}
+		return ""
+	}
+	res := &Result{}
+	for n, row := range rows {
+		it := Item{Title: strings.TrimSpace(get(row, "title")), Username: get(row, "username"),
+			Password: []byte(get(row, "password")), TOTP: strings.TrimSpace(get(row, "totp")),
+			Notes: []byte(get(row, "notes")), Folder: strings.TrimSpace(get(row, "folder")), Source: fmt.Sprintf("line %d", n+2)}
+		for _, t := range strings.FieldsFunc(get(row, "tags"), func(r rune) bool { return r == ';' || r == ',' }) {
+			if t = strings.TrimSpace(t); t != "" {
+				it.Tags = append(it.Tags, t)
+			}
+		}
+		var uris []string
+		if u := strings.TrimSpace(get(row, "url")); u != "" {
+			uris = []string{u}
+		}
+		// Columns no field took are kept in the notes, not lost.
+		var extra []string
+		for i, col := range header {
+			if !used[i] && strings.TrimSpace(row[i]) != "" {
+				extra = append(extra, strings.TrimSpace(col)+": "+row[i])
+			}
+		}
+		finishItem(res, &it, uris, extra, "Other columns")
+	}
+	return res, nil
+}
+
+// Decode reads data in the named format (one of Formats).
+func Decode(format string, data []byte, key KDBXKey, csvMap map[string]string) (*Result, error) {
+	switch format {
+	case "kdbx":
+		return DecodeKDBX(data, key)
+	case bwJSON:
+		return DecodeBitwardenJSON(data)
+	case bwCSV:
+		return DecodeBitwardenCSV(data)
+	case genericCSV:
+		return DecodeCSV(data, csvMap)
+	}
+	return nil, bad(format, "unknown format; use one of %s", strings.Join(Formats, ", "))
+}

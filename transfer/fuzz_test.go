@@ -1,0 +1,101 @@
+package transfer
+
+import (
+	"errors"
+	"os"
+	"testing"
+)
+
+// fuzzLimits keep a mutated file's key derivation cheap, so the fuzzer
+// spends its time in the parsers.
+var fuzzLimits = kdfLimits{argonMemory: 64 << 10, argonTime: 2, argonLanes: 2, aesRounds: 1_000_000}
+
+func checkItems(t *testing.T, r *Result, err error) {
+	t.Helper()
+	if err != nil {
+		var fe *FormatError
+		if !errors.As(err, &fe) && !errors.Is(err, ErrBadKey) {
+			t.Fatalf("error of an unexpected kind: %v", err)
+		}
+		if r != nil {
+			t.Fatal("a result with an error")
+		}
+		return
+	}
+	for _, it := range r.Items {
+		if it.Title == "" || len(it.Password) == 0 {
+			t.Fatalf("an item with no title or password: %v", it)
+		}
+	}
+}
+
+func FuzzDecodeKDBX(f *testing.F) {
+	// Seeds: keepassxc-cli's KDBX 3.1 (AES-KDF at its least, 1M rounds)
+	// and a Strongroom export with 8 KiB Argon2id (seed_kdbx4_cheap.kdbx).
+	for _, name := range []string{"good_kdbx31_aes.kdbx", "seed_kdbx4_cheap.kdbx"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, err := decodeKDBX(b, KDBXKey{Password: []byte("fixture-pass")}, fuzzLimits); err != nil {
+			f.Fatalf("%s: %v", name, err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x67, 0xfb, 0x4b, 0xb5, 0, 0, 4, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := decodeKDBX(data, KDBXKey{Password: []byte("fixture-pass")}, fuzzLimits)
+		checkItems(t, r, err)
+	})
+}
+
+func FuzzDecodeBitwardenJSON(f *testing.F) {
+	f.Add(read(f, "good_bitwarden.json"))
+	f.Add([]byte(`{"encrypted":false,"folders":[{"id":"a","name":"F"}],"items":[{"type":1,"name":"","folderId":"a","login":{"uris":[{"uri":"https://x.example"}],"password":"p"}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeBitwardenJSON(data)
+		checkItems(t, r, err)
+	})
+}
+
+func FuzzDecodeBitwardenCSV(f *testing.F) {
+	f.Add(read(f, "good_bitwarden.csv"))
+	f.Add(read(f, "good_bitwarden_org.csv"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeBitwardenCSV(data)
+		checkItems(t, r, err)
+	})
+}
+
+func FuzzDecodeCSV(f *testing.F) {
+	f.Add(read(f, "good_generic.csv"), "")
+	f.Add(read(f, "good_generic.csv"), "title=Renewal,password=Login")
+	f.Add([]byte("a,b\n1,2\n"), "title=a,password=b,notes=a")
+	f.Fuzz(func(t *testing.T, data []byte, mapping string) {
+		m, err := ParseCSVMap(mapping)
+		if err != nil {
+			return
+		}
+		r, err := DecodeCSV(data, m)
+		checkItems(t, r, err)
+	})
+}
+
+// FuzzKeePassXML fuzzes what lies inside the container: the XML tree,
+// the protected-value stream and the entry reader.
+func FuzzKeePassXML(f *testing.F) {
+	f.Add(read(f, "keepassxc_council.xml"))
+	f.Add(read(f, "keepassxc_council_customdata.xml"))
+	f.Add([]byte(`<KeePassFile><Root><Group><Entry><String><Key>Password</Key><Value Protected="True">AAAA</Value></String></Entry></Group></Root></KeePassFile>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		root, err := parseXML(kdbxName, data)
+		if err != nil {
+			return
+		}
+		if err := unprotect(root, streamChaCha20, []byte("key")); err != nil {
+			return
+		}
+		r, err := readKeePassXML(root)
+		checkItems(t, r, err)
+	})
+}

@@ -1,0 +1,90 @@
+package transfer
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Limits on what a decoder accepts. A council's whole password file is
+// a few hundred entries; these leave a wide margin and stop hostile
+// files early.
+const (
+	MaxFileSize = 16 << 20 // bytes of input
+	MaxItems    = 10000    // items in one file
+	maxDepth    = 64       // nesting of groups or XML elements
+	maxField    = 64 << 10 // bytes in one field
+)
+
+// Item is one credential read from or written to a file. Password and
+// Notes are bytes the caller wipes (Wipe).
+type Item struct {
+	Title    string
+	Username string
+	URL      string
+	Password []byte
+	Notes    []byte
+	// TOTP is an otpauth://totp URI or a bare base32 seed, or empty.
+	TOTP string
+	// Folder is the group or folder path, "/"-separated, without the
+	// file's root group; empty at the root.
+	Folder string
+	// Tags are the item's own tags (KDBX Tags, Bitwarden has none).
+	Tags []string
+	// Source says where in the file the item came from ("entry 12",
+	// "line 7"), for reports.
+	Source string
+}
+
+// Wipe zeroes the item's secret bytes.
+func (it *Item) Wipe() {
+	for _, b := range [][]byte{it.Password, it.Notes} {
+		for i := range b {
+			b[i] = 0
+		}
+	}
+}
+
+// String redacts: an Item never prints its secrets.
+func (it Item) String() string {
+	return fmt.Sprintf("item %q at %s (secrets redacted)", it.Title, it.Source)
+}
+
+// Skipped is an entry a decoder did not turn into an item, and why.
+type Skipped struct {
+	Source string `json:"source"`
+	Title  string `json:"title,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Result is what a decoder read.
+type Result struct {
+	Items   []Item
+	Skipped []Skipped
+}
+
+// Wipe zeroes every item's secrets.
+func (r *Result) Wipe() {
+	for i := range r.Items {
+		r.Items[i].Wipe()
+	}
+}
+
+// FormatError is a file that cannot be read. Its message says what is
+// wrong and where, never a field's value.
+type FormatError struct {
+	Format string
+	Msg    string
+}
+
+func (e *FormatError) Error() string { return "transfer: " + e.Format + ": " + e.Msg }
+
+// ErrBadKey is a KDBX file whose password or key file is wrong (or whose
+// header was altered: the two cannot be told apart).
+var ErrBadKey = errors.New("transfer: kdbx: wrong password or key file, or the file's header was altered")
+
+func bad(format, msg string, args ...any) error {
+	return &FormatError{Format: format, Msg: fmt.Sprintf(msg, args...)}
+}
+
+// Formats lists the formats Decode accepts.
+var Formats = []string{"kdbx", "bitwarden-json", "bitwarden-csv", "csv"}

@@ -1,0 +1,292 @@
+package transfer
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// want is what a test expects of one item; empty fields are not checked
+// except Password, Folder and Tags, which always are.
+type want struct {
+	title, user, password, url, folder string
+	tags                               []string
+	totpHas                            string // a substring of the TOTP URI ("" = no TOTP)
+	notesHas                           []string
+}
+
+func check(t *testing.T, r *Result, items []want, skipped []string) {
+	t.Helper()
+	if len(r.Items) != len(items) {
+		var got []string
+		for _, it := range r.Items {
+			got = append(got, it.Title)
+		}
+		t.Fatalf("got %d items %q, want %d", len(r.Items), got, len(items))
+	}
+	for i, w := range items {
+		it := r.Items[i]
+		if it.Title != w.title || string(it.Password) != w.password || it.Folder != w.folder ||
+			(w.user != "" && it.Username != w.user) || (w.url != "" && it.URL != w.url) {
+			t.Errorf("item %d = %q/%q/%q/%q folder %q; want %q/%q/%q/%q folder %q", i, it.Title, it.Username, it.Password, it.URL, it.Folder,
+				w.title, w.user, w.password, w.url, w.folder)
+		}
+		if len(it.Tags) != 0 || len(w.tags) != 0 {
+			if !reflect.DeepEqual(it.Tags, w.tags) {
+				t.Errorf("%s: tags %q, want %q", w.title, it.Tags, w.tags)
+			}
+		}
+		if (w.totpHas == "") != (it.TOTP == "") || !strings.Contains(it.TOTP, w.totpHas) {
+			t.Errorf("%s: TOTP %q, want it to hold %q", w.title, it.TOTP, w.totpHas)
+		}
+		for _, n := range w.notesHas {
+			if !bytes.Contains(it.Notes, []byte(n)) {
+				t.Errorf("%s: notes %q lack %q", w.title, it.Notes, n)
+			}
+		}
+	}
+	var reasons []string
+	for _, s := range r.Skipped {
+		reasons = append(reasons, s.Title+": "+s.Reason)
+	}
+	if !reflect.DeepEqual(reasons, skipped) && !(len(reasons) == 0 && len(skipped) == 0) {
+		t.Errorf("skipped %q, want %q", reasons, skipped)
+	}
+}
+
+func read(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The council's file as testdata/keepassxc_council.xml holds it.
+var councilKeePass = []want{
+	{title: "Website host", user: "clerk@parish.example", password: "river-candle-orbit", url: "https://host.example/login",
+		tags: []string{"hosting", "website"}, notesHas: []string{"Renewal due in May.\nSecond line & more.", "KeePass fields:\nSupport PIN: 4471"}},
+	{title: "Facebook page", user: "parish.social", password: "tulip-marble-glacier", folder: "Social",
+		totpHas: "secret=JBSWY3DPEHPK3PXPJBSWY3DP"},
+	{title: "YouTube", user: "parishtube", password: "anchor-velvet-summit", folder: "Social/Video",
+		totpHas: "digits=8&period=60&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
+}
+
+func TestDecodeKeePassXCFiles(t *testing.T) {
+	pw := []byte("fixture-pass")
+	cases := []struct {
+		file  string
+		key   KDBXKey
+		items []want
+		skip  []string
+	}{
+		{"good_kdbx31_aes.kdbx", KDBXKey{Password: pw}, councilKeePass, []string{"Old router: in the recycle bin"}},
+		{"good_kdbx4_aes_keyfile.kdbx", KDBXKey{Password: pw, KeyFile: read(t, "good_kdbx4_aes_keyfile.keyx")}, councilKeePass,
+			[]string{"Old router: in the recycle bin"}},
+		// Written by Strongroom, then changed and saved by KeePassXC.
+		{"good_kdbx4_argon2id.kdbx", KDBXKey{Password: []byte("export-pass")}, append(append([]want(nil), councilKeePass...),
+			want{title: "Bank", user: "treasurer", password: "bank-ledger-copper", url: "https://bank.example", folder: "Finance"}), nil},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			r, err := DecodeKDBX(read(t, c.file), c.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(t, r, c.items, c.skip)
+		})
+	}
+}
+
+func TestKDBXRefusals(t *testing.T) {
+	good := read(t, "good_kdbx4_aes_keyfile.kdbx")
+	kf := read(t, "good_kdbx4_aes_keyfile.keyx")
+	pw := []byte("fixture-pass")
+	argon := read(t, "good_kdbx4_argon2id.kdbx")
+	flip := func(b []byte, i int) []byte { c := append([]byte(nil), b...); c[i] ^= 1; return c }
+	argon2d := bytes.Replace(argon, kdfArgon2id, kdfArgon2d, 1)
+	typo := bytes.Replace(kf, []byte("0C18E14C"), []byte("0C18E14D"), 1)
+	cases := []struct {
+		name string
+		data []byte
+		key  KDBXKey
+		want string // substring of the error; "" means ErrBadKey
+	}{
+		{"wrong password", good, KDBXKey{Password: []byte("fixture-pasS"), KeyFile: kf}, ""},
+		{"key file missing", good, KDBXKey{Password: pw}, ""},
+		{"other key file", good, KDBXKey{Password: pw, KeyFile: []byte("not the key")}, ""},
+		{"key file typo", good, KDBXKey{Password: pw, KeyFile: typo}, "does not match its check hash"},
+		{"no key at all", good, KDBXKey{}, "give the file's password"},
+		{"wrong password 3.1", read(t, "good_kdbx31_aes.kdbx"), KDBXKey{Password: []byte("nope")}, ""},
+		{"header byte", flip(good, 60), KDBXKey{Password: pw, KeyFile: kf}, "header"},
+		{"payload byte", flip(good, len(good)-80), KDBXKey{Password: pw, KeyFile: kf}, "block 0 is damaged or altered"},
+		{"truncated", good[:len(good)-100], KDBXKey{Password: pw, KeyFile: kf}, "truncated"},
+		{"truncated header", good[:100], KDBXKey{Password: pw, KeyFile: kf}, "truncated"},
+		{"3.1 truncated", read(t, "good_kdbx31_aes.kdbx")[:1500], KDBXKey{Password: pw}, "truncated"},
+		{"argon2d", argon2d, KDBXKey{Password: []byte("export-pass")}, "Argon2d key derivation"},
+		{"not kdbx", []byte("Title,Password\nx,y\n"), KDBXKey{Password: pw}, "not a KeePass database"},
+		{"kdb 1.x", append([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x65, 0xfb, 0x4b, 0xb5}, make([]byte, 100)...), KDBXKey{Password: pw}, "KeePass 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := DecodeKDBX(c.data, c.key)
+			if err == nil {
+				t.Fatalf("decoded %d items", len(r.Items))
+			}
+			if c.want == "" {
+				if !errors.Is(err, ErrBadKey) {
+					t.Fatalf("err = %v, want ErrBadKey", err)
+				}
+				return
+			}
+			var fe *FormatError
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want a FormatError with %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestKDBXRoundTrip(t *testing.T) {
+	items := []Item{
+		{Title: "Website host", Username: "clerk", Password: []byte("river-candle-orbit"), URL: "https://host.example",
+			Notes: []byte("line one\nline <two> & \"three\""), Tags: []string{"admin", "web"}, Folder: "admin"},
+		{Title: "Facebook page", Password: []byte("tulip-marble-glacier"), Folder: "shared/Social",
+			TOTP: "otpauth://totp/Facebook%20page?secret=JBSWY3DPEHPK3PXPJBSWY3DP&issuer=Strongroom"},
+		{Title: "Ünïcode ✓", Password: []byte("пароль-密码"), Folder: "shared"},
+	}
+	out, err := EncodeKDBX(items, []byte("export-pass"), KDBXOptions{MemoryKiB: 1024, Iterations: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(out, []byte("river-candle-orbit")) || bytes.Contains(out, []byte("Website host")) {
+		t.Fatal("plaintext in the export")
+	}
+	r, err := DecodeKDBX(out, KDBXKey{Password: []byte("export-pass")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Groups are written in folder order.
+	check(t, r, []want{
+		{title: "Website host", user: "clerk", password: "river-candle-orbit", url: "https://host.example", folder: "admin",
+			tags: []string{"admin", "web"}, notesHas: []string{"line one\nline <two> & \"three\""}},
+		{title: "Ünïcode ✓", password: "пароль-密码", folder: "shared"},
+		{title: "Facebook page", password: "tulip-marble-glacier", folder: "shared/Social", totpHas: "secret=JBSWY3DPEHPK3PXPJBSWY3DP"},
+	}, nil)
+	if _, err := DecodeKDBX(out, KDBXKey{Password: []byte("export-pasS")}); !errors.Is(err, ErrBadKey) {
+		t.Fatalf("wrong passphrase: %v", err)
+	}
+	if _, err := EncodeKDBX(items, nil, KDBXOptions{}); err == nil {
+		t.Fatal("an export with no passphrase was written")
+	}
+}
+
+var councilBitwarden = []want{
+	{title: "Facebook page", user: "parish.social", password: "tulip-marble-glacier", url: "https://facebook.com", folder: "Social",
+		totpHas: "secret=JBSWY3DPEHPK3PXPJBSWY3DP",
+		notesHas: []string{"Page admin for the parish.", "Recovery email: clerk@parish.example", "Security answer: Saint Mary",
+			"Other URLs: https://business.facebook.com"}},
+	{title: "Bank", user: "treasurer", password: "bank-ledger-copper", url: "https://bank.example", folder: "Finance",
+		totpHas: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
+	{title: "Website host", user: "clerk@parish.example", password: "river-candle-orbit"},
+}
+
+func TestDecodeBitwarden(t *testing.T) {
+	r, err := DecodeBitwardenJSON(read(t, "good_bitwarden.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, councilBitwarden, []string{"Alarm code: a secure note, not a login", "Library wifi: no password"})
+
+	r, err = DecodeBitwardenCSV(read(t, "good_bitwarden.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, councilBitwarden, []string{`Alarm code: a "note" item, not a login`, "Library wifi: no password"})
+
+	r, err = DecodeBitwardenCSV(read(t, "good_bitwarden_org.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, []want{{title: "Facebook page", password: "tulip-marble-glacier", tags: []string{"Council", "Social media"}}}, nil)
+}
+
+func TestDecodeGenericCSV(t *testing.T) {
+	r, err := DecodeCSV(read(t, "good_generic.csv"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, []want{
+		{title: "Website host", user: "clerk@parish.example", password: "river-candle-orbit", url: "https://host.example", folder: "IT",
+			notesHas: []string{"Renewal due in May.", "Other columns:\nRenewal: May 2027"}},
+		{title: "Facebook page", user: "parish.social", password: "tulip-marble-glacier", folder: "Social"},
+	}, []string{"Old printer: no password"})
+
+	m, err := ParseCSVMap("title=Renewal, password=Login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = DecodeCSV(read(t, "good_generic.csv"), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rows whose mapped title is empty, with no URL or user name left to
+	// name them by, are skipped and said so.
+	check(t, r, []want{{title: "May 2027", password: "clerk@parish.example", url: "https://host.example", folder: "IT",
+		notesHas: []string{"Account: Website host", "Password: river-candle-orbit"}}},
+		[]string{": no name, URL or user name to name it by", ": no name, URL or user name to name it by"})
+}
+
+func TestTextFormatRefusals(t *testing.T) {
+	cases := []struct {
+		format, data, want string
+	}{
+		{"bitwarden-json", `{"encrypted": true, "encKeyValidation_DO_NOT_EDIT": "x", "items": []}`, "encrypted Bitwarden export"},
+		{"bitwarden-json", `{"folders": []}`, `no "items"`},
+		{"bitwarden-json", `{"items": [{"type": "one"}]}`, `field "items.type" has the wrong type`},
+		{"bitwarden-json", `{"items": [`, "malformed JSON"},
+		{"bitwarden-json", `{"items": []} {}`, "data after the JSON object"},
+		{"bitwarden-json", "{\"items\": [], \"x\": \"\xff\"}", "not UTF-8"},
+		{"bitwarden-csv", "name,login_uri\nx,y\n", `no "type" column`},
+		{"bitwarden-csv", "type,name,login_password\nlogin,a,b\nlogin,c\n", "line 3 has 2 columns; the header has 3"},
+		{"csv", "Name,Password\n\"unterminated,x\n", "line 2"},
+		{"csv", "Name,Secretish\na,b\n", "no column for the password"},
+		{"csv", "", "the file is empty"},
+		{"csv", "Name,Password\na,\xff\n", "not UTF-8"},
+		{"kdbx", "", "not a KeePass database"},
+		{"zip", "", "unknown format"},
+	}
+	for _, c := range cases {
+		r, err := Decode(c.format, []byte(c.data), KDBXKey{Password: []byte("x")}, nil)
+		var fe *FormatError
+		if err == nil || !errors.As(err, &fe) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s %q: got %v, %v; want a FormatError with %q", c.format, c.data, r, err, c.want)
+		}
+	}
+	for _, bad := range []string{"title", "title=", "colour=Name", "title=A,title=B"} {
+		if _, err := ParseCSVMap(bad); err == nil {
+			t.Errorf("ParseCSVMap(%q) accepted", bad)
+		}
+	}
+}
+
+// Errors name fields and lines, never a value from the file.
+func TestErrorsNeverQuoteValues(t *testing.T) {
+	secret := "tulip-marble-glacier"
+	inputs := map[string]string{
+		"bitwarden-csv": "type,name,login_password\nlogin,a," + secret + ",extra\n",
+		"csv":           "Name,Password\n" + secret + ",\"x\n",
+		"bitwarden-json": `{"items": [{"type": 1, "name": "` + secret + `", "login": {"password": 5}}]}`,
+	}
+	for f, in := range inputs {
+		_, err := Decode(f, []byte(in), KDBXKey{}, nil)
+		if err == nil || strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
