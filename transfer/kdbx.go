@@ -49,7 +49,6 @@ const (
 	streamChaCha20 = 3
 
 	blockSize = 1 << 20
-
 )
 
 // kdfLimits bound a file's key derivation cost: the most a file may ask

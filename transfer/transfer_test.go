@@ -279,8 +279,8 @@ func TestTextFormatRefusals(t *testing.T) {
 func TestErrorsNeverQuoteValues(t *testing.T) {
 	secret := "tulip-marble-glacier"
 	inputs := map[string]string{
-		"bitwarden-csv": "type,name,login_password\nlogin,a," + secret + ",extra\n",
-		"csv":           "Name,Password\n" + secret + ",\"x\n",
+		"bitwarden-csv":  "type,name,login_password\nlogin,a," + secret + ",extra\n",
+		"csv":            "Name,Password\n" + secret + ",\"x\n",
 		"bitwarden-json": `{"items": [{"type": 1, "name": "` + secret + `", "login": {"password": 5}}]}`,
 	}
 	for f, in := range inputs {
