@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/transfer"
 	"strongroom/vault"
 )
 
@@ -40,7 +41,8 @@ func classify(err error) (int, string) {
 		return http.StatusTooManyRequests, public(le)
 	case errors.Is(err, vault.ErrInvalid):
 		return http.StatusBadRequest, public(err)
-	case errors.Is(err, vault.ErrBadLogin), errors.Is(err, vault.ErrUnauthenticated), errors.Is(err, vault.ErrWrongPassphrase):
+	case errors.Is(err, vault.ErrBadLogin), errors.Is(err, vault.ErrUnauthenticated), errors.Is(err, vault.ErrWrongPassphrase),
+		errors.Is(err, vault.ErrReauth):
 		return http.StatusUnauthorized, public(err)
 	case errors.Is(err, vault.ErrPasswordChange), errors.Is(err, vault.ErrForbidden),
 		errors.Is(err, vault.ErrWrongVault), errors.Is(err, vault.ErrSuperseded),
@@ -50,6 +52,9 @@ func classify(err error) (int, string) {
 		return http.StatusBadRequest, public(err)
 	case errors.Is(err, vault.ErrBackupForeign):
 		return http.StatusForbidden, public(err)
+	case errors.As(err, new(*transfer.FormatError)), errors.Is(err, transfer.ErrBadKey):
+		// Decoders name the failure and where, never a value from the file.
+		return http.StatusUnprocessableEntity, strings.TrimPrefix(err.Error(), "transfer: ")
 	case errors.Is(err, vault.ErrNotFound):
 		return http.StatusNotFound, public(err)
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),

@@ -50,7 +50,9 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 		ReferrerPolicy:        "no-referrer",
 	}))
 	e.Use(noStore)
-	e.Use(middleware.BodyLimit("256K"))
+	// Imports carry a whole file; every other request is small.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "256K",
+		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/v1/import" }}))
 	e.Use(s.requestLog)
 
 	limiter := func(r float64) echo.MiddlewareFunc {
@@ -113,6 +115,8 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.GET("/backup", s.backup, auth)
 	g.POST("/creds/:name/undelete", s.credUndelete, auth)
 	g.POST("/creds/:name/review", s.credReview, auth)
+	g.POST("/import", s.importFile, middleware.BodyLimit(importBodyLimit), auth)
+	g.POST("/export", s.exportFile, auth)
 	return e
 }
 

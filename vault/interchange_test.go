@@ -1,0 +1,218 @@
+package vault
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"strongroom/audit"
+	"strongroom/transfer"
+)
+
+func decoded(t *testing.T, file string, key transfer.KDBXKey) func() (*transfer.Result, error) {
+	t.Helper()
+	data, err := os.ReadFile("../transfer/testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	format := map[string]string{".kdbx": "kdbx", ".json": "bitwarden-json", ".csv": "bitwarden-csv"}[file[strings.LastIndex(file, "."):]]
+	return func() (*transfer.Result, error) { return transfer.Decode(format, data, key, nil) }
+}
+
+func TestImportKeePassAllOrNothing(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "YouTube", "shared", "already-here-pw", "Clerk")
+	before := len(f.entries(t))
+
+	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx", Kind: "shared"},
+		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("fixture-pass")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, it := range rep.Imported {
+		names = append(names, it.Name)
+	}
+	// The existing YouTube keeps its name; the imported one takes its folder.
+	if strings.Join(names, "|") != "Website host|Facebook page|YouTube (Social/Video)" {
+		t.Fatalf("imported %q", names)
+	}
+	if len(rep.Skipped) != 1 || rep.Skipped[0].Reason != "in the recycle bin" {
+		t.Fatalf("skipped %+v", rep.Skipped)
+	}
+	// Every credential decrypts with what the file held, for its assignee.
+	for name, pw := range map[string]string{"Website host": "river-candle-orbit", "Facebook page": "tulip-marble-glacier",
+		"YouTube (Social/Video)": "anchor-velvet-summit", "YouTube": "already-here-pw"} {
+		s, err := f.v.ReadCredential(ctx, req, clerk, name, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if string(s.Password.Bytes()) != pw {
+			t.Errorf("%s: password %q", name, s.Password.Bytes())
+		}
+		if name == "Facebook page" && (s.TOTP == nil || !strings.Contains(string(s.TOTP.Bytes()), "JBSWY3DPEHPK3PXPJBSWY3DP")) {
+			t.Errorf("TOTP lost")
+		}
+		if name == "Facebook page" && strings.Join(s.Tags, ",") != "imported,Social" {
+			t.Errorf("tags %q", s.Tags)
+		}
+		s.Destroy()
+	}
+	es := f.entries(t)[before:]
+	var creates int
+	for _, e := range es {
+		if e.Action == "cred.create" && strings.Contains(e.Reason, "imported from kdbx") {
+			creates++
+		}
+	}
+	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared, 1 skipped" {
+		t.Fatalf("entries: %d creates, then %s %q", creates, es[3].Action, es[3].Reason)
+	}
+
+	// A bad file changes nothing and is recorded as refused.
+	n := len(f.entries(t))
+	list, _ := f.v.ListCredentials(ctx, f.admin)
+	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx"},
+		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("wrong")}))
+	if !errors.Is(err, transfer.ErrBadKey) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	after, _ := f.v.ListCredentials(ctx, f.admin)
+	if len(after) != len(list) || len(f.entries(t)) != n+1 || f.last(t).Outcome != audit.OutcomeError ||
+		!strings.Contains(f.last(t).Reason, "wrong password or key file") {
+		t.Fatalf("a refused file changed something: %d→%d creds, last %+v", len(list), len(after), f.last(t))
+	}
+
+	// A storage failure part-way (the first item's records are written,
+	// its audit entry fails) leaves nothing either: one transaction.
+	setFailAudit(f, true)
+	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "bitwarden-json", Tag: "bw"}, decoded(t, "good_bitwarden.json", transfer.KDBXKey{}))
+	setFailAudit(f, false)
+	if err == nil {
+		t.Fatal("import survived a write failure")
+	}
+	after, _ = f.v.ListCredentials(ctx, f.admin)
+	if len(after) != len(list) {
+		t.Fatalf("a failed import left %d credentials", len(after)-len(list))
+	}
+}
+
+func TestImportRefusalsAndDryRun(t *testing.T) {
+	f := newFixture(t)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	called := false
+	_, err := f.v.Import(ctx, req, member, ImportOptions{Format: "csv", Kind: "shared"},
+		func() (*transfer.Result, error) { called = true; return &transfer.Result{}, nil })
+	var fe *ForbiddenError
+	if !errors.As(err, &fe) || called || f.last(t).Outcome != audit.OutcomeDenied || !audit.IsIncident(f.last(t)) {
+		t.Fatalf("member import: %v, decoded=%v, last %+v", err, called, f.last(t))
+	}
+	// A clerk may not import admin credentials.
+	if _, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "csv", Kind: "admin"}, decoded(t, "good_bitwarden.csv", transfer.KDBXKey{})); !errors.As(err, &fe) {
+		t.Fatalf("clerk admin import: %v", err)
+	}
+	n := len(f.entries(t))
+	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "bitwarden-csv", DryRun: true}, decoded(t, "good_bitwarden.csv", transfer.KDBXKey{}))
+	if err != nil || !rep.DryRun || len(rep.Imported) != 3 || len(rep.Skipped) != 2 {
+		t.Fatalf("dry run: %v %+v", err, rep)
+	}
+	if list, _ := f.v.ListCredentials(ctx, f.admin); len(list) != 0 || len(f.entries(t)) != n {
+		t.Fatalf("a dry run stored %d credentials", len(list))
+	}
+	// A TOTP the vault cannot keep is reported, the login still lands.
+	rep, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "csv"}, func() (*transfer.Result, error) {
+		return &transfer.Result{Items: []transfer.Item{{Title: "Site", Password: []byte("pw-one-two"), TOTP: "SHORT", Source: "line 2"},
+			{Title: " ", Password: []byte("x"), Source: "line 3"}}}, nil
+	})
+	if err != nil || len(rep.Imported) != 1 || !strings.HasPrefix(rep.Imported[0].Note, "TOTP not imported: the TOTP secret must be base32") ||
+		len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, "its name cannot be used") {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
+
+func TestExportKDBXReauthAndAudit(t *testing.T) {
+	f := newFixture(t)
+	otl := f.init.Admin
+	// The provider's first login replaces the one-time password.
+	const pwText = "lantern-pebble-orchard-7"
+	if _, _, err := f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte(otl.Password),
+		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(pwText)}); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(30 * time.Second)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Router", "admin", "router-admin-pw")
+	f.put(t, f.admin, "Facebook page", "shared", "tulip-marble-glacier", "Clerk")
+	if _, _, err := f.v.PutCredential(ctx, req, clerk, CredentialInput{Name: "Clerk's own", Kind: "personal", Password: []byte("mine-only")}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, f.admin, "Old", "shared", "gone")
+	if err := f.v.DeleteCredential(ctx, req, f.admin, "Old"); err != nil {
+		t.Fatal(err)
+	}
+	pass := []byte("export-quartz-meadow-9")
+
+	// Wrong password, reused code, clerk: refused and recorded.
+	if _, _, err := f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte("nope"), TOTP: code(t, otl.TOTPURI, f.clock.Now())}, append([]byte(nil), pass...)); !errors.Is(err, ErrReauth) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if e := f.last(t); e.Action != "export.kdbx" || e.Outcome != audit.OutcomeDenied || e.Reason != "re-authentication: wrong password" {
+		t.Fatalf("last %+v", e)
+	}
+	good := code(t, otl.TOTPURI, f.clock.Now())
+	if _, _, err := f.v.ExportKDBX(ctx, req, clerk, Reauth{Password: []byte(pwText), TOTP: good}, append([]byte(nil), pass...)); !errors.As(err, new(*ForbiddenError)) {
+		t.Fatalf("clerk: %v", err)
+	}
+	if _, _, err := f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte(pwText), TOTP: good}, []byte("weak")); !errors.Is(err, ErrInvalid) ||
+		!strings.Contains(err.Error(), "the export passphrase must be at least 12") {
+		t.Fatalf("weak passphrase: %v", err)
+	}
+	n := len(f.entries(t))
+	out, rep, err := f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte(pwText), TOTP: good}, append([]byte(nil), pass...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Exported != 2 || rep.OthersPersonal != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	es := f.entries(t)[n:]
+	if len(es) != 3 || es[0].Action != "cred.export" || es[1].Action != "cred.export" || es[2].Action != "export.kdbx" ||
+		!strings.Contains(es[2].Reason, "2 credentials exported after re-authentication; 1 other people's personal") {
+		t.Fatalf("entries %+v", es)
+	}
+	// The same code cannot be used twice.
+	if _, _, err := f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte(pwText), TOTP: good}, append([]byte(nil), pass...)); !errors.Is(err, ErrReauth) ||
+		f.last(t).Reason != "re-authentication: TOTP code already used" {
+		t.Fatalf("replayed code: %v", err)
+	}
+	r, err := transfer.DecodeKDBX(out, transfer.KDBXKey{Password: pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, it := range r.Items {
+		got[it.Folder+"/"+it.Title] = string(it.Password)
+	}
+	if len(got) != 2 || got["admin/Router"] != "router-admin-pw" || got["shared/Facebook page"] != "tulip-marble-glacier" {
+		t.Fatalf("export holds %q", got)
+	}
+
+	// Fail closed: if the entries cannot be written, no file.
+	f.clock.Advance(30 * time.Second)
+	setFailAudit(f, true)
+	out, _, err = f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte(pwText), TOTP: code(t, otl.TOTPURI, f.clock.Now())}, append([]byte(nil), pass...))
+	setFailAudit(f, false)
+	if err == nil || out != nil {
+		t.Fatal("an export was returned although its audit entries were not written")
+	}
+}
+
+func setFailAudit(f *fixture, on bool) {
+	f.store.mu.Lock()
+	f.store.failAudit = on
+	f.store.mu.Unlock()
+}
