@@ -133,6 +133,14 @@ func TestErrorShapes(t *testing.T) {
 		{"POST", "/v1/sys/init", "", `{"shares":1,"threshold":1,"holders":["A"],"admin":"B","passphrase":"long enough passphrase"}`, 409, "already initialised"},
 		{"GET", "/v1/creds/Nothing%2Fhere", e.token, "", 404, `no credential named "Nothing/here"`},
 		{"GET", "/v1/creds/x?version=-1", e.token, "", 400, "whole number"},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"not base64!"}`, 400, "data must be the file in base64"},
+		{"POST", "/v1/import", e.token, `{"format":"zip","data":""}`, 422, "unknown format"},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"TmFtZQp4Cg=="}`, 422, "no column for the password"},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"","csv_map":"colour=x"}`, 422, "is not a field"},
+		{"POST", "/v1/import", "", `{"format":"csv","data":""}`, 401, "not logged in"},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"` + strings.Repeat("A", 25<<20) + `"}`, 413, "Too Large"},
+		{"POST", "/v1/export", e.token, `{"format":"csv"}`, 400, "format must be kdbx"},
+		{"POST", "/v1/export", e.token, `{"format":"kdbx","passphrase":"quartz meadow lantern","password":"wrong","totp":"000000"}`, 401, "re-authentication failed"},
 	}
 	for _, tc := range cases {
 		st, body := e.call(t, tc.method, tc.path, tc.token, tc.body)
@@ -209,14 +217,16 @@ func TestSealedAnswersOnlyStatusInitUnseal(t *testing.T) {
 // given may be echoed back inside an error.
 func FuzzRequestBodies(f *testing.F) {
 	for _, s := range []string{`{"passphrase":"x"}`, `{"share":"0000"}`, `{"name":"IT Provider","password":"p","totp":"123456"}`,
-		`{"name":"Facebook page","kind":"shared","password":"p","assignees":["IT Provider"]}`, `{"name":"X","role":"member"}`, `[]`, `{"name":1}`} {
-		for ep := 0; ep < 5; ep++ {
+		`{"name":"Facebook page","kind":"shared","password":"p","assignees":["IT Provider"]}`, `{"name":"X","role":"member"}`, `[]`, `{"name":1}`,
+		`{"format":"csv","data":"TmFtZSxQYXNzd29yZAphLGIK","dry_run":true}`, `{"format":"kdbx","data":"A9mimg==","password":"p"}`,
+		`{"format":"kdbx","passphrase":"p","password":"p","totp":"123456"}`} {
+		for ep := 0; ep < 7; ep++ {
 			f.Add(uint8(ep), []byte(s))
 		}
 	}
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, ep uint8, body []byte) {
-		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users", "/v1/escrow/check"}
+		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users", "/v1/escrow/check", "/v1/import", "/v1/export"}
 		path := paths[int(ep)%len(paths)]
 		req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+e.token)

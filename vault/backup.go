@@ -334,9 +334,29 @@ func RestoreBackup(ctx context.Context, r io.Reader, dir string, opt BackupOptio
 		return nil, err
 	}
 	res, err := checkRestored(ctx, dir, b, opt)
+	if err == nil {
+		err = recordRestore(ctx, dir, b.Manifest)
+	}
 	if err != nil {
 		os.Remove(path) // a restore that does not check out leaves nothing behind
 		return nil, err
 	}
 	return res, nil
+}
+
+// recordRestore writes a backup.restore entry into the restored vault's
+// own log, so its history says it was brought back, from which backup.
+func recordRestore(ctx context.Context, dir string, m Manifest) error {
+	st, err := OpenBolt(dir, BoltOptions{})
+	if err != nil {
+		return err
+	}
+	v := New(Config{Store: st})
+	defer v.Close()
+	return st.Update(ctx, func(tx Tx) error {
+		return v.appendAudit(tx, Request{ID: "restore"}, event{actor: audit.Actor{Name: "operator", Role: "offline"},
+			action: "backup.restore", target: audit.Target{Kind: "backup", Name: m.SHA256},
+			reason: fmt.Sprintf("restored from the backup of %s (audit head seq %d) into a new data directory",
+				m.Created.Format(time.RFC3339), m.HeadSeq)})
+	})
 }

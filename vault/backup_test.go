@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"strongroom/audit"
 )
 
 func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
@@ -94,6 +96,19 @@ func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
 	}
 	if res, err := rv.VerifyAudit(ctx, req, f.admin); err != nil || !res.OK {
 		t.Fatalf("restored chain: %+v %v", res, err)
+	}
+	// The restored vault's own log says it was restored, from which backup.
+	var restored *audit.Entry
+	st.View(ctx, func(tx Tx) error {
+		return tx.Scan(bucketAudit, nil, func(_, v []byte) (bool, error) {
+			if e, err := audit.ParseLine(v); err == nil && e.Action == "backup.restore" {
+				restored = e
+			}
+			return true, nil
+		})
+	})
+	if restored == nil || restored.Seq != m.HeadSeq+1 || restored.Target.Name != m.SHA256 {
+		t.Fatalf("no backup.restore entry right after the backup's head: %+v", restored)
 	}
 }
 
