@@ -26,6 +26,9 @@ type ImportRequest struct {
 	Assignees []string    `json:"assignees,omitempty"`
 	Tag       string      `json:"tag,omitempty"`
 	DryRun    bool        `json:"dry_run,omitempty"`
+	// ConvertedFrom says the client converted the file first (an Argon2d
+	// KDBX read by keepassxc-cli); it is recorded with the import.
+	ConvertedFrom string `json:"converted_from,omitempty"`
 }
 
 func (s *server) importFile(c echo.Context) error {
@@ -49,7 +52,7 @@ func (s *server) importFile(c echo.Context) error {
 		return err
 	}
 	rep, err := s.v.Import(c.Request().Context(), request(c), principal(c), vault.ImportOptions{
-		Format: in.Format, Kind: in.Kind, Assignees: in.Assignees, Tag: in.Tag, DryRun: in.DryRun,
+		Format: in.Format, Kind: in.Kind, Assignees: in.Assignees, Tag: in.Tag, DryRun: in.DryRun, ConvertedFrom: in.ConvertedFrom,
 	}, func() (*transfer.Result, error) {
 		return transfer.Decode(in.Format, data, transfer.KDBXKey{Password: in.Password, KeyFile: keyFile}, csvMap)
 	})

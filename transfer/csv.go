@@ -137,6 +137,8 @@ func Decode(format string, data []byte, key KDBXKey, csvMap map[string]string) (
 	switch format {
 	case "kdbx":
 		return DecodeKDBX(data, key)
+	case keepassXML:
+		return DecodeKeePassXML(data)
 	case bwJSON:
 		return DecodeBitwardenJSON(data)
 	case bwCSV:

@@ -88,6 +88,8 @@ func FuzzKeePassXML(f *testing.F) {
 	f.Add(read(f, "keepassxc_council_customdata.xml"))
 	f.Add([]byte(`<KeePassFile><Root><Group><Entry><String><Key>Password</Key><Value Protected="True">AAAA</Value></String></Entry></Group></Root></KeePassFile>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		r, err := DecodeKeePassXML(data)
+		checkItems(t, r, err)
 		root, err := parseXML(kdbxName, data)
 		if err != nil {
 			return
@@ -95,7 +97,7 @@ func FuzzKeePassXML(f *testing.F) {
 		if err := unprotect(root, streamChaCha20, []byte("key")); err != nil {
 			return
 		}
-		r, err := readKeePassXML(root)
+		r, err = readKeePassXML(root)
 		checkItems(t, r, err)
 	})
 }

@@ -87,4 +87,4 @@ func bad(format, msg string, args ...any) error {
 }
 
 // Formats lists the formats Decode accepts.
-var Formats = []string{"kdbx", "bitwarden-json", "bitwarden-csv", "csv"}
+var Formats = []string{"kdbx", "keepass-xml", "bitwarden-json", "bitwarden-csv", "csv"}

@@ -81,6 +81,54 @@ func mustUUID(h string) []byte {
 	return b
 }
 
+// ErrArgon2d is a KDBX file whose key derivation is Argon2d (KeePassXC's
+// default for a new database), which x/crypto does not offer.
+var ErrArgon2d = &FormatError{Format: kdbxName, Msg: "this file uses Argon2d key derivation, which Strongroom does not implement " +
+	"(its cryptography is Go's standard library and x/crypto only). Either run the import where keepassxc-cli is " +
+	"installed (strongroom import then has KeePassXC read the file), or in KeePassXC choose Database > Database " +
+	"Security > Encryption Settings, set Key Derivation Function to Argon2id, save and import again, or export it " +
+	"from KeePassXC as XML and import that with --format keepass-xml"}
+
+// UsesArgon2d reports whether data is a KDBX 4 file whose key
+// derivation is Argon2d. It reads only the header.
+func UsesArgon2d(data []byte) bool {
+	h, _, err := readHeader(data)
+	if err != nil || h.major != 4 {
+		return false
+	}
+	vd, err := readVariantDict(h.fields[hdrKDFParameters])
+	return err == nil && bytes.Equal(vd.bytes("$UUID"), kdfArgon2d)
+}
+
+// DecodeKeePassXML reads a KeePass 2 XML export (KeePass: File > Export >
+// KeePass XML (2.x); KeePassXC: Database > Export > XML File, or
+// keepassxc-cli export --format xml), whose values are in plain text.
+func DecodeKeePassXML(data []byte) (*Result, error) {
+	if len(data) > 4*MaxFileSize {
+		return nil, bad(keepassXML, "the file is larger than %d MiB", 4*MaxFileSize>>20)
+	}
+	root, err := parseXML(keepassXML, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := root.walk(func(n *node) error {
+		if n.Protected {
+			return bad(keepassXML, "the XML holds encrypted values: it is the inside of a KDBX file, not an XML export")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	r, err := readKeePassXML(root)
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return nil, bad(keepassXML, "%s", fe.Msg)
+	}
+	return r, err
+}
+
+const keepassXML = "keepass-xml"
+
 // KDBXKey is what opens a KDBX file: a password, a key file's contents,
 // or both. The caller wipes them.
 type KDBXKey struct {
@@ -271,10 +319,7 @@ func (h *kdbxHeader) transformKey(composite []byte, lim kdfLimits) ([]byte, erro
 		}
 		return argon2.IDKey(composite, salt, uint32(iter), uint32(mem/1024), uint8(lanes), 32), nil
 	case bytes.Equal(id, kdfArgon2d):
-		return nil, bad(kdbxName, "this file uses Argon2d key derivation, which Strongroom does not implement "+
-			"(its cryptography is Go's standard library and x/crypto only). In KeePassXC choose Database > "+
-			"Database Security > Encryption Settings, set Key Derivation Function to Argon2id (KDBX 4), "+
-			"save, and import again")
+		return nil, ErrArgon2d
 	}
 	return nil, bad(kdbxName, "the key derivation function is not one Strongroom knows (AES-KDF or Argon2id)")
 }

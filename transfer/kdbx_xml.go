@@ -240,6 +240,10 @@ type KDBXOptions struct {
 	Lanes      uint8
 	Name       string // database name shown in KeePass
 	Now        time.Time
+	// argon2d, for tests only, derives with Argon2d instead (a function
+	// from outside this package: x/crypto has no Argon2d), to make the
+	// Argon2d fixtures that imports must route through KeePassXC.
+	argon2d func(composite, salt []byte) []byte
 }
 
 // EncodeKDBX writes items as a KDBX 4.0 file: AES-256-CBC, gzip,
@@ -265,8 +269,15 @@ func EncodeKDBX(items []Item, passphrase []byte, o KDBXOptions) ([]byte, error) 
 		o.Now = time.Now()
 	}
 	seed, salt, iv, streamKey := random(32), random(32), random(16), random(64)
+	if o.argon2d != nil {
+		salt = []byte("strongroom-test-fixture-salt-32b") // printable: it goes on a command line
+	}
 
-	vd := variantDict{"$UUID": kdfArgon2id, "S": salt,
+	kdfID := kdfArgon2id
+	if o.argon2d != nil {
+		kdfID = kdfArgon2d
+	}
+	vd := variantDict{"$UUID": kdfID, "S": salt,
 		"P": le64(uint64(o.Lanes)), "M": le64(uint64(o.MemoryKiB) * 1024), "I": le64(uint64(o.Iterations)), "V": le64(0x13)}
 	var hdr bytes.Buffer
 	_ = binary.Write(&hdr, binary.LittleEndian, []uint32{sig1, sig2})
@@ -288,6 +299,9 @@ func EncodeKDBX(items []Item, passphrase []byte, o KDBXOptions) ([]byte, error) 
 		return nil, err
 	}
 	transformed := argon2IDKey(composite, salt, o)
+	if o.argon2d != nil {
+		transformed = o.argon2d(composite, salt)
+	}
 	mk, base := masterKey(seed, transformed), hmacBase(seed, transformed)
 
 	// Inner header then XML, gzip, pad, encrypt.

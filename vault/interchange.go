@@ -18,15 +18,19 @@ type ImportOptions struct {
 	Assignees []string // user names; default the importer
 	Tag       string   // a tag added to every item (default "imported")
 	DryRun    bool     // check and report, write nothing
+	// ConvertedFrom, if set, says what the client converted the file from
+	// (recorded; at most 200 characters).
+	ConvertedFrom string
 }
 
 // ImportReport says what an import did (or, dry, would do).
 type ImportReport struct {
-	Format   string             `json:"format"`
-	Kind     Kind               `json:"kind"`
-	DryRun   bool               `json:"dry_run"`
-	Imported []ImportedItem     `json:"imported"`
-	Skipped  []transfer.Skipped `json:"skipped"`
+	Format        string             `json:"format"`
+	Kind          Kind               `json:"kind"`
+	DryRun        bool               `json:"dry_run"`
+	ConvertedFrom string             `json:"converted_from,omitempty"`
+	Imported      []ImportedItem     `json:"imported"`
+	Skipped       []transfer.Skipped `json:"skipped"`
 }
 
 // ImportedItem is one credential an import created.
@@ -62,6 +66,13 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 	if err := checkName("tag", opt.Tag); err != nil {
 		return nil, err
 	}
+	if len(opt.ConvertedFrom) > 200 || !utf8.ValidString(opt.ConvertedFrom) {
+		return nil, invalid("converted_from is at most 200 characters of text")
+	}
+	source := opt.Format
+	if opt.ConvertedFrom != "" {
+		source += " (" + opt.ConvertedFrom + ")"
+	}
 	target := audit.Target{Kind: "import", Name: opt.Format}
 	if !mayManage(p, kind, nil) || p.Role == RoleAuditor {
 		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "cred.import", target: target,
@@ -83,7 +94,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 		tags []string
 		note string
 	}
-	rep := &ImportReport{Format: opt.Format, Kind: kind, DryRun: opt.DryRun, Skipped: append([]transfer.Skipped{}, skipped...)}
+	rep := &ImportReport{Format: opt.Format, ConvertedFrom: opt.ConvertedFrom, Kind: kind, DryRun: opt.DryRun, Skipped: append([]transfer.Skipped{}, skipped...)}
 	var ready []prepared
 	for i := range items {
 		it := &items[i]
@@ -178,7 +189,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 				}
 				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.create",
 					target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
-					reason: fmt.Sprintf("imported from %s (%s); version 1", opt.Format, pr.it.Source)}); err != nil {
+					reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
 					return err
 				}
 			}
@@ -187,7 +198,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 				return nil
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.import", target: target,
-				reason: fmt.Sprintf("%d imported as %s, %d skipped", len(rep.Imported), kind, len(rep.Skipped))})
+				reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
 		})
 	})
 	if err != nil {

@@ -68,7 +68,7 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 			creates++
 		}
 	}
-	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared, 1 skipped" {
+	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared from kdbx, 1 skipped" {
 		t.Fatalf("entries: %d creates, then %s %q", creates, es[3].Action, es[3].Reason)
 	}
 

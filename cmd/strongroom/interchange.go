@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,10 +19,11 @@ func importCmd(g *globals) *cobra.Command {
 	var assign []string
 	var dry bool
 	cmd := &cobra.Command{
-		Use:   "import --format kdbx|bitwarden-json|bitwarden-csv|csv FILE",
+		Use:   "import --format kdbx|keepass-xml|bitwarden-json|bitwarden-csv|csv FILE",
 		Short: "Import credentials from KeePass, Bitwarden or a spreadsheet: all of them or none, each recorded",
 		Long: `Import reads a KeePass KDBX file (4.x or 3.1; Argon2id or AES-KDF; password and/or key
-file), an unencrypted Bitwarden JSON or CSV export, or a CSV with a header row, and stores
+file; Argon2d files are read through keepassxc-cli when it is installed), a KeePass XML
+export, an unencrypted Bitwarden JSON or CSV export, or a CSV with a header row, and stores
 every login in it as a new credential, in one step: if anything goes wrong nothing is stored.
 Folders and collections become tags, TOTP seeds and notes are kept, other fields are added to
 the notes, and whatever is not imported (recycle bin, cards, attachments, entries with no
@@ -49,29 +52,36 @@ appended. For a generic CSV, columns are found by their usual names; --map names
 				req["assignees"] = assign
 			}
 			if format == "kdbx" {
+				var pw, kf []byte
 				if pwFile == "" && keyFile == "" {
-					pw, err := secretFromFileOrPrompt("", "password of "+args[0], "--password-file or --key-file")
-					if err != nil {
+					if pw, err = secretFromFileOrPrompt("", "password of "+args[0], "--password-file or --key-file"); err != nil {
 						return err
 					}
-					req["password"] = string(pw)
-					wipe(pw)
 				}
 				if pwFile != "" {
-					pw, err := readSecretFile(pwFile, "KDBX password")
+					if pw, err = readSecretFile(pwFile, "KDBX password"); err != nil {
+						return err
+					}
+				}
+				defer wipe(pw)
+				if keyFile != "" {
+					if kf, err = os.ReadFile(keyFile); err != nil {
+						return usagef("cannot read the key file: %v", err)
+					}
+					defer wipe(kf)
+				}
+				if kxc, err := exec.LookPath("keepassxc-cli"); err == nil && transfer.UsesArgon2d(data) {
+					// x/crypto has no Argon2d: KeePassXC itself reads the file.
+					xml, err := readWithKeePassXC(kxc, args[0], pw, keyFile)
 					if err != nil {
 						return err
 					}
+					defer wipe(xml)
+					req["format"], req["data"] = "keepass-xml", base64.StdEncoding.EncodeToString(xml)
+					req["converted_from"] = "an Argon2d KDBX file read by keepassxc-cli"
+				} else {
 					req["password"] = string(pw)
-					wipe(pw)
-				}
-				if keyFile != "" {
-					kf, err := os.ReadFile(keyFile)
-					if err != nil {
-						return usagef("cannot read the key file: %v", err)
-					}
 					req["key_file"] = base64.StdEncoding.EncodeToString(kf)
-					wipe(kf)
 				}
 			} else if pwFile != "" || keyFile != "" {
 				return usagef("--password-file and --key-file are for --format kdbx")
@@ -87,6 +97,9 @@ appended. For a generic CSV, columns are found by their usual names; --map names
 			verb := "Imported"
 			if rep.DryRun {
 				verb = "Would import (dry run, nothing stored)"
+			}
+			if rep.ConvertedFrom != "" {
+				fmt.Printf("%s is %s.\n", args[0], rep.ConvertedFrom)
 			}
 			fmt.Printf("%s %d credentials from %s as %s:\n", verb, len(rep.Imported), args[0], rep.Kind)
 			for _, it := range rep.Imported {
@@ -109,7 +122,7 @@ appended. For a generic CSV, columns are found by their usual names; --map names
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "", "kdbx, bitwarden-json, bitwarden-csv or csv")
+	f.StringVar(&format, "format", "", "kdbx, keepass-xml, bitwarden-json, bitwarden-csv or csv")
 	f.StringVar(&pwFile, "password-file", "", "file holding the KDBX file's password (prompted for at a terminal)")
 	f.StringVar(&keyFile, "key-file", "", "the KDBX file's key file, if it has one")
 	f.StringVar(&csvMap, "map", "", "for csv: field=Column pairs, e.g. title=Account,password=Pass")
@@ -118,6 +131,31 @@ appended. For a generic CSV, columns are found by their usual names; --map names
 	f.StringVar(&tag, "tag", "imported", "a tag added to every imported credential")
 	f.BoolVar(&dry, "dry-run", false, "check the file and show what would be imported, storing nothing")
 	return cmd
+}
+
+// readWithKeePassXC has keepassxc-cli decrypt a KDBX file and return it
+// as KeePass XML, in memory: the plain text never touches the disk.
+func readWithKeePassXC(kxc, file string, pw []byte, keyFile string) ([]byte, error) {
+	args := []string{"export", "-q", "--format", "xml"}
+	if keyFile != "" {
+		args = append(args, "--key-file", keyFile)
+	}
+	if len(pw) == 0 {
+		args = append(args, "--no-password")
+	}
+	cmd := exec.Command(kxc, append(args, file)...)
+	cmd.Stdin = bytes.NewReader(append(append([]byte(nil), pw...), '\n'))
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(strings.SplitN(errOut.String(), "\n", 2)[0])
+		if msg == "" {
+			msg = err.Error()
+		}
+		wipe(out.Bytes())
+		return nil, usagef("keepassxc-cli could not open %s (it uses Argon2d, which keepassxc-cli reads for us): %s", file, msg)
+	}
+	return out.Bytes(), nil
 }
 
 func contains(list []string, s string) bool {

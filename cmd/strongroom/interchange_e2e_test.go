@@ -137,6 +137,27 @@ func TestKeePassImportExport(t *testing.T) {
 			t.Fatalf("keepassxc-cli ls lacks %q:\n%s", want, ls)
 		}
 	}
+	// Every exported entry shows in KeePassXC as the vault holds it.
+	entries := 0
+	for _, line := range strings.Split(strings.TrimSpace(ls), "\n") {
+		if strings.HasSuffix(line, "/") || !strings.HasPrefix(line, "shared/") {
+			continue
+		}
+		entries++
+		name := strings.TrimPrefix(line, "shared/")
+		var sec struct {
+			Username, Password, Notes string
+			URL                       string `json:"url"`
+		}
+		json.Unmarshal([]byte(provider.must(0, "cred", "get", name, "--json")), &sec)
+		got := kx(t, kxc, "quartz meadow lantern\n", "show", "-q", "-s", "-a", "UserName", "-a", "Password", "-a", "URL", export, line)
+		if want := sec.Username + "\n" + sec.Password + "\n" + sec.URL + "\n"; got != want {
+			t.Errorf("%s: keepassxc-cli shows %q, the vault holds %q", name, got, want)
+		}
+	}
+	if entries != 6 {
+		t.Fatalf("keepassxc-cli lists %d entries, want 6:\n%s", entries, ls)
+	}
 	show := kx(t, kxc, "quartz meadow lantern\n", "show", "-q", "-s", "-a", "UserName", "-a", "Password", "-a", "otp", export, "shared/YouTube")
 	if !strings.Contains(show, "parishtube\nanchor-velvet-summit\notpauth://totp/") || !strings.Contains(show, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ") {
 		t.Fatalf("keepassxc-cli show: %q", show)
@@ -150,11 +171,30 @@ func TestKeePassImportExport(t *testing.T) {
 			t.Fatal("keepassxc-cli gave no TOTP code")
 		}
 	}
+	// KeePassXC's default KDF, Argon2d, is read through keepassxc-cli
+	// (x/crypto has none); without it the server refuses with the fixes.
+	argon2d := filepath.Join(testdata, "good_kdbx4_argon2d.kdbx")
+	fixturePW := write(t, filepath.Join(work, "fx.pw"), "fixture-pass")
+	out = provider.must(0, "import", "--format", "kdbx", argon2d, "--password-file", fixturePW, "--kind", "admin", "--tag", "from-argon2d")
+	if !strings.Contains(out, "is an Argon2d KDBX file read by keepassxc-cli") || !strings.Contains(out, "Imported 4 credentials") ||
+		!strings.Contains(out, "Bank (Finance)") {
+		t.Fatalf("argon2d import: %s", out)
+	}
+	if got := provider.must(0, "cred", "get", "Bank (Finance)"); !strings.Contains(got, "bank-ledger-copper") {
+		t.Fatalf("argon2d entry: %s", got)
+	}
+	provider.must(2, "import", "--format", "kdbx", argon2d, "--password-file", kxPass) // wrong password, said by keepassxc-cli
+	noKX := newCLI(t, srv, work, "provider")
+	noKX.env = append(noKX.env, "PATH=/nonexistent")
+	if msg := noKX.must(2, "import", "--format", "kdbx", argon2d, "--password-file", fixturePW); !strings.Contains(msg, "Argon2d key derivation") {
+		t.Fatalf("argon2d without keepassxc-cli: %s", msg)
+	}
+
 	// The log holds every step.
 	var log strings.Builder
 	log.WriteString(provider.must(0, "audit", "export"))
 	for _, want := range []string{`"action":"cred.import"`, `"outcome":"error"`, `file refused: kdbx: wrong password or key file`,
-		`imported from kdbx (entry 1)`, `"action":"export.kdbx"`, `re-authentication: wrong password`, `"action":"cred.export"`} {
+		`imported from kdbx, entry 1`, `read by keepassxc-cli), entry 4`, `"action":"export.kdbx"`, `re-authentication: wrong password`, `"action":"cred.export"`} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("audit export lacks %s", want)
 		}

@@ -19,3 +19,10 @@ pw | keepassxc-cli import -q -p --set-key-file good_kdbx4_aes_keyfile.keyx \
 #   printf 'export-pass\n' | keepassxc-cli mkdir good_kdbx4_argon2id.kdbx Finance
 #   printf 'export-pass\nbank-ledger-copper\n' | keepassxc-cli add -u treasurer -p \
 #     --url https://bank.example good_kdbx4_argon2id.kdbx Finance/Bank
+# KDBX 4.0, Argon2d (KeePassXC's default for a new database): x/crypto has
+# no Argon2d, so TestMakeArgon2dFixture writes it with Debian's argon2 tool
+# doing the key derivation, then KeePassXC changes and saves it.
+MAKE_FIXTURES=1 go test -run TestMakeArgon2dFixture .. && mv argon2d_seed.kdbx good_kdbx4_argon2d.kdbx
+printf 'fixture-pass\n' | keepassxc-cli mkdir -q good_kdbx4_argon2d.kdbx Finance
+printf 'fixture-pass\nbank-ledger-copper\n' | keepassxc-cli add -q -u treasurer -p --url https://bank.example \
+  good_kdbx4_argon2d.kdbx Finance/Bank
