@@ -115,6 +115,12 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.GET("/backup", s.backup, auth)
 	g.POST("/creds/:name/undelete", s.credUndelete, auth)
 	g.POST("/creds/:name/review", s.credReview, auth)
+	w, err := newWeb(s)
+	if err != nil {
+		panic("api: the embedded web templates do not parse: " + err.Error())
+	}
+	w.routes(e, limiter(opt.LoginRate), limiter(opt.UnsealRate))
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
 	g.POST("/import", s.importFile, middleware.BodyLimit(importBodyLimit), auth)
 	g.POST("/export", s.exportFile, auth)
 	return e

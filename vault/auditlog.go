@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"strongroom/audit"
 )
@@ -19,6 +20,8 @@ type Principal struct {
 	Name       string
 	Role       Role
 	MustChange bool
+	// ReauthAt is when the session last re-authenticated (zero if never).
+	ReauthAt   time.Time
 	sessionKey string
 }
 

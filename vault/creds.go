@@ -102,6 +102,9 @@ type CredentialInfo struct {
 	Updated   time.Time `json:"updated"`
 	// Compromised, when set, means: change this password now.
 	Compromised *Compromise `json:"compromised,omitempty"`
+	// Access, in a list, says how the caller may read a credential they
+	// are not assigned: "grant until T" or "break-glass until T".
+	Access string `json:"access,omitempty"`
 }
 
 // Secret is a credential's secret part, in memguard buffers. Call Destroy
@@ -384,9 +387,35 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal) ([]Credential
 			if err != nil {
 				return err
 			}
+			// Grantees and the chairman in break-glass see what they may
+			// read for now, marked so.
+			now, granted := v.now(), map[string]time.Time{}
+			if err := eachGrant(tx, ks, func(g *Grant) error {
+				if g.UserID == p.UserID && g.active(now) && g.Until.After(granted[g.CredID]) {
+					granted[g.CredID] = g.Until
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			bg, err := v.activeBreakGlass(tx, ks, p)
+			if err != nil {
+				return err
+			}
 			return eachHead(tx, ks, func(h *credHead) bool {
-				if !h.Deleted && maySee(p, h) {
-					out = append(out, v.info(h, names))
+				if h.Deleted {
+					return true
+				}
+				access := ""
+				if until, ok := granted[h.ID]; ok && !h.assigned(p.UserID) {
+					access = "grant until " + until.Format(time.RFC3339)
+				} else if bg != nil && h.Kind == KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
+					access = "break-glass until " + bg.Expires.Format(time.RFC3339)
+				}
+				if maySee(p, h) || access != "" {
+					info := v.info(h, names)
+					info.Access = access
+					out = append(out, info)
 				}
 				return true
 			})

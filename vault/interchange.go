@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"strongroom/audit"
@@ -288,8 +289,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			return err
 		}
 		now := v.now()
-		pwOK := verifyPassword(u.PasswordHash, ra.Password)
-		step := matchTOTP(u.TOTPSecret, ra.TOTP, now)
+		pwOK, step := verifyPassword(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now)
 		return v.store.Update(ctx, func(tx Tx) error {
 			for i := range items {
 				items[i].Wipe()
@@ -301,40 +301,9 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "export.kdbx", target: target,
 					outcome: audit.OutcomeDenied, reason: "only the IT provider may export"})
 			}
-			var cur userRecord
-			if ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur); err != nil || !ok {
-				return errors.Join(err, ErrUnauthenticated)
-			}
-			reason := ""
-			switch {
-			case cur.LockedUntil.After(now):
-				reason = "account locked"
-			case !pwOK:
-				reason = "re-authentication: wrong password"
-			case step < 0:
-				reason = "re-authentication: wrong TOTP code"
-			case step <= cur.LastTOTPStep:
-				reason = "re-authentication: TOTP code already used"
-			}
-			if reason != "" {
-				result = ErrReauth
-				if cur.LockedUntil.After(now) {
-					result = &LockedError{Until: cur.LockedUntil}
-				} else {
-					cur.FailedLogins++
-					if d := lockFor(cur.FailedLogins); d > 0 {
-						cur.LockedUntil = now.Add(d)
-						reason += "; account locked for " + d.String()
-					}
-					if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
-						return err
-					}
-				}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "export.kdbx", target: target,
-					outcome: audit.OutcomeDenied, reason: reason})
-			}
-			cur.FailedLogins, cur.LastTOTPStep = 0, step
-			if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, "export.kdbx", target)
+			if err != nil || denied != nil {
+				result = denied
 				return err
 			}
 			var heads []*credHead
@@ -389,4 +358,91 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 		return nil, nil, err
 	}
 	return out, &rep, nil
+}
+
+// checkReauth decides a re-authentication inside tx: the password (pwOK,
+// checked before the transaction, as Argon2id is slow) and a TOTP step
+// later than any the account used. A failure counts towards lockout and
+// is recorded as action denied; denied is then the caller's error. On
+// success the step is spent.
+func (v *Vault) checkReauth(tx Tx, ks *keyring, req Request, p *Principal, pwOK bool, step int64, now time.Time,
+	action string, target audit.Target) (denied error, err error) {
+	var cur userRecord
+	if ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur); err != nil || !ok {
+		return nil, errors.Join(err, ErrUnauthenticated)
+	}
+	reason := ""
+	switch {
+	case cur.LockedUntil.After(now):
+		reason, denied = "account locked", &LockedError{Until: cur.LockedUntil}
+	case !pwOK:
+		reason = "re-authentication: wrong password"
+	case step < 0:
+		reason = "re-authentication: wrong TOTP code"
+	case step <= cur.LastTOTPStep:
+		reason = "re-authentication: TOTP code already used"
+	}
+	if reason == "" {
+		cur.FailedLogins, cur.LastTOTPStep = 0, step
+		return nil, ks.putRecord(tx, bucketUsers, cur.ID, &cur)
+	}
+	if denied == nil {
+		denied = ErrReauth
+		cur.FailedLogins++
+		if d := lockFor(cur.FailedLogins); d > 0 {
+			cur.LockedUntil = now.Add(d)
+			reason += "; account locked for " + d.String()
+		}
+		if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+			return nil, err
+		}
+	}
+	return denied, v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
+		outcome: audit.OutcomeDenied, reason: reason})
+}
+
+// ReauthWindow is how long a re-authentication lets the web interface
+// reveal admin secrets without asking again.
+const ReauthWindow = 5 * time.Minute
+
+// Reauthenticate checks the caller's password and a fresh TOTP code again
+// and marks the session (Principal.ReauthAt), recorded as auth.reauth.
+func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, ra Reauth) error {
+	defer wipe(ra.Password)
+	var result error
+	err := v.withKeys(func(ks *keyring) error {
+		var u userRecord
+		if err := v.store.View(ctx, func(tx Tx) error {
+			ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
+			if err == nil && !ok {
+				err = ErrUnauthenticated
+			}
+			return err
+		}); err != nil {
+			return err
+		}
+		now := v.now()
+		pwOK, step := verifyPassword(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now)
+		return v.store.Update(ctx, func(tx Tx) error {
+			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
+			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, "auth.reauth", target)
+			if result = denied; err != nil || denied != nil {
+				return err
+			}
+			var s sessionRecord
+			if ok, err := ks.getRecord(tx, bucketSessions, p.sessionKey, &s); err != nil || !ok {
+				return errors.Join(err, ErrUnauthenticated)
+			}
+			s.ReauthAt = now
+			if err := ks.putRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
+				return err
+			}
+			p.ReauthAt = now
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "auth.reauth", target: target})
+		})
+	})
+	if err == nil {
+		err = result
+	}
+	return err
 }

@@ -23,6 +23,9 @@ type sessionRecord struct {
 	Created    time.Time `json:"created"`
 	LastSeen   time.Time `json:"last_seen"`
 	MustChange bool      `json:"must_change"`
+	// ReauthAt is when the user last proved password and TOTP again in
+	// this session (Reauthenticate).
+	ReauthAt time.Time `json:"reauth_at,omitempty"`
 }
 
 func sessionKey(token string) string {
@@ -226,7 +229,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 				return err
 			}
 		}
-		p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role, MustChange: s.MustChange, sessionKey: key}
+		p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role, MustChange: s.MustChange, ReauthAt: s.ReauthAt, sessionKey: key}
 		return nil
 	})
 	return p, err

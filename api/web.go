@@ -1,0 +1,376 @@
+package api
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"image/png"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
+	"github.com/labstack/echo/v4"
+
+	"strongroom/vault"
+)
+
+// The web interface: server-rendered pages under /ui from embedded
+// templates and two static files, GOV.UK Design System patterns.
+//
+// Security (SECURITY.md "Web interface"):
+//   - CSP allows scripts, styles and fetches from this origin only (no
+//     inline script or style) and images from data: (QR codes);
+//   - the session is the vault session token in a __Host- cookie:
+//     HttpOnly, Secure, SameSite=Strict, never in a URL;
+//   - every POST needs the CSRF token (a random value in a __Host- cookie,
+//     echoed in the form: double submit) and is refused when the browser
+//     says it came from another site (Sec-Fetch-Site, Origin);
+//   - secrets are shown only in answers to POSTs, with no-store;
+//   - admin secrets and exports need re-authentication.
+
+//go:embed web/templates/*.html web/static/*
+var webFS embed.FS
+
+const (
+	sessionCookie = "__Host-strongroom-session"
+	csrfCookie    = "__Host-strongroom-csrf"
+	webCSP        = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+	// idleLogout signs a browser out after this long with no activity
+	// (the server's own session idle limit still applies).
+	idleLogout = 15 * time.Minute
+)
+
+type web struct {
+	s     *server
+	pages map[string]*template.Template
+
+	mu     sync.Mutex
+	setups map[string]*pendingSetup // by setup cookie value
+}
+
+// pendingSetup holds the envelopes of a first-run setup until each file
+// is downloaded once or 15 minutes pass.
+type pendingSetup struct {
+	out     setupDone
+	taken   map[string]bool
+	expires time.Time
+}
+
+type setupDone struct {
+	Envelopes   []EnvelopeOut
+	Threshold   int
+	Shares      int
+	Admin       OneTimeLogin
+	QR          template.URL
+	Secret      string
+	VerifierKey string
+}
+
+func newWeb(s *server) (*web, error) {
+	w := &web{s: s, pages: map[string]*template.Template{}, setups: map[string]*pendingSetup{}}
+	names, err := fs.Glob(webFS, "web/templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, "/base.html") {
+			continue
+		}
+		t, err := template.New("base.html").ParseFS(webFS, "web/templates/base.html", n)
+		if err != nil {
+			return nil, err
+		}
+		w.pages[strings.TrimSuffix(n[strings.LastIndex(n, "/")+1:], ".html")] = t
+	}
+	return w, nil
+}
+
+// page is what every template gets.
+type page struct {
+	Title       string
+	CSRF        string
+	User        *vault.Principal
+	Status      vault.Status
+	Menu        []menuItem
+	Errors      []*fieldError
+	Flash       string
+	Form        map[string]string
+	Data        any
+	IdleSeconds int
+}
+
+type fieldError struct{ Field, Msg string }
+
+// Err returns the error of a field, or nil.
+func (p *page) Err(field string) *fieldError {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e
+		}
+	}
+	return nil
+}
+
+type menuItem struct {
+	Href, Label, Hint string
+	Current           bool
+}
+
+func menuFor(p *vault.Principal, current string) []menuItem {
+	if p == nil || p.MustChange {
+		return nil
+	}
+	var m []menuItem
+	add := func(href, label, hint string) {
+		m = append(m, menuItem{Href: href, Label: label, Hint: hint, Current: href == current})
+	}
+	add("/ui/home", "Home", "")
+	switch p.Role {
+	case vault.RoleProvider:
+		add("/ui/creds", "Passwords", "find, add, change and share passwords")
+		add("/ui/users", "People", "add people, hand them their first sign-in, disable them")
+		add("/ui/requests", "Requests", "time-limited access")
+		add("/ui/audit", "Audit log", "who did what")
+		add("/ui/export", "Export", "take everything out as a KeePass file")
+		add("/ui/emergency", "Emergency", "recovery and break-glass")
+	case vault.RoleClerk:
+		add("/ui/creds", "Passwords", "the council's shared logins and their codes")
+		add("/ui/requests", "Requests", "approve or ask for time-limited access")
+	case vault.RoleChairman:
+		add("/ui/creds", "Passwords", "what you may use")
+		add("/ui/requests", "Requests", "approve time-limited access")
+		add("/ui/escrow/check", "Check an envelope", "is my envelope still valid?")
+		add("/ui/emergency", "Emergency", "recovery and break-glass")
+	case vault.RoleAuditor:
+		add("/ui/audit", "Audit log", "filter, verify, download")
+		add("/ui/incidents", "Incidents", "refusals, failures and emergencies")
+	default:
+		add("/ui/creds", "Passwords", "what you may use")
+		add("/ui/requests", "Requests", "ask for time-limited access")
+	}
+	return m
+}
+
+const (
+	ctxCSRF = "strongroom.web.csrf"
+	ctxUser = "strongroom.web.user"
+)
+
+// middleware sets the page headers, the CSRF cookie and the session, and
+// refuses cross-site and unauthenticated form posts.
+func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", webCSP)
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), clipboard-write=(self)")
+		token := ""
+		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
+			token = ck.Value
+		} else {
+			token = randomToken()
+			c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+		}
+		c.Set(ctxCSRF, token)
+		r := c.Request()
+		if r.Method == http.MethodPost {
+			if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
+				return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
+			}
+			if o := r.Header.Get("Origin"); o != "" && o != "null" {
+				u, err := url.Parse(o)
+				if err != nil || u.Host != r.Host {
+					return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
+				}
+			} else if o == "null" {
+				return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
+			}
+			if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(token)) != 1 {
+				return w.refuse(c, http.StatusForbidden, "This form has expired or came from another website. Go back, reload the page and try again.")
+			}
+		}
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			p, err := w.s.v.Authenticate(r.Context(), ck.Value)
+			if err == nil {
+				c.Set(ctxUser, p)
+				c.Set(principalKey, p)
+			} else {
+				clearSession(c)
+			}
+		}
+		return next(c)
+	}
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func clearSession(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+}
+
+func webUser(c echo.Context) *vault.Principal {
+	p, _ := c.Get(ctxUser).(*vault.Principal)
+	return p
+}
+
+// state sends the browser where the vault's state says it must go first:
+// set-up, unseal, sign-in, or a new password. It returns true if it did.
+func (w *web) state(c echo.Context, needUser bool) (bool, error) {
+	st, err := w.s.v.Status(c.Request().Context())
+	if err != nil {
+		return true, err
+	}
+	path := c.Path()
+	switch {
+	case !st.Initialized && path != "/ui/setup":
+		return true, c.Redirect(http.StatusSeeOther, "/ui/setup")
+	case st.Initialized && st.Sealed && path != "/ui/unseal" && path != "/ui/escrow/check" && !strings.HasPrefix(path, "/ui/setup"):
+		return true, c.Redirect(http.StatusSeeOther, "/ui/unseal")
+	}
+	if !needUser {
+		return false, nil
+	}
+	p := webUser(c)
+	if p == nil {
+		return true, c.Redirect(http.StatusSeeOther, "/ui/login")
+	}
+	if p.MustChange && path != "/ui/password" {
+		return true, c.Redirect(http.StatusSeeOther, "/ui/password")
+	}
+	return false, nil
+}
+
+// render writes a page.
+func (w *web) render(c echo.Context, status int, name string, pg *page) error {
+	t, ok := w.pages[name]
+	if !ok {
+		return errors.New("web: no template " + name)
+	}
+	pg.CSRF, _ = c.Get(ctxCSRF).(string)
+	pg.User = webUser(c)
+	pg.IdleSeconds = int(idleLogout.Seconds())
+	if pg.Status == (vault.Status{}) {
+		pg.Status, _ = w.s.v.Status(c.Request().Context())
+	}
+	if pg.Menu == nil {
+		pg.Menu = menuFor(pg.User, c.Path())
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
+		return err
+	}
+	defer wipeBytes(buf.Bytes())
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// refuse renders a plain message page with a status.
+func (w *web) refuse(c echo.Context, status int, lines ...string) error {
+	title := "Not allowed"
+	switch {
+	case status == http.StatusNotFound:
+		title = "Not found"
+	case status >= 500:
+		title = "Something went wrong"
+	case status == http.StatusTooManyRequests:
+		title = "Too many attempts"
+	}
+	if wantsJSON(c) {
+		return c.JSON(status, errorBody{Error: strings.Join(lines, " ")})
+	}
+	return w.render(c, status, "message", &page{Title: title, Data: map[string]any{"Lines": lines}})
+}
+
+// fail turns a vault error into a page: the same classification as the
+// API, shown in plain English.
+func (w *web) fail(c echo.Context, err error) error {
+	status, msg := classify(err)
+	if status >= 500 {
+		w.s.log.Error("web request failed", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "path", c.Path(), "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		clearSession(c)
+		if !wantsJSON(c) {
+			return c.Redirect(http.StatusSeeOther, "/ui/login")
+		}
+	}
+	return w.refuse(c, status, sentence(msg))
+}
+
+func wantsJSON(c echo.Context) bool {
+	return strings.Contains(c.Request().Header.Get("Accept"), "application/json")
+}
+
+// sentence capitalises a message and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, ")") {
+		s += "."
+	}
+	return s
+}
+
+// qrDataURI renders text as a QR code PNG in a data: URI (CSP allows
+// data: images), so a TOTP secret never becomes a fetchable URL.
+func qrDataURI(text string) (template.URL, error) {
+	code, err := qr.Encode(text, qr.M, qr.Auto)
+	if err != nil {
+		return "", err
+	}
+	code, err = barcode.Scale(code, 220, 220)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, code); err != nil {
+		return "", err
+	}
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())), nil
+}
+
+// totpSecret is the key shown under a QR code for typing in by hand.
+func totpSecret(uri string) string {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return ""
+	}
+	s := u.Query().Get("secret")
+	var groups []string
+	for len(s) > 4 {
+		groups, s = append(groups, s[:4]), s[4:]
+	}
+	return strings.Join(append(groups, s), " ")
+}
+
+func (w *web) static(c echo.Context) error {
+	name := c.Param("name")
+	if name != "app.css" && name != "app.js" {
+		return w.refuse(c, http.StatusNotFound, "There is no such page.")
+	}
+	b, err := webFS.ReadFile("web/static/" + name)
+	if err != nil {
+		return err
+	}
+	ct := "text/css; charset=utf-8"
+	if strings.HasSuffix(name, ".js") {
+		ct = "text/javascript; charset=utf-8"
+	}
+	return c.Blob(http.StatusOK, ct, b)
+}
