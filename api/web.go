@@ -173,6 +173,9 @@ func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", webCSP)
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		// Same-origin requests keep their Origin (no-referrer would turn
+		// it into "null"); other sites learn nothing.
+		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), clipboard-write=(self)")
 		token := ""
 		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
@@ -184,15 +187,7 @@ func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set(ctxCSRF, token)
 		r := c.Request()
 		if r.Method == http.MethodPost {
-			if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-				return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
-			}
-			if o := r.Header.Get("Origin"); o != "" && o != "null" {
-				u, err := url.Parse(o)
-				if err != nil || u.Host != r.Host {
-					return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
-				}
-			} else if o == "null" {
+			if !sameOrigin(r) {
 				return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
 			}
 			if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(token)) != 1 {
@@ -210,6 +205,24 @@ func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// sameOrigin says whether a POST came from our own pages: by the
+// browser's Sec-Fetch-Site where it sends one, else by Origin.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default:
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true // not a browser that sends either; the CSRF token still decides
+	}
+	u, err := url.Parse(o)
+	return err == nil && o != "null" && u.Host == r.Host
 }
 
 func randomToken() string {
@@ -271,7 +284,10 @@ func (w *web) render(c echo.Context, status int, name string, pg *page) error {
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", pg); err != nil {
-		return err
+		w.s.log.Error("web page failed", "page", name, "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+		return c.HTML(http.StatusInternalServerError, `<!DOCTYPE html><html lang="en-GB"><title>Something went wrong – Strongroom</title>`+
+			`<main><h1>Something went wrong</h1><p>The server log has the details under request id `+
+			template.HTMLEscapeString(c.Response().Header().Get(echo.HeaderXRequestID))+`.</p></main></html>`)
 	}
 	defer wipeBytes(buf.Bytes())
 	return c.HTMLBlob(status, buf.Bytes())

@@ -59,6 +59,7 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.GET("/emergency", w.user(w.emergency))
 	g.POST("/emergency/breakglass", w.user(w.breakglass))
 	g.POST("/emergency/passphrase", w.user(w.emergencyPassphrase))
+	g.POST("/seal", w.user(w.seal))
 	g.GET("/audit", w.user(w.audit))
 	g.POST("/audit/verify", w.user(w.auditVerify))
 	g.POST("/audit/checkpoint", w.user(w.auditCheckpoint))
@@ -509,7 +510,14 @@ func (w *web) reveal(c echo.Context) error {
 		return w.fail(c, err)
 	}
 	if d == nil {
-		return w.refuse(c, http.StatusNotFound, "There is no such password.")
+		// Not one the person may see: the vault still decides, so the
+		// attempt is recorded (a refusal is an incident).
+		sec, err := w.s.v.ReadCredential(ctx(c), request(c), webUser(c), credName(c), 0)
+		if err == nil {
+			sec.Destroy()
+			return w.refuse(c, http.StatusNotFound, "There is no such password.")
+		}
+		return w.fail(c, err)
 	}
 	if d.NeedReauth {
 		next := "/ui/reauth?next=/ui/creds/" + pathEscape(d.Cred.Name)
@@ -559,6 +567,9 @@ func (w *web) totp(c echo.Context) error {
 		return w.fail(c, err)
 	}
 	if d == nil {
+		if _, err := w.s.v.CredentialTOTP(ctx(c), request(c), webUser(c), credName(c)); err != nil {
+			return w.fail(c, err)
+		}
 		return w.refuse(c, http.StatusNotFound, "There is no such password.")
 	}
 	code, err := w.s.v.CredentialTOTP(ctx(c), request(c), webUser(c), d.Cred.Name)
@@ -697,11 +708,14 @@ func (w *web) genpass(c echo.Context) error {
 
 // --- re-authentication ---
 
+// safeNext keeps a return address on our own pages, escaped for a
+// Location header.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/ui/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/ui/") || strings.ContainsAny(u.Path, "\\\r\n") {
 		return "/ui/home"
 	}
-	return next
+	return (&url.URL{Path: u.Path}).EscapedPath()
 }
 
 func (w *web) reauthForm(c echo.Context) error {
@@ -900,6 +914,14 @@ func (w *web) breakglass(c echo.Context) error {
 	}
 	return w.render(c, http.StatusOK, "emergency", &page{Title: "Emergency",
 		Data: map[string]string{"Until": until.Local().Format("15:04 on 2 January 2006")}})
+}
+
+func (w *web) seal(c echo.Context) error {
+	if err := w.s.v.Seal(ctx(c), request(c), webUser(c)); err != nil {
+		return w.fail(c, err)
+	}
+	clearSession(c)
+	return c.Redirect(http.StatusSeeOther, "/ui/unseal")
 }
 
 func (w *web) emergencyPassphrase(c echo.Context) error {
