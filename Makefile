@@ -17,7 +17,11 @@ FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:30000
                 ./transfer:FuzzDecodeBitwardenJSON:100000x ./transfer:FuzzDecodeBitwardenCSV:100000x \
                 ./transfer:FuzzDecodeCSV:100000x
 
-.PHONY: build run test lint unit fuzz bench clean
+# axe-core, run inside the pages by the browser tests, from the npm registry.
+AXE_VERSION := 4.11.0
+AXE         := .cache/axe/node_modules/axe-core/axe.min.js
+
+.PHONY: build run test lint unit fuzz bench clean axe
 
 build:
 	$(GO) build -o $(BIN) ./cmd/strongroom
@@ -33,8 +37,14 @@ lint:
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
-unit:
+unit: axe
 	$(GO) test -race -count=1 ./...
+
+axe:
+	@if [ ! -f $(AXE) ]; then \
+	  if command -v npm >/dev/null 2>&1; then npm install --no-audit --no-fund --silent --prefix .cache/axe axe-core@$(AXE_VERSION); \
+	  else echo "npm not found: the browser tests will be skipped (CI installs it)"; fi; \
+	fi
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

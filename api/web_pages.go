@@ -403,7 +403,12 @@ type userChoice struct {
 	Checked  bool
 }
 
+// assignable lists who may be given a password. Only the provider may
+// list accounts; anyone else can assign only themselves here.
 func (w *web) assignable(c echo.Context, checked []string) []userChoice {
+	if p := webUser(c); p.Role != vault.RoleProvider {
+		return []userChoice{{ID: p.UserID, Name: p.Name, Role: p.Role, Checked: true}}
+	}
 	users, err := w.s.v.ListUsers(ctx(c), request(c), webUser(c))
 	if err != nil {
 		return nil
@@ -459,6 +464,7 @@ type credPage struct {
 	Cred       *vault.CredentialInfo
 	MayRead    bool
 	MayManage  bool
+	MayAssign  bool
 	NeedReauth bool
 	Users      []userChoice
 	Secret     *revealed
@@ -481,11 +487,14 @@ func (w *web) credPageData(c echo.Context) (*credPage, error) {
 	// records) when the password is asked for.
 	d.MayRead = d.MayRead || cr.Access != ""
 	d.NeedReauth = cr.Kind == vault.KindAdmin && time.Since(p.ReauthAt) > vault.ReauthWindow
+	// Changing who may use a password needs the list of accounts, which
+	// is the provider's; the clerk changes shared passwords themselves.
 	switch {
-	case p.Role == vault.RoleProvider && cr.Kind != vault.KindPersonal,
-		p.Role == vault.RoleClerk && cr.Kind == vault.KindShared:
-		d.MayManage = true
+	case p.Role == vault.RoleProvider && cr.Kind != vault.KindPersonal:
+		d.MayManage, d.MayAssign = true, true
 		d.Users = w.assignable(c, cr.Assignees)
+	case p.Role == vault.RoleClerk && cr.Kind == vault.KindShared:
+		d.MayManage = true
 	}
 	return d, nil
 }

@@ -437,6 +437,11 @@ func TestWebInterface(t *testing.T) {
 	aud.open("/ui/audit", "audit log")
 	aud.open("/ui/audit?outcome=denied", "audit log denied")
 	aud.mustSee("table", "Member", "cred.read", "denied")
+	var noise bool
+	aud.run(chromedp.Evaluate(`document.querySelector("table").textContent.includes("user.list")`, &noise))
+	if noise {
+		t.Fatal("viewing pages produced refusals (user.list) that are not anyone's attempt")
+	}
 	aud.submit(`form[action="/ui/audit/verify"] button`, "audit verified")
 	aud.mustSee(".notice", "The log verifies")
 	aud.run(chromedp.Click(`form[action="/ui/audit/checkpoint"] button`, chromedp.ByQuery))
