@@ -487,6 +487,17 @@ func TestWebInterface(t *testing.T) {
 	chair.mustSee(`.notice[role=status]`, "open until")
 	chair.open("/ui/creds", "chairman passwords in break-glass")
 	chair.mustSee("table", "Website host")
+
+	// Idle: the page signs itself out (the limit shortened here from 15
+	// minutes to 2 seconds), and the session is gone.
+	aud.open("/ui/audit", "auditor before idle")
+	aud.navigateBy(chromedp.Evaluate(`document.querySelector('meta[name="idle-logout"]').setAttribute("content", "2")`, nil))
+	aud.check("signed out for idleness")
+	aud.mustSee("main", "no activity for 15 minutes")
+	aud.open("/ui/audit", "after idle sign-out")
+	if !strings.HasSuffix(aud.url(), "/ui/login") {
+		t.Fatalf("after the idle sign-out the session still works: %s", aud.url())
+	}
 }
 
 // userID reads a person's id from the assignee checkbox of the add form.

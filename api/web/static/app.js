@@ -108,19 +108,20 @@
     });
   });
 
-  // Sign out after 15 minutes with no keyboard, mouse or touch activity.
+  // Sign out after the page's idle limit (15 minutes) with no keyboard,
+  // mouse or touch activity. The limit is read at each check.
   var idle = document.querySelector('meta[name="idle-logout"]');
   if (idle) {
-    var limit = parseInt(idle.getAttribute("content"), 10) * 1000;
     var last = Date.now();
     ["keydown", "mousedown", "mousemove", "touchstart", "scroll"].forEach(function (e) {
       document.addEventListener(e, function () { last = Date.now(); }, { passive: true });
     });
     setInterval(function () {
+      var limit = parseInt(idle.getAttribute("content"), 10) * 1000;
       if (Date.now() - last > limit) {
         var f = document.getElementById("logout-form");
         if (f) { f.elements.namedItem("reason").value = "idle"; f.submit(); }
       }
-    }, 5000);
+    }, 1000);
   }
 })();
