@@ -278,18 +278,11 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 	var rep ExportReport
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		var u userRecord
-		if err := v.store.View(ctx, func(tx Tx) error {
-			ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
-			if err == nil && !ok {
-				err = ErrUnauthenticated
-			}
-			return err
-		}); err != nil {
+		now := v.now()
+		pwOK, step, err := v.reauthInputs(ctx, ks, p, ra, now)
+		if err != nil {
 			return err
 		}
-		now := v.now()
-		pwOK, step := verifyPassword(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now)
 		return v.store.Update(ctx, func(tx Tx) error {
 			for i := range items {
 				items[i].Wipe()
@@ -360,6 +353,22 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 	return out, &rep, nil
 }
 
+// reauthInputs checks the password (Argon2id, slow: outside any write
+// transaction) and finds the TOTP step the code matches (-1 if none).
+func (v *Vault) reauthInputs(ctx context.Context, ks *keyring, p *Principal, ra Reauth, now time.Time) (bool, int64, error) {
+	var u userRecord
+	if err := v.store.View(ctx, func(tx Tx) error {
+		ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
+		if err == nil && !ok {
+			err = ErrUnauthenticated
+		}
+		return err
+	}); err != nil {
+		return false, -1, err
+	}
+	return verifyPassword(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now), nil
+}
+
 // checkReauth decides a re-authentication inside tx: the password (pwOK,
 // checked before the transaction, as Argon2id is slow) and a TOTP step
 // later than any the account used. A failure counts towards lockout and
@@ -411,18 +420,11 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 	defer wipe(ra.Password)
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		var u userRecord
-		if err := v.store.View(ctx, func(tx Tx) error {
-			ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
-			if err == nil && !ok {
-				err = ErrUnauthenticated
-			}
-			return err
-		}); err != nil {
+		now := v.now()
+		pwOK, step, err := v.reauthInputs(ctx, ks, p, ra, now)
+		if err != nil {
 			return err
 		}
-		now := v.now()
-		pwOK, step := verifyPassword(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now)
 		return v.store.Update(ctx, func(tx Tx) error {
 			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, "auth.reauth", target)

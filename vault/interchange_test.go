@@ -216,3 +216,33 @@ func setFailAudit(f *fixture, on bool) {
 	f.store.failAudit = on
 	f.store.mu.Unlock()
 }
+
+func TestReauthenticateMarksSession(t *testing.T) {
+	f := newFixture(t)
+	otl := f.init.Admin
+	const pw = "lantern-pebble-orchard-7"
+	token, _, err := f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte(otl.Password),
+		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(pw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.v.Authenticate(ctx, token)
+	if err != nil || !p.ReauthAt.IsZero() {
+		t.Fatalf("fresh session: %v %v", p, err)
+	}
+	// The login's own code cannot be used again.
+	if err := f.v.Reauthenticate(ctx, req, p, Reauth{Password: []byte(pw), TOTP: code(t, otl.TOTPURI, f.clock.Now())}); !errors.Is(err, ErrReauth) {
+		t.Fatalf("replayed code: %v", err)
+	}
+	f.clock.Advance(30 * time.Second)
+	if err := f.v.Reauthenticate(ctx, req, p, Reauth{Password: []byte(pw), TOTP: code(t, otl.TOTPURI, f.clock.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.last(t); e.Action != "auth.reauth" || e.Outcome != audit.OutcomeOK {
+		t.Fatalf("last %+v", e)
+	}
+	p2, err := f.v.Authenticate(ctx, token)
+	if err != nil || !p2.ReauthAt.Equal(f.clock.Now()) {
+		t.Fatalf("session not marked: %v %v", p2.ReauthAt, err)
+	}
+}
