@@ -144,8 +144,34 @@ func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger)
 	}
 }
 
+// serverTLS allows TLS 1.3, and TLS 1.2 with forward-secret AEAD suites
+// only (ECDHE with AES-GCM or ChaCha20-Poly1305): no CBC, no RSA key
+// exchange, nothing older. Go chooses the TLS 1.3 suites itself.
+func serverTLS(cert tls.Certificate) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert},
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		}}
+}
+
+// hardenProcess keeps secrets out of core files and away from other
+// processes of the same user: no core dumps (memguard also sets
+// RLIMIT_CORE to 0) and not dumpable, so no ptrace attach and no
+// /proc/PID/mem reads except by root.
+func hardenProcess() error {
+	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &syscall.Rlimit{Cur: 0, Max: 0}); err != nil {
+		return fmt.Errorf("cannot disable core dumps: %v", err)
+	}
+	return prctlNotDumpable()
+}
+
 func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config, hk housekeeping) error {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	if err := hardenProcess(); err != nil {
+		return err
+	}
 	if certFile == "" {
 		var err error
 		if certFile, keyFile, err = ensureSelfSigned(filepath.Join(data, "tls")); err != nil {
@@ -170,7 +196,7 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	}
 	srv := &http.Server{
 		Handler:           api.New(v, api.Options{Logger: log}),
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
+		TLSConfig:         serverTLS(cert),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute,
