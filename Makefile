@@ -21,7 +21,7 @@ FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:30000
 AXE_VERSION := 4.11.0
 AXE         := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: build run test lint unit fuzz bench clean axe
+.PHONY: build run test lint unit fuzz bench clean axe crash
 
 build:
 	$(GO) build -o $(BIN) ./cmd/strongroom
@@ -53,6 +53,12 @@ fuzz:
 	  echo "fuzz $$pkg $$name for $$budget"; \
 	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget $$pkg; \
 	done
+
+# The crash harness: SIGKILL the real server under load KILLS times (CI's
+# make test runs it with 5).
+KILLS ?= 50
+crash:
+	STRONGROOM_CRASH_KILLS=$(KILLS) $(GO) test -run '^TestCrashConsistency$$' -count=1 -timeout 60m -v ./cmd/strongroom
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./audit ./vault
