@@ -89,10 +89,31 @@ func (v *Vault) noteAuditFailure(err error) {
 }
 
 // keyring is the unsealed key material, each key in its own Enclave.
+// Within one operation (withKeys) a data key is opened into a LockedBuffer
+// once, on first use, and destroyed when the operation ends: opening an
+// Enclave costs a guarded, mlocked allocation, and a lookup by name opens
+// every credential head (profiled: 67% of an audited read among 100).
 type keyring struct {
 	active uint32
 	data   map[uint32]*memguard.Enclave
 	root   *memguard.Enclave
+
+	mu     sync.Mutex
+	opened map[uint32]*memguard.LockedBuffer // this operation's open keys
+}
+
+// forOp returns a view of k for one operation; release destroys what it opened.
+func (k *keyring) forOp() *keyring {
+	return &keyring{active: k.active, data: k.data, root: k.root, opened: map[uint32]*memguard.LockedBuffer{}}
+}
+
+func (k *keyring) release() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for term, lb := range k.opened {
+		lb.Destroy()
+		delete(k.opened, term)
+	}
 }
 
 // New wraps a store. The vault starts sealed.
@@ -138,7 +159,9 @@ func (v *Vault) withKeys(fn func(*keyring) error) error {
 	if v.keys == nil {
 		return ErrSealed
 	}
-	return fn(v.keys)
+	op := v.keys.forOp()
+	defer op.release()
+	return fn(op)
 }
 
 // useKey opens the data key of term for the duration of fn.
@@ -147,11 +170,25 @@ func (k *keyring) useKey(term uint32, fn func(key []byte) error) error {
 	if !ok {
 		return fmt.Errorf("vault: no data key for term %d", term)
 	}
-	lb, err := enc.Open()
-	if err != nil {
-		return fmt.Errorf("vault: open data key: %w", err)
+	if k.opened == nil { // a keyring not scoped to an operation: open and close
+		lb, err := enc.Open()
+		if err != nil {
+			return fmt.Errorf("vault: open data key: %w", err)
+		}
+		defer lb.Destroy()
+		return fn(lb.Bytes())
 	}
-	defer lb.Destroy()
+	k.mu.Lock()
+	lb, ok := k.opened[term]
+	if !ok {
+		var err error
+		if lb, err = enc.Open(); err != nil {
+			k.mu.Unlock()
+			return fmt.Errorf("vault: open data key: %w", err)
+		}
+		k.opened[term] = lb
+	}
+	k.mu.Unlock()
 	return fn(lb.Bytes())
 }
 
