@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/awnumar/memguard"
@@ -191,16 +192,96 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 }
 
 // findCred finds a live credential by name, ignoring case; nil if absent.
+//
+// The keyring keeps an in-memory map of lower-cased name to id while
+// unsealed, built by one scan of the heads and kept current by putHead, so
+// a lookup decrypts one head instead of all of them. The map is only a
+// hint: the head it names is read in this transaction and must be live
+// and carry the name, else the heads are scanned as before and the map
+// rebuilt. (A write whose transaction later rolls back can leave a stale
+// hint; the check catches it.) A name absent from a complete map is
+// absent: every head write goes through putHead.
 func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
+	if id, complete := ks.names.lookup(name); complete {
+		if id == "" {
+			return nil, nil
+		}
+		var h credHead
+		ok, err := ks.getRecord(tx, bucketCredentials, headKey(id), &h)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !h.Deleted && strings.EqualFold(h.Name, name) {
+			return &h, nil
+		}
+	}
 	var found *credHead
+	fresh := map[string]string{}
 	err := eachHead(tx, ks, func(h *credHead) bool {
-		if !h.Deleted && strings.EqualFold(h.Name, name) {
-			found = h
-			return false
+		if !h.Deleted {
+			fresh[strings.ToLower(h.Name)] = h.ID
+			if found == nil && strings.EqualFold(h.Name, name) {
+				found = h
+			}
 		}
 		return true
 	})
+	if err == nil {
+		ks.names.reset(fresh)
+	}
 	return found, err
+}
+
+// putHead writes a credential head and keeps the name map current.
+func putHead(tx Tx, ks *keyring, h *credHead) error {
+	if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+		return err
+	}
+	ks.names.note(h)
+	return nil
+}
+
+// nameIndex maps lower-cased credential names to ids (see findCred).
+type nameIndex struct {
+	mu       sync.Mutex
+	complete bool
+	ids      map[string]string
+}
+
+func (n *nameIndex) lookup(name string) (id string, complete bool) {
+	if n == nil {
+		return "", false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ids[strings.ToLower(name)], n.complete
+}
+
+func (n *nameIndex) reset(ids map[string]string) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.ids, n.complete = ids, true
+}
+
+func (n *nameIndex) note(h *credHead) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.complete {
+		return
+	}
+	key := strings.ToLower(h.Name)
+	switch {
+	case !h.Deleted:
+		n.ids[key] = h.ID
+	case n.ids[key] == h.ID:
+		delete(n.ids, key)
+	}
 }
 
 func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
@@ -318,7 +399,7 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
 				return err
 			}
-			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
 			info = v.info(h, names)
@@ -546,7 +627,7 @@ func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal,
 					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}
 			h.Deleted, h.Updated = true, v.now()
-			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.delete", target: target})

@@ -185,7 +185,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 				if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
 					return err
 				}
-				if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+				if err := putHead(tx, ks, h); err != nil {
 					return err
 				}
 				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.create",

@@ -36,7 +36,7 @@ func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, 
 					outcome: audit.OutcomeDenied, reason: "neither an assignee nor a manager"})
 			}
 			h.Compromised = &Compromise{Since: v.now(), Reason: reason, By: p.Name}
-			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.compromised", target: target,
@@ -96,7 +96,7 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name,
 			if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
 				return err
 			}
-			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
 			names, _, err := userNames(tx, ks)
@@ -239,7 +239,7 @@ func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principa
 					h.Updated.Format("2 January 2006"), int(UndeleteWindow.Hours()/24))
 			}
 			h.Deleted, h.Updated = false, v.now()
-			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
 			names, _, err := userNames(tx, ks)

@@ -135,7 +135,7 @@ func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal,
 					outcome: audit.OutcomeDenied, reason: "only a provider, the clerk or the chairman reviews access"})
 			}
 			h.Reviewed, h.ReviewedBy = v.now(), p.Name
-			if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
 			names, _, err := userNames(tx, ks)

@@ -357,6 +357,7 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 	}
 	v.mu.Lock()
 	if v.keys == nil {
+		ks.keepOpen()
 		v.keys = ks
 	}
 	v.pending = nil
@@ -390,6 +391,10 @@ func (v *Vault) dropKeys() {
 	defer v.mu.Unlock()
 	// memguard Enclaves are ciphertext under memguard's per-process key;
 	// dropping them leaves nothing usable once collected (SECURITY.md).
+	// The open data keys are destroyed (wiped, unmapped) now.
+	if v.keys != nil {
+		v.keys.release()
+	}
 	v.keys = nil
 	if v.pending != nil {
 		v.pending.wipe()

@@ -89,22 +89,34 @@ func (v *Vault) noteAuditFailure(err error) {
 }
 
 // keyring is the unsealed key material, each key in its own Enclave.
-// Within one operation (withKeys) a data key is opened into a LockedBuffer
-// once, on first use, and destroyed when the operation ends: opening an
-// Enclave costs a guarded, mlocked allocation, and a lookup by name opens
-// every credential head (profiled: 67% of an audited read among 100).
+//
+// The vault's own keyring (v.keys, while unsealed) also keeps each data
+// key, once first used, open in a read-only memguard LockedBuffer (guard
+// pages, mlock, canary) until the vault seals, when they are destroyed.
+// Opening an Enclave per record, then per operation, was measured to be
+// most of an audited read's cost: each open and destroy is mmap, mlock and
+// mprotect system calls, which serialise on the process's memory map
+// (SECURITY.md "Keys in memory"). The root key stays an Enclave.
 type keyring struct {
 	active uint32
 	data   map[uint32]*memguard.Enclave
 	root   *memguard.Enclave
 
 	mu     sync.Mutex
-	opened map[uint32]*memguard.LockedBuffer // this operation's open keys
+	opened map[uint32]*memguard.LockedBuffer // nil: open per use (temporary keyrings)
+	names  *nameIndex                        // nil on temporary keyrings
 }
 
-// forOp returns a view of k for one operation; release destroys what it opened.
-func (k *keyring) forOp() *keyring {
-	return &keyring{active: k.active, data: k.data, root: k.root, opened: map[uint32]*memguard.LockedBuffer{}}
+// keepOpen makes k cache its opened data keys until release.
+func (k *keyring) keepOpen() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.opened == nil {
+		k.opened = map[uint32]*memguard.LockedBuffer{}
+	}
+	if k.names == nil {
+		k.names = &nameIndex{}
+	}
 }
 
 func (k *keyring) release() {
@@ -159,9 +171,7 @@ func (v *Vault) withKeys(fn func(*keyring) error) error {
 	if v.keys == nil {
 		return ErrSealed
 	}
-	op := v.keys.forOp()
-	defer op.release()
-	return fn(op)
+	return fn(v.keys)
 }
 
 // useKey opens the data key of term for the duration of fn.
@@ -170,7 +180,10 @@ func (k *keyring) useKey(term uint32, fn func(key []byte) error) error {
 	if !ok {
 		return fmt.Errorf("vault: no data key for term %d", term)
 	}
-	if k.opened == nil { // a keyring not scoped to an operation: open and close
+	k.mu.Lock()
+	keep := k.opened != nil
+	k.mu.Unlock()
+	if !keep { // a temporary keyring: open and close
 		lb, err := enc.Open()
 		if err != nil {
 			return fmt.Errorf("vault: open data key: %w", err)
@@ -186,6 +199,7 @@ func (k *keyring) useKey(term uint32, fn func(key []byte) error) error {
 			k.mu.Unlock()
 			return fmt.Errorf("vault: open data key: %w", err)
 		}
+		lb.Freeze() // read-only: a stray write faults instead of corrupting the key
 		k.opened[term] = lb
 	}
 	k.mu.Unlock()
