@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,8 @@ func classify(err error) (int, string) {
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),
 		errors.Is(err, vault.ErrNotInitialised), errors.Is(err, vault.ErrDuplicateShare):
 		return http.StatusConflict, public(err)
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
+		return http.StatusInsufficientStorage, "the server cannot write to its disk (full or read-only): nothing was changed and nothing was returned; free space and try again"
 	case errors.Is(err, vault.ErrSealed):
 		return http.StatusServiceUnavailable, "vault is sealed: unseal it first"
 	case errors.Is(err, vault.ErrTampered), errors.Is(err, vault.ErrMisplaced):

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDiskFull: the data directory on a small tmpfs fills up under
+// writes. Each refused request says so (507, exit 1), nothing already
+// written is lost, an audited read that cannot be recorded returns no
+// secret, and once space returns the vault carries on, chain whole.
+func TestDiskFull(t *testing.T) {
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", mnt).Run() })
+	work := t.TempDir()
+	srv := startServer(t, filepath.Join(mnt, "data"))
+	op := newCLI(t, srv, mnt, "operator")
+	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
+	var ini struct{ Admin oneTime }
+	json.Unmarshal([]byte(op.must(0, "init", "--holder", "A", "--holder", "B", "--shares", "2", "--threshold", "2",
+		"--admin", "IT Provider", "--passphrase-file", pass, "--out", "env", "--json")), &ini)
+	op.must(0, "unseal", "--passphrase-file", pass)
+	prov := newCLI(t, srv, mnt, "provider")
+	prov.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
+		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "a.pw"), "ultramarine kettle drum"))
+
+	// Fill the disk with big notes until a write is refused.
+	notes := write(t, filepath.Join(work, "notes"), strings.Repeat("n", 60000))
+	pw := write(t, filepath.Join(work, "pw"), "river-candle-orbit")
+	var stored []string
+	refused := ""
+	for i := 0; i < 500 && refused == ""; i++ {
+		name := fmt.Sprintf("Filler %03d", i)
+		out, errOut, code := prov.run("cred", "put", name, "--kind", "admin", "--password-file", pw, "--notes-file", notes, "--assign", "IT Provider")
+		switch code {
+		case 0:
+			stored = append(stored, name)
+		case 1:
+			refused = errOut
+		default:
+			t.Fatalf("put %s: exit %d %s %s", name, code, out, errOut)
+		}
+	}
+	if refused == "" || !strings.Contains(refused, "cannot write to its disk") {
+		t.Fatalf("the disk never filled, or the refusal is unclear: %q (%d stored)", refused, len(stored))
+	}
+	// Reads go on while their entries fit in free pages; once one cannot
+	// be recorded it returns nothing.
+	readRefused := false
+	for i := 0; i < 60 && !readRefused; i++ {
+		out, errOut, code := prov.run("cred", "get", stored[0])
+		if code == 0 {
+			continue
+		}
+		if strings.Contains(out, "river-candle-orbit") || !strings.Contains(errOut, "cannot write to its disk") {
+			t.Fatalf("read on a full disk: exit %d %q", code, errOut)
+		}
+		readRefused = true
+	}
+	t.Logf("an audited read was refused on the full disk: %v", readRefused)
+
+	// Space returns: everything written before is there, writes work, the chain verifies.
+	if out, err := exec.Command("mount", "-o", "remount,size=64m", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("remount: %v %s", err, out)
+	}
+	for _, name := range stored {
+		if got := prov.must(0, "cred", "get", name); !strings.Contains(got, "river-candle-orbit") {
+			t.Fatalf("%s lost: %s", name, got)
+		}
+	}
+	prov.must(0, "cred", "put", "After the disk filled", "--kind", "admin", "--password-file", pw, "--assign", "IT Provider")
+	if out := prov.must(0, "audit", "verify"); !strings.HasPrefix(out, "OK:") {
+		t.Fatalf("verify: %s", out)
+	}
+	// And after a restart, the database opens and still verifies.
+	srv.stop()
+	srv2 := startServer(t, filepath.Join(mnt, "data"))
+	op2 := newCLI(t, srv2, mnt, "operator")
+	op2.must(0, "unseal", "--passphrase-file", pass)
+	prov2 := newCLI(t, srv2, mnt, "provider")
+	prov2.must(0, "audit", "verify")
+}
