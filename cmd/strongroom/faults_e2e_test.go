@@ -10,7 +10,7 @@ import (
 )
 
 // TestDiskFull: the data directory on a small tmpfs fills up under
-// writes. Each refused request says so (507, exit 1), nothing already
+// writes, then is made read-only. Each refused request says so (507, exit 1), nothing already
 // written is lost, an audited read that cannot be recorded returns no
 // secret, and once space returns the vault carries on, chain whole.
 func TestDiskFull(t *testing.T) {
@@ -79,8 +79,20 @@ func TestDiskFull(t *testing.T) {
 	if out := prov.must(0, "audit", "verify"); !strings.HasPrefix(out, "OK:") {
 		t.Fatalf("verify: %s", out)
 	}
-	// And after a restart, the database opens and still verifies.
+	// A read-only data directory (a file system cannot turn read-only
+	// under an open database here): the server refuses to start and says
+	// why; writable again, it starts, and the database opens and verifies.
 	srv.stop()
+	if out, err := exec.Command("mount", "-o", "remount,ro", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("remount ro: %v %s", err, out)
+	}
+	out, err := exec.Command(binary, "server", "--data", filepath.Join(mnt, "data"), "--listen", "127.0.0.1:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "read-only") {
+		t.Fatalf("server on a read-only data dir: %v %s", err, out)
+	}
+	if out, err := exec.Command("mount", "-o", "remount,rw", mnt).CombinedOutput(); err != nil {
+		t.Fatalf("remount rw: %v %s", err, out)
+	}
 	srv2 := startServer(t, filepath.Join(mnt, "data"))
 	op2 := newCLI(t, srv2, mnt, "operator")
 	op2.must(0, "unseal", "--passphrase-file", pass)
