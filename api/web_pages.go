@@ -665,22 +665,29 @@ func (w *web) credNew(c echo.Context) error {
 	case len(pw) == 0:
 		pg.Errors = append(pg.Errors, &fieldError{"password", "Enter a password, or generate three random words"})
 	}
+	if pg.Errors == nil {
+		// The API's put updates a credential of the same name; this form
+		// only adds, so a name in use is an error here, not an overwrite.
+		list, err := w.s.v.ListCredentials(ctx(c), webUser(c))
+		if err != nil {
+			return w.fail(c, err)
+		}
+		for _, cr := range list {
+			if strings.EqualFold(cr.Name, f["name"]) {
+				pg.Errors = append(pg.Errors, &fieldError{"name", "A password called “" + cr.Name + "” already exists: choose another name, or change that one from its page"})
+			}
+		}
+	}
 	if pg.Errors != nil {
 		return w.render(c, http.StatusUnprocessableEntity, "cred_new", pg)
 	}
 	if assignees == nil {
 		assignees = []string{}
 	}
-	_, created, err := w.s.v.PutCredential(ctx(c), request(c), webUser(c), vault.CredentialInput{Name: f["name"], Kind: f["kind"],
+	_, _, err := w.s.v.PutCredential(ctx(c), request(c), webUser(c), vault.CredentialInput{Name: f["name"], Kind: f["kind"],
 		URL: f["url"], Username: f["username"], Password: pw, TOTP: totpIn, Notes: notes, Tags: tags, Assignees: assignees})
-	if err == nil && !created {
-		err = errors.New("exists")
-	}
 	if err != nil {
 		status, msg := classify(err)
-		if err.Error() == "exists" {
-			status, msg = http.StatusConflict, "A password with this name already exists: choose another name, or change that one"
-		}
 		if status >= 500 || status == http.StatusForbidden {
 			return w.fail(c, err)
 		}

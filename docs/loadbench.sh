@@ -42,6 +42,12 @@ fi
 echo "credentials: $N; database: $(stat -c %s "$W/data/strongroom.db") bytes"
 echo "RSS idle: $(grep VmRSS /proc/$SRV/status)"
 H=~/go/bin/hey
+# FILL_SECONDS=S first grows the audit log with S seconds of writes at 32 clients.
+if [ -n "${FILL_SECONDS:-}" ]; then
+  $H -z "${FILL_SECONDS}s" -c 32 -m POST -T application/json -H "Authorization: Bearer $TOKEN" \
+    -d '{"name":"Account 00009","password":"filling the log"}' "https://127.0.0.1:18543/v1/creds" | grep -E "Requests/sec"
+  echo "audit entries after filling: $($S audit verify | sed 's/.*OK: \([0-9]*\) entries.*/\1/'); database: $(stat -c %s "$W/data/strongroom.db") bytes"
+fi
 for c in 1 16 64; do
   echo "== audited reads, $c clients"
   $H -z 10s -c "$c" -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:18543/v1/creds/Account%2000042" | grep -E "Requests/sec|50%|99%|\[200\]|\[[45]"

@@ -95,15 +95,33 @@ func fetchTo(g *globals, path, out string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := c.do("GET", path, nil, nil)
+	if out == "" {
+		return c.stream("GET", path, os.Stdout)
+	}
+	return writeStreamed(c, path, out)
+}
+
+// writeStreamed streams an answer into out through out.partial, renamed
+// only once complete, so a cut transfer never looks like a whole file.
+func writeStreamed(c *client, path, out string) error {
+	tmp := out + ".partial"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	if out == "" {
-		_, err = os.Stdout.Write(raw)
+	if err := c.stream("GET", path, f); err != nil {
+		f.Close()
+		os.Remove(tmp)
 		return err
 	}
-	return os.WriteFile(out, raw, 0o600)
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, out)
 }
 
 func checkpointCmd(g *globals) *cobra.Command {

@@ -23,18 +23,18 @@ func backupCmd(g *globals) *cobra.Command {
 			if out == "" {
 				return usagef("--out FILE is required")
 			}
-			raw, err := call(g, "GET", "/v1/backup", nil, nil)
+			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			tmp := out + ".partial"
-			if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+			if err := writeStreamed(c, "/v1/backup", out); err != nil {
 				return err
 			}
-			if err := os.Rename(tmp, out); err != nil {
+			fi, err := os.Stat(out)
+			if err != nil {
 				return err
 			}
-			fmt.Printf("Backup written to %s (%d bytes). Check it with: strongroom backup verify %s --passphrase-file F\n", out, len(raw), out)
+			fmt.Printf("Backup written to %s (%d bytes). Check it with: strongroom backup verify %s --passphrase-file F\n", out, fi.Size(), out)
 			return nil
 		},
 	}

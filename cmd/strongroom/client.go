@@ -105,9 +105,48 @@ func saveToken(token string) error {
 	return os.Rename(tmp, tokenPath())
 }
 
+// maxAnswer bounds an answer read into memory; larger ones (audit exports,
+// backups) are streamed with stream.
+const maxAnswer = 256 << 20
+
 // do sends a JSON request and decodes a JSON answer into out (if non-nil).
 // It returns the raw body too, for callers that pass it through.
 func (c *client) do(method, path string, in, out any) ([]byte, error) {
+	resp, err := c.send(method, path, in)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxAnswer {
+		return nil, fmt.Errorf("the server's answer is larger than %d MiB", maxAnswer>>20)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return nil, fmt.Errorf("unexpected answer from the server: %v", err)
+		}
+	}
+	return raw, nil
+}
+
+// stream sends a request and copies a successful answer to w, however
+// large (audit exports, backups).
+func (c *client) stream(method, path string, w io.Writer) error {
+	resp, err := c.send(method, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(w, resp.Body)
+	return err
+}
+
+// send makes the request; an error status becomes an *apiError with the
+// server's one-line message.
+func (c *client) send(method, path string, in any) (*http.Response, error) {
 	var body io.Reader
 	var payload []byte
 	if in != nil {
@@ -140,12 +179,9 @@ func (c *client) do(method, path string, in, out any) ([]byte, error) {
 		}
 		return nil, fmt.Errorf("cannot reach %s: %v", c.base, err)
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, err
-	}
 	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		var eb struct {
 			Error string `json:"error"`
 		}
@@ -154,12 +190,7 @@ func (c *client) do(method, path string, in, out any) ([]byte, error) {
 		}
 		return nil, &apiError{status: resp.StatusCode, msg: eb.Error}
 	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return nil, fmt.Errorf("unexpected answer from the server: %v", err)
-		}
-	}
-	return raw, nil
+	return resp, nil
 }
 
 func wipe(b []byte) {

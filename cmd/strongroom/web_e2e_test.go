@@ -319,6 +319,12 @@ func TestWebInterface(t *testing.T) {
 	prov.run(chromedp.Click(`#assign-`+userID(t, prov, "Clerk"), chromedp.ByQuery))
 	prov.submit(`form[action="/ui/creds/new"] button[type=submit]`, "password page")
 	prov.mustSee("h1", "Facebook page")
+	// Adding a second one of the same name is refused, not an overwrite
+	// (the clerk's reveal below proves the password is unchanged).
+	prov.open("/ui/creds/new", "add password again")
+	prov.fill("#name", "facebook page", "#password", "overwrite-attempt")
+	prov.submit(`form[action="/ui/creds/new"] button[type=submit]`, "add password name in use")
+	prov.mustSee(".error-summary", "already exists")
 
 	// An admin password: shown only after re-authentication.
 	prov.open("/ui/creds/new", "add admin password")
