@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/boombuler/barcode"
 	"github.com/boombuler/barcode/qr"
@@ -194,6 +196,9 @@ func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 				return w.refuse(c, http.StatusForbidden, "This form has expired or came from another website. Go back, reload the page and try again.")
 			}
 		}
+		if strings.HasPrefix(r.URL.Path, "/ui/static/") {
+			return next(c) // no session needed for the stylesheet and script
+		}
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
 			p, err := w.s.v.Authenticate(r.Context(), ck.Value)
 			if err == nil {
@@ -336,7 +341,8 @@ func sentence(s string) string {
 	if s == "" {
 		return s
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
 	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, ")") {
 		s += "."
 	}

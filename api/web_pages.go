@@ -529,7 +529,7 @@ func (w *web) reveal(c echo.Context) error {
 		return w.fail(c, err)
 	}
 	if d.NeedReauth {
-		next := "/ui/reauth?next=/ui/creds/" + pathEscape(d.Cred.Name)
+		next := "/ui/reauth?next=/ui/creds/" + url.PathEscape(d.Cred.Name)
 		if wantsJSON(c) {
 			return c.JSON(http.StatusForbidden, map[string]string{"reauth": next})
 		}
@@ -558,8 +558,6 @@ func (w *web) reveal(c echo.Context) error {
 	}
 	return w.render(c, http.StatusOK, "cred", &page{Title: d.Cred.Name, Data: d})
 }
-
-func pathEscape(s string) string { return url.PathEscape(s) }
 
 // credName is the :name parameter, unescaped as the API does it.
 func credName(c echo.Context) string {
@@ -618,7 +616,7 @@ func (w *web) rotate(c echo.Context) error {
 		lines = append(lines, "The new password is: "+string(g.Password), "It is shown once here; anyone assigned can show it again from the password’s page.")
 	}
 	return w.render(c, http.StatusOK, "message", &page{Title: "Password changed",
-		Data: map[string]any{"Lines": lines, "Link": menuItem{Href: "/ui/creds/" + pathEscape(name), Label: "Back to " + name}}})
+		Data: map[string]any{"Lines": lines, "Link": menuItem{Href: "/ui/creds/" + url.PathEscape(name), Label: "Back to " + name}}})
 }
 
 func (w *web) assign(c echo.Context) error {
@@ -631,7 +629,7 @@ func (w *web) assign(c echo.Context) error {
 	if _, _, err := w.s.v.PutCredential(ctx(c), request(c), webUser(c), vault.CredentialInput{Name: name, Assignees: assignees}); err != nil {
 		return w.fail(c, err)
 	}
-	return c.Redirect(http.StatusSeeOther, "/ui/creds/"+pathEscape(name))
+	return c.Redirect(http.StatusSeeOther, "/ui/creds/"+url.PathEscape(name))
 }
 
 var kindChoices = []struct{ Value, Label string }{
@@ -703,7 +701,7 @@ func (w *web) credNew(c echo.Context) error {
 		pg.Errors = []*fieldError{{field, sentence(msg)}}
 		return w.render(c, status, "cred_new", pg)
 	}
-	return c.Redirect(http.StatusSeeOther, "/ui/creds/"+pathEscape(f["name"]))
+	return c.Redirect(http.StatusSeeOther, "/ui/creds/"+url.PathEscape(f["name"]))
 }
 
 func (w *web) genpass(c echo.Context) error {

@@ -157,3 +157,16 @@ func FuzzWebForms(f *testing.F) {
 		}
 	})
 }
+
+func TestSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"name taken":             "Name taken.",
+		"“Facebook page” exists": "“Facebook page” exists.",
+		"élan (kept)":            "Élan (kept)",
+		"":                       "",
+	} {
+		if got := sentence(in); got != want {
+			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -180,30 +180,37 @@ func (k *keyring) useKey(term uint32, fn func(key []byte) error) error {
 	if !ok {
 		return fmt.Errorf("vault: no data key for term %d", term)
 	}
-	k.mu.Lock()
-	keep := k.opened != nil
-	k.mu.Unlock()
-	if !keep { // a temporary keyring: open and close
-		lb, err := enc.Open()
-		if err != nil {
+	lb, err := k.openKey(term, enc)
+	if err != nil {
+		return err
+	}
+	if lb == nil { // a temporary keyring: open and close
+		if lb, err = enc.Open(); err != nil {
 			return fmt.Errorf("vault: open data key: %w", err)
 		}
 		defer lb.Destroy()
-		return fn(lb.Bytes())
 	}
-	k.mu.Lock()
-	lb, ok := k.opened[term]
-	if !ok {
-		var err error
-		if lb, err = enc.Open(); err != nil {
-			k.mu.Unlock()
-			return fmt.Errorf("vault: open data key: %w", err)
-		}
-		lb.Freeze() // read-only: a stray write faults instead of corrupting the key
-		k.opened[term] = lb
-	}
-	k.mu.Unlock()
 	return fn(lb.Bytes())
+}
+
+// openKey returns the kept-open buffer of term, opening it on first use;
+// nil on a temporary keyring, which keeps nothing open.
+func (k *keyring) openKey(term uint32, enc *memguard.Enclave) (*memguard.LockedBuffer, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.opened == nil {
+		return nil, nil
+	}
+	if lb, ok := k.opened[term]; ok {
+		return lb, nil
+	}
+	lb, err := enc.Open()
+	if err != nil {
+		return nil, fmt.Errorf("vault: open data key: %w", err)
+	}
+	lb.Freeze() // read-only: a stray write faults instead of corrupting the key
+	k.opened[term] = lb
+	return lb, nil
 }
 
 // seal encrypts a record for path under the active data key.

@@ -144,7 +144,9 @@ func readWithKeePassXC(kxc, file string, pw []byte, keyFile string) ([]byte, err
 		args = append(args, "--no-password")
 	}
 	cmd := exec.Command(kxc, append(args, file)...)
-	cmd.Stdin = bytes.NewReader(append(append([]byte(nil), pw...), '\n'))
+	in := append(append([]byte(nil), pw...), '\n')
+	defer wipe(in)
+	cmd.Stdin = bytes.NewReader(in)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
