@@ -146,12 +146,12 @@ func (s *server) readCred(c echo.Context) error {
 	}
 	defer sec.Destroy()
 	fields := []string{"password"}
-	values := [][]byte{sec.Password.Bytes()}
-	if sec.TOTP != nil {
-		fields, values = append(fields, "totp_uri"), append(values, sec.TOTP.Bytes())
+	values := [][]byte{sec.Password()}
+	if t := sec.TOTPURI(); t != nil {
+		fields, values = append(fields, "totp_uri"), append(values, t)
 	}
-	if sec.Notes != nil {
-		fields, values = append(fields, "notes"), append(values, sec.Notes.Bytes())
+	if n := sec.Notes(); n != nil {
+		fields, values = append(fields, "notes"), append(values, n)
 	}
 	body, err := secretJSON(sec.CredentialInfo, fields, values)
 	if err != nil {

@@ -541,9 +541,9 @@ func (w *web) reveal(c echo.Context) error {
 	}
 	defer sec.Destroy()
 	if wantsJSON(c) {
-		fields, values := []string{"password"}, [][]byte{sec.Password.Bytes()}
-		if sec.Notes != nil {
-			fields, values = append(fields, "notes"), append(values, sec.Notes.Bytes())
+		fields, values := []string{"password"}, [][]byte{sec.Password()}
+		if n := sec.Notes(); n != nil {
+			fields, values = append(fields, "notes"), append(values, n)
 		}
 		body, err := secretJSON(struct{}{}, fields, values)
 		if err != nil {
@@ -552,9 +552,9 @@ func (w *web) reveal(c echo.Context) error {
 		defer wipeBytes(body)
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 	}
-	d.Secret = &revealed{Password: string(sec.Password.Bytes())}
-	if sec.Notes != nil {
-		d.Secret.Notes = string(sec.Notes.Bytes())
+	d.Secret = &revealed{Password: string(sec.Password())}
+	if n := sec.Notes(); n != nil {
+		d.Secret.Notes = string(n)
 	}
 	return w.render(c, http.StatusOK, "cred", &page{Title: d.Cred.Name, Data: d})
 }

@@ -6,10 +6,10 @@ set -euo pipefail
 N=${1:-1000}
 cd "$(dirname "$0")/.."
 make build >/dev/null
-W=$(mktemp -d); trap 'kill $SRV 2>/dev/null; rm -rf "$W"' EXIT
+W=$(mktemp -d); trap 'kill $SRV 2>/dev/null; wait $SRV 2>/dev/null; rm -rf "$W"' EXIT
 S=bin/strongroom
 export STRONGROOM_CONFIG=$W/cfg STRONGROOM_CA=$W/data/tls/cert.pem
-$S server --data "$W/data" --listen 127.0.0.1:18543 >"$W/server.out" 2>"$W/server.log" & SRV=$!
+$S server --data "$W/data" --listen 127.0.0.1:18543 ${SERVER_FLAGS:-} ${PROFILE:+--cpu-profile "$PROFILE"} >"$W/server.out" 2>"$W/server.log" & SRV=$!
 sleep 2
 export STRONGROOM_ADDR=https://127.0.0.1:18543
 printf 'correct horse battery staple\n' >"$W/pass"
@@ -42,17 +42,30 @@ fi
 echo "credentials: $N; database: $(stat -c %s "$W/data/strongroom.db") bytes"
 echo "RSS idle: $(grep VmRSS /proc/$SRV/status)"
 H=~/go/bin/hey
+# TOOL=wrk uses Debian's wrk (lighter on the shared CPU) for the read runs.
+TOOL=${TOOL:-hey}
+ticks() { awk '{print $14 + $15}' "/proc/$SRV/stat"; }
+reads() { # clients
+  local t0; t0=$(ticks)
+  if [ "$TOOL" = wrk ]; then
+    /usr/bin/time -f "load tool CPU: %U s user, %S s system" wrk -t "$(( $1 < 2 ? 1 : 2 ))" -c "$1" -d 10s --latency -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:18543/v1/creds/Account%2000042" 2>&1 | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors|CPU"
+  else
+    $H -z 10s -c "$1" -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:18543/v1/creds/Account%2000042" | grep -E "Requests/sec|50%|99%|\[200\]|\[[45]"
+  fi
+  echo "server CPU: $(( ($(ticks) - t0) / 100 )) s in 10 s"
+}
 # FILL_SECONDS=S first grows the audit log with S seconds of writes at 32 clients.
 if [ -n "${FILL_SECONDS:-}" ]; then
   $H -z "${FILL_SECONDS}s" -c 32 -m POST -T application/json -H "Authorization: Bearer $TOKEN" \
     -d '{"name":"Account 00009","password":"filling the log"}' "https://127.0.0.1:18543/v1/creds" | grep -E "Requests/sec"
   echo "audit entries after filling: $($S audit verify | sed 's/.*OK: \([0-9]*\) entries.*/\1/'); database: $(stat -c %s "$W/data/strongroom.db") bytes"
 fi
-for c in 1 16 64; do
+for c in ${CLIENTS:-1 16 64}; do
   echo "== audited reads, $c clients"
-  $H -z 10s -c "$c" -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:18543/v1/creds/Account%2000042" | grep -E "Requests/sec|50%|99%|\[200\]|\[[45]"
+  reads "$c"
 done
 echo "RSS after load: $(grep VmRSS /proc/$SRV/status)"
+[ "${EXTRA:-1}" = 1 ] || exit 0
 echo "== list (metadata of every credential), 4 clients"
 $H -z 10s -c 4 -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:18543/v1/creds" | grep -E "Requests/sec|50%|99%|\[200\]|\[[45]"
 echo "== writes, 16 clients"

@@ -88,7 +88,7 @@ func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got.Password.Bytes(), live.Password.Bytes()) {
+		if !bytes.Equal(got.Password(), live.Password()) {
 			t.Fatalf("%s version %d differs after restore", c.Name, c.Version)
 		}
 		got.Destroy()

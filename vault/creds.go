@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"encoding/base32"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/awnumar/memguard"
 	"github.com/pquerna/otp"
 
 	"strongroom/audit"
@@ -108,39 +108,6 @@ type CredentialInfo struct {
 	Access string `json:"access,omitempty"`
 }
 
-// Secret is a credential's secret part, in memguard buffers. Call Destroy
-// when done. It redacts itself when printed or marshalled.
-type Secret struct {
-	CredentialInfo
-	Password *memguard.LockedBuffer
-	TOTP     *memguard.LockedBuffer // nil if none
-	Notes    *memguard.LockedBuffer // nil if none
-}
-
-// Destroy wipes the buffers.
-func (s *Secret) Destroy() {
-	for _, b := range []*memguard.LockedBuffer{s.Password, s.TOTP, s.Notes} {
-		if b != nil {
-			b.Destroy()
-		}
-	}
-}
-
-func (s *Secret) String() string { return "secret of " + quote(s.Name) + " (redacted)" }
-
-// Format implements fmt.Formatter so no verb prints the buffers.
-func (s *Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
-
-// MarshalJSON refuses to emit the secret; the API writes it explicitly.
-func (s *Secret) MarshalJSON() ([]byte, error) { return []byte(`"(redacted)"`), nil }
-
-func lockedOrNil(b []byte) *memguard.LockedBuffer {
-	if len(b) == 0 {
-		return nil
-	}
-	return memguard.NewBufferFromBytes(b) // wipes b
-}
-
 // normaliseTOTP accepts an otpauth://totp URI or a bare base32 seed and
 // returns a canonical otpauth://totp URI: label, secret (at least 16 base32
 // characters, 80 bits), issuer, and the algorithm, digits and period the
@@ -206,13 +173,12 @@ func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
 		if id == "" {
 			return nil, nil
 		}
-		var h credHead
-		ok, err := ks.getRecord(tx, bucketCredentials, headKey(id), &h)
+		h, ok, err := getHead(tx, ks, id)
 		if err != nil {
 			return nil, err
 		}
 		if ok && !h.Deleted && strings.EqualFold(h.Name, name) {
-			return &h, nil
+			return h, nil
 		}
 	}
 	var found *credHead
@@ -289,10 +255,15 @@ func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
 		if !strings.HasSuffix(string(k), "/head") {
 			return true, nil
 		}
+		path := bucketCredentials + "/" + string(k)
+		if v, ok := ks.views.get(path, val); ok {
+			return fn(v.(*credHead).clone()), nil
+		}
 		var h credHead
-		if err := ks.decodeRecord(bucketCredentials+"/"+string(k), val, &h); err != nil {
+		if err := ks.decodeRecord(path, val, &h); err != nil {
 			return false, err
 		}
+		ks.views.put(path, val, h.clone())
 		return fn(&h), nil
 	})
 }
@@ -516,92 +487,152 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 
 // readCredential is ReadCredential with purpose ("TOTP code; ") recorded
 // in the entry's reason.
+//
+// An assignee's read is planned in a read-only transaction (find, check,
+// decrypt: these run in parallel) and then committed in a write
+// transaction that only checks the credential's head is byte for byte the
+// one the plan read and appends the entry; the write transactions of
+// concurrent reads share one fsync (group commit). If the head changed in
+// between, the read is planned again. Reads by grant or break-glass,
+// refusals and errors are decided and recorded in one write transaction,
+// and so is a read whose head keeps changing.
 func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, name string, version int, purpose string) (*Secret, error) {
-	var sec *Secret
-	var result error
+	var pl *readPlan
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
-			if sec != nil { // a retried batch: start again
-				sec.Destroy()
-				sec = nil
-			}
-			result = nil
-			target := audit.Target{Kind: "credential", Name: name}
-			h, err := findCred(tx, ks, name)
+		for attempt := 0; attempt < 3; attempt++ {
+			err := v.store.View(ctx, func(tx Tx) (err error) {
+				pl, err = v.planRead(tx, ks, req, p, name, version, purpose)
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			if h == nil {
-				result = notFound("credential", name)
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
-					outcome: audit.OutcomeError, reason: "no such credential"})
+			if !pl.fast {
+				pl.discard()
+				break
 			}
-			target.ID, target.Name = h.ID, h.Name
-			action, why := "cred.read", ""
-			if !mayRead(p, h) {
-				bg, err := v.activeBreakGlass(tx, ks, p)
-				if err != nil {
-					return err
+			err = v.store.Update(ctx, func(tx Tx) error {
+				if !bytes.Equal(tx.Get(bucketCredentials, []byte(headKey(pl.headID))), pl.head) {
+					return errStalePlan
 				}
-				grant, err := v.activeGrant(tx, ks, p, h.ID)
-				if err != nil {
-					return err
-				}
-				denial := "not an assignee and no grant"
-				switch {
-				case grant != nil:
-					action, why = "cred.read", fmt.Sprintf("grant %s (request %s, approved by %s, until %s); ", grant.ID,
-						grant.RequestID, grant.ApprovedBy, grant.Until.Format(time.RFC3339))
-				case bg != nil && h.Kind == KindAdmin && v.now().Before(bg.Expires):
-					action, why = "breakglass.read", "break-glass: "+bg.Reason+"; "
-				case bg != nil && h.Kind == KindAdmin:
-					denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
-				}
-				if action == "cred.read" && grant == nil {
-					result = &ForbiddenError{Action: "cred.read", Target: h.Name}
-					return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
-						outcome: audit.OutcomeDenied, reason: denial})
-				}
+				return v.appendAudit(tx, req, pl.ev)
+			})
+			if err == nil {
+				return nil
 			}
-			ver := h.Version
-			if version > 0 {
-				ver = version
-			}
-			var cv credVersion
-			ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, ver), &cv)
-			if err != nil || !ok {
-				if err == nil {
-					err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)
-				}
-				result = err
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.read", target: target,
-					outcome: audit.OutcomeError, reason: err.Error()})
-			}
-			names, _, err := userNames(tx, ks)
-			if err != nil {
-				cv.wipe()
+			pl.discard()
+			if !errors.Is(err, errStalePlan) {
 				return err
 			}
-			info := v.info(h, names)
-			info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
-			sec = &Secret{CredentialInfo: info, Password: lockedOrNil(cv.Password), TOTP: lockedOrNil(cv.TOTP), Notes: lockedOrNil(cv.Notes)}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
-				reason: fmt.Sprintf("%s%sversion %d", why, purpose, cv.Version)})
+		}
+		return v.store.Update(ctx, func(tx Tx) (err error) {
+			pl.discard() // a retried batch: start again
+			if pl, err = v.planRead(tx, ks, req, p, name, version, purpose); err != nil {
+				return err
+			}
+			return v.appendAudit(tx, req, pl.ev)
 		})
 	})
 	if err != nil && !errors.Is(err, ErrSealed) && ctx.Err() == nil {
-		v.noteAuditFailure(err) // the read and its entry shared one transaction, which failed
+		v.noteAuditFailure(err) // the read's entry was not committed
 	}
-	if err != nil || result != nil {
-		if sec != nil {
-			sec.Destroy()
-		}
+	if err != nil || pl.result != nil {
+		pl.discard()
 		if err == nil {
-			err = result
+			err = pl.result
 		}
 		return nil, err
 	}
-	return sec, nil
+	return pl.sec, nil
+}
+
+var errStalePlan = errors.New("vault: the credential changed while it was read")
+
+// readPlan is a read decided in one transaction: the entry to append and,
+// for a read that succeeds, the secret.
+type readPlan struct {
+	ev     event
+	result error   // the caller's error (refusal, not found) once ev is committed
+	sec    *Secret // nil unless the read succeeds
+	// fast: an assignee's read, committed by checking head is unchanged.
+	fast   bool
+	headID string
+	head   []byte // the head record's stored (sealed) bytes
+}
+
+func (pl *readPlan) discard() {
+	if pl != nil && pl.sec != nil {
+		pl.sec.Destroy()
+		pl.sec = nil
+	}
+}
+
+// planRead decides a read of name in tx: who may read, which version, and
+// what the entry says.
+func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name string, version int, purpose string) (*readPlan, error) {
+	target := audit.Target{Kind: "credential", Name: name}
+	h, err := findCred(tx, ks, name)
+	if err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return &readPlan{result: notFound("credential", name), ev: event{actor: actorOf(p), action: "cred.read",
+			target: target, outcome: audit.OutcomeError, reason: "no such credential"}}, nil
+	}
+	target.ID, target.Name = h.ID, h.Name
+	pl := &readPlan{fast: mayRead(p, h)}
+	action, why := "cred.read", ""
+	if !pl.fast {
+		bg, err := v.activeBreakGlass(tx, ks, p)
+		if err != nil {
+			return nil, err
+		}
+		grant, err := v.activeGrant(tx, ks, p, h.ID)
+		if err != nil {
+			return nil, err
+		}
+		denial := "not an assignee and no grant"
+		switch {
+		case grant != nil:
+			why = fmt.Sprintf("grant %s (request %s, approved by %s, until %s); ", grant.ID,
+				grant.RequestID, grant.ApprovedBy, grant.Until.Format(time.RFC3339))
+		case bg != nil && h.Kind == KindAdmin && v.now().Before(bg.Expires):
+			action, why = "breakglass.read", "break-glass: "+bg.Reason+"; "
+		case bg != nil && h.Kind == KindAdmin:
+			denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
+		}
+		if action == "cred.read" && grant == nil {
+			pl.result = &ForbiddenError{Action: "cred.read", Target: h.Name}
+			pl.ev = event{actor: actorOf(p), action: "cred.read", target: target, outcome: audit.OutcomeDenied, reason: denial}
+			return pl, nil
+		}
+	}
+	ver := h.Version
+	if version > 0 {
+		ver = version
+	}
+	var cv credVersion
+	ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, ver), &cv)
+	if err != nil || !ok {
+		if err == nil {
+			err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)
+		}
+		return &readPlan{result: err, ev: event{actor: actorOf(p), action: "cred.read", target: target,
+			outcome: audit.OutcomeError, reason: err.Error()}}, nil
+	}
+	names, err := assigneeNames(tx, ks, h)
+	if err != nil {
+		cv.wipe()
+		return nil, err
+	}
+	info := v.info(h, names)
+	info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
+	pl.sec = newSecret(info, &cv)
+	pl.ev = event{actor: actorOf(p), action: action, target: target, reason: fmt.Sprintf("%s%sversion %d", why, purpose, cv.Version)}
+	if pl.fast {
+		pl.headID, pl.head = h.ID, tx.Get(bucketCredentials, []byte(headKey(h.ID)))
+	}
+	return pl, nil
 }
 
 // DeleteCredential retires a credential (soft delete: versions are kept).

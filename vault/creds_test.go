@@ -33,7 +33,7 @@ func TestCredentialVersionsAndRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(s.Password.Bytes()) != want {
+		if string(s.Password()) != want {
 			t.Fatalf("version %d: wrong password", ver)
 		}
 		if got := fmt.Sprintf("%v %+v %s", s, s, s); bytes.Contains([]byte(got), []byte("password ")) && bytes.Contains([]byte(got), []byte(want)) {
@@ -104,7 +104,7 @@ func TestStoredRecordIntegrity(t *testing.T) {
 	// Restored, it reads again.
 	mutate(func(tx Tx) error { return tx.Put(bucketCredentials, keyA, origA) })
 	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0)
-	if err != nil || string(s.Password.Bytes()) != "host password" {
+	if err != nil || string(s.Password()) != "host password" {
 		t.Fatalf("restored: %v", err)
 	}
 	s.Destroy()
@@ -214,5 +214,67 @@ func TestNormaliseTOTP(t *testing.T) {
 		if err != nil || string(got) != tc.want {
 			t.Errorf("%q -> %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// A read is planned in a read-only transaction and committed in a write
+// one; if the credential changes in between, the read is planned again:
+// the secret returned and the entry recorded are both the new version's.
+func TestReadReplannedWhenHeadChanges(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Router", "admin", "old password", "IT Provider")
+	f.store.mu.Lock()
+	f.store.afterView = func() { f.put(t, f.admin, "Router", "", "new password") }
+	f.store.mu.Unlock()
+	s, err := f.v.ReadCredential(ctx, Request{ID: "replan"}, f.admin, "Router", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Destroy()
+	if string(s.Password()) != "new password" || s.Version != 2 {
+		t.Fatalf("got version %d", s.Version)
+	}
+	var reads []*audit.Entry
+	for _, e := range f.entries(t) {
+		if e.RequestID == "replan" {
+			reads = append(reads, e)
+		}
+	}
+	if len(reads) != 1 || reads[0].Action != "cred.read" || reads[0].Reason != "version 2" {
+		t.Fatalf("entries for the read: %+v", reads)
+	}
+}
+
+// Secret buffers go back to the pool wiped, and are reused.
+func TestSecretBuffersWipedAndReused(t *testing.T) {
+	cv := &credVersion{Password: []byte("hunter2 hunter2"), TOTP: []byte("otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"), Notes: []byte("pin 1234")}
+	s := newSecret(CredentialInfo{Name: "x"}, cv)
+	if string(s.Password()) != "hunter2 hunter2" || string(s.Notes()) != "pin 1234" || !bytes.HasPrefix(s.TOTPURI(), []byte("otpauth://")) {
+		t.Fatal("parts")
+	}
+	if cv.Password[0] != 0 || cv.Notes[0] != 0 {
+		t.Fatal("the version's copies were not wiped")
+	}
+	buf := s.buf
+	s.Destroy()
+	if s.Password() != nil || s.Notes() != nil {
+		t.Fatal("a destroyed secret still shows its parts")
+	}
+	if !bytes.Equal(buf.Bytes(), make([]byte, buf.Size())) {
+		t.Fatal("the pooled buffer was not wiped")
+	}
+	s2 := newSecret(CredentialInfo{Name: "y"}, &credVersion{Password: []byte("p")})
+	defer s2.Destroy()
+	if s2.buf != buf {
+		t.Fatal("the wiped buffer was not reused")
+	}
+	big := newSecret(CredentialInfo{Name: "z"}, &credVersion{Notes: bytes.Repeat([]byte("n"), 10000)})
+	if len(big.Notes()) != 10000 || big.Password() != nil {
+		t.Fatal("large secret")
+	}
+	bb := big.buf
+	big.Destroy()
+	if bb.IsAlive() {
+		t.Fatal("a buffer larger than the pool's size was kept")
 	}
 }

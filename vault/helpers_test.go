@@ -37,6 +37,19 @@ type faultStore struct {
 	Store
 	mu        sync.Mutex
 	failAudit bool
+	afterView func() // if set, run once after the next View
+}
+
+func (f *faultStore) View(ctx context.Context, fn func(Tx) error) error {
+	err := f.Store.View(ctx, fn)
+	f.mu.Lock()
+	hook := f.afterView
+	f.afterView = nil
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return err
 }
 
 func (f *faultStore) Update(ctx context.Context, fn func(Tx) error) error {

@@ -50,10 +50,10 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		if string(s.Password.Bytes()) != pw {
-			t.Errorf("%s: password %q", name, s.Password.Bytes())
+		if string(s.Password()) != pw {
+			t.Errorf("%s: password %q", name, s.Password())
 		}
-		if name == "Facebook page" && (s.TOTP == nil || !strings.Contains(string(s.TOTP.Bytes()), "JBSWY3DPEHPK3PXPJBSWY3DP")) {
+		if name == "Facebook page" && (s.TOTPURI() == nil || !strings.Contains(string(s.TOTPURI()), "JBSWY3DPEHPK3PXPJBSWY3DP")) {
 			t.Errorf("TOTP lost")
 		}
 		if name == "Facebook page" && strings.Join(s.Tags, ",") != "imported,Social" {

@@ -43,7 +43,7 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 		t.Fatalf("rotate: %+v %v", info, err)
 	}
 	s, _ := f.v.ReadCredential(ctx, req, clerk, "Facebook page", 0)
-	if string(s.Password.Bytes()) != string(gen.Password) || strings.Count(string(gen.Password), "-") != 2 {
+	if string(s.Password()) != string(gen.Password) || strings.Count(string(gen.Password), "-") != 2 {
 		t.Fatalf("rotated password not stored or not three words")
 	}
 	s.Destroy()
@@ -56,7 +56,7 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 		t.Fatalf("restore: %+v %v", info, err)
 	}
 	s, _ = f.v.ReadCredential(ctx, req, clerk, "Facebook page", 0)
-	if string(s.Password.Bytes()) != "first password" {
+	if string(s.Password()) != "first password" {
 		t.Fatal("restore did not bring back version 1")
 	}
 	s.Destroy()
@@ -84,7 +84,7 @@ func TestUndelete(t *testing.T) {
 		t.Fatalf("undelete: %+v %v", info, err)
 	}
 	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 1)
-	if err != nil || string(s.Password.Bytes()) != "first" {
+	if err != nil || string(s.Password()) != "first" {
 		t.Fatalf("history after undelete: %v", err)
 	}
 	s.Destroy()

@@ -106,7 +106,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 	}
 	for i := 0; i < 2; i++ {
 		s, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0)
-		if err != nil || string(s.Password.Bytes()) != "host password" {
+		if err != nil || string(s.Password()) != "host password" {
 			t.Fatalf("break-glass read: %v", err)
 		}
 		s.Destroy()
@@ -180,7 +180,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 		}
 	}
 	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0)
-	if err != nil || string(s.Password.Bytes()) != "host password" {
+	if err != nil || string(s.Password()) != "host password" {
 		t.Fatalf("read after rekey: %v", err)
 	}
 	s.Destroy()

@@ -396,6 +396,7 @@ func (v *Vault) dropKeys() {
 		v.keys.release()
 	}
 	v.keys = nil
+	secretBuffers.drain() // idle ones are wiped already; unmap them too
 	if v.pending != nil {
 		v.pending.wipe()
 		v.pending = nil

@@ -203,13 +203,13 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 	err := v.withKeys(func(ks *keyring) error {
 		key := sessionKey(token)
 		var s sessionRecord
-		var u userRecord
+		var u userSummary
 		var found bool
 		err := v.store.View(ctx, func(tx Tx) (err error) {
-			if found, err = ks.getRecord(tx, bucketSessions, key, &s); err != nil || !found {
+			if s, found, err = getSession(tx, ks, key); err != nil || !found {
 				return err
 			}
-			found, err = ks.getRecord(tx, bucketUsers, s.UserID, &u)
+			u, found, err = getUserSummary(tx, ks, s.UserID)
 			return err
 		})
 		if err != nil {

@@ -25,10 +25,10 @@ func (v *Vault) CredentialTOTP(ctx context.Context, req Request, p *Principal, n
 		return TOTPCode{}, err
 	}
 	defer sec.Destroy()
-	if sec.TOTP == nil {
+	if sec.TOTPURI() == nil {
 		return TOTPCode{}, notFound("TOTP seed for credential", sec.Name)
 	}
-	k, err := otp.NewKeyFromURL(string(sec.TOTP.Bytes()))
+	k, err := otp.NewKeyFromURL(string(sec.TOTPURI()))
 	if err != nil {
 		return TOTPCode{}, fmt.Errorf("vault: stored TOTP of %q is unreadable", sec.Name)
 	}

@@ -105,6 +105,7 @@ type keyring struct {
 	mu     sync.Mutex
 	opened map[uint32]*memguard.LockedBuffer // nil: open per use (temporary keyrings)
 	names  *nameIndex                        // nil on temporary keyrings
+	views  *viewCache                        // nil on temporary keyrings
 }
 
 // keepOpen makes k cache its opened data keys until release.
@@ -117,6 +118,9 @@ func (k *keyring) keepOpen() {
 	if k.names == nil {
 		k.names = &nameIndex{}
 	}
+	if k.views == nil {
+		k.views = &viewCache{}
+	}
 }
 
 func (k *keyring) release() {
@@ -126,6 +130,7 @@ func (k *keyring) release() {
 		lb.Destroy()
 		delete(k.opened, term)
 	}
+	k.views.clear()
 }
 
 // New wraps a store. The vault starts sealed.

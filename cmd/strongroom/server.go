@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -34,7 +35,7 @@ func serverCmd() *cobra.Command {
 	var kdfMemory uint32
 	var kdfTime uint32
 	var breakGlass, cpEvery, retention, backupEvery, commitDelay time.Duration
-	var backupDir, backupKeep string
+	var backupDir, backupKeep, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -73,13 +74,24 @@ func serverCmd() *cobra.Command {
 			if backupDir != "" && backupEvery < time.Minute {
 				return usagef("--backup-every must be at least 1m")
 			}
+			if cpuProfile != "" { // for docs/benchmarks.md: where the time goes
+				f, err := os.OpenFile(cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+				if err != nil {
+					return usagef("--cpu-profile: %v", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass},
 				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&data, "data", "./data", "data directory (holds strongroom.db and tls/)")
-	f.DurationVar(&commitDelay, "commit-delay", time.Millisecond, "how long a write (every audited read is one) waits to share an fsync with others: longer gives more throughput under load, shorter a faster lone request")
+	f.DurationVar(&commitDelay, "commit-delay", time.Millisecond, "under load, how long the committer waits for more writes (every audited read is one) to share the next commit and its fsyncs; a lone write never waits")
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
 	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM); default: a self-signed one made in DATA/tls on first start")
 	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
@@ -89,6 +101,7 @@ func serverCmd() *cobra.Command {
 	f.DurationVar(&cpEvery, "checkpoint-interval", time.Hour, "how often to sign a checkpoint of the audit log when there is new activity")
 	f.StringVar(&backupDir, "backup-dir", "", "directory for scheduled backups (none if empty)")
 	f.DurationVar(&backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a Go CPU profile (pprof) to this file until the server stops (for benchmarking)")
 	f.StringVar(&backupKeep, "backup-keep", "7,4,12", "scheduled backups kept: daily,weekly,monthly")
 	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept (0 keeps everything); older ones are pruned behind a signed checkpoint")
 	return cmd
@@ -96,7 +109,7 @@ func serverCmd() *cobra.Command {
 
 // housekeeping is the server's periodic work on the audit log.
 type housekeeping struct {
-	commitDelay                time.Duration // bbolt's batch delay (--commit-delay)
+	commitDelay                time.Duration // the group commit's wait under load (--commit-delay)
 	checkpointEvery, retention time.Duration
 	backupDir                  string
 	backupEvery                time.Duration
