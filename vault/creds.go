@@ -512,7 +512,7 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 				break
 			}
 			err = v.store.Update(ctx, func(tx Tx) error {
-				if !bytes.Equal(tx.Get(bucketCredentials, []byte(headKey(pl.headID))), pl.head) {
+				if !bytes.Equal(peek(tx, bucketCredentials, []byte(headKey(pl.headID))), pl.head) {
 					return errStalePlan
 				}
 				return v.appendAudit(tx, req, pl.ev)

@@ -110,14 +110,14 @@ func (s *boltStore) View(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.View(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return s.db.View(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
 }
 
 func (s *boltStore) Update(ctx context.Context, fn func(Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.gc.do(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	return s.gc.do(func(tx *bolt.Tx) error { return fn(&boltTx{tx: tx}) })
 }
 
 // groupCommit runs write transactions so that the writes that queue up
@@ -230,7 +230,7 @@ func (s *boltStore) Snapshot(ctx context.Context, w io.Writer, read func(Tx) err
 		return 0, err
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		if err := read(boltTx{tx}); err != nil {
+		if err := read(&boltTx{tx: tx}); err != nil {
 			return err
 		}
 		n, err = tx.WriteTo(w)
@@ -239,17 +239,55 @@ func (s *boltStore) Snapshot(ctx context.Context, w io.Writer, read func(Tx) err
 	return n, err
 }
 
-type boltTx struct{ tx *bolt.Tx }
+// boltTx keeps the buckets it has opened: bbolt opens a bucket afresh on
+// every lookup in a read-only transaction.
+type boltTx struct {
+	tx   *bolt.Tx
+	open [9]*bolt.Bucket // indexed as allBuckets
+}
 
-func (t boltTx) bucket(name string) *bolt.Bucket {
+func (t *boltTx) bucket(name string) *bolt.Bucket {
+	i := bucketIndex(name)
+	if b := t.open[i]; b != nil {
+		return b
+	}
 	b := t.tx.Bucket([]byte(name))
 	if b == nil {
 		panic("vault: unknown bucket " + name) // a programming error: buckets are fixed at open
 	}
+	t.open[i] = b
 	return b
 }
 
-func (t boltTx) Get(bucket string, key []byte) []byte {
+func bucketIndex(name string) int {
+	switch name {
+	case bucketMeta:
+		return 0
+	case bucketKeyring:
+		return 1
+	case bucketUsers:
+		return 2
+	case bucketSessions:
+		return 3
+	case bucketCredentials:
+		return 4
+	case bucketGrants:
+		return 5
+	case bucketRequests:
+		return 6
+	case bucketAudit:
+		return 7
+	case bucketCheckpoints:
+		return 8
+	}
+	panic("vault: unknown bucket " + name)
+}
+
+// peek returns the stored value without copying it: valid only until the
+// transaction ends, and never to be kept or changed.
+func (t *boltTx) peek(bucket string, key []byte) []byte { return t.bucket(bucket).Get(key) }
+
+func (t *boltTx) Get(bucket string, key []byte) []byte {
 	v := t.bucket(bucket).Get(key)
 	if v == nil {
 		return nil
@@ -257,15 +295,15 @@ func (t boltTx) Get(bucket string, key []byte) []byte {
 	return append([]byte(nil), v...)
 }
 
-func (t boltTx) Put(bucket string, key, value []byte) error {
+func (t *boltTx) Put(bucket string, key, value []byte) error {
 	return t.bucket(bucket).Put(key, value)
 }
 
-func (t boltTx) Delete(bucket string, key []byte) error {
+func (t *boltTx) Delete(bucket string, key []byte) error {
 	return t.bucket(bucket).Delete(key)
 }
 
-func (t boltTx) Scan(bucket string, from []byte, fn func(k, v []byte) (bool, error)) error {
+func (t *boltTx) Scan(bucket string, from []byte, fn func(k, v []byte) (bool, error)) error {
 	c := t.bucket(bucket).Cursor()
 	var k, v []byte
 	if from == nil {

@@ -73,14 +73,15 @@ func (c *viewCache) clear() {
 // secret and must not be changed by the caller.
 func cachedRecord[R any, T any](tx Tx, ks *keyring, bucket, key string, derive func(*R) T) (T, bool, error) {
 	var zero T
-	blob := tx.Get(bucket, []byte(key))
-	if blob == nil {
+	raw := peek(tx, bucket, []byte(key))
+	if raw == nil {
 		return zero, false, nil
 	}
 	path := bucket + "/" + key
-	if v, ok := ks.views.get(path, blob); ok {
+	if v, ok := ks.views.get(path, raw); ok {
 		return v.(T), true, nil
 	}
+	blob := bytes.Clone(raw)
 	var r R
 	if err := ks.decodeRecord(path, blob, &r); err != nil {
 		return zero, true, err
@@ -88,6 +89,15 @@ func cachedRecord[R any, T any](tx Tx, ks *keyring, bucket, key string, derive f
 	view := derive(&r)
 	ks.views.put(path, blob, view)
 	return view, true, nil
+}
+
+// peek reads a value without copying it where the store allows (see
+// boltTx.peek): the result is valid only in tx and must not be kept.
+func peek(tx Tx, bucket string, key []byte) []byte {
+	if p, ok := tx.(interface{ peek(string, []byte) []byte }); ok {
+		return p.peek(bucket, key)
+	}
+	return tx.Get(bucket, key)
 }
 
 // getHead reads the head of credential id; the caller owns the copy.
