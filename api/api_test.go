@@ -247,3 +247,32 @@ func FuzzRequestBodies(f *testing.F) {
 		}
 	})
 }
+
+func TestListPaging(t *testing.T) {
+	e := newEnv(t)
+	for _, n := range []string{"Gamma", "alpha", "Beta"} {
+		if st, body := e.call(t, "POST", "/v1/creds", e.token, `{"name":"`+n+`","kind":"admin","password":"p","assignees":["IT Provider"]}`); st != 201 {
+			t.Fatalf("%d %s", st, body)
+		}
+	}
+	resp := e.do(t, "GET", "/v1/creds?limit=2", e.token, "")
+	var page []vault.CredentialInfo
+	json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	link := resp.Header.Get("Link")
+	if len(page) != 2 || page[0].Name != "alpha" || page[1].Name != "Beta" || link != `</v1/creds?after=Beta&limit=2>; rel="next"` {
+		t.Fatalf("first page %v, Link %q", page, link)
+	}
+	resp = e.do(t, "GET", strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`), e.token, "")
+	page = nil
+	json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if len(page) != 1 || page[0].Name != "Gamma" || resp.Header.Get("Link") != "" {
+		t.Fatalf("second page %v, Link %q", page, resp.Header.Get("Link"))
+	}
+	for _, q := range []string{"limit=-1", "limit=5001", "limit=x", "after=%ff", "q=" + strings.Repeat("a", 201)} {
+		if st, body := e.call(t, "GET", "/v1/creds?"+q, e.token, ""); st != 400 || !strings.Contains(string(body), `"error"`) {
+			t.Errorf("%s: %d %s", q, st, body)
+		}
+	}
+}

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,13 +90,45 @@ func (s *server) offboardUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, rep)
 }
 
+// A list answers at most listPage credentials unless ?limit= says
+// otherwise (up to maxListPage); a Link header names the next page.
+const (
+	listPage    = 1000
+	maxListPage = 5000
+)
+
+// listCreds answers GET /v1/creds[?after=NAME&limit=N&q=TEXT].
 func (s *server) listCreds(c echo.Context) error {
-	list, err := s.v.ListCredentials(c.Request().Context(), principal(c))
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		return err
+	}
+	if limit == 0 {
+		limit = listPage
+	}
+	if limit < 1 || limit > maxListPage {
+		return errBadRequest(fmt.Sprintf("limit must be 1 to %d", maxListPage))
+	}
+	after := c.QueryParam("after")
+	q := c.QueryParam("q")
+	for _, v := range []string{after, q} {
+		if len(v) > 200 || !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+			return errBadRequest("after and q must be valid UTF-8 of at most 200 bytes")
+		}
+	}
+	list, more, err := s.v.ListCredentials(c.Request().Context(), principal(c), vault.ListOptions{After: after, Limit: limit, Query: q})
 	if err != nil {
 		return err
 	}
 	if list == nil {
 		list = []vault.CredentialInfo{}
+	}
+	if more { // RFC 8288: the next page
+		next := url.Values{"after": {list[len(list)-1].Name}, "limit": {strconv.Itoa(limit)}}
+		if q != "" {
+			next.Set("q", q)
+		}
+		c.Response().Header().Set("Link", "</v1/creds?"+next.Encode()+`>; rel="next"`)
 	}
 	return c.JSON(http.StatusOK, list)
 }

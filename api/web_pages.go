@@ -427,37 +427,26 @@ func (w *web) assignable(c echo.Context, checked []string) []userChoice {
 	return out
 }
 
+// webListLimit caps the passwords page; a search narrows it.
+const webListLimit = 200
+
 func (w *web) creds(c echo.Context) error {
-	list, err := w.s.v.ListCredentials(ctx(c), webUser(c))
+	q := strings.TrimSpace(c.QueryParam("q"))
+	shown, more, err := w.s.v.ListCredentials(ctx(c), webUser(c), vault.ListOptions{Query: q, Limit: webListLimit})
 	if err != nil {
 		return w.fail(c, err)
 	}
-	q := strings.TrimSpace(c.QueryParam("q"))
-	var shown []vault.CredentialInfo
-	for _, cr := range list {
-		hay := strings.ToLower(strings.Join(append([]string{cr.Name, cr.Username, cr.URL}, cr.Tags...), " "))
-		if q == "" || strings.Contains(hay, strings.ToLower(q)) {
-			shown = append(shown, cr)
-		}
-	}
-	sort.Slice(shown, func(i, j int) bool { return strings.ToLower(shown[i].Name) < strings.ToLower(shown[j].Name) })
 	role := webUser(c).Role
 	return w.render(c, http.StatusOK, "creds", &page{Title: "Passwords", Data: map[string]any{"Creds": shown, "Query": q,
-		"CanCreate": role == vault.RoleProvider || role == vault.RoleClerk}})
+		"More": more, "Limit": webListLimit, "CanCreate": role == vault.RoleProvider || role == vault.RoleClerk}})
 }
 
 func (w *web) findCred(c echo.Context) (*vault.CredentialInfo, error) {
-	name := credName(c)
-	list, err := w.s.v.ListCredentials(ctx(c), webUser(c))
-	if err != nil {
+	list, _, err := w.s.v.ListCredentials(ctx(c), webUser(c), vault.ListOptions{Name: credName(c)})
+	if err != nil || len(list) == 0 {
 		return nil, err
 	}
-	for i := range list {
-		if strings.EqualFold(list[i].Name, name) {
-			return &list[i], nil
-		}
-	}
-	return nil, nil
+	return &list[0], nil
 }
 
 type credPage struct {
@@ -666,7 +655,7 @@ func (w *web) credNew(c echo.Context) error {
 	if pg.Errors == nil {
 		// The API's put updates a credential of the same name; this form
 		// only adds, so a name in use is an error here, not an overwrite.
-		list, err := w.s.v.ListCredentials(ctx(c), webUser(c))
+		list, _, err := w.s.v.ListCredentials(ctx(c), webUser(c), vault.ListOptions{Name: f["name"]})
 		if err != nil {
 			return w.fail(c, err)
 		}

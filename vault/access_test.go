@@ -138,7 +138,7 @@ func TestListShowsOnlyWhatTheRoleMaySee(t *testing.T) {
 	}
 	want := map[*Principal]int{f.admin: 2, clerk: 1, member: 1, auditor: 2}
 	for p, n := range want {
-		got, err := f.v.ListCredentials(ctx, p)
+		got, err := f.v.ListCredentialsAll(ctx, p)
 		if err != nil || len(got) != n {
 			t.Errorf("%s sees %d credentials (%v), want %d", p.Name, len(got), err, n)
 		}

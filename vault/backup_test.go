@@ -75,7 +75,7 @@ func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
 		}
 	}
 	restoredClerk := &Principal{UserID: clerk.UserID, Name: "Clerk", Role: RoleClerk}
-	list, err := rv.ListCredentials(ctx, restoredClerk)
+	list, err := rv.ListCredentialsAll(ctx, restoredClerk)
 	if err != nil || len(list) != 20 {
 		t.Fatalf("restored list: %d %v", len(list), err)
 	}

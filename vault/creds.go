@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -158,115 +157,50 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 	return []byte(u.String()), nil
 }
 
-// findCred finds a live credential by name, ignoring case; nil if absent.
-//
-// The keyring keeps an in-memory map of lower-cased name to id while
-// unsealed, built by one scan of the heads and kept current by putHead, so
-// a lookup decrypts one head instead of all of them. The map is only a
-// hint: the head it names is read in this transaction and must be live
-// and carry the name, else the heads are scanned as before and the map
-// rebuilt. (A write whose transaction later rolls back can leave a stale
-// hint; the check catches it.) A name absent from a complete map is
-// absent: every head write goes through putHead.
-func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
-	if id, complete := ks.names.lookup(name); complete {
-		if id == "" {
-			return nil, nil
-		}
-		h, ok, err := getHead(tx, ks, id)
-		if err != nil {
-			return nil, err
-		}
-		if ok && !h.Deleted && strings.EqualFold(h.Name, name) {
-			return h, nil
-		}
-	}
-	var found *credHead
-	fresh := map[string]string{}
-	err := eachHead(tx, ks, func(h *credHead) bool {
-		if !h.Deleted {
-			fresh[strings.ToLower(h.Name)] = h.ID
-			if found == nil && strings.EqualFold(h.Name, name) {
-				found = h
-			}
-		}
-		return true
-	})
-	if err == nil {
-		ks.names.reset(fresh)
-	}
-	return found, err
-}
-
-// putHead writes a credential head and keeps the name map current.
-func putHead(tx Tx, ks *keyring, h *credHead) error {
-	if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
-		return err
-	}
-	ks.names.note(h)
-	return nil
-}
-
-// nameIndex maps lower-cased credential names to ids (see findCred).
-type nameIndex struct {
-	mu       sync.Mutex
-	complete bool
-	ids      map[string]string
-}
-
-func (n *nameIndex) lookup(name string) (id string, complete bool) {
-	if n == nil {
-		return "", false
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.ids[strings.ToLower(name)], n.complete
-}
-
-func (n *nameIndex) reset(ids map[string]string) {
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.ids, n.complete = ids, true
-}
-
-func (n *nameIndex) note(h *credHead) {
-	if n == nil {
-		return
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if !n.complete {
-		return
-	}
-	key := strings.ToLower(h.Name)
-	switch {
-	case !h.Deleted:
-		n.ids[key] = h.ID
-	case n.ids[key] == h.ID:
-		delete(n.ids, key)
-	}
-}
-
+// eachHead calls fn with each credential head, in id order. Version
+// records sort after their head ("ID/head" < "ID/v/..."), so after each
+// head the scan seeks past that credential's versions instead of walking
+// them: a credential rewritten a million times costs one seek, not a
+// million steps.
 func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
-	return tx.Scan(bucketCredentials, nil, func(k, val []byte) (bool, error) {
-		if !strings.HasSuffix(string(k), "/head") {
-			return true, nil
+	var from []byte
+	for {
+		var next []byte
+		err := tx.Scan(bucketCredentials, from, func(k, val []byte) (bool, error) {
+			id, rest, _ := strings.Cut(string(k), "/")
+			if rest != "head" {
+				next = []byte(id + "/w") // past "ID/v/..."
+				return false, nil
+			}
+			path := bucketCredentials + "/" + string(k)
+			if v, ok := ks.views.get(path, val); ok {
+				if !fn(v.(*credHead).clone()) {
+					return false, errStopScan
+				}
+			} else {
+				var h credHead
+				if err := ks.decodeRecord(path, val, &h); err != nil {
+					return false, err
+				}
+				ks.views.put(path, val, h.clone())
+				if !fn(&h) {
+					return false, errStopScan
+				}
+			}
+			next = []byte(id + "/w")
+			return false, nil
+		})
+		if errors.Is(err, errStopScan) || (err == nil && next == nil) {
+			return nil
 		}
-		path := bucketCredentials + "/" + string(k)
-		if v, ok := ks.views.get(path, val); ok {
-			return fn(v.(*credHead).clone()), nil
+		if err != nil {
+			return err
 		}
-		var h credHead
-		if err := ks.decodeRecord(path, val, &h); err != nil {
-			return false, err
-		}
-		ks.views.put(path, val, h.clone())
-		return fn(&h), nil
-	})
+		from = next
+	}
 }
+
+var errStopScan = errors.New("stop")
 
 func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
 	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
@@ -430,13 +364,33 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*userReco
 	return ids, nil
 }
 
-// ListCredentials lists what the caller may see, without secrets.
-func (v *Vault) ListCredentials(ctx context.Context, p *Principal) ([]CredentialInfo, error) {
-	var out []CredentialInfo
-	err := v.withKeys(func(ks *keyring) error {
+// ListOptions pages and filters a list of credentials.
+type ListOptions struct {
+	// After: only names that sort after this one (case-insensitive), for
+	// the next page; "" from the start.
+	After string
+	// Limit caps the page; 0 lists everything.
+	Limit int
+	// Query keeps credentials whose name, user name, URL or a tag contains
+	// it (case-insensitive).
+	Query string
+	// Name keeps only the credential of this name.
+	Name string
+}
+
+// ListCredentials lists what the caller may see, without secrets, in name
+// order; more says a further page exists (ask again with After set to the
+// last name).
+//
+// It walks the sorted name index, not the store, and reads each head
+// through the view cache, so a page costs the same at 1,000 and at
+// 100,000 credentials when the caller may see most of them; a caller who
+// may see few (a member) costs a pass over the index.
+func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptions) (out []CredentialInfo, more bool, err error) {
+	q := strings.ToLower(strings.TrimSpace(opt.Query))
+	err = v.withKeys(func(ks *keyring) error {
 		return v.store.View(ctx, func(tx Tx) error {
-			names, _, err := userNames(tx, ks)
-			if err != nil {
+			if err := ensureNames(tx, ks); err != nil {
 				return err
 			}
 			// Grantees and the chairman in break-glass see what they may
@@ -454,9 +408,21 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal) ([]Credential
 			if err != nil {
 				return err
 			}
-			return eachHead(tx, ks, func(h *credHead) bool {
-				if h.Deleted {
-					return true
+			var candidates []nameID
+			if opt.Name != "" {
+				if id, _ := ks.names.lookup(opt.Name); id != "" {
+					candidates = []nameID{{strings.ToLower(opt.Name), id}}
+				}
+			} else {
+				candidates = ks.names.after(opt.After, 0)
+			}
+			for _, c := range candidates {
+				h, ok, err := getHead(tx, ks, c.id)
+				if err != nil {
+					return err
+				}
+				if !ok || h.Deleted || strings.ToLower(h.Name) != c.lower {
+					continue // a stale hint: the write that made it failed
 				}
 				access := ""
 				if until, ok := granted[h.ID]; ok && !h.assigned(p.UserID) {
@@ -464,17 +430,28 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal) ([]Credential
 				} else if bg != nil && h.Kind == KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
 					access = "break-glass until " + bg.Expires.Format(time.RFC3339)
 				}
-				if maySee(p, h) || access != "" {
-					info := v.info(h, names)
-					info.Access = access
-					out = append(out, info)
+				if !maySee(p, h) && access == "" {
+					continue
 				}
-				return true
-			})
+				if q != "" && !strings.Contains(strings.ToLower(strings.Join(append([]string{h.Name, h.Username, h.URL}, h.Tags...), "\x00")), q) {
+					continue
+				}
+				if opt.Limit > 0 && len(out) == opt.Limit {
+					more = true
+					break
+				}
+				names, err := assigneeNames(tx, ks, h)
+				if err != nil {
+					return err
+				}
+				info := v.info(h, names)
+				info.Access = access
+				out = append(out, info)
+			}
+			return nil
 		})
 	})
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
-	return out, err
+	return out, more, err
 }
 
 // ReadCredential returns a credential's secret to an assignee. The read is

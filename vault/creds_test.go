@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -276,5 +277,80 @@ func TestSecretBuffersWipedAndReused(t *testing.T) {
 	big.Destroy()
 	if bb.IsAlive() {
 		t.Fatal("a buffer larger than the pool's size was kept")
+	}
+}
+
+func TestListPagesFiltersAndNames(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	for i := 0; i < 25; i++ {
+		kind, assign := "admin", []string{"IT Provider"}
+		if i%5 == 0 {
+			kind, assign = "shared", []string{"Clerk"}
+		}
+		f.put(t, f.admin, fmt.Sprintf("Account %02d", 24-i), kind, "pw", assign...)
+	}
+	for i := 0; i < 30; i++ { // versions sort after their head; the list skips them
+		f.put(t, f.admin, "Account 07", "", fmt.Sprintf("pw %d", i))
+	}
+	var all []string
+	for after, pages := "", 0; ; pages++ {
+		page, more, err := f.v.ListCredentials(ctx, f.admin, ListOptions{After: after, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page {
+			all = append(all, c.Name)
+		}
+		if !more {
+			if pages != 2 || len(page) != 5 {
+				t.Fatalf("pages %d, last %d", pages, len(page))
+			}
+			break
+		}
+		after = page[len(page)-1].Name
+	}
+	if len(all) != 25 || all[0] != "Account 00" || all[24] != "Account 24" || !sort.StringsAreSorted(all) {
+		t.Fatalf("paged list: %v", all)
+	}
+	got, _, _ := f.v.ListCredentials(ctx, clerk, ListOptions{})
+	if len(got) != 5 || got[0].Name != "Account 04" { // the clerk sees the shared ones only
+		t.Fatalf("clerk sees %d", len(got))
+	}
+	got, _, _ = f.v.ListCredentials(ctx, f.admin, ListOptions{Query: "account 1"})
+	if len(got) != 10 {
+		t.Fatalf("query: %d", len(got))
+	}
+	got, _, _ = f.v.ListCredentials(ctx, f.admin, ListOptions{Name: "ACCOUNT 07"})
+	if len(got) != 1 || got[0].Version != 31 {
+		t.Fatalf("by name: %+v", got)
+	}
+	if got, _, _ = f.v.ListCredentials(ctx, clerk, ListOptions{Name: "Account 07"}); len(got) != 0 {
+		t.Fatal("by name shows what the caller may not see")
+	}
+}
+
+// A delete whose transaction fails (its audit entry cannot be written)
+// changes nothing, and the name index, which noted the delete before the
+// transaction failed, must not keep saying the credential is gone.
+func TestFailedDeleteLeavesCredentialFindable(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Router", "admin", "router password", "IT Provider")
+	f.store.mu.Lock()
+	f.store.failAudit = true
+	f.store.mu.Unlock()
+	if err := f.v.DeleteCredential(ctx, req, f.admin, "Router"); err == nil {
+		t.Fatal("delete without its audit entry succeeded")
+	}
+	f.store.mu.Lock()
+	f.store.failAudit = false
+	f.store.mu.Unlock()
+	s, err := f.v.ReadCredential(ctx, req, f.admin, "Router", 0)
+	if err != nil {
+		t.Fatalf("after the failed delete: %v", err)
+	}
+	s.Destroy()
+	if list, _ := f.v.ListCredentialsAll(ctx, f.admin); len(list) != 1 {
+		t.Fatalf("list after the failed delete: %d", len(list))
 	}
 }

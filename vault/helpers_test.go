@@ -185,3 +185,9 @@ func (f *fixture) last(t *testing.T) *audit.Entry {
 func shareText(e *escrow.Envelope) string { return e.Text() }
 
 func readFile(dir string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, "strongroom.db")) }
+
+// ListCredentialsAll is ListCredentials without paging, for tests.
+func (v *Vault) ListCredentialsAll(ctx context.Context, p *Principal) ([]CredentialInfo, error) {
+	list, _, err := v.ListCredentials(ctx, p, ListOptions{})
+	return list, err
+}

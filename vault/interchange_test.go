@@ -74,13 +74,13 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 
 	// A bad file changes nothing and is recorded as refused.
 	n := len(f.entries(t))
-	list, _ := f.v.ListCredentials(ctx, f.admin)
+	list, _ := f.v.ListCredentialsAll(ctx, f.admin)
 	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx"},
 		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("wrong")}))
 	if !errors.Is(err, transfer.ErrBadKey) {
 		t.Fatalf("wrong password: %v", err)
 	}
-	after, _ := f.v.ListCredentials(ctx, f.admin)
+	after, _ := f.v.ListCredentialsAll(ctx, f.admin)
 	if len(after) != len(list) || len(f.entries(t)) != n+1 || f.last(t).Outcome != audit.OutcomeError ||
 		!strings.Contains(f.last(t).Reason, "wrong password or key file") {
 		t.Fatalf("a refused file changed something: %d→%d creds, last %+v", len(list), len(after), f.last(t))
@@ -94,7 +94,7 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 	if err == nil {
 		t.Fatal("import survived a write failure")
 	}
-	after, _ = f.v.ListCredentials(ctx, f.admin)
+	after, _ = f.v.ListCredentialsAll(ctx, f.admin)
 	if len(after) != len(list) {
 		t.Fatalf("a failed import left %d credentials", len(after)-len(list))
 	}
@@ -120,7 +120,7 @@ func TestImportRefusalsAndDryRun(t *testing.T) {
 	if err != nil || !rep.DryRun || len(rep.Imported) != 3 || len(rep.Skipped) != 2 {
 		t.Fatalf("dry run: %v %+v", err, rep)
 	}
-	if list, _ := f.v.ListCredentials(ctx, f.admin); len(list) != 0 || len(f.entries(t)) != n {
+	if list, _ := f.v.ListCredentialsAll(ctx, f.admin); len(list) != 0 || len(f.entries(t)) != n {
 		t.Fatalf("a dry run stored %d credentials", len(list))
 	}
 	// A TOTP the vault cannot keep is reported, the login still lands.

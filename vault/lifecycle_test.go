@@ -30,7 +30,7 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 	if e := f.last(t); e.Action != "cred.compromised" || !audit.IsIncident(e) {
 		t.Fatalf("compromise entry %+v", e)
 	}
-	list, _ := f.v.ListCredentials(ctx, clerk)
+	list, _ := f.v.ListCredentialsAll(ctx, clerk)
 	if len(list) != 1 || list[0].Compromised == nil || list[0].Compromised.By != "Clerk" {
 		t.Fatalf("list does not show the compromise: %+v", list)
 	}

@@ -357,7 +357,7 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 	}
 	v.mu.Lock()
 	if v.keys == nil {
-		ks.keepOpen()
+		ks.keepOpen(&v.writeFailures)
 		v.keys = ks
 	}
 	v.pending = nil

@@ -42,7 +42,7 @@ func TestPassphraseUnsealAndSeal(t *testing.T) {
 	if !f.v.Sealed() {
 		t.Fatal("still unsealed")
 	}
-	if _, err := f.v.ListCredentials(ctx, f.admin); !errors.Is(err, ErrSealed) {
+	if _, err := f.v.ListCredentialsAll(ctx, f.admin); !errors.Is(err, ErrSealed) {
 		t.Fatalf("sealed list err = %v", err)
 	}
 	if err := f.v.UnsealPassphrase(ctx, req, []byte("wrong passphrase!")); !errors.Is(err, ErrWrongPassphrase) {

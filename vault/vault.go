@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/awnumar/memguard"
@@ -74,6 +75,23 @@ type Vault struct {
 
 	failMu        sync.Mutex
 	auditFailures []time.Time // audit writes that failed: they cannot be in the log itself
+
+	writeFailures atomic.Uint64 // failed write transactions (see nameIndex)
+}
+
+// watchedStore counts failed writes: a failed write's transaction rolled
+// back, so what it noted in memory (the name index) may not have happened.
+type watchedStore struct {
+	Store
+	failures *atomic.Uint64
+}
+
+func (w watchedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	err := w.Store.Update(ctx, fn)
+	if err != nil {
+		w.failures.Add(1)
+	}
+	return err
 }
 
 // noteAuditFailure remembers (in memory, the last 100) and logs that an
@@ -108,15 +126,16 @@ type keyring struct {
 	views  *viewCache                        // nil on temporary keyrings
 }
 
-// keepOpen makes k cache its opened data keys until release.
-func (k *keyring) keepOpen() {
+// keepOpen makes k cache its opened data keys until release; failures is
+// the vault's count of failed writes.
+func (k *keyring) keepOpen(failures *atomic.Uint64) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.opened == nil {
 		k.opened = map[uint32]*memguard.LockedBuffer{}
 	}
 	if k.names == nil {
-		k.names = &nameIndex{}
+		k.names = &nameIndex{failures: failures}
 	}
 	if k.views == nil {
 		k.views = &viewCache{}
@@ -135,8 +154,9 @@ func (k *keyring) release() {
 
 // New wraps a store. The vault starts sealed.
 func New(cfg Config) *Vault {
-	v := &Vault{store: cfg.Store, clock: cfg.Clock, kdf: cfg.KDF, pwKDF: cfg.PasswordKDF,
+	v := &Vault{clock: cfg.Clock, kdf: cfg.KDF, pwKDF: cfg.PasswordKDF,
 		idle: cfg.SessionIdle, maxAge: cfg.SessionMax, log: cfg.Logger, breakGlass: cfg.BreakGlassWindow}
+	v.store = watchedStore{Store: cfg.Store, failures: &v.writeFailures}
 	if v.breakGlass == 0 {
 		v.breakGlass = 4 * time.Hour
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -259,13 +260,19 @@ func (h *harness) check(kill int) {
 	}
 	// Every acknowledged write is there with its secret; a cut-off one is
 	// there whole or not at all.
-	var list []struct{ Name string }
-	if st := h.json("GET", "/v1/creds", h.token, nil, &list, ""); st != 200 {
-		t.Fatalf("kill %d: list %d", kill, st)
-	}
 	present := map[string]bool{}
-	for _, c := range list {
-		present[c.Name] = true
+	for after := ""; ; { // pages of 1,000 in name order
+		var list []struct{ Name string }
+		if st := h.json("GET", "/v1/creds?limit=1000&after="+url.QueryEscape(after), h.token, nil, &list, ""); st != 200 {
+			t.Fatalf("kill %d: list %d", kill, st)
+		}
+		for _, c := range list {
+			present[c.Name] = true
+		}
+		if len(list) < 1000 {
+			break
+		}
+		after = list[len(list)-1].Name
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -127,18 +127,48 @@ func credGetCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+const credListPage = 1000
+
 func credListCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the credentials you may see (no secrets)",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Pages of 1,000 in name order, each asking for the names after
+			// the last one seen, until a short page.
+			var raws []json.RawMessage
 			var list []map[string]any
-			raw, err := call(g, "GET", "/v1/creds", nil, &list)
-			if err != nil {
-				return err
+			for after := ""; ; {
+				var page []json.RawMessage
+				q := url.Values{"limit": {strconv.Itoa(credListPage)}}
+				if after != "" {
+					q.Set("after", after)
+				}
+				if _, err := call(g, "GET", "/v1/creds?"+q.Encode(), nil, &page); err != nil {
+					return err
+				}
+				for _, r := range page {
+					var m map[string]any
+					if err := json.Unmarshal(r, &m); err != nil {
+						return err
+					}
+					list = append(list, m)
+				}
+				raws = append(raws, page...)
+				if len(page) < credListPage {
+					break
+				}
+				after, _ = list[len(list)-1]["name"].(string)
 			}
 			if g.json {
+				if raws == nil {
+					raws = []json.RawMessage{}
+				}
+				raw, err := json.Marshal(raws)
+				if err != nil {
+					return err
+				}
 				return printRaw(raw)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
