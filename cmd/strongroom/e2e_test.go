@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,7 @@ func TestMain(m *testing.M) {
 		panic("build: " + string(out))
 	}
 	code := m.Run()
+	fmt.Printf("planted-secret sweep: %d secrets planted, %d logs, error outputs and files searched\n", len(planted()), sweep.texts)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -72,11 +74,21 @@ func startServer(t *testing.T, data string) *server {
 	if s.addr == "" || s.fingerprint == "" {
 		t.Fatalf("server did not start: %s", s.log)
 	}
+	done := make(chan struct{})
+	var out bytes.Buffer
 	go func() {
+		defer close(done)
 		for sc.Scan() {
+			out.WriteString(sc.Text() + "\n")
 		}
 	}()
-	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() {
+		s.stop()
+		<-done
+		sweepCheck(t, "the server's stderr", s.log.Bytes())
+		sweepCheck(t, "the server's stdout", out.Bytes())
+		sweepDir(t, filepath.Dir(data))
+	})
 	return s
 }
 
@@ -109,6 +121,11 @@ func newCLI(t *testing.T, s *server, work, person string) *cli {
 
 func (c *cli) run(args ...string) (stdout, stderr string, code int) {
 	c.t.Helper()
+	plantArgs(c.work, args)
+	defer func() {
+		plantJSON(stdout)
+		sweepCheck(c.t, "stderr of strongroom "+strings.Join(args, " "), []byte(stderr))
+	}()
 	cmd := exec.Command(binary, args...)
 	cmd.Env, cmd.Dir = c.env, c.work
 	var o, e bytes.Buffer

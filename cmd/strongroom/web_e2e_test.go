@@ -130,6 +130,9 @@ func (p *person) submit(sel, label string) {
 func (p *person) fill(fields ...string) {
 	p.t.Helper()
 	for i := 0; i+1 < len(fields); i += 2 {
+		if f := fields[i]; strings.Contains(f, "pass") || strings.Contains(f, "seed") || strings.Contains(f, "notes") {
+			plant(fields[i+1]) // for the planted-secret sweep
+		}
 		p.run(chromedp.SetValue(fields[i], fields[i+1], chromedp.ByQuery))
 	}
 }
@@ -316,6 +319,7 @@ func TestWebInterface(t *testing.T) {
 	var generated string
 	prov.run(chromedp.Poll(`document.getElementById("password").value.split("-").length === 3`, nil),
 		chromedp.Value("#password", &generated, chromedp.ByQuery))
+	plant(generated)
 	prov.run(chromedp.Click(`#assign-`+userID(t, prov, "Clerk"), chromedp.ByQuery))
 	prov.submit(`form[action="/ui/creds/new"] button[type=submit]`, "password page")
 	prov.mustSee("h1", "Facebook page")
