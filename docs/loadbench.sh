@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Load figures for docs/benchmarks.md with public tools: hey (go install
-# github.com/rakyll/hey@v0.1.4) against the real server on 127.0.0.1.
+# Load figures for docs/benchmarks.md with public tools: Debian's wrk
+# (TOOL=wrk) or hey (go install github.com/rakyll/hey@v0.1.4, the default)
+# against the real server on 127.0.0.1.
 # Usage: docs/loadbench.sh [credentials]   (default 1000)
+# Environment: TOOL=wrk|hey; CLIENTS="1 16 64"; EXTRA=0 skips the list and
+# write runs; FILL_SECONDS=S first grows the audit log; PROFILE=FILE writes
+# the server's CPU profile; SERVER_FLAGS adds server flags.
 set -euo pipefail
 N=${1:-1000}
 cd "$(dirname "$0")/.."
@@ -66,7 +70,7 @@ for c in ${CLIENTS:-1 16 64}; do
 done
 echo "RSS after load: $(grep VmRSS /proc/$SRV/status)"
 [ "${EXTRA:-1}" = 1 ] || exit 0
-echo "== list (metadata of every credential), 4 clients"
+echo "== list (one page: the first 1,000 credentials by name), 4 clients"
 $H -z 10s -c 4 -H "Authorization: Bearer $TOKEN" "https://127.0.0.1:18543/v1/creds" | grep -E "Requests/sec|50%|99%|\[200\]|\[[45]"
 echo "== writes, 16 clients"
 $H -z 10s -c 16 -m POST -T application/json -H "Authorization: Bearer $TOKEN" \

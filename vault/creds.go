@@ -408,45 +408,67 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 			if err != nil {
 				return err
 			}
-			var candidates []nameID
-			if opt.Name != "" {
-				if id, _ := ks.names.lookup(opt.Name); id != "" {
-					candidates = []nameID{{strings.ToLower(opt.Name), id}}
-				}
-			} else {
-				candidates = ks.names.after(opt.After, 0)
+			// Candidates come from the sorted index in chunks, so a page
+			// does not copy the whole index.
+			chunk := max(256, 2*opt.Limit)
+			if opt.Limit == 0 {
+				chunk = 0
 			}
-			for _, c := range candidates {
-				h, ok, err := getHead(tx, ks, c.id)
-				if err != nil {
-					return err
+			cursor, done := opt.After, false
+			next := func() []nameID {
+				if done {
+					return nil
 				}
-				if !ok || h.Deleted || strings.ToLower(h.Name) != c.lower {
-					continue // a stale hint: the write that made it failed
+				if opt.Name != "" {
+					done = true
+					if id, _ := ks.names.lookup(opt.Name); id != "" {
+						return []nameID{{strings.ToLower(opt.Name), id}}
+					}
+					return nil
 				}
-				access := ""
-				if until, ok := granted[h.ID]; ok && !h.assigned(p.UserID) {
-					access = "grant until " + until.Format(time.RFC3339)
-				} else if bg != nil && h.Kind == KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
-					access = "break-glass until " + bg.Expires.Format(time.RFC3339)
+				c := ks.names.after(cursor, chunk)
+				if len(c) == 0 || chunk == 0 || len(c) < chunk {
+					done = true
 				}
-				if !maySee(p, h) && access == "" {
-					continue
+				if len(c) > 0 {
+					cursor = c[len(c)-1].lower
 				}
-				if q != "" && !strings.Contains(strings.ToLower(strings.Join(append([]string{h.Name, h.Username, h.URL}, h.Tags...), "\x00")), q) {
-					continue
+				return c
+			}
+		scan:
+			for candidates := next(); len(candidates) > 0; candidates = next() {
+				for _, c := range candidates {
+					h, ok, err := getHead(tx, ks, c.id)
+					if err != nil {
+						return err
+					}
+					if !ok || h.Deleted || strings.ToLower(h.Name) != c.lower {
+						continue // a stale hint: the write that made it failed
+					}
+					access := ""
+					if until, ok := granted[h.ID]; ok && !h.assigned(p.UserID) {
+						access = "grant until " + until.Format(time.RFC3339)
+					} else if bg != nil && h.Kind == KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
+						access = "break-glass until " + bg.Expires.Format(time.RFC3339)
+					}
+					if !maySee(p, h) && access == "" {
+						continue
+					}
+					if q != "" && !strings.Contains(strings.ToLower(strings.Join(append([]string{h.Name, h.Username, h.URL}, h.Tags...), "\x00")), q) {
+						continue
+					}
+					if opt.Limit > 0 && len(out) == opt.Limit {
+						more = true
+						break scan
+					}
+					names, err := assigneeNames(tx, ks, h)
+					if err != nil {
+						return err
+					}
+					info := v.info(h, names)
+					info.Access = access
+					out = append(out, info)
 				}
-				if opt.Limit > 0 && len(out) == opt.Limit {
-					more = true
-					break
-				}
-				names, err := assigneeNames(tx, ks, h)
-				if err != nil {
-					return err
-				}
-				info := v.info(h, names)
-				info.Access = access
-				out = append(out, info)
 			}
 			return nil
 		})

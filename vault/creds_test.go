@@ -354,3 +354,40 @@ func TestFailedDeleteLeavesCredentialFindable(t *testing.T) {
 		t.Fatalf("list after the failed delete: %d", len(list))
 	}
 }
+
+// A caller who may see few credentials pages through several chunks of
+// the name index.
+func TestListAcrossIndexChunks(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	var items []CredentialInput
+	for i := 0; i < 700; i++ {
+		kind := "admin"
+		if i%100 == 99 {
+			kind = "shared"
+		}
+		items = append(items, CredentialInput{Name: fmt.Sprintf("Account %03d", i), Kind: kind, Password: []byte("pw"), Assignees: []string{"IT Provider"}})
+	}
+	for _, in := range items {
+		if _, _, err := f.v.PutCredential(ctx, req, f.admin, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for after := ""; ; {
+		page, more, err := f.v.ListCredentials(ctx, clerk, ListOptions{After: after, Limit: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page {
+			got = append(got, c.Name)
+		}
+		if !more {
+			break
+		}
+		after = page[len(page)-1].Name
+	}
+	if len(got) != 7 || got[0] != "Account 099" || got[6] != "Account 699" {
+		t.Fatalf("clerk's pages: %v", got)
+	}
+}

@@ -80,7 +80,12 @@ func OpenBolt(dir string, opt BoltOptions) (Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("vault: data dir: %w", err)
 	}
-	db, err := bolt.Open(filepath.Join(dir, "strongroom.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := bolt.Open(filepath.Join(dir, "strongroom.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second,
+		// The free-page list is kept in a hash map and not written at each
+		// commit (bbolt rebuilds it from the pages at open), as etcd runs
+		// bbolt: written, a large list (tens of thousands of free pages
+		// after big imports) was rewritten and fsynced by every commit.
+		FreelistType: bolt.FreelistMapType, NoFreelistSync: true})
 	if err != nil {
 		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("vault: %s is in use by another process", filepath.Join(dir, "strongroom.db"))
