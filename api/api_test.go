@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -274,5 +276,35 @@ func TestListPaging(t *testing.T) {
 		if st, body := e.call(t, "GET", "/v1/creds?"+q, e.token, ""); st != 400 || !strings.Contains(string(body), `"error"`) {
 			t.Errorf("%s: %d %s", q, st, body)
 		}
+	}
+}
+
+// A recovered panic is a 500 with the generic message; its log line says
+// where it happened but not the value it carried.
+func TestPanicLoggedWithoutItsValue(t *testing.T) {
+	var logBuf bytes.Buffer
+	st, err := vault.OpenBolt(t.TempDir(), vault.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(vault.Config{Store: st})
+	defer v.Close()
+	e := New(v, Options{Logger: slog.New(slog.NewJSONHandler(&logBuf, nil))})
+	e.GET("/v1/test-panic", func(echo.Context) error { panic("the password is hunter2-amber-falcon") })
+	e.GET("/v1/test-nil", func(echo.Context) error { var m map[string]*int; return fmt.Errorf("%d", *m["x"]) })
+	for _, path := range []string{"/v1/test-panic", "/v1/test-nil"} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != 500 || strings.Contains(rec.Body.String(), "hunter2") || strings.Contains(rec.Body.String(), "panic") {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	logs := logBuf.String()
+	if strings.Contains(logs, "hunter2") {
+		t.Fatalf("the panic's value was logged: %s", logs)
+	}
+	if !strings.Contains(logs, "its value is not logged") || !strings.Contains(logs, "api.TestPanicLoggedWithoutItsValue") ||
+		!strings.Contains(logs, "nil pointer dereference") {
+		t.Fatalf("log lines: %s", logs)
 	}
 }

@@ -1,8 +1,12 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +44,7 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID())
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{StackSize: 8 << 10, DisableStackAll: true, LogErrorFunc: redactPanic}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -157,3 +161,31 @@ func request(c echo.Context) vault.Request {
 }
 
 var _ http.Handler = (*echo.Echo)(nil)
+
+// redactPanic turns a recovered panic into an error for the 5xx log line
+// that says where it happened but not what it carried: a panic's value
+// could hold anything the code had in hand, a secret included. Runtime
+// errors (nil dereference, index out of range) carry no data and are kept.
+func redactPanic(_ echo.Context, err error, stack []byte) error {
+	where := "unknown"
+	lines := strings.Split(string(stack), "\n")
+	afterPanic := false
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic(") {
+			afterPanic = true // the frames above are the recovering middleware's
+		}
+		if afterPanic && strings.HasPrefix(l, "strongroom/") && i+1 < len(lines) {
+			fn, _, _ := strings.Cut(l, "(0x")
+			where = fn + " " + strings.TrimSpace(lines[i+1])
+			if j := strings.LastIndex(where, " +0x"); j > 0 {
+				where = where[:j]
+			}
+			break
+		}
+	}
+	var re runtime.Error
+	if errors.As(err, &re) {
+		return fmt.Errorf("a request handler panicked: %v, in %s", re, where)
+	}
+	return fmt.Errorf("a request handler panicked (its value is not logged: it may hold a secret), in %s", where)
+}
