@@ -61,7 +61,7 @@ crash:
 	STRONGROOM_CRASH_KILLS=$(KILLS) $(GO) test -run '^TestCrashConsistency$$' -count=1 -timeout 60m -v ./cmd/strongroom
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./audit ./vault
+	$(GO) test -run '^$$' -bench . -benchmem ./audit ./vault ./api
 
 clean:
 	rm -rf bin
