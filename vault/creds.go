@@ -172,20 +172,12 @@ func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
 				next = []byte(id + "/w") // past "ID/v/..."
 				return false, nil
 			}
-			path := bucketCredentials + "/" + string(k)
-			if v, ok := ks.views.get(path, val); ok {
-				if !fn(v.(*credHead).clone()) {
-					return false, errStopScan
-				}
-			} else {
-				var h credHead
-				if err := ks.decodeRecord(path, val, &h); err != nil {
-					return false, err
-				}
-				ks.views.put(path, val, h.clone())
-				if !fn(&h) {
-					return false, errStopScan
-				}
+			h, err := decodeView(ks, bucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
+			if err != nil {
+				return false, err
+			}
+			if !fn(h.clone()) {
+				return false, errStopScan
 			}
 			next = []byte(id + "/w")
 			return false, nil

@@ -77,18 +77,27 @@ func cachedRecord[R any, T any](tx Tx, ks *keyring, bucket, key string, derive f
 	if raw == nil {
 		return zero, false, nil
 	}
-	path := bucket + "/" + key
+	view, err := decodeView(ks, bucket+"/"+key, raw, derive)
+	return view, true, err
+}
+
+// decodeView returns the cached view of the record at path whose stored
+// bytes are raw, decoding and caching it if the cache has no view of
+// exactly these bytes. raw may be the store's own memory: it is copied
+// before it is kept.
+func decodeView[R any, T any](ks *keyring, path string, raw []byte, derive func(*R) T) (T, error) {
 	if v, ok := ks.views.get(path, raw); ok {
-		return v.(T), true, nil
+		return v.(T), nil
 	}
 	blob := bytes.Clone(raw)
 	var r R
 	if err := ks.decodeRecord(path, blob, &r); err != nil {
-		return zero, true, err
+		var zero T
+		return zero, err
 	}
 	view := derive(&r)
 	ks.views.put(path, blob, view)
-	return view, true, nil
+	return view, nil
 }
 
 // peek reads a value without copying it where the store allows (see
