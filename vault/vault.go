@@ -1,11 +1,11 @@
 package vault
 
 import (
-	"errors"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
