@@ -502,17 +502,21 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 				pl.discard()
 				break
 			}
+			// A stale plan writes nothing and returns nil, so it does not
+			// roll back the other writes sharing its commit.
+			stale := false
 			err = v.store.Update(ctx, func(tx Tx) error {
-				if !bytes.Equal(peek(tx, bucketCredentials, []byte(headKey(pl.headID))), pl.head) {
-					return errStalePlan
+				stale = !bytes.Equal(peek(tx, bucketCredentials, []byte(headKey(pl.headID))), pl.head)
+				if stale {
+					return nil
 				}
 				return v.appendAudit(tx, req, pl.ev)
 			})
-			if err == nil {
+			if err == nil && !stale {
 				return nil
 			}
 			pl.discard()
-			if !errors.Is(err, errStalePlan) {
+			if err != nil {
 				return err
 			}
 		}
@@ -536,8 +540,6 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 	}
 	return pl.sec, nil
 }
-
-var errStalePlan = errors.New("vault: the credential changed while it was read")
 
 // readPlan is a read decided in one transaction: the entry to append and,
 // for a read that succeeds, the secret.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -89,7 +88,7 @@ type watchedStore struct {
 
 func (w watchedStore) Update(ctx context.Context, fn func(Tx) error) error {
 	err := w.Store.Update(ctx, fn)
-	if err != nil && !errors.Is(err, errStalePlan) { // a stale read plan wrote nothing
+	if err != nil {
 		w.failures.Add(1)
 	}
 	return err
