@@ -62,7 +62,7 @@ func (v *Vault) Checkpoint(ctx context.Context, req Request, p *Principal) ([]by
 	}
 	var signed []byte
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) (err error) {
+		return v.write(ctx, func(tx Tx) (err error) {
 			if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: "audit.checkpoint", target: target}); err != nil {
 				return err
 			}
@@ -79,7 +79,7 @@ func (v *Vault) Checkpoint(ctx context.Context, req Request, p *Principal) ([]by
 func (v *Vault) AutoCheckpoint(ctx context.Context) (bool, error) {
 	cut := false
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			cut = false
 			seq, hash := auditHead(tx)
 			last := uint64(0)
@@ -166,7 +166,7 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 	var closing []byte
 	var upTo uint64
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) (err error) {
+		return v.write(ctx, func(tx Tx) (err error) {
 			if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: describe(f, format)}); err != nil {
 				return err
 			}
@@ -359,7 +359,7 @@ func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before tim
 	}
 	var cut uint64
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			var lastHash string
 			var doomed [][]byte
 			cut = 0

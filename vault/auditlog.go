@@ -73,7 +73,7 @@ func (v *Vault) appendAudit(tx Tx, req Request, ev event) error {
 // outcomes that change nothing else). Its error must be returned to the
 // caller: an unrecorded refusal is an audit failure.
 func (v *Vault) record(ctx context.Context, req Request, ev event) error {
-	err := v.store.Update(ctx, func(tx Tx) error { return v.appendAudit(tx, req, ev) })
+	err := v.write(ctx, func(tx Tx) error { return v.appendAudit(tx, req, ev) })
 	if err != nil && ctx.Err() == nil {
 		v.noteAuditFailure(err)
 	}

@@ -233,7 +233,7 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 	}
 	var refusal, action string
 	err = v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			refusal = ""
 			if err := checkRoutine(tx); err != nil {
 				return err
@@ -505,8 +505,8 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 			// A stale plan writes nothing and returns nil, so it does not
 			// roll back the other writes sharing its commit.
 			stale := false
-			err = v.store.Update(ctx, func(tx Tx) error {
-				stale = !bytes.Equal(peek(tx, bucketCredentials, []byte(headKey(pl.headID))), pl.head)
+			err = v.write(ctx, func(tx Tx) error {
+				stale = !bytes.Equal(tx.Peek(bucketCredentials, []byte(headKey(pl.headID))), pl.head)
 				if stale {
 					return nil
 				}
@@ -520,7 +520,7 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 				return err
 			}
 		}
-		return v.store.Update(ctx, func(tx Tx) (err error) {
+		return v.write(ctx, func(tx Tx) (err error) {
 			pl.discard() // a retried batch: start again
 			if pl, err = v.planRead(tx, ks, req, p, name, version, purpose); err != nil {
 				return err
@@ -632,7 +632,7 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal, name string) error {
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			if err := checkRoutine(tx); err != nil {
 				return err

@@ -25,6 +25,9 @@ var (
 	ErrShareMismatch      = errors.New("vault: share does not match its commitment")
 	ErrDuplicateShare     = errors.New("vault: two copies of the same share")
 	ErrShareSet           = errors.New("vault: the shares do not open this vault")
+	// ErrConflict says something the request relied on changed while it
+	// ran (a guard failed); nothing was written.
+	ErrConflict = errors.New("vault: changed by another request meanwhile; try again")
 )
 
 func invalid(format string, args ...any) error {

@@ -77,7 +77,7 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 	}
 	var out *AccessRequest
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			h, err := findCred(tx, ks, cred)
 			if err != nil || h == nil {
 				return firstErr(err, notFound("credential", cred))
@@ -109,7 +109,7 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 	var grant *Grant
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			grant, result = nil, nil
 			ok, err := ks.getRecord(tx, bucketRequests, id, &ar)
 			if err != nil || !ok {
@@ -196,7 +196,7 @@ func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest
 func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id string) error {
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			var g Grant
 			ok, err := ks.getRecord(tx, bucketGrants, grantPrefix+id, &g)

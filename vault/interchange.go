@@ -134,7 +134,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 
 	before := rep.Skipped
 	err = v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			rep.Imported = nil
 			skippedHere := before[:len(before):len(before)]
 			if err := checkRoutine(tx); err != nil {
@@ -283,7 +283,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 		if err != nil {
 			return err
 		}
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			for i := range items {
 				items[i].Wipe()
 			}
@@ -425,7 +425,7 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 		if err != nil {
 			return err
 		}
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, "auth.reauth", target)
 			if result = denied; err != nil || denied != nil {

@@ -23,7 +23,7 @@ func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, 
 	}
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			h, err := findCred(tx, ks, name)
 			if err != nil || h == nil {
@@ -63,7 +63,7 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name,
 	var info CredentialInfo
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			if err := checkRoutine(tx); err != nil {
 				return err
@@ -172,7 +172,7 @@ func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal
 	var out []VersionInfo
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			out, result = nil, nil
 			h, err := findCred(tx, ks, name)
 			if err != nil || h == nil {
@@ -208,7 +208,7 @@ func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principa
 	var info CredentialInfo
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			if err := checkRoutine(tx); err != nil {
 				return err

@@ -123,7 +123,7 @@ func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal,
 // Resetting MFA also ends the account's sessions.
 func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id, action string, fn func(*userRecord) (string, error)) error {
 	return v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			var u userRecord
 			if ok, err := ks.getRecord(tx, bucketUsers, id, &u); err != nil || !ok {
 				return firstErr(err, notFound("user", id))

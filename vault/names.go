@@ -4,20 +4,19 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // findCred finds a live credential by name, ignoring case; nil if absent.
 //
 // The keyring keeps an in-memory index of lower-cased name to id while
-// unsealed, built by one scan of the heads and kept current by putHead, so
-// a lookup decrypts one head instead of all of them. The index is only a
-// hint: the head it names is read in this transaction and must be live
-// and carry the name, else the heads are scanned and the index rebuilt. A
-// name absent from a complete index is absent: every head write goes
-// through putHead. A write that fails (its transaction rolled back, so
-// what putHead noted may not have happened) makes the index incomplete
-// until the next scan.
+// unsealed, built by one scan of the heads and kept current by notes that
+// putHead registers to run after each commit, so a lookup decrypts one
+// head instead of all of them. The index is only a hint for a name it
+// holds: the head it names is read in this transaction and must be live
+// and carry the name, else the heads are scanned (and the index rebuilt).
+// A name absent from a complete index is absent: every head write goes
+// through putHead, and its note is applied after its commit, in commit
+// order, before the next commit starts (storage's OnCommit).
 func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
 	if id, complete := ks.names.lookup(name); complete {
 		if id == "" {
@@ -32,20 +31,21 @@ func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
 		}
 	}
 	var found *credHead
-	err := ks.names.rebuild(func() (map[string]string, error) {
-		fresh := map[string]string{}
-		err := eachHead(tx, ks, func(h *credHead) bool {
-			if !h.Deleted {
-				fresh[strings.ToLower(h.Name)] = h.ID
-				if found == nil && strings.EqualFold(h.Name, name) {
-					found = h
-				}
+	fresh := map[string]string{}
+	err := eachHead(tx, ks, func(h *credHead) bool {
+		if !h.Deleted {
+			fresh[strings.ToLower(h.Name)] = h.ID
+			if found == nil && strings.EqualFold(h.Name, name) {
+				found = h
 			}
-			return true
-		})
-		return fresh, err
+		}
+		return true
 	})
-	return found, err
+	if err != nil {
+		return nil, err
+	}
+	ks.names.rebuild(tx.Revision(), fresh)
+	return found, nil
 }
 
 // ensureNames makes the index complete, scanning tx if it is not.
@@ -57,37 +57,50 @@ func ensureNames(tx Tx, ks *keyring) error {
 	return err
 }
 
-// putHead writes a credential head and keeps the name index current.
+// putHead writes a credential head; the name index learns of it once the
+// write has committed.
 func putHead(tx Tx, ks *keyring, h *credHead) error {
 	if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
 		return err
 	}
-	ks.names.note(h)
+	if ks.names != nil {
+		rev, hc := tx.Revision(), h.clone()
+		tx.OnCommit(func() { ks.names.note(rev, hc) })
+	}
 	return nil
 }
 
 // nameIndex maps lower-cased credential names to ids (see findCred), and
 // keeps them sorted for paged lists.
+//
+// A rebuild scans a snapshot that may be older than notes already applied
+// (a reader's transaction began before a commit whose note has run). So
+// the latest notes are kept with their commit's revision, and a rebuild
+// from a snapshot at revision r is installed with every kept note newer
+// than r applied over it; if such a note may have been dropped from the
+// list, the rebuild is not installed.
 type nameIndex struct {
 	mu       sync.Mutex
 	complete bool
 	ids      map[string]string
 	sorted   []nameID // nil: sort ids again when next needed
-	// failures counts the vault's failed writes; the index is complete
-	// only while it equals builtAt.
-	failures *atomic.Uint64
-	builtAt  uint64
-	// While a rebuild scans, notes are also kept here, to be applied again
-	// over the scan's result (the scan may predate them).
-	rebuilding int
-	pending    []*credHead
+	// recent is a ring of the latest notes: next is where the next goes,
+	// and it holds keptNotes once full.
+	recent  []revNote
+	next    int
+	dropped uint64 // the highest revision of a note no longer in recent
 }
+
+type revNote struct {
+	rev uint64
+	h   *credHead
+}
+
+// keptNotes bounds recent: a rebuild from a snapshot more than this many
+// head writes old is not installed (the next lookup scans again).
+const keptNotes = 4096
 
 type nameID struct{ lower, id string }
-
-func (n *nameIndex) valid() bool {
-	return n.complete && (n.failures == nil || n.failures.Load() == n.builtAt)
-}
 
 func (n *nameIndex) lookup(name string) (id string, complete bool) {
 	if n == nil {
@@ -95,47 +108,39 @@ func (n *nameIndex) lookup(name string) (id string, complete bool) {
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.ids[strings.ToLower(name)], n.valid()
+	return n.ids[strings.ToLower(name)], n.complete
 }
 
-// rebuild replaces the index with what scan finds, then applies again
-// the notes made while it scanned.
-func (n *nameIndex) rebuild(scan func() (map[string]string, error)) error {
-	if n == nil {
-		_, err := scan()
-		return err
-	}
-	n.mu.Lock()
-	n.rebuilding++
-	var epoch uint64
-	if n.failures != nil {
-		epoch = n.failures.Load()
-	}
-	n.mu.Unlock()
-	ids, err := scan()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.rebuilding--
-	if err == nil {
-		n.ids, n.sorted, n.complete, n.builtAt = ids, nil, true, epoch
-		for _, h := range n.pending {
-			n.apply(h)
-		}
-	}
-	if n.rebuilding == 0 {
-		n.pending = nil
-	}
-	return err
-}
-
-func (n *nameIndex) note(h *credHead) {
+// rebuild installs ids, scanned at revision rev, with the notes of later
+// commits applied over it.
+func (n *nameIndex) rebuild(rev uint64, ids map[string]string) {
 	if n == nil {
 		return
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.rebuilding > 0 {
-		n.pending = append(n.pending, h.clone())
+	if n.dropped > rev {
+		return
+	}
+	n.ids, n.sorted, n.complete = ids, nil, true
+	for i := range n.recent { // oldest first
+		if rn := n.recent[(n.next+i)%len(n.recent)]; rn.rev > rev {
+			n.apply(rn.h)
+		}
+	}
+}
+
+// note records a head written by the commit at revision rev. It runs
+// after that commit, in commit order.
+func (n *nameIndex) note(rev uint64, h *credHead) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.recent) < keptNotes {
+		n.recent = append(n.recent, revNote{rev, h})
+	} else {
+		n.dropped = n.recent[n.next].rev
+		n.recent[n.next] = revNote{rev, h}
+		n.next = (n.next + 1) % keptNotes
 	}
 	if n.complete {
 		n.apply(h)

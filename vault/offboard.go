@@ -40,7 +40,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 	}
 	var rep *OffboardReport
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			u, err := userToDisable(tx, ks, name)
 			if err != nil {
 				return err

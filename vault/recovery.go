@@ -105,7 +105,7 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 		if rec != nil {
 			reason += " (during emergency recovery)"
 		}
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			if err := tx.Put(bucketMeta, keyKDF, kdfJSON); err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 	}
 	var expires time.Time
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			rec, err := loadRecovery(tx)
 			if err != nil {
 				return err
@@ -347,7 +347,7 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	esJSON, _ := json.Marshal(next)
 	kdfJSON, _ := json.Marshal(newKDF)
 	err = v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			cur, err := loadEscrow(tx)
 			if err != nil {
 				return err

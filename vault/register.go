@@ -122,7 +122,7 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal, name string) error {
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			h, err := findCred(tx, ks, name)
 			if err != nil || h == nil {

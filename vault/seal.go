@@ -250,7 +250,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 	}
 	res.Admin = admin.login
 
-	err = v.store.Update(ctx, func(tx Tx) error {
+	err = v.write(ctx, func(tx Tx) error {
 		if tx.Get(bucketMeta, keyVaultID) != nil {
 			return ErrAlreadyInitialised
 		}
@@ -344,7 +344,7 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 		ks.data[term] = memguard.NewEnclave(append([]byte(nil), k...))
 	}
 	ks.root = memguard.NewEnclave(append([]byte(nil), root...))
-	err = v.store.Update(ctx, func(tx Tx) error {
+	err = v.write(ctx, func(tx Tx) error {
 		if apply != nil {
 			if err := apply(tx); err != nil {
 				return err
@@ -357,7 +357,7 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 	}
 	v.mu.Lock()
 	if v.keys == nil {
-		ks.keepOpen(&v.writeFailures)
+		ks.keepOpen()
 		v.keys = ks
 		// Build the name index now rather than in the first request
 		// (a scan of every head: about 0.3 s per 50,000 credentials).

@@ -103,7 +103,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 	token := newToken()
 	var principal *Principal
 	var result error
-	err := v.store.Update(ctx, func(tx Tx) error {
+	err := v.write(ctx, func(tx Tx) error {
 		var cur userRecord
 		if ok, err := ks.getRecord(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
 			return errors.Join(err, ErrBadLogin)
@@ -220,12 +220,12 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 			return ErrUnauthenticated
 		}
 		if u.Disabled || u.expired(now) || now.Sub(s.LastSeen) > v.idle || now.Sub(s.Created) > v.maxAge {
-			_ = v.store.Update(ctx, func(tx Tx) error { return tx.Delete(bucketSessions, []byte(key)) })
+			_ = v.write(ctx, func(tx Tx) error { return tx.Delete(bucketSessions, []byte(key)) })
 			return ErrUnauthenticated
 		}
 		if now.Sub(s.LastSeen) > time.Minute {
 			s.LastSeen = now
-			if err := v.store.Update(ctx, func(tx Tx) error { return ks.putRecord(tx, bucketSessions, key, &s) }); err != nil {
+			if err := v.write(ctx, func(tx Tx) error { return ks.putRecord(tx, bucketSessions, key, &s) }); err != nil {
 				return err
 			}
 		}
@@ -237,7 +237,7 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 
 // Logout ends the caller's session.
 func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
-	return v.store.Update(ctx, func(tx Tx) error {
+	return v.write(ctx, func(tx Tx) error {
 		if err := tx.Delete(bucketSessions, []byte(p.sessionKey)); err != nil {
 			return err
 		}
@@ -266,7 +266,7 @@ func (v *Vault) ChangePassword(ctx context.Context, req Request, p *Principal, o
 			return err
 		}
 		hash := hashPassword(v.pwKDF, pw)
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			var cur userRecord
 			if _, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur); err != nil {
 				return err

@@ -147,7 +147,7 @@ func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name 
 	}
 	pu.rec.Expires = expires.UTC()
 	err = v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}
@@ -188,7 +188,7 @@ func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name
 		return v.deny(ctx, req, p, "user.disable", target, "only a provider manages accounts")
 	}
 	return v.withKeys(func(ks *keyring) error {
-		return v.store.Update(ctx, func(tx Tx) error {
+		return v.write(ctx, func(tx Tx) error {
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}

@@ -1,14 +1,12 @@
 package vault
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/awnumar/memguard"
@@ -75,23 +73,6 @@ type Vault struct {
 
 	failMu        sync.Mutex
 	auditFailures []time.Time // audit writes that failed: they cannot be in the log itself
-
-	writeFailures atomic.Uint64 // failed write transactions (see nameIndex)
-}
-
-// watchedStore counts failed writes: a failed write's transaction rolled
-// back, so what it noted in memory (the name index) may not have happened.
-type watchedStore struct {
-	Store
-	failures *atomic.Uint64
-}
-
-func (w watchedStore) Update(ctx context.Context, fn func(Tx) error) error {
-	err := w.Store.Update(ctx, fn)
-	if err != nil {
-		w.failures.Add(1)
-	}
-	return err
 }
 
 // noteAuditFailure remembers (in memory, the last 100) and logs that an
@@ -126,16 +107,15 @@ type keyring struct {
 	views  *viewCache                        // nil on temporary keyrings
 }
 
-// keepOpen makes k cache its opened data keys until release; failures is
-// the vault's count of failed writes.
-func (k *keyring) keepOpen(failures *atomic.Uint64) {
+// keepOpen makes k cache its opened data keys until release.
+func (k *keyring) keepOpen() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.opened == nil {
 		k.opened = map[uint32]*memguard.LockedBuffer{}
 	}
 	if k.names == nil {
-		k.names = &nameIndex{failures: failures}
+		k.names = &nameIndex{}
 	}
 	if k.views == nil {
 		k.views = &viewCache{}
@@ -156,7 +136,7 @@ func (k *keyring) release() {
 func New(cfg Config) *Vault {
 	v := &Vault{clock: cfg.Clock, kdf: cfg.KDF, pwKDF: cfg.PasswordKDF,
 		idle: cfg.SessionIdle, maxAge: cfg.SessionMax, log: cfg.Logger, breakGlass: cfg.BreakGlassWindow}
-	v.store = watchedStore{Store: cfg.Store, failures: &v.writeFailures}
+	v.store = cfg.Store
 	if v.breakGlass == 0 {
 		v.breakGlass = 4 * time.Hour
 	}
@@ -301,9 +281,4 @@ func newID() string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return hex.EncodeToString(b)
-}
-
-// Ping checks the store answers, for health checks.
-func (v *Vault) Ping(ctx context.Context) error {
-	return v.store.View(ctx, func(Tx) error { return nil })
 }

@@ -73,7 +73,7 @@ func (c *viewCache) clear() {
 // secret and must not be changed by the caller.
 func cachedRecord[R any, T any](tx Tx, ks *keyring, bucket, key string, derive func(*R) T) (T, bool, error) {
 	var zero T
-	raw := peek(tx, bucket, []byte(key))
+	raw := tx.Peek(bucket, []byte(key))
 	if raw == nil {
 		return zero, false, nil
 	}
@@ -98,15 +98,6 @@ func decodeView[R any, T any](ks *keyring, path string, raw []byte, derive func(
 	view := derive(&r)
 	ks.views.put(path, blob, view)
 	return view, nil
-}
-
-// peek reads a value without copying it where the store allows (see
-// boltTx.peek): the result is valid only in tx and must not be kept.
-func peek(tx Tx, bucket string, key []byte) []byte {
-	if p, ok := tx.(interface{ peek(string, []byte) []byte }); ok {
-		return p.peek(bucket, key)
-	}
-	return tx.Get(bucket, key)
 }
 
 // getHead reads the head of credential id; the caller owns the copy.
