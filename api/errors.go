@@ -17,7 +17,9 @@ import (
 
 // errorBody is the one shape of every error response.
 type errorBody struct {
-	Error     string `json:"error"`
+	Error string `json:"error"`
+	// Field names the input at fault, for an invalid input.
+	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 }
 
@@ -58,7 +60,7 @@ func classify(err error) (int, string) {
 		return http.StatusUnprocessableEntity, strings.TrimPrefix(err.Error(), "transfer: ")
 	case errors.Is(err, vault.ErrNotFound):
 		return http.StatusNotFound, public(err)
-	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),
+	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrConflict), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),
 		errors.Is(err, vault.ErrNotInitialised), errors.Is(err, vault.ErrDuplicateShare):
 		return http.StatusConflict, public(err)
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
@@ -69,6 +71,12 @@ func classify(err error) (int, string) {
 		return http.StatusInternalServerError, "a stored record failed its integrity check (tampered, corrupted or moved); the event is logged"
 	}
 	return http.StatusInternalServerError, "internal error; the server log has the details under this request id"
+}
+
+// publicMessage is the message of err that a client may see.
+func publicMessage(err error) string {
+	_, msg := classify(err)
+	return msg
 }
 
 func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
@@ -90,6 +98,10 @@ func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(status)
 			return
 		}
-		_ = c.JSON(status, errorBody{Error: msg, RequestID: id})
+		body := errorBody{Error: msg, RequestID: id}
+		if ie := (*vault.InputError)(nil); errors.As(err, &ie) {
+			body.Field = ie.Field
+		}
+		_ = c.JSON(status, body)
 	}
 }

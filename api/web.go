@@ -336,6 +336,20 @@ func wantsJSON(c echo.Context) bool {
 }
 
 // sentence capitalises a message and ends it with a full stop.
+// inputError is the form error for an invalid input, on the field the
+// vault named (def where it named none); nil if err is no input error.
+func inputError(err error, def string) *fieldError {
+	var ie *vault.InputError
+	if !errors.As(err, &ie) {
+		return nil
+	}
+	field := ie.Field
+	if field == "" {
+		field = def
+	}
+	return &fieldError{field, sentence(ie.Msg)}
+}
+
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {

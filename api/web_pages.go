@@ -652,43 +652,31 @@ func (w *web) credNew(c echo.Context) error {
 	case len(pw) == 0:
 		pg.Errors = append(pg.Errors, &fieldError{"password", "Enter a password, or generate three random words"})
 	}
-	if pg.Errors == nil {
-		// The API's put updates a credential of the same name; this form
-		// only adds, so a name in use is an error here, not an overwrite.
-		list, _, err := w.s.v.ListCredentials(ctx(c), webUser(c), vault.ListOptions{Name: f["name"]})
-		if err != nil {
-			return w.fail(c, err)
-		}
-		for _, cr := range list {
-			if strings.EqualFold(cr.Name, f["name"]) {
-				pg.Errors = append(pg.Errors, &fieldError{"name", "A password called “" + cr.Name + "” already exists: choose another name, or change that one from its page"})
-			}
-		}
-	}
 	if pg.Errors != nil {
 		return w.render(c, http.StatusUnprocessableEntity, "cred_new", pg)
 	}
 	if assignees == nil {
 		assignees = []string{}
 	}
+	// This form only adds: a name in use is refused in the write's own
+	// transaction (CreateOnly), never overwritten.
 	_, _, err := w.s.v.PutCredential(ctx(c), request(c), webUser(c), vault.CredentialInput{Name: f["name"], Kind: f["kind"],
-		URL: f["url"], Username: f["username"], Password: pw, TOTP: totpIn, Notes: notes, Tags: tags, Assignees: assignees})
-	if err != nil {
-		status, msg := classify(err)
-		if status >= 500 || status == http.StatusForbidden {
-			return w.fail(c, err)
+		URL: f["url"], Username: f["username"], Password: pw, TOTP: totpIn, Notes: notes, Tags: tags, Assignees: assignees,
+		CreateOnly: true})
+	var ee *vault.ExistsError
+	switch {
+	case errors.As(err, &ee):
+		pg.Errors = []*fieldError{{"name", "A password called “" + ee.Name + "” already exists: choose another name, or change that one from its page"}}
+		return w.render(c, http.StatusConflict, "cred_new", pg)
+	case errors.Is(err, vault.ErrNotFound): // an assignee that is not a user
+		pg.Errors = []*fieldError{{"assignees", sentence(publicMessage(err))}}
+		return w.render(c, http.StatusUnprocessableEntity, "cred_new", pg)
+	case err != nil:
+		if fe := inputError(err, "name"); fe != nil {
+			pg.Errors = []*fieldError{fe}
+			return w.render(c, http.StatusUnprocessableEntity, "cred_new", pg)
 		}
-		field := "name"
-		switch {
-		case strings.Contains(msg, "TOTP"):
-			field = "totp"
-		case strings.Contains(msg, "kind"):
-			field = "kind"
-		case strings.Contains(msg, "assign") || strings.Contains(msg, "user"):
-			field = "assignees"
-		}
-		pg.Errors = []*fieldError{{field, sentence(msg)}}
-		return w.render(c, status, "cred_new", pg)
+		return w.fail(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/ui/creds/"+url.PathEscape(f["name"]))
 }
@@ -784,15 +772,14 @@ func (w *web) userAdd(c echo.Context) error {
 	}
 	otl, err := w.s.v.CreateUser(ctx(c), request(c), webUser(c), f["name"], vault.Role(f["role"]), expires)
 	if err != nil {
-		status, msg := classify(err)
-		if status >= 500 || status == http.StatusForbidden {
-			return w.fail(c, err)
+		var ee *vault.ExistsError
+		if errors.As(err, &ee) {
+			return w.usersPage(c, http.StatusConflict, []*fieldError{{"name", sentence(publicMessage(err))}}, f)
 		}
-		field := "name"
-		if strings.Contains(msg, "role") {
-			field = "role"
+		if fe := inputError(err, "name"); fe != nil {
+			return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{fe}, f)
 		}
-		return w.usersPage(c, status, []*fieldError{{field, sentence(msg)}}, f)
+		return w.fail(c, err)
 	}
 	qr, err := qrDataURI(otl.TOTPURI)
 	if err != nil {
@@ -842,15 +829,13 @@ func (w *web) requestCreate(c echo.Context) error {
 		return w.requestsPage(c, http.StatusUnprocessableEntity, errs, f)
 	}
 	if _, err := w.s.v.CreateRequest(ctx(c), request(c), webUser(c), f["cred"], f["reason"], d); err != nil {
-		status, msg := classify(err)
-		if status >= 500 {
-			return w.fail(c, err)
+		if fe := inputError(err, "cred"); fe != nil {
+			return w.requestsPage(c, http.StatusUnprocessableEntity, []*fieldError{fe}, f)
 		}
-		field := "cred"
-		if strings.Contains(msg, "duration") || strings.Contains(msg, "long") {
-			field = "for"
+		if status, msg := classify(err); status == http.StatusNotFound || status == http.StatusForbidden {
+			return w.requestsPage(c, status, []*fieldError{{"cred", sentence(msg)}}, f)
 		}
-		return w.requestsPage(c, status, []*fieldError{{field, sentence(msg)}}, f)
+		return w.fail(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, "/ui/requests")
 }

@@ -19,7 +19,7 @@ func ParseKind(s string) (Kind, error) {
 	case KindAdmin, KindShared, KindPersonal:
 		return k, nil
 	}
-	return "", invalid("kind must be admin, shared or personal, not %q", s)
+	return "", invalidField("kind", "kind must be admin, shared or personal")
 }
 
 // mayManage: create, update or delete a credential of kind (h is nil when

@@ -158,7 +158,7 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 		return v.deny(ctx, req, p, action, target, "role may not read the audit log")
 	}
 	if format != FormatJSONL && format != FormatCSV {
-		return invalid("format must be jsonl or csv")
+		return invalidField("format", "format must be jsonl or csv")
 	}
 	// Record the export and, for JSONL, sign the head it will end at, in one
 	// transaction: the export is closed by that signature, so nothing can be

@@ -85,6 +85,10 @@ type CredentialInput struct {
 	Notes     []byte
 	Tags      []string
 	Assignees []string // user names
+	// CreateOnly refuses, with an *ExistsError, a name already in use
+	// (checked in the write's own transaction) instead of writing a new
+	// version of that credential.
+	CreateOnly bool
 }
 
 // CredentialInfo is what may be shown of a credential without its secret.
@@ -121,7 +125,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 	if strings.HasPrefix(strings.ToLower(in), "otpauth://") {
 		k, err := otp.NewKeyFromURL(in)
 		if err != nil || k.Type() != "totp" {
-			return nil, invalid("the TOTP URI is not a valid otpauth://totp URI")
+			return nil, invalidField("totp", "the TOTP URI is not a valid otpauth://totp URI")
 		}
 		seed = k.Secret()
 		if k.AccountName() != "" {
@@ -141,7 +145,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 		}
 		if p := k.Period(); p != 30 {
 			if p < 10 || p > 300 {
-				return nil, invalid("the TOTP URI's period must be 10 to 300 seconds")
+				return nil, invalidField("totp", "the TOTP URI's period must be 10 to 300 seconds")
 			}
 			q.Set("period", strconv.FormatUint(p, 10))
 		}
@@ -149,7 +153,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 	seed = strings.TrimRight(strings.ToUpper(strings.ReplaceAll(seed, " ", "")), "=")
 	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(seed)
 	if err != nil || len(seed) < 16 || len(raw) < 10 {
-		return nil, invalid("the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)")
+		return nil, invalidField("totp", "the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)")
 	}
 	q.Set("secret", seed)
 	q.Set("issuer", issuer)
@@ -256,11 +260,11 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 					return err
 				}
 				if len(in.Password) == 0 {
-					return invalid("a new credential needs a password")
+					return invalidField("password", "a new credential needs a password")
 				}
 				h = &credHead{ID: newID(), Name: in.Name, Kind: kind, Owner: p.UserID, Created: now}
 			} else if in.Kind != "" && Kind(in.Kind) != h.Kind {
-				return invalid("%q is a %s credential; its kind cannot change", h.Name, h.Kind)
+				return invalidField("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			existing := h
@@ -271,6 +275,9 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 				refusal = fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)
 				return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
 					outcome: audit.OutcomeDenied, reason: refusal})
+			}
+			if !created && in.CreateOnly { // after the permission check: no name is confirmed to a caller who may not manage it
+				return &ExistsError{Kind: "credential", Name: h.Name}
 			}
 			if in.Assignees != nil || created {
 				ids, err := resolveAssignees(p, h.Kind, in.Assignees, users)
@@ -328,7 +335,7 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*userReco
 	if kind == KindPersonal {
 		for _, n := range names {
 			if !strings.EqualFold(n, p.Name) {
-				return nil, invalid("a personal credential belongs to its owner alone; it cannot be assigned to %q", n)
+				return nil, invalidField("assignees", "a personal credential belongs to its owner alone; it cannot be assigned to anyone else")
 			}
 		}
 		return []string{p.UserID}, nil
@@ -346,7 +353,7 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*userReco
 			return nil, notFound("user", n)
 		}
 		if !mayBeAssigned(u) {
-			return nil, invalid("%q cannot hold a credential (disabled, or an auditor)", u.Name)
+			return nil, invalidField("assignees", "%q cannot hold a credential (disabled, or an auditor)", u.Name)
 		}
 		if !seen[u.ID] {
 			ids = append(ids, u.ID)

@@ -30,9 +30,26 @@ var (
 	ErrConflict = errors.New("vault: changed by another request meanwhile; try again")
 )
 
-func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+// InputError says which input is wrong and why. It wraps ErrInvalid. Its
+// message names the field and the rule, never the value given.
+type InputError struct {
+	// Field is the input's name as the API and the CLI call it ("name",
+	// "totp", "kind", "assignees", "password", ...); "" when the input as a
+	// whole is wrong.
+	Field string
+	Msg   string
 }
+
+func (e *InputError) Error() string { return "vault: invalid input: " + e.Msg }
+func (e *InputError) Unwrap() error { return ErrInvalid }
+
+// invalidField is an input error on field.
+func invalidField(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// invalid is an input error not tied to one field.
+func invalid(format string, args ...any) error { return invalidField("", format, args...) }
 
 // LockedError says an account is locked after repeated failures, and until when.
 type LockedError struct{ Until time.Time }

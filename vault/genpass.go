@@ -78,13 +78,13 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 	}
 	switch {
 	case opts.Words < 3 || opts.Words > opts.MaxWords || opts.MaxWords > 20:
-		return nil, invalid("words must be 3 to %d (NCSC: at least three random words)", opts.MaxWords)
+		return nil, invalidField("words", "words must be 3 to %d (NCSC: at least three random words)", opts.MaxWords)
 	case opts.Digits < 0 || opts.Digits > 8:
-		return nil, invalid("digits must be 0 to 8")
+		return nil, invalidField("digits", "digits must be 0 to 8")
 	case len(opts.Separator) > 3 || strings.ContainsFunc(opts.Separator, unicode.IsLetter):
-		return nil, invalid("the separator must be up to 3 characters and not letters")
+		return nil, invalidField("separator", "the separator must be up to 3 characters and not letters")
 	case opts.MinLength < 0 || opts.MinLength > 128:
-		return nil, invalid("min length must be 0 to 128")
+		return nil, invalidField("min_length", "min length must be 0 to 128")
 	}
 	var words []string
 	length := func() int {
@@ -106,7 +106,7 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 		words = append(words, list[n.Int64()])
 	}
 	if length() < opts.MinLength {
-		return nil, invalid("cannot reach %d characters with %d words; allow more words", opts.MinLength, opts.MaxWords)
+		return nil, invalidField("min_length", "cannot reach %d characters with %d words; allow more words", opts.MinLength, opts.MaxWords)
 	}
 	var b strings.Builder
 	for i, w := range words {
@@ -136,11 +136,11 @@ func checkStrength(name string, pw []byte) error {
 	for _, m := range res.MatchSequence {
 		if m.Pattern == "dictionary" && strings.Contains(strings.ToLower(m.DictionaryName), "password") &&
 			m.I == 0 && m.J == len(pw)-1 {
-			return invalid("the new password is on the list of most common passwords")
+			return invalidField("new_password", "the new password is on the list of most common passwords")
 		}
 	}
 	if res.Score < 3 {
-		return invalid("the new password is too easy to guess (strength %d of 4); three random words work well: strongroom genpass", res.Score)
+		return invalidField("new_password", "the new password is too easy to guess (strength %d of 4); three random words work well: strongroom genpass", res.Score)
 	}
 	return nil
 }

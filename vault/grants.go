@@ -69,9 +69,9 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 	reason = strings.TrimSpace(reason)
 	switch {
 	case len(reason) < 5 || len(reason) > 500:
-		return nil, invalid("give the reason for the request (5 to 500 characters)")
+		return nil, invalidField("reason", "give the reason for the request (5 to 500 characters)")
 	case dur < 5*time.Minute || dur > MaxGrant:
-		return nil, invalid("ask for between 5 minutes and %s", MaxGrant)
+		return nil, invalidField("for", "ask for between 5 minutes and %s", MaxGrant)
 	case p.Role == RoleAuditor:
 		return nil, v.deny(ctx, req, p, "request.create", audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
 	}
@@ -83,10 +83,10 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 				return firstErr(err, notFound("credential", cred))
 			}
 			if mayRead(p, h) {
-				return invalid("you can already read %q", h.Name)
+				return invalidField("cred", "you can already read %q", h.Name)
 			}
 			if h.Kind == KindPersonal { // a personal login is its owner's alone
-				return invalid("%q is a personal credential: access to it cannot be requested", h.Name)
+				return invalidField("cred", "%q is a personal credential: access to it cannot be requested", h.Name)
 			}
 			out = &AccessRequest{ID: newID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
 				Reason: reason, For: dur, Created: v.now(), Status: RequestPending}

@@ -68,7 +68,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 		return nil, err
 	}
 	if len(opt.ConvertedFrom) > 200 || !utf8.ValidString(opt.ConvertedFrom) {
-		return nil, invalid("converted_from is at most 200 characters of text")
+		return nil, invalidField("converted_from", "converted_from is at most 200 characters of text")
 	}
 	source := opt.Format
 	if opt.ConvertedFrom != "" {
@@ -272,7 +272,11 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 	defer wipe(ra.Password)
 	defer wipe(passphrase)
 	if err := checkNewPassword(p.Name, nil, passphrase); err != nil {
-		return nil, nil, invalid("%s", strings.Replace(strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": "), "the new password", "the export passphrase", 1))
+		var ie *InputError
+		if !errors.As(err, &ie) {
+			return nil, nil, err
+		}
+		return nil, nil, invalidField("passphrase", "%s", strings.Replace(ie.Msg, "the new password", "the export passphrase", 1))
 	}
 	var items []transfer.Item
 	var rep ExportReport

@@ -19,7 +19,7 @@ import (
 func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, name, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if len(reason) < 3 || len(reason) > 500 {
-		return invalid("say why compromise is suspected (3 to 500 characters)")
+		return invalidField("reason", "say why compromise is suspected (3 to 500 characters)")
 	}
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
@@ -123,7 +123,7 @@ func (v *Vault) RotateCredential(ctx context.Context, req Request, p *Principal,
 		}
 		password = g.Password
 	} else if len(password) == 0 || len(password) > 4096 {
-		return CredentialInfo{}, nil, invalid("give the new password, or generate one")
+		return CredentialInfo{}, nil, invalidField("password", "give the new password, or generate one")
 	}
 	info, err := v.newVersion(ctx, req, p, name, "cred.rotate", 0, func(cv *credVersion, h *credHead) (string, error) {
 		reason := "password rotated"
@@ -148,7 +148,7 @@ func (v *Vault) RotateCredential(ctx context.Context, req Request, p *Principal,
 // RestoreVersion makes an old version current again, as a new version.
 func (v *Vault) RestoreVersion(ctx context.Context, req Request, p *Principal, name string, version int) (CredentialInfo, error) {
 	if version < 1 {
-		return CredentialInfo{}, invalid("give the version to restore")
+		return CredentialInfo{}, invalidField("version", "give the version to restore")
 	}
 	return v.newVersion(ctx, req, p, name, "cred.restore", version, func(*credVersion, *credHead) (string, error) {
 		return fmt.Sprintf("restored version %d", version), nil
@@ -214,7 +214,7 @@ func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principa
 				return err
 			}
 			if live, err := findCred(tx, ks, name); err != nil || live != nil {
-				return firstErr(err, invalid("a credential named %q exists; rename or retire it first", name))
+				return firstErr(err, invalidField("name", "a credential named %q exists; rename or retire it first", name))
 			}
 			var h *credHead
 			if err := eachHead(tx, ks, func(x *credHead) bool {

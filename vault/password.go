@@ -74,15 +74,15 @@ func checkNewPassword(name string, old, pw []byte) error {
 	n := utf8.RuneCount(pw)
 	switch {
 	case !utf8.Valid(pw):
-		return invalid("the new password is not valid text")
+		return invalidField("new_password", "the new password is not valid text")
 	case n < 12:
-		return invalid("the new password must be at least 12 characters (three random words work well)")
+		return invalidField("new_password", "the new password must be at least 12 characters (three random words work well)")
 	case n > 256:
-		return invalid("the new password must be at most 256 characters")
+		return invalidField("new_password", "the new password must be at most 256 characters")
 	case old != nil && subtle.ConstantTimeCompare(old, pw) == 1:
-		return invalid("the new password must differ from the old one")
+		return invalidField("new_password", "the new password must differ from the old one")
 	case len(name) >= 3 && strings.Contains(strings.ToLower(string(pw)), strings.ToLower(name)):
-		return invalid("the new password must not contain the account name")
+		return invalidField("new_password", "the new password must not contain the account name")
 	}
 	return checkStrength(name, pw)
 }
@@ -107,11 +107,11 @@ func oneTimePassword() string {
 // leading or trailing space.
 func checkName(what, s string) error {
 	if s == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
-		return invalid("%s name must be 1 to 100 characters with no leading or trailing space", what)
+		return invalidField("name", "%s name must be 1 to 100 characters with no leading or trailing space", what)
 	}
 	for _, r := range s {
 		if !unicode.IsPrint(r) {
-			return invalid("%s name has a character that cannot be printed", what)
+			return invalidField("name", "%s name has a character that cannot be printed", what)
 		}
 	}
 	return nil

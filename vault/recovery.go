@@ -76,10 +76,15 @@ func checkRoutine(tx Tx) error {
 func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pass []byte) error {
 	target := audit.Target{Kind: "vault"}
 	if len(pass) < 12 {
-		return invalid("the operator passphrase must be at least 12 characters")
+		return invalidField("passphrase", "the operator passphrase must be at least 12 characters")
 	}
 	var rec *recoveryState
-	if err := v.store.View(ctx, func(tx Tx) (err error) { rec, err = loadRecovery(tx); return err }); err != nil {
+	var rootWrap []byte
+	if err := v.store.View(ctx, func(tx Tx) (err error) {
+		rootWrap = tx.Get(bucketMeta, keyRootWrap)
+		rec, err = loadRecovery(tx)
+		return err
+	}); err != nil {
 		return err
 	}
 	if p.Role != RoleProvider && !(p.Role == RoleChairman && rec != nil) {
@@ -90,30 +95,39 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 	rand.Read(kdf.Salt)
 	kek := kdf.derive(pass)
 	defer wipe(kek)
-	return v.withKeys(func(ks *keyring) error {
-		lb, err := ks.root.Open()
-		if err != nil {
-			return fmt.Errorf("vault: open root key: %w", err)
+	var root *memguard.LockedBuffer
+	if err := v.withKeys(func(ks *keyring) (err error) {
+		root, err = ks.root.Open()
+		return err
+	}); err != nil {
+		return err
+	}
+	defer root.Destroy()
+	wrap, err := sealBlob(kek, 0, pathRootWrap, root.Bytes())
+	if err != nil {
+		return err
+	}
+	kdfJSON, _ := json.Marshal(kdf)
+	reason := "new operator passphrase"
+	if rec != nil {
+		reason += " (during emergency recovery)"
+	}
+	v.pause("passphrase.write")
+	return v.write(ctx, func(tx Tx) error {
+		// The guards: the root wrap is the one read above (no re-key or
+		// other passphrase change came between), and the root key wrapped
+		// opens the stored keyring (a re-key that committed before this
+		// vault's keys were updated in memory is caught).
+		if !tx.Expect(bucketMeta, keyRootWrap, rootWrap) || !opensKeyring(tx, root.Bytes()) {
+			return fmt.Errorf("%w: the vault was re-keyed or its passphrase changed meanwhile", ErrConflict)
 		}
-		wrap, err := sealBlob(kek, 0, pathRootWrap, lb.Bytes())
-		lb.Destroy()
-		if err != nil {
+		if err := tx.Put(bucketMeta, keyKDF, kdfJSON); err != nil {
 			return err
 		}
-		kdfJSON, _ := json.Marshal(kdf)
-		reason := "new operator passphrase"
-		if rec != nil {
-			reason += " (during emergency recovery)"
+		if err := tx.Put(bucketMeta, keyRootWrap, wrap); err != nil {
+			return err
 		}
-		return v.write(ctx, func(tx Tx) error {
-			if err := tx.Put(bucketMeta, keyKDF, kdfJSON); err != nil {
-				return err
-			}
-			if err := tx.Put(bucketMeta, keyRootWrap, wrap); err != nil {
-				return err
-			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "sys.passphrase", target: target, reason: reason})
-		})
+		return v.appendAudit(tx, req, event{actor: actorOf(p), action: "sys.passphrase", target: target, reason: reason})
 	})
 }
 
@@ -134,7 +148,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 		return time.Time{}, v.deny(ctx, req, p, "breakglass.open", target, "only the chairman may break the glass")
 	}
 	if len(reason) < 5 || len(reason) > 500 {
-		return time.Time{}, invalid("state the reason for breaking the glass (5 to 500 characters)")
+		return time.Time{}, invalidField("reason", "state the reason for breaking the glass (5 to 500 characters)")
 	}
 	var rec *recoveryState
 	if err := v.store.View(ctx, func(tx Tx) (err error) { rec, err = loadRecovery(tx); return err }); err != nil {
@@ -243,10 +257,12 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	var vaultID, rootWrap, ringBlob, council, verifier []byte
 	var kdf KDFParams
 	var rec *recoveryState
+	var kdfRaw, escrowRaw, recRaw []byte
 	err := v.store.View(ctx, func(tx Tx) (err error) {
 		vaultID, rootWrap, ringBlob = tx.Get(bucketMeta, keyVaultID), tx.Get(bucketMeta, keyRootWrap), tx.Get(bucketKeyring, keyKeyring)
 		council, verifier = tx.Get(bucketMeta, keyCouncil), tx.Get(bucketMeta, keyVerifier)
-		if err = json.Unmarshal(tx.Get(bucketMeta, keyKDF), &kdf); err != nil {
+		kdfRaw, escrowRaw, recRaw = tx.Get(bucketMeta, keyKDF), tx.Get(bucketMeta, keyEscrow), tx.Get(bucketMeta, keyRecovery)
+		if err = json.Unmarshal(kdfRaw, &kdf); err != nil {
 			return err
 		}
 		if es, err = loadEscrow(tx); err != nil {
@@ -346,14 +362,21 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	}
 	esJSON, _ := json.Marshal(next)
 	kdfJSON, _ := json.Marshal(newKDF)
+	v.pause("rekey.write")
 	err = v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
-			cur, err := loadEscrow(tx)
-			if err != nil {
-				return err
-			}
-			if cur.Generation != es.Generation {
-				return fmt.Errorf("%w: another re-key finished first (generation %d)", ErrExists, cur.Generation)
+			// The guards: everything the passphrase check and the new
+			// envelopes were made from is still what is stored (a
+			// passphrase change or another re-key meanwhile would be undone).
+			for _, g := range []struct {
+				bucket string
+				key    []byte
+				want   []byte
+			}{{bucketMeta, keyRootWrap, rootWrap}, {bucketMeta, keyKDF, kdfRaw}, {bucketKeyring, keyKeyring, ringBlob},
+				{bucketMeta, keyEscrow, escrowRaw}, {bucketMeta, keyRecovery, recRaw}} {
+				if !tx.Expect(g.bucket, g.key, g.want) {
+					return fmt.Errorf("%w: the passphrase, the envelopes or the recovery changed while re-keying", ErrConflict)
+				}
 			}
 			for k, val := range map[string][]byte{string(keyKDF): kdfJSON, string(keyRootWrap): newWrap, string(keyEscrow): esJSON} {
 				if err := tx.Put(bucketMeta, []byte(k), val); err != nil {
@@ -386,6 +409,13 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	}
 	v.mu.Unlock()
 	return res, nil
+}
+
+// opensKeyring says root opens the stored keyring.
+func opensKeyring(tx Tx, root []byte) bool {
+	pt, err := openBlob(root, tx.Peek(bucketKeyring, keyKeyring), pathKeyring)
+	wipe(pt)
+	return err == nil
 }
 
 func endBreakGlass(tx Tx) error {

@@ -39,7 +39,7 @@ func (v *Vault) Report(ctx context.Context, req Request, p *Principal, from, to 
 		return nil, v.deny(ctx, req, p, "audit.report", target, "role may not read the audit log")
 	}
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		return nil, invalid("--from must be before --to")
+		return nil, invalidField("from", "--from must be before --to")
 	}
 	if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.report", target: target,
 		reason: describe(Filter{From: from, To: to}, "report")}); err != nil {

@@ -159,10 +159,10 @@ func (r *InitRequest) validate() error {
 		return err
 	}
 	if len(r.Council) > 200 {
-		return invalid("council name is too long")
+		return invalidField("council", "council name is too long")
 	}
 	if len(r.Passphrase) < 12 {
-		return invalid("the operator passphrase must be at least 12 characters")
+		return invalidField("passphrase", "the operator passphrase must be at least 12 characters")
 	}
 	return nil
 }
@@ -170,13 +170,13 @@ func (r *InitRequest) validate() error {
 // validateEscrow checks split parameters and holder names.
 func validateEscrow(shares, threshold int, holders []string) error {
 	if shares < 1 || shares > 10 {
-		return invalid("shares must be 1 to 10")
+		return invalidField("shares", "shares must be 1 to 10")
 	}
 	if threshold < 1 || threshold > shares || (shares > 1 && threshold < 2) {
-		return invalid("threshold must be at least 2 and at most the number of shares (or 1 of 1)")
+		return invalidField("threshold", "threshold must be at least 2 and at most the number of shares (or 1 of 1)")
 	}
 	if len(holders) != shares {
-		return invalid("name one holder per share: %d shares but %d holders", shares, len(holders))
+		return invalidField("holders", "name one holder per share: %d shares but %d holders", shares, len(holders))
 	}
 	seen := map[string]bool{}
 	for _, h := range holders {
@@ -184,7 +184,7 @@ func validateEscrow(shares, threshold int, holders []string) error {
 			return err
 		}
 		if seen[strings.ToLower(h)] {
-			return invalid("holder %q is named twice", h)
+			return invalidField("holders", "a holder is named twice")
 		}
 		seen[strings.ToLower(h)] = true
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -103,10 +103,25 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 	token := newToken()
 	var principal *Principal
 	var result error
+	v.pause("login.decide")
 	err := v.write(ctx, func(tx Tx) error {
 		var cur userRecord
 		if ok, err := ks.getRecord(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
-			return errors.Join(err, ErrBadLogin)
+			return firstErr(err, ErrBadLogin)
+		}
+		// The guards: what was checked outside this transaction (the lock,
+		// the password hash and the TOTP secret) is checked again here, so
+		// a guess in flight when the account locks, or when its password or
+		// MFA is reset, is refused and not counted.
+		switch {
+		case cur.LockedUntil.After(now):
+			result = &LockedError{Until: cur.LockedUntil}
+			return v.appendAudit(tx, req, event{actor: anon, action: "auth.login", target: target,
+				outcome: audit.OutcomeDenied, reason: "account locked"})
+		case cur.PasswordHash != u.PasswordHash || cur.TOTPSecret != u.TOTPSecret:
+			result = ErrBadLogin
+			return v.appendAudit(tx, req, event{actor: anon, action: "auth.login", target: target,
+				outcome: audit.OutcomeDenied, reason: "the account changed during the attempt"})
 		}
 		reason, how := "", ""
 		switch {
@@ -195,6 +210,11 @@ func newToken() string {
 
 // Authenticate resolves a session token to its principal, enforcing idle
 // and absolute expiry and the account's state.
+//
+// A refresh of LastSeen writes the session back only if it is still the
+// record that was read (a guard): a logout, password change, MFA reset or
+// disable that ended it meanwhile is never undone. If it changed, the
+// token is resolved again from the store.
 func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
 		return nil, ErrUnauthenticated
@@ -202,37 +222,63 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 	var p *Principal
 	err := v.withKeys(func(ks *keyring) error {
 		key := sessionKey(token)
-		var s sessionRecord
-		var u userSummary
-		var found bool
-		err := v.store.View(ctx, func(tx Tx) (err error) {
-			if s, found, err = getSession(tx, ks, key); err != nil || !found {
+		for attempt := 0; ; attempt++ {
+			var again bool
+			var err error
+			p, again, err = v.authenticate(ctx, ks, key)
+			if !again || err != nil {
 				return err
 			}
-			u, found, err = getUserSummary(tx, ks, s.UserID)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		now := v.now()
-		if !found {
-			return ErrUnauthenticated
-		}
-		if u.Disabled || u.expired(now) || now.Sub(s.LastSeen) > v.idle || now.Sub(s.Created) > v.maxAge {
-			_ = v.write(ctx, func(tx Tx) error { return tx.Delete(bucketSessions, []byte(key)) })
-			return ErrUnauthenticated
-		}
-		if now.Sub(s.LastSeen) > time.Minute {
-			s.LastSeen = now
-			if err := v.write(ctx, func(tx Tx) error { return ks.putRecord(tx, bucketSessions, key, &s) }); err != nil {
-				return err
+			if attempt == 3 {
+				return ErrConflict
 			}
 		}
-		p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role, MustChange: s.MustChange, ReauthAt: s.ReauthAt, sessionKey: key}
-		return nil
 	})
 	return p, err
+}
+
+// authenticate is one attempt; again says the session changed between its
+// read and its refresh.
+func (v *Vault) authenticate(ctx context.Context, ks *keyring, key string) (p *Principal, again bool, err error) {
+	var s sessionRecord
+	var u userSummary
+	var found bool
+	var raw []byte
+	err = v.store.View(ctx, func(tx Tx) (err error) {
+		if s, found, err = getSession(tx, ks, key); err != nil || !found {
+			return err
+		}
+		raw = tx.Get(bucketSessions, []byte(key))
+		u, found, err = getUserSummary(tx, ks, s.UserID)
+		return err
+	})
+	if err != nil || !found {
+		return nil, false, firstErr(err, ErrUnauthenticated)
+	}
+	now := v.now()
+	if u.Disabled || u.expired(now) || now.Sub(s.LastSeen) > v.idle || now.Sub(s.Created) > v.maxAge {
+		_ = v.write(ctx, func(tx Tx) error {
+			if !tx.Expect(bucketSessions, []byte(key), raw) {
+				return nil
+			}
+			return tx.Delete(bucketSessions, []byte(key))
+		})
+		return nil, false, ErrUnauthenticated
+	}
+	if now.Sub(s.LastSeen) > time.Minute {
+		v.pause("authenticate.refresh")
+		s.LastSeen = now
+		err := v.write(ctx, func(tx Tx) error {
+			if again = !tx.Expect(bucketSessions, []byte(key), raw); again {
+				return nil
+			}
+			return ks.putRecord(tx, bucketSessions, key, &s)
+		})
+		if err != nil || again {
+			return nil, again, err
+		}
+	}
+	return &Principal{UserID: u.ID, Name: u.Name, Role: u.Role, MustChange: s.MustChange, ReauthAt: s.ReauthAt, sessionKey: key}, false, nil
 }
 
 // Logout ends the caller's session.
@@ -247,49 +293,72 @@ func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
 }
 
 // ChangePassword replaces the caller's password after checking the old one.
-// Every other session of the account ends.
+// Every other session of the account ends. The write happens only if the
+// password checked is still the account's and the caller's session still
+// exists; otherwise the check runs again on what is stored now.
 func (v *Vault) ChangePassword(ctx context.Context, req Request, p *Principal, old, pw []byte) error {
-	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 	return v.withKeys(func(ks *keyring) error {
-		var u userRecord
-		if err := v.store.View(ctx, func(tx Tx) error {
-			_, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
-			return err
-		}); err != nil {
-			return err
+		for attempt := 0; ; attempt++ {
+			again, err := v.changePassword(ctx, req, ks, p, old, pw)
+			if !again || err != nil {
+				return err
+			}
+			if attempt == 3 {
+				return ErrConflict
+			}
 		}
-		if !verifyPassword(u.PasswordHash, old) {
-			return v.recordThen(ctx, req, event{actor: actorOf(p), action: "user.password", target: target,
-				outcome: audit.OutcomeDenied, reason: "wrong current password"}, ErrBadLogin)
-		}
-		if err := checkNewPassword(u.Name, old, pw); err != nil {
-			return err
-		}
-		hash := hashPassword(v.pwKDF, pw)
-		return v.write(ctx, func(tx Tx) error {
-			var cur userRecord
-			if _, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur); err != nil {
-				return err
-			}
-			cur.PasswordHash, cur.MustChange = hash, false
-			if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
-				return err
-			}
-			if err := endSessions(tx, ks, cur.ID, p.sessionKey); err != nil {
-				return err
-			}
-			var s sessionRecord
-			if ok, err := ks.getRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
-				return err
-			} else if ok {
-				s.MustChange = false
-				if err := ks.putRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
-					return err
-				}
-			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "user.password", target: target})
-		})
 	})
+}
+
+func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p *Principal, old, pw []byte) (again bool, err error) {
+	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
+	var u userRecord
+	if err := v.store.View(ctx, func(tx Tx) error {
+		ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
+		if err == nil && (!ok || tx.Peek(bucketSessions, []byte(p.sessionKey)) == nil) {
+			err = ErrUnauthenticated
+		}
+		return err
+	}); err != nil {
+		return false, err
+	}
+	if !verifyPassword(u.PasswordHash, old) {
+		return false, v.recordThen(ctx, req, event{actor: actorOf(p), action: "user.password", target: target,
+			outcome: audit.OutcomeDenied, reason: "wrong current password"}, ErrBadLogin)
+	}
+	if err := checkNewPassword(u.Name, old, pw); err != nil {
+		return false, err
+	}
+	hash := hashPassword(v.pwKDF, pw)
+	v.pause("password.change")
+	err = v.write(ctx, func(tx Tx) error {
+		var cur userRecord
+		var s sessionRecord
+		okU, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur)
+		if err != nil {
+			return err
+		}
+		okS, err := ks.getRecord(tx, bucketSessions, p.sessionKey, &s)
+		if err != nil {
+			return err
+		}
+		if again = !okU || !okS || subtle.ConstantTimeCompare([]byte(cur.PasswordHash), []byte(u.PasswordHash)) != 1; again {
+			return nil
+		}
+		cur.PasswordHash, cur.MustChange = hash, false
+		if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+			return err
+		}
+		if err := endSessions(tx, ks, cur.ID, p.sessionKey); err != nil {
+			return err
+		}
+		s.MustChange = false
+		if err := ks.putRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
+			return err
+		}
+		return v.appendAudit(tx, req, event{actor: actorOf(p), action: "user.password", target: target})
+	})
+	return again, err
 }
 
 // endSessions deletes every session of userID except keep.

@@ -77,7 +77,7 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 	if existing, err := findUser(tx, ks, rec.Name); err != nil {
 		return err
 	} else if existing != nil {
-		return &existsError{"user", rec.Name}
+		return &ExistsError{Kind: "user", Name: rec.Name}
 	}
 	if err := ks.putRecord(tx, bucketUsers, rec.ID, rec); err != nil {
 		return err
@@ -90,12 +90,13 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 		target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, reason: reason})
 }
 
-type existsError struct{ kind, name string }
+// ExistsError says a name is in use. It wraps ErrExists.
+type ExistsError struct{ Kind, Name string }
 
-func (e *existsError) Error() string {
-	return "vault: " + e.kind + " " + quote(e.name) + " already exists"
+func (e *ExistsError) Error() string {
+	return "vault: " + e.Kind + " " + quote(e.Name) + " already exists"
 }
-func (e *existsError) Unwrap() error { return ErrExists }
+func (e *ExistsError) Unwrap() error { return ErrExists }
 
 func quote(s string) string { return "\"" + s + "\"" }
 
@@ -139,7 +140,7 @@ func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name 
 		return OneTimeLogin{}, v.deny(ctx, req, p, "user.create", target, "only a provider manages accounts")
 	}
 	if !expires.IsZero() && !expires.After(v.now()) {
-		return OneTimeLogin{}, invalid("the account's end date must be in the future")
+		return OneTimeLogin{}, invalidField("expires", "the account's end date must be in the future")
 	}
 	pu, err := v.prepareUser(name, role)
 	if err != nil {

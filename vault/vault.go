@@ -30,7 +30,7 @@ func ParseRole(s string) (Role, error) {
 	case RoleProvider, RoleClerk, RoleChairman, RoleAuditor, RoleMember:
 		return r, nil
 	}
-	return "", invalid("role must be provider, clerk, chairman, auditor or member, not %q", s)
+	return "", invalidField("role", "role must be provider, clerk, chairman, auditor or member")
 }
 
 // Config sets up a Vault.
@@ -70,6 +70,10 @@ type Vault struct {
 	mu      sync.RWMutex // guards keys and pending; held for reading while keys are used
 	keys    *keyring     // nil while sealed
 	pending *shareProgress
+
+	// between, if set (by tests), runs where a read-then-write path has
+	// read and is about to write, named by point: the interleaving hook.
+	between func(point string)
 
 	failMu        sync.Mutex
 	auditFailures []time.Time // audit writes that failed: they cannot be in the log itself
@@ -168,6 +172,13 @@ func (v *Vault) Close() error {
 }
 
 func (v *Vault) now() time.Time { return v.clock().UTC() }
+
+// pause runs the interleaving hook, if a test set one.
+func (v *Vault) pause(point string) {
+	if v.between != nil {
+		v.between(point)
+	}
+}
 
 // withKeys runs fn while holding the keys; it fails with ErrSealed if sealed.
 func (v *Vault) withKeys(fn func(*keyring) error) error {
