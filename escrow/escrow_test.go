@@ -148,6 +148,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(shares[0].Encode())
 	f.Add(BeginMarker + "\n" + shares[1].Encode() + "\n" + EndMarker)
 	f.Add("0000")
+	for _, v := range readVectors(f) {
+		f.Add(string(v.body))
+	}
 	f.Fuzz(func(t *testing.T, in string) {
 		s, err := ReadShareFile(in)
 		if err != nil {

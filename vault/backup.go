@@ -92,8 +92,7 @@ func (v *Vault) Backup(ctx context.Context, req Request, p *Principal, w io.Writ
 			return err
 		}
 		m.SHA256 = hex.EncodeToString(h.Sum(nil))
-		text, _ := json.Marshal(m)
-		signed, err = note.Sign(&note.Note{Text: string(text) + "\n"}, signer)
+		signed, err = signManifest(m, signer)
 		return err
 	})
 	if err != nil {
@@ -102,13 +101,32 @@ func (v *Vault) Backup(ctx context.Context, req Request, p *Principal, w io.Writ
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	if err := writeBackupFrame(w, signed, tmp); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// signManifest signs the manifest as a note whose text is its JSON and a
+// newline.
+func signManifest(m *Manifest, signer note.Signer) ([]byte, error) {
+	text, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return note.Sign(&note.Note{Text: string(text) + "\n"}, signer)
+}
+
+// writeBackupFrame writes the backup file: header, manifest length, the
+// signed manifest, then the database.
+func writeBackupFrame(w io.Writer, signed []byte, db io.Reader) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "%s%d\n", backupMagic, len(signed))
 	bw.Write(signed)
-	if _, err := io.Copy(bw, tmp); err != nil {
-		return nil, err
+	if _, err := io.Copy(bw, db); err != nil {
+		return err
 	}
-	return m, bw.Flush()
+	return bw.Flush()
 }
 
 // parsedBackup is a backup whose framing and checksum are sound.

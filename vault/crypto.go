@@ -11,7 +11,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Sealed blob format v1 (SECURITY.md "Record encryption"):
+// Sealed blob format v1 (SECURITY.md "Sealed record format v1"):
 //
 //	0x01 || term (u32 BE) || len(path) (u16 BE) || path || nonce (24) || ciphertext+tag
 //
@@ -30,21 +30,32 @@ var (
 )
 
 func sealBlob(key []byte, term uint32, path string, plaintext []byte) ([]byte, error) {
+	nonce := make([]byte, chacha20poly1305.NonceSizeX)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("vault: nonce: %w", err)
+	}
+	return sealBlobNonce(key, term, path, plaintext, nonce)
+}
+
+// sealBlobNonce is sealBlob with the nonce given. Only sealBlob (random
+// nonce) and the golden vectors (fixed nonce) call it: a nonce must never
+// repeat under one key.
+func sealBlobNonce(key []byte, term uint32, path string, plaintext, nonce []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, fmt.Errorf("vault: cipher: %w", err)
+	}
+	if len(nonce) != aead.NonceSize() {
+		return nil, fmt.Errorf("vault: nonce is %d bytes, want %d", len(nonce), aead.NonceSize())
 	}
 	hdr := make([]byte, 0, 7+len(path))
 	hdr = append(hdr, blobVersion)
 	hdr = binary.BigEndian.AppendUint32(hdr, term)
 	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(path)))
 	hdr = append(hdr, path...)
-	out := make([]byte, len(hdr)+aead.NonceSize(), len(hdr)+aead.NonceSize()+len(plaintext)+aead.Overhead())
-	copy(out, hdr)
-	if _, err := rand.Read(out[len(hdr):]); err != nil {
-		return nil, fmt.Errorf("vault: nonce: %w", err)
-	}
-	return aead.Seal(out, out[len(hdr):], plaintext, hdr), nil
+	out := make([]byte, 0, len(hdr)+len(nonce)+len(plaintext)+aead.Overhead())
+	out = append(append(out, hdr...), nonce...)
+	return aead.Seal(out, nonce, plaintext, hdr), nil
 }
 
 // blobHeader parses a blob's header without decrypting.

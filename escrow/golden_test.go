@@ -1,0 +1,156 @@
+package escrow
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Golden vectors for share encoding v1, in testdata/good_* and fail_*. They
+// are never regenerated: every reader of v1 must read these bytes for ever
+// (the shares are printed on paper), so a change that moves encoder and
+// decoder together still fails here. A new encoding gets new files.
+//
+// A vector file is header lines "name: value" (lines starting with # are
+// comments), a blank line, then the body: the share as printed.
+
+type vector struct {
+	file   string
+	header map[string]string
+	body   []byte
+}
+
+func readVectors(t testing.TB) []vector {
+	t.Helper()
+	good, _ := filepath.Glob(filepath.Join("testdata", "good_*.txt"))
+	fail, _ := filepath.Glob(filepath.Join("testdata", "fail_*.txt"))
+	files := append(good, fail...)
+	if len(good) == 0 || len(fail) == 0 {
+		t.Fatal("no golden vectors in testdata")
+	}
+	var out []vector
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		head, body, ok := bytes.Cut(data, []byte("\n\n"))
+		if !ok {
+			t.Fatalf("%s: no blank line after the header", f)
+		}
+		v := vector{file: filepath.Base(f), header: map[string]string{}, body: body}
+		for _, line := range strings.Split(string(head), "\n") {
+			if strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, val, ok := strings.Cut(line, ": ")
+			if !ok {
+				t.Fatalf("%s: header line %q is not \"name: value\"", f, line)
+			}
+			v.header[k] = val
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// share builds the vector's share from its header.
+func (v vector) share(t *testing.T) *Share {
+	t.Helper()
+	num := func(k string, bits int) uint64 {
+		n, err := strconv.ParseUint(v.header[k], 10, bits)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", v.file, k, err)
+		}
+		return n
+	}
+	id, err1 := hex.DecodeString(v.header["vault id"])
+	value, err2 := hex.DecodeString(v.header["share value"])
+	if err1 != nil || err2 != nil || len(id) != VaultIDLen {
+		t.Fatalf("%s: bad vault id or share value", v.file)
+	}
+	s := &Share{Generation: uint32(num("generation", 32)), Index: uint8(num("share number", 8)),
+		Threshold: uint8(num("threshold", 8)), Value: value}
+	copy(s.VaultID[:], id)
+	return s
+}
+
+func TestShareVectors(t *testing.T) {
+	for _, v := range readVectors(t) {
+		t.Run(v.file, func(t *testing.T) {
+			switch want := v.header["expect"]; {
+			case want == "ok":
+				testGoodShare(t, v)
+			case want == "":
+				t.Fatal("no expect header")
+			default:
+				testFailShare(t, v, want)
+			}
+		})
+	}
+}
+
+func testGoodShare(t *testing.T, v vector) {
+	want := v.share(t)
+	got, err := Decode(string(v.body))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if got.VaultID != want.VaultID || got.Generation != want.Generation || got.Index != want.Index ||
+		got.Threshold != want.Threshold || !bytes.Equal(got.Value, want.Value) {
+		t.Fatalf("decoded %+v, want the share in the header", *got)
+	}
+	c := got.Commitment()
+	if hex.EncodeToString(c[:]) != v.header["commitment"] {
+		t.Fatalf("commitment %x, want %s", c, v.header["commitment"])
+	}
+	if v.header["typed"] == "yes" {
+		return // a holder's typing of a share: decode only
+	}
+	text := string(v.body)
+	if enc := want.Encode() + "\n"; enc != text {
+		t.Fatalf("encoded\n%q\nwant\n%q", enc, text)
+	}
+	if qr := want.QRText() + "\n"; qr != text {
+		t.Fatalf("QR text\n%q\nwant\n%q", qr, text)
+	}
+	groups := strings.Fields(text)
+	if len(groups) != groupCount || strings.Join(want.groups(), " ") != strings.Join(groups, " ") {
+		t.Fatalf("%d groups, want the vector's %d", len(want.groups()), len(groups))
+	}
+	// The text envelope prints the same groups, four to a row, between the markers.
+	env := (&Envelope{Holder: "Clerk", Shares: 5, Share: want, Issued: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}).Text()
+	var rows strings.Builder
+	for i := 0; i < len(groups); i += 4 {
+		rows.WriteString(strings.Join(groups[i:i+4], " ") + "\n")
+	}
+	if !strings.Contains(env, BeginMarker+"\n"+rows.String()+EndMarker+"\n") {
+		t.Fatalf("the text envelope does not print the golden rows:\n%s", env)
+	}
+}
+
+func testFailShare(t *testing.T, v vector, want string) {
+	_, err := Decode(string(v.body))
+	if g, ok := strings.CutPrefix(want, "typo in group "); ok {
+		var te *TypoError
+		if !errors.As(err, &te) || strconv.Itoa(te.Group) != g {
+			t.Fatalf("err = %v, want a typo in group %s", err, g)
+		}
+		return
+	}
+	kinds := map[string]error{"not a share": ErrFormat, "unsupported version": ErrVersion, "checksum": ErrChecksum}
+	kind, ok := kinds[want]
+	if !ok {
+		t.Fatalf("unknown expect %q", want)
+	}
+	var te *TypoError
+	if !errors.Is(err, kind) || errors.As(err, &te) {
+		t.Fatalf("err = %v, want %v", err, kind)
+	}
+}
