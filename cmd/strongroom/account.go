@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"strongroom/api"
+	"strongroom/api/wire"
 )
 
 func loginCmd(g *globals) *cobra.Command {
@@ -46,7 +46,7 @@ func loginCmd(g *globals) *cobra.Command {
 				return err
 			}
 			c.token = ""
-			var res api.LoginResponse
+			var res wire.LoginResponse
 			if _, err := c.do("POST", "/v1/auth/login", body, &res); err != nil {
 				return err
 			}
@@ -138,7 +138,7 @@ func userCmd(g *globals) *cobra.Command {
 				}
 				body["expires"] = t
 			}
-			var res api.OneTimeLogin
+			var res wire.OneTimeLogin
 			if _, err := call(g, "POST", "/v1/users", body, &res); err != nil {
 				return err
 			}

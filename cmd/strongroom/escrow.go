@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"strongroom/api"
+	"strongroom/api/wire"
 )
 
 func escrowCmd(g *globals) *cobra.Command {
@@ -26,7 +26,7 @@ func escrowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(share)
-			var res api.ShareCheckResponse
+			var res wire.ShareCheckResponse
 			if _, err := call(g, "POST", "/v1/escrow/check", map[string]string{"share": string(share)}, &res); err != nil {
 				var ae *apiError
 				if errors.As(err, &ae) {
@@ -82,7 +82,7 @@ func rekeyCmd(g *globals) *cobra.Command {
 			if len(q) > 0 {
 				body["quorum"] = q
 			}
-			var res api.RekeyResponse
+			var res wire.RekeyResponse
 			if _, err := call(g, "POST", "/v1/escrow/rekey", body, &res); err != nil {
 				return err
 			}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"strongroom/api"
+	"strongroom/api/wire"
 )
 
 func initCmd(g *globals) *cobra.Command {
@@ -35,7 +35,7 @@ func initCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			var res api.InitResponse
+			var res wire.InitResponse
 			if _, err := call(g, "POST", "/v1/sys/init", map[string]any{"council": council, "shares": shares,
 				"threshold": threshold, "holders": holders, "admin": admin, "passphrase": string(pass)}, &res); err != nil {
 				return err
@@ -71,7 +71,7 @@ func initCmd(g *globals) *cobra.Command {
 
 // writeEnvelopes writes, per holder, the printable PDF and its text twin
 // (mode 0600) and returns their paths.
-func writeEnvelopes(dir string, envs []api.EnvelopeOut) (txts, pdfs []string, err error) {
+func writeEnvelopes(dir string, envs []wire.Envelope) (txts, pdfs []string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("cannot create %s: %v", dir, err)
 	}
@@ -88,7 +88,7 @@ func writeEnvelopes(dir string, envs []api.EnvelopeOut) (txts, pdfs []string, er
 	return txts, pdfs, nil
 }
 
-func printEnvelopes(threshold, shares int, envs []api.EnvelopeOut, txts, pdfs []string) {
+func printEnvelopes(threshold, shares int, envs []wire.Envelope, txts, pdfs []string) {
 	fmt.Printf("Envelopes (%d of %d open the vault). Print each PDF, seal it, give it to its holder, then delete these files:\n", threshold, shares)
 	for i := range txts {
 		fmt.Printf("  %-12s %s  (text twin %s)\n", envs[i].Holder, pdfs[i], txts[i])
@@ -124,7 +124,7 @@ func unsealCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var res api.UnsealResponse
+			var res wire.UnsealResponse
 			switch {
 			case reset:
 				_, err = c.do("POST", "/v1/sys/unseal", map[string]bool{"reset": true}, &res)
