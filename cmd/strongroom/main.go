@@ -12,6 +12,8 @@ import (
 
 	"github.com/awnumar/memguard"
 	"github.com/spf13/cobra"
+
+	"strongroom/api/client"
 )
 
 // usageError marks bad usage or input: exit code 2.
@@ -43,17 +45,26 @@ func run(args []string) int {
 		return 0
 	}
 	msg := strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0])
+	var te *client.TransportError
+	if errors.As(err, &te) && certificateRefused(err) {
+		msg = fmt.Sprintf("cannot verify the server's certificate (%v); pass --ca FILE or --fingerprint", te.Err)
+	}
 	fmt.Fprintln(os.Stderr, "strongroom: "+msg)
+	return exitCode(err)
+}
+
+// exitCode chooses the exit code.
+func exitCode(err error) int {
 	var ue *usageError
 	var ee *exitError
-	var ae *apiError
+	var ae *client.APIError
 	switch {
 	case errors.As(err, &ue):
 		return 2
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ae):
-		if ae.status == 400 || ae.status == 413 || ae.status == 422 {
+		if ae.Status == 400 || ae.Status == 413 || ae.Status == 422 {
 			return 2
 		}
 		return 1
