@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"strongroom/api/wire"
 	"strongroom/vault"
 )
 
@@ -52,7 +53,7 @@ func newEnv(t testing.TB) *env {
 	if st2 != 200 {
 		t.Fatalf("login %d %s", st2, body)
 	}
-	var lr LoginResponse
+	var lr wire.LoginResponse
 	json.Unmarshal(body, &lr)
 	e.token = lr.Token
 	return e
@@ -175,7 +176,7 @@ func TestMustChangeGateAndLockout(t *testing.T) {
 		t.Fatalf("create user %d %s", st, body)
 	}
 	st, body = e.call(t, "POST", "/v1/auth/login", "", jsonBody(map[string]string{"name": "Clerk", "password": otl.Password, "totp": code(t, otl.TOTPURI)}))
-	var lr LoginResponse
+	var lr wire.LoginResponse
 	if st != 200 || json.Unmarshal(body, &lr) != nil || !lr.MustChange {
 		t.Fatalf("login %d %s", st, body)
 	}

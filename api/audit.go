@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/audit"
 	"strongroom/vault"
 )
@@ -108,7 +109,7 @@ func (s *server) verifyAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, res)
+	return c.JSON(http.StatusOK, wire.VerifyResult(res))
 }
 
 func (s *server) checkpoint(c echo.Context) error {
@@ -128,16 +129,11 @@ func (s *server) incidents(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list)
-}
-
-// PruneRequest is the body of POST /v1/audit/prune.
-type PruneRequest struct {
-	Before time.Time `json:"before"`
+	return c.JSON(http.StatusOK, each(list, incidentOut))
 }
 
 func (s *server) prune(c echo.Context) error {
-	var in PruneRequest
+	var in wire.PruneRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
@@ -148,7 +144,7 @@ func (s *server) prune(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]uint64{"pruned_through_seq": n})
+	return c.JSON(http.StatusOK, wire.Pruned{Seq: n})
 }
 
 //go:embed report.html.tmpl

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/vault"
 )
 
@@ -42,30 +43,13 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// LoginRequest is the body of POST /v1/auth/login.
-type LoginRequest struct {
-	Name         string      `json:"name"`
-	Password     secretBytes `json:"password"`
-	TOTP         string      `json:"totp"`
-	NewPassword  secretBytes `json:"new_password"`
-	RecoveryCode string      `json:"recovery_code"`
-}
-
-// LoginResponse carries the session token (in the body, never a URL).
-type LoginResponse struct {
-	Token      string `json:"token"`
-	Name       string `json:"name"`
-	Role       string `json:"role"`
-	MustChange bool   `json:"must_change_password"`
-}
-
 func (s *server) login(c echo.Context) error {
-	var in LoginRequest
+	var in wire.LoginRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.Password.wipe()
-	defer in.NewPassword.wipe()
+	defer in.Password.Wipe()
+	defer in.NewPassword.Wipe()
 	var newPW []byte
 	if len(in.NewPassword) > 0 {
 		newPW = in.NewPassword
@@ -75,7 +59,7 @@ func (s *server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, LoginResponse{Token: token, Name: p.Name, Role: string(p.Role), MustChange: p.MustChange})
+	return c.JSON(http.StatusOK, wire.LoginResponse{Token: token, Name: p.Name, Role: string(p.Role), MustChange: p.MustChange})
 }
 
 func (s *server) logout(c echo.Context) error {
@@ -85,19 +69,13 @@ func (s *server) logout(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// PasswordRequest is the body of POST /v1/auth/password.
-type PasswordRequest struct {
-	OldPassword secretBytes `json:"old_password"`
-	NewPassword secretBytes `json:"new_password"`
-}
-
 func (s *server) changePassword(c echo.Context) error {
-	var in PasswordRequest
+	var in wire.PasswordRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.OldPassword.wipe()
-	defer in.NewPassword.wipe()
+	defer in.OldPassword.Wipe()
+	defer in.NewPassword.Wipe()
 	if err := s.v.ChangePassword(c.Request().Context(), request(c), principal(c), in.OldPassword, in.NewPassword); err != nil {
 		return err
 	}
@@ -106,7 +84,7 @@ func (s *server) changePassword(c echo.Context) error {
 
 func (s *server) whoami(c echo.Context) error {
 	p := principal(c)
-	return c.JSON(http.StatusOK, map[string]any{"name": p.Name, "role": p.Role, "must_change_password": p.MustChange})
+	return c.JSON(http.StatusOK, wire.Whoami{Name: p.Name, Role: string(p.Role), MustChange: p.MustChange})
 }
 
 func (s *server) recoveryCodes(c echo.Context) error {
@@ -114,7 +92,7 @@ func (s *server) recoveryCodes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string][]string{"codes": codes})
+	return c.JSON(http.StatusOK, wire.RecoveryCodes{Codes: codes})
 }
 
 func (s *server) resetMFA(c echo.Context) error {
@@ -126,12 +104,7 @@ func (s *server) resetMFA(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]string{"name": name, "totp_uri": uri})
-}
-
-// ExemptRequest is the body of POST /v1/users/:name/mfa-exempt.
-type ExemptRequest struct {
-	Exempt bool `json:"exempt"`
+	return c.JSON(http.StatusOK, wire.MFAReset{Name: name, TOTPURI: uri})
 }
 
 func (s *server) mfaExempt(c echo.Context) error {
@@ -139,7 +112,7 @@ func (s *server) mfaExempt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var in ExemptRequest
+	var in wire.ExemptRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}

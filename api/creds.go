@@ -6,11 +6,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/vault"
 )
 
@@ -36,19 +36,11 @@ func (s *server) listUsers(c echo.Context) error {
 	if users == nil {
 		users = []vault.User{}
 	}
-	return c.JSON(http.StatusOK, users)
-}
-
-// UserRequest is the body of POST /v1/users.
-type UserRequest struct {
-	Name string `json:"name"`
-	Role string `json:"role"`
-	// Expires is the end date of a contractor's or third party's account.
-	Expires time.Time `json:"expires"`
+	return c.JSON(http.StatusOK, each(users, userOut))
 }
 
 func (s *server) createUser(c echo.Context) error {
-	var in UserRequest
+	var in wire.UserRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
@@ -60,7 +52,7 @@ func (s *server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, OneTimeLogin{Name: otl.Name, Role: string(role), Password: otl.Password, TOTPURI: otl.TOTPURI})
+	return c.JSON(http.StatusCreated, wire.OneTimeLogin{Name: otl.Name, Role: string(role), Password: otl.Password, TOTPURI: otl.TOTPURI})
 }
 
 func (s *server) disableUser(c echo.Context) error {
@@ -87,7 +79,7 @@ func (s *server) offboardUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rep)
+	return c.JSON(http.StatusOK, offboardOut(*rep))
 }
 
 // A list answers at most listPage credentials unless ?limit= says
@@ -130,28 +122,15 @@ func (s *server) listCreds(c echo.Context) error {
 		}
 		c.Response().Header().Set("Link", "</v1/creds?"+next.Encode()+`>; rel="next"`)
 	}
-	return c.JSON(http.StatusOK, list)
-}
-
-// CredentialRequest is the body of POST /v1/creds (create, or a new version).
-type CredentialRequest struct {
-	Name      string      `json:"name"`
-	Kind      string      `json:"kind"`
-	URL       string      `json:"url"`
-	Username  string      `json:"username"`
-	Password  secretBytes `json:"password"`
-	TOTP      secretBytes `json:"totp"`
-	Notes     secretBytes `json:"notes"`
-	Tags      []string    `json:"tags"`
-	Assignees []string    `json:"assignees"`
+	return c.JSON(http.StatusOK, each(list, credInfoOut))
 }
 
 func (s *server) putCred(c echo.Context) error {
-	var in CredentialRequest
+	var in wire.CredentialRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.TOTP.wipe()
+	defer in.TOTP.Wipe()
 	info, created, err := s.v.PutCredential(c.Request().Context(), request(c), principal(c), vault.CredentialInput{
 		Name: in.Name, Kind: in.Kind, URL: in.URL, Username: in.Username, Password: in.Password,
 		TOTP: string(in.TOTP), Notes: in.Notes, Tags: in.Tags, Assignees: in.Assignees})
@@ -162,7 +141,7 @@ func (s *server) putCred(c echo.Context) error {
 	if created {
 		status = http.StatusCreated
 	}
-	return c.JSON(status, info)
+	return c.JSON(status, credInfoOut(info))
 }
 
 // readCred returns a secret. It is a GET (no body) but it writes an audit
@@ -181,15 +160,8 @@ func (s *server) readCred(c echo.Context) error {
 		return err
 	}
 	defer sec.Destroy()
-	fields := []string{"password"}
-	values := [][]byte{sec.Password()}
-	if t := sec.TOTPURI(); t != nil {
-		fields, values = append(fields, "totp_uri"), append(values, t)
-	}
-	if n := sec.Notes(); n != nil {
-		fields, values = append(fields, "notes"), append(values, n)
-	}
-	body, err := secretJSON(sec.CredentialInfo, fields, values)
+	body, err := wire.Credential{CredentialInfo: credInfoOut(sec.CredentialInfo),
+		Password: sec.Password(), TOTPURI: sec.TOTPURI(), Notes: sec.Notes()}.AppendJSON(nil)
 	if err != nil {
 		return err
 	}
@@ -217,5 +189,5 @@ func (s *server) credTOTP(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, code)
+	return c.JSON(http.StatusOK, wire.TOTPCode(code))
 }

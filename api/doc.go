@@ -1,5 +1,6 @@
 // Package api is Strongroom's HTTP interface: Echo v4 routes under /v1/,
-// authentication middleware, request and response types, and the single
+// authentication middleware, the handlers (decoding and encoding the JSON
+// shapes declared once in api/wire), and the single
 // error handler that shapes every error as {"error": "...", "request_id"}.
 //
 // It holds no keys and does no cryptography: it calls package vault. It

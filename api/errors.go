@@ -11,17 +11,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/transfer"
 	"strongroom/vault"
 )
 
 // errorBody is the one shape of every error response.
-type errorBody struct {
-	Error string `json:"error"`
-	// Field names the input at fault, for an invalid input.
-	Field     string `json:"field,omitempty"`
-	RequestID string `json:"request_id,omitempty"`
-}
+type errorBody = wire.Error
 
 // errBadRequest is for malformed requests caught in this package.
 func errBadRequest(msg string) error { return echo.NewHTTPError(http.StatusBadRequest, msg) }

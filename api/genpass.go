@@ -5,21 +5,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/vault"
 )
 
-// GenpassRequest is the body of POST /v1/genpass; zero fields take the
-// NCSC defaults (three capitalised words joined by "-").
-type GenpassRequest struct {
-	Words      int     `json:"words"`
-	Separator  *string `json:"separator"`
-	Digits     int     `json:"digits"`
-	NoCapitals bool    `json:"no_capitals"`
-	MinLength  int     `json:"min_length"`
-}
-
 func (s *server) genpass(c echo.Context) error {
-	var in GenpassRequest
+	var in wire.GenpassRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
@@ -36,7 +27,7 @@ func (s *server) genpass(c echo.Context) error {
 		return err
 	}
 	defer wipeBytes(g.Password)
-	body, err := secretJSON(map[string]any{"entropy_bits": g.EntropyBits, "words": g.Words}, []string{"password"}, [][]byte{g.Password})
+	body, err := wire.Generated{EntropyBits: g.EntropyBits, Words: g.Words, Password: g.Password}.AppendJSON(nil)
 	if err != nil {
 		return err
 	}

@@ -5,17 +5,12 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"strongroom/api/wire"
 )
 
-// AccessRequestBody is the body of POST /v1/requests.
-type AccessRequestBody struct {
-	Credential string `json:"credential"`
-	Reason     string `json:"reason"`
-	For        string `json:"for"` // a Go duration: "2h", "30m"
-}
-
 func (s *server) createRequest(c echo.Context) error {
-	var in AccessRequestBody
+	var in wire.AccessRequestBody
 	if err := bind(c, &in); err != nil {
 		return err
 	}
@@ -27,7 +22,7 @@ func (s *server) createRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, r)
+	return c.JSON(http.StatusCreated, requestOut(*r))
 }
 
 func (s *server) listRequests(c echo.Context) error {
@@ -35,7 +30,7 @@ func (s *server) listRequests(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list)
+	return c.JSON(http.StatusOK, each(list, requestOut))
 }
 
 func (s *server) decideRequest(approve bool) echo.HandlerFunc {
@@ -44,7 +39,8 @@ func (s *server) decideRequest(approve bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, map[string]any{"request": r, "grant": g})
+		out := wire.Decision{Request: (*wire.AccessRequest)(r), Grant: (*wire.Grant)(g)}
+		return c.JSON(http.StatusOK, out)
 	}
 }
 
@@ -64,7 +60,7 @@ func (s *server) accessReview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, reg)
+	return c.JSON(http.StatusOK, each(reg, registerOut))
 }
 
 func (s *server) credReview(c echo.Context) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/transfer"
 	"strongroom/vault"
 )
@@ -14,39 +15,24 @@ import (
 // base64-encoded in JSON, with room for the other fields.
 const importBodyLimit = "24M"
 
-// ImportRequest carries a file to import. Data and KeyFile are base64
-// (standard encoding); Password opens a KDBX file.
-type ImportRequest struct {
-	Format    string      `json:"format"`
-	Data      string      `json:"data"`
-	Password  secretBytes `json:"password,omitempty"`
-	KeyFile   string      `json:"key_file,omitempty"`
-	CSVMap    string      `json:"csv_map,omitempty"`
-	Kind      string      `json:"kind,omitempty"`
-	Assignees []string    `json:"assignees,omitempty"`
-	Tag       string      `json:"tag,omitempty"`
-	DryRun    bool        `json:"dry_run,omitempty"`
-	// ConvertedFrom says the client converted the file first (an Argon2d
-	// KDBX read by keepassxc-cli); it is recorded with the import.
-	ConvertedFrom string `json:"converted_from,omitempty"`
-}
-
 func (s *server) importFile(c echo.Context) error {
-	var in ImportRequest
+	var in wire.ImportRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.Password.wipe()
-	data, err := base64.StdEncoding.DecodeString(in.Data)
+	defer in.Password.Wipe()
+	defer in.Data.Wipe()
+	defer in.KeyFile.Wipe()
+	data, err := decodeBase64(in.Data)
+	defer wipeBytes(data)
 	if err != nil {
 		return errBadRequest("data must be the file in base64")
 	}
-	defer secretBytes(data).wipe()
-	keyFile, err := base64.StdEncoding.DecodeString(in.KeyFile)
+	keyFile, err := decodeBase64(in.KeyFile)
+	defer wipeBytes(keyFile)
 	if err != nil {
 		return errBadRequest("key_file must be the key file in base64")
 	}
-	defer secretBytes(keyFile).wipe()
 	csvMap, err := transfer.ParseCSVMap(in.CSVMap)
 	if err != nil {
 		return err
@@ -59,26 +45,25 @@ func (s *server) importFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, rep)
+	return c.JSON(http.StatusOK, importOut(*rep))
 }
 
-// ExportRequest asks for a KDBX export: the file's passphrase, and the
-// caller's own password and a fresh TOTP code (re-authentication).
-type ExportRequest struct {
-	Format     string      `json:"format"`
-	Passphrase secretBytes `json:"passphrase"`
-	Password   secretBytes `json:"password"`
-	TOTP       secretBytes `json:"totp"`
+// decodeBase64 decodes standard base64 (newlines ignored) into bytes the
+// caller wipes, as base64.StdEncoding.DecodeString would.
+func decodeBase64(b64 []byte) ([]byte, error) {
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+	n, err := base64.StdEncoding.Decode(out, b64)
+	return out[:n], err
 }
 
 func (s *server) exportFile(c echo.Context) error {
-	var in ExportRequest
+	var in wire.ExportRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.Passphrase.wipe()
-	defer in.Password.wipe()
-	defer in.TOTP.wipe()
+	defer in.Passphrase.Wipe()
+	defer in.Password.Wipe()
+	defer in.TOTP.Wipe()
 	if in.Format != "kdbx" {
 		return errBadRequest("format must be kdbx")
 	}
@@ -87,11 +72,5 @@ func (s *server) exportFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ExportResponse{File: base64.StdEncoding.EncodeToString(out), ExportReport: *rep})
-}
-
-// ExportResponse is the export file (base64) and what it holds.
-type ExportResponse struct {
-	File string `json:"file"`
-	vault.ExportReport
+	return c.JSON(http.StatusOK, wire.ExportResponse{File: base64.StdEncoding.EncodeToString(out), ExportReport: wire.ExportReport(*rep)})
 }

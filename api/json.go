@@ -6,37 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"strongroom/audit"
+	"strongroom/api/wire"
 )
 
 func rateLimit(r float64) rate.Limit { return rate.Limit(r) }
-
-// secretBytes is a JSON string decoded into bytes the handler can wipe.
-type secretBytes []byte
-
-// UnmarshalJSON reads a JSON string.
-func (s *secretBytes) UnmarshalJSON(b []byte) error {
-	var str string
-	if err := json.Unmarshal(b, &str); err != nil {
-		return errors.New("expected a string")
-	}
-	*s = []byte(str)
-	return nil
-}
-
-// String redacts.
-func (s secretBytes) String() string { return "(redacted)" }
-
-func (s secretBytes) wipe() {
-	for i := range s {
-		s[i] = 0
-	}
-}
 
 // bind decodes a JSON body strictly: unknown fields and trailing data are
 // errors, reported without echoing the body.
@@ -89,25 +66,7 @@ func trimJSONErr(s string) string {
 // secretJSON builds a JSON object from a non-secret value and extra secret
 // string fields, in a buffer the caller wipes after writing.
 func secretJSON(public any, fields []string, values [][]byte) ([]byte, error) {
-	base, err := json.Marshal(public)
-	if err != nil {
-		return nil, err
-	}
-	n := len(base) + 16
-	for i := range fields {
-		n += len(fields[i]) + 2*len(values[i]) + 8
-	}
-	buf := make([]byte, 0, n*2)
-	buf = append(buf, base[:len(base)-1]...)
-	for i, f := range fields {
-		if len(buf) > 1 {
-			buf = append(buf, ',')
-		}
-		buf = strconv.AppendQuote(buf, f)
-		buf = append(buf, ':')
-		buf = audit.AppendString(buf, values[i])
-	}
-	return append(buf, '}'), nil
+	return wire.AppendObject(nil, public, fields, values)
 }
 
 func wipeBytes(b []byte) {

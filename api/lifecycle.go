@@ -5,20 +5,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/vault"
 )
-
-// CompromisedRequest is the body of POST /v1/creds/:name/compromised.
-type CompromisedRequest struct {
-	Reason string `json:"reason"`
-}
 
 func (s *server) credCompromised(c echo.Context) error {
 	name, err := pathName(c)
 	if err != nil {
 		return err
 	}
-	var in CompromisedRequest
+	var in wire.CompromisedRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
@@ -28,23 +24,16 @@ func (s *server) credCompromised(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// RotateRequest is the body of POST /v1/creds/:name/rotate: a new password,
-// or generate (with optional generator settings).
-type RotateRequest struct {
-	Password secretBytes     `json:"password"`
-	Generate *GenpassRequest `json:"generate"`
-}
-
 func (s *server) credRotate(c echo.Context) error {
 	name, err := pathName(c)
 	if err != nil {
 		return err
 	}
-	var in RotateRequest
+	var in wire.RotateRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.Password.wipe()
+	defer in.Password.Wipe()
 	var opts *vault.GenOptions
 	if in.Generate != nil {
 		o := vault.DefaultGenOptions()
@@ -62,10 +51,10 @@ func (s *server) credRotate(c echo.Context) error {
 		return err
 	}
 	if gen == nil {
-		return c.JSON(http.StatusOK, info)
+		return c.JSON(http.StatusOK, credInfoOut(info))
 	}
 	defer wipeBytes(gen.Password)
-	body, err := secretJSON(info, []string{"password"}, [][]byte{gen.Password})
+	body, err := wire.Rotated{CredentialInfo: credInfoOut(info), Password: gen.Password}.AppendJSON(nil)
 	if err != nil {
 		return err
 	}
@@ -73,17 +62,12 @@ func (s *server) credRotate(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 }
 
-// RestoreRequest is the body of POST /v1/creds/:name/restore.
-type RestoreRequest struct {
-	Version int `json:"version"`
-}
-
 func (s *server) credRestore(c echo.Context) error {
 	name, err := pathName(c)
 	if err != nil {
 		return err
 	}
-	var in RestoreRequest
+	var in wire.RestoreRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
@@ -91,7 +75,7 @@ func (s *server) credRestore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, info)
+	return c.JSON(http.StatusOK, credInfoOut(info))
 }
 
 func (s *server) credHistory(c echo.Context) error {
@@ -103,5 +87,5 @@ func (s *server) credHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h)
+	return c.JSON(http.StatusOK, each(h, versionOut))
 }

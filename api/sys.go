@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/api/wire"
 	"strongroom/escrow"
 	"strongroom/vault"
 )
@@ -15,26 +16,7 @@ func (s *server) status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, st)
-}
-
-// InitRequest is the body of POST /v1/sys/init.
-type InitRequest struct {
-	Council    string      `json:"council"`
-	Shares     int         `json:"shares"`
-	Threshold  int         `json:"threshold"`
-	Holders    []string    `json:"holders"`
-	Admin      string      `json:"admin"`
-	Passphrase secretBytes `json:"passphrase"`
-}
-
-// EnvelopeOut is one holder's envelope in the init and rekey responses: the
-// plain text and the printable PDF (base64 in JSON).
-type EnvelopeOut struct {
-	Holder string `json:"holder"`
-	Index  int    `json:"index"`
-	Text   string `json:"text"`
-	PDF    []byte `json:"pdf"`
+	return c.JSON(http.StatusOK, statusOut(st))
 }
 
 // envelopesOut renders envelopes once and wipes the shares they hold.
@@ -55,35 +37,18 @@ func envelopesOut(envs []*escrow.Envelope) ([]EnvelopeOut, error) {
 	return out, nil
 }
 
-// InitResponse is returned exactly once; it holds the shares and the first
-// provider's one-time password.
-type InitResponse struct {
-	VaultID     string        `json:"vault_id"`
-	VerifierKey string        `json:"verifier_key"`
-	Admin       OneTimeLogin  `json:"admin"`
-	Envelopes   []EnvelopeOut `json:"envelopes"`
-}
-
-// OneTimeLogin is a new account's first password and TOTP enrolment.
-type OneTimeLogin struct {
-	Name     string `json:"name"`
-	Role     string `json:"role,omitempty"`
-	Password string `json:"password"`
-	TOTPURI  string `json:"totp_uri"`
-}
-
 func (s *server) init(c echo.Context) error {
-	var in InitRequest
+	var in wire.InitRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.Passphrase.wipe()
+	defer in.Passphrase.Wipe()
 	res, err := s.v.Init(c.Request().Context(), request(c), vault.InitRequest{Council: in.Council, Shares: in.Shares,
 		Threshold: in.Threshold, Holders: in.Holders, Admin: in.Admin, Passphrase: in.Passphrase})
 	if err != nil {
 		return err
 	}
-	out := InitResponse{VaultID: res.VaultID, VerifierKey: res.VerifierKey,
+	out := wire.InitResponse{VaultID: res.VaultID, VerifierKey: res.VerifierKey,
 		Admin: OneTimeLogin{Name: res.Admin.Name, Role: string(vault.RoleProvider), Password: res.Admin.Password, TOTPURI: res.Admin.TOTPURI}}
 	if out.Envelopes, err = envelopesOut(res.Envelopes); err != nil {
 		return err
@@ -91,30 +56,13 @@ func (s *server) init(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// UnsealRequest is the body of POST /v1/sys/unseal: one of passphrase,
-// share (a text envelope or the share alone), or reset.
-type UnsealRequest struct {
-	Passphrase secretBytes `json:"passphrase"`
-	Share      secretBytes `json:"share"`
-	Reset      bool        `json:"reset"`
-}
-
-// UnsealResponse reports the seal state after the step.
-type UnsealResponse struct {
-	Sealed    bool                  `json:"sealed"`
-	Progress  int                   `json:"progress"`
-	Threshold int                   `json:"threshold"`
-	Holders   []string              `json:"holders,omitempty"`
-	Recovery  *vault.RecoveryStatus `json:"recovery,omitempty"`
-}
-
 func (s *server) unseal(c echo.Context) error {
-	var in UnsealRequest
+	var in wire.UnsealRequest
 	if err := bind(c, &in); err != nil {
 		return err
 	}
-	defer in.Passphrase.wipe()
-	defer in.Share.wipe()
+	defer in.Passphrase.Wipe()
+	defer in.Share.Wipe()
 	ctx := c.Request().Context()
 	given := 0
 	for _, b := range []bool{len(in.Passphrase) > 0, len(in.Share) > 0, in.Reset} {
@@ -138,21 +86,22 @@ func (s *server) unseal(c echo.Context) error {
 			return err
 		}
 		if p.Sealed {
-			return c.JSON(http.StatusOK, UnsealResponse{Sealed: true, Progress: p.Have, Threshold: p.Need, Holders: p.Holders})
+			return c.JSON(http.StatusOK, wire.UnsealResponse{Sealed: true, Progress: p.Have, Threshold: p.Need, Holders: p.Holders})
 		}
 	}
 	st, err := s.v.Status(ctx)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, UnsealResponse{Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold, Recovery: st.Recovery})
+	return c.JSON(http.StatusOK, wire.UnsealResponse{Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold,
+		Recovery: (*wire.RecoveryStatus)(st.Recovery)})
 }
 
 func (s *server) seal(c echo.Context) error {
 	if err := s.v.Seal(c.Request().Context(), request(c), principal(c)); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]bool{"sealed": true})
+	return c.JSON(http.StatusOK, wire.Sealed{Sealed: true})
 }
 
 func queryInt(c echo.Context, name string) (int, error) {

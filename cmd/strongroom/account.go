@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"strongroom/api"
+	"strongroom/api/wire"
 )
 
 func loginCmd(g *globals) *cobra.Command {
@@ -32,29 +31,28 @@ func loginCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pw)
-			body := map[string]string{"name": user, "password": string(pw), "totp": code, "recovery_code": recovery}
+			in := wire.LoginRequest{Name: user, Password: pw, TOTP: code, RecoveryCode: recovery}
 			if newPWFile != "" {
 				npw, err := readSecretFile(newPWFile, "new password")
 				if err != nil {
 					return err
 				}
 				defer wipe(npw)
-				body["new_password"] = string(npw)
+				in.NewPassword = npw
 			}
 			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			c.token = ""
-			var res api.LoginResponse
-			if _, err := c.do("POST", "/v1/auth/login", body, &res); err != nil {
+			res, err := c.WithToken("").Login(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if err := saveToken(res.Token); err != nil {
 				return fmt.Errorf("logged in, but cannot save the session: %v", err)
 			}
 			if g.json {
-				return printJSON(map[string]any{"name": res.Name, "role": res.Role, "must_change_password": res.MustChange})
+				return printJSON(wire.Whoami{Name: res.Name, Role: res.Role, MustChange: res.MustChange})
 			}
 			fmt.Printf("Logged in as %s (%s).\n", res.Name, res.Role)
 			if res.MustChange {
@@ -78,7 +76,11 @@ func logoutCmd(g *globals) *cobra.Command {
 		Short: "End the session and forget its token",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := call(g, "POST", "/v1/auth/logout", nil, nil)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			err = c.Logout(cmd.Context())
 			if rerr := os.Remove(tokenPath()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) && err == nil {
 				err = rerr
 			}
@@ -107,7 +109,11 @@ func passwdCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(npw)
-			if _, err := call(g, "POST", "/v1/auth/password", map[string]string{"old_password": string(old), "new_password": string(npw)}, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.ChangePassword(cmd.Context(), wire.PasswordRequest{OldPassword: old, NewPassword: npw}); err != nil {
 				return err
 			}
 			fmt.Println("Password changed.")
@@ -121,6 +127,11 @@ func passwdCmd(g *globals) *cobra.Command {
 
 func userCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage accounts (IT provider)"}
+	cmd.AddCommand(userAddCmd(g), userListCmd(g), userDisableCmd(g), userOffboardCmd(g), userResetMFACmd(g), userMFAExemptCmd(g))
+	return cmd
+}
+
+func userAddCmd(g *globals) *cobra.Command {
 	var role, expires string
 	add := &cobra.Command{
 		Use:   "add NAME --role provider|clerk|chairman|auditor|member [--expires DATE]",
@@ -130,16 +141,20 @@ func userCmd(g *globals) *cobra.Command {
 			if role == "" {
 				return usagef("--role is required")
 			}
-			body := map[string]any{"name": args[0], "role": role}
+			in := wire.UserRequest{Name: args[0], Role: role}
 			if expires != "" {
 				t, err := parseWhen(expires)
 				if err != nil {
 					return usagef("--expires must be a date (2026-12-31) or an RFC 3339 time")
 				}
-				body["expires"] = t
+				in.Expires = t
 			}
-			var res api.OneTimeLogin
-			if _, err := call(g, "POST", "/v1/users", body, &res); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			res, err := c.CreateUser(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -152,73 +167,83 @@ func userCmd(g *globals) *cobra.Command {
 	}
 	add.Flags().StringVar(&role, "role", "", "provider, clerk, chairman, auditor or member")
 	add.Flags().StringVar(&expires, "expires", "", "end of a contractor's or third party's access (a date or RFC 3339 time)")
+	return add
+}
+
+func userListCmd(g *globals) *cobra.Command {
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List accounts",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var users []map[string]any
-			raw, err := call(g, "GET", "/v1/users", nil, &users)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			users, err := c.ListUsers(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if g.json {
-				_, err = os.Stdout.Write(raw)
-				return err
+				return printAnswer(users)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tENDS")
 			for _, u := range users {
 				state := "active"
 				switch {
-				case u["disabled"] == true:
+				case u.Disabled:
 					state = "disabled"
-				case u["locked"] == true:
+				case u.Locked:
 					state = "locked"
-				case u["must_change_password"] == true:
+				case u.MustChange:
 					state = "awaiting first login"
 				}
-				ends := ""
-				if e, ok := u["expires"].(string); ok && e != "" {
-					ends = e
-				}
-				fmt.Fprintf(tw, "%v\t%v\t%s\t%s\n", u["name"], u["role"], state, ends)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, state, expiresText(u.Expires))
 			}
 			return tw.Flush()
 		},
 	}
+	return list
+}
+
+func userDisableCmd(g *globals) *cobra.Command {
 	disable := &cobra.Command{
 		Use:   "disable NAME",
 		Short: "Disable an account and end its sessions",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := call(g, "POST", "/v1/users/"+url.PathEscape(args[0])+"/disable", nil, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.DisableUser(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Printf("Account %s disabled; its sessions have ended.\n", args[0])
 			return nil
 		},
 	}
+	return disable
+}
+
+func userOffboardCmd(g *globals) *cobra.Command {
 	var days int
 	offboard := &cobra.Command{
 		Use:   "offboard NAME [--days N] [--json]",
 		Short: "Disable an account, end its sessions and grants, and list what it could read (to rotate)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var rep struct {
-				User          string `json:"user"`
-				Days          int    `json:"days"`
-				GrantsRevoked int    `json:"grants_revoked"`
-				Rotate        []struct {
-					Credential, Kind, Why, Action string
-				} `json:"rotate"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			raw, err := call(g, "POST", fmt.Sprintf("/v1/users/%s/offboard?days=%d", url.PathEscape(args[0]), days), nil, &rep)
+			rep, err := c.Offboard(cmd.Context(), args[0], days)
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(rep)
 			}
 			fmt.Printf("%s offboarded: account disabled, sessions ended, %d grants revoked.\n", rep.User, rep.GrantsRevoked)
 			if len(rep.Rotate) == 0 {
@@ -234,33 +259,45 @@ func userCmd(g *globals) *cobra.Command {
 		},
 	}
 	offboard.Flags().IntVar(&days, "days", 90, "how far back to look for what they could read")
+	return offboard
+}
+
+func userResetMFACmd(g *globals) *cobra.Command {
 	resetMFA := &cobra.Command{
 		Use:   "reset-mfa NAME [--json]",
 		Short: "Issue a new TOTP enrolment (lost device); voids recovery codes and ends sessions",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var res struct {
-				Name    string `json:"name"`
-				TOTPURI string `json:"totp_uri"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			raw, err := call(g, "POST", "/v1/users/"+url.PathEscape(args[0])+"/reset-mfa", nil, &res)
+			res, err := c.ResetMFA(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(res)
 			}
 			fmt.Printf("New TOTP enrolment for %s (give it to them privately; shown once):\n  %s\n", res.Name, res.TOTPURI)
 			return nil
 		},
 	}
+	return resetMFA
+}
+
+func userMFAExemptCmd(g *globals) *cobra.Command {
 	var off bool
 	exempt := &cobra.Command{
 		Use:   "mfa-exempt NAME [--off]",
 		Short: "Exempt a member from TOTP at login (recorded), or with --off require it again",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := call(g, "POST", "/v1/users/"+url.PathEscape(args[0])+"/mfa-exempt", map[string]bool{"exempt": !off}, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.SetMFAExempt(cmd.Context(), args[0], !off); err != nil {
 				return err
 			}
 			fmt.Printf("%s: %s\n", args[0], map[bool]string{true: "TOTP required at login again", false: "exempted from TOTP at login"}[off])
@@ -268,8 +305,16 @@ func userCmd(g *globals) *cobra.Command {
 		},
 	}
 	exempt.Flags().BoolVar(&off, "off", false, "end the exemption")
-	cmd.AddCommand(add, list, disable, offboard, resetMFA, exempt)
-	return cmd
+	return exempt
+}
+
+// expiresText is how user list shows an account's end: the time as the
+// server sent it (RFC 3339), or nothing when there is none.
+func expiresText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
 }
 
 // parseWhen reads a date (midnight UTC) or an RFC 3339 time.
@@ -287,16 +332,16 @@ func mfaCmd(g *globals) *cobra.Command {
 		Short: "Make ten new one-time recovery codes (earlier ones stop working); keep them safe, offline",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var res struct {
-				Codes []string `json:"codes"`
-			}
-			raw, err := call(g, "POST", "/v1/auth/recovery-codes", nil, &res)
+			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			defer wipe(raw)
+			res, err := c.RecoveryCodes(cmd.Context())
+			if err != nil {
+				return err
+			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(res)
 			}
 			fmt.Println("Recovery codes (each works once, instead of a TOTP code; shown once):")
 			for _, code := range res.Codes {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"strongroom/api/client"
+	"strongroom/api/wire"
 	"strongroom/audit"
 )
 
@@ -29,7 +31,7 @@ func auditCmd(g *globals) *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			return fetchTo(g, "/v1/audit?"+q.Encode(), out)
+			return fetchTo(g, out, func(c *client.Client) (io.ReadCloser, error) { return c.ExportAudit(cmd.Context(), q) })
 		},
 	}
 	ef := export.Flags()
@@ -54,21 +56,16 @@ func auditCmd(g *globals) *cobra.Command {
 			if key != "" || len(checkpoints) > 0 {
 				return usagef("--key and --checkpoint go with --log (offline verification)")
 			}
-			var res struct {
-				OK       bool   `json:"ok"`
-				Checked  uint64 `json:"checked"`
-				HeadSeq  uint64 `json:"head_seq"`
-				HeadHash string `json:"head_hash"`
-				BadSeq   uint64 `json:"bad_seq"`
-				Matched  int    `json:"checkpoints_matched"`
-				Problem  string `json:"problem"`
-				Detail   string `json:"detail"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if _, err := call(g, "GET", "/v1/audit/verify", nil, &res); err != nil {
+			res, err := c.VerifyAudit(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if g.json {
-				if err := printJSON(res); err != nil {
+				if err := printJSON(verifyOutput(res)); err != nil {
 					return err
 				}
 			}
@@ -77,7 +74,7 @@ func auditCmd(g *globals) *cobra.Command {
 			}
 			if !g.json {
 				fmt.Printf("OK: %d entries checked; head seq %d, hash %s; %d stored signed checkpoints matched\n",
-					res.Checked, res.HeadSeq, res.HeadHash, res.Matched)
+					res.Checked, res.HeadSeq, res.HeadHash, res.CheckpointsMatched)
 			}
 			return nil
 		},
@@ -89,27 +86,54 @@ func auditCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// fetchTo writes a GET's body to a file (mode 0600) or standard output.
-func fetchTo(g *globals, path, out string) error {
+// verifyOutput is what audit verify --json prints: the server's answer,
+// with bad_seq, problem and detail always present.
+func verifyOutput(r wire.VerifyResult) any {
+	return struct {
+		OK       bool   `json:"ok"`
+		Checked  uint64 `json:"checked"`
+		HeadSeq  uint64 `json:"head_seq"`
+		HeadHash string `json:"head_hash"`
+		BadSeq   uint64 `json:"bad_seq"`
+		Matched  int    `json:"checkpoints_matched"`
+		Problem  string `json:"problem"`
+		Detail   string `json:"detail"`
+	}{r.OK, r.Checked, r.HeadSeq, r.HeadHash, r.BadSeq, r.CheckpointsMatched, r.Problem, r.Detail}
+}
+
+// fetchTo streams an answer (open asks for it) to a file (mode 0600) or
+// standard output.
+func fetchTo(g *globals, out string, open func(*client.Client) (io.ReadCloser, error)) error {
 	c, err := newClient(g)
 	if err != nil {
 		return err
 	}
 	if out == "" {
-		return c.stream("GET", path, os.Stdout)
+		return copyFrom(os.Stdout, c, open)
 	}
-	return writeStreamed(c, path, out)
+	return writeStreamed(c, out, open)
+}
+
+// copyFrom copies the answer open asks for to w, never holding it whole.
+func copyFrom(w io.Writer, c *client.Client, open func(*client.Client) (io.ReadCloser, error)) error {
+	body, err := open(c)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	_, err = io.Copy(w, body)
+	return err
 }
 
 // writeStreamed streams an answer into out through out.partial, renamed
 // only once complete, so a cut transfer never looks like a whole file.
-func writeStreamed(c *client, path, out string) error {
+func writeStreamed(c *client.Client, out string, open func(*client.Client) (io.ReadCloser, error)) error {
 	tmp := out + ".partial"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	if err := c.stream("GET", path, f); err != nil {
+	if err := copyFrom(f, c, open); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return err
@@ -129,7 +153,9 @@ func checkpointCmd(g *globals) *cobra.Command {
 		Use:   "checkpoint",
 		Short: "Print a signed checkpoint of the log now (keep it: later exports must extend it)",
 		Args:  nargs(0),
-		RunE:  func(cmd *cobra.Command, _ []string) error { return fetchTo(g, "/v1/audit/checkpoint", "") },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fetchTo(g, "", func(c *client.Client) (io.ReadCloser, error) { return c.Checkpoint(cmd.Context()) })
+		},
 	}
 }
 
@@ -140,29 +166,16 @@ func incidentsCmd(g *globals) *cobra.Command {
 		Short: "List security incidents: denied reads, failed logins and lockouts, recoveries, break-glass, failed verifications",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{}
-			if from != "" {
-				q.Set("from", from)
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if to != "" {
-				q.Set("to", to)
-			}
-			var list []struct {
-				Seq    uint64    `json:"seq"`
-				Time   time.Time `json:"time"`
-				Kind   string    `json:"kind"`
-				Actor  struct{ Name, Role string }
-				Action string
-				Target struct{ Kind, Name string }
-				Reason string
-				Link   string
-			}
-			raw, err := call(g, "GET", "/v1/audit/incidents?"+q.Encode(), nil, &list)
+			list, err := c.Incidents(cmd.Context(), from, to)
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(list)
 			}
 			if len(list) == 0 {
 				fmt.Println("No incidents.")
@@ -189,7 +202,7 @@ func subjectCmd(g *globals) *cobra.Command {
 		Short: "Subject access request: every entry by or about a person (JSONL keeps the rest as redacted lines)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return fetchTo(g, "/v1/audit/subject/"+url.PathEscape(args[0])+"?format="+url.QueryEscape(format), out)
+			return fetchTo(g, out, func(c *client.Client) (io.ReadCloser, error) { return c.SubjectAudit(cmd.Context(), args[0], format) })
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "jsonl", "jsonl or csv")
@@ -211,7 +224,7 @@ func reportCmd(g *globals) *cobra.Command {
 			if to != "" {
 				q.Set("to", to)
 			}
-			return fetchTo(g, "/v1/audit/report?"+q.Encode(), out)
+			return fetchTo(g, out, func(c *client.Client) (io.ReadCloser, error) { return c.AuditReport(cmd.Context(), q) })
 		},
 	}
 	cmd.Flags().StringVar(&from, "from", "", "first time included (2026-04-01 or RFC 3339)")
@@ -234,10 +247,12 @@ func pruneCmd(g *globals) *cobra.Command {
 					return usagef("--before must be a date (2020-04-01) or an RFC 3339 time")
 				}
 			}
-			var res struct {
-				Seq uint64 `json:"pruned_through_seq"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if _, err := call(g, "POST", "/v1/audit/prune", map[string]time.Time{"before": t}, &res); err != nil {
+			res, err := c.Prune(cmd.Context(), t)
+			if err != nil {
 				return err
 			}
 			if res.Seq == 0 {
@@ -275,7 +290,12 @@ func verifyOffline(g *globals, path, key string, cpFiles []string) error {
 		var ce *audit.ChainError
 		if errors.As(err, &ce) {
 			if g.json {
-				_ = printJSON(map[string]any{"ok": false, "bad_seq": ce.Seq, "problem": ce.Kind, "detail": ce.Detail})
+				_ = printJSON(struct {
+					BadSeq  uint64 `json:"bad_seq"`
+					Detail  string `json:"detail"`
+					OK      bool   `json:"ok"`
+					Problem string `json:"problem"`
+				}{ce.Seq, ce.Detail, false, ce.Kind})
 			}
 			where := fmt.Sprintf("at seq %d", ce.Seq)
 			if ce.Seq == 0 {
@@ -289,8 +309,17 @@ func verifyOffline(g *globals, path, key string, cpFiles []string) error {
 		return &exitError{1, fmt.Sprintf("audit log FAILED verification at seq %d: unsigned tail: the export does not end with the vault's signed checkpoint, so entries could have been added after it (export it again from the vault)", rep.HeadSeq)}
 	}
 	if g.json {
-		return printJSON(map[string]any{"ok": true, "closed": rep.Closed, "checked": rep.Checked, "redacted": rep.Redacted, "start_seq": rep.StartSeq,
-			"head_seq": rep.HeadSeq, "head_hash": rep.HeadHash, "checkpoints_matched": rep.CheckpointsMatched})
+		// Keys in the order they have always had (a map's, sorted).
+		return printJSON(struct {
+			Checked            uint64 `json:"checked"`
+			CheckpointsMatched int    `json:"checkpoints_matched"`
+			Closed             bool   `json:"closed"`
+			HeadHash           string `json:"head_hash"`
+			HeadSeq            uint64 `json:"head_seq"`
+			OK                 bool   `json:"ok"`
+			Redacted           uint64 `json:"redacted"`
+			StartSeq           uint64 `json:"start_seq"`
+		}{rep.Checked, rep.CheckpointsMatched, rep.Closed, rep.HeadHash, rep.HeadSeq, true, rep.Redacted, rep.StartSeq})
 	}
 	fmt.Printf("OK: %d entries checked (%d redacted), seq %d to %d; %d of %d kept checkpoints matched; head hash %s\n",
 		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched, len(cps), rep.HeadHash)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"strongroom/api/client"
 	"strongroom/vault"
 )
 
@@ -27,7 +27,7 @@ func backupCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := writeStreamed(c, "/v1/backup", out); err != nil {
+			if err := writeStreamed(c, out, func(c *client.Client) (io.ReadCloser, error) { return c.Backup(cmd.Context()) }); err != nil {
 				return err
 			}
 			fi, err := os.Stat(out)
@@ -159,11 +159,12 @@ func credUndeleteCmd(g *globals) *cobra.Command {
 		Short: "Bring back a retired credential with its history (within 90 days)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var res struct {
-				Name    string `json:"name"`
-				Version int    `json:"version"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/undelete", nil, &res); err != nil {
+			res, err := c.UndeleteCredential(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			fmt.Printf("%s is back (version %d, history kept).\n", res.Name, res.Version)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
@@ -9,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,23 +15,18 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"strongroom/api/client"
 )
 
-// apiError is a refusal or failure reported by the server.
-type apiError struct {
-	status int
-	msg    string
-}
+// pinError refuses a server certificate that is not the pinned one.
+type pinError struct{ msg string }
 
-func (e *apiError) Error() string { return e.msg }
+func (e *pinError) Error() string { return e.msg }
 
-type client struct {
-	base  string
-	http  *http.Client
-	token string
-}
-
-func newClient(g *globals) (*client, error) {
+// newClient makes the API client from the global flags: the address, the
+// TLS trust (a pinned fingerprint or a CA file), and the saved session.
+func newClient(g *globals) (*client.Client, error) {
 	u, err := url.Parse(g.addr)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, usagef("--addr must be a URL such as https://127.0.0.1:8443")
@@ -50,11 +43,11 @@ func newClient(g *globals) (*client, error) {
 		tlsConf.InsecureSkipVerify = true
 		tlsConf.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
 			if len(raw) == 0 {
-				return errors.New("server sent no certificate")
+				return &pinError{"server sent no certificate"}
 			}
 			got := sha256.Sum256(raw[0])
 			if subtle.ConstantTimeCompare(got[:], want) != 1 {
-				return errors.New("server certificate does not match the pinned fingerprint")
+				return &pinError{"server certificate does not match the pinned fingerprint"}
 			}
 			return nil
 		}
@@ -69,15 +62,27 @@ func newClient(g *globals) (*client, error) {
 		}
 		tlsConf.RootCAs = pool
 	}
-	c := &client{base: strings.TrimRight(g.addr, "/"), http: &http.Client{Timeout: 2 * time.Minute,
-		Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: nil}}}
-	c.token = os.Getenv("STRONGROOM_TOKEN")
-	if c.token == "" {
+	c := client.New(g.addr, &http.Client{Timeout: 2 * time.Minute,
+		Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: nil}})
+	token := os.Getenv("STRONGROOM_TOKEN")
+	if token == "" {
 		if b, err := os.ReadFile(tokenPath()); err == nil {
-			c.token = strings.TrimSpace(string(b))
+			token = strings.TrimSpace(string(b))
 		}
 	}
-	return c, nil
+	return c.WithToken(token), nil
+}
+
+// certificateRefused says whether err is a refused server certificate
+// (by the CA check or the pin), so the message can point at --ca and
+// --fingerprint.
+func certificateRefused(err error) bool {
+	var ce *tls.CertificateVerificationError
+	var pe *pinError
+	var he x509.HostnameError
+	var ua x509.UnknownAuthorityError
+	var ci x509.CertificateInvalidError
+	return errors.As(err, &ce) || errors.As(err, &pe) || errors.As(err, &he) || errors.As(err, &ua) || errors.As(err, &ci)
 }
 
 // configDir is $STRONGROOM_CONFIG, or the user's config dir + /strongroom.
@@ -105,100 +110,13 @@ func saveToken(token string) error {
 	return os.Rename(tmp, tokenPath())
 }
 
-// maxAnswer bounds an answer read into memory; larger ones (audit exports,
-// backups) are streamed with stream.
-const maxAnswer = 256 << 20
-
-// do sends a JSON request and decodes a JSON answer into out (if non-nil).
-// It returns the raw body too, for callers that pass it through.
-func (c *client) do(method, path string, in, out any) ([]byte, error) {
-	resp, err := c.send(method, path, in)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) > maxAnswer {
-		return nil, fmt.Errorf("the server's answer is larger than %d MiB", maxAnswer>>20)
-	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return nil, fmt.Errorf("unexpected answer from the server: %v", err)
-		}
-	}
-	return raw, nil
-}
-
-// stream sends a request and copies a successful answer to w, however
-// large (audit exports, backups).
-func (c *client) stream(method, path string, w io.Writer) error {
-	resp, err := c.send(method, path, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, err = io.Copy(w, resp.Body)
-	return err
-}
-
-// send makes the request; an error status becomes an *apiError with the
-// server's one-line message.
-func (c *client) send(method, path string, in any) (*http.Response, error) {
-	var body io.Reader
-	var payload []byte
-	if in != nil {
-		var err error
-		if payload, err = json.Marshal(in); err != nil {
-			return nil, err
-		}
-		body = bytes.NewReader(payload)
-	}
-	defer wipe(payload)
-	req, err := http.NewRequest(method, c.base+path, body)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("User-Agent", "strongroom-cli/1")
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		if strings.Contains(err.Error(), "certificate") {
-			return nil, fmt.Errorf("cannot verify the server's certificate (%v); pass --ca FILE or --fingerprint", err)
-		}
-		return nil, fmt.Errorf("cannot reach %s: %v", c.base, err)
-	}
-	if resp.StatusCode >= 300 {
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		var eb struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
-			eb.Error = resp.Status
-		}
-		return nil, &apiError{status: resp.StatusCode, msg: eb.Error}
-	}
-	return resp, nil
-}
-
 func wipe(b []byte) {
 	for i := range b {
 		b[i] = 0
 	}
 }
 
+// printJSON prints v as indented JSON.
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
@@ -206,17 +124,38 @@ func printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// call makes a client from the global flags and sends one request.
-func call(g *globals, method, path string, in, out any) ([]byte, error) {
-	c, err := newClient(g)
+// printAnswer prints an answer of the server as it sends it: compact JSON
+// and a newline.
+func printAnswer(v any) error { return json.NewEncoder(os.Stdout).Encode(v) }
+
+// printSecretAnswer prints an answer holding a secret from a buffer that
+// is wiped afterwards (encoding/json's own buffers cannot be).
+func printSecretAnswer(v interface{ AppendJSON([]byte) ([]byte, error) }) error {
+	buf, err := v.AppendJSON(nil)
+	defer wipe(buf)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return c.do(method, path, in, out)
+	if _, err = os.Stdout.Write(buf); err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write([]byte{'\n'})
+	return err
 }
 
-// printRaw prints the server's JSON answer as it came, for --json.
-func printRaw(raw []byte) error {
-	_, err := os.Stdout.Write(append(raw, '\n'))
+// writeSecretLine writes the parts (labels and secrets) as one line from a
+// buffer of its own, wiped afterwards: fmt's buffers cannot be.
+func writeSecretLine(w io.Writer, parts ...[]byte) error {
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	buf := make([]byte, 0, n)
+	for _, p := range parts {
+		buf = append(buf, p...)
+	}
+	buf = append(buf, '\n')
+	defer wipe(buf)
+	_, err := w.Write(buf)
 	return err
 }

@@ -1,15 +1,17 @@
 package main
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
-	"net/url"
+	"io"
 	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"strongroom/api/wire"
 )
 
 func credCmd(g *globals) *cobra.Command {
@@ -28,28 +30,26 @@ func credPutCmd(g *globals) *cobra.Command {
 		Short: "Store a credential, or a new version of it (old versions are kept)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body := map[string]any{"name": args[0], "kind": kind, "username": username, "url": link}
+			in := wire.CredentialRequest{Name: args[0], Kind: kind, Username: username, URL: link}
 			if pwFile != "" {
 				pw, err := readSecretFile(pwFile, "password")
 				if err != nil {
 					return err
 				}
 				defer wipe(pw)
-				body["password"] = string(pw)
+				in.Password = pw
 			}
 			if totpURI != "" && totpFile != "" {
 				return usagef("give --totp-uri or --totp-file, not both")
 			}
+			in.TOTP = wire.Secret(totpURI)
 			if totpFile != "" {
 				t, err := readSecretFile(totpFile, "TOTP")
 				if err != nil {
 					return err
 				}
 				defer wipe(t)
-				totpURI = strings.TrimSpace(string(t))
-			}
-			if totpURI != "" {
-				body["totp"] = totpURI
+				in.TOTP = bytes.TrimSpace(t)
 			}
 			if notesFile != "" {
 				n, err := readSecretFile(notesFile, "notes")
@@ -57,23 +57,26 @@ func credPutCmd(g *globals) *cobra.Command {
 					return err
 				}
 				defer wipe(n)
-				body["notes"] = string(n)
+				in.Notes = n
 			}
 			if cmd.Flags().Changed("assign") {
-				body["assignees"] = assign
+				in.Assignees = assign
 			}
 			if cmd.Flags().Changed("tag") {
-				body["tags"] = tags
+				in.Tags = tags
 			}
-			var info map[string]any
-			raw, err := call(g, "POST", "/v1/creds", body, &info)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			info, err := c.PutCredential(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(info)
 			}
-			fmt.Printf("Stored %s (%v), version %v; assigned to: %s\n", info["name"], info["kind"], info["version"], joinAny(info["assignees"]))
+			fmt.Printf("Stored %s (%s), version %d; assigned to: %s\n", info.Name, info.Kind, info.Version, joinNames(info.Assignees))
 			return nil
 		},
 	}
@@ -97,34 +100,60 @@ func credGetCmd(g *globals) *cobra.Command {
 		Short: "Show a credential's secret (assignees only; every read is recorded)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "/v1/creds/" + url.PathEscape(args[0])
-			if version > 0 {
-				path += "?version=" + strconv.Itoa(version)
-			}
-			raw, err := call(g, "GET", path, nil, nil)
+			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			defer wipe(raw)
-			if g.json {
-				return printRaw(raw)
-			}
-			var s map[string]any
-			if err := json.Unmarshal(raw, &s); err != nil {
+			cred, err := c.GetCredential(cmd.Context(), args[0], version)
+			if err != nil {
 				return err
 			}
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			for _, k := range []string{"name", "kind", "url", "username", "password", "version", "totp_uri", "notes"} {
-				if v, ok := s[k]; ok && v != "" {
-					fmt.Fprintf(tw, "%s:\t%v\n", k, v)
-				}
+			defer cred.Wipe()
+			if g.json {
+				return printSecretAnswer(cred)
 			}
-			fmt.Fprintf(tw, "assignees:\t%s\n", joinAny(s["assignees"]))
-			return tw.Flush()
+			return printCredential(os.Stdout, cred)
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "an older version (default: current)")
 	return cmd
+}
+
+// printCredential prints the fields that are set, labels aligned as
+// text/tabwriter would align them (a value with a line break ends a block
+// of aligned lines), each line from a buffer that is wiped afterwards.
+func printCredential(w io.Writer, cred wire.Credential) error {
+	type line struct {
+		label string
+		value []byte
+	}
+	var lines []line
+	for _, l := range []line{{"name", []byte(cred.Name)}, {"kind", []byte(cred.Kind)}, {"url", []byte(cred.URL)},
+		{"username", []byte(cred.Username)}, {"password", cred.Password}, {"version", []byte(strconv.Itoa(cred.Version))},
+		{"totp_uri", cred.TOTPURI}, {"notes", cred.Notes}} {
+		if len(l.value) > 0 {
+			lines = append(lines, l)
+		}
+	}
+	lines = append(lines, line{"assignees", []byte(joinNames(cred.Assignees))})
+	for start := 0; start < len(lines); {
+		end := start + 1
+		for end < len(lines) && !bytes.ContainsRune(lines[end-1].value, '\n') {
+			end++
+		}
+		width := 0
+		for _, l := range lines[start:end] {
+			width = max(width, len(l.label)+1+2)
+		}
+		for _, l := range lines[start:end] {
+			label := l.label + ":" + strings.Repeat(" ", width-len(l.label)-1)
+			if err := writeSecretLine(w, []byte(label), l.value); err != nil {
+				return err
+			}
+		}
+		start = end
+	}
+	return nil
 }
 
 const credListPage = 1000
@@ -135,50 +164,30 @@ func credListCmd(g *globals) *cobra.Command {
 		Short: "List the credentials you may see (no secrets)",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			// Pages of 1,000 in name order, each asking for the names after
-			// the last one seen, until a short page.
-			var raws []json.RawMessage
-			var list []map[string]any
-			for after := ""; ; {
-				var page []json.RawMessage
-				q := url.Values{"limit": {strconv.Itoa(credListPage)}}
-				if after != "" {
-					q.Set("after", after)
-				}
-				if _, err := call(g, "GET", "/v1/creds?"+q.Encode(), nil, &page); err != nil {
-					return err
-				}
-				for _, r := range page {
-					var m map[string]any
-					if err := json.Unmarshal(r, &m); err != nil {
-						return err
-					}
-					list = append(list, m)
-				}
-				raws = append(raws, page...)
-				if len(page) < credListPage {
-					break
-				}
-				after, _ = list[len(list)-1]["name"].(string)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			// Pages of 1,000 in name order, following the server's Link
+			// rel="next" until the last page.
+			list, err := c.AllCredentials(cmd.Context(), wire.ListOptions{Limit: credListPage})
+			if err != nil {
+				return err
 			}
 			if g.json {
-				if raws == nil {
-					raws = []json.RawMessage{}
+				if list == nil {
+					list = []wire.CredentialInfo{}
 				}
-				raw, err := json.Marshal(raws)
-				if err != nil {
-					return err
-				}
-				return printRaw(raw)
+				return printAnswer(list)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tKIND\tUSERNAME\tVERSION\tASSIGNEES\t")
 			for _, cr := range list {
 				flag := ""
-				if cr["compromised"] != nil {
+				if cr.Compromised != nil {
 					flag = "COMPROMISED: rotate now"
 				}
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\t%s\n", cr["name"], cr["kind"], cr["username"], cr["version"], joinAny(cr["assignees"]), flag)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", cr.Name, cr.Kind, cr.Username, cr.Version, joinNames(cr.Assignees), flag)
 			}
 			return tw.Flush()
 		},
@@ -191,7 +200,11 @@ func credDeleteCmd(g *globals) *cobra.Command {
 		Short: "Retire a credential (its versions are kept for the record)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := call(g, "DELETE", "/v1/creds/"+url.PathEscape(args[0]), nil, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.DeleteCredential(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Printf("Credential %s retired.\n", args[0])
@@ -200,16 +213,11 @@ func credDeleteCmd(g *globals) *cobra.Command {
 	}
 }
 
-func joinAny(v any) string {
-	list, _ := v.([]any)
-	var s []string
-	for _, x := range list {
-		s = append(s, fmt.Sprint(x))
-	}
-	if len(s) == 0 {
+func joinNames(names []string) string {
+	if len(names) == 0 {
 		return "(nobody)"
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(names, ", ")
 }
 
 func credTOTPCmd(g *globals) *cobra.Command {
@@ -218,16 +226,16 @@ func credTOTPCmd(g *globals) *cobra.Command {
 		Short: "Show the current TOTP code of a stored login and how long it lasts (recorded as a read)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var res struct {
-				Code        string `json:"code"`
-				SecondsLeft int    `json:"seconds_left"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			raw, err := call(g, "GET", "/v1/creds/"+url.PathEscape(args[0])+"/totp", nil, &res)
+			res, err := c.CredentialTOTP(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(res)
 			}
 			fmt.Printf("%s  (valid for %d more seconds)\n", res.Code, res.SecondsLeft)
 			return nil

@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"strongroom/api"
+	"strongroom/api/client"
+	"strongroom/api/wire"
 )
 
 func escrowCmd(g *globals) *cobra.Command {
@@ -26,11 +26,15 @@ func escrowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(share)
-			var res api.ShareCheckResponse
-			if _, err := call(g, "POST", "/v1/escrow/check", map[string]string{"share": string(share)}, &res); err != nil {
-				var ae *apiError
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			res, err := c.CheckShare(cmd.Context(), wire.ShareRequest{Share: share})
+			if err != nil {
+				var ae *client.APIError
 				if errors.As(err, &ae) {
-					return &exitError{1, ae.msg} // the contract: a bad share is exit 1 with the reason
+					return &exitError{1, ae.Message} // the contract: a bad share is exit 1 with the reason
 				}
 				return err
 			}
@@ -66,24 +70,25 @@ func rekeyCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			body := map[string]any{"shares": shares, "threshold": threshold, "passphrase": string(pass)}
-			if len(holders) > 0 {
-				body["holders"] = holders
-			}
-			var q []string
+			in := wire.RekeyRequest{Shares: shares, Threshold: threshold, Holders: holders, Passphrase: pass}
+			defer func() {
+				for _, s := range in.Quorum {
+					s.Wipe()
+				}
+			}()
 			for _, f := range quorum {
 				s, err := readSecretFile(f, "share")
 				if err != nil {
 					return err
 				}
-				q = append(q, string(s))
-				wipe(s)
+				in.Quorum = append(in.Quorum, s)
 			}
-			if len(q) > 0 {
-				body["quorum"] = q
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			var res api.RekeyResponse
-			if _, err := call(g, "POST", "/v1/escrow/rekey", body, &res); err != nil {
+			res, err := c.Rekey(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			txts, pdfs, err := writeEnvelopes(out, res.Envelopes)
@@ -91,7 +96,11 @@ func rekeyCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("%v (the re-key is done; re-key again to issue envelopes)", err)
 			}
 			if g.json {
-				return printJSON(map[string]any{"generation": res.Generation, "envelopes": txts, "pdfs": pdfs})
+				return printJSON(struct {
+					Envelopes  []string `json:"envelopes"`
+					Generation uint32   `json:"generation"`
+					PDFs       []string `json:"pdfs"`
+				}{txts, res.Generation, pdfs})
 			}
 			fmt.Printf("Re-keyed: generation %d. Every earlier envelope is now refused as superseded.\n", res.Generation)
 			printEnvelopes(res.Threshold, len(res.Envelopes), res.Envelopes, txts, pdfs)
@@ -121,7 +130,11 @@ func recoverCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			if _, err := call(g, "POST", "/v1/recover/passphrase", map[string]string{"passphrase": string(pass)}, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.SetPassphrase(cmd.Context(), wire.PassphraseRequest{Passphrase: pass}); err != nil {
 				return err
 			}
 			fmt.Println("New operator passphrase set. Now re-key: strongroom escrow rekey --out DIR")
@@ -143,10 +156,12 @@ func breakglassCmd(g *globals) *cobra.Command {
 			if reason == "" {
 				return usagef("--reason is required: say why the glass is broken")
 			}
-			var res struct {
-				Expires time.Time `json:"expires"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if _, err := call(g, "POST", "/v1/breakglass", map[string]string{"reason": reason}, &res); err != nil {
+			res, err := c.BreakGlass(cmd.Context(), reason)
+			if err != nil {
 				return err
 			}
 			if g.json {

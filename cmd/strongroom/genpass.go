@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
+	"strongroom/api/wire"
 	"strongroom/vault"
 )
 
@@ -24,9 +26,12 @@ func genpassCmd(g *globals) *cobra.Command {
 			}
 			defer wipe(gen.Password)
 			if g.json {
-				return printJSON(map[string]any{"password": string(gen.Password), "entropy_bits": gen.EntropyBits, "words": gen.Words})
+				return printSecretAnswer(wire.Generated{EntropyBits: gen.EntropyBits, Words: gen.Words, Password: gen.Password})
 			}
-			fmt.Printf("%s\n(%d random words from a list of %d%s: %.1f bits of entropy)\n", gen.Password, gen.Words, vault.WordListSize,
+			if err := writeSecretLine(os.Stdout, gen.Password); err != nil {
+				return err
+			}
+			fmt.Printf("(%d random words from a list of %d%s: %.1f bits of entropy)\n", gen.Words, vault.WordListSize,
 				map[bool]string{true: fmt.Sprintf(" and %d digits", opts.Digits), false: ""}[opts.Digits > 0], gen.EntropyBits)
 			return nil
 		},

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"strongroom/api/wire"
 	"strongroom/transfer"
-	"strongroom/vault"
 )
 
 func importCmd(g *globals) *cobra.Command {
@@ -46,78 +46,30 @@ appended. For a generic CSV, columns are found by their usual names; --map names
 			if len(data) > transfer.MaxFileSize {
 				return usagef("%s is larger than %d MiB", args[0], transfer.MaxFileSize>>20)
 			}
-			req := map[string]any{"format": format, "data": base64.StdEncoding.EncodeToString(data),
-				"kind": kind, "tag": tag, "dry_run": dry, "csv_map": csvMap}
-			if len(assign) > 0 {
-				req["assignees"] = assign
-			}
+			in := wire.ImportRequest{Format: format, Data: encodeBase64(data), Kind: kind, Tag: tag, DryRun: dry,
+				CSVMap: csvMap, Assignees: assign}
+			defer func() { in.Data.Wipe(); in.KeyFile.Wipe() }()
 			if format == "kdbx" {
-				var pw, kf []byte
-				if pwFile == "" && keyFile == "" {
-					if pw, err = secretFromFileOrPrompt("", "password of "+args[0], "--password-file or --key-file"); err != nil {
-						return err
-					}
-				}
-				if pwFile != "" {
-					if pw, err = readSecretFile(pwFile, "KDBX password"); err != nil {
-						return err
-					}
-				}
-				defer wipe(pw)
-				if keyFile != "" {
-					if kf, err = os.ReadFile(keyFile); err != nil {
-						return usagef("cannot read the key file: %v", err)
-					}
-					defer wipe(kf)
-				}
-				if kxc, err := exec.LookPath("keepassxc-cli"); err == nil && transfer.UsesArgon2d(data) {
-					// x/crypto has no Argon2d: KeePassXC itself reads the file.
-					xml, err := readWithKeePassXC(kxc, args[0], pw, keyFile)
-					if err != nil {
-						return err
-					}
-					defer wipe(xml)
-					req["format"], req["data"] = "keepass-xml", base64.StdEncoding.EncodeToString(xml)
-					req["converted_from"] = "an Argon2d KDBX file read by keepassxc-cli"
-				} else {
-					req["password"] = string(pw)
-					req["key_file"] = base64.StdEncoding.EncodeToString(kf)
+				wipeKey, err := addKDBXKey(&in, args[0], data, pwFile, keyFile)
+				defer wipeKey()
+				if err != nil {
+					return err
 				}
 			} else if pwFile != "" || keyFile != "" {
 				return usagef("--password-file and --key-file are for --format kdbx")
 			}
-			var rep vault.ImportReport
-			raw, err := call(g, "POST", "/v1/import", req, &rep)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			rep, err := c.Import(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(rep)
 			}
-			verb := "Imported"
-			if rep.DryRun {
-				verb = "Would import (dry run, nothing stored)"
-			}
-			if rep.ConvertedFrom != "" {
-				fmt.Printf("%s is %s.\n", args[0], rep.ConvertedFrom)
-			}
-			fmt.Printf("%s %d credentials from %s as %s:\n", verb, len(rep.Imported), args[0], rep.Kind)
-			for _, it := range rep.Imported {
-				extra := ""
-				if it.HasTOTP {
-					extra = ", TOTP"
-				}
-				if it.Note != "" {
-					extra += "; " + it.Note
-				}
-				fmt.Printf("  %-32s tags %s (%s%s)\n", it.Name, strings.Join(it.Tags, ", "), it.Source, extra)
-			}
-			if len(rep.Skipped) > 0 {
-				fmt.Printf("Not imported (%d):\n", len(rep.Skipped))
-				for _, s := range rep.Skipped {
-					fmt.Printf("  %s %q: %s\n", s.Source, s.Title, s.Reason)
-				}
-			}
+			printImportReport(args[0], rep)
 			return nil
 		},
 	}
@@ -131,6 +83,70 @@ appended. For a generic CSV, columns are found by their usual names; --map names
 	f.StringVar(&tag, "tag", "imported", "a tag added to every imported credential")
 	f.BoolVar(&dry, "dry-run", false, "check the file and show what would be imported, storing nothing")
 	return cmd
+}
+
+// addKDBXKey puts what opens a KDBX file into the request: its password
+// (from --password-file, or prompted for) and key file; or, for an
+// Argon2d file when keepassxc-cli is installed, replaces the file with the
+// KeePass XML keepassxc-cli reads from it. wipeAll clears what it read.
+func addKDBXKey(in *wire.ImportRequest, file string, data []byte, pwFile, keyFile string) (wipeAll func(), err error) {
+	var pw, kf, xml []byte
+	wipeAll = func() { wipe(pw); wipe(kf); wipe(xml) }
+	if pwFile == "" && keyFile == "" {
+		if pw, err = secretFromFileOrPrompt("", "password of "+file, "--password-file or --key-file"); err != nil {
+			return wipeAll, err
+		}
+	}
+	if pwFile != "" {
+		if pw, err = readSecretFile(pwFile, "KDBX password"); err != nil {
+			return wipeAll, err
+		}
+	}
+	if keyFile != "" {
+		if kf, err = os.ReadFile(keyFile); err != nil {
+			return wipeAll, usagef("cannot read the key file: %v", err)
+		}
+	}
+	if kxc, err := exec.LookPath("keepassxc-cli"); err == nil && transfer.UsesArgon2d(data) {
+		// x/crypto has no Argon2d: KeePassXC itself reads the file.
+		if xml, err = readWithKeePassXC(kxc, file, pw, keyFile); err != nil {
+			return wipeAll, err
+		}
+		in.Data.Wipe()
+		in.Format, in.Data = "keepass-xml", encodeBase64(xml)
+		in.ConvertedFrom = "an Argon2d KDBX file read by keepassxc-cli"
+		return wipeAll, nil
+	}
+	in.Password, in.KeyFile = pw, encodeBase64(kf)
+	return wipeAll, nil
+}
+
+// printImportReport says what an import stored (or would) and what not.
+func printImportReport(file string, rep wire.ImportReport) {
+	verb := "Imported"
+	if rep.DryRun {
+		verb = "Would import (dry run, nothing stored)"
+	}
+	if rep.ConvertedFrom != "" {
+		fmt.Printf("%s is %s.\n", file, rep.ConvertedFrom)
+	}
+	fmt.Printf("%s %d credentials from %s as %s:\n", verb, len(rep.Imported), file, rep.Kind)
+	for _, it := range rep.Imported {
+		extra := ""
+		if it.HasTOTP {
+			extra = ", TOTP"
+		}
+		if it.Note != "" {
+			extra += "; " + it.Note
+		}
+		fmt.Printf("  %-32s tags %s (%s%s)\n", it.Name, strings.Join(it.Tags, ", "), it.Source, extra)
+	}
+	if len(rep.Skipped) > 0 {
+		fmt.Printf("Not imported (%d):\n", len(rep.Skipped))
+		for _, s := range rep.Skipped {
+			fmt.Printf("  %s %q: %s\n", s.Source, s.Title, s.Reason)
+		}
+	}
 }
 
 // readWithKeePassXC has keepassxc-cli decrypt a KDBX file and return it
@@ -158,6 +174,13 @@ func readWithKeePassXC(kxc, file string, pw []byte, keyFile string) ([]byte, err
 		return nil, usagef("keepassxc-cli could not open %s (it uses Argon2d, which keepassxc-cli reads for us): %s", file, msg)
 	}
 	return out.Bytes(), nil
+}
+
+// encodeBase64 encodes a file for the wire into bytes that can be wiped.
+func encodeBase64(b []byte) wire.Secret {
+	out := make([]byte, base64.StdEncoding.EncodedLen(len(b)))
+	base64.StdEncoding.Encode(out, b)
+	return out
 }
 
 func contains(list []string, s string) bool {
@@ -197,19 +220,19 @@ giving their password and a fresh TOTP code again; every credential exported is 
 				return err
 			}
 			defer wipe(pw)
+			totp := []byte(code)
 			if code == "" {
-				c, err := secretFromFileOrPrompt("", "a TOTP code from your authenticator", "--totp")
-				if err != nil {
+				if totp, err = secretFromFileOrPrompt("", "a TOTP code from your authenticator", "--totp"); err != nil {
 					return err
 				}
-				code = string(c)
 			}
-			var res struct {
-				File string `json:"file"`
-				vault.ExportReport
+			defer wipe(totp)
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if _, err := call(g, "POST", "/v1/export", map[string]string{"format": format, "passphrase": string(pass),
-				"password": string(pw), "totp": code}, &res); err != nil {
+			res, err := c.Export(cmd.Context(), wire.ExportRequest{Format: format, Passphrase: pass, Password: pw, TOTP: totp})
+			if err != nil {
 				return err
 			}
 			file, err := base64.StdEncoding.DecodeString(res.File)

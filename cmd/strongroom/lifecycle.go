@@ -2,14 +2,19 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"strongroom/api/wire"
 )
 
 func credLifecycleCmds(g *globals) []*cobra.Command {
+	return []*cobra.Command{credCompromisedCmd(g), credRotateCmd(g), credHistoryCmd(g), credRestoreCmd(g)}
+}
+
+func credCompromisedCmd(g *globals) *cobra.Command {
 	var reason string
 	compromised := &cobra.Command{
 		Use:   `compromised NAME --reason "..."`,
@@ -19,7 +24,11 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 			if reason == "" {
 				return usagef("--reason is required")
 			}
-			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/compromised", map[string]string{"reason": reason}, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.MarkCompromised(cmd.Context(), args[0], reason); err != nil {
 				return err
 			}
 			fmt.Printf("%s is flagged as compromised and the incident recorded. Change the password at the service now, then: strongroom cred rotate %q --generate\n", args[0], args[0])
@@ -27,7 +36,10 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 		},
 	}
 	compromised.Flags().StringVar(&reason, "reason", "", "why compromise is suspected")
+	return compromised
+}
 
+func credRotateCmd(g *globals) *cobra.Command {
 	var generate bool
 	var pwFile string
 	var words, digits int
@@ -39,33 +51,32 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 			if generate == (pwFile != "") {
 				return usagef("give exactly one of --generate or --password-file")
 			}
-			body := map[string]any{}
+			var in wire.RotateRequest
 			if generate {
-				body["generate"] = map[string]int{"words": words, "digits": digits}
+				in.Generate = &wire.GenpassRequest{Words: words, Digits: digits}
 			} else {
 				pw, err := readSecretFile(pwFile, "password")
 				if err != nil {
 					return err
 				}
 				defer wipe(pw)
-				body["password"] = string(pw)
+				in.Password = pw
 			}
-			var res struct {
-				Name     string `json:"name"`
-				Version  int    `json:"version"`
-				Password string `json:"password"`
-			}
-			raw, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/rotate", body, &res)
+			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			defer wipe(raw)
+			res, err := c.RotateCredential(cmd.Context(), args[0], in)
+			if err != nil {
+				return err
+			}
+			defer res.Password.Wipe()
 			if g.json {
-				return printRaw(raw)
+				return printSecretAnswer(res)
 			}
 			fmt.Printf("%s rotated: now version %d.\n", res.Name, res.Version)
-			if res.Password != "" {
-				fmt.Printf("New password (set it at the service now): %s\n", res.Password)
+			if len(res.Password) > 0 {
+				return writeSecretLine(os.Stdout, []byte("New password (set it at the service now): "), res.Password)
 			}
 			return nil
 		},
@@ -74,33 +85,42 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 	rotate.Flags().StringVar(&pwFile, "password-file", "", "file holding the new password")
 	rotate.Flags().IntVar(&words, "words", 3, "with --generate: number of words")
 	rotate.Flags().IntVar(&digits, "digits", 0, "with --generate: random digits to append")
+	return rotate
+}
 
+func credHistoryCmd(g *globals) *cobra.Command {
 	history := &cobra.Command{
 		Use:   "history NAME [--json]",
 		Short: "List every stored version (no secrets)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var list []map[string]any
-			raw, err := call(g, "GET", "/v1/creds/"+url.PathEscape(args[0])+"/history", nil, &list)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			list, err := c.CredentialHistory(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(list)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "VERSION\tCREATED\tBY\tUSERNAME\t")
 			for _, v := range list {
 				cur := ""
-				if v["current"] == true {
+				if v.Current {
 					cur = "(current)"
 				}
-				fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%s\n", v["version"], v["created"], v["created_by"], v["username"], cur)
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", v.Version, v.Created, v.CreatedBy, v.Username, cur)
 			}
 			return tw.Flush()
 		},
 	}
+	return history
+}
 
+func credRestoreCmd(g *globals) *cobra.Command {
 	var version int
 	restore := &cobra.Command{
 		Use:   "restore NAME --version N",
@@ -110,10 +130,12 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 			if version < 1 {
 				return usagef("--version N is required")
 			}
-			var res struct {
-				Version int `json:"version"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/restore", map[string]int{"version": version}, &res); err != nil {
+			res, err := c.RestoreVersion(cmd.Context(), args[0], version)
+			if err != nil {
 				return err
 			}
 			fmt.Printf("Version %d of %s restored as version %d.\n", version, args[0], res.Version)
@@ -121,5 +143,5 @@ func credLifecycleCmds(g *globals) []*cobra.Command {
 		},
 	}
 	restore.Flags().IntVar(&version, "version", 0, "the version to bring back")
-	return []*cobra.Command{compromised, rotate, history, restore}
+	return restore
 }

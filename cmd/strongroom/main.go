@@ -12,6 +12,8 @@ import (
 
 	"github.com/awnumar/memguard"
 	"github.com/spf13/cobra"
+
+	"strongroom/api/client"
 )
 
 // usageError marks bad usage or input: exit code 2.
@@ -43,35 +45,30 @@ func run(args []string) int {
 		return 0
 	}
 	msg := strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0])
+	var te *client.TransportError
+	if errors.As(err, &te) && certificateRefused(err) {
+		msg = fmt.Sprintf("cannot verify the server's certificate (%v); pass --ca FILE or --fingerprint", te.Err)
+	}
 	fmt.Fprintln(os.Stderr, "strongroom: "+msg)
+	return exitCode(err)
+}
+
+// exitCode chooses the exit code by the error's type, never its text.
+func exitCode(err error) int {
 	var ue *usageError
 	var ee *exitError
-	var ae *apiError
+	var ae *client.APIError
 	switch {
 	case errors.As(err, &ue):
 		return 2
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &ae):
-		if ae.status == 400 || ae.status == 413 || ae.status == 422 {
+		if ae.Status == 400 || ae.Status == 413 || ae.Status == 422 {
 			return 2
 		}
-		return 1
-	case isCobraUsage(err):
-		return 2
 	}
 	return 1
-}
-
-// isCobraUsage recognises cobra's own usage errors, which are plain errors.
-func isCobraUsage(err error) bool {
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "flag needs an argument",
-		"invalid argument", "required flag", "accepts ", "requires at least", "if any flags in the group"} {
-		if strings.Contains(err.Error(), p) {
-			return true
-		}
-	}
-	return false
 }
 
 type globals struct {
@@ -87,7 +84,10 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usagef("%v", err) })
+	// Every way cobra can refuse a command line becomes a usageError at its
+	// source: flag errors here, argument counts in nargs, unknown commands
+	// in groupsRefuseUnknown.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.addr, "addr", envOr("STRONGROOM_ADDR", "https://127.0.0.1:8443"), "vault address (env STRONGROOM_ADDR)")
 	pf.StringVar(&g.ca, "ca", os.Getenv("STRONGROOM_CA"), "PEM file of the CA or certificate to trust (env STRONGROOM_CA)")
@@ -95,6 +95,7 @@ func newRoot() *cobra.Command {
 	pf.BoolVar(&g.json, "json", false, "print JSON")
 	root.AddCommand(serverCmd(), initCmd(g), unsealCmd(g), sealCmd(g), statusCmd(g), loginCmd(g), logoutCmd(g),
 		passwdCmd(g), userCmd(g), credCmd(g), auditCmd(g), escrowCmd(g), recoverCmd(g), breakglassCmd(g), genpassCmd(g), requestCmd(g), grantCmd(g), mfaCmd(g), reportCmdGroup(g), backupCmd(g), restoreCmd(g), importCmd(g), exportCmd(g))
+	groupsRefuseUnknown(root)
 	return root
 }
 
@@ -103,6 +104,32 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// groupsRefuseUnknown gives every command that only holds others (the
+// root, cred, user, ...) a run function, so that a word that is none of its
+// commands is a usage error rather than cobra's untyped "unknown command"
+// (at the root) or its help page and exit 0 (below it). With no word at
+// all, such a command still shows its help.
+func groupsRefuseUnknown(cmd *cobra.Command) {
+	for _, sub := range cmd.Commands() {
+		groupsRefuseUnknown(sub)
+	}
+	if !cmd.HasSubCommands() || cmd.Runnable() {
+		return
+	}
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.SuggestionsMinimumDistance = 2 // cobra's own default, which only its own check applies
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+		}
+		return &usageError{msg}
+	}
 }
 
 // nargs checks the count of positional arguments as a usage error.

@@ -2,26 +2,15 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-)
 
-type accessRequest struct {
-	ID         string        `json:"id"`
-	Credential string        `json:"credential"`
-	Requester  string        `json:"requester"`
-	Reason     string        `json:"reason"`
-	For        time.Duration `json:"for_ns"`
-	Created    time.Time     `json:"created"`
-	Status     string        `json:"status"`
-	DecidedBy  string        `json:"decided_by"`
-	GrantID    string        `json:"grant_id"`
-}
+	"strongroom/api/wire"
+)
 
 func requestCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "request", Short: "Ask for, approve and deny time-limited access to a credential"}
@@ -35,13 +24,16 @@ func requestCmd(g *globals) *cobra.Command {
 			if cred == "" || reason == "" || dur == 0 {
 				return usagef("--cred, --reason and --for are required")
 			}
-			var r accessRequest
-			raw, err := call(g, "POST", "/v1/requests", map[string]string{"credential": cred, "reason": reason, "for": dur.String()}, &r)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			r, err := c.CreateRequest(cmd.Context(), wire.AccessRequestBody{Credential: cred, Reason: reason, For: dur.String()})
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(r)
 			}
 			fmt.Println(r.ID)
 			return nil
@@ -56,13 +48,16 @@ func requestCmd(g *globals) *cobra.Command {
 		Short: "Requests: all of them for approvers (pending first), your own otherwise",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var rs []accessRequest
-			raw, err := call(g, "GET", "/v1/requests", nil, &rs)
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			rs, err := c.ListRequests(cmd.Context())
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(rs)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATUS\tCREDENTIAL\tREQUESTER\tFOR\tREASON")
@@ -82,20 +77,15 @@ func requestCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				var res struct {
-					Request accessRequest `json:"request"`
-					Grant   *struct {
-						ID    string    `json:"id"`
-						Until time.Time `json:"until"`
-					} `json:"grant"`
-				}
-				raw, err := c.do("POST", "/v1/requests/"+url.PathEscape(args[0])+"/"+verb, nil, &res)
+				res, err := c.DecideRequest(cmd.Context(), args[0], verb == "approve")
 				if err != nil {
 					return err
 				}
 				if g.json {
-					_, err = os.Stdout.Write(append(raw, '\n'))
-					return err
+					return printAnswer(res)
+				}
+				if res.Request == nil {
+					return fmt.Errorf("unexpected answer from the server: no request")
 				}
 				if res.Grant != nil {
 					fmt.Printf("Approved: %s may read %s until %s (grant %s).\n", res.Request.Requester, res.Request.Credential,
@@ -118,7 +108,11 @@ func grantCmd(g *globals) *cobra.Command {
 		Short: "End a grant early (clerk, chairman or provider)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := call(g, "POST", "/v1/grants/"+url.PathEscape(args[0])+"/revoke", nil, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.RevokeGrant(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Printf("Grant %s revoked.\n", args[0])
@@ -136,23 +130,16 @@ func reportCmdGroup(g *globals) *cobra.Command {
 		Short: "The register of admin and shared accounts: who holds access, last used, last reviewed; flags reviews due",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var reg []struct {
-				Credential   string    `json:"credential"`
-				Kind         string    `json:"kind"`
-				LastUsed     time.Time `json:"last_used"`
-				LastReviewed time.Time `json:"last_reviewed"`
-				ReviewDue    bool      `json:"review_due"`
-				Compromised  bool      `json:"compromised"`
-				Holders      []struct {
-					Name, Via string
-				} `json:"holders"`
+			c, err := newClient(g)
+			if err != nil {
+				return err
 			}
-			raw, err := call(g, "GET", fmt.Sprintf("/v1/report/access-review?days=%d", days), nil, &reg)
+			reg, err := c.AccessReview(cmd.Context(), days)
 			if err != nil {
 				return err
 			}
 			if g.json {
-				return printRaw(raw)
+				return printAnswer(reg)
 			}
 			when := func(t time.Time) string {
 				if t.IsZero() {
@@ -190,7 +177,11 @@ func credReviewCmd(g *globals) *cobra.Command {
 		Short: "Record that you checked who holds access to this account (provider, clerk or chairman)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := call(g, "POST", "/v1/creds/"+url.PathEscape(args[0])+"/review", nil, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.ReviewCredential(cmd.Context(), args[0]); err != nil {
 				return err
 			}
 			fmt.Printf("Access to %s recorded as reviewed.\n", args[0])

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"strongroom/api"
+	"strongroom/api/wire"
 )
 
 func initCmd(g *globals) *cobra.Command {
@@ -35,9 +35,13 @@ func initCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer wipe(pass)
-			var res api.InitResponse
-			if _, err := call(g, "POST", "/v1/sys/init", map[string]any{"council": council, "shares": shares,
-				"threshold": threshold, "holders": holders, "admin": admin, "passphrase": string(pass)}, &res); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			res, err := c.Init(cmd.Context(), wire.InitRequest{Council: council, Shares: shares, Threshold: threshold,
+				Holders: holders, Admin: admin, Passphrase: pass})
+			if err != nil {
 				return err
 			}
 			paths, pdfs, err := writeEnvelopes(out, res.Envelopes)
@@ -45,9 +49,7 @@ func initCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("%v (the vault is initialised; re-key to issue new envelopes)", err)
 			}
 			if g.json {
-				return printJSON(map[string]any{"vault_id": res.VaultID, "verifier_key": res.VerifierKey,
-					"admin":     map[string]string{"name": res.Admin.Name, "password": res.Admin.Password, "totp_uri": res.Admin.TOTPURI},
-					"envelopes": paths, "pdfs": pdfs})
+				return printJSON(initOutput(res, paths, pdfs))
 			}
 			fmt.Printf("Vault initialised. It is sealed: unseal it with the passphrase.\n\n")
 			fmt.Printf("Vault ID:            %s\n", res.VaultID)
@@ -69,9 +71,26 @@ func initCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// initOutput is what init --json prints, keys in the order they have
+// always had (a map's, sorted).
+func initOutput(res wire.InitResponse, paths, pdfs []string) any {
+	type admin struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+		TOTPURI  string `json:"totp_uri"`
+	}
+	return struct {
+		Admin       admin    `json:"admin"`
+		Envelopes   []string `json:"envelopes"`
+		PDFs        []string `json:"pdfs"`
+		VaultID     string   `json:"vault_id"`
+		VerifierKey string   `json:"verifier_key"`
+	}{admin{res.Admin.Name, res.Admin.Password, res.Admin.TOTPURI}, paths, pdfs, res.VaultID, res.VerifierKey}
+}
+
 // writeEnvelopes writes, per holder, the printable PDF and its text twin
 // (mode 0600) and returns their paths.
-func writeEnvelopes(dir string, envs []api.EnvelopeOut) (txts, pdfs []string, err error) {
+func writeEnvelopes(dir string, envs []wire.Envelope) (txts, pdfs []string, err error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("cannot create %s: %v", dir, err)
 	}
@@ -88,7 +107,7 @@ func writeEnvelopes(dir string, envs []api.EnvelopeOut) (txts, pdfs []string, er
 	return txts, pdfs, nil
 }
 
-func printEnvelopes(threshold, shares int, envs []api.EnvelopeOut, txts, pdfs []string) {
+func printEnvelopes(threshold, shares int, envs []wire.Envelope, txts, pdfs []string) {
 	fmt.Printf("Envelopes (%d of %d open the vault). Print each PDF, seal it, give it to its holder, then delete these files:\n", threshold, shares)
 	for i := range txts {
 		fmt.Printf("  %-12s %s  (text twin %s)\n", envs[i].Holder, pdfs[i], txts[i])
@@ -124,17 +143,18 @@ func unsealCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var res api.UnsealResponse
+			ctx := cmd.Context()
+			var res wire.UnsealResponse
 			switch {
 			case reset:
-				_, err = c.do("POST", "/v1/sys/unseal", map[string]bool{"reset": true}, &res)
+				res, err = c.Unseal(ctx, wire.UnsealRequest{Reset: true})
 			case len(shareFiles) > 0:
 				for _, f := range shareFiles {
 					share, rerr := readSecretFile(f, "share")
 					if rerr != nil {
 						return rerr
 					}
-					_, err = c.do("POST", "/v1/sys/unseal", map[string]string{"share": string(share)}, &res)
+					res, err = c.Unseal(ctx, wire.UnsealRequest{Share: share})
 					wipe(share)
 					if err != nil {
 						return err
@@ -148,7 +168,7 @@ func unsealCmd(g *globals) *cobra.Command {
 				if perr != nil {
 					return perr
 				}
-				_, err = c.do("POST", "/v1/sys/unseal", map[string]string{"passphrase": string(pass)}, &res)
+				res, err = c.Unseal(ctx, wire.UnsealRequest{Passphrase: pass})
 				wipe(pass)
 			}
 			if err != nil {
@@ -183,7 +203,11 @@ func sealCmd(g *globals) *cobra.Command {
 		Short: "Seal the vault now: every key leaves memory",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if _, err := call(g, "POST", "/v1/sys/seal", nil, nil); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.Seal(cmd.Context()); err != nil {
 				return err
 			}
 			fmt.Println("Vault sealed.")
@@ -198,21 +222,25 @@ func statusCmd(g *globals) *cobra.Command {
 		Short: "Show whether the vault is initialised and sealed",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var st map[string]any
-			if _, err := call(g, "GET", "/v1/sys/status", nil, &st); err != nil {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			st, err := c.Status(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(st)
 			}
-			fmt.Printf("Initialised: %v\nSealed:      %v\n", st["initialized"], st["sealed"])
-			if rec, ok := st["recovery"].(map[string]any); ok {
-				fmt.Printf("RECOVERY:    %v\n", rec["message"])
+			fmt.Printf("Initialised: %v\nSealed:      %v\n", st.Initialized, st.Sealed)
+			if st.Recovery != nil {
+				fmt.Printf("RECOVERY:    %s\n", st.Recovery.Message)
 			}
-			if st["initialized"] == true {
-				fmt.Printf("Vault ID:    %v\nThreshold:   %v of %v envelope shares (generation %v)\n", st["vault_id"], st["threshold"], st["shares"], st["generation"])
-				if st["sealed"] == true {
-					fmt.Printf("Progress:    %v of %v shares given\n", st["progress"], st["threshold"])
+			if st.Initialized {
+				fmt.Printf("Vault ID:    %s\nThreshold:   %d of %d envelope shares (generation %d)\n", st.VaultID, st.Threshold, st.Shares, st.Generation)
+				if st.Sealed {
+					fmt.Printf("Progress:    %d of %d shares given\n", st.Progress, st.Threshold)
 				}
 			}
 			return nil

@@ -1,0 +1,46 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"strongroom/api/wire"
+)
+
+// CreateRequest asks for time-limited access to a credential.
+func (c *Client) CreateRequest(ctx context.Context, in wire.AccessRequestBody) (wire.AccessRequest, error) {
+	var out wire.AccessRequest
+	err := c.do(ctx, "POST", "/v1/requests", in, &out)
+	return out, err
+}
+
+// ListRequests lists requests: all for approvers, one's own otherwise.
+func (c *Client) ListRequests(ctx context.Context) ([]wire.AccessRequest, error) {
+	var out []wire.AccessRequest
+	err := c.do(ctx, "GET", "/v1/requests", nil, &out)
+	return out, err
+}
+
+// DecideRequest approves (a grant that expires) or denies a request.
+func (c *Client) DecideRequest(ctx context.Context, id string, approve bool) (wire.Decision, error) {
+	verb := "deny"
+	if approve {
+		verb = "approve"
+	}
+	var out wire.Decision
+	err := c.do(ctx, "POST", "/v1/requests/"+pathName(id)+"/"+verb, nil, &out)
+	return out, err
+}
+
+// RevokeGrant ends a grant early.
+func (c *Client) RevokeGrant(ctx context.Context, id string) error {
+	return c.do(ctx, "POST", "/v1/grants/"+pathName(id)+"/revoke", nil, nil)
+}
+
+// AccessReview reads the register of admin and shared accounts, flagging
+// those not reviewed in days days.
+func (c *Client) AccessReview(ctx context.Context, days int) ([]wire.RegisterEntry, error) {
+	var out []wire.RegisterEntry
+	err := c.do(ctx, "GET", fmt.Sprintf("/v1/report/access-review?days=%d", days), nil, &out)
+	return out, err
+}

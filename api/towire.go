@@ -1,0 +1,73 @@
+package api
+
+import (
+	"strongroom/api/wire"
+	"strongroom/transfer"
+	"strongroom/vault"
+)
+
+// The vault's result types become wire types here, field for field, so the
+// JSON shapes are declared once (in package wire). Where the two structs
+// have the same fields a Go conversion does it, which stops compiling if
+// either side gains or loses a field; towire_test.go checks that every
+// conversion marshals to exactly the bytes the vault type would.
+
+// OneTimeLogin and EnvelopeOut keep their old names for the web pages.
+type (
+	OneTimeLogin = wire.OneTimeLogin
+	EnvelopeOut  = wire.Envelope
+)
+
+// each converts a list, keeping nil as nil (JSON null) and empty as [].
+func each[T, U any](in []T, f func(T) U) []U {
+	if in == nil {
+		return nil
+	}
+	out := make([]U, len(in))
+	for i := range in {
+		out[i] = f(in[i])
+	}
+	return out
+}
+
+func userOut(u vault.User) wire.User {
+	return wire.User{ID: u.ID, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled, MustChange: u.MustChange,
+		Locked: u.Locked, Created: u.Created, Expires: u.Expires}
+}
+
+func credInfoOut(ci vault.CredentialInfo) wire.CredentialInfo {
+	return wire.CredentialInfo{ID: ci.ID, Name: ci.Name, Kind: string(ci.Kind), URL: ci.URL, Username: ci.Username,
+		Tags: ci.Tags, Assignees: ci.Assignees, Version: ci.Version, HasTOTP: ci.HasTOTP, Created: ci.Created,
+		Updated: ci.Updated, Compromised: (*wire.Compromise)(ci.Compromised), Access: ci.Access}
+}
+
+func offboardOut(r vault.OffboardReport) wire.OffboardReport {
+	return wire.OffboardReport{User: r.User, Days: r.Days, SessionsEnded: r.SessionsEnded, GrantsRevoked: r.GrantsRevoked,
+		Rotate: each(r.Rotate, func(it vault.RotateItem) wire.RotateItem {
+			return wire.RotateItem{Credential: it.Credential, Kind: string(it.Kind), Why: it.Why, Action: it.Action}
+		})}
+}
+
+func statusOut(st vault.Status) wire.Status {
+	return wire.Status{Initialized: st.Initialized, Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold,
+		Shares: st.Shares, Generation: st.Generation, VaultID: st.VaultID, Council: st.Council, VerifierKey: st.VerifierKey,
+		Recovery: (*wire.RecoveryStatus)(st.Recovery)}
+}
+
+func versionOut(v vault.VersionInfo) wire.Version { return wire.Version(v) }
+
+func incidentOut(in vault.Incident) wire.Incident { return wire.Incident(in) }
+
+func requestOut(r vault.AccessRequest) wire.AccessRequest { return wire.AccessRequest(r) }
+
+func registerOut(e vault.RegisterEntry) wire.RegisterEntry {
+	return wire.RegisterEntry{Credential: e.Credential, Kind: string(e.Kind),
+		Holders:  each(e.Holders, func(h vault.Holder) wire.Holder { return wire.Holder(h) }),
+		LastUsed: e.LastUsed, LastReviewed: e.LastReviewed, ReviewedBy: e.ReviewedBy, ReviewDue: e.ReviewDue, Compromised: e.Compromised}
+}
+
+func importOut(r vault.ImportReport) wire.ImportReport {
+	return wire.ImportReport{Format: r.Format, Kind: string(r.Kind), DryRun: r.DryRun, ConvertedFrom: r.ConvertedFrom,
+		Imported: each(r.Imported, func(it vault.ImportedItem) wire.ImportedItem { return wire.ImportedItem(it) }),
+		Skipped:  each(r.Skipped, func(s transfer.Skipped) wire.Skipped { return wire.Skipped(s) })}
+}

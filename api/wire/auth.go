@@ -1,0 +1,99 @@
+package wire
+
+import "time"
+
+// LoginRequest is the body of POST /v1/auth/login. NewPassword replaces a
+// one-time password at first login; RecoveryCode stands in for TOTP.
+type LoginRequest struct {
+	Name         string `json:"name"`
+	Password     Secret `json:"password"`
+	TOTP         string `json:"totp"`
+	NewPassword  Secret `json:"new_password,omitempty"`
+	RecoveryCode string `json:"recovery_code"`
+}
+
+// LoginResponse carries the session token (in the body, never a URL).
+type LoginResponse struct {
+	Token      string `json:"token"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	MustChange bool   `json:"must_change_password"`
+}
+
+// Whoami is the answer to GET /v1/auth/whoami: the session's account.
+type Whoami struct {
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	MustChange bool   `json:"must_change_password"`
+}
+
+// PasswordRequest is the body of POST /v1/auth/password.
+type PasswordRequest struct {
+	OldPassword Secret `json:"old_password"`
+	NewPassword Secret `json:"new_password"`
+}
+
+// RecoveryCodes is the answer to POST /v1/auth/recovery-codes: ten
+// one-time codes, shown once.
+type RecoveryCodes struct {
+	Codes []string `json:"codes"`
+}
+
+// UserRequest is the body of POST /v1/users.
+type UserRequest struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// Expires is the end date of a contractor's or third party's account
+	// (zero: none).
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// User is what callers see of an account (GET /v1/users).
+type User struct {
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Role       string    `json:"role"`
+	Disabled   bool      `json:"disabled"`
+	MustChange bool      `json:"must_change_password"`
+	Locked     bool      `json:"locked"`
+	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires,omitempty"`
+}
+
+// OneTimeLogin is a new account's first password and TOTP enrolment,
+// returned once (POST /v1/users, and the admin in InitResponse).
+type OneTimeLogin struct {
+	Name     string `json:"name"`
+	Role     string `json:"role,omitempty"`
+	Password string `json:"password"`
+	TOTPURI  string `json:"totp_uri"`
+}
+
+// ExemptRequest is the body of POST /v1/users/{name}/mfa-exempt.
+type ExemptRequest struct {
+	Exempt bool `json:"exempt"`
+}
+
+// MFAReset is the answer to POST /v1/users/{name}/reset-mfa: the new TOTP
+// enrolment, shown once.
+type MFAReset struct {
+	Name    string `json:"name"`
+	TOTPURI string `json:"totp_uri"`
+}
+
+// OffboardReport is the answer to POST /v1/users/{name}/offboard?days=N.
+type OffboardReport struct {
+	User          string       `json:"user"`
+	Days          int          `json:"days"`
+	SessionsEnded bool         `json:"sessions_ended"`
+	GrantsRevoked int          `json:"grants_revoked"`
+	Rotate        []RotateItem `json:"rotate"`
+}
+
+// RotateItem is a credential an offboarded person could read.
+type RotateItem struct {
+	Credential string `json:"credential"`
+	Kind       string `json:"kind"`
+	Why        string `json:"why"`
+	Action     string `json:"action"` // always "rotate"
+}

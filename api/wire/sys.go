@@ -1,0 +1,135 @@
+package wire
+
+import "time"
+
+// Error is the one shape of every error response.
+type Error struct {
+	Error string `json:"error"`
+	// Field names the input at fault, for an invalid input.
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Status is the answer to GET /v1/sys/status (no session needed).
+type Status struct {
+	Initialized bool   `json:"initialized"`
+	Sealed      bool   `json:"sealed"`
+	Progress    int    `json:"progress"`
+	Threshold   int    `json:"threshold"`
+	Shares      int    `json:"shares"`
+	Generation  uint32 `json:"generation"`
+	VaultID     string `json:"vault_id,omitempty"`
+	Council     string `json:"council,omitempty"`
+	VerifierKey string `json:"verifier_key,omitempty"`
+	// Recovery is set while the vault is in emergency recovery.
+	Recovery *RecoveryStatus `json:"recovery,omitempty"`
+}
+
+// RecoveryStatus tells everyone why routine changes are refused.
+type RecoveryStatus struct {
+	Since   time.Time `json:"since"`
+	Holders []string  `json:"holders"`
+	Message string    `json:"message"`
+}
+
+// InitRequest is the body of POST /v1/sys/init.
+type InitRequest struct {
+	Council    string   `json:"council"`
+	Shares     int      `json:"shares"`
+	Threshold  int      `json:"threshold"`
+	Holders    []string `json:"holders"`
+	Admin      string   `json:"admin"`
+	Passphrase Secret   `json:"passphrase"`
+}
+
+// InitResponse is returned exactly once; it holds the shares and the first
+// provider's one-time password.
+type InitResponse struct {
+	VaultID     string       `json:"vault_id"`
+	VerifierKey string       `json:"verifier_key"`
+	Admin       OneTimeLogin `json:"admin"`
+	Envelopes   []Envelope   `json:"envelopes"`
+}
+
+// Envelope is one holder's envelope in the init and rekey answers: the
+// plain text and the printable PDF (base64 in JSON).
+type Envelope struct {
+	Holder string `json:"holder"`
+	Index  int    `json:"index"`
+	Text   string `json:"text"`
+	PDF    []byte `json:"pdf"`
+}
+
+// UnsealRequest is the body of POST /v1/sys/unseal: exactly one of
+// passphrase, share (a text envelope or the share alone), or reset.
+type UnsealRequest struct {
+	Passphrase Secret `json:"passphrase,omitempty"`
+	Share      Secret `json:"share,omitempty"`
+	Reset      bool   `json:"reset,omitempty"`
+}
+
+// UnsealResponse reports the seal state after the step.
+type UnsealResponse struct {
+	Sealed    bool            `json:"sealed"`
+	Progress  int             `json:"progress"`
+	Threshold int             `json:"threshold"`
+	Holders   []string        `json:"holders,omitempty"`
+	Recovery  *RecoveryStatus `json:"recovery,omitempty"`
+}
+
+// Sealed is the answer to POST /v1/sys/seal.
+type Sealed struct {
+	Sealed bool `json:"sealed"`
+}
+
+// ShareRequest is the body of POST /v1/escrow/check.
+type ShareRequest struct {
+	Share Secret `json:"share"`
+}
+
+// ShareCheck says whose current share was checked.
+type ShareCheck struct {
+	Index      int    `json:"index"`
+	Holder     string `json:"holder"`
+	Generation uint32 `json:"generation"`
+	Threshold  int    `json:"threshold"`
+	Shares     int    `json:"shares"`
+}
+
+// ShareCheckResponse is the answer to POST /v1/escrow/check.
+type ShareCheckResponse struct {
+	ShareCheck
+	Message string `json:"message"`
+}
+
+// RekeyRequest is the body of POST /v1/escrow/rekey: by the operator
+// passphrase, or by a quorum of current envelopes.
+type RekeyRequest struct {
+	Shares     int      `json:"shares"`
+	Threshold  int      `json:"threshold"`
+	Holders    []string `json:"holders,omitempty"`
+	Passphrase Secret   `json:"passphrase"`
+	Quorum     []Secret `json:"quorum,omitempty"`
+}
+
+// RekeyResponse holds the new envelopes, returned once.
+type RekeyResponse struct {
+	Generation uint32     `json:"generation"`
+	Threshold  int        `json:"threshold"`
+	Envelopes  []Envelope `json:"envelopes"`
+}
+
+// PassphraseRequest is the body of POST /v1/recover/passphrase.
+type PassphraseRequest struct {
+	Passphrase Secret `json:"passphrase"`
+}
+
+// BreakGlassRequest is the body of POST /v1/breakglass.
+type BreakGlassRequest struct {
+	Reason string `json:"reason"`
+}
+
+// BreakGlass is the answer to POST /v1/breakglass: when the access ends.
+type BreakGlass struct {
+	Expires time.Time `json:"expires"`
+}
