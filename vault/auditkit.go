@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -186,51 +187,58 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 		cw = csv.NewWriter(w)
 		_ = cw.Write([]string{"seq", "time", "actor", "actor_role", "action", "target_kind", "target", "outcome", "reason", "client_ip", "request_id"})
 	}
-	err = v.store.View(ctx, func(tx Tx) error {
-		if format == FormatJSONL {
-			if cp := tx.Get(bucketMeta, keyAnchorNote); cp != nil {
-				line, _ := json.Marshal(map[string]string{"anchor": string(cp)})
-				if _, err := w.Write(append(line, '\n')); err != nil {
-					return err
-				}
-			}
-		}
-		err := tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
-			if binary.BigEndian.Uint64(k) > upTo { // written after the export began
-				return false, nil
-			}
-			if f.Empty() && cw == nil {
-				_, err := w.Write(append(val, '\n'))
-				return err == nil, err
-			}
-			e, err := audit.ParseLine(val)
-			if err != nil {
-				return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
-			}
-			match := f.Match(e)
-			switch {
-			case cw != nil && match:
-				err = cw.Write(csvRow(e))
-			case cw != nil:
-			case match:
-				_, err = w.Write(append(val, '\n'))
-			default:
-				_, err = w.Write(append(audit.Redact(e).Line(), '\n'))
-			}
-			return err == nil, err
-		})
-		if err != nil || closing == nil {
+	// The entries up to the head pinned above, chunk by chunk: the writes
+	// to w (a client's download) happen between read transactions.
+	var anchor []byte
+	var after uint64
+	if err := v.store.View(ctx, func(tx Tx) (err error) {
+		anchor, after, err = logStart(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	if format == FormatJSONL && anchor != nil {
+		line, _ := json.Marshal(map[string]string{"anchor": string(anchor)})
+		if _, err := w.Write(append(line, '\n')); err != nil {
 			return err
 		}
+	}
+	err = v.eachEntry(ctx, after, upTo, func(l auditLine) error {
+		return exportLine(w, cw, f, l.line)
+	})
+	if err == nil && closing != nil {
 		line, _ := json.Marshal(map[string]string{"checkpoint": string(closing)})
 		_, err = w.Write(append(line, '\n'))
-		return err
-	})
+	}
 	if cw != nil {
 		cw.Flush()
 		if err == nil {
 			err = cw.Error()
 		}
+	}
+	return err
+}
+
+// exportLine writes one stored entry as ExportAudit shows it.
+func exportLine(w io.Writer, cw *csv.Writer, f Filter, val []byte) error {
+	if f.Empty() && cw == nil {
+		_, err := w.Write(append(val, '\n'))
+		return err
+	}
+	e, err := audit.ParseLine(val)
+	if err != nil {
+		return fmt.Errorf("vault: stored entry unreadable: %w", err)
+	}
+	match := f.Match(e)
+	switch {
+	case cw != nil && match:
+		return cw.Write(csvRow(e))
+	case cw != nil:
+		return nil
+	case match:
+		_, err = w.Write(append(val, '\n'))
+	default:
+		_, err = w.Write(append(audit.Redact(e).Line(), '\n'))
 	}
 	return err
 }
@@ -329,19 +337,21 @@ func (v *Vault) Incidents(ctx context.Context, req Request, p *Principal, from, 
 		}
 	}
 	v.failMu.Unlock()
-	err := v.store.View(ctx, func(tx Tx) error {
-		return tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
-			e, err := audit.ParseLine(val)
-			if err != nil {
-				return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
-			}
-			if f.Match(e) && audit.IsIncident(e) {
-				out = append(out, Incident{Seq: e.Seq, Time: e.Time, Kind: incidentKind(e), Actor: e.Actor, Action: e.Action,
-					Target: e.Target, Outcome: e.Outcome, Reason: e.Reason, Entries: []uint64{e.Seq},
-					Link: fmt.Sprintf("/v1/audit?seq=%d", e.Seq)})
-			}
-			return true, nil
-		})
+	var after uint64
+	if err := v.store.View(ctx, func(tx Tx) (err error) { _, after, err = logStart(tx); return err }); err != nil {
+		return nil, err
+	}
+	err := v.eachEntry(ctx, after, 0, func(l auditLine) error {
+		e, err := audit.ParseLine(l.line)
+		if err != nil {
+			return fmt.Errorf("vault: stored entry unreadable: %w", err)
+		}
+		if f.Match(e) && audit.IsIncident(e) {
+			out = append(out, Incident{Seq: e.Seq, Time: e.Time, Kind: incidentKind(e), Actor: e.Actor, Action: e.Action,
+				Target: e.Target, Outcome: e.Outcome, Reason: e.Reason, Entries: []uint64{e.Seq},
+				Link: fmt.Sprintf("/v1/audit?seq=%d", e.Seq)})
+		}
+		return nil
 	})
 	return out, err
 }
@@ -357,36 +367,43 @@ func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before tim
 			return 0, v.deny(ctx, req, p, "audit.prune", audit.Target{Kind: "audit"}, "role may not prune the audit log")
 		}
 	}
-	var cut uint64
-	err := v.withKeys(func(ks *keyring) error {
+	// Where the cut falls, read in chunks; then one short write that signs
+	// the anchor and records the pruning (guarded: that entry and the old
+	// anchor are as read); then the deletion, in chunks.
+	var anchor []byte
+	var floor, cut uint64
+	var cutLine []byte
+	err := v.store.View(ctx, func(tx Tx) (err error) { anchor, floor, err = logStart(tx); return err })
+	if err != nil {
+		return 0, err
+	}
+	err = v.eachEntry(ctx, floor, 0, func(l auditLine) error {
+		e, err := audit.ParseLine(l.line)
+		if err != nil {
+			return fmt.Errorf("vault: stored entry unreadable: %w", err)
+		}
+		if !e.Time.Before(before) {
+			return errStopScan
+		}
+		cut, cutLine = e.Seq, l.line
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStopScan) {
+		return 0, err
+	}
+	if cut == 0 {
+		return 0, v.deletePruned(ctx)
+	}
+	err = v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
-			var lastHash string
-			var doomed [][]byte
-			cut = 0
-			err := tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
-				e, err := audit.ParseLine(val)
-				if err != nil {
-					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
-				}
-				if !e.Time.Before(before) {
-					return false, nil
-				}
-				cut, lastHash = e.Seq, e.Hash
-				doomed = append(doomed, k)
-				return true, nil
-			})
-			if err != nil || cut == 0 {
-				return err
+			if !tx.Expect(bucketAudit, seqKey(cut), cutLine) || !tx.Expect(bucketMeta, keyAnchorNote, anchor) {
+				return fmt.Errorf("%w: the audit log was pruned meanwhile", ErrConflict)
 			}
+			e, _ := audit.ParseLine(cutLine)
 			// The log is never left empty: the audit.prune entry follows the cut.
-			signed, err := v.signCheckpoint(tx, ks, cut, lastHash)
+			signed, err := v.signCheckpoint(tx, ks, cut, e.Hash)
 			if err != nil {
 				return err
-			}
-			for _, k := range doomed {
-				if err := tx.Delete(bucketAudit, k); err != nil {
-					return err
-				}
 			}
 			if err := tx.Put(bucketMeta, keyAnchorNote, signed); err != nil {
 				return err
@@ -396,5 +413,42 @@ func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before tim
 					cut, before.Format(time.RFC3339), cut)})
 		})
 	})
-	return cut, err
+	if err != nil {
+		return 0, err
+	}
+	return cut, v.deletePruned(ctx)
+}
+
+// deletePruned deletes the stored entries the anchor covers, auditChunk
+// per transaction. Until it has finished (or if it was cut short, when the
+// next prune finishes it) readers skip them: the log starts after the
+// anchor (logStart).
+func (v *Vault) deletePruned(ctx context.Context) error {
+	for {
+		var done bool
+		err := v.write(ctx, func(tx Tx) error {
+			_, floor, err := logStart(tx)
+			if err != nil {
+				return err
+			}
+			var doomed [][]byte
+			err = tx.Scan(bucketAudit, nil, func(k, _ []byte) (bool, error) {
+				if binary.BigEndian.Uint64(k) > floor {
+					return false, nil
+				}
+				doomed = append(doomed, k)
+				return len(doomed) < auditChunk, nil
+			})
+			for _, k := range doomed {
+				if err == nil {
+					err = tx.Delete(bucketAudit, k)
+				}
+			}
+			done = len(doomed) < auditChunk
+			return err
+		})
+		if err != nil || done {
+			return err
+		}
+	}
 }

@@ -162,14 +162,18 @@ func verifyStored(tx Tx) VerifyResult {
 	if err != nil {
 		return fail(err)
 	}
-	if cp := tx.Get(bucketMeta, keyAnchorNote); cp != nil {
-		line, _ := json.Marshal(map[string]string{"anchor": string(cp)})
+	anchor, floor, err := logStart(tx)
+	if err != nil {
+		return fail(err)
+	}
+	if anchor != nil {
+		line, _ := json.Marshal(map[string]string{"anchor": string(anchor)})
 		if err := ver.Add(line); err != nil {
 			return fail(err)
 		}
 	}
 	var last uint64
-	err = tx.Scan(bucketAudit, nil, func(k, val []byte) (bool, error) {
+	err = tx.Scan(bucketAudit, seqKey(floor+1), func(k, val []byte) (bool, error) {
 		if err := ver.Add(val); err != nil {
 			return false, err
 		}

@@ -107,18 +107,19 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 	action := map[bool]string{true: "request.approve", false: "request.deny"}[approve]
 	var ar AccessRequest
 	var grant *Grant
-	var result error
 	err := v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
-			grant, result = nil, nil
+			grant = nil
 			ok, err := ks.getRecord(tx, bucketRequests, id, &ar)
 			if err != nil || !ok {
 				return firstErr(err, notFound("request", id))
 			}
 			target := audit.Target{Kind: "request", ID: ar.ID, Name: ar.Credential}
 			refuse := func(why string) error {
-				result = &ForbiddenError{Action: action, Target: ar.Credential}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, outcome: audit.OutcomeDenied, reason: why})
+				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, outcome: audit.OutcomeDenied, reason: why}); err != nil {
+					return err
+				}
+				return recorded(&ForbiddenError{Action: action, Target: ar.Credential})
 			}
 			switch {
 			case !mayApprove(p):
@@ -159,7 +160,7 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: reason})
 		})
 	})
-	if err = firstErr(err, result); err != nil {
+	if err != nil {
 		return nil, nil, err
 	}
 	return &ar, grant, nil

@@ -48,7 +48,8 @@
 //   - Bucket and key: the etcd key PREFIX/bucket/hex(key); Scan is a
 //     ranged Get from the key (WithRange to the end of the bucket) paged
 //     with WithLimit, every page at the revision of the first (WithRev), so
-//     a View reads one consistent snapshot.
+//     a View reads one consistent snapshot; ScanBack is the same Get
+//     sorted in descending key order (WithSort).
 //   - View: Gets at one revision.
 //   - Update: an optimistic transaction in the style of etcd's STM
 //     (concurrency.NewSTM with serializable snapshot isolation): reads are

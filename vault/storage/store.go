@@ -61,6 +61,9 @@ type Tx interface {
 	// Scan calls fn for each key >= from in key order until fn returns
 	// false or an error.
 	Scan(bucket string, from []byte, fn func(k, v []byte) (bool, error)) error
+	// ScanBack calls fn for each key < before (nil: every key) in reverse
+	// key order until fn returns false or an error.
+	ScanBack(bucket string, before []byte, fn func(k, v []byte) (bool, error)) error
 	// Expect is a guard: it reports whether the value stored at bucket/key
 	// is exactly want (nil: no value). A write checks with it, inside its
 	// own transaction, what it read earlier and relies on.
@@ -244,6 +247,25 @@ func (t *boltTx) Scan(bucket string, from []byte, fn func(k, v []byte) (bool, er
 		k, v = c.Seek(from)
 	}
 	for ; k != nil; k, v = c.Next() {
+		more, err := fn(append([]byte(nil), k...), append([]byte(nil), v...))
+		if err != nil || !more {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *boltTx) ScanBack(bucket string, before []byte, fn func(k, v []byte) (bool, error)) error {
+	c := t.bucket(bucket).Cursor()
+	var k, v []byte
+	if before == nil {
+		k, v = c.Last()
+	} else if k, v = c.Seek(before); k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil; k, v = c.Prev() {
 		more, err := fn(append([]byte(nil), k...), append([]byte(nil), v...))
 		if err != nil || !more {
 			return err

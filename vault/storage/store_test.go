@@ -196,3 +196,40 @@ func TestExpect(t *testing.T) {
 		return nil
 	})
 }
+
+// ScanBack walks keys below its bound, newest first.
+func TestScanBack(t *testing.T) {
+	st, err := OpenBolt(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	_ = st.Update(ctx, func(tx Tx) error {
+		for _, k := range []string{"a", "c", "e"} {
+			if err := tx.Put(BucketAudit, []byte(k), []byte(k)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for _, c := range []struct {
+		before string
+		want   string
+	}{{"", "eca"}, {"e", "ca"}, {"d", "ca"}, {"z", "eca"}, {"a", ""}} {
+		var got string
+		var before []byte
+		if c.before != "" {
+			before = []byte(c.before)
+		}
+		_ = st.View(ctx, func(tx Tx) error {
+			return tx.ScanBack(BucketAudit, before, func(k, _ []byte) (bool, error) {
+				got += string(k)
+				return true, nil
+			})
+		})
+		if got != c.want {
+			t.Errorf("ScanBack(before %q) = %q, want %q", c.before, got, c.want)
+		}
+	}
+}

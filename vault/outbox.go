@@ -1,0 +1,162 @@
+package vault
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"strongroom/audit"
+)
+
+// The audit log as an outbox: everything that reads the log in bulk
+// (exports, the web audit page, incidents, reports, prune, notifiers)
+// reads it through since, in bounded chunks, each chunk its own short read
+// transaction, and does its slow work (a client's download, a delivery)
+// between transactions, never inside one.
+
+// auditChunk is how many entries one transaction reads or deletes (a
+// variable so tests can walk many chunks of a small log).
+var auditChunk = 1000
+
+// auditLine is one stored entry: its seq and its exact stored line.
+type auditLine struct {
+	seq  uint64
+	line []byte
+}
+
+// since returns up to limit entries with seq > after and seq <= upTo (0:
+// no bound), in seq order, from one short read transaction.
+func (v *Vault) since(ctx context.Context, after, upTo uint64, limit int) ([]auditLine, error) {
+	var out []auditLine
+	err := v.store.View(ctx, func(tx Tx) error {
+		return tx.Scan(bucketAudit, seqKey(after+1), func(k, val []byte) (bool, error) {
+			seq := binary.BigEndian.Uint64(k)
+			if upTo > 0 && seq > upTo {
+				return false, nil
+			}
+			out = append(out, auditLine{seq, val})
+			return len(out) < limit, nil
+		})
+	})
+	return out, err
+}
+
+// eachEntry calls fn for every entry with seq > after up to upTo, in seq
+// order, reading auditChunk entries per transaction; fn runs outside any
+// transaction. The entries must be contiguous: a gap means they were
+// pruned (or cut) while the walk went on, and the walk fails rather than
+// give a log with a hole in it.
+func (v *Vault) eachEntry(ctx context.Context, after, upTo uint64, fn func(auditLine) error) error {
+	next := after + 1
+	for {
+		chunk, err := v.since(ctx, next-1, upTo, auditChunk)
+		if err != nil {
+			return err
+		}
+		for _, l := range chunk {
+			if l.seq != next {
+				return fmt.Errorf("vault: audit entries %d to %d went missing during the read (pruned meanwhile?); read again", next, l.seq-1)
+			}
+			if err := fn(l); err != nil {
+				return err
+			}
+			next++
+		}
+		if len(chunk) < auditChunk || (upTo > 0 && next > upTo) {
+			return nil
+		}
+	}
+}
+
+// logStart returns the signed anchor a pruned log starts from (nil if it
+// was never pruned) and the seq the stored log continues after: entries
+// at or below it are covered by the anchor, and may still be stored while
+// a prune deletes them in chunks.
+func logStart(tx Tx) (anchor []byte, after uint64, err error) {
+	anchor = tx.Get(bucketMeta, keyAnchorNote)
+	if anchor == nil {
+		return nil, 0, nil
+	}
+	cp, err := audit.OpenCheckpoint(anchor, string(tx.Get(bucketMeta, keyVerifier)))
+	if err != nil {
+		return nil, 0, fmt.Errorf("vault: the audit log's anchor does not verify: %w", err)
+	}
+	return anchor, cp.Size, nil
+}
+
+// AuditPage is one page of the log, newest first.
+type AuditPage struct {
+	Entries []*audit.Entry
+	// Before is the seq to ask for the next (older) page; 0 if none.
+	Before uint64
+	// Scanned is how many entries were read to fill the page.
+	Scanned int
+}
+
+// ReadAuditPage returns up to limit entries matching f with seq < before
+// (0: from the newest), newest first, reading at most maxScan entries in
+// short transactions, so a view never holds the whole log. The read is
+// recorded (audit.view) when it starts from the newest.
+func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f Filter, before uint64, limit int) (*AuditPage, error) {
+	target := audit.Target{Kind: "audit"}
+	if !mayReadLog(p) {
+		return nil, v.deny(ctx, req, p, "audit.view", target, "role may not read the audit log")
+	}
+	if limit < 1 || limit > 1000 {
+		return nil, invalidField("limit", "limit must be 1 to 1000")
+	}
+	if before == 0 {
+		if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.view", target: target, reason: describe(f, "page")}); err != nil {
+			return nil, err
+		}
+	}
+	const maxScan = 50_000
+	pg := &AuditPage{}
+	cursor := before
+	for pg.Scanned < maxScan && len(pg.Entries) < limit {
+		var chunk []auditLine
+		err := v.store.View(ctx, func(tx Tx) error {
+			_, floor, err := logStart(tx)
+			if err != nil {
+				return err
+			}
+			var from []byte
+			if cursor > 0 {
+				from = seqKey(cursor)
+			}
+			return tx.ScanBack(bucketAudit, from, func(k, val []byte) (bool, error) {
+				seq := binary.BigEndian.Uint64(k)
+				if seq <= floor {
+					return false, nil
+				}
+				chunk = append(chunk, auditLine{seq, val})
+				return len(chunk) < auditChunk, nil
+			})
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range chunk {
+			if len(pg.Entries) == limit {
+				break
+			}
+			pg.Scanned++
+			cursor = l.seq
+			e, err := audit.ParseLine(l.line)
+			if err != nil {
+				return nil, fmt.Errorf("vault: stored entry %d unreadable: %w", l.seq, err)
+			}
+			if f.Match(e) {
+				pg.Entries = append(pg.Entries, e)
+			}
+		}
+		if len(pg.Entries) < limit && len(chunk) < auditChunk {
+			cursor = 0 // the oldest entry has been read
+			break
+		}
+	}
+	if cursor > 1 {
+		pg.Before = cursor
+	}
+	return pg, nil
+}
