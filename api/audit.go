@@ -190,7 +190,7 @@ func (s *server) report(c echo.Context) error {
 			list []*audit.Entry
 		}{{"denial", r.Denials}, {"break-glass", r.BreakGlass}} {
 			for _, e := range sec.list {
-				_ = w.Write([]string{sec.name, e.Target.Name, e.Actor.Name, "", e.Time.Format(time.RFC3339), e.Action, e.Outcome, e.Reason, strconv.FormatUint(e.Seq, 10)})
+				_ = w.Write([]string{sec.name, e.Target.Name, e.Actor.Name, "", e.Time.Format(time.RFC3339), string(e.Action), e.Outcome, e.Reason, strconv.FormatUint(e.Seq, 10)})
 			}
 		}
 		w.Flush()

@@ -49,7 +49,7 @@ type Entry struct {
 	Seq       uint64    `json:"seq"`
 	Time      time.Time `json:"time"`
 	Actor     Actor     `json:"actor"`
-	Action    string    `json:"action"`
+	Action    Action    `json:"action"`
 	Target    Target    `json:"target"`
 	Outcome   string    `json:"outcome"`
 	Reason    string    `json:"reason"`
@@ -77,7 +77,7 @@ func (e *Entry) Canonical() []byte {
 	b = append(b, `,"role":`...)
 	b = AppendString(b, e.Actor.Role)
 	b = append(b, `},"action":`...)
-	b = AppendString(b, e.Action)
+	b = AppendString(b, string(e.Action))
 	b = append(b, `,"target":{"kind":`...)
 	b = AppendString(b, e.Target.Kind)
 	b = append(b, `,"id":`...)
@@ -144,7 +144,10 @@ func (e *Entry) Seal(prevSeq uint64, prevHash string) {
 	e.Seq = prevSeq + 1
 	e.Prev = prevHash
 	e.Time = e.Time.UTC()
-	for _, s := range []*string{&e.Actor.ID, &e.Actor.Name, &e.Actor.Role, &e.Action,
+	if !utf8.ValidString(string(e.Action)) {
+		e.Action = Action(strings.ToValidUTF8(string(e.Action), "\uFFFD"))
+	}
+	for _, s := range []*string{&e.Actor.ID, &e.Actor.Name, &e.Actor.Role,
 		&e.Target.Kind, &e.Target.ID, &e.Target.Name, &e.Outcome, &e.Reason,
 		&e.Client.IP, &e.Client.UserAgent, &e.RequestID} {
 		if !utf8.ValidString(*s) {

@@ -181,7 +181,7 @@ func testEntryVector(t *testing.T, v vector) {
 		t.Fatal(err)
 	}
 	e := &Entry{Time: tm, Actor: Actor{v.str(t, "actor id"), v.str(t, "actor name"), v.str(t, "actor role")},
-		Action: v.str(t, "action"), Target: Target{v.str(t, "target kind"), v.str(t, "target id"), v.str(t, "target name")},
+		Action: Action(v.str(t, "action")), Target: Target{v.str(t, "target kind"), v.str(t, "target id"), v.str(t, "target name")},
 		Outcome: v.str(t, "outcome"), Reason: v.str(t, "reason"),
 		Client: Client{v.str(t, "client ip"), v.str(t, "client user agent")}, RequestID: v.str(t, "request id")}
 	e.Seal(after, afterHash)

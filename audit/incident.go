@@ -1,5 +1,7 @@
 package audit
 
+import "strings"
+
 // IsIncident reports whether an entry is a security incident under the
 // council policies: any refused access ("attempts to access unauthorised
 // passwords will be treated as a security incident"), any failed unseal or
@@ -8,11 +10,52 @@ func IsIncident(e *Entry) bool {
 	switch {
 	case e.Outcome == OutcomeDenied:
 		return true
-	case e.Action == "escrow.recover", e.Action == "breakglass.open", e.Action == "breakglass.read",
-		e.Action == "cred.compromised" && e.Outcome == OutcomeOK:
+	case e.Action == EscrowRecover, e.Action == BreakglassOpen, e.Action == BreakglassRead,
+		e.Action == CredCompromised && e.Outcome == OutcomeOK:
 		return true
-	case e.Outcome == OutcomeError && (e.Action == "audit.verify" || e.Action == "audit.write"):
+	case e.Outcome == OutcomeError && (e.Action == AuditVerify || e.Action == AuditWrite):
 		return true
 	}
 	return false
+}
+
+// IncidentKind says in a few words what kind of incident an entry is.
+type IncidentKind string
+
+// The kinds of incident. A refusal with no kind of its own is
+// IncidentDenied followed by a space and its action ("denied user.create").
+const (
+	IncidentRecovery      IncidentKind = "emergency recovery"
+	IncidentBreakGlass    IncidentKind = "break-glass"
+	IncidentDeniedRead    IncidentKind = "denied read"
+	IncidentCompromise    IncidentKind = "suspected compromise"
+	IncidentLockout       IncidentKind = "lockout"
+	IncidentFailedLogin   IncidentKind = "failed login"
+	IncidentFailedUnseal  IncidentKind = "failed unseal"
+	IncidentVerifyFailure IncidentKind = "audit verification failure"
+	IncidentWriteFailure  IncidentKind = "audit write failure"
+	IncidentDenied        IncidentKind = "denied"
+)
+
+// KindOf names the kind of the incident e records (see IsIncident).
+func KindOf(e *Entry) IncidentKind {
+	switch {
+	case e.Action == EscrowRecover:
+		return IncidentRecovery
+	case e.Action == BreakglassOpen || e.Action == BreakglassRead:
+		return IncidentBreakGlass
+	case e.Action == CredRead:
+		return IncidentDeniedRead
+	case e.Action == CredCompromised && e.Outcome == OutcomeOK:
+		return IncidentCompromise
+	case e.Action == AuthLogin && strings.Contains(e.Reason, "locked"):
+		return IncidentLockout
+	case e.Action == AuthLogin:
+		return IncidentFailedLogin
+	case e.Action == SysUnseal || e.Action == EscrowShare:
+		return IncidentFailedUnseal
+	case e.Action == AuditVerify:
+		return IncidentVerifyFailure
+	}
+	return IncidentDenied + IncidentKind(" "+e.Action)
 }

@@ -116,7 +116,7 @@ func TestAccessMatrix(t *testing.T) {
 					t.Fatalf("denial wrote %d entries, want 1", len(es)-before)
 				}
 				e := es[len(es)-1]
-				if e.Outcome != audit.OutcomeDenied || e.Action != o.action || e.Actor.ID != actor.UserID || !audit.IsIncident(e) {
+				if e.Outcome != audit.OutcomeDenied || string(e.Action) != o.action || e.Actor.ID != actor.UserID || !audit.IsIncident(e) {
 					t.Fatalf("denial entry = %+v", e)
 				}
 			})

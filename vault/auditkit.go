@@ -59,12 +59,12 @@ func (v *Vault) signCheckpoint(tx Tx, ks *keyring, size uint64, hash string) ([]
 func (v *Vault) Checkpoint(ctx context.Context, req Request, p *Principal) ([]byte, error) {
 	target := audit.Target{Kind: "audit"}
 	if !mayReadLog(p) {
-		return nil, v.deny(ctx, req, p, "audit.checkpoint", target, "role may not read the audit log")
+		return nil, v.deny(ctx, req, p, audit.AuditCheckpoint, target, "role may not read the audit log")
 	}
 	var signed []byte
 	err := v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) (err error) {
-			if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: "audit.checkpoint", target: target}); err != nil {
+			if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.AuditCheckpoint, target: target}); err != nil {
 				return err
 			}
 			seq, hash := auditHead(tx)
@@ -125,7 +125,7 @@ func (f Filter) Match(e *audit.Entry) bool {
 		return false
 	case f.Outcome != "" && f.Outcome != e.Outcome, f.Seq != 0 && f.Seq != e.Seq:
 		return false
-	case f.Action != "" && !(f.Action == e.Action || strings.HasSuffix(f.Action, "*") && strings.HasPrefix(e.Action, strings.TrimSuffix(f.Action, "*"))):
+	case f.Action != "" && !(f.Action == string(e.Action) || strings.HasSuffix(f.Action, "*") && strings.HasPrefix(string(e.Action), strings.TrimSuffix(f.Action, "*"))):
 		return false
 	}
 	if f.Subject != "" {
@@ -150,10 +150,10 @@ const (
 // export is recorded first (action names the kind: audit.export or
 // audit.subject), so an unfiltered export includes its own entry.
 func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Filter, format string, w io.Writer) error {
-	action := "audit.export"
+	action := audit.AuditExport
 	target := audit.Target{Kind: "audit"}
 	if f.Subject != "" {
-		action, target = "audit.subject", audit.Target{Kind: "user", ID: f.SubjectID, Name: f.Subject}
+		action, target = audit.AuditSubject, audit.Target{Kind: "user", ID: f.SubjectID, Name: f.Subject}
 	}
 	if !mayReadLog(p) {
 		return v.deny(ctx, req, p, action, target, "role may not read the audit log")
@@ -244,7 +244,7 @@ func exportLine(w io.Writer, cw *csv.Writer, f Filter, val []byte) error {
 }
 
 func csvRow(e *audit.Entry) []string {
-	return []string{strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339), e.Actor.Name, e.Actor.Role, e.Action,
+	return []string{strconv.FormatUint(e.Seq, 10), e.Time.Format(time.RFC3339), e.Actor.Name, e.Actor.Role, string(e.Action),
 		e.Target.Kind, e.Target.Name, e.Outcome, e.Reason, e.Client.IP, e.RequestID}
 }
 
@@ -281,49 +281,27 @@ func (v *Vault) SubjectFilter(ctx context.Context, name string) (Filter, error) 
 
 // Incident is one security incident found in the log.
 type Incident struct {
-	Seq     uint64       `json:"seq"`
-	Time    time.Time    `json:"time"`
-	Kind    string       `json:"kind"`
-	Actor   audit.Actor  `json:"actor"`
-	Action  string       `json:"action"`
-	Target  audit.Target `json:"target"`
-	Outcome string       `json:"outcome"`
-	Reason  string       `json:"reason"`
+	Seq     uint64             `json:"seq"`
+	Time    time.Time          `json:"time"`
+	Kind    audit.IncidentKind `json:"kind"`
+	Actor   audit.Actor        `json:"actor"`
+	Action  audit.Action       `json:"action"`
+	Target  audit.Target       `json:"target"`
+	Outcome string             `json:"outcome"`
+	Reason  string             `json:"reason"`
 	// Entries are the seqs of the entries this incident rests on; Link
 	// fetches them as a verifiable export.
 	Entries []uint64 `json:"entries"`
 	Link    string   `json:"link"`
 }
 
-func incidentKind(e *audit.Entry) string {
-	switch {
-	case e.Action == "escrow.recover":
-		return "emergency recovery"
-	case e.Action == "breakglass.open" || e.Action == "breakglass.read":
-		return "break-glass"
-	case e.Action == "cred.read":
-		return "denied read"
-	case e.Action == "cred.compromised" && e.Outcome == audit.OutcomeOK:
-		return "suspected compromise"
-	case e.Action == "auth.login" && strings.Contains(e.Reason, "locked"):
-		return "lockout"
-	case e.Action == "auth.login":
-		return "failed login"
-	case e.Action == "sys.unseal" || e.Action == "escrow.share":
-		return "failed unseal"
-	case e.Action == "audit.verify":
-		return "audit verification failure"
-	}
-	return "denied " + e.Action
-}
-
 // Incidents lists the incidents in [from, to) (zero times: all).
 func (v *Vault) Incidents(ctx context.Context, req Request, p *Principal, from, to time.Time) ([]Incident, error) {
 	target := audit.Target{Kind: "audit"}
 	if !mayReadLog(p) {
-		return nil, v.deny(ctx, req, p, "audit.incidents", target, "role may not read the audit log")
+		return nil, v.deny(ctx, req, p, audit.AuditIncidents, target, "role may not read the audit log")
 	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.incidents", target: target}); err != nil {
+	if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.AuditIncidents, target: target}); err != nil {
 		return nil, err
 	}
 	out := []Incident{}
@@ -331,7 +309,7 @@ func (v *Vault) Incidents(ctx context.Context, req Request, p *Principal, from, 
 	v.failMu.Lock()
 	for _, t := range v.auditFailures {
 		if (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to)) {
-			out = append(out, Incident{Time: t, Kind: "audit write failure", Action: "audit.write", Outcome: audit.OutcomeError,
+			out = append(out, Incident{Time: t, Kind: audit.IncidentWriteFailure, Action: audit.AuditWrite, Outcome: audit.OutcomeError,
 				Reason:  "an audit entry could not be written, so its request was refused (kept in memory since the server started; see the server log)",
 				Entries: []uint64{}})
 		}
@@ -347,7 +325,7 @@ func (v *Vault) Incidents(ctx context.Context, req Request, p *Principal, from, 
 			return fmt.Errorf("vault: stored entry unreadable: %w", err)
 		}
 		if f.Match(e) && audit.IsIncident(e) {
-			out = append(out, Incident{Seq: e.Seq, Time: e.Time, Kind: incidentKind(e), Actor: e.Actor, Action: e.Action,
+			out = append(out, Incident{Seq: e.Seq, Time: e.Time, Kind: audit.KindOf(e), Actor: e.Actor, Action: e.Action,
 				Target: e.Target, Outcome: e.Outcome, Reason: e.Reason, Entries: []uint64{e.Seq},
 				Link: fmt.Sprintf("/v1/audit?seq=%d", e.Seq)})
 		}
@@ -364,7 +342,7 @@ func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before tim
 	if p != nil {
 		actor = actorOf(p)
 		if p.Role != RoleProvider && p.Role != RoleAuditor {
-			return 0, v.deny(ctx, req, p, "audit.prune", audit.Target{Kind: "audit"}, "role may not prune the audit log")
+			return 0, v.deny(ctx, req, p, audit.AuditPrune, audit.Target{Kind: "audit"}, "role may not prune the audit log")
 		}
 	}
 	// Where the cut falls, read in chunks; then one short write that signs
@@ -408,7 +386,7 @@ func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before tim
 			if err := tx.Put(bucketMeta, keyAnchorNote, signed); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actor, action: "audit.prune", target: audit.Target{Kind: "audit"},
+			return v.appendAudit(tx, req, event{actor: actor, action: audit.AuditPrune, target: audit.Target{Kind: "audit"},
 				reason: fmt.Sprintf("removed entries up to seq %d, older than %s; the log now starts from a signed checkpoint at seq %d",
 					cut, before.Format(time.RFC3339), cut)})
 		})

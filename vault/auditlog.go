@@ -37,7 +37,7 @@ var systemActor = audit.Actor{Name: "strongroom", Role: "system"}
 // event is an audit entry under construction.
 type event struct {
 	actor   audit.Actor
-	action  string
+	action  audit.Action
 	target  audit.Target
 	outcome string
 	reason  string
@@ -81,7 +81,7 @@ func (v *Vault) record(ctx context.Context, req Request, ev event) error {
 }
 
 // deny records a refusal and returns the error for it.
-func (v *Vault) deny(ctx context.Context, req Request, p *Principal, action string, target audit.Target, reason string) error {
+func (v *Vault) deny(ctx context.Context, req Request, p *Principal, action audit.Action, target audit.Target, reason string) error {
 	if err := v.record(ctx, req, event{actor: actorOf(p), action: action, target: target,
 		outcome: audit.OutcomeDenied, reason: reason}); err != nil {
 		return err
@@ -119,7 +119,7 @@ type VerifyResult struct {
 func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (VerifyResult, error) {
 	target := audit.Target{Kind: "audit"}
 	if !mayReadLog(p) {
-		return VerifyResult{}, v.deny(ctx, req, p, "audit.verify", target, "role may not read the audit log")
+		return VerifyResult{}, v.deny(ctx, req, p, audit.AuditVerify, target, "role may not read the audit log")
 	}
 	var res VerifyResult
 	err := v.store.View(ctx, func(tx Tx) error {
@@ -129,7 +129,7 @@ func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (Ver
 	if err != nil {
 		return res, err
 	}
-	ev := event{actor: actorOf(p), action: "audit.verify", target: target,
+	ev := event{actor: actorOf(p), action: audit.AuditVerify, target: target,
 		reason: fmt.Sprintf("%d entries checked", res.Checked)}
 	if !res.OK {
 		ev.outcome = audit.OutcomeError

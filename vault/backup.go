@@ -59,11 +59,11 @@ func (v *Vault) Backup(ctx context.Context, req Request, p *Principal, w io.Writ
 	actor := systemActor
 	if p != nil {
 		if p.Role != RoleProvider {
-			return nil, v.deny(ctx, req, p, "backup.create", audit.Target{Kind: "vault"}, "only a provider takes backups")
+			return nil, v.deny(ctx, req, p, audit.BackupCreate, audit.Target{Kind: "vault"}, "only a provider takes backups")
 		}
 		actor = actorOf(p)
 	}
-	if err := v.record(ctx, req, event{actor: actor, action: "backup.create", target: audit.Target{Kind: "vault"}}); err != nil {
+	if err := v.record(ctx, req, event{actor: actor, action: audit.BackupCreate, target: audit.Target{Kind: "vault"}}); err != nil {
 		return nil, err
 	}
 	tmp, err := os.CreateTemp("", "strongroom-backup-*")
@@ -373,7 +373,7 @@ func recordRestore(ctx context.Context, dir string, m Manifest) error {
 	defer v.Close()
 	return st.Update(ctx, func(tx Tx) error {
 		return v.appendAudit(tx, Request{ID: "restore"}, event{actor: audit.Actor{Name: "operator", Role: "offline"},
-			action: "backup.restore", target: audit.Target{Kind: "backup", Name: m.SHA256},
+			action: audit.BackupRestore, target: audit.Target{Kind: "backup", Name: m.SHA256},
 			reason: fmt.Sprintf("restored from the backup of %s (audit head seq %d) into a new data directory",
 				m.Created.Format(time.RFC3339), m.HeadSeq)})
 	})

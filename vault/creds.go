@@ -235,7 +235,8 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 	if err != nil {
 		return info, false, err
 	}
-	var refusal, action string
+	var refusal string
+	var action audit.Action
 	err = v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
 			refusal = ""
@@ -252,9 +253,9 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			}
 			created = h == nil
 			now := v.now()
-			action = "cred.update"
+			action = audit.CredUpdate
 			if created {
-				action = "cred.create"
+				action = audit.CredCreate
 				kind, err := ParseKind(in.Kind)
 				if err != nil {
 					return err
@@ -576,12 +577,12 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 		return nil, err
 	}
 	if h == nil {
-		return &readPlan{result: notFound("credential", name), ev: event{actor: actorOf(p), action: "cred.read",
+		return &readPlan{result: notFound("credential", name), ev: event{actor: actorOf(p), action: audit.CredRead,
 			target: target, outcome: audit.OutcomeError, reason: "no such credential"}}, nil
 	}
 	target.ID, target.Name = h.ID, h.Name
 	pl := &readPlan{fast: mayRead(p, h)}
-	action, why := "cred.read", ""
+	action, why := audit.CredRead, ""
 	if !pl.fast {
 		bg, err := v.activeBreakGlass(tx, ks, p)
 		if err != nil {
@@ -597,13 +598,13 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 			why = fmt.Sprintf("grant %s (request %s, approved by %s, until %s); ", grant.ID,
 				grant.RequestID, grant.ApprovedBy, grant.Until.Format(time.RFC3339))
 		case bg != nil && h.Kind == KindAdmin && v.now().Before(bg.Expires):
-			action, why = "breakglass.read", "break-glass: "+bg.Reason+"; "
+			action, why = audit.BreakglassRead, "break-glass: "+bg.Reason+"; "
 		case bg != nil && h.Kind == KindAdmin:
 			denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
 		}
-		if action == "cred.read" && grant == nil {
-			pl.result = &ForbiddenError{Action: "cred.read", Target: h.Name}
-			pl.ev = event{actor: actorOf(p), action: "cred.read", target: target, outcome: audit.OutcomeDenied, reason: denial}
+		if action == audit.CredRead && grant == nil {
+			pl.result = &ForbiddenError{Action: audit.CredRead, Target: h.Name}
+			pl.ev = event{actor: actorOf(p), action: audit.CredRead, target: target, outcome: audit.OutcomeDenied, reason: denial}
 			return pl, nil
 		}
 	}
@@ -617,7 +618,7 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 		if err == nil {
 			err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)
 		}
-		return &readPlan{result: err, ev: event{actor: actorOf(p), action: "cred.read", target: target,
+		return &readPlan{result: err, ev: event{actor: actorOf(p), action: audit.CredRead, target: target,
 			outcome: audit.OutcomeError, reason: err.Error()}}, nil
 	}
 	names, err := assigneeNames(tx, ks, h)
@@ -653,15 +654,15 @@ func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal,
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayManage(p, h.Kind, h) {
-				result = &ForbiddenError{Action: "cred.delete", Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.delete", target: target,
+				result = &ForbiddenError{Action: audit.CredDelete, Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredDelete, target: target,
 					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}
 			h.Deleted, h.Updated = true, v.now()
 			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.delete", target: target})
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredDelete, target: target})
 		})
 	})
 	if err == nil {

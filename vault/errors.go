@@ -3,6 +3,7 @@ package vault
 import (
 	"errors"
 	"fmt"
+	"strongroom/audit"
 	"time"
 )
 
@@ -59,7 +60,10 @@ func (e *LockedError) Error() string {
 }
 
 // ForbiddenError says who was refused what. It wraps ErrForbidden.
-type ForbiddenError struct{ Action, Target string }
+type ForbiddenError struct {
+	Action audit.Action
+	Target string
+}
 
 func (e *ForbiddenError) Error() string {
 	if e.Target == "" {

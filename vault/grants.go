@@ -73,7 +73,7 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 	case dur < 5*time.Minute || dur > MaxGrant:
 		return nil, invalidField("for", "ask for between 5 minutes and %s", MaxGrant)
 	case p.Role == RoleAuditor:
-		return nil, v.deny(ctx, req, p, "request.create", audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
+		return nil, v.deny(ctx, req, p, audit.RequestCreate, audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
 	}
 	var out *AccessRequest
 	err := v.withKeys(func(ks *keyring) error {
@@ -93,7 +93,7 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 			if err := ks.putRecord(tx, bucketRequests, out.ID, out); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "request.create",
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.RequestCreate,
 				target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
 				reason: fmt.Sprintf("request %s for %s: %s", out.ID, dur, reason)})
 		})
@@ -104,7 +104,7 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 // DecideRequest approves (making a grant) or denies a pending request. The
 // requester can never decide their own request.
 func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id string, approve bool) (*AccessRequest, *Grant, error) {
-	action := map[bool]string{true: "request.approve", false: "request.deny"}[approve]
+	action := map[bool]audit.Action{true: audit.RequestApprove, false: audit.RequestDeny}[approve]
 	var ar AccessRequest
 	var grant *Grant
 	err := v.withKeys(func(ks *keyring) error {
@@ -206,8 +206,8 @@ func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id s
 			}
 			target := audit.Target{Kind: "grant", ID: g.ID, Name: g.Credential}
 			if !mayApprove(p) && p.Role != RoleProvider {
-				result = &ForbiddenError{Action: "grant.revoke", Target: g.Credential}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "grant.revoke", target: target,
+				result = &ForbiddenError{Action: audit.GrantRevoke, Target: g.Credential}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.GrantRevoke, target: target,
 					outcome: audit.OutcomeDenied, reason: "only a clerk, the chairman or a provider revokes grants"})
 			}
 			if !g.RevokedAt.IsZero() {
@@ -217,7 +217,7 @@ func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id s
 			if err := ks.putRecord(tx, bucketGrants, grantPrefix+g.ID, &g); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "grant.revoke", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.GrantRevoke, target: target,
 				reason: fmt.Sprintf("grant of %s to %s ended early", g.Credential, g.User)})
 		})
 	})

@@ -76,14 +76,14 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 	}
 	target := audit.Target{Kind: "import", Name: opt.Format}
 	if !mayManage(p, kind, nil) || p.Role == RoleAuditor {
-		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "cred.import", target: target,
+		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
 			outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not create %s credentials", p.Role, kind)},
-			&ForbiddenError{Action: "cred.import", Target: opt.Format})
+			&ForbiddenError{Action: audit.CredImport, Target: opt.Format})
 	}
 	res, err := decode()
 	if err != nil {
 		// Decoder errors name the failure and where, never a value.
-		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "cred.import", target: target,
+		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
 			outcome: audit.OutcomeError, reason: "file refused: " + strings.TrimPrefix(err.Error(), "transfer: ")}, err)
 	}
 	items, skipped := res.Items, res.Skipped
@@ -188,7 +188,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 				if err := putHead(tx, ks, h); err != nil {
 					return err
 				}
-				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.create",
+				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCreate,
 					target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
 					reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
 					return err
@@ -198,7 +198,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 			if opt.DryRun {
 				return nil
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.import", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
 				reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
 		})
 	})
@@ -295,10 +295,10 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			target := audit.Target{Kind: "export", Name: "kdbx"}
 			if p.Role != RoleProvider {
 				result = &ForbiddenError{Action: "export", Target: "kdbx"}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "export.kdbx", target: target,
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.ExportKDBX, target: target,
 					outcome: audit.OutcomeDenied, reason: "only the IT provider may export"})
 			}
-			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, "export.kdbx", target)
+			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, audit.ExportKDBX, target)
 			if err != nil || denied != nil {
 				result = denied
 				return err
@@ -325,14 +325,14 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 				items = append(items, transfer.Item{Title: h.Name, Username: cv.Username, URL: cv.URL,
 					Password: cv.Password, Notes: cv.Notes, TOTP: string(cv.TOTP), Folder: string(h.Kind),
 					Tags: append([]string(nil), h.Tags...)})
-				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.export",
+				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredExport,
 					target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
 					reason: fmt.Sprintf("KDBX export; version %d", cv.Version)}); err != nil {
 					return err
 				}
 			}
 			rep.Exported = len(items)
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "export.kdbx", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.ExportKDBX, target: target,
 				reason: fmt.Sprintf("%d credentials exported after re-authentication; %d other people's personal credentials left out",
 					rep.Exported, rep.OthersPersonal)})
 		})
@@ -379,7 +379,7 @@ func (v *Vault) reauthInputs(ctx context.Context, ks *keyring, p *Principal, ra 
 // is recorded as action denied; denied is then the caller's error. On
 // success the step is spent.
 func (v *Vault) checkReauth(tx Tx, ks *keyring, req Request, p *Principal, pwOK bool, step int64, now time.Time,
-	action string, target audit.Target) (denied error, err error) {
+	action audit.Action, target audit.Target) (denied error, err error) {
 	var cur userRecord
 	if ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur); err != nil || !ok {
 		return nil, errors.Join(err, ErrUnauthenticated)
@@ -431,7 +431,7 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 		}
 		return v.write(ctx, func(tx Tx) error {
 			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
-			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, "auth.reauth", target)
+			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, audit.AuthReauth, target)
 			if result = denied; err != nil || denied != nil {
 				return err
 			}
@@ -444,7 +444,7 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 				return err
 			}
 			p.ReauthAt = now
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "auth.reauth", target: target})
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.AuthReauth, target: target})
 		})
 	})
 	if err == nil {

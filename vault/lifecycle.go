@@ -31,15 +31,15 @@ func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, 
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayRead(p, h) && !mayManage(p, h.Kind, h) {
-				result = &ForbiddenError{Action: "cred.compromised", Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.compromised", target: target,
+				result = &ForbiddenError{Action: audit.CredCompromised, Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCompromised, target: target,
 					outcome: audit.OutcomeDenied, reason: "neither an assignee nor a manager"})
 			}
 			h.Compromised = &Compromise{Since: v.now(), Reason: reason, By: p.Name}
 			if err := putHead(tx, ks, h); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.compromised", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCompromised, target: target,
 				reason: reason + "; rotate it now"})
 		})
 	})
@@ -58,7 +58,7 @@ func firstErr(errs ...error) error {
 // newVersion writes version current+1 of a credential from mutate's change
 // to a copy of a base version (0: the current one), for managers only, in
 // one transaction with its audit entry.
-func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name, action string, base int,
+func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name string, action audit.Action, base int,
 	mutate func(cv *credVersion, h *credHead) (reason string, err error)) (CredentialInfo, error) {
 	var info CredentialInfo
 	var result error
@@ -125,7 +125,7 @@ func (v *Vault) RotateCredential(ctx context.Context, req Request, p *Principal,
 	} else if len(password) == 0 || len(password) > 4096 {
 		return CredentialInfo{}, nil, invalidField("password", "give the new password, or generate one")
 	}
-	info, err := v.newVersion(ctx, req, p, name, "cred.rotate", 0, func(cv *credVersion, h *credHead) (string, error) {
+	info, err := v.newVersion(ctx, req, p, name, audit.CredRotate, 0, func(cv *credVersion, h *credHead) (string, error) {
 		reason := "password rotated"
 		if g != nil {
 			reason = fmt.Sprintf("password rotated to a generated one (%.1f bits)", g.EntropyBits)
@@ -150,7 +150,7 @@ func (v *Vault) RestoreVersion(ctx context.Context, req Request, p *Principal, n
 	if version < 1 {
 		return CredentialInfo{}, invalidField("version", "give the version to restore")
 	}
-	return v.newVersion(ctx, req, p, name, "cred.restore", version, func(*credVersion, *credHead) (string, error) {
+	return v.newVersion(ctx, req, p, name, audit.CredRestore, version, func(*credVersion, *credHead) (string, error) {
 		return fmt.Sprintf("restored version %d", version), nil
 	})
 }
@@ -180,8 +180,8 @@ func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayRead(p, h) && !mayManage(p, h.Kind, h) {
-				result = &ForbiddenError{Action: "cred.history", Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.history", target: target,
+				result = &ForbiddenError{Action: audit.CredHistory, Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredHistory, target: target,
 					outcome: audit.OutcomeDenied, reason: "neither an assignee nor a manager"})
 			}
 			for ver := h.Version; ver >= 1; ver-- {
@@ -193,7 +193,7 @@ func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal
 					CreatedBy: cv.CreatedBy, Username: cv.Username, URL: cv.URL, HasTOTP: len(cv.TOTP) > 0, Current: ver == h.Version})
 				cv.wipe()
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.history", target: target})
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredHistory, target: target})
 		})
 	})
 	return out, firstErr(err, result)
@@ -230,8 +230,8 @@ func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principa
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayManage(p, h.Kind, h) {
-				result = &ForbiddenError{Action: "cred.undelete", Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.undelete", target: target,
+				result = &ForbiddenError{Action: audit.CredUndelete, Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredUndelete, target: target,
 					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}
 			if v.now().Sub(h.Updated) > UndeleteWindow {
@@ -247,7 +247,7 @@ func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principa
 				return err
 			}
 			info = v.info(h, names)
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.undelete", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredUndelete, target: target,
 				reason: fmt.Sprintf("brought back with its %d versions", h.Version)})
 		})
 	})

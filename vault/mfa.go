@@ -61,7 +61,7 @@ func (v *Vault) NewRecoveryCodes(ctx context.Context, req Request, p *Principal)
 		codes[i] = newRecoveryCode()
 		hashes[i] = hashRecoveryCode(codes[i])
 	}
-	err := v.updateUser(ctx, req, p, p.UserID, "user.recovery_codes", func(u *userRecord) (string, error) {
+	err := v.updateUser(ctx, req, p, p.UserID, audit.UserRecoveryCodes, func(u *userRecord) (string, error) {
 		u.RecoveryCodes = hashes
 		return fmt.Sprintf("%d new one-time recovery codes (earlier ones void)", recoveryCodeCount), nil
 	})
@@ -72,10 +72,10 @@ func (v *Vault) NewRecoveryCodes(ctx context.Context, req Request, p *Principal)
 // URI), voids its recovery codes and ends its sessions. Provider only.
 func (v *Vault) ResetMFA(ctx context.Context, req Request, p *Principal, name string) (string, error) {
 	if p.Role != RoleProvider {
-		return "", v.deny(ctx, req, p, "user.reset_mfa", audit.Target{Kind: "user", Name: name}, "only a provider resets MFA")
+		return "", v.deny(ctx, req, p, audit.UserResetMFA, audit.Target{Kind: "user", Name: name}, "only a provider resets MFA")
 	}
 	var uri string
-	err := v.updateUserByName(ctx, req, p, name, "user.reset_mfa", func(u *userRecord) (string, error) {
+	err := v.updateUserByName(ctx, req, p, name, audit.UserResetMFA, func(u *userRecord) (string, error) {
 		key, err := totp.Generate(totp.GenerateOpts{Issuer: "Strongroom", AccountName: u.Name, Rand: rand.Reader})
 		if err != nil {
 			return "", err
@@ -90,9 +90,9 @@ func (v *Vault) ResetMFA(ctx context.Context, req Request, p *Principal, name st
 // Only a provider may, and only for members.
 func (v *Vault) SetMFAExempt(ctx context.Context, req Request, p *Principal, name string, exempt bool) error {
 	if p.Role != RoleProvider {
-		return v.deny(ctx, req, p, "user.mfa_exempt", audit.Target{Kind: "user", Name: name}, "only a provider changes MFA exemptions")
+		return v.deny(ctx, req, p, audit.UserMFAExempt, audit.Target{Kind: "user", Name: name}, "only a provider changes MFA exemptions")
 	}
-	return v.updateUserByName(ctx, req, p, name, "user.mfa_exempt", func(u *userRecord) (string, error) {
+	return v.updateUserByName(ctx, req, p, name, audit.UserMFAExempt, func(u *userRecord) (string, error) {
 		if exempt && u.Role != RoleMember {
 			return "", invalid("only members may be exempted from MFA; %s is a %s", u.Name, u.Role)
 		}
@@ -101,7 +101,7 @@ func (v *Vault) SetMFAExempt(ctx context.Context, req Request, p *Principal, nam
 	})
 }
 
-func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal, name, action string, fn func(*userRecord) (string, error)) error {
+func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal, name string, action audit.Action, fn func(*userRecord) (string, error)) error {
 	var id string
 	err := v.withKeys(func(ks *keyring) error {
 		return v.store.View(ctx, func(tx Tx) error {
@@ -121,7 +121,7 @@ func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal,
 
 // updateUser changes one account and records why, in one transaction.
 // Resetting MFA also ends the account's sessions.
-func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id, action string, fn func(*userRecord) (string, error)) error {
+func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id string, action audit.Action, fn func(*userRecord) (string, error)) error {
 	return v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
 			var u userRecord
@@ -135,7 +135,7 @@ func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id, a
 			if err := ks.putRecord(tx, bucketUsers, u.ID, &u); err != nil {
 				return err
 			}
-			if action == "user.reset_mfa" {
+			if action == audit.UserResetMFA {
 				if err := endSessions(tx, ks, u.ID, ""); err != nil {
 					return err
 				}

@@ -36,7 +36,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 	}
 	target := audit.Target{Kind: "user", Name: name}
 	if p.Role != RoleProvider {
-		return nil, v.deny(ctx, req, p, "user.offboard", target, "only a provider offboards")
+		return nil, v.deny(ctx, req, p, audit.UserOffboard, target, "only a provider offboards")
 	}
 	var rep *OffboardReport
 	err := v.withKeys(func(ks *keyring) error {
@@ -86,7 +86,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
 				}
 				if e.Actor.ID == u.ID && e.Outcome == audit.OutcomeOK && e.Time.After(since) &&
-					(e.Action == "cred.read" || e.Action == "breakglass.read") {
+					(e.Action == audit.CredRead || e.Action == audit.BreakglassRead) {
 					if reads[e.Target.ID] == 0 {
 						names[e.Target.ID] = e.Target.Name
 					}
@@ -121,7 +121,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 			for _, r := range rep.Rotate {
 				list = append(list, r.Credential)
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "user.offboard",
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserOffboard,
 				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name},
 				reason: fmt.Sprintf("disabled, sessions ended, %d grants revoked; rotate: %s", len(revoke), strings.Join(list, ", "))})
 		})

@@ -100,13 +100,13 @@ type AuditPage struct {
 func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f Filter, before uint64, limit int) (*AuditPage, error) {
 	target := audit.Target{Kind: "audit"}
 	if !mayReadLog(p) {
-		return nil, v.deny(ctx, req, p, "audit.view", target, "role may not read the audit log")
+		return nil, v.deny(ctx, req, p, audit.AuditView, target, "role may not read the audit log")
 	}
 	if limit < 1 || limit > 1000 {
 		return nil, invalidField("limit", "limit must be 1 to 1000")
 	}
 	if before == 0 {
-		if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.view", target: target, reason: describe(f, "page")}); err != nil {
+		if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.AuditView, target: target, reason: describe(f, "page")}); err != nil {
 			return nil, err
 		}
 	}

@@ -81,7 +81,9 @@ func TestExportAndPruneInChunks(t *testing.T) {
 		var buf bytes.Buffer
 		// A write during the export lands after the pinned head: not in it.
 		f.store.mu.Lock()
-		f.store.afterView = func() { f.put(t, f.admin, "During export "+fmt.Sprint(f.clock.Now().UnixNano()), "admin", "x password", "IT Provider") }
+		f.store.afterView = func() {
+			f.put(t, f.admin, "During export "+fmt.Sprint(f.clock.Now().UnixNano()), "admin", "x password", "IT Provider")
+		}
 		f.store.mu.Unlock()
 		if err := f.v.ExportAudit(ctx, req, f.admin, Filter{}, FormatJSONL, &buf); err != nil {
 			t.Fatal(err)

@@ -88,7 +88,7 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 		return err
 	}
 	if p.Role != RoleProvider && !(p.Role == RoleChairman && rec != nil) {
-		return v.deny(ctx, req, p, "sys.passphrase", target, "only a provider, or the chairman during emergency recovery, may set the passphrase")
+		return v.deny(ctx, req, p, audit.SysPassphrase, target, "only a provider, or the chairman during emergency recovery, may set the passphrase")
 	}
 	kdf := v.kdf
 	kdf.Salt = make([]byte, 16)
@@ -127,7 +127,7 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 		if err := tx.Put(bucketMeta, keyRootWrap, wrap); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: "sys.passphrase", target: target, reason: reason})
+		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.SysPassphrase, target: target, reason: reason})
 	})
 }
 
@@ -145,7 +145,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 	target := audit.Target{Kind: "vault"}
 	reason = strings.TrimSpace(reason)
 	if p.Role != RoleChairman {
-		return time.Time{}, v.deny(ctx, req, p, "breakglass.open", target, "only the chairman may break the glass")
+		return time.Time{}, v.deny(ctx, req, p, audit.BreakglassOpen, target, "only the chairman may break the glass")
 	}
 	if len(reason) < 5 || len(reason) > 500 {
 		return time.Time{}, invalidField("reason", "state the reason for breaking the glass (5 to 500 characters)")
@@ -155,7 +155,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 		return time.Time{}, err
 	}
 	if rec == nil {
-		return time.Time{}, v.deny(ctx, req, p, "breakglass.open", target,
+		return time.Time{}, v.deny(ctx, req, p, audit.BreakglassOpen, target,
 			"break-glass is only available after an emergency recovery with the envelopes")
 	}
 	var expires time.Time
@@ -174,7 +174,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 			if err := ks.putRecord(tx, bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "breakglass.open", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.BreakglassOpen, target: target,
 				reason: fmt.Sprintf("%s (until %s)", reason, expires.Format(time.RFC3339))})
 		})
 	})
@@ -215,7 +215,7 @@ func (v *Vault) CheckShare(ctx context.Context, req Request, text string) (Share
 	if share != nil {
 		share.Wipe()
 	}
-	ev := event{actor: audit.Actor{Name: "share holder", Role: "holder"}, action: "escrow.check", target: audit.Target{Kind: "share"}}
+	ev := event{actor: audit.Actor{Name: "share holder", Role: "holder"}, action: audit.EscrowCheck, target: audit.Target{Kind: "share"}}
 	if share != nil {
 		ev.target.ID = strconv.Itoa(int(share.Index))
 	}
@@ -283,12 +283,12 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	case p.Role == RoleChairman && len(in.Quorum) > 0:
 		holders, err := checkQuorum(es, vaultID, in.Quorum)
 		if err != nil {
-			return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "escrow.rekey", target: target,
+			return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
 				outcome: audit.OutcomeDenied, reason: err.Error()}, err)
 		}
 		authority = "the chairman with a quorum of holders: " + strings.Join(holders, ", ")
 	default:
-		return nil, v.deny(ctx, req, p, "escrow.rekey", target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
+		return nil, v.deny(ctx, req, p, audit.EscrowRekey, target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
 	}
 	if in.Holders == nil {
 		for _, s := range es.Shares {
@@ -311,7 +311,7 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	oldRoot, err := openBlob(kek, rootWrap, pathRootWrap)
 	wipe(kek)
 	if err != nil {
-		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: "escrow.rekey", target: target,
+		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
 			outcome: audit.OutcomeDenied, reason: "wrong passphrase"}, ErrWrongPassphrase)
 	}
 	ringPlain, err := openBlob(oldRoot, ringBlob, pathKeyring)
@@ -392,7 +392,7 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 			if err := endBreakGlass(tx); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "escrow.rekey", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
 				reason: fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
 					es.Generation, gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)})
 		})

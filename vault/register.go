@@ -44,9 +44,9 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 	}
 	target := audit.Target{Kind: "register"}
 	if !mayReview(p) && p.Role != RoleAuditor {
-		return nil, v.deny(ctx, req, p, "report.access_review", target, "role may not see the register")
+		return nil, v.deny(ctx, req, p, audit.ReportAccessReview, target, "role may not see the register")
 	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: "report.access_review", target: target,
+	if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.ReportAccessReview, target: target,
 		reason: fmt.Sprintf("review period %d days", days)}); err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 				if err != nil {
 					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
 				}
-				if e.Outcome == audit.OutcomeOK && (e.Action == "cred.read" || e.Action == "breakglass.read") {
+				if e.Outcome == audit.OutcomeOK && (e.Action == audit.CredRead || e.Action == audit.BreakglassRead) {
 					lastUse[[2]string{e.Target.ID, e.Actor.ID}] = e.Time
 				}
 				return true, nil
@@ -130,8 +130,8 @@ func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal,
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayReview(p) || (h.Kind == KindPersonal && h.Owner != p.UserID) {
-				result = &ForbiddenError{Action: "cred.review", Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.review", target: target,
+				result = &ForbiddenError{Action: audit.CredReview, Target: h.Name}
+				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredReview, target: target,
 					outcome: audit.OutcomeDenied, reason: "only a provider, the clerk or the chairman reviews access"})
 			}
 			h.Reviewed, h.ReviewedBy = v.now(), p.Name
@@ -146,7 +146,7 @@ func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal,
 			if holders == "" {
 				holders = "(nobody)"
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "cred.review", target: target,
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredReview, target: target,
 				reason: "access confirmed for: " + holders})
 		})
 	})

@@ -36,12 +36,12 @@ type ReadSummary struct {
 func (v *Vault) Report(ctx context.Context, req Request, p *Principal, from, to time.Time) (*AccessReport, error) {
 	target := audit.Target{Kind: "audit"}
 	if !mayReadLog(p) {
-		return nil, v.deny(ctx, req, p, "audit.report", target, "role may not read the audit log")
+		return nil, v.deny(ctx, req, p, audit.AuditReport, target, "role may not read the audit log")
 	}
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
 		return nil, invalidField("from", "--from must be before --to")
 	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: "audit.report", target: target,
+	if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.AuditReport, target: target,
 		reason: describe(Filter{From: from, To: to}, "report")}); err != nil {
 		return nil, err
 	}
@@ -62,10 +62,10 @@ func (v *Vault) Report(ctx context.Context, req Request, p *Principal, from, to 
 			switch {
 			case e.Outcome == audit.OutcomeDenied:
 				r.Denials = append(r.Denials, e)
-			case e.Action == "breakglass.open" || e.Action == "breakglass.read" || e.Action == "escrow.recover":
+			case e.Action == audit.BreakglassOpen || e.Action == audit.BreakglassRead || e.Action == audit.EscrowRecover:
 				r.BreakGlass = append(r.BreakGlass, e)
 			}
-			if (e.Action == "cred.read" || e.Action == "breakglass.read") && e.Outcome == audit.OutcomeOK {
+			if (e.Action == audit.CredRead || e.Action == audit.BreakglassRead) && e.Outcome == audit.OutcomeOK {
 				k := [2]string{e.Target.Name, e.Actor.Name}
 				s := reads[k]
 				if s == nil {

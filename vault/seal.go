@@ -266,7 +266,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 		if err := ks.putRecord(tx, bucketKeyring, keyAuditSigner, skey); err != nil {
 			return err
 		}
-		if err := v.appendAudit(tx, req, event{actor: systemActor, action: "sys.init",
+		if err := v.appendAudit(tx, req, event{actor: systemActor, action: audit.SysInit,
 			target: audit.Target{Kind: "vault", ID: idHex, Name: in.Council},
 			reason: fmt.Sprintf("%d shares, threshold %d, holders: %s; generation 1", in.Shares, in.Threshold, strings.Join(in.Holders, ", "))}); err != nil {
 			return err
@@ -306,7 +306,7 @@ func (v *Vault) UnsealPassphrase(ctx context.Context, req Request, passphrase []
 	root, err := openBlob(kek, rootWrap, pathRootWrap)
 	wipe(kek)
 	if err != nil {
-		if rerr := v.record(ctx, req, event{actor: audit.Actor{Name: "operator", Role: "operator"}, action: "sys.unseal",
+		if rerr := v.record(ctx, req, event{actor: audit.Actor{Name: "operator", Role: "operator"}, action: audit.SysUnseal,
 			target: audit.Target{Kind: "vault"}, outcome: audit.OutcomeDenied, reason: "wrong passphrase"}); rerr != nil {
 			return rerr
 		}
@@ -316,7 +316,7 @@ func (v *Vault) UnsealPassphrase(ctx context.Context, req Request, passphrase []
 		return err
 	}
 	return v.finishUnseal(ctx, req, root, event{actor: audit.Actor{Name: "operator", Role: "operator"},
-		action: "sys.unseal", target: audit.Target{Kind: "vault"}, reason: "passphrase"}, nil)
+		action: audit.SysUnseal, target: audit.Target{Kind: "vault"}, reason: "passphrase"}, nil)
 }
 
 // finishUnseal opens the keyring with root (which it wipes), records ev,
@@ -383,9 +383,9 @@ func (v *Vault) Sealed() bool {
 func (v *Vault) Seal(ctx context.Context, req Request, p *Principal) error {
 	target := audit.Target{Kind: "vault"}
 	if p.Role != RoleProvider && p.Role != RoleChairman {
-		return v.deny(ctx, req, p, "sys.seal", target, "only the provider or chairman may seal")
+		return v.deny(ctx, req, p, audit.SysSeal, target, "only the provider or chairman may seal")
 	}
-	err := v.record(ctx, req, event{actor: actorOf(p), action: "sys.seal", target: target})
+	err := v.record(ctx, req, event{actor: actorOf(p), action: audit.SysSeal, target: target})
 	if err == nil && !v.Sealed() {
 		_, err = v.AutoCheckpoint(ctx) // the log's state at sealing, signed
 	}
@@ -449,7 +449,7 @@ func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Prog
 	actor := audit.Actor{Name: "share holder", Role: "holder"}
 	target := audit.Target{Kind: "share"}
 	refuse := func(err error) (Progress, error) {
-		if rerr := v.record(ctx, req, event{actor: actor, action: "escrow.share", target: target,
+		if rerr := v.record(ctx, req, event{actor: actor, action: audit.EscrowShare, target: target,
 			outcome: audit.OutcomeDenied, reason: err.Error()}); rerr != nil {
 			return Progress{}, rerr
 		}
@@ -493,7 +493,7 @@ func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Prog
 	}
 	v.mu.Unlock()
 
-	if err := v.record(ctx, req, event{actor: actor, action: "escrow.share", target: target,
+	if err := v.record(ctx, req, event{actor: actor, action: audit.EscrowShare, target: target,
 		reason: fmt.Sprintf("%d of %d", prog.Have, prog.Need)}); err != nil {
 		return Progress{}, err
 	}
@@ -508,7 +508,7 @@ func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Prog
 		return Progress{}, fmt.Errorf("%w: %v", ErrShareSet, err)
 	}
 	err = v.finishUnseal(ctx, req, root, event{actor: audit.Actor{Name: strings.Join(prog.Holders, ", "), Role: "holders"},
-		action: "escrow.recover", target: audit.Target{Kind: "vault", ID: hex.EncodeToString(vaultID)},
+		action: audit.EscrowRecover, target: audit.Target{Kind: "vault", ID: hex.EncodeToString(vaultID)},
 		reason: "emergency unseal by envelope holders: " + strings.Join(prog.Holders, ", ") + "; re-key required"},
 		func(tx Tx) error {
 			b, _ := json.Marshal(recoveryState{Since: v.now(), Holders: prog.Holders, Generation: es.Generation})

@@ -79,12 +79,12 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 	anon := audit.Actor{Name: in.Name, Role: "anonymous"}
 	if u == nil {
 		verifyPassword(hashPassword(v.pwKDF, []byte("x")), in.Password) // same cost as a real check
-		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: "auth.login", target: target,
+		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 			outcome: audit.OutcomeDenied, reason: "unknown account"}, ErrBadLogin)
 	}
 	target.ID, anon.ID = u.ID, u.ID
 	if u.LockedUntil.After(now) {
-		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: "auth.login", target: target,
+		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 			outcome: audit.OutcomeDenied, reason: "account locked"}, &LockedError{Until: u.LockedUntil})
 	}
 	pwOK := verifyPassword(u.PasswordHash, in.Password)
@@ -116,11 +116,11 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		switch {
 		case cur.LockedUntil.After(now):
 			result = &LockedError{Until: cur.LockedUntil}
-			return v.appendAudit(tx, req, event{actor: anon, action: "auth.login", target: target,
+			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 				outcome: audit.OutcomeDenied, reason: "account locked"})
 		case cur.PasswordHash != u.PasswordHash || cur.TOTPSecret != u.TOTPSecret:
 			result = ErrBadLogin
-			return v.appendAudit(tx, req, event{actor: anon, action: "auth.login", target: target,
+			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 				outcome: audit.OutcomeDenied, reason: "the account changed during the attempt"})
 		}
 		reason, how := "", ""
@@ -158,7 +158,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 			if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: anon, action: "auth.login", target: target,
+			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 				outcome: audit.OutcomeDenied, reason: reason})
 		}
 		result = nil
@@ -166,7 +166,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		actor := audit.Actor{ID: cur.ID, Name: cur.Name, Role: string(cur.Role)}
 		if newHash != "" {
 			cur.PasswordHash, cur.MustChange = newHash, false
-			if err := v.appendAudit(tx, req, event{actor: actor, action: "user.password", target: target,
+			if err := v.appendAudit(tx, req, event{actor: actor, action: audit.UserPassword, target: target,
 				reason: "changed at login"}); err != nil {
 				return err
 			}
@@ -184,7 +184,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		if cur.MustChange {
 			reason = strings.TrimPrefix(how+"; password change required", "; ")
 		}
-		return v.appendAudit(tx, req, event{actor: actor, action: "auth.login", target: target, reason: reason})
+		return v.appendAudit(tx, req, event{actor: actor, action: audit.AuthLogin, target: target, reason: reason})
 	})
 	if err != nil {
 		return "", nil, err
@@ -287,7 +287,7 @@ func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
 		if err := tx.Delete(bucketSessions, []byte(p.sessionKey)); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: "auth.logout",
+		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.AuthLogout,
 			target: audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}})
 	})
 }
@@ -323,7 +323,7 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 		return false, err
 	}
 	if !verifyPassword(u.PasswordHash, old) {
-		return false, v.recordThen(ctx, req, event{actor: actorOf(p), action: "user.password", target: target,
+		return false, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target,
 			outcome: audit.OutcomeDenied, reason: "wrong current password"}, ErrBadLogin)
 	}
 	if err := checkNewPassword(u.Name, old, pw); err != nil {
@@ -356,7 +356,7 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 		if err := ks.putRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: "user.password", target: target})
+		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target})
 	})
 	return again, err
 }

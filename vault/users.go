@@ -86,7 +86,7 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 	if !rec.Expires.IsZero() {
 		reason += "; access ends " + rec.Expires.Format(time.RFC3339)
 	}
-	return v.appendAudit(tx, req, event{actor: by, action: "user.create",
+	return v.appendAudit(tx, req, event{actor: by, action: audit.UserCreate,
 		target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, reason: reason})
 }
 
@@ -137,7 +137,7 @@ func allUsers(tx Tx, ks *keyring) ([]*userRecord, error) {
 func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role, expires time.Time) (OneTimeLogin, error) {
 	target := audit.Target{Kind: "user", Name: name}
 	if p.Role != RoleProvider {
-		return OneTimeLogin{}, v.deny(ctx, req, p, "user.create", target, "only a provider manages accounts")
+		return OneTimeLogin{}, v.deny(ctx, req, p, audit.UserCreate, target, "only a provider manages accounts")
 	}
 	if !expires.IsZero() && !expires.After(v.now()) {
 		return OneTimeLogin{}, invalidField("expires", "the account's end date must be in the future")
@@ -164,7 +164,7 @@ func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name 
 // ListUsers lists accounts for a provider or auditor.
 func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]User, error) {
 	if p.Role != RoleProvider && p.Role != RoleAuditor {
-		return nil, v.deny(ctx, req, p, "user.list", audit.Target{Kind: "user"}, "role may not list accounts")
+		return nil, v.deny(ctx, req, p, audit.UserList, audit.Target{Kind: "user"}, "role may not list accounts")
 	}
 	var out []User
 	err := v.withKeys(func(ks *keyring) error {
@@ -186,7 +186,7 @@ func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]Use
 func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name string) error {
 	target := audit.Target{Kind: "user", Name: name}
 	if p.Role != RoleProvider {
-		return v.deny(ctx, req, p, "user.disable", target, "only a provider manages accounts")
+		return v.deny(ctx, req, p, audit.UserDisable, target, "only a provider manages accounts")
 	}
 	return v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
@@ -204,7 +204,7 @@ func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name
 			if err := endSessions(tx, ks, u.ID, ""); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: "user.disable",
+			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserDisable,
 				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}})
 		})
 	})

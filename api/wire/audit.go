@@ -21,14 +21,14 @@ type VerifyResult struct {
 
 // Incident is one entry of GET /v1/audit/incidents.
 type Incident struct {
-	Seq     uint64       `json:"seq"`
-	Time    time.Time    `json:"time"`
-	Kind    string       `json:"kind"`
-	Actor   audit.Actor  `json:"actor"`
-	Action  string       `json:"action"`
-	Target  audit.Target `json:"target"`
-	Outcome string       `json:"outcome"`
-	Reason  string       `json:"reason"`
+	Seq     uint64             `json:"seq"`
+	Time    time.Time          `json:"time"`
+	Kind    audit.IncidentKind `json:"kind"`
+	Actor   audit.Actor        `json:"actor"`
+	Action  audit.Action       `json:"action"`
+	Target  audit.Target       `json:"target"`
+	Outcome string             `json:"outcome"`
+	Reason  string             `json:"reason"`
 	// Entries are the seqs of the entries this incident rests on; Link
 	// fetches them as a verifiable export.
 	Entries []uint64 `json:"entries"`

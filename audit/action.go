@@ -1,0 +1,63 @@
+package audit
+
+// Action names what an entry records, as "area.verb". The names are part
+// of the log's format (SECURITY.md "Actions"): an auditor's tools and
+// the incident rules match them, so they are constants, never literals.
+type Action string
+
+// The actions.
+const (
+	AuthLogin          Action = "auth.login"
+	AuthLogout         Action = "auth.logout"
+	AuthReauth         Action = "auth.reauth"
+	UserCreate         Action = "user.create"
+	UserList           Action = "user.list"
+	UserDisable        Action = "user.disable"
+	UserPassword       Action = "user.password"
+	UserResetMFA       Action = "user.reset_mfa"
+	UserMFAExempt      Action = "user.mfa_exempt"
+	UserRecoveryCodes  Action = "user.recovery_codes"
+	UserOffboard       Action = "user.offboard"
+	CredCreate         Action = "cred.create"
+	CredUpdate         Action = "cred.update"
+	CredRead           Action = "cred.read"
+	CredDelete         Action = "cred.delete"
+	CredUndelete       Action = "cred.undelete"
+	CredRotate         Action = "cred.rotate"
+	CredRestore        Action = "cred.restore"
+	CredHistory        Action = "cred.history"
+	CredCompromised    Action = "cred.compromised"
+	CredReview         Action = "cred.review"
+	CredImport         Action = "cred.import"
+	CredExport         Action = "cred.export"
+	GrantRevoke        Action = "grant.revoke"
+	RequestCreate      Action = "request.create"
+	RequestApprove     Action = "request.approve"
+	RequestDeny        Action = "request.deny"
+	SysInit            Action = "sys.init"
+	SysUnseal          Action = "sys.unseal"
+	SysSeal            Action = "sys.seal"
+	SysPassphrase      Action = "sys.passphrase"
+	EscrowShare        Action = "escrow.share"
+	EscrowCheck        Action = "escrow.check"
+	EscrowRecover      Action = "escrow.recover"
+	EscrowRekey        Action = "escrow.rekey"
+	BreakglassOpen     Action = "breakglass.open"
+	BreakglassRead     Action = "breakglass.read"
+	AuditVerify        Action = "audit.verify"
+	AuditCheckpoint    Action = "audit.checkpoint"
+	AuditExport        Action = "audit.export"
+	AuditSubject       Action = "audit.subject"
+	AuditView          Action = "audit.view"
+	AuditIncidents     Action = "audit.incidents"
+	AuditReport        Action = "audit.report"
+	AuditPrune         Action = "audit.prune"
+	AuditWrite         Action = "audit.write"
+	BackupCreate       Action = "backup.create"
+	BackupRestore      Action = "backup.restore"
+	ExportKDBX         Action = "export.kdbx"
+	ReportAccessReview Action = "report.access_review"
+)
+
+// Actions lists every action the vault records.
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}
