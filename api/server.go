@@ -35,12 +35,27 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 		log = slog.Default()
 	}
 	s := &server{v: v, log: log}
+	e := s.newEcho()
+	g := e.Group("/v1")
+	s.routes(g, opt)
+	w, err := newWeb(s)
+	if err != nil {
+		panic("api: the embedded web templates do not parse: " + err.Error())
+	}
+	w.routes(e, rateLimiter(opt.LoginRate), rateLimiter(opt.UnsealRate))
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
+	return e
+}
+
+// newEcho is the Echo instance with the middleware every request runs
+// through, in order.
+func (s *server) newEcho() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.Debug = false // never: Debug sends err.Error() to clients
 	// The audit log records the address that connected, not one a client claims.
 	e.IPExtractor = echo.ExtractIPDirect()
-	e.HTTPErrorHandler = newErrorHandler(log)
+	e.HTTPErrorHandler = newErrorHandler(s.log)
 
 	e.Pre(middleware.RemoveTrailingSlash())
 	e.Use(middleware.RequestID())
@@ -58,23 +73,29 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "256K",
 		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/v1/import" }}))
 	e.Use(s.requestLog)
+	return e
+}
 
-	limiter := func(r float64) echo.MiddlewareFunc {
-		if r <= 0 {
-			r = 2
-		}
-		return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-				Rate: rateLimit(r), Burst: int(5 * r), ExpiresIn: 10 * time.Minute}),
-		})
+// rateLimiter limits requests per client address to r a second (2 if r is
+// not positive) with a burst of 5r. Each call has its own store, so each
+// route it guards has its own budget.
+func rateLimiter(r float64) echo.MiddlewareFunc {
+	if r <= 0 {
+		r = 2
 	}
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rateLimit(r), Burst: int(5 * r), ExpiresIn: 10 * time.Minute}),
+	})
+}
 
-	g := e.Group("/v1")
+// routes registers the /v1 API.
+func (s *server) routes(g *echo.Group, opt Options) {
 	g.GET("/sys/status", s.status)
-	g.POST("/sys/init", s.init, limiter(opt.UnsealRate))
-	g.POST("/sys/unseal", s.unseal, limiter(opt.UnsealRate))
-	g.POST("/auth/login", s.login, limiter(opt.LoginRate))
-	g.POST("/escrow/check", s.checkShare, limiter(opt.UnsealRate))
+	g.POST("/sys/init", s.init, rateLimiter(opt.UnsealRate))
+	g.POST("/sys/unseal", s.unseal, rateLimiter(opt.UnsealRate))
+	g.POST("/auth/login", s.login, rateLimiter(opt.LoginRate))
+	g.POST("/escrow/check", s.checkShare, rateLimiter(opt.UnsealRate))
 
 	// Authentication is per route, not a group middleware: a group with
 	// middleware answers every unknown path under it, turning 404s into 401s.
@@ -119,15 +140,8 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	g.GET("/backup", s.backup, auth)
 	g.POST("/creds/:name/undelete", s.credUndelete, auth)
 	g.POST("/creds/:name/review", s.credReview, auth)
-	w, err := newWeb(s)
-	if err != nil {
-		panic("api: the embedded web templates do not parse: " + err.Error())
-	}
-	w.routes(e, limiter(opt.LoginRate), limiter(opt.UnsealRate))
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
 	g.POST("/import", s.importFile, middleware.BodyLimit(importBodyLimit), auth)
 	g.POST("/export", s.exportFile, auth)
-	return e
 }
 
 // noStore keeps every response out of caches and browser history.

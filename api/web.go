@@ -2,8 +2,7 @@ package api
 
 import (
 	"bytes"
-	"crypto/rand"
-	"crypto/subtle"
+	"context"
 	"embed"
 	"encoding/base64"
 	"errors"
@@ -26,7 +25,11 @@ import (
 )
 
 // The web interface: server-rendered pages under /ui from embedded
-// templates and two static files, GOV.UK Design System patterns.
+// templates and two static files, GOV.UK Design System patterns. This
+// file holds what every page shares: the routes, the redirect to where the
+// vault's state says to go first, rendering and error pages, form helpers.
+// The guard on every request is in web_guard.go; each feature's pages are
+// in their own web_*.go file.
 //
 // Security (SECURITY.md "Web interface"):
 //   - CSP allows scripts, styles and fetches from this origin only (no
@@ -60,24 +63,6 @@ type web struct {
 	setups map[string]*pendingSetup // by setup cookie value
 }
 
-// pendingSetup holds the envelopes of a first-run setup until each file
-// is downloaded once or 15 minutes pass.
-type pendingSetup struct {
-	out     setupDone
-	taken   map[string]bool
-	expires time.Time
-}
-
-type setupDone struct {
-	Envelopes   []EnvelopeOut
-	Threshold   int
-	Shares      int
-	Admin       OneTimeLogin
-	QR          template.URL
-	Secret      string
-	VerifierKey string
-}
-
 func newWeb(s *server) (*web, error) {
 	w := &web{s: s, pages: map[string]*template.Template{}, setups: map[string]*pendingSetup{}}
 	names, err := fs.Glob(webFS, "web/templates/*.html")
@@ -95,6 +80,107 @@ func newWeb(s *server) (*web, error) {
 		w.pages[strings.TrimSuffix(n[strings.LastIndex(n, "/")+1:], ".html")] = t
 	}
 	return w, nil
+}
+
+// routes registers the pages. Every route runs the web middleware; the
+// rate limiters are the API's own.
+func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
+	g := e.Group("/ui", w.middleware)
+	g.GET("/static/:name", w.static)
+	g.GET("", w.root)
+	g.GET("/", w.root)
+	g.GET("/setup", w.setupForm)
+	g.POST("/setup", w.setup, unseal)
+	g.POST("/setup/envelope", w.setupEnvelope)
+	g.POST("/setup/finish", w.setupFinish)
+	g.GET("/unseal", w.unsealForm)
+	g.POST("/unseal", w.unseal, unseal)
+	g.GET("/login", w.loginForm)
+	g.POST("/login", w.login, login)
+	g.POST("/logout", w.logout)
+	g.GET("/password", w.user(w.passwordForm))
+	g.POST("/password", w.user(w.password))
+	g.GET("/home", w.user(w.home))
+	g.GET("/creds", w.user(w.creds))
+	g.GET("/creds/new", w.user(w.credNewForm))
+	g.POST("/creds/new", w.user(w.credNew))
+	g.GET("/creds/:name", w.user(w.cred))
+	g.POST("/creds/:name/reveal", w.user(w.reveal))
+	g.POST("/creds/:name/totp", w.user(w.totp))
+	g.POST("/creds/:name/rotate", w.user(w.rotate))
+	g.POST("/creds/:name/assign", w.user(w.assign))
+	g.POST("/genpass", w.user(w.genpass))
+	g.GET("/reauth", w.user(w.reauthForm))
+	g.POST("/reauth", w.user(w.reauth), login)
+	g.GET("/users", w.user(w.users))
+	g.POST("/users", w.user(w.userAdd))
+	g.POST("/users/:name/disable", w.user(w.userDisable))
+	g.GET("/requests", w.user(w.requests))
+	g.POST("/requests", w.user(w.requestCreate))
+	g.POST("/requests/:id/approve", w.user(w.decide(true)))
+	g.POST("/requests/:id/deny", w.user(w.decide(false)))
+	g.GET("/escrow/check", w.escrowCheckForm)
+	g.POST("/escrow/check", w.escrowCheck, unseal)
+	g.GET("/emergency", w.user(w.emergency))
+	g.POST("/emergency/breakglass", w.user(w.breakglass))
+	g.POST("/emergency/passphrase", w.user(w.emergencyPassphrase))
+	g.POST("/seal", w.user(w.seal))
+	g.GET("/audit", w.user(w.audit))
+	g.POST("/audit/verify", w.user(w.auditVerify))
+	g.POST("/audit/checkpoint", w.user(w.auditCheckpoint))
+	g.POST("/audit/export", w.user(w.auditExport))
+	g.GET("/incidents", w.user(w.incidents))
+	g.GET("/export", w.user(w.exportForm))
+	g.POST("/export", w.user(w.export), login)
+	g.RouteNotFound("/*", func(c echo.Context) error { return w.refuse(c, http.StatusNotFound, "There is no such page.") })
+}
+
+// user wraps a handler that needs a signed-in person.
+func (w *web) user(h echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if done, err := w.state(c, true); done || err != nil {
+			return err
+		}
+		return h(c)
+	}
+}
+
+// state sends the browser where the vault's state says it must go first:
+// set-up, unseal, sign-in, or a new password. It returns true if it did.
+func (w *web) state(c echo.Context, needUser bool) (bool, error) {
+	st, err := w.s.v.Status(c.Request().Context())
+	if err != nil {
+		return true, err
+	}
+	path := c.Path()
+	switch {
+	case !st.Initialized && path != "/ui/setup":
+		return true, c.Redirect(http.StatusSeeOther, "/ui/setup")
+	case st.Initialized && st.Sealed && path != "/ui/unseal" && path != "/ui/escrow/check" && !strings.HasPrefix(path, "/ui/setup"):
+		return true, c.Redirect(http.StatusSeeOther, "/ui/unseal")
+	}
+	if !needUser {
+		return false, nil
+	}
+	p := webUser(c)
+	if p == nil {
+		return true, c.Redirect(http.StatusSeeOther, "/ui/login")
+	}
+	if p.MustChange && path != "/ui/password" {
+		return true, c.Redirect(http.StatusSeeOther, "/ui/password")
+	}
+	return false, nil
+}
+
+func (w *web) root(c echo.Context) error {
+	if done, err := w.state(c, true); done || err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/ui/home")
+}
+
+func (w *web) home(c echo.Context) error {
+	return w.render(c, http.StatusOK, "home", &page{Title: "Home"})
 }
 
 // page is what every template gets.
@@ -163,113 +249,21 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 	return m
 }
 
-const (
-	ctxCSRF = "strongroom.web.csrf"
-	ctxUser = "strongroom.web.user"
-)
+func ctx(c echo.Context) context.Context { return c.Request().Context() }
 
-// middleware sets the page headers, the CSRF cookie and the session, and
-// refuses cross-site and unauthenticated form posts.
-func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", webCSP)
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		// Same-origin requests keep their Origin (no-referrer would turn
-		// it into "null"); other sites learn nothing.
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), clipboard-write=(self)")
-		token := ""
-		if ck, err := c.Cookie(csrfCookie); err == nil && len(ck.Value) == 43 {
-			token = ck.Value
-		} else {
-			token = randomToken()
-			c.SetCookie(&http.Cookie{Name: csrfCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
-		}
-		c.Set(ctxCSRF, token)
-		r := c.Request()
-		if r.Method == http.MethodPost {
-			if !sameOrigin(r) {
-				return w.refuse(c, http.StatusForbidden, "This form was sent from another website, so it was refused.")
-			}
-			if subtle.ConstantTimeCompare([]byte(c.FormValue("csrf")), []byte(token)) != 1 {
-				return w.refuse(c, http.StatusForbidden, "This form has expired or came from another website. Go back, reload the page and try again.")
-			}
-		}
-		if strings.HasPrefix(r.URL.Path, "/ui/static/") {
-			return next(c) // no session needed for the stylesheet and script
-		}
-		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			p, err := w.s.v.Authenticate(r.Context(), ck.Value)
-			if err == nil {
-				c.Set(ctxUser, p)
-				c.Set(principalKey, p)
-			} else {
-				clearSession(c)
-			}
-		}
-		return next(c)
+func form(c echo.Context, names ...string) map[string]string {
+	m := map[string]string{}
+	for _, n := range names {
+		m[n] = strings.TrimSpace(c.FormValue(n))
 	}
+	return m
 }
 
-// sameOrigin says whether a POST came from our own pages: by the
-// browser's Sec-Fetch-Site where it sends one, else by Origin.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default:
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true // not a browser that sends either; the CSRF token still decides
-	}
-	u, err := url.Parse(o)
-	return err == nil && o != "null" && u.Host == r.Host
-}
+func secretField(c echo.Context, name string) []byte { return []byte(c.FormValue(name)) }
 
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func clearSession(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
-}
-
-func webUser(c echo.Context) *vault.Principal {
-	p, _ := c.Get(ctxUser).(*vault.Principal)
-	return p
-}
-
-// state sends the browser where the vault's state says it must go first:
-// set-up, unseal, sign-in, or a new password. It returns true if it did.
-func (w *web) state(c echo.Context, needUser bool) (bool, error) {
-	st, err := w.s.v.Status(c.Request().Context())
-	if err != nil {
-		return true, err
-	}
-	path := c.Path()
-	switch {
-	case !st.Initialized && path != "/ui/setup":
-		return true, c.Redirect(http.StatusSeeOther, "/ui/setup")
-	case st.Initialized && st.Sealed && path != "/ui/unseal" && path != "/ui/escrow/check" && !strings.HasPrefix(path, "/ui/setup"):
-		return true, c.Redirect(http.StatusSeeOther, "/ui/unseal")
-	}
-	if !needUser {
-		return false, nil
-	}
-	p := webUser(c)
-	if p == nil {
-		return true, c.Redirect(http.StatusSeeOther, "/ui/login")
-	}
-	if p.MustChange && path != "/ui/password" {
-		return true, c.Redirect(http.StatusSeeOther, "/ui/password")
-	}
-	return false, nil
+// codeField is an authenticator or recovery code as typed: spaces dropped.
+func codeField(c echo.Context, name string) string {
+	return strings.ReplaceAll(strings.TrimSpace(c.FormValue(name)), " ", "")
 }
 
 // render writes a page.
@@ -335,7 +329,6 @@ func wantsJSON(c echo.Context) bool {
 	return strings.Contains(c.Request().Header.Get("Accept"), "application/json")
 }
 
-// sentence capitalises a message and ends it with a full stop.
 // inputError is the form error for an invalid input, on the field the
 // vault named (def where it named none); nil if err is no input error.
 func inputError(err error, def string) *fieldError {
@@ -350,6 +343,7 @@ func inputError(err error, def string) *fieldError {
 	return &fieldError{field, sentence(ie.Msg)}
 }
 
+// sentence capitalises a message and ends it with a full stop.
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
