@@ -7,7 +7,9 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,25 +57,30 @@ func (w *web) auditPage(c echo.Context, verify *vault.VerifyResult) error {
 	if err != nil {
 		return w.fail(c, err)
 	}
-	var buf strings.Builder
-	if err := w.s.v.ExportAudit(ctx(c), request(c), webUser(c), flt, vault.FormatJSONL, &buf); err != nil {
+	// One page at a time, newest first: the page reads the log in short
+	// transactions and never holds all of it.
+	before, _ := strconv.ParseUint(c.QueryParam("before"), 10, 64)
+	pg, err := w.s.v.ReadAuditPage(ctx(c), request(c), webUser(c), flt, before, auditPageSize)
+	if err != nil {
 		return w.fail(c, err)
 	}
-	var entries []*audit.Entry
-	for _, line := range strings.Split(buf.String(), "\n") {
-		e, err := audit.ParseLine([]byte(line))
-		if err == nil && e.Action != "" && flt.Match(e) {
-			entries = append(entries, e)
+	older := ""
+	if pg.Before != 0 {
+		q := url.Values{"before": {strconv.FormatUint(pg.Before, 10)}}
+		for k, v := range f {
+			if v != "" {
+				q.Set(k, v)
+			}
 		}
-	}
-	matched := len(entries)
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Seq > entries[j].Seq })
-	if len(entries) > 200 {
-		entries = entries[:200]
+		older = "/ui/audit?" + q.Encode()
 	}
 	return w.render(c, http.StatusOK, "audit", &page{Title: "Audit log", Form: f, Data: map[string]any{
-		"Entries": entries, "Matched": matched, "Shown": len(entries), "Outcomes": outcomes, "Verify": verify}})
+		"Entries": pg.Entries, "Shown": len(pg.Entries), "Older": older, "Paged": before != 0,
+		"Outcomes": outcomes, "Verify": verify}})
 }
+
+// auditPageSize is how many entries one page of the web audit log shows.
+const auditPageSize = 100
 
 func (w *web) auditVerify(c echo.Context) error {
 	res, err := w.s.v.VerifyAudit(ctx(c), request(c), webUser(c))

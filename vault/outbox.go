@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"strongroom/audit"
 )
@@ -159,4 +160,89 @@ func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f 
 		pg.Before = cursor
 	}
 	return pg, nil
+}
+
+// Subscriber reads the log for one named consumer (a notifier: e-mail,
+// webhook, syslog) from a position saved in the store, so that every
+// entry is delivered at least once, in order, after it committed, and a
+// restart resumes where it stopped: read with Next, deliver, then Ack.
+type Subscriber struct {
+	v   *Vault
+	key []byte
+}
+
+// Subscriber returns the subscriber called name (1 to 40 of a-z, 0-9 and
+// -); its position starts at 0, before the first entry.
+func (v *Vault) Subscriber(name string) (*Subscriber, error) {
+	if len(name) < 1 || len(name) > 40 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return nil, invalidField("name", "a subscriber name is 1 to 40 of a-z, 0-9 and -")
+	}
+	return &Subscriber{v: v, key: []byte("outbox/" + name)}, nil
+}
+
+// Position is the seq of the last entry acknowledged.
+func (s *Subscriber) Position(ctx context.Context) (pos uint64, err error) {
+	err = s.v.store.View(ctx, func(tx Tx) error {
+		pos, err = position(tx, s.key)
+		return err
+	})
+	return pos, err
+}
+
+func position(tx Tx, key []byte) (uint64, error) {
+	b := tx.Peek(bucketMeta, key)
+	switch len(b) {
+	case 0:
+		return 0, nil
+	case 8:
+		return binary.BigEndian.Uint64(b), nil
+	}
+	return 0, fmt.Errorf("vault: the position of %s is malformed", key)
+}
+
+// Next returns up to limit entries after the saved position, oldest
+// first. Entries a prune removed before they were delivered are skipped:
+// the first entry returned then follows the log's anchor.
+func (s *Subscriber) Next(ctx context.Context, limit int) ([]*audit.Entry, error) {
+	var after uint64
+	err := s.v.store.View(ctx, func(tx Tx) error {
+		pos, err := position(tx, s.key)
+		if err != nil {
+			return err
+		}
+		_, floor, err := logStart(tx)
+		after = max(pos, floor)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	lines, err := s.v.since(ctx, after, 0, min(max(limit, 1), auditChunk))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*audit.Entry, 0, len(lines))
+	for _, l := range lines {
+		e, err := audit.ParseLine(l.line)
+		if err != nil {
+			return nil, fmt.Errorf("vault: stored entry %d unreadable: %w", l.seq, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Ack saves seq as delivered. The position only moves forward, and never
+// past the log's head.
+func (s *Subscriber) Ack(ctx context.Context, seq uint64) error {
+	return s.v.write(ctx, func(tx Tx) error {
+		pos, err := position(tx, s.key)
+		if err != nil || seq <= pos {
+			return err
+		}
+		if head, _ := auditHead(tx); seq > head {
+			return invalidField("seq", "seq %d is past the log's head (%d)", seq, head)
+		}
+		return tx.Put(bucketMeta, s.key, binary.BigEndian.AppendUint64(nil, seq))
+	})
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -109,5 +110,59 @@ func TestExportAndPruneInChunks(t *testing.T) {
 	}
 	if res, err := f.v.VerifyAudit(ctx, req, f.admin); err != nil || !res.OK {
 		t.Fatalf("online verification after pruning: %+v %v", res, err)
+	}
+}
+
+// A subscriber gets every entry once it committed, in order, resumes from
+// its saved position with a new Vault on the same store, and never moves
+// back or past the head.
+func TestSubscriberResumes(t *testing.T) {
+	smallChunks(t, 3)
+	f := newFixture(t)
+	for i := 0; i < 5; i++ {
+		f.put(t, f.admin, fmt.Sprintf("Cred %d", i), "admin", "a password", "IT Provider")
+	}
+	s, err := f.v.Subscriber("mail-clerk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []uint64
+	for {
+		batch, err := s.Next(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, e := range batch {
+			seen = append(seen, e.Seq)
+		}
+		if err := s.Ack(ctx, batch[len(batch)-1].Seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := f.entries(t)
+	if len(seen) != len(all) || seen[0] != 1 || seen[len(seen)-1] != all[len(all)-1].Seq {
+		t.Fatalf("delivered %v of %d entries", seen, len(all))
+	}
+	f.put(t, f.admin, "After", "admin", "a password", "IT Provider")
+	again := New(Config{Store: f.store, Clock: f.clock.Now}) // a restart: the position is in the store
+	s2, _ := again.Subscriber("mail-clerk")
+	batch, err := s2.Next(ctx, 10)
+	if err != nil || len(batch) != 1 || batch[0].Action != audit.CredCreate {
+		t.Fatalf("after the restart: %+v %v", batch, err)
+	}
+	if err := s2.Ack(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	if pos, _ := s2.Position(ctx); pos != seen[len(seen)-1] {
+		t.Fatalf("an old ack moved the position back to %d", pos)
+	}
+	if err := s2.Ack(ctx, 1<<40); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ack past the head: %v", err)
+	}
+	if _, err := f.v.Subscriber("Bad Name"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad name: %v", err)
 	}
 }
