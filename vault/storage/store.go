@@ -258,10 +258,11 @@ func (t *boltTx) Scan(bucket string, from []byte, fn func(k, v []byte) (bool, er
 func (t *boltTx) ScanBack(bucket string, before []byte, fn func(k, v []byte) (bool, error)) error {
 	c := t.bucket(bucket).Cursor()
 	var k, v []byte
-	if before == nil {
-		k, v = c.Last()
-	} else if k, v = c.Seek(before); k == nil {
-		k, v = c.Last()
+	if before != nil {
+		k, _ = c.Seek(before)
+	}
+	if k == nil {
+		k, v = c.Last() // no bound, or every key is below it
 	} else {
 		k, v = c.Prev()
 	}
