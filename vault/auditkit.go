@@ -34,7 +34,7 @@ func auditHead(tx Tx) (uint64, string) {
 
 func (k *keyring) auditSigner(tx Tx) (note.Signer, error) {
 	var skey string
-	if ok, err := k.getRecord(tx, bucketKeyring, keyAuditSigner, &skey); err != nil || !ok {
+	if ok, err := k.Get(tx, bucketKeyring, keyAuditSigner, &skey); err != nil || !ok {
 		return nil, fmt.Errorf("vault: audit signing key unavailable: %v", err)
 	}
 	return note.NewSigner(skey)

@@ -296,7 +296,7 @@ func checkRestored(ctx context.Context, dir string, b *parsedBackup, opt BackupO
 		return st.View(ctx, func(tx Tx) error {
 			for _, bucket := range []string{bucketUsers, bucketCredentials, bucketSessions, bucketRequests, bucketGrants} {
 				err := tx.Scan(bucket, nil, func(k, val []byte) (bool, error) {
-					pt, err := ks.open(bucket+"/"+string(k), val)
+					pt, err := ks.Open(bucket+"/"+string(k), val)
 					if err != nil {
 						return false, err
 					}

@@ -107,7 +107,7 @@ func BenchmarkUnseal(b *testing.B) {
 		p := DefaultKDF()
 		p.Salt = make([]byte, 16)
 		for i := 0; i < b.N; i++ {
-			p.derive(pass)
+			p.Derive(pass)
 		}
 	})
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/vault/barrier"
+
 	"github.com/pquerna/otp"
 
 	"strongroom/audit"
@@ -176,7 +178,7 @@ func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
 				next = []byte(id + "/w") // past "ID/v/..."
 				return false, nil
 			}
-			h, err := decodeView(ks, bucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
+			h, err := barrier.DecodeView(ks.Keyring, bucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
 			if err != nil {
 				return false, err
 			}
@@ -289,7 +291,7 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			}
 			var prev credVersion
 			if !created {
-				if _, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
+				if _, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
 					return err
 				}
 				defer prev.wipe()
@@ -301,7 +303,7 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			if in.Tags != nil {
 				h.Tags = in.Tags
 			}
-			if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
+			if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
 				return err
 			}
 			if err := putHead(tx, ks, h); err != nil {
@@ -613,7 +615,7 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 		ver = version
 	}
 	var cv credVersion
-	ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, ver), &cv)
+	ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, ver), &cv)
 	if err != nil || !ok {
 		if err == nil {
 			err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)

@@ -3,8 +3,9 @@ package vault
 import (
 	"errors"
 	"fmt"
-	"strongroom/audit"
 	"time"
+
+	"strongroom/audit"
 )
 
 // Sentinel errors callers branch on. Their text names records and failures,

@@ -5,11 +5,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"github.com/pquerna/otp"
-	"golang.org/x/crypto/chacha20poly1305"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pquerna/otp"
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"strongroom/vault/barrier"
 )
 
 func FuzzOpenBlob(f *testing.F) {
@@ -20,14 +23,14 @@ func FuzzOpenBlob(f *testing.F) {
 	aead, _ := chacha20poly1305.NewX(key)
 	hdr := append([]byte{1, 0, 0, 0, 1, 0, byte(len(path))}, path...)
 	good := aead.Seal(append(append([]byte(nil), hdr...), make([]byte, 24)...), make([]byte, 24), []byte(`{"password":"x"}`), hdr)
-	if pt, err := openBlob(key, good, path); err != nil || string(pt) != `{"password":"x"}` {
+	if pt, err := barrier.OpenRecord(key, good, path); err != nil || string(pt) != `{"password":"x"}` {
 		f.Fatalf("format drifted from the spec: %v", err)
 	}
 	f.Add(good)
 	f.Add([]byte{1, 0, 0, 0, 1, 0, 3, 'a', 'b', 'c'})
 	f.Add([]byte{2})
 	f.Fuzz(func(t *testing.T, blob []byte) {
-		pt, err := openBlob(key, blob, path)
+		pt, err := barrier.OpenRecord(key, blob, path)
 		// Authenticated encryption: only the blob we sealed opens.
 		if err == nil && !bytes.Equal(blob, good) {
 			t.Fatalf("a modified blob opened: %q", pt)

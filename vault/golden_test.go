@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/vault/barrier"
+
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -108,7 +110,7 @@ func TestFormatVectors(t *testing.T) {
 func testSealedRecordVector(t *testing.T, v vector) {
 	key := v.hex(t, v.header["key"])
 	path := v.header["path"]
-	pt, err := openBlob(key, v.body, path)
+	pt, err := barrier.OpenRecord(key, v.body, path)
 	if want := v.header["expect"]; want != "ok" {
 		kinds := map[string]error{"tampered": ErrTampered, "misplaced": ErrMisplaced,
 			"unsupported version": ErrBlobVersion, "truncated": ErrBlobTruncated}
@@ -123,11 +125,11 @@ func testSealedRecordVector(t *testing.T, v vector) {
 	if string(pt) != v.header["plaintext"] {
 		t.Fatalf("opened %q, want the header's plaintext", pt)
 	}
-	term, gotPath, _, err := blobHeader(v.body)
+	term, gotPath, _, err := barrier.RecordHeader(v.body)
 	if err != nil || uint64(term) != v.num(t, "term") || gotPath != path {
 		t.Fatalf("header: term %d path %q (%v)", term, gotPath, err)
 	}
-	blob, err := sealBlobNonce(key, uint32(v.num(t, "term")), path, pt, v.hex(t, v.header["nonce"]))
+	blob, err := barrier.SealRecordNonce(key, uint32(v.num(t, "term")), path, pt, v.hex(t, v.header["nonce"]))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,7 +90,7 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 			}
 			out = &AccessRequest{ID: newID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
 				Reason: reason, For: dur, Created: v.now(), Status: RequestPending}
-			if err := ks.putRecord(tx, bucketRequests, out.ID, out); err != nil {
+			if err := ks.Put(tx, bucketRequests, out.ID, out); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.RequestCreate,
@@ -110,7 +110,7 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 	err := v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
 			grant = nil
-			ok, err := ks.getRecord(tx, bucketRequests, id, &ar)
+			ok, err := ks.Get(tx, bucketRequests, id, &ar)
 			if err != nil || !ok {
 				return firstErr(err, notFound("request", id))
 			}
@@ -136,7 +136,7 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 				ar.Status = RequestDenied
 			} else {
 				var u userRecord
-				if ok, err := ks.getRecord(tx, bucketUsers, ar.RequesterID, &u); err != nil || !ok {
+				if ok, err := ks.Get(tx, bucketUsers, ar.RequesterID, &u); err != nil || !ok {
 					return firstErr(err, notFound("user", ar.Requester))
 				}
 				if u.Disabled || u.expired(now) {
@@ -148,13 +148,13 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 				}
 				grant = &Grant{ID: newID(), Credential: ar.Credential, CredID: ar.CredID, User: ar.Requester, UserID: ar.RequesterID,
 					From: now, Until: until, RequestID: ar.ID, ApprovedBy: p.Name}
-				if err := ks.putRecord(tx, bucketGrants, grantPrefix+grant.ID, grant); err != nil {
+				if err := ks.Put(tx, bucketGrants, grantPrefix+grant.ID, grant); err != nil {
 					return err
 				}
 				ar.Status, ar.GrantID = RequestApproved, grant.ID
 				reason += fmt.Sprintf("; grant %s until %s", grant.ID, until.Format(time.RFC3339))
 			}
-			if err := ks.putRecord(tx, bucketRequests, ar.ID, &ar); err != nil {
+			if err := ks.Put(tx, bucketRequests, ar.ID, &ar); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: reason})
@@ -174,7 +174,7 @@ func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest
 		return v.store.View(ctx, func(tx Tx) error {
 			return tx.Scan(bucketRequests, nil, func(k, val []byte) (bool, error) {
 				var ar AccessRequest
-				if err := ks.decodeRecord(bucketRequests+"/"+string(k), val, &ar); err != nil {
+				if err := ks.Decode(bucketRequests+"/"+string(k), val, &ar); err != nil {
 					return false, err
 				}
 				if mayApprove(p) || p.Role == RoleProvider || ar.RequesterID == p.UserID {
@@ -200,7 +200,7 @@ func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id s
 		return v.write(ctx, func(tx Tx) error {
 			result = nil
 			var g Grant
-			ok, err := ks.getRecord(tx, bucketGrants, grantPrefix+id, &g)
+			ok, err := ks.Get(tx, bucketGrants, grantPrefix+id, &g)
 			if err != nil || !ok {
 				return firstErr(err, notFound("grant", id))
 			}
@@ -214,7 +214,7 @@ func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id s
 				return nil
 			}
 			g.RevokedBy, g.RevokedAt = p.Name, v.now()
-			if err := ks.putRecord(tx, bucketGrants, grantPrefix+g.ID, &g); err != nil {
+			if err := ks.Put(tx, bucketGrants, grantPrefix+g.ID, &g); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.GrantRevoke, target: target,
@@ -231,7 +231,7 @@ func eachGrant(tx Tx, ks *keyring, fn func(*Grant) error) error {
 			return false, nil
 		}
 		var g Grant
-		if err := ks.decodeRecord(bucketGrants+"/"+string(k), val, &g); err != nil {
+		if err := ks.Decode(bucketGrants+"/"+string(k), val, &g); err != nil {
 			return false, err
 		}
 		return true, fn(&g)

@@ -182,7 +182,7 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 					Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
 				cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
 					TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
-				if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
+				if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
 					return err
 				}
 				if err := putHead(tx, ks, h); err != nil {
@@ -318,7 +318,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			}
 			for _, h := range heads {
 				var cv credVersion
-				ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, h.Version), &cv)
+				ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, h.Version), &cv)
 				if err != nil || !ok {
 					return errors.Join(err, fmt.Errorf("vault: credential %q has no version %d", h.Name, h.Version))
 				}
@@ -362,7 +362,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 func (v *Vault) reauthInputs(ctx context.Context, ks *keyring, p *Principal, ra Reauth, now time.Time) (bool, int64, error) {
 	var u userRecord
 	if err := v.store.View(ctx, func(tx Tx) error {
-		ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
+		ok, err := ks.Get(tx, bucketUsers, p.UserID, &u)
 		if err == nil && !ok {
 			err = ErrUnauthenticated
 		}
@@ -381,7 +381,7 @@ func (v *Vault) reauthInputs(ctx context.Context, ks *keyring, p *Principal, ra 
 func (v *Vault) checkReauth(tx Tx, ks *keyring, req Request, p *Principal, pwOK bool, step int64, now time.Time,
 	action audit.Action, target audit.Target) (denied error, err error) {
 	var cur userRecord
-	if ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur); err != nil || !ok {
+	if ok, err := ks.Get(tx, bucketUsers, p.UserID, &cur); err != nil || !ok {
 		return nil, errors.Join(err, ErrUnauthenticated)
 	}
 	reason := ""
@@ -397,7 +397,7 @@ func (v *Vault) checkReauth(tx Tx, ks *keyring, req Request, p *Principal, pwOK 
 	}
 	if reason == "" {
 		cur.FailedLogins, cur.LastTOTPStep = 0, step
-		return nil, ks.putRecord(tx, bucketUsers, cur.ID, &cur)
+		return nil, ks.Put(tx, bucketUsers, cur.ID, &cur)
 	}
 	if denied == nil {
 		denied = ErrReauth
@@ -406,7 +406,7 @@ func (v *Vault) checkReauth(tx Tx, ks *keyring, req Request, p *Principal, pwOK 
 			cur.LockedUntil = now.Add(d)
 			reason += "; account locked for " + d.String()
 		}
-		if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
 			return nil, err
 		}
 	}
@@ -436,11 +436,11 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 				return err
 			}
 			var s sessionRecord
-			if ok, err := ks.getRecord(tx, bucketSessions, p.sessionKey, &s); err != nil || !ok {
+			if ok, err := ks.Get(tx, bucketSessions, p.sessionKey, &s); err != nil || !ok {
 				return errors.Join(err, ErrUnauthenticated)
 			}
 			s.ReauthAt = now
-			if err := ks.putRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
+			if err := ks.Put(tx, bucketSessions, p.sessionKey, &s); err != nil {
 				return err
 			}
 			p.ReauthAt = now

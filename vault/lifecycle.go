@@ -82,7 +82,7 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name 
 				base = h.Version
 			}
 			var cv credVersion
-			if ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, base), &cv); err != nil || !ok {
+			if ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, base), &cv); err != nil || !ok {
 				return firstErr(err, notFound("version", strconv.Itoa(base)+" of "+h.Name))
 			}
 			defer cv.wipe()
@@ -93,7 +93,7 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name 
 			now := v.now()
 			cv.Version, cv.Created, cv.CreatedBy = h.Version+1, now, p.Name
 			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0, now
-			if err := ks.putRecord(tx, bucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
+			if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
 				return err
 			}
 			if err := putHead(tx, ks, h); err != nil {
@@ -186,7 +186,7 @@ func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal
 			}
 			for ver := h.Version; ver >= 1; ver-- {
 				var cv credVersion
-				if ok, err := ks.getRecord(tx, bucketCredentials, versionKey(h.ID, ver), &cv); err != nil || !ok {
+				if ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, ver), &cv); err != nil || !ok {
 					return firstErr(err, notFound("version", strconv.Itoa(ver)+" of "+h.Name))
 				}
 				out = append(out, VersionInfo{Version: cv.Version, Created: cv.Created.Format("2006-01-02T15:04:05Z"),

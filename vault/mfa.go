@@ -125,14 +125,14 @@ func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id st
 	return v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
 			var u userRecord
-			if ok, err := ks.getRecord(tx, bucketUsers, id, &u); err != nil || !ok {
+			if ok, err := ks.Get(tx, bucketUsers, id, &u); err != nil || !ok {
 				return firstErr(err, notFound("user", id))
 			}
 			reason, err := fn(&u)
 			if err != nil {
 				return err
 			}
-			if err := ks.putRecord(tx, bucketUsers, u.ID, &u); err != nil {
+			if err := ks.Put(tx, bucketUsers, u.ID, &u); err != nil {
 				return err
 			}
 			if action == audit.UserResetMFA {

@@ -60,7 +60,7 @@ func ensureNames(tx Tx, ks *keyring) error {
 // putHead writes a credential head; the name index learns of it once the
 // write has committed.
 func putHead(tx Tx, ks *keyring, h *credHead) error {
-	if err := ks.putRecord(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+	if err := ks.Put(tx, bucketCredentials, headKey(h.ID), h); err != nil {
 		return err
 	}
 	if ks.names != nil {

@@ -105,13 +105,13 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 			sort.Slice(rep.Rotate, func(i, j int) bool { return rep.Rotate[i].Credential < rep.Rotate[j].Credential })
 			for _, g := range revoke {
 				g.RevokedBy, g.RevokedAt = p.Name, now
-				if err := ks.putRecord(tx, bucketGrants, grantPrefix+g.ID, g); err != nil {
+				if err := ks.Put(tx, bucketGrants, grantPrefix+g.ID, g); err != nil {
 					return err
 				}
 			}
 			rep.GrantsRevoked = len(revoke)
 			u.Disabled = true
-			if err := ks.putRecord(tx, bucketUsers, u.ID, u); err != nil {
+			if err := ks.Put(tx, bucketUsers, u.ID, u); err != nil {
 				return err
 			}
 			if err := endSessions(tx, ks, u.ID, ""); err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/vault/barrier"
+
 	"github.com/awnumar/memguard"
 
 	"strongroom/audit"
@@ -93,17 +95,17 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 	kdf := v.kdf
 	kdf.Salt = make([]byte, 16)
 	rand.Read(kdf.Salt)
-	kek := kdf.derive(pass)
+	kek := kdf.Derive(pass)
 	defer wipe(kek)
 	var root *memguard.LockedBuffer
 	if err := v.withKeys(func(ks *keyring) (err error) {
-		root, err = ks.root.Open()
+		root, err = ks.OpenRoot()
 		return err
 	}); err != nil {
 		return err
 	}
 	defer root.Destroy()
-	wrap, err := sealBlob(kek, 0, pathRootWrap, root.Bytes())
+	wrap, err := barrier.SealRecord(kek, 0, pathRootWrap, root.Bytes())
 	if err != nil {
 		return err
 	}
@@ -171,7 +173,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 			now := v.now()
 			expires = now.Add(v.breakGlass)
 			bg := &breakGlass{UserID: p.UserID, Reason: reason, Opened: now, Expires: expires}
-			if err := ks.putRecord(tx, bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
+			if err := ks.Put(tx, bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.BreakglassOpen, target: target,
@@ -187,7 +189,7 @@ func (v *Vault) activeBreakGlass(tx Tx, ks *keyring, p *Principal) (*breakGlass,
 		return nil, nil
 	}
 	var bg breakGlass
-	ok, err := ks.getRecord(tx, bucketGrants, breakGlassPrefix+p.UserID, &bg)
+	ok, err := ks.Get(tx, bucketGrants, breakGlassPrefix+p.UserID, &bg)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -304,17 +306,17 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	if err := validateEscrow(in.Shares, in.Threshold, in.Holders); err != nil {
 		return nil, err
 	}
-	if err := kdf.check(); err != nil {
+	if err := kdf.Check(); err != nil {
 		return nil, err
 	}
-	kek := kdf.derive(in.Passphrase)
-	oldRoot, err := openBlob(kek, rootWrap, pathRootWrap)
+	kek := kdf.Derive(in.Passphrase)
+	oldRoot, err := barrier.OpenRecord(kek, rootWrap, pathRootWrap)
 	wipe(kek)
 	if err != nil {
 		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
 			outcome: audit.OutcomeDenied, reason: "wrong passphrase"}, ErrWrongPassphrase)
 	}
-	ringPlain, err := openBlob(oldRoot, ringBlob, pathKeyring)
+	ringPlain, err := barrier.OpenRecord(oldRoot, ringBlob, pathKeyring)
 	wipe(oldRoot)
 	if err != nil {
 		return nil, err
@@ -326,13 +328,13 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	newKDF := v.kdf
 	newKDF.Salt = make([]byte, 16)
 	rand.Read(newKDF.Salt)
-	newKEK := newKDF.derive(in.Passphrase)
-	newWrap, err := sealBlob(newKEK, 0, pathRootWrap, newRoot.Bytes())
+	newKEK := newKDF.Derive(in.Passphrase)
+	newWrap, err := barrier.SealRecord(newKEK, 0, pathRootWrap, newRoot.Bytes())
 	wipe(newKEK)
 	if err != nil {
 		return nil, err
 	}
-	newRing, err := sealBlob(newRoot.Bytes(), 0, pathKeyring, ringPlain)
+	newRing, err := barrier.SealRecord(newRoot.Bytes(), 0, pathKeyring, ringPlain)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +407,7 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	}
 	v.mu.Lock()
 	if v.keys != nil {
-		v.keys.root = memguard.NewEnclave(append([]byte(nil), newRoot.Bytes()...))
+		v.keys.SetRoot(newRoot.Bytes())
 	}
 	v.mu.Unlock()
 	return res, nil
@@ -413,7 +415,7 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 
 // opensKeyring says root opens the stored keyring.
 func opensKeyring(tx Tx, root []byte) bool {
-	pt, err := openBlob(root, tx.Peek(bucketKeyring, keyKeyring), pathKeyring)
+	pt, err := barrier.OpenRecord(root, tx.Peek(bucketKeyring, keyKeyring), pathKeyring)
 	wipe(pt)
 	return err == nil
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/vault/barrier"
+
 	"github.com/awnumar/memguard"
 	"golang.org/x/mod/sumdb/note"
 
@@ -204,26 +206,27 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 	kdf := v.kdf
 	kdf.Salt = make([]byte, 16)
 	rand.Read(kdf.Salt)
-	if err := kdf.check(); err != nil {
+	if err := kdf.Check(); err != nil {
 		return nil, err
 	}
 
 	root := memguard.NewBufferRandom(32)
 	defer root.Destroy()
-	kek := kdf.derive(in.Passphrase)
-	rootWrap, err := sealBlob(kek, 0, pathRootWrap, root.Bytes())
+	kek := kdf.Derive(in.Passphrase)
+	rootWrap, err := barrier.SealRecord(kek, 0, pathRootWrap, root.Bytes())
 	wipe(kek)
 	if err != nil {
 		return nil, err
 	}
 	dataKey := memguard.NewBufferRandom(32)
-	ringPlain := encodeKeyring(1, map[uint32][]byte{1: dataKey.Bytes()})
-	ringBlob, err := sealBlob(root.Bytes(), 0, pathKeyring, ringPlain)
+	ringPlain := barrier.EncodeKeyring(1, map[uint32][]byte{1: dataKey.Bytes()})
+	ringBlob, err := barrier.SealRecord(root.Bytes(), 0, pathKeyring, ringPlain)
 	wipe(ringPlain)
 	if err != nil {
 		return nil, err
 	}
-	ks := &keyring{active: 1, data: map[uint32]*memguard.Enclave{1: dataKey.Seal()}}
+	ks := &keyring{Keyring: barrier.NewKeyring(1, map[uint32][]byte{1: dataKey.Bytes()}, nil)}
+	dataKey.Destroy()
 
 	skey, vkey, err := note.GenerateKey(rand.Reader, "strongroom-"+idHex[:12])
 	if err != nil {
@@ -263,7 +266,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 		if err := tx.Put(bucketKeyring, keyKeyring, ringBlob); err != nil {
 			return err
 		}
-		if err := ks.putRecord(tx, bucketKeyring, keyAuditSigner, skey); err != nil {
+		if err := ks.Put(tx, bucketKeyring, keyAuditSigner, skey); err != nil {
 			return err
 		}
 		if err := v.appendAudit(tx, req, event{actor: systemActor, action: audit.SysInit,
@@ -299,11 +302,11 @@ func (v *Vault) UnsealPassphrase(ctx context.Context, req Request, passphrase []
 	if !v.Sealed() {
 		return nil
 	}
-	if err := kdf.check(); err != nil {
+	if err := kdf.Check(); err != nil {
 		return err
 	}
-	kek := kdf.derive(passphrase)
-	root, err := openBlob(kek, rootWrap, pathRootWrap)
+	kek := kdf.Derive(passphrase)
+	root, err := barrier.OpenRecord(kek, rootWrap, pathRootWrap)
 	wipe(kek)
 	if err != nil {
 		if rerr := v.record(ctx, req, event{actor: audit.Actor{Name: "operator", Role: "operator"}, action: audit.SysUnseal,
@@ -330,20 +333,16 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 	}); err != nil {
 		return err
 	}
-	ringPlain, err := openBlob(root, ringBlob, pathKeyring)
+	ringPlain, err := barrier.OpenRecord(root, ringBlob, pathKeyring)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrShareSet, err)
 	}
 	defer wipe(ringPlain)
-	active, keys, err := decodeKeyring(ringPlain)
+	active, keys, err := barrier.DecodeKeyring(ringPlain)
 	if err != nil {
 		return err
 	}
-	ks := &keyring{active: active, data: map[uint32]*memguard.Enclave{}}
-	for term, k := range keys {
-		ks.data[term] = memguard.NewEnclave(append([]byte(nil), k...))
-	}
-	ks.root = memguard.NewEnclave(append([]byte(nil), root...))
+	ks := &keyring{Keyring: barrier.NewKeyring(active, keys, root)}
 	err = v.write(ctx, func(tx Tx) error {
 		if apply != nil {
 			if err := apply(tx); err != nil {
@@ -400,7 +399,7 @@ func (v *Vault) dropKeys() {
 	// dropping them leaves nothing usable once collected (SECURITY.md).
 	// The open data keys are destroyed (wiped, unmapped) now.
 	if v.keys != nil {
-		v.keys.release()
+		v.keys.Release()
 	}
 	v.keys = nil
 	secretBuffers.drain() // idle ones are wiped already; unmap them too

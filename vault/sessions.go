@@ -106,7 +106,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 	v.pause("login.decide")
 	err := v.write(ctx, func(tx Tx) error {
 		var cur userRecord
-		if ok, err := ks.getRecord(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
+		if ok, err := ks.Get(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
 			return firstErr(err, ErrBadLogin)
 		}
 		// The guards: what was checked outside this transaction (the lock,
@@ -155,7 +155,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 				cur.LockedUntil = now.Add(d)
 				reason += "; account locked for " + d.String()
 			}
-			if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+			if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
@@ -171,11 +171,11 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 				return err
 			}
 		}
-		if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
 			return err
 		}
 		key := sessionKey(token)
-		if err := ks.putRecord(tx, bucketSessions, key, &sessionRecord{UserID: cur.ID, Created: now,
+		if err := ks.Put(tx, bucketSessions, key, &sessionRecord{UserID: cur.ID, Created: now,
 			LastSeen: now, MustChange: cur.MustChange}); err != nil {
 			return err
 		}
@@ -272,7 +272,7 @@ func (v *Vault) authenticate(ctx context.Context, ks *keyring, key string) (p *P
 			if again = !tx.Expect(bucketSessions, []byte(key), raw); again {
 				return nil
 			}
-			return ks.putRecord(tx, bucketSessions, key, &s)
+			return ks.Put(tx, bucketSessions, key, &s)
 		})
 		if err != nil || again {
 			return nil, again, err
@@ -314,7 +314,7 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 	var u userRecord
 	if err := v.store.View(ctx, func(tx Tx) error {
-		ok, err := ks.getRecord(tx, bucketUsers, p.UserID, &u)
+		ok, err := ks.Get(tx, bucketUsers, p.UserID, &u)
 		if err == nil && (!ok || tx.Peek(bucketSessions, []byte(p.sessionKey)) == nil) {
 			err = ErrUnauthenticated
 		}
@@ -334,11 +334,11 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 	err = v.write(ctx, func(tx Tx) error {
 		var cur userRecord
 		var s sessionRecord
-		okU, err := ks.getRecord(tx, bucketUsers, p.UserID, &cur)
+		okU, err := ks.Get(tx, bucketUsers, p.UserID, &cur)
 		if err != nil {
 			return err
 		}
-		okS, err := ks.getRecord(tx, bucketSessions, p.sessionKey, &s)
+		okS, err := ks.Get(tx, bucketSessions, p.sessionKey, &s)
 		if err != nil {
 			return err
 		}
@@ -346,14 +346,14 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 			return nil
 		}
 		cur.PasswordHash, cur.MustChange = hash, false
-		if err := ks.putRecord(tx, bucketUsers, cur.ID, &cur); err != nil {
+		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
 			return err
 		}
 		if err := endSessions(tx, ks, cur.ID, p.sessionKey); err != nil {
 			return err
 		}
 		s.MustChange = false
-		if err := ks.putRecord(tx, bucketSessions, p.sessionKey, &s); err != nil {
+		if err := ks.Put(tx, bucketSessions, p.sessionKey, &s); err != nil {
 			return err
 		}
 		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target})
@@ -366,7 +366,7 @@ func endSessions(tx Tx, ks *keyring, userID, keep string) error {
 	var doomed [][]byte
 	err := tx.Scan(bucketSessions, nil, func(k, val []byte) (bool, error) {
 		var s sessionRecord
-		if err := ks.decodeRecord(bucketSessions+"/"+string(k), val, &s); err != nil {
+		if err := ks.Decode(bucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
 		}
 		if s.UserID == userID && string(k) != keep {

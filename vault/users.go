@@ -79,7 +79,7 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 	} else if existing != nil {
 		return &ExistsError{Kind: "user", Name: rec.Name}
 	}
-	if err := ks.putRecord(tx, bucketUsers, rec.ID, rec); err != nil {
+	if err := ks.Put(tx, bucketUsers, rec.ID, rec); err != nil {
 		return err
 	}
 	reason := "role " + string(rec.Role)
@@ -105,7 +105,7 @@ func findUser(tx Tx, ks *keyring, name string) (*userRecord, error) {
 	var found *userRecord
 	err := tx.Scan(bucketUsers, nil, func(k, val []byte) (bool, error) {
 		var u userRecord
-		if err := ks.decodeRecord(bucketUsers+"/"+string(k), val, &u); err != nil {
+		if err := ks.Decode(bucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
 		if strings.EqualFold(u.Name, name) {
@@ -121,7 +121,7 @@ func allUsers(tx Tx, ks *keyring) ([]*userRecord, error) {
 	var out []*userRecord
 	err := tx.Scan(bucketUsers, nil, func(k, val []byte) (bool, error) {
 		var u userRecord
-		if err := ks.decodeRecord(bucketUsers+"/"+string(k), val, &u); err != nil {
+		if err := ks.Decode(bucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
 		out = append(out, &u)
@@ -198,7 +198,7 @@ func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name
 				return err
 			}
 			u.Disabled = true
-			if err := ks.putRecord(tx, bucketUsers, u.ID, u); err != nil {
+			if err := ks.Put(tx, bucketUsers, u.ID, u); err != nil {
 				return err
 			}
 			if err := endSessions(tx, ks, u.ID, ""); err != nil {

@@ -3,13 +3,11 @@ package vault
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/awnumar/memguard"
+	"strongroom/vault/barrier"
 )
 
 // Role is what an account may do (DESIGN §1).
@@ -91,49 +89,44 @@ func (v *Vault) noteAuditFailure(err error) {
 	v.log.Error("audit write failed; the request was refused", "err", err)
 }
 
-// keyring is the unsealed key material, each key in its own Enclave.
-//
-// The vault's own keyring (v.keys, while unsealed) also keeps each data
-// key, once first used, open in a read-only memguard LockedBuffer (guard
-// pages, mlock, canary) until the vault seals, when they are destroyed.
-// Opening an Enclave per record, then per operation, was measured to be
-// most of an audited read's cost: each open and destroy is mmap, mlock and
-// mprotect system calls, which serialise on the process's memory map
-// (SECURITY.md "Keys in memory"). The root key stays an Enclave.
+// The barrier's formats and settings, as the vault's callers name them.
+type (
+	// KDFParams are the Argon2id parameters stored beside a wrapped key.
+	KDFParams = barrier.KDFParams
+)
+
+// Floors below which a KDF is refused, at init and when read back.
+const (
+	MinKDFMemory = barrier.MinKDFMemory
+	MinKDFTime   = barrier.MinKDFTime
+)
+
+// DefaultKDF is the operator passphrase's Argon2id cost (DESIGN §2).
+func DefaultKDF() KDFParams { return barrier.DefaultKDF() }
+
+// Errors about stored ciphertext (package barrier).
+var (
+	ErrTampered      = barrier.ErrTampered
+	ErrMisplaced     = barrier.ErrMisplaced
+	ErrBlobVersion   = barrier.ErrBlobVersion
+	ErrBlobTruncated = barrier.ErrBlobTruncated
+)
+
+func wipe(b []byte) { barrier.Wipe(b) }
+
+// keyring is the barrier's keyring while unsealed, with the name index
+// that lives as long as it does.
 type keyring struct {
-	active uint32
-	data   map[uint32]*memguard.Enclave
-	root   *memguard.Enclave
-
-	mu     sync.Mutex
-	opened map[uint32]*memguard.LockedBuffer // nil: open per use (temporary keyrings)
-	names  *nameIndex                        // nil on temporary keyrings
-	views  *viewCache                        // nil on temporary keyrings
+	*barrier.Keyring
+	names *nameIndex // nil on temporary keyrings
 }
 
-// keepOpen makes k cache its opened data keys until release.
-func (k *keyring) keepOpen() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.opened == nil {
-		k.opened = map[uint32]*memguard.LockedBuffer{}
+// keepOpen makes ks keep its opened keys and a name index until release.
+func (ks *keyring) keepOpen() {
+	ks.KeepOpen()
+	if ks.names == nil {
+		ks.names = &nameIndex{}
 	}
-	if k.names == nil {
-		k.names = &nameIndex{}
-	}
-	if k.views == nil {
-		k.views = &viewCache{}
-	}
-}
-
-func (k *keyring) release() {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for term, lb := range k.opened {
-		lb.Destroy()
-		delete(k.opened, term)
-	}
-	k.views.clear()
 }
 
 // New wraps a store. The vault starts sealed.
@@ -188,102 +181,6 @@ func (v *Vault) withKeys(fn func(*keyring) error) error {
 		return ErrSealed
 	}
 	return fn(v.keys)
-}
-
-// useKey opens the data key of term for the duration of fn.
-func (k *keyring) useKey(term uint32, fn func(key []byte) error) error {
-	enc, ok := k.data[term]
-	if !ok {
-		return fmt.Errorf("vault: no data key for term %d", term)
-	}
-	lb, err := k.openKey(term, enc)
-	if err != nil {
-		return err
-	}
-	if lb == nil { // a temporary keyring: open and close
-		if lb, err = enc.Open(); err != nil {
-			return fmt.Errorf("vault: open data key: %w", err)
-		}
-		defer lb.Destroy()
-	}
-	return fn(lb.Bytes())
-}
-
-// openKey returns the kept-open buffer of term, opening it on first use;
-// nil on a temporary keyring, which keeps nothing open.
-func (k *keyring) openKey(term uint32, enc *memguard.Enclave) (*memguard.LockedBuffer, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.opened == nil {
-		return nil, nil
-	}
-	if lb, ok := k.opened[term]; ok {
-		return lb, nil
-	}
-	lb, err := enc.Open()
-	if err != nil {
-		return nil, fmt.Errorf("vault: open data key: %w", err)
-	}
-	lb.Freeze() // read-only: a stray write faults instead of corrupting the key
-	k.opened[term] = lb
-	return lb, nil
-}
-
-// seal encrypts a record for path under the active data key.
-func (k *keyring) seal(path string, plaintext []byte) (blob []byte, err error) {
-	err = k.useKey(k.active, func(key []byte) error {
-		blob, err = sealBlob(key, k.active, path, plaintext)
-		return err
-	})
-	return blob, err
-}
-
-// open decrypts a record expected at path; the caller wipes the result.
-func (k *keyring) open(path string, blob []byte) (pt []byte, err error) {
-	term, _, _, err := blobHeader(blob)
-	if err != nil {
-		return nil, fmt.Errorf("%w (%s)", err, path)
-	}
-	err = k.useKey(term, func(key []byte) error {
-		pt, err = openBlob(key, blob, path)
-		return err
-	})
-	return pt, err
-}
-
-// putRecord seals v as JSON at bucket/key.
-func (k *keyring) putRecord(tx Tx, bucket, key string, v any) error {
-	pt, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("vault: encode %s/%s: %w", bucket, key, err)
-	}
-	defer wipe(pt)
-	blob, err := k.seal(bucket+"/"+key, pt)
-	if err != nil {
-		return err
-	}
-	return tx.Put(bucket, []byte(key), blob)
-}
-
-// getRecord opens the JSON record at bucket/key into v; false if absent.
-func (k *keyring) getRecord(tx Tx, bucket, key string, v any) (bool, error) {
-	blob := tx.Get(bucket, []byte(key))
-	if blob == nil {
-		return false, nil
-	}
-	return true, k.decodeRecord(bucket+"/"+key, blob, v)
-}
-
-func (k *keyring) decodeRecord(path string, blob []byte, v any) error {
-	pt, err := k.open(path, blob)
-	if err != nil {
-		return err
-	}
-	defer wipe(pt)
-	if err := json.Unmarshal(pt, v); err != nil {
-		return fmt.Errorf("vault: decode %s: the decrypted record is not valid JSON", path) // never quote plaintext
-	}
-	return nil
 }
 
 func newID() string {

@@ -1,4 +1,4 @@
-package vault
+package barrier
 
 import (
 	"bytes"
@@ -19,7 +19,7 @@ import (
 // a blob opens only under the key of its term and only at the path it was
 // written for. The path names the record and its version, e.g.
 // "credentials/9f2c…/v/00000003".
-const blobVersion = 1
+const recordVersion = 1
 
 // Errors about stored ciphertext.
 var (
@@ -29,18 +29,20 @@ var (
 	ErrBlobTruncated = errors.New("vault: record is truncated")
 )
 
-func sealBlob(key []byte, term uint32, path string, plaintext []byte) ([]byte, error) {
+// SealRecord encrypts plaintext for path under key (of keyring term
+// term), with a random nonce.
+func SealRecord(key []byte, term uint32, path string, plaintext []byte) ([]byte, error) {
 	nonce := make([]byte, chacha20poly1305.NonceSizeX)
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, fmt.Errorf("vault: nonce: %w", err)
 	}
-	return sealBlobNonce(key, term, path, plaintext, nonce)
+	return SealRecordNonce(key, term, path, plaintext, nonce)
 }
 
-// sealBlobNonce is sealBlob with the nonce given. Only sealBlob (random
-// nonce) and the golden vectors (fixed nonce) call it: a nonce must never
-// repeat under one key.
-func sealBlobNonce(key []byte, term uint32, path string, plaintext, nonce []byte) ([]byte, error) {
+// SealRecordNonce is SealRecord with the nonce given. Only SealRecord
+// (random nonce) and the golden vectors (fixed nonce) call it: a nonce
+// must never repeat under one key.
+func SealRecordNonce(key []byte, term uint32, path string, plaintext, nonce []byte) ([]byte, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, fmt.Errorf("vault: cipher: %w", err)
@@ -49,7 +51,7 @@ func sealBlobNonce(key []byte, term uint32, path string, plaintext, nonce []byte
 		return nil, fmt.Errorf("vault: nonce is %d bytes, want %d", len(nonce), aead.NonceSize())
 	}
 	hdr := make([]byte, 0, 7+len(path))
-	hdr = append(hdr, blobVersion)
+	hdr = append(hdr, recordVersion)
 	hdr = binary.BigEndian.AppendUint32(hdr, term)
 	hdr = binary.BigEndian.AppendUint16(hdr, uint16(len(path)))
 	hdr = append(hdr, path...)
@@ -58,12 +60,12 @@ func sealBlobNonce(key []byte, term uint32, path string, plaintext, nonce []byte
 	return aead.Seal(out, nonce, plaintext, hdr), nil
 }
 
-// blobHeader parses a blob's header without decrypting.
-func blobHeader(blob []byte) (term uint32, path string, hdrLen int, err error) {
+// RecordHeader parses a record's header without decrypting.
+func RecordHeader(blob []byte) (term uint32, path string, hdrLen int, err error) {
 	if len(blob) < 7 {
 		return 0, "", 0, ErrBlobTruncated
 	}
-	if blob[0] != blobVersion {
+	if blob[0] != recordVersion {
 		return 0, "", 0, fmt.Errorf("%w %d", ErrBlobVersion, blob[0])
 	}
 	term = binary.BigEndian.Uint32(blob[1:5])
@@ -74,10 +76,10 @@ func blobHeader(blob []byte) (term uint32, path string, hdrLen int, err error) {
 	return term, string(blob[7 : 7+n]), 7 + n, nil
 }
 
-// openBlob decrypts a blob expected at path, with the key of its term. The
-// caller wipes the plaintext.
-func openBlob(key []byte, blob []byte, path string) ([]byte, error) {
-	_, got, hl, err := blobHeader(blob)
+// OpenRecord decrypts a record expected at path, with the key of its term.
+// The caller wipes the plaintext.
+func OpenRecord(key []byte, blob []byte, path string) ([]byte, error) {
+	_, got, hl, err := RecordHeader(blob)
 	if err != nil {
 		return nil, err
 	}
@@ -113,25 +115,29 @@ const (
 // DefaultKDF is the operator passphrase's Argon2id cost (DESIGN §2).
 func DefaultKDF() KDFParams { return KDFParams{Memory: 64 * 1024, Time: 3, Threads: 4} }
 
-func (p KDFParams) check() error {
+// Check refuses parameters below the floors or without a 16-byte salt.
+func (p KDFParams) Check() error {
 	if p.Memory < MinKDFMemory || p.Time < MinKDFTime || p.Threads < 1 || len(p.Salt) < 16 {
 		return fmt.Errorf("vault: Argon2id parameters below the floor (m=%d KiB, t=%d, p=%d)", p.Memory, p.Time, p.Threads)
 	}
 	return nil
 }
 
-func (p KDFParams) derive(passphrase []byte) []byte {
+// Derive makes the 32-byte key-encryption key from passphrase.
+func (p KDFParams) Derive(passphrase []byte) []byte {
 	return argon2.IDKey(passphrase, p.Salt, p.Time, p.Memory, p.Threads, chacha20poly1305.KeySize)
 }
 
-func wipe(b []byte) {
+// Wipe zeroes b.
+func Wipe(b []byte) {
 	for i := range b {
 		b[i] = 0
 	}
 }
 
-// keyringBlob encodes a keyring: active term (u32) then (term u32 || key 32)*.
-func encodeKeyring(active uint32, keys map[uint32][]byte) []byte {
+// EncodeKeyring encodes a keyring's keys: the active term (u32 BE), then
+// (term u32 BE || key 32 bytes) for each term.
+func EncodeKeyring(active uint32, keys map[uint32][]byte) []byte {
 	var buf bytes.Buffer
 	_ = binary.Write(&buf, binary.BigEndian, active)
 	for term, k := range keys {
@@ -141,7 +147,8 @@ func encodeKeyring(active uint32, keys map[uint32][]byte) []byte {
 	return buf.Bytes()
 }
 
-func decodeKeyring(b []byte) (uint32, map[uint32][]byte, error) {
+// DecodeKeyring decodes EncodeKeyring's bytes; the keys alias b.
+func DecodeKeyring(b []byte) (uint32, map[uint32][]byte, error) {
 	if len(b) < 4 || (len(b)-4)%36 != 0 {
 		return 0, nil, errors.New("vault: keyring is malformed")
 	}

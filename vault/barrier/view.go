@@ -1,9 +1,10 @@
-package vault
+package barrier
 
 import (
 	"bytes"
 	"sync"
-	"time"
+
+	"strongroom/vault/storage"
 )
 
 // viewCache keeps decoded, non-secret views of sealed records while the
@@ -68,91 +69,34 @@ func (c *viewCache) clear() {
 	c.m = nil
 }
 
-// cachedView returns the view of bucket/key that derive makes from the
+// Cached returns the view of bucket/key that derive makes from the
 // decoded record R; false if the record is absent. The view must hold no
 // secret and must not be changed by the caller.
-func cachedRecord[R any, T any](tx Tx, ks *keyring, bucket, key string, derive func(*R) T) (T, bool, error) {
+func Cached[R any, T any](tx storage.Tx, ks *Keyring, bucket, key string, derive func(*R) T) (T, bool, error) {
 	var zero T
 	raw := tx.Peek(bucket, []byte(key))
 	if raw == nil {
 		return zero, false, nil
 	}
-	view, err := decodeView(ks, bucket+"/"+key, raw, derive)
+	view, err := DecodeView(ks, bucket+"/"+key, raw, derive)
 	return view, true, err
 }
 
-// decodeView returns the cached view of the record at path whose stored
+// DecodeView returns the cached view of the record at path whose stored
 // bytes are raw, decoding and caching it if the cache has no view of
 // exactly these bytes. raw may be the store's own memory: it is copied
 // before it is kept.
-func decodeView[R any, T any](ks *keyring, path string, raw []byte, derive func(*R) T) (T, error) {
+func DecodeView[R any, T any](ks *Keyring, path string, raw []byte, derive func(*R) T) (T, error) {
 	if v, ok := ks.views.get(path, raw); ok {
 		return v.(T), nil
 	}
 	blob := bytes.Clone(raw)
 	var r R
-	if err := ks.decodeRecord(path, blob, &r); err != nil {
+	if err := ks.Decode(path, blob, &r); err != nil {
 		var zero T
 		return zero, err
 	}
 	view := derive(&r)
 	ks.views.put(path, blob, view)
 	return view, nil
-}
-
-// getHead reads the head of credential id; the caller owns the copy.
-func getHead(tx Tx, ks *keyring, id string) (*credHead, bool, error) {
-	h, ok, err := cachedRecord(tx, ks, bucketCredentials, headKey(id), func(h *credHead) *credHead { return h })
-	if !ok || err != nil {
-		return nil, ok, err
-	}
-	return h.clone(), true, nil
-}
-
-func (h *credHead) clone() *credHead {
-	c := *h
-	c.Tags = append([]string(nil), h.Tags...)
-	c.Assignees = append([]string(nil), h.Assignees...)
-	if h.Compromised != nil {
-		cp := *h.Compromised
-		c.Compromised = &cp
-	}
-	return &c
-}
-
-// userSummary is what may be cached of an account (no secret).
-type userSummary struct {
-	ID, Name string
-	Role     Role
-	Disabled bool
-	Expires  time.Time
-}
-
-func (u *userSummary) expired(now time.Time) bool {
-	return !u.Expires.IsZero() && !now.Before(u.Expires)
-}
-
-func getUserSummary(tx Tx, ks *keyring, id string) (userSummary, bool, error) {
-	return cachedRecord(tx, ks, bucketUsers, id, func(u *userRecord) userSummary {
-		return userSummary{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Expires: u.Expires}
-	})
-}
-
-func getSession(tx Tx, ks *keyring, key string) (sessionRecord, bool, error) {
-	return cachedRecord(tx, ks, bucketSessions, key, func(s *sessionRecord) sessionRecord { return *s })
-}
-
-// assigneeNames maps the ids of h's assignees to their names.
-func assigneeNames(tx Tx, ks *keyring, h *credHead) (map[string]string, error) {
-	names := make(map[string]string, len(h.Assignees))
-	for _, id := range h.Assignees {
-		u, ok, err := getUserSummary(tx, ks, id)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			names[id] = u.Name
-		}
-	}
-	return names, nil
 }
