@@ -41,86 +41,136 @@ func (s *Share) qrImage(size int) (image.Image, error) {
 // Text, the share in numbered rows of groups, and the share as a QR code.
 // The fonts (the Go fonts) are embedded; nothing is fetched.
 func (e *Envelope) PDF() ([]byte, error) {
+	p, err := newPDFPage("Strongroom envelope: " + e.Holder)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.pdfFacts(p); err != nil {
+		return nil, err
+	}
+	if err := p.share(e.Share); err != nil {
+		return nil, err
+	}
+	if err := p.instructions(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := p.pdf.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("escrow: PDF: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// The page's text column, in points.
+const pdfLeft, pdfWidth = 50.0, 495.0
+
+// pdfPage is the envelope's one page and how far down it is written.
+type pdfPage struct {
+	pdf *gopdf.GoPdf
+	y   float64
+}
+
+// newPDFPage starts an A4 document with the Go fonts embedded and one
+// page, written from the top.
+func newPDFPage(title string) (*pdfPage, error) {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
-	pdf.SetInfo(gopdf.PdfInfo{Title: "Strongroom envelope: " + e.Holder, Creator: "Strongroom"})
+	pdf.SetInfo(gopdf.PdfInfo{Title: title, Creator: "Strongroom"})
 	for name, data := range map[string][]byte{"regular": goregular.TTF, "bold": gobold.TTF, "mono": gomono.TTF} {
 		if err := pdf.AddTTFFontData(name, data); err != nil {
 			return nil, fmt.Errorf("escrow: font: %w", err)
 		}
 	}
 	pdf.AddPage()
-	const left, width = 50.0, 495.0
-	y := 48.0
-	text := func(font string, size float64, s string) error {
-		if err := pdf.SetFont(font, "", size); err != nil {
-			return err
-		}
-		lines, err := pdf.SplitTextWithWordWrap(s, width)
-		if err != nil {
-			return err
-		}
-		for _, l := range lines {
-			pdf.SetXY(left, y)
-			if err := pdf.Text(l); err != nil {
-				return err
-			}
-			y += size * 1.3
-		}
-		return nil
+	return &pdfPage{pdf: pdf, y: 48.0}, nil
+}
+
+// text writes s word-wrapped to the column, one line below another.
+func (p *pdfPage) text(font string, size float64, s string) error {
+	if err := p.pdf.SetFont(font, "", size); err != nil {
+		return err
 	}
+	lines, err := p.pdf.SplitTextWithWordWrap(s, pdfWidth)
+	if err != nil {
+		return err
+	}
+	for _, l := range lines {
+		p.pdf.SetXY(pdfLeft, p.y)
+		if err := p.pdf.Text(l); err != nil {
+			return err
+		}
+		p.y += size * 1.3
+	}
+	return nil
+}
+
+// pdfFacts writes the heading and the facts of the envelope, as Text
+// gives them, down to the line that introduces the share.
+func (e *Envelope) pdfFacts(p *pdfPage) error {
 	s := e.Share
 	council := e.Council
 	if council == "" {
 		council = "(council not named)"
 	}
 	steps := []func() error{
-		func() error { return text("bold", 16, "STRONGROOM SEALED ENVELOPE - EMERGENCY USE ONLY") },
-		func() error { y += 6; return nil },
-		func() error { return text("regular", 11, "Council: "+council) },
-		func() error { return text("regular", 11, "Holder: "+e.Holder) },
+		func() error { return p.text("bold", 16, "STRONGROOM SEALED ENVELOPE - EMERGENCY USE ONLY") },
+		func() error { p.y += 6; return nil },
+		func() error { return p.text("regular", 11, "Council: "+council) },
+		func() error { return p.text("regular", 11, "Holder: "+e.Holder) },
 		func() error {
-			return text("regular", 11, fmt.Sprintf("Share number %d of %d. Any %d shares together open the vault.", s.Index, e.Shares, s.Threshold))
+			return p.text("regular", 11, fmt.Sprintf("Share number %d of %d. Any %d shares together open the vault.", s.Index, e.Shares, s.Threshold))
 		},
 		func() error {
-			return text("regular", 11, fmt.Sprintf("Escrow generation %d, issued %s.", s.Generation, e.Issued.UTC().Format("2 January 2006 15:04 MST")))
+			return p.text("regular", 11, fmt.Sprintf("Escrow generation %d, issued %s.", s.Generation, e.Issued.UTC().Format("2 January 2006 15:04 MST")))
 		},
-		func() error { return text("regular", 11, "Vault ID: "+hex.EncodeToString(e.VaultID[:])) },
-		func() error { return text("mono", 8, "Audit verifier key: "+e.VerifierKey) },
-		func() error { y += 10; return text("bold", 12, "The share (type it exactly, or scan the code):") },
+		func() error { return p.text("regular", 11, "Vault ID: "+hex.EncodeToString(e.VaultID[:])) },
+		func() error { return p.text("mono", 8, "Audit verifier key: "+e.VerifierKey) },
+		func() error { p.y += 10; return p.text("bold", 12, "The share (type it exactly, or scan the code):") },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
-			return nil, fmt.Errorf("escrow: PDF: %w", err)
+			return fmt.Errorf("escrow: PDF: %w", err)
 		}
 	}
-	// Share rows with their group numbers, so "typo in group 7" is easy to find.
+	return nil
+}
+
+// share writes the share in rows of four groups with their group
+// numbers, so "typo in group 7" is easy to find, and its QR code to the
+// right of the rows.
+func (p *pdfPage) share(s *Share) error {
 	groups := s.groups()
-	shareTop := y
-	if err := pdf.SetFont("mono", "", 13); err != nil {
-		return nil, err
+	shareTop := p.y
+	if err := p.pdf.SetFont("mono", "", 13); err != nil {
+		return err
 	}
 	for i := 0; i < len(groups); i += 4 {
 		end := min(i+4, len(groups))
-		pdf.SetXY(left, y+8)
+		p.pdf.SetXY(pdfLeft, p.y+8)
 		label := fmt.Sprintf("%2d-%-2d ", i+1, end)
-		if err := pdf.Text(label + strings.Join(groups[i:end], " ")); err != nil {
-			return nil, err
+		if err := p.pdf.Text(label + strings.Join(groups[i:end], " ")); err != nil {
+			return err
 		}
-		y += 20
+		p.y += 20
 	}
 	img, err := s.qrImage(300)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := pdf.ImageFrom(img, left+width-150, shareTop-4, &gopdf.Rect{W: 150, H: 150}); err != nil {
-		return nil, fmt.Errorf("escrow: PDF image: %w", err)
+	if err := p.pdf.ImageFrom(img, pdfLeft+pdfWidth-150, shareTop-4, &gopdf.Rect{W: 150, H: 150}); err != nil {
+		return fmt.Errorf("escrow: PDF image: %w", err)
 	}
-	y = max(y, shareTop+150) + 16
+	p.y = max(p.y, shareTop+150) + 16
+	return nil
+}
+
+// instructions writes Instructions below the share: each paragraph's
+// first line as its heading, commands to type in mono on their own lines.
+func (p *pdfPage) instructions() error {
 	for _, para := range strings.Split(strings.TrimSpace(Instructions), "\n\n") {
 		lines := strings.SplitN(para, "\n", 2)
-		if err := text("bold", 11, lines[0]); err != nil {
-			return nil, err
+		if err := p.text("bold", 11, lines[0]); err != nil {
+			return err
 		}
 		if len(lines) > 1 {
 			for _, l := range strings.Split(joinWrapped(lines[1]), "\n") {
@@ -128,18 +178,14 @@ func (e *Envelope) PDF() ([]byte, error) {
 				if strings.HasPrefix(l, "strongroom ") {
 					font, size, l = "mono", 9, "    "+l // a command to type, on its own line
 				}
-				if err := text(font, size, l); err != nil {
-					return nil, err
+				if err := p.text(font, size, l); err != nil {
+					return err
 				}
 			}
 		}
-		y += 6
+		p.y += 6
 	}
-	var buf bytes.Buffer
-	if _, err := pdf.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("escrow: PDF: %w", err)
-	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // joinWrapped re-flows the hard-wrapped plain-text instructions so the PDF

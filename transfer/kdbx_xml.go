@@ -1,17 +1,17 @@
 package transfer
 
+// The KeePass XML document: reading its groups and entries (the inside
+// of a KDBX file, or a KeePass XML export) into items, with the TOTP
+// layouts KeePass and KeePassXC use, and building the document an
+// export writes, with its protected values under the inner stream.
+
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -19,7 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/chacha20"
 )
 
@@ -28,6 +27,35 @@ var standardFields = map[string]bool{
 	"Title": true, "UserName": true, "Password": true, "URL": true, "Notes": true,
 	"otp": true, "TOTP Seed": true, "TOTP Settings": true,
 }
+
+// DecodeKeePassXML reads a KeePass 2 XML export (KeePass: File > Export >
+// KeePass XML (2.x); KeePassXC: Database > Export > XML File, or
+// keepassxc-cli export --format xml), whose values are in plain text.
+func DecodeKeePassXML(data []byte) (*Result, error) {
+	if len(data) > 4*MaxFileSize {
+		return nil, bad(keepassXML, "the file is larger than %d MiB", 4*MaxFileSize>>20)
+	}
+	root, err := parseXML(keepassXML, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := root.walk(func(n *node) error {
+		if n.Protected {
+			return bad(keepassXML, "the XML holds encrypted values: it is the inside of a KDBX file, not an XML export")
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	r, err := readKeePassXML(root)
+	var fe *FormatError
+	if errors.As(err, &fe) {
+		return nil, bad(keepassXML, "%s", fe.Msg)
+	}
+	return r, err
+}
+
+const keepassXML = "keepass-xml"
 
 func readKeePassXML(root *node) (*Result, error) {
 	if root.Name != "KeePassFile" {
@@ -228,137 +256,6 @@ func otpURI(label, secret, period, digits, algo string) string {
 		label = "imported"
 	}
 	return (&url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + label, RawQuery: q.Encode()}).String()
-}
-
-// KDBXOptions sets the export's key derivation (Argon2id). Zero values
-// take KeePassXC's defaults for a new database: 64 MiB, 10 passes is
-// theirs for Argon2d; we use 64 MiB, 3 passes, 2 lanes (RFC 9106's
-// second recommended option, scaled to a small server).
-type KDBXOptions struct {
-	MemoryKiB  uint32
-	Iterations uint32
-	Lanes      uint8
-	Name       string // database name shown in KeePass
-	Now        time.Time
-	// argon2d, for tests only, derives with Argon2d instead (a function
-	// from outside this package: x/crypto has no Argon2d), to make the
-	// Argon2d fixtures that imports must route through KeePassXC.
-	argon2d func(composite, salt []byte) []byte
-}
-
-// EncodeKDBX writes items as a KDBX 4.0 file: AES-256-CBC, gzip,
-// Argon2id, ChaCha20 inner stream, passwords and TOTP protected.
-// Each item goes in a group named by its Folder (created as needed).
-func EncodeKDBX(items []Item, passphrase []byte, o KDBXOptions) ([]byte, error) {
-	if len(passphrase) == 0 {
-		return nil, bad(kdbxName, "the export needs a passphrase")
-	}
-	if o.MemoryKiB == 0 {
-		o.MemoryKiB = 64 << 10
-	}
-	if o.Iterations == 0 {
-		o.Iterations = 3
-	}
-	if o.Lanes == 0 {
-		o.Lanes = 2
-	}
-	if o.Name == "" {
-		o.Name = "Strongroom export"
-	}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
-	}
-	seed, salt, iv, streamKey := random(32), random(32), random(16), random(64)
-	if o.argon2d != nil {
-		salt = []byte("strongroom-test-fixture-salt-32b") // printable: it goes on a command line
-	}
-
-	kdfID := kdfArgon2id
-	if o.argon2d != nil {
-		kdfID = kdfArgon2d
-	}
-	vd := variantDict{"$UUID": kdfID, "S": salt,
-		"P": le64(uint64(o.Lanes)), "M": le64(uint64(o.MemoryKiB) * 1024), "I": le64(uint64(o.Iterations)), "V": le64(0x13)}
-	var hdr bytes.Buffer
-	_ = binary.Write(&hdr, binary.LittleEndian, []uint32{sig1, sig2})
-	_ = binary.Write(&hdr, binary.LittleEndian, []uint16{0, 4})
-	field := func(id byte, v []byte) {
-		hdr.WriteByte(id)
-		_ = binary.Write(&hdr, binary.LittleEndian, uint32(len(v)))
-		hdr.Write(v)
-	}
-	field(hdrCipherID, cipherAES256)
-	field(hdrCompression, le32(1))
-	field(hdrMasterSeed, seed)
-	field(hdrEncryptionIV, iv)
-	field(hdrKDFParameters, vd.encode())
-	field(hdrEnd, []byte("\r\n\r\n"))
-
-	composite, err := KDBXKey{Password: passphrase}.compositeKey()
-	if err != nil {
-		return nil, err
-	}
-	transformed := argon2IDKey(composite, salt, o)
-	if o.argon2d != nil {
-		transformed = o.argon2d(composite, salt)
-	}
-	mk, base := masterKey(seed, transformed), hmacBase(seed, transformed)
-
-	// Inner header then XML, gzip, pad, encrypt.
-	var inner bytes.Buffer
-	innerField := func(id byte, v []byte) {
-		inner.WriteByte(id)
-		_ = binary.Write(&inner, binary.LittleEndian, uint32(len(v)))
-		inner.Write(v)
-	}
-	innerField(innerStreamID, le32(streamChaCha20))
-	innerField(innerStreamKey, streamKey)
-	innerField(innerEnd, nil)
-	doc := keePassXML(items, o)
-	if err := protect(doc, streamKey); err != nil {
-		return nil, err
-	}
-	writeXML(&inner, doc)
-
-	var z bytes.Buffer
-	zw := gzip.NewWriter(&z)
-	_, _ = zw.Write(inner.Bytes())
-	_ = zw.Close()
-	wipeBuf(inner.Bytes())
-	pt := z.Bytes()
-	pad := aes.BlockSize - len(pt)%aes.BlockSize
-	pt = append(pt, bytes.Repeat([]byte{byte(pad)}, pad)...)
-	b, _ := aes.NewCipher(mk)
-	ct := make([]byte, len(pt))
-	cipher.NewCBCEncrypter(b, iv).CryptBlocks(ct, pt)
-	wipeBuf(pt)
-
-	out := bytes.NewBuffer(append([]byte(nil), hdr.Bytes()...))
-	sum := sha256.Sum256(hdr.Bytes())
-	out.Write(sum[:])
-	m := hmac.New(sha256.New, blockKey(base, ^uint64(0)))
-	m.Write(hdr.Bytes())
-	out.Write(m.Sum(nil))
-	for i := uint64(0); ; i++ {
-		n := min(len(ct), blockSize)
-		data := ct[:n]
-		ct = ct[n:]
-		bm := hmac.New(sha256.New, blockKey(base, i))
-		_ = binary.Write(bm, binary.LittleEndian, i)
-		_ = binary.Write(bm, binary.LittleEndian, uint32(n))
-		bm.Write(data)
-		out.Write(bm.Sum(nil))
-		_ = binary.Write(out, binary.LittleEndian, uint32(n))
-		out.Write(data)
-		if n == 0 {
-			break
-		}
-	}
-	return out.Bytes(), nil
-}
-
-func argon2IDKey(composite, salt []byte, o KDBXOptions) []byte {
-	return argon2.IDKey(composite, salt, o.Iterations, o.MemoryKiB, o.Lanes, 32)
 }
 
 func le32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
