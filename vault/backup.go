@@ -217,18 +217,8 @@ func CheckBackup(ctx context.Context, r io.Reader, opt BackupOptions) (*BackupCh
 func checkRestored(ctx context.Context, dir string, b *parsedBackup, opt BackupOptions) (res *BackupCheck, err error) {
 	// With the vault's key, the manifest's signature is checked before the
 	// database is opened at all.
-	if opt.VerifierKey != "" {
-		verifier, verr := note.NewVerifier(strings.TrimSpace(opt.VerifierKey))
-		if verr != nil {
-			return nil, invalid("the verifier key is not a note verifier key")
-		}
-		if _, verr := note.Open(b.signed, note.VerifierList(verifier)); verr != nil {
-			var unverified *note.UnverifiedNoteError
-			if errors.As(verr, &unverified) {
-				return nil, fmt.Errorf("%w: vault %s, not the one this key belongs to", ErrBackupForeign, b.Manifest.VaultID)
-			}
-			return nil, fmt.Errorf("%w: the manifest's signature does not verify (edited)", ErrBackupCorrupt)
-		}
+	if err := checkManifestKey(b, opt.VerifierKey); err != nil {
+		return nil, err
 	}
 	// bbolt panics on a damaged page instead of returning an error: a
 	// damaged backup must be refused, not crash the checker.
@@ -292,8 +282,36 @@ func checkRestored(ctx context.Context, dir string, b *parsedBackup, opt BackupO
 	if v.Sealed() {
 		return nil, invalid("not enough shares to open the backup")
 	}
-	err = v.withKeys(func(ks *keyring) error {
-		return st.View(ctx, func(tx Tx) error {
+	err = decryptAll(ctx, v, res)
+	res.Decrypted = err == nil
+	return res, err
+}
+
+// checkManifestKey checks, if a verifier key is given, that the manifest is
+// signed by it.
+func checkManifestKey(b *parsedBackup, verifierKey string) error {
+	if verifierKey == "" {
+		return nil
+	}
+	verifier, err := note.NewVerifier(strings.TrimSpace(verifierKey))
+	if err != nil {
+		return invalidField("verifier_key", "the verifier key is not a note verifier key")
+	}
+	if _, err := note.Open(b.signed, note.VerifierList(verifier)); err != nil {
+		var unverified *note.UnverifiedNoteError
+		if errors.As(err, &unverified) {
+			return fmt.Errorf("%w: vault %s, not the one this key belongs to", ErrBackupForeign, b.Manifest.VaultID)
+		}
+		return fmt.Errorf("%w: the manifest's signature does not verify (edited)", ErrBackupCorrupt)
+	}
+	return nil
+}
+
+// decryptAll opens every sealed record of the unsealed backup v, counting
+// accounts, credentials and versions into res.
+func decryptAll(ctx context.Context, v *Vault, res *BackupCheck) error {
+	return v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
 			for _, bucket := range []string{bucketUsers, bucketCredentials, bucketSessions, bucketRequests, bucketGrants} {
 				err := tx.Scan(bucket, nil, func(k, val []byte) (bool, error) {
 					pt, err := ks.Open(bucket+"/"+string(k), val)
@@ -318,8 +336,6 @@ func checkRestored(ctx context.Context, dir string, b *parsedBackup, opt BackupO
 			return nil
 		})
 	})
-	res.Decrypted = err == nil
-	return res, err
 }
 
 // RestoreBackup writes a checked backup into a new data directory (which

@@ -86,17 +86,35 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
 			outcome: audit.OutcomeError, reason: "file refused: " + strings.TrimPrefix(err.Error(), "transfer: ")}, err)
 	}
-	items, skipped := res.Items, res.Skipped
 	defer res.Wipe()
-	// Prepare outside the transaction: TOTP normalising and checks.
-	type prepared struct {
-		it   *transfer.Item
-		totp []byte
-		tags []string
-		note string
+	rep := &ImportReport{Format: opt.Format, ConvertedFrom: opt.ConvertedFrom, Kind: kind, DryRun: opt.DryRun,
+		Skipped: append([]transfer.Skipped{}, res.Skipped...)}
+	ready := prepareImport(res.Items, opt.Tag, rep)
+	before := rep.Skipped
+	err = v.withKeys(func(ks *keyring) error {
+		return v.write(ctx, func(tx Tx) error {
+			rep.Imported, rep.Skipped = nil, before[:len(before):len(before)]
+			return v.importTx(tx, ks, req, p, kind, opt, source, ready, rep)
+		})
+	})
+	if err != nil {
+		return nil, err
 	}
-	rep := &ImportReport{Format: opt.Format, ConvertedFrom: opt.ConvertedFrom, Kind: kind, DryRun: opt.DryRun, Skipped: append([]transfer.Skipped{}, skipped...)}
-	var ready []prepared
+	return rep, nil
+}
+
+// importItem is an item checked and made ready outside the transaction.
+type importItem struct {
+	it   *transfer.Item
+	totp []byte
+	tags []string
+	note string
+}
+
+// prepareImport checks items and normalises their TOTP and tags, adding
+// what cannot be stored to rep.Skipped.
+func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []importItem {
+	var ready []importItem
 	for i := range items {
 		it := &items[i]
 		skip := func(reason string) {
@@ -110,16 +128,17 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 			skip("a field is not valid UTF-8 text")
 			continue
 		}
-		pr := prepared{it: it}
+		pr := importItem{it: it}
 		if it.TOTP != "" {
 			t, err := normaliseTOTP(it.TOTP, it.Title)
-			if err != nil {
-				pr.note = "TOTP not imported: " + strings.TrimPrefix(err.Error(), ErrInvalid.Error()+": ")
+			var ie *InputError
+			if errors.As(err, &ie) {
+				pr.note = "TOTP not imported: " + ie.Msg
 			}
 			pr.totp = t
 		}
 		seen := map[string]bool{}
-		for _, t := range append(append([]string{opt.Tag}, folderTag(it.Folder)...), it.Tags...) {
+		for _, t := range append(append([]string{tag}, folderTag(it.Folder)...), it.Tags...) {
 			t = strings.TrimSpace(t)
 			if t != "" && !seen[strings.ToLower(t)] && utf8.RuneCountInString(t) <= 100 {
 				seen[strings.ToLower(t)] = true
@@ -131,81 +150,75 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 		}
 		ready = append(ready, pr)
 	}
+	return ready
+}
 
-	before := rep.Skipped
-	err = v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
-			rep.Imported = nil
-			skippedHere := before[:len(before):len(before)]
-			if err := checkRoutine(tx); err != nil {
-				return err
-			}
-			_, users, err := userNames(tx, ks)
-			if err != nil {
-				return err
-			}
-			assignees := opt.Assignees
-			if len(assignees) == 0 {
-				assignees = []string{p.Name}
-			}
-			ids, err := resolveAssignees(p, kind, assignees, users)
-			if err != nil {
-				return err
-			}
-			taken := map[string]bool{}
-			if err := eachHead(tx, ks, func(h *credHead) bool {
-				if !h.Deleted {
-					taken[strings.ToLower(h.Name)] = true
-				}
-				return true
-			}); err != nil {
-				return err
-			}
-			now := v.now()
-			for _, pr := range ready {
-				name, note := uniqueName(pr.it.Title, pr.it.Folder, taken), pr.note
-				if name == "" {
-					skippedHere = append(skippedHere, transfer.Skipped{Source: pr.it.Source, Title: pr.it.Title,
-						Reason: "its name cannot be used (1 to 100 printable characters, no leading or trailing space)"})
-					continue
-				}
-				if name != pr.it.Title {
-					note = strings.TrimPrefix(note+"; renamed from "+quote(pr.it.Title)+": the name was taken", "; ")
-				}
-				taken[strings.ToLower(name)] = true
-				rep.Imported = append(rep.Imported, ImportedItem{Name: name, Source: pr.it.Source, Tags: pr.tags,
-					HasTOTP: len(pr.totp) > 0, Note: note})
-				if opt.DryRun {
-					continue
-				}
-				h := &credHead{ID: newID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
-					Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
-				cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
-					TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
-				if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
-					return err
-				}
-				if err := putHead(tx, ks, h); err != nil {
-					return err
-				}
-				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCreate,
-					target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
-					reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
-					return err
-				}
-			}
-			rep.Skipped = skippedHere
-			if opt.DryRun {
-				return nil
-			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
-				reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
-		})
-	})
-	if err != nil {
-		return nil, err
+// importTx stores the ready items in tx (or, for a dry run, only reports
+// what would be stored), renaming any whose name is taken.
+func (v *Vault) importTx(tx Tx, ks *keyring, req Request, p *Principal, kind Kind, opt ImportOptions, source string,
+	ready []importItem, rep *ImportReport) error {
+	if err := checkRoutine(tx); err != nil {
+		return err
 	}
-	return rep, nil
+	_, users, err := userNames(tx, ks)
+	if err != nil {
+		return err
+	}
+	assignees := opt.Assignees
+	if len(assignees) == 0 {
+		assignees = []string{p.Name}
+	}
+	ids, err := resolveAssignees(p, kind, assignees, users)
+	if err != nil {
+		return err
+	}
+	taken := map[string]bool{}
+	if err := eachHead(tx, ks, func(h *credHead) bool {
+		if !h.Deleted {
+			taken[strings.ToLower(h.Name)] = true
+		}
+		return true
+	}); err != nil {
+		return err
+	}
+	now := v.now()
+	for _, pr := range ready {
+		name, note := uniqueName(pr.it.Title, pr.it.Folder, taken), pr.note
+		if name == "" {
+			rep.Skipped = append(rep.Skipped, transfer.Skipped{Source: pr.it.Source, Title: pr.it.Title,
+				Reason: "its name cannot be used (1 to 100 printable characters, no leading or trailing space)"})
+			continue
+		}
+		if name != pr.it.Title {
+			note = strings.TrimPrefix(note+"; renamed from "+quote(pr.it.Title)+": the name was taken", "; ")
+		}
+		taken[strings.ToLower(name)] = true
+		rep.Imported = append(rep.Imported, ImportedItem{Name: name, Source: pr.it.Source, Tags: pr.tags,
+			HasTOTP: len(pr.totp) > 0, Note: note})
+		if opt.DryRun {
+			continue
+		}
+		h := &credHead{ID: newID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
+			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
+		cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
+			TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
+		if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
+			return err
+		}
+		if err := putHead(tx, ks, h); err != nil {
+			return err
+		}
+		if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCreate,
+			target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
+			reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
+			return err
+		}
+	}
+	if opt.DryRun {
+		return nil
+	}
+	return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredImport, target: audit.Target{Kind: "import", Name: opt.Format},
+		reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
 }
 
 // folderTag keeps a folder path as one tag.

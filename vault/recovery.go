@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"github.com/awnumar/memguard"
 
 	"strongroom/audit"
-	"strongroom/escrow"
 )
 
 // Emergency recovery (DESIGN §5): an unseal by envelope shares puts the
@@ -228,189 +226,6 @@ func (v *Vault) CheckShare(ctx context.Context, req Request, text string) (Share
 	ev.actor.Name, ev.target.Name = commit.Holder, commit.Holder
 	res := ShareCheck{Index: int(commit.Index), Holder: commit.Holder, Generation: es.Generation, Threshold: es.Threshold, Shares: len(es.Shares)}
 	return res, v.record(ctx, req, ev)
-}
-
-// RekeyRequest asks for a new root key and new envelopes. Zero Shares,
-// Threshold or nil Holders keep the current ones. Passphrase is the current
-// operator passphrase: the new root key is wrapped under it. Quorum holds
-// share texts of the current generation, for a re-key by the holders.
-type RekeyRequest struct {
-	Shares     int
-	Threshold  int
-	Holders    []string
-	Passphrase []byte
-	Quorum     []string
-}
-
-// RekeyResult is the new generation's envelopes, returned once.
-type RekeyResult struct {
-	Generation uint32
-	Envelopes  []*escrow.Envelope
-}
-
-// Rekey makes a new root key and new shares (generation + 1), re-wraps the
-// keyring (data is not re-encrypted, so every credential stays readable),
-// supersedes the old envelopes, and ends recovery mode and any break-glass
-// window. A provider may re-key while unsealed; so may the chairman during
-// recovery or with a quorum of current shares.
-func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRequest) (*RekeyResult, error) {
-	target := audit.Target{Kind: "vault"}
-	var es *escrowState
-	var vaultID, rootWrap, ringBlob, council, verifier []byte
-	var kdf KDFParams
-	var rec *recoveryState
-	var kdfRaw, escrowRaw, recRaw []byte
-	err := v.store.View(ctx, func(tx Tx) (err error) {
-		vaultID, rootWrap, ringBlob = tx.Get(bucketMeta, keyVaultID), tx.Get(bucketMeta, keyRootWrap), tx.Get(bucketKeyring, keyKeyring)
-		council, verifier = tx.Get(bucketMeta, keyCouncil), tx.Get(bucketMeta, keyVerifier)
-		kdfRaw, escrowRaw, recRaw = tx.Get(bucketMeta, keyKDF), tx.Get(bucketMeta, keyEscrow), tx.Get(bucketMeta, keyRecovery)
-		if err = json.Unmarshal(kdfRaw, &kdf); err != nil {
-			return err
-		}
-		if es, err = loadEscrow(tx); err != nil {
-			return err
-		}
-		rec, err = loadRecovery(tx)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	authority := ""
-	switch {
-	case p.Role == RoleProvider:
-		authority = "the IT provider"
-	case p.Role == RoleChairman && rec != nil:
-		authority = "the chairman after emergency recovery by " + strings.Join(rec.Holders, ", ")
-	case p.Role == RoleChairman && len(in.Quorum) > 0:
-		holders, err := checkQuorum(es, vaultID, in.Quorum)
-		if err != nil {
-			return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
-				outcome: audit.OutcomeDenied, reason: err.Error()}, err)
-		}
-		authority = "the chairman with a quorum of holders: " + strings.Join(holders, ", ")
-	default:
-		return nil, v.deny(ctx, req, p, audit.EscrowRekey, target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
-	}
-	if in.Holders == nil {
-		for _, s := range es.Shares {
-			in.Holders = append(in.Holders, s.Holder)
-		}
-	}
-	if in.Shares == 0 {
-		in.Shares = len(in.Holders)
-	}
-	if in.Threshold == 0 {
-		in.Threshold = min(es.Threshold, in.Shares)
-	}
-	if err := validateEscrow(in.Shares, in.Threshold, in.Holders); err != nil {
-		return nil, err
-	}
-	if err := kdf.Check(); err != nil {
-		return nil, err
-	}
-	kek := kdf.Derive(in.Passphrase)
-	oldRoot, err := barrier.OpenRecord(kek, rootWrap, pathRootWrap)
-	wipe(kek)
-	if err != nil {
-		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
-			outcome: audit.OutcomeDenied, reason: "wrong passphrase"}, ErrWrongPassphrase)
-	}
-	ringPlain, err := barrier.OpenRecord(oldRoot, ringBlob, pathKeyring)
-	wipe(oldRoot)
-	if err != nil {
-		return nil, err
-	}
-	defer wipe(ringPlain)
-
-	newRoot := memguard.NewBufferRandom(32)
-	defer newRoot.Destroy()
-	newKDF := v.kdf
-	newKDF.Salt = make([]byte, 16)
-	rand.Read(newKDF.Salt)
-	newKEK := newKDF.Derive(in.Passphrase)
-	newWrap, err := barrier.SealRecord(newKEK, 0, pathRootWrap, newRoot.Bytes())
-	wipe(newKEK)
-	if err != nil {
-		return nil, err
-	}
-	newRing, err := barrier.SealRecord(newRoot.Bytes(), 0, pathKeyring, ringPlain)
-	if err != nil {
-		return nil, err
-	}
-	var id [escrow.VaultIDLen]byte
-	copy(id[:], vaultID)
-	gen := es.Generation + 1
-	shares, err := escrow.Split(newRoot.Bytes(), id, gen, in.Shares, in.Threshold)
-	if err != nil {
-		return nil, invalid("%v", err)
-	}
-	now := v.now()
-	next := escrowState{Generation: gen, Threshold: in.Threshold, Issued: now, Superseded: map[string]time.Time{}}
-	for g, t := range es.Superseded {
-		next.Superseded[g] = t
-	}
-	for g := uint32(1); g <= es.Generation; g++ {
-		if _, ok := next.Superseded[strconv.Itoa(int(g))]; !ok {
-			next.Superseded[strconv.Itoa(int(g))] = now
-		}
-	}
-	res := &RekeyResult{Generation: gen}
-	for i, s := range shares {
-		c := s.Commitment()
-		next.Shares = append(next.Shares, shareCommit{Index: s.Index, Holder: in.Holders[i], Commitment: hex.EncodeToString(c[:])})
-		res.Envelopes = append(res.Envelopes, &escrow.Envelope{Council: string(council), VaultID: id, Holder: in.Holders[i],
-			Shares: in.Shares, Share: s, Issued: now, VerifierKey: string(verifier)})
-	}
-	esJSON, _ := json.Marshal(next)
-	kdfJSON, _ := json.Marshal(newKDF)
-	v.pause("rekey.write")
-	err = v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
-			// The guards: everything the passphrase check and the new
-			// envelopes were made from is still what is stored (a
-			// passphrase change or another re-key meanwhile would be undone).
-			for _, g := range []struct {
-				bucket string
-				key    []byte
-				want   []byte
-			}{{bucketMeta, keyRootWrap, rootWrap}, {bucketMeta, keyKDF, kdfRaw}, {bucketKeyring, keyKeyring, ringBlob},
-				{bucketMeta, keyEscrow, escrowRaw}, {bucketMeta, keyRecovery, recRaw}} {
-				if !tx.Expect(g.bucket, g.key, g.want) {
-					return fmt.Errorf("%w: the passphrase, the envelopes or the recovery changed while re-keying", ErrConflict)
-				}
-			}
-			for k, val := range map[string][]byte{string(keyKDF): kdfJSON, string(keyRootWrap): newWrap, string(keyEscrow): esJSON} {
-				if err := tx.Put(bucketMeta, []byte(k), val); err != nil {
-					return err
-				}
-			}
-			if err := tx.Put(bucketKeyring, keyKeyring, newRing); err != nil {
-				return err
-			}
-			if err := tx.Delete(bucketMeta, keyRecovery); err != nil {
-				return err
-			}
-			if err := endBreakGlass(tx); err != nil {
-				return err
-			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
-				reason: fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
-					es.Generation, gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)})
-		})
-	})
-	if err != nil {
-		for _, s := range shares {
-			s.Wipe()
-		}
-		return nil, err
-	}
-	v.mu.Lock()
-	if v.keys != nil {
-		v.keys.SetRoot(newRoot.Bytes())
-	}
-	v.mu.Unlock()
-	return res, nil
 }
 
 // opensKeyring says root opens the stored keyring.

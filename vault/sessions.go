@@ -102,12 +102,18 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 
 	token := newToken()
 	var principal *Principal
-	var result error
 	v.pause("login.decide")
 	err := v.write(ctx, func(tx Tx) error {
 		var cur userRecord
 		if ok, err := ks.Get(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
 			return firstErr(err, ErrBadLogin)
+		}
+		deny := func(reason string, answer error) error {
+			if err := v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
+				outcome: audit.OutcomeDenied, reason: reason}); err != nil {
+				return err
+			}
+			return recorded(answer)
 		}
 		// The guards: what was checked outside this transaction (the lock,
 		// the password hash and the TOTP secret) is checked again here, so
@@ -115,42 +121,13 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		// MFA is reset, is refused and not counted.
 		switch {
 		case cur.LockedUntil.After(now):
-			result = &LockedError{Until: cur.LockedUntil}
-			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
-				outcome: audit.OutcomeDenied, reason: "account locked"})
+			return deny("account locked", &LockedError{Until: cur.LockedUntil})
 		case cur.PasswordHash != u.PasswordHash || cur.TOTPSecret != u.TOTPSecret:
-			result = ErrBadLogin
-			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
-				outcome: audit.OutcomeDenied, reason: "the account changed during the attempt"})
+			return deny("the account changed during the attempt", ErrBadLogin)
 		}
-		reason, how := "", ""
-		switch {
-		case !pwOK:
-			reason = "wrong password"
-		case in.RecoveryCode != "":
-			if !cur.useRecoveryCode(in.RecoveryCode) {
-				reason = "wrong or used recovery code"
-			} else {
-				how, step = fmt.Sprintf("recovery code used (%d left)", len(cur.RecoveryCodes)), cur.LastTOTPStep
-			}
-		case cur.MFAExempt && cur.Role == RoleMember && in.TOTP == "":
-			how, step = "MFA-exempt member", cur.LastTOTPStep
-		case step < 0:
-			reason = "wrong TOTP code"
-		case step <= cur.LastTOTPStep:
-			reason = "TOTP code already used"
-		}
-		// The account's state is checked whatever the second factor was.
-		switch {
-		case reason != "":
-		case cur.Disabled:
-			reason = "account disabled"
-		case cur.expired(now):
-			reason = "account ended " + cur.Expires.Format(time.RFC3339)
-		}
+		reason, how, useStep := loginDecision(&cur, in, pwOK, step, now)
 		if reason != "" {
 			cur.FailedLogins++
-			result = ErrBadLogin
 			if d := lockFor(cur.FailedLogins); d > 0 {
 				cur.LockedUntil = now.Add(d)
 				reason += "; account locked for " + d.String()
@@ -158,41 +135,80 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 			if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
-				outcome: audit.OutcomeDenied, reason: reason})
+			return deny(reason, ErrBadLogin)
 		}
-		result = nil
-		cur.FailedLogins, cur.LockedUntil, cur.LastTOTPStep = 0, time.Time{}, step
-		actor := audit.Actor{ID: cur.ID, Name: cur.Name, Role: string(cur.Role)}
-		if newHash != "" {
-			cur.PasswordHash, cur.MustChange = newHash, false
-			if err := v.appendAudit(tx, req, event{actor: actor, action: audit.UserPassword, target: target,
-				reason: "changed at login"}); err != nil {
-				return err
-			}
-		}
-		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
-			return err
-		}
-		key := sessionKey(token)
-		if err := ks.Put(tx, bucketSessions, key, &sessionRecord{UserID: cur.ID, Created: now,
-			LastSeen: now, MustChange: cur.MustChange}); err != nil {
-			return err
-		}
-		principal = &Principal{UserID: cur.ID, Name: cur.Name, Role: cur.Role, MustChange: cur.MustChange, sessionKey: key}
-		reason = how
-		if cur.MustChange {
-			reason = strings.TrimPrefix(how+"; password change required", "; ")
-		}
-		return v.appendAudit(tx, req, event{actor: actor, action: audit.AuthLogin, target: target, reason: reason})
+		var err error
+		principal, err = v.openSession(tx, ks, req, &cur, token, newHash, useStep, how)
+		return err
 	})
 	if err != nil {
 		return "", nil, err
 	}
-	if result != nil {
-		return "", nil, result
-	}
 	return token, principal, nil
+}
+
+// loginDecision decides a login on the stored account: reason is why it
+// is refused ("" if not), how says which second factor stood in, and step
+// is the TOTP step to record as used.
+func loginDecision(cur *userRecord, in LoginRequest, pwOK bool, step int64, now time.Time) (reason, how string, useStep int64) {
+	useStep = step
+	switch {
+	case !pwOK:
+		reason = "wrong password"
+	case in.RecoveryCode != "":
+		if !cur.useRecoveryCode(in.RecoveryCode) {
+			reason = "wrong or used recovery code"
+		} else {
+			how, useStep = fmt.Sprintf("recovery code used (%d left)", len(cur.RecoveryCodes)), cur.LastTOTPStep
+		}
+	case cur.MFAExempt && cur.Role == RoleMember && in.TOTP == "":
+		how, useStep = "MFA-exempt member", cur.LastTOTPStep
+	case step < 0:
+		reason = "wrong TOTP code"
+	case step <= cur.LastTOTPStep:
+		reason = "TOTP code already used"
+	}
+	// The account's state is checked whatever the second factor was.
+	switch {
+	case reason != "":
+	case cur.Disabled:
+		reason = "account disabled"
+	case cur.expired(now):
+		reason = "account ended " + cur.Expires.Format(time.RFC3339)
+	}
+	return reason, how, useStep
+}
+
+// openSession records a successful login of cur in tx: the account's
+// counters, a new password if one was set, the session and the entry.
+func (v *Vault) openSession(tx Tx, ks *keyring, req Request, cur *userRecord, token, newHash string, step int64, how string) (*Principal, error) {
+	now := v.now()
+	target := audit.Target{Kind: "user", ID: cur.ID, Name: cur.Name}
+	cur.FailedLogins, cur.LockedUntil, cur.LastTOTPStep = 0, time.Time{}, step
+	actor := audit.Actor{ID: cur.ID, Name: cur.Name, Role: string(cur.Role)}
+	if newHash != "" {
+		cur.PasswordHash, cur.MustChange = newHash, false
+		if err := v.appendAudit(tx, req, event{actor: actor, action: audit.UserPassword, target: target,
+			reason: "changed at login"}); err != nil {
+			return nil, err
+		}
+	}
+	if err := ks.Put(tx, bucketUsers, cur.ID, cur); err != nil {
+		return nil, err
+	}
+	key := sessionKey(token)
+	if err := ks.Put(tx, bucketSessions, key, &sessionRecord{UserID: cur.ID, Created: now,
+		LastSeen: now, MustChange: cur.MustChange}); err != nil {
+		return nil, err
+	}
+	reason := how
+	if cur.MustChange {
+		reason = strings.TrimPrefix(how+"; password change required", "; ")
+	}
+	if err := v.appendAudit(tx, req, event{actor: actor, action: audit.AuthLogin, target: target, reason: reason}); err != nil {
+		return nil, err
+	}
+	return &Principal{UserID: cur.ID, Name: cur.Name, Role: cur.Role, MustChange: cur.MustChange, sessionKey: key}, nil
 }
 
 func (v *Vault) recordThen(ctx context.Context, req Request, ev event, result error) error {

@@ -1,0 +1,121 @@
+// Listing credentials: pages in name order through the name index.
+
+package vault
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ListOptions pages and filters a list of credentials.
+type ListOptions struct {
+	// After: only names that sort after this one (case-insensitive), for
+	// the next page; "" from the start.
+	After string
+	// Limit caps the page; 0 lists everything.
+	Limit int
+	// Query keeps credentials whose name, user name, URL or a tag contains
+	// it (case-insensitive).
+	Query string
+	// Name keeps only the credential of this name.
+	Name string
+}
+
+// ListCredentials lists what the caller may see, without secrets, in name
+// order; more says a further page exists (ask again with After set to the
+// last name).
+//
+// It walks the sorted name index, not the store, and reads each head
+// through the view cache, so a page costs the same at 1,000 and at
+// 100,000 credentials when the caller may see most of them; a caller who
+// may see few (a member) costs a pass over the index.
+func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptions) (out []CredentialInfo, more bool, err error) {
+	q := strings.ToLower(strings.TrimSpace(opt.Query))
+	err = v.withKeys(func(ks *keyring) error {
+		return v.store.View(ctx, func(tx Tx) error {
+			if err := ensureNames(tx, ks); err != nil {
+				return err
+			}
+			// Grantees and the chairman in break-glass see what they may
+			// read for now, marked so.
+			now, granted := v.now(), map[string]time.Time{}
+			if err := eachGrant(tx, ks, func(g *Grant) error {
+				if g.UserID == p.UserID && g.active(now) && g.Until.After(granted[g.CredID]) {
+					granted[g.CredID] = g.Until
+				}
+				return nil
+			}); err != nil {
+				return err
+			}
+			bg, err := v.activeBreakGlass(tx, ks, p)
+			if err != nil {
+				return err
+			}
+			// Candidates come from the sorted index in chunks, so a page
+			// does not copy the whole index.
+			chunk := max(256, 2*opt.Limit)
+			if opt.Limit == 0 {
+				chunk = 0
+			}
+			cursor, done := opt.After, false
+			next := func() []nameID {
+				if done {
+					return nil
+				}
+				if opt.Name != "" {
+					done = true
+					if id, _ := ks.names.lookup(opt.Name); id != "" {
+						return []nameID{{strings.ToLower(opt.Name), id}}
+					}
+					return nil
+				}
+				c := ks.names.after(cursor, chunk)
+				if len(c) == 0 || chunk == 0 || len(c) < chunk {
+					done = true
+				}
+				if len(c) > 0 {
+					cursor = c[len(c)-1].lower
+				}
+				return c
+			}
+		scan:
+			for candidates := next(); len(candidates) > 0; candidates = next() {
+				for _, c := range candidates {
+					h, ok, err := getHead(tx, ks, c.id)
+					if err != nil {
+						return err
+					}
+					if !ok || h.Deleted || strings.ToLower(h.Name) != c.lower {
+						continue // a stale hint: the write that made it failed
+					}
+					access := ""
+					if until, ok := granted[h.ID]; ok && !h.assigned(p.UserID) {
+						access = "grant until " + until.Format(time.RFC3339)
+					} else if bg != nil && h.Kind == KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
+						access = "break-glass until " + bg.Expires.Format(time.RFC3339)
+					}
+					if !maySee(p, h) && access == "" {
+						continue
+					}
+					if q != "" && !strings.Contains(strings.ToLower(strings.Join(append([]string{h.Name, h.Username, h.URL}, h.Tags...), "\x00")), q) {
+						continue
+					}
+					if opt.Limit > 0 && len(out) == opt.Limit {
+						more = true
+						break scan
+					}
+					names, err := assigneeNames(tx, ks, h)
+					if err != nil {
+						return err
+					}
+					info := v.info(h, names)
+					info.Access = access
+					out = append(out, info)
+				}
+			}
+			return nil
+		})
+	})
+	return out, more, err
+}

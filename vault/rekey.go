@@ -1,0 +1,257 @@
+// Re-keying: a new root key and new envelopes, after an emergency
+// recovery or whenever the IT provider or a quorum of holders asks.
+
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/awnumar/memguard"
+
+	"strongroom/audit"
+	"strongroom/escrow"
+	"strongroom/vault/barrier"
+)
+
+// RekeyRequest asks for a new root key and new envelopes. Zero Shares,
+// Threshold or nil Holders keep the current ones. Passphrase is the current
+// operator passphrase: the new root key is wrapped under it. Quorum holds
+// share texts of the current generation, for a re-key by the holders.
+type RekeyRequest struct {
+	Shares     int
+	Threshold  int
+	Holders    []string
+	Passphrase []byte
+	Quorum     []string
+}
+
+// RekeyResult is the new generation's envelopes, returned once.
+type RekeyResult struct {
+	Generation uint32
+	Envelopes  []*escrow.Envelope
+}
+
+// rekeyBase is what a re-key is made from, read in one transaction; the
+// write checks every stored value of it again (guards).
+type rekeyBase struct {
+	es                                          *escrowState
+	rec                                         *recoveryState
+	kdf                                         KDFParams
+	vaultID, rootWrap, ringBlob, council, verif []byte
+	kdfRaw, escrowRaw, recRaw                   []byte
+}
+
+// rekeyNext is the new generation, made before the write.
+type rekeyNext struct {
+	gen                    uint32
+	wrap, ring, esJSON, kd []byte
+	shares                 []*escrow.Share
+	res                    *RekeyResult
+	root                   *memguard.LockedBuffer
+}
+
+// Rekey makes a new root key and new shares (generation + 1), re-wraps the
+// keyring (data is not re-encrypted, so every credential stays readable),
+// supersedes the old envelopes, and ends recovery mode and any break-glass
+// window. A provider may re-key while unsealed; so may the chairman during
+// recovery or with a quorum of current shares.
+func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRequest) (*RekeyResult, error) {
+	target := audit.Target{Kind: "vault"}
+	b, err := v.loadRekeyBase(ctx)
+	if err != nil {
+		return nil, err
+	}
+	authority, err := v.rekeyAuthority(ctx, req, p, b, in.Quorum)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.fill(&in); err != nil {
+		return nil, err
+	}
+	ringPlain, err := b.openKeyring(in.Passphrase)
+	if err != nil {
+		if err == ErrWrongPassphrase {
+			return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
+				outcome: audit.OutcomeDenied, reason: "wrong passphrase"}, ErrWrongPassphrase)
+		}
+		return nil, err
+	}
+	defer wipe(ringPlain)
+	next, err := v.nextGeneration(b, in, ringPlain)
+	if err != nil {
+		return nil, err
+	}
+	defer next.root.Destroy()
+	v.pause("rekey.write")
+	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
+		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)
+	err = v.withKeys(func(*keyring) error { return v.write(ctx, b.commit(v, req, p, next, reason)) })
+	if err != nil {
+		for _, s := range next.shares {
+			s.Wipe()
+		}
+		return nil, err
+	}
+	v.mu.Lock()
+	if v.keys != nil {
+		v.keys.SetRoot(next.root.Bytes())
+	}
+	v.mu.Unlock()
+	return next.res, nil
+}
+
+func (v *Vault) loadRekeyBase(ctx context.Context) (*rekeyBase, error) {
+	b := &rekeyBase{}
+	err := v.store.View(ctx, func(tx Tx) (err error) {
+		b.vaultID, b.rootWrap, b.ringBlob = tx.Get(bucketMeta, keyVaultID), tx.Get(bucketMeta, keyRootWrap), tx.Get(bucketKeyring, keyKeyring)
+		b.council, b.verif = tx.Get(bucketMeta, keyCouncil), tx.Get(bucketMeta, keyVerifier)
+		b.kdfRaw, b.escrowRaw, b.recRaw = tx.Get(bucketMeta, keyKDF), tx.Get(bucketMeta, keyEscrow), tx.Get(bucketMeta, keyRecovery)
+		if err = json.Unmarshal(b.kdfRaw, &b.kdf); err != nil {
+			return err
+		}
+		if b.es, err = loadEscrow(tx); err != nil {
+			return err
+		}
+		b.rec, err = loadRecovery(tx)
+		return err
+	})
+	return b, err
+}
+
+// rekeyAuthority says on whose authority p may re-key, or records the
+// refusal.
+func (v *Vault) rekeyAuthority(ctx context.Context, req Request, p *Principal, b *rekeyBase, quorum []string) (string, error) {
+	target := audit.Target{Kind: "vault"}
+	switch {
+	case p.Role == RoleProvider:
+		return "the IT provider", nil
+	case p.Role == RoleChairman && b.rec != nil:
+		return "the chairman after emergency recovery by " + strings.Join(b.rec.Holders, ", "), nil
+	case p.Role == RoleChairman && len(quorum) > 0:
+		holders, err := checkQuorum(b.es, b.vaultID, quorum)
+		if err != nil {
+			return "", v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
+				outcome: audit.OutcomeDenied, reason: err.Error()}, err)
+		}
+		return "the chairman with a quorum of holders: " + strings.Join(holders, ", "), nil
+	}
+	return "", v.deny(ctx, req, p, audit.EscrowRekey, target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
+}
+
+// fill gives in the current holders, shares and threshold where it names
+// none, and checks the result.
+func (b *rekeyBase) fill(in *RekeyRequest) error {
+	if in.Holders == nil {
+		for _, s := range b.es.Shares {
+			in.Holders = append(in.Holders, s.Holder)
+		}
+	}
+	if in.Shares == 0 {
+		in.Shares = len(in.Holders)
+	}
+	if in.Threshold == 0 {
+		in.Threshold = min(b.es.Threshold, in.Shares)
+	}
+	if err := validateEscrow(in.Shares, in.Threshold, in.Holders); err != nil {
+		return err
+	}
+	return b.kdf.Check()
+}
+
+// openKeyring checks the passphrase by opening the keyring with it; the
+// caller wipes the result.
+func (b *rekeyBase) openKeyring(passphrase []byte) ([]byte, error) {
+	kek := b.kdf.Derive(passphrase)
+	oldRoot, err := barrier.OpenRecord(kek, b.rootWrap, pathRootWrap)
+	wipe(kek)
+	if err != nil {
+		return nil, ErrWrongPassphrase
+	}
+	defer wipe(oldRoot)
+	return barrier.OpenRecord(oldRoot, b.ringBlob, pathKeyring)
+}
+
+// nextGeneration makes the new root key, its wrap under the passphrase,
+// the re-wrapped keyring, the shares and their envelopes.
+func (v *Vault) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) (*rekeyNext, error) {
+	n := &rekeyNext{gen: b.es.Generation + 1, root: memguard.NewBufferRandom(32)}
+	newKDF := v.kdf
+	newKDF.Salt = make([]byte, 16)
+	rand.Read(newKDF.Salt)
+	newKEK := newKDF.Derive(in.Passphrase)
+	var err error
+	n.wrap, err = barrier.SealRecord(newKEK, 0, pathRootWrap, n.root.Bytes())
+	wipe(newKEK)
+	if err == nil {
+		n.ring, err = barrier.SealRecord(n.root.Bytes(), 0, pathKeyring, ringPlain)
+	}
+	var id [escrow.VaultIDLen]byte
+	copy(id[:], b.vaultID)
+	if err == nil {
+		if n.shares, err = escrow.Split(n.root.Bytes(), id, n.gen, in.Shares, in.Threshold); err != nil {
+			err = invalid("%v", err)
+		}
+	}
+	if err != nil {
+		n.root.Destroy()
+		return nil, err
+	}
+	now := v.now()
+	es := escrowState{Generation: n.gen, Threshold: in.Threshold, Issued: now, Superseded: map[string]time.Time{}}
+	for g, t := range b.es.Superseded {
+		es.Superseded[g] = t
+	}
+	for g := uint32(1); g <= b.es.Generation; g++ {
+		if _, ok := es.Superseded[strconv.Itoa(int(g))]; !ok {
+			es.Superseded[strconv.Itoa(int(g))] = now
+		}
+	}
+	n.res = &RekeyResult{Generation: n.gen}
+	for i, s := range n.shares {
+		c := s.Commitment()
+		es.Shares = append(es.Shares, shareCommit{Index: s.Index, Holder: in.Holders[i], Commitment: hex.EncodeToString(c[:])})
+		n.res.Envelopes = append(n.res.Envelopes, &escrow.Envelope{Council: string(b.council), VaultID: id, Holder: in.Holders[i],
+			Shares: in.Shares, Share: s, Issued: now, VerifierKey: string(b.verif)})
+	}
+	n.esJSON, _ = json.Marshal(es)
+	n.kd, _ = json.Marshal(newKDF)
+	return n, nil
+}
+
+// commit is the re-key's write: guarded by everything it was made from,
+// so a passphrase change or another re-key meanwhile is never undone.
+func (b *rekeyBase) commit(v *Vault, req Request, p *Principal, n *rekeyNext, reason string) func(Tx) error {
+	return func(tx Tx) error {
+		for _, g := range []struct {
+			bucket    string
+			key, want []byte
+		}{{bucketMeta, keyRootWrap, b.rootWrap}, {bucketMeta, keyKDF, b.kdfRaw}, {bucketKeyring, keyKeyring, b.ringBlob},
+			{bucketMeta, keyEscrow, b.escrowRaw}, {bucketMeta, keyRecovery, b.recRaw}} {
+			if !tx.Expect(g.bucket, g.key, g.want) {
+				return fmt.Errorf("%w: the passphrase, the envelopes or the recovery changed while re-keying", ErrConflict)
+			}
+		}
+		for k, val := range map[string][]byte{string(keyKDF): n.kd, string(keyRootWrap): n.wrap, string(keyEscrow): n.esJSON} {
+			if err := tx.Put(bucketMeta, []byte(k), val); err != nil {
+				return err
+			}
+		}
+		if err := tx.Put(bucketKeyring, keyKeyring, n.ring); err != nil {
+			return err
+		}
+		if err := tx.Delete(bucketMeta, keyRecovery); err != nil {
+			return err
+		}
+		if err := endBreakGlass(tx); err != nil {
+			return err
+		}
+		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: audit.Target{Kind: "vault"}, reason: reason})
+	}
+}
