@@ -1,6 +1,6 @@
 package vault
 
-// The access rules (DESIGN §1), in one place. The table test in
+// The access rules, in one place. The table test in
 // access_test.go walks every role through every operation.
 
 // Kind is the class of a stored credential.

@@ -1,15 +1,31 @@
-// Package vault owns Strongroom's keys, seal state, records, users,
-// sessions, credentials and storage. It is the only package that imports the
-// storage engine (bbolt, behind Store).
+// Package vault is Strongroom's core: a facade over the store, the
+// barrier and the audit log that keeps the seal state, the accounts and
+// sessions, the credentials and the access rules, recovery and backups.
+//
+// Layout (see each package's doc for what it owns and guarantees):
+//   - vault/storage: the store contract and its bbolt implementation with
+//     group commit; the only package that imports bbolt.
+//   - vault/barrier: the keyring, the sealed record format, the KDF and the
+//     view cache; nothing else touches a key.
+//   - strongroom/audit: the entry format, the chain, checkpoints, the
+//     offline verifier, and the typed actions and incident kinds.
+//   - this package: the domain operations on *Vault, with the audit log as
+//     an outbox (outbox.go) and the interleaving hook tests use
+//     (Vault.between).
 //
 // Guarantees:
-//   - Nothing is written in the clear but audit entries, seal metadata and
-//     share commitments; every record is a sealed blob (crypto.go) bound by
-//     its AEAD to its path and version.
-//   - Every operation that touches a secret, an account, the seal or the log
-//     appends its audit entry in the same transaction as its change; a secret
-//     is handed to the caller only after the transaction holding its read
-//     entry has committed (fail closed).
-//   - While sealed, no key exists in memory. While unsealed, the root key and
-//     data keys live in memguard Enclaves and are opened only while used.
+//   - Nothing is written in the clear but audit entries, seal metadata,
+//     share commitments and subscriber positions; every other record is
+//     sealed by the barrier, bound by its AEAD to its path.
+//   - Every operation that touches a secret, an account, the seal or the
+//     log appends its audit entry in the same transaction as its change; a
+//     secret is handed to the caller only after the transaction holding
+//     its read entry has committed (fail closed). A refusal is committed
+//     with its entry and never rolls back a neighbouring write (write.go).
+//   - Every read-then-write path checks in its own transaction what it
+//     read (guards); in-memory state changes only after the commit that
+//     made it true.
+//   - While sealed, no key exists in memory. While unsealed, the root key
+//     is in a memguard Enclave and the data keys, once used, in read-only
+//     locked buffers until seal (SECURITY.md "Keys" says why).
 package vault

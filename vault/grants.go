@@ -10,7 +10,7 @@ import (
 	"strongroom/audit"
 )
 
-// Exceptional access (DESIGN §1): someone asks for a credential for a
+// Exceptional access: someone asks for a credential for a
 // stated reason and a limited time; a clerk or the chairman who is not the
 // requester approves or denies; an approval is a grant that expires by
 // itself, never outlives the requester's account, and can be revoked early.

@@ -14,7 +14,7 @@ import (
 	"strongroom/audit"
 )
 
-// Account MFA (DESIGN §8): TOTP at every login; one-time recovery codes for
+// Account MFA: TOTP at every login; one-time recovery codes for
 // a lost device; a reset by a provider; members may be exempted by a
 // provider. Every change is recorded.
 

@@ -17,7 +17,7 @@ import (
 	"strongroom/audit"
 )
 
-// Emergency recovery (DESIGN §5): an unseal by envelope shares puts the
+// Emergency recovery: an unseal by envelope shares puts the
 // vault in recovery mode, stored in meta/recovery so a restart does not
 // forget it. In recovery mode routine changes are refused, the chairman may
 // open a time-limited break-glass window over admin credentials, and only a

@@ -32,7 +32,7 @@ type userRecord struct {
 	Expires time.Time `json:"expires,omitempty"`
 	// RecoveryCodes are hex SHA-256 hashes of unused one-time codes.
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`
-	// MFAExempt: a member a provider exempted from TOTP (DESIGN §8).
+	// MFAExempt: a member a provider exempted from TOTP.
 	MFAExempt bool `json:"mfa_exempt,omitempty"`
 }
 

@@ -10,7 +10,7 @@ import (
 	"strongroom/vault/barrier"
 )
 
-// Role is what an account may do (DESIGN §1).
+// Role is what an account may do.
 type Role string
 
 // The roles.
@@ -101,7 +101,7 @@ const (
 	MinKDFTime   = barrier.MinKDFTime
 )
 
-// DefaultKDF is the operator passphrase's Argon2id cost (DESIGN §2).
+// DefaultKDF is the operator passphrase's Argon2id cost.
 func DefaultKDF() KDFParams { return barrier.DefaultKDF() }
 
 // Errors about stored ciphertext (package barrier).

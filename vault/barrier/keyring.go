@@ -19,7 +19,7 @@ import (
 // mlock, canary) until Release at seal. Opening an Enclave per record, then
 // per operation, was measured to be most of an audited read's cost: each
 // open and destroy is mmap, mlock and mprotect system calls, which
-// serialise on the process's memory map (SECURITY.md "Keys in memory").
+// serialise on the process's memory map (SECURITY.md "Keys").
 // The root key stays an Enclave.
 type Keyring struct {
 	active uint32

@@ -112,7 +112,7 @@ const (
 	MinKDFTime   = 2
 )
 
-// DefaultKDF is the operator passphrase's Argon2id cost (DESIGN §2).
+// DefaultKDF is the operator passphrase's Argon2id cost.
 func DefaultKDF() KDFParams { return KDFParams{Memory: 64 * 1024, Time: 3, Threads: 4} }
 
 // Check refuses parameters below the floors or without a 16-byte salt.

@@ -14,7 +14,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 )
 
-// Bucket names (DESIGN §6).
+// Bucket names.
 const (
 	BucketMeta        = "meta"
 	BucketKeyring     = "keyring"
