@@ -133,7 +133,7 @@ func (s *server) putCred(c echo.Context) error {
 	defer in.TOTP.Wipe()
 	info, created, err := s.v.PutCredential(c.Request().Context(), request(c), principal(c), vault.CredentialInput{
 		Name: in.Name, Kind: in.Kind, URL: in.URL, Username: in.Username, Password: in.Password,
-		TOTP: string(in.TOTP), Notes: in.Notes, Tags: in.Tags, Assignees: in.Assignees})
+		TOTP: string(in.TOTP), Notes: in.Notes, Tags: in.Tags, Assignees: in.Assignees, CreateOnly: in.CreateOnly})
 	if err != nil {
 		return err
 	}

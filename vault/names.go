@@ -18,6 +18,14 @@ import (
 // through putHead, and its note is applied after its commit, in commit
 // order, before the next commit starts (storage's OnCommit).
 func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
+	// A head an earlier write of this transaction wrote is not in the index
+	// yet (notes run after the commit): it is in the transaction's scratch.
+	if h, ok := writtenHeads(tx)[strings.ToLower(name)]; ok {
+		if h.Deleted {
+			return nil, nil
+		}
+		return h.clone(), nil
+	}
 	if id, complete := ks.names.lookup(name); complete {
 		if id == "" {
 			return nil, nil
@@ -63,11 +71,24 @@ func putHead(tx Tx, ks *keyring, h *credHead) error {
 	if err := ks.Put(tx, bucketCredentials, headKey(h.ID), h); err != nil {
 		return err
 	}
+	hc := h.clone()
+	writtenHeads(tx)[strings.ToLower(h.Name)] = hc
 	if ks.names != nil {
-		rev, hc := tx.Revision(), h.clone()
+		rev := tx.Revision()
 		tx.OnCommit(func() { ks.names.note(rev, hc) })
 	}
 	return nil
+}
+
+// writtenHeads is the heads this transaction has written, by lower-cased
+// name, for the lookups of later writes in it.
+func writtenHeads(tx Tx) map[string]*credHead {
+	m, _ := tx.Scratch()["heads"].(map[string]*credHead)
+	if m == nil {
+		m = map[string]*credHead{}
+		tx.Scratch()["heads"] = m
+	}
+	return m
 }
 
 // nameIndex maps lower-cased credential names to ids (see findCred), and

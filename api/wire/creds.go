@@ -23,6 +23,9 @@ type CredentialRequest struct {
 	Notes     Secret   `json:"notes,omitempty"`
 	Tags      []string `json:"tags,omitempty"`
 	Assignees []string `json:"assignees,omitempty"`
+	// CreateOnly refuses (409) a name already in use instead of writing a
+	// new version of that credential.
+	CreateOnly bool `json:"create_only,omitempty"`
 }
 
 // CredentialInfo is what may be shown of a credential without its secret

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,36 +42,7 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
-	srv := startServer(t, data)
-	op := newCLI(t, srv, work, "operator")
-	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
-	var ini struct{ Admin oneTime }
-	json.Unmarshal([]byte(op.must(0, "init", "--holder", "A", "--holder", "B", "--shares", "2", "--threshold", "2",
-		"--admin", "IT Provider", "--passphrase-file", pass, "--out", "env", "--json")), &ini)
-	op.must(0, "unseal", "--passphrase-file", pass)
-
-	h := &harness{t: t, cl: &http.Client{Timeout: 20 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, MaxIdleConnsPerHost: 16}}}
-	h.addr = srv.addr
-	var lr struct{ Token string }
-	if st := h.json("POST", "/v1/auth/login", "", map[string]string{"name": "IT Provider", "password": ini.Admin.Password,
-		"totp": code(t, ini.Admin.TOTPURI), "new_password": "ultramarine kettle drum"}, &lr, ""); st != 200 {
-		t.Fatalf("login: %d", st)
-	}
-	h.token = lr.Token
-	// A member exempt from MFA, so logins can be repeated under load.
-	var otl oneTime
-	if st := h.json("POST", "/v1/users", h.token, map[string]string{"name": "Loader", "role": "member"}, &otl, ""); st != 201 && st != 200 {
-		t.Fatalf("user: %d", st)
-	}
-	if st := h.json("POST", "/v1/users/Loader/mfa-exempt", h.token, map[string]bool{"exempt": true}, nil, ""); st >= 300 {
-		t.Fatalf("exempt: %d", st)
-	}
-	if st := h.json("POST", "/v1/auth/login", "", map[string]string{"name": "Loader", "password": otl.Password,
-		"new_password": "pebble orchard violet"}, nil, ""); st != 200 {
-		t.Fatalf("member first login: %d", st)
-	}
-
+	h, srv := newHarness(t, work)
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for k := 0; k < kills; k++ {
 		h.load(time.Duration(150+rng.IntN(1200)) * time.Millisecond)

@@ -25,12 +25,13 @@ func credCmd(g *globals) *cobra.Command {
 func credPutCmd(g *globals) *cobra.Command {
 	var kind, username, pwFile, link, totpURI, totpFile, notesFile string
 	var assign, tags []string
+	var createOnly bool
 	cmd := &cobra.Command{
 		Use:   "put NAME --kind admin|shared|personal --username U --password-file F [--url U] [--totp-uri URI] [--assign USER ...]",
 		Short: "Store a credential, or a new version of it (old versions are kept)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in := wire.CredentialRequest{Name: args[0], Kind: kind, Username: username, URL: link}
+			in := wire.CredentialRequest{Name: args[0], Kind: kind, Username: username, URL: link, CreateOnly: createOnly}
 			if pwFile != "" {
 				pw, err := readSecretFile(pwFile, "password")
 				if err != nil {
@@ -90,6 +91,7 @@ func credPutCmd(g *globals) *cobra.Command {
 	f.StringVar(&notesFile, "notes-file", "", "file holding notes (kept encrypted)")
 	f.StringArrayVar(&assign, "assign", nil, "user who may read it; repeatable (replaces the assignees)")
 	f.StringArrayVar(&tags, "tag", nil, "tag; repeatable")
+	f.BoolVar(&createOnly, "new", false, "only create: refuse if a credential of this name exists (exit 1)")
 	return cmd
 }
 

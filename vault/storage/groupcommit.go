@@ -109,9 +109,10 @@ func (g *groupCommit) commit(calls []*groupCall) {
 		bad := -1
 		txs := make([]*boltTx, len(calls))
 		g.commits.Add(1)
+		scratch := map[string]any{}
 		err := g.db.Update(func(tx *bolt.Tx) error {
 			for i, c := range calls {
-				txs[i] = &boltTx{tx: tx}
+				txs[i] = &boltTx{tx: tx, scratch: scratch}
 				if err := safelyCall(c.fn, txs[i]); err != nil {
 					bad = i
 					return err

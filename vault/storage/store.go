@@ -73,6 +73,11 @@ type Tx interface {
 	// in commit order, one at a time, before Update returns to the writer.
 	// In a read-only transaction fn runs when View returns without error.
 	OnCommit(fn func())
+	// Scratch is a map shared by every write function of one transaction
+	// (one group commit attempt), gone with it: where a function leaves
+	// what a later one in the same transaction must see of its uncommitted
+	// writes (an index entry, say), since OnCommit runs only afterwards.
+	Scratch() map[string]any
 	// Revision orders commits: a read-only transaction's is that of the
 	// last commit it sees, a write's that of the commit it will make
 	// (bbolt's transaction id; an etcd header revision).
@@ -188,6 +193,7 @@ type boltTx struct {
 	tx       *bolt.Tx
 	open     [9]*bolt.Bucket // indexed as Buckets
 	onCommit []func()
+	scratch  map[string]any // shared by the transaction's functions
 }
 
 func (t *boltTx) bucket(name string) *bolt.Bucket {
@@ -273,6 +279,13 @@ func (t *boltTx) ScanBack(bucket string, before []byte, fn func(k, v []byte) (bo
 		}
 	}
 	return nil
+}
+
+func (t *boltTx) Scratch() map[string]any {
+	if t.scratch == nil {
+		t.scratch = map[string]any{}
+	}
+	return t.scratch
 }
 
 func (t *boltTx) Revision() uint64 { return uint64(t.tx.ID()) }
