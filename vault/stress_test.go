@@ -455,7 +455,7 @@ func (s *stress) checkEntries(es []*audit.Entry) {
 		got := by[id]
 		switch {
 		case outcome == "" && len(got) == 0:
-		case outcome == "" || len(got) != 1 || got[0].Action != action || got[0].Outcome != outcome || !strings.HasPrefix(got[0].Reason, reason),
+		case outcome == "" || len(got) != 1 || string(got[0].Action) != action || got[0].Outcome != outcome || !strings.HasPrefix(got[0].Reason, reason),
 			op.id != "" && got[0].Target.ID != op.id, action == "cred.delete" && strings.ToLower(got[0].Target.Name) != op.lower:
 			s.t.Errorf("request %s (%+v): entries %+v; want %q %q %q", id, op, got, action, outcome, reason)
 		}
@@ -574,7 +574,7 @@ func (s *stress) checkPassphrase(es []*audit.Entry, gen0 uint32, live map[string
 	}
 	opens := false
 	_ = s.f.v.withKeys(func(ks *keyring) error {
-		root, err := ks.root.Open()
+		root, err := ks.OpenRoot()
 		defer root.Destroy()
 		return errors.Join(err, s.f.v.store.View(ctx, func(tx Tx) error { opens = opensKeyring(tx, root.Bytes()); return nil }))
 	})
