@@ -121,11 +121,7 @@ func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (Ver
 	if !mayReadLog(p) {
 		return VerifyResult{}, v.deny(ctx, req, p, audit.AuditVerify, target, "role may not read the audit log")
 	}
-	var res VerifyResult
-	err := v.store.View(ctx, func(tx Tx) error {
-		res = verifyStored(tx)
-		return nil
-	})
+	res, err := v.verifyStored(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -138,66 +134,114 @@ func (v *Vault) VerifyAudit(ctx context.Context, req Request, p *Principal) (Ver
 	return res, v.record(ctx, req, ev)
 }
 
-func verifyStored(tx Tx) VerifyResult {
-	var res VerifyResult
-	fail := func(err error) VerifyResult {
-		res.OK = false
-		var ce *audit.ChainError
-		if errors.As(err, &ce) {
-			res.BadSeq, res.Problem, res.Detail = ce.Seq, ce.Kind, ce.Detail
-		} else {
-			res.Problem, res.Detail = audit.ProblemUnreadable, err.Error()
+// verifyStored checks the stored log with the offline verifier, fed in
+// chunks of short read transactions up to the head pinned when it began:
+// seq 1 (or the anchor) to that head, each entry under its own seq, with
+// the vault's own signed checkpoints, ending exactly at the recorded head
+// (a cut tail is caught). A prune that moves the log's start meanwhile
+// makes it start again.
+func (v *Vault) verifyStored(ctx context.Context) (VerifyResult, error) {
+	for attempt := 0; ; attempt++ {
+		res, floor, err := v.verifyOnce(ctx)
+		if err != nil || res.OK || attempt == 2 {
+			return res, err
 		}
-		return res
+		var now uint64
+		if err := v.store.View(ctx, func(tx Tx) (err error) { _, now, err = logStart(tx); return err }); err != nil || now == floor {
+			return res, nil
+		}
 	}
+}
+
+// logState is what a verification pins in its first transaction.
+type logState struct {
+	verifier string
+	cps      [][]byte
+	anchor   []byte
+	floor    uint64
+	headSeq  uint64
+	headHash string
+	headSet  bool
+	startErr error
+}
+
+func (v *Vault) verifyOnce(ctx context.Context) (VerifyResult, uint64, error) {
+	var st logState
+	err := v.store.View(ctx, func(tx Tx) error {
+		err := tx.Scan(bucketCheckpoints, nil, func(_, val []byte) (bool, error) {
+			st.cps = append(st.cps, val)
+			return true, nil
+		})
+		st.verifier = string(tx.Get(bucketMeta, keyVerifier))
+		st.anchor, st.floor, st.startErr = logStart(tx)
+		if h := tx.Get(bucketMeta, keyAuditHead); len(h) == 40 {
+			st.headSeq, st.headHash, st.headSet = binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:]), true
+		}
+		return err
+	})
+	if err != nil {
+		return VerifyResult{}, 0, err
+	}
+	res, err := v.verifyChain(ctx, &st)
+	if err != nil {
+		return failedVerify(err), st.floor, ctx.Err()
+	}
+	return res, st.floor, nil
+}
+
+func (v *Vault) verifyChain(ctx context.Context, st *logState) (VerifyResult, error) {
 	// The same verifier an auditor runs offline, fed with the vault's own
 	// signed checkpoints: a consistent rewrite of the whole chain in the
 	// database no longer reaches their heads.
-	var cps [][]byte
-	_ = tx.Scan(bucketCheckpoints, nil, func(_, v []byte) (bool, error) {
-		cps = append(cps, v)
-		return true, nil
-	})
-	ver, err := audit.NewVerifier(string(tx.Get(bucketMeta, keyVerifier)), cps)
-	if err != nil {
-		return fail(err)
+	ver, err := audit.NewVerifier(st.verifier, st.cps)
+	if err != nil || st.startErr != nil {
+		return VerifyResult{}, firstErr(st.startErr, err)
 	}
-	anchor, floor, err := logStart(tx)
-	if err != nil {
-		return fail(err)
-	}
-	if anchor != nil {
-		line, _ := json.Marshal(map[string]string{"anchor": string(anchor)})
+	if st.anchor != nil {
+		line, _ := json.Marshal(map[string]string{"anchor": string(st.anchor)})
 		if err := ver.Add(line); err != nil {
-			return fail(err)
+			return VerifyResult{}, err
 		}
 	}
-	var last uint64
-	err = tx.Scan(bucketAudit, seqKey(floor+1), func(k, val []byte) (bool, error) {
-		if err := ver.Add(val); err != nil {
-			return false, err
+	after, last := st.floor, uint64(0)
+	for {
+		chunk, err := v.since(ctx, after, st.headSeq, auditChunk)
+		if err != nil {
+			return VerifyResult{}, err
 		}
-		e, _ := audit.ParseLine(val)
-		if len(k) != 8 || binary.BigEndian.Uint64(k) != e.Seq {
-			return false, &audit.ChainError{Seq: e.Seq, Kind: audit.ProblemOrder, Detail: "entry is stored under another seq"}
+		for _, l := range chunk {
+			if err := ver.Add(l.line); err != nil {
+				return VerifyResult{}, err
+			}
+			if e, _ := audit.ParseLine(l.line); e.Seq != l.seq {
+				return VerifyResult{}, &audit.ChainError{Seq: e.Seq, Kind: audit.ProblemOrder, Detail: "entry is stored under another seq"}
+			}
+			after, last = l.seq, l.seq
 		}
-		last = e.Seq
-		return true, nil
-	})
-	if err != nil {
-		return fail(err)
+		if len(chunk) < auditChunk || !st.headSet {
+			break
+		}
 	}
 	rep, err := ver.Finish()
 	if err != nil {
-		return fail(err)
+		return VerifyResult{}, err
 	}
-	res = VerifyResult{OK: true, Checked: rep.Checked, HeadSeq: rep.HeadSeq, HeadHash: rep.HeadHash, CheckpointsMatched: rep.CheckpointsMatched}
-	if h := tx.Get(bucketMeta, keyAuditHead); len(h) == 40 {
-		wantSeq, wantHash := binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:])
-		if wantSeq != res.HeadSeq || wantHash != res.HeadHash {
-			return fail(&audit.ChainError{Seq: last + 1, Kind: audit.ProblemMissing,
-				Detail: fmt.Sprintf("the log ends at seq %d but the vault recorded its head at seq %d (entries cut or rewritten)", res.HeadSeq, wantSeq)})
-		}
+	res := VerifyResult{OK: true, Checked: rep.Checked, HeadSeq: rep.HeadSeq, HeadHash: rep.HeadHash, CheckpointsMatched: rep.CheckpointsMatched}
+	if st.headSet && (st.headSeq != res.HeadSeq || st.headHash != res.HeadHash) {
+		return VerifyResult{}, &audit.ChainError{Seq: last + 1, Kind: audit.ProblemMissing,
+			Detail: fmt.Sprintf("the log ends at seq %d but the vault recorded its head at seq %d (entries cut or rewritten)", res.HeadSeq, st.headSeq)}
+	}
+	return res, nil
+}
+
+// failedVerify is the result for the first failure err.
+func failedVerify(err error) VerifyResult {
+	var res VerifyResult
+	var ce *audit.ChainError
+	if errors.As(err, &ce) {
+		res.BadSeq, res.Problem, res.Detail = ce.Seq, ce.Kind, ce.Detail
+	} else {
+		res.Problem, res.Detail = audit.ProblemUnreadable, err.Error()
 	}
 	return res
 }

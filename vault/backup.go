@@ -244,9 +244,11 @@ func checkRestored(ctx context.Context, dir string, b *parsedBackup, opt BackupO
 		if seq, hash := auditHead(tx); seq != b.Manifest.HeadSeq || hash != b.Manifest.HeadHash {
 			return fmt.Errorf("%w: the audit head differs from the manifest's", ErrBackupCorrupt)
 		}
-		vr = verifyStored(tx)
 		return nil
 	})
+	if err == nil {
+		vr, err = v.verifyStored(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}

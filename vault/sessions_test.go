@@ -134,7 +134,17 @@ func TestDisabledUserCannotLogInAndLosesSessions(t *testing.T) {
 	}
 }
 
+// The online check reads the log in chunks: tampering is caught the same
+// with one chunk and with chunks of two entries.
 func TestStoredLogTamperCaught(t *testing.T) {
+	t.Run("one chunk", storedLogTamperCaught)
+	t.Run("chunks of two", func(t *testing.T) {
+		smallChunks(t, 2)
+		storedLogTamperCaught(t)
+	})
+}
+
+func storedLogTamperCaught(t *testing.T) {
 	f := newFixture(t)
 	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
 	res, err := f.v.VerifyAudit(ctx, req, f.admin)
@@ -163,6 +173,14 @@ func TestStoredLogTamperCaught(t *testing.T) {
 		t.Fatalf("failed verification not recorded as an incident: %+v", e)
 	}
 	mutate(func(tx Tx) error { return tx.Put(bucketAudit, seqKey(2), orig) })
+	// Take out entry 3.
+	var third []byte
+	mutate(func(tx Tx) error { third = tx.Get(bucketAudit, seqKey(3)); return tx.Delete(bucketAudit, seqKey(3)) })
+	res, _ = f.v.VerifyAudit(ctx, req, f.admin)
+	if res.OK || res.BadSeq != 3 || res.Problem != audit.ProblemMissing {
+		t.Fatalf("entry taken out: %+v", res)
+	}
+	mutate(func(tx Tx) error { return tx.Put(bucketAudit, seqKey(3), third) })
 	// Cut the tail: the last two entries go.
 	mutate(func(tx Tx) error {
 		h := tx.Get(bucketMeta, keyAuditHead)
