@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"time"
 
@@ -88,10 +87,10 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 			outcome: audit.OutcomeDenied, reason: "account locked"}, &LockedError{Until: u.LockedUntil})
 	}
 	pwOK := verifyPassword(u.PasswordHash, in.Password)
-	step := matchTOTP(u.TOTPSecret, in.TOTP, now)
-	// A recovery code or a provider's exemption stands in for the TOTP step;
-	// both are checked again against the record inside the transaction.
-	secondOK := step >= 0 || in.RecoveryCode != "" || (u.MFAExempt && in.TOTP == "")
+	// The second factor is checked again on the stored record inside the
+	// transaction (factors.go); this precheck only spares a login bound to
+	// fail the cost of hashing a new password.
+	secondOK := factorFor(in, u).precheck(in, u, now)
 	var newHash string
 	if pwOK && secondOK && in.NewPassword != nil {
 		if err := checkNewPassword(u.Name, in.Password, in.NewPassword); err != nil {
@@ -125,7 +124,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		case cur.PasswordHash != u.PasswordHash || cur.TOTPSecret != u.TOTPSecret:
 			return deny("the account changed during the attempt", ErrBadLogin)
 		}
-		reason, how, useStep := loginDecision(&cur, in, pwOK, step, now)
+		reason, how, useStep := loginDecision(&cur, in, pwOK, now)
 		if reason != "" {
 			cur.FailedLogins++
 			if d := lockFor(cur.FailedLogins); d > 0 {
@@ -148,35 +147,23 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 }
 
 // loginDecision decides a login on the stored account: reason is why it
-// is refused ("" if not), how says which second factor stood in, and step
-// is the TOTP step to record as used.
-func loginDecision(cur *userRecord, in LoginRequest, pwOK bool, step int64, now time.Time) (reason, how string, useStep int64) {
-	useStep = step
-	switch {
-	case !pwOK:
-		reason = "wrong password"
-	case in.RecoveryCode != "":
-		if !cur.useRecoveryCode(in.RecoveryCode) {
-			reason = "wrong or used recovery code"
-		} else {
-			how, useStep = fmt.Sprintf("recovery code used (%d left)", len(cur.RecoveryCodes)), cur.LastTOTPStep
-		}
-	case cur.MFAExempt && cur.Role == RoleMember && in.TOTP == "":
-		how, useStep = "MFA-exempt member", cur.LastTOTPStep
-	case step < 0:
-		reason = "wrong TOTP code"
-	case step <= cur.LastTOTPStep:
-		reason = "TOTP code already used"
+// is refused ("" if not), how says which second factor stood in for TOTP,
+// and step is the TOTP step to record as used.
+func loginDecision(cur *userRecord, in LoginRequest, pwOK bool, now time.Time) (reason, how string, step int64) {
+	if !pwOK {
+		return "wrong password", "", 0
+	}
+	if reason, how, step = factorFor(in, cur).confirm(in, cur, now); reason != "" {
+		return reason, "", 0
 	}
 	// The account's state is checked whatever the second factor was.
 	switch {
-	case reason != "":
 	case cur.Disabled:
 		reason = "account disabled"
 	case cur.expired(now):
 		reason = "account ended " + cur.Expires.Format(time.RFC3339)
 	}
-	return reason, how, useStep
+	return reason, how, step
 }
 
 // openSession records a successful login of cur in tx: the account's
