@@ -1,61 +1,57 @@
 package vault
 
-// The access rules, in one place. The table test in
-// access_test.go walks every role through every operation.
+import "strongroom/vault/access"
 
-// Kind is the class of a stored credential.
-type Kind string
-
-// Credential kinds.
-const (
-	KindAdmin    Kind = "admin"    // IT/admin accounts: managed by the provider
-	KindShared   Kind = "shared"   // council social-media and shared logins: provider or clerk
-	KindPersonal Kind = "personal" // one person's own login: only its owner
+// The shared vocabulary (package access), as the vault's callers name it.
+type (
+	// Role is access.Role.
+	Role = access.Role
+	// Kind is access.Kind.
+	Kind = access.Kind
+	// Principal is an authenticated caller (access.Principal).
+	Principal = access.Principal
 )
 
+// The roles and kinds.
+const (
+	RoleProvider = access.RoleProvider
+	RoleClerk    = access.RoleClerk
+	RoleChairman = access.RoleChairman
+	RoleAuditor  = access.RoleAuditor
+	RoleMember   = access.RoleMember
+
+	KindAdmin    = access.KindAdmin
+	KindShared   = access.KindShared
+	KindPersonal = access.KindPersonal
+)
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) { return access.ParseRole(s) }
+
 // ParseKind checks a kind name.
-func ParseKind(s string) (Kind, error) {
-	switch k := Kind(s); k {
-	case KindAdmin, KindShared, KindPersonal:
-		return k, nil
-	}
-	return "", invalidField("kind", "kind must be admin, shared or personal")
+func ParseKind(s string) (Kind, error) { return access.ParseKind(s) }
+
+// facts is what the rules need of h, for the caller p.
+func facts(p *Principal, h *credHead) access.Credential {
+	return access.Credential{Kind: h.Kind, Owner: h.Owner, Assigned: h.assigned(p.UserID)}
 }
 
 // mayManage: create, update or delete a credential of kind (h is nil when
 // creating).
 func mayManage(p *Principal, kind Kind, h *credHead) bool {
-	switch kind {
-	case KindAdmin:
-		return p.Role == RoleProvider
-	case KindShared:
-		return p.Role == RoleProvider || p.Role == RoleClerk
-	case KindPersonal:
-		return p.Role != RoleAuditor && (h == nil || h.Owner == p.UserID)
+	if h == nil {
+		return access.MayManage(p, kind, nil)
 	}
-	return false
+	c := facts(p, h)
+	return access.MayManage(p, kind, &c)
 }
 
-// mayRead: see the secret. Only an assignee, whatever the role; the
-// auditor never ("never reads a secret"), and cannot be assigned.
-func mayRead(p *Principal, h *credHead) bool {
-	return p.Role != RoleAuditor && h.assigned(p.UserID)
-}
+func mayRead(p *Principal, h *credHead) bool { return access.MayRead(p, facts(p, h)) }
 
-// maySee: see that a credential exists and its non-secret fields. Personal
-// credentials are their owner's alone.
-func maySee(p *Principal, h *credHead) bool {
-	if h.Kind == KindPersonal {
-		return h.Owner == p.UserID
-	}
-	switch p.Role {
-	case RoleProvider, RoleAuditor:
-		return true
-	case RoleClerk:
-		return h.Kind == KindShared || h.assigned(p.UserID)
-	}
-	return h.assigned(p.UserID)
-}
+func maySee(p *Principal, h *credHead) bool { return access.MaySee(p, facts(p, h)) }
 
-// mayBeAssigned: who can hold a credential.
-func mayBeAssigned(u *userRecord) bool { return !u.Disabled && u.Role != RoleAuditor }
+func mayBeAssigned(u *userRecord) bool { return access.MayBeAssigned(u.Role, u.Disabled) }
+
+func mayReadLog(p *Principal) bool { return access.MayReadLog(p) }
+
+func mayApprove(p *Principal) bool { return access.MayApprove(p) }

@@ -7,23 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"strongroom/audit"
 )
 
 var keyAuditHead = []byte("audit.head") // seq (u64 BE) || hash (32 bytes)
-
-// Principal is an authenticated caller.
-type Principal struct {
-	UserID     string
-	Name       string
-	Role       Role
-	MustChange bool
-	// ReauthAt is when the session last re-authenticated (zero if never).
-	ReauthAt   time.Time
-	sessionKey string
-}
 
 func actorOf(p *Principal) audit.Actor {
 	if p == nil {
@@ -97,8 +85,6 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
-
-func mayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == RoleProvider }
 
 // VerifyResult is the outcome of an online verification.
 type VerifyResult struct {

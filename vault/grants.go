@@ -62,8 +62,6 @@ func (g *Grant) active(now time.Time) bool {
 	return g.RevokedAt.IsZero() && !now.Before(g.From) && now.Before(g.Until)
 }
 
-func mayApprove(p *Principal) bool { return p.Role == RoleClerk || p.Role == RoleChairman }
-
 // CreateRequest asks for access to a credential for a reason and a time.
 func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cred, reason string, dur time.Duration) (*AccessRequest, error) {
 	reason = strings.TrimSpace(reason)

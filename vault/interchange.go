@@ -449,11 +449,11 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 				return err
 			}
 			var s sessionRecord
-			if ok, err := ks.Get(tx, bucketSessions, p.sessionKey, &s); err != nil || !ok {
+			if ok, err := ks.Get(tx, bucketSessions, p.Session(), &s); err != nil || !ok {
 				return errors.Join(err, ErrUnauthenticated)
 			}
 			s.ReauthAt = now
-			if err := ks.Put(tx, bucketSessions, p.sessionKey, &s); err != nil {
+			if err := ks.Put(tx, bucketSessions, p.Session(), &s); err != nil {
 				return err
 			}
 			p.ReauthAt = now

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
 )
 
 // A session token is "srs_" + 43 characters of base64url (32 random bytes).
@@ -195,7 +196,9 @@ func (v *Vault) openSession(tx Tx, ks *keyring, req Request, cur *userRecord, to
 	if err := v.appendAudit(tx, req, event{actor: actor, action: audit.AuthLogin, target: target, reason: reason}); err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: cur.ID, Name: cur.Name, Role: cur.Role, MustChange: cur.MustChange, sessionKey: key}, nil
+	pr := access.NewPrincipal(cur.ID, cur.Name, cur.Role, key)
+	pr.MustChange = cur.MustChange
+	return pr, nil
 }
 
 func (v *Vault) recordThen(ctx context.Context, req Request, ev event, result error) error {
@@ -281,13 +284,15 @@ func (v *Vault) authenticate(ctx context.Context, ks *keyring, key string) (p *P
 			return nil, again, err
 		}
 	}
-	return &Principal{UserID: u.ID, Name: u.Name, Role: u.Role, MustChange: s.MustChange, ReauthAt: s.ReauthAt, sessionKey: key}, false, nil
+	pr := access.NewPrincipal(u.ID, u.Name, u.Role, key)
+	pr.MustChange, pr.ReauthAt = s.MustChange, s.ReauthAt
+	return pr, false, nil
 }
 
 // Logout ends the caller's session.
 func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
 	return v.write(ctx, func(tx Tx) error {
-		if err := tx.Delete(bucketSessions, []byte(p.sessionKey)); err != nil {
+		if err := tx.Delete(bucketSessions, []byte(p.Session())); err != nil {
 			return err
 		}
 		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.AuthLogout,
@@ -318,7 +323,7 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 	var u userRecord
 	if err := v.store.View(ctx, func(tx Tx) error {
 		ok, err := ks.Get(tx, bucketUsers, p.UserID, &u)
-		if err == nil && (!ok || tx.Peek(bucketSessions, []byte(p.sessionKey)) == nil) {
+		if err == nil && (!ok || tx.Peek(bucketSessions, []byte(p.Session())) == nil) {
 			err = ErrUnauthenticated
 		}
 		return err
@@ -341,7 +346,7 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 		if err != nil {
 			return err
 		}
-		okS, err := ks.Get(tx, bucketSessions, p.sessionKey, &s)
+		okS, err := ks.Get(tx, bucketSessions, p.Session(), &s)
 		if err != nil {
 			return err
 		}
@@ -352,11 +357,11 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
 			return err
 		}
-		if err := endSessions(tx, ks, cur.ID, p.sessionKey); err != nil {
+		if err := endSessions(tx, ks, cur.ID, p.Session()); err != nil {
 			return err
 		}
 		s.MustChange = false
-		if err := ks.Put(tx, bucketSessions, p.sessionKey, &s); err != nil {
+		if err := ks.Put(tx, bucketSessions, p.Session(), &s); err != nil {
 			return err
 		}
 		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target})

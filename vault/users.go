@@ -90,14 +90,6 @@ func (v *Vault) insertUser(tx Tx, ks *keyring, req Request, by audit.Actor, rec 
 		target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, reason: reason})
 }
 
-// ExistsError says a name is in use. It wraps ErrExists.
-type ExistsError struct{ Kind, Name string }
-
-func (e *ExistsError) Error() string {
-	return "vault: " + e.Kind + " " + quote(e.Name) + " already exists"
-}
-func (e *ExistsError) Unwrap() error { return ErrExists }
-
 func quote(s string) string { return "\"" + s + "\"" }
 
 // findUser looks an account up by name, ignoring case; nil if absent.
@@ -235,13 +227,6 @@ func userToDisable(tx Tx, ks *keyring, name string) (*userRecord, error) {
 	}
 	return u, nil
 }
-
-type notFoundError struct{ kind, name string }
-
-func (e *notFoundError) Error() string { return "vault: no " + e.kind + " named " + quote(e.name) }
-func (e *notFoundError) Unwrap() error { return ErrNotFound }
-
-func notFound(kind, name string) error { return &notFoundError{kind, name} }
 
 // TOTP parameters: RFC 6238 defaults, which every authenticator app uses.
 var totpOpts = totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}

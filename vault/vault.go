@@ -10,27 +10,6 @@ import (
 	"strongroom/vault/barrier"
 )
 
-// Role is what an account may do.
-type Role string
-
-// The roles.
-const (
-	RoleProvider Role = "provider"
-	RoleClerk    Role = "clerk"
-	RoleChairman Role = "chairman"
-	RoleAuditor  Role = "auditor"
-	RoleMember   Role = "member"
-)
-
-// ParseRole checks a role name.
-func ParseRole(s string) (Role, error) {
-	switch r := Role(s); r {
-	case RoleProvider, RoleClerk, RoleChairman, RoleAuditor, RoleMember:
-		return r, nil
-	}
-	return "", invalidField("role", "role must be provider, clerk, chairman, auditor or member")
-}
-
 // Config sets up a Vault.
 type Config struct {
 	Store Store

@@ -1,4 +1,4 @@
-package vault
+package access
 
 import (
 	"errors"
@@ -45,13 +45,24 @@ type InputError struct {
 func (e *InputError) Error() string { return "vault: invalid input: " + e.Msg }
 func (e *InputError) Unwrap() error { return ErrInvalid }
 
-// invalidField is an input error on field.
-func invalidField(field, format string, args ...any) error {
+// Invalid is an input error on field ("" when no one field is at fault).
+func Invalid(field, format string, args ...any) error {
 	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// invalid is an input error not tied to one field.
-func invalid(format string, args ...any) error { return invalidField("", format, args...) }
+// NotFoundError says no record of a kind has a name. It wraps ErrNotFound.
+type NotFoundError struct{ Kind, Name string }
+
+func (e *NotFoundError) Error() string { return "vault: no " + e.Kind + " named \"" + e.Name + "\"" }
+func (e *NotFoundError) Unwrap() error { return ErrNotFound }
+
+// ExistsError says a name is in use. It wraps ErrExists.
+type ExistsError struct{ Kind, Name string }
+
+func (e *ExistsError) Error() string {
+	return "vault: " + e.Kind + " \"" + e.Name + "\" already exists"
+}
+func (e *ExistsError) Unwrap() error { return ErrExists }
 
 // LockedError says an account is locked after repeated failures, and until when.
 type LockedError struct{ Until time.Time }

@@ -1,0 +1,116 @@
+package access
+
+import "time"
+
+// Role is what an account may do.
+type Role string
+
+// The roles.
+const (
+	RoleProvider Role = "provider"
+	RoleClerk    Role = "clerk"
+	RoleChairman Role = "chairman"
+	RoleAuditor  Role = "auditor"
+	RoleMember   Role = "member"
+)
+
+// ParseRole checks a role name.
+func ParseRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleProvider, RoleClerk, RoleChairman, RoleAuditor, RoleMember:
+		return r, nil
+	}
+	return "", Invalid("role", "role must be provider, clerk, chairman, auditor or member")
+}
+
+// Kind is the class of a stored credential.
+type Kind string
+
+// Credential kinds.
+const (
+	KindAdmin    Kind = "admin"    // IT/admin accounts: managed by the provider
+	KindShared   Kind = "shared"   // council social-media and shared logins: provider or clerk
+	KindPersonal Kind = "personal" // one person's own login: only its owner
+)
+
+// ParseKind checks a kind name.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(s); k {
+	case KindAdmin, KindShared, KindPersonal:
+		return k, nil
+	}
+	return "", Invalid("kind", "kind must be admin, shared or personal")
+}
+
+// Principal is an authenticated caller: an account and the session it
+// signed in with.
+type Principal struct {
+	UserID     string
+	Name       string
+	Role       Role
+	MustChange bool
+	// ReauthAt is when the session last re-authenticated (zero if never).
+	ReauthAt time.Time
+	session  string
+}
+
+// NewPrincipal is the caller of session (the key under which it is
+// stored); the identity code that resolves a session makes it.
+func NewPrincipal(userID, name string, role Role, session string) *Principal {
+	return &Principal{UserID: userID, Name: name, Role: role, session: session}
+}
+
+// Session is the stored key of the caller's session ("" for a principal
+// made without one).
+func (p *Principal) Session() string { return p.session }
+
+// A Credential is what the rules need to know of a stored credential.
+type Credential struct {
+	Kind     Kind
+	Owner    string // the user id that created a personal credential
+	Assigned bool   // the caller is one of its assignees
+}
+
+// MayManage: create, update or delete a credential of kind (c is nil when
+// creating).
+func MayManage(p *Principal, kind Kind, c *Credential) bool {
+	switch kind {
+	case KindAdmin:
+		return p.Role == RoleProvider
+	case KindShared:
+		return p.Role == RoleProvider || p.Role == RoleClerk
+	case KindPersonal:
+		return p.Role != RoleAuditor && (c == nil || c.Owner == p.UserID)
+	}
+	return false
+}
+
+// MayRead: see the secret. Only an assignee, whatever the role; the
+// auditor never ("never reads a secret"), and cannot be assigned.
+func MayRead(p *Principal, c Credential) bool {
+	return p.Role != RoleAuditor && c.Assigned
+}
+
+// MaySee: see that a credential exists and its non-secret fields. Personal
+// credentials are their owner's alone.
+func MaySee(p *Principal, c Credential) bool {
+	if c.Kind == KindPersonal {
+		return c.Owner == p.UserID
+	}
+	switch p.Role {
+	case RoleProvider, RoleAuditor:
+		return true
+	case RoleClerk:
+		return c.Kind == KindShared || c.Assigned
+	}
+	return c.Assigned
+}
+
+// MayBeAssigned: who can hold a credential.
+func MayBeAssigned(role Role, disabled bool) bool { return !disabled && role != RoleAuditor }
+
+// MayReadLog: read, export and verify the audit log.
+func MayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == RoleProvider }
+
+// MayApprove: decide another person's access request.
+func MayApprove(p *Principal) bool { return p.Role == RoleClerk || p.Role == RoleChairman }
