@@ -10,6 +10,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/transfer"
+	"strongroom/vault/passwords"
 )
 
 // ImportOptions says how imported items land in the vault.
@@ -284,7 +285,7 @@ type ExportReport struct {
 func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Reauth, passphrase []byte) ([]byte, *ExportReport, error) {
 	defer wipe(ra.Password)
 	defer wipe(passphrase)
-	if err := checkNewPassword(p.Name, nil, passphrase); err != nil {
+	if err := passwords.CheckNew(p.Name, nil, passphrase); err != nil {
 		var ie *InputError
 		if !errors.As(err, &ie) {
 			return nil, nil, err
@@ -383,7 +384,7 @@ func (v *Vault) reauthInputs(ctx context.Context, ks *keyring, p *Principal, ra 
 	}); err != nil {
 		return false, -1, err
 	}
-	return verifyPassword(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now), nil
+	return passwords.Verify(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now), nil
 }
 
 // checkReauth decides a re-authentication inside tx: the password (pwOK,

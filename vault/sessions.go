@@ -12,6 +12,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/vault/access"
+	"strongroom/vault/passwords"
 )
 
 // A session token is "srs_" + 43 characters of base64url (32 random bytes).
@@ -78,7 +79,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 	target := audit.Target{Kind: "user", Name: in.Name}
 	anon := audit.Actor{Name: in.Name, Role: "anonymous"}
 	if u == nil {
-		verifyPassword(hashPassword(v.pwKDF, []byte("x")), in.Password) // same cost as a real check
+		passwords.Verify(passwords.Hash(v.pwKDF, []byte("x")), in.Password) // same cost as a real check
 		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 			outcome: audit.OutcomeDenied, reason: "unknown account"}, ErrBadLogin)
 	}
@@ -87,17 +88,17 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: audit.AuthLogin, target: target,
 			outcome: audit.OutcomeDenied, reason: "account locked"}, &LockedError{Until: u.LockedUntil})
 	}
-	pwOK := verifyPassword(u.PasswordHash, in.Password)
+	pwOK := passwords.Verify(u.PasswordHash, in.Password)
 	// The second factor is checked again on the stored record inside the
 	// transaction (factors.go); this precheck only spares a login bound to
 	// fail the cost of hashing a new password.
 	secondOK := factorFor(in, u).precheck(in, u, now)
 	var newHash string
 	if pwOK && secondOK && in.NewPassword != nil {
-		if err := checkNewPassword(u.Name, in.Password, in.NewPassword); err != nil {
+		if err := passwords.CheckNew(u.Name, in.Password, in.NewPassword); err != nil {
 			return "", nil, err
 		}
-		newHash = hashPassword(v.pwKDF, in.NewPassword)
+		newHash = passwords.Hash(v.pwKDF, in.NewPassword)
 	}
 
 	token := newToken()
@@ -330,14 +331,14 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 	}); err != nil {
 		return false, err
 	}
-	if !verifyPassword(u.PasswordHash, old) {
+	if !passwords.Verify(u.PasswordHash, old) {
 		return false, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target,
 			outcome: audit.OutcomeDenied, reason: "wrong current password"}, ErrBadLogin)
 	}
-	if err := checkNewPassword(u.Name, old, pw); err != nil {
+	if err := passwords.CheckNew(u.Name, old, pw); err != nil {
 		return false, err
 	}
-	hash := hashPassword(v.pwKDF, pw)
+	hash := passwords.Hash(v.pwKDF, pw)
 	v.pause("password.change")
 	err = v.write(ctx, func(tx Tx) error {
 		var cur userRecord

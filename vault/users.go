@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"strongroom/audit"
+	"strongroom/vault/passwords"
 )
 
 // userRecord is stored sealed at users/<id>.
@@ -67,8 +68,8 @@ func (v *Vault) prepareUser(name string, role Role) (*preparedUser, error) {
 	if err != nil {
 		return nil, err
 	}
-	pw := oneTimePassword()
-	rec := &userRecord{ID: newID(), Name: name, Role: role, PasswordHash: hashPassword(v.pwKDF, []byte(pw)),
+	pw := passwords.OneTime()
+	rec := &userRecord{ID: newID(), Name: name, Role: role, PasswordHash: passwords.Hash(v.pwKDF, []byte(pw)),
 		TOTPSecret: key.Secret(), MustChange: true, Created: v.now()}
 	return &preparedUser{rec: rec, login: OneTimeLogin{Name: name, Password: pw, TOTPURI: key.URL()}}, nil
 }

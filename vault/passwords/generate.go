@@ -1,4 +1,4 @@
-package vault
+package passwords
 
 import (
 	"crypto/rand"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+
+	"strongroom/vault/access"
 
 	"github.com/ccojocar/zxcvbn-go"
 )
@@ -78,13 +80,13 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 	}
 	switch {
 	case opts.Words < 3 || opts.Words > opts.MaxWords || opts.MaxWords > 20:
-		return nil, invalidField("words", "words must be 3 to %d (NCSC: at least three random words)", opts.MaxWords)
+		return nil, access.Invalid("words", "words must be 3 to %d (NCSC: at least three random words)", opts.MaxWords)
 	case opts.Digits < 0 || opts.Digits > 8:
-		return nil, invalidField("digits", "digits must be 0 to 8")
+		return nil, access.Invalid("digits", "digits must be 0 to 8")
 	case len(opts.Separator) > 3 || strings.ContainsFunc(opts.Separator, unicode.IsLetter):
-		return nil, invalidField("separator", "the separator must be up to 3 characters and not letters")
+		return nil, access.Invalid("separator", "the separator must be up to 3 characters and not letters")
 	case opts.MinLength < 0 || opts.MinLength > 128:
-		return nil, invalidField("min_length", "min length must be 0 to 128")
+		return nil, access.Invalid("min_length", "min length must be 0 to 128")
 	}
 	var words []string
 	length := func() int {
@@ -106,7 +108,7 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 		words = append(words, list[n.Int64()])
 	}
 	if length() < opts.MinLength {
-		return nil, invalidField("min_length", "cannot reach %d characters with %d words; allow more words", opts.MinLength, opts.MaxWords)
+		return nil, access.Invalid("min_length", "cannot reach %d characters with %d words; allow more words", opts.MinLength, opts.MaxWords)
 	}
 	var b strings.Builder
 	for i, w := range words {
@@ -131,16 +133,18 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 
 // checkStrength refuses common and guessable account passwords using the
 // zxcvbn estimator (its dictionaries include the most common passwords).
-func checkStrength(name string, pw []byte) error {
+// CheckStrength refuses a password on the list of the most common ones,
+// or one too easy to guess for the account called name.
+func CheckStrength(name string, pw []byte) error {
 	res := zxcvbn.PasswordStrength(string(pw), []string{name, "strongroom", "council", "parish"})
 	for _, m := range res.MatchSequence {
 		if m.Pattern == "dictionary" && strings.Contains(strings.ToLower(m.DictionaryName), "password") &&
 			m.I == 0 && m.J == len(pw)-1 {
-			return invalidField("new_password", "the new password is on the list of most common passwords")
+			return access.Invalid("new_password", "the new password is on the list of most common passwords")
 		}
 	}
 	if res.Score < 3 {
-		return invalidField("new_password", "the new password is too easy to guess (strength %d of 4); three random words work well: strongroom genpass", res.Score)
+		return access.Invalid("new_password", "the new password is too easy to guess (strength %d of 4); three random words work well: strongroom genpass", res.Score)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package vault
+package passwords
 
 import (
 	"crypto/rand"
@@ -7,15 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"strongroom/vault/access"
+	"strongroom/vault/barrier"
 
 	"golang.org/x/crypto/argon2"
 )
 
-// hashPassword returns an Argon2id hash in PHC string form:
+// Hash returns an Argon2id hash of an account password in PHC string form:
 // $argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>$<salt b64>$<hash b64>.
-func hashPassword(p KDFParams, pw []byte) string {
+func Hash(p barrier.KDFParams, pw []byte) string {
 	salt := make([]byte, 16)
 	rand.Read(salt)
 	sum := argon2.IDKey(pw, salt, p.Time, p.Memory, p.Threads, 32)
@@ -56,10 +58,12 @@ func parsePHC(s string) (*phc, error) {
 	return &h, nil
 }
 
-var errBadPHC = errors.New("vault: malformed password hash")
+var errBadPHC = errors.New("passwords: malformed password hash")
 
 // verifyPassword checks pw against a PHC string in constant time.
-func verifyPassword(s string, pw []byte) bool {
+// Verify reports, in constant time, whether pw matches the PHC hash s; a
+// malformed hash matches nothing.
+func Verify(s string, pw []byte) bool {
 	h, err := parsePHC(s)
 	if err != nil {
 		return false
@@ -70,26 +74,29 @@ func verifyPassword(s string, pw []byte) bool {
 
 // checkNewPassword applies the account password rules: length, not the old
 // one, not the name, and not common or guessable (checkStrength).
-func checkNewPassword(name string, old, pw []byte) error {
+// CheckNew applies the account password rules to pw, the new password of
+// the account called name whose old password is old (nil if none).
+func CheckNew(name string, old, pw []byte) error {
 	n := utf8.RuneCount(pw)
 	switch {
 	case !utf8.Valid(pw):
-		return invalidField("new_password", "the new password is not valid text")
+		return access.Invalid("new_password", "the new password is not valid text")
 	case n < 12:
-		return invalidField("new_password", "the new password must be at least 12 characters (three random words work well)")
+		return access.Invalid("new_password", "the new password must be at least 12 characters (three random words work well)")
 	case n > 256:
-		return invalidField("new_password", "the new password must be at most 256 characters")
+		return access.Invalid("new_password", "the new password must be at most 256 characters")
 	case old != nil && subtle.ConstantTimeCompare(old, pw) == 1:
-		return invalidField("new_password", "the new password must differ from the old one")
+		return access.Invalid("new_password", "the new password must differ from the old one")
 	case len(name) >= 3 && strings.Contains(strings.ToLower(string(pw)), strings.ToLower(name)):
-		return invalidField("new_password", "the new password must not contain the account name")
+		return access.Invalid("new_password", "the new password must not contain the account name")
 	}
-	return checkStrength(name, pw)
+	return CheckStrength(name, pw)
 }
 
 // oneTimePassword makes a first-login password: 20 characters of Crockford
 // base32 in groups of five (100 bits).
-func oneTimePassword() string {
+// OneTime makes a first-login password.
+func OneTime() string {
 	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	b := make([]byte, 20)
 	rand.Read(b)
@@ -101,18 +108,4 @@ func oneTimePassword() string {
 		s.WriteByte(alphabet[x&31])
 	}
 	return s.String()
-}
-
-// checkName accepts names for people: 1-100 characters, printable, no
-// leading or trailing space.
-func checkName(what, s string) error {
-	if s == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
-		return invalidField("name", "%s name must be 1 to 100 characters with no leading or trailing space", what)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return invalidField("name", "%s name has a character that cannot be printed", what)
-		}
-	}
-	return nil
 }

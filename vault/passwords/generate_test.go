@@ -1,10 +1,12 @@
-package vault
+package passwords
 
 import (
 	"errors"
 	"math"
 	"strings"
 	"testing"
+
+	"strongroom/vault/access"
 )
 
 func TestGeneratePasswordEntropyAndShape(t *testing.T) {
@@ -35,7 +37,7 @@ func TestGeneratePasswordEntropyAndShape(t *testing.T) {
 		}
 	}
 	for _, bad := range []GenOptions{{Words: 2}, {Words: 3, Digits: 9}, {Words: 3, Separator: "abc"}, {Words: 3, MinLength: 300}} {
-		if _, err := GeneratePassword(bad); !errors.Is(err, ErrInvalid) {
+		if _, err := GeneratePassword(bad); !errors.Is(err, access.ErrInvalid) {
 			t.Errorf("%+v accepted", bad)
 		}
 	}
@@ -65,12 +67,12 @@ func TestGeneratedPasswordsDoNotRepeat(t *testing.T) {
 
 func TestAccountPasswordStrength(t *testing.T) {
 	for _, pw := range []string{"password1234", "qwertyuiop123", "Password12345!", "aaaaaaaaaaaaaa", "council-council"} {
-		if err := checkNewPassword("Clerk", nil, []byte(pw)); !errors.Is(err, ErrInvalid) {
+		if err := CheckNew("Clerk", nil, []byte(pw)); !errors.Is(err, access.ErrInvalid) {
 			t.Errorf("%q accepted", pw)
 		}
 	}
 	g, _ := GeneratePassword(DefaultGenOptions())
-	if err := checkNewPassword("Clerk", nil, g.Password); err != nil {
+	if err := CheckNew("Clerk", nil, g.Password); err != nil {
 		t.Errorf("a generated password was refused: %v", err)
 	}
 }
