@@ -52,6 +52,4 @@ func maySee(p *Principal, h *credHead) bool { return access.MaySee(p, facts(p, h
 
 func mayBeAssigned(u *userRecord) bool { return access.MayBeAssigned(u.Role, u.Disabled) }
 
-func mayReadLog(p *Principal) bool { return access.MayReadLog(p) }
-
 func mayApprove(p *Principal) bool { return access.MayApprove(p) }

@@ -247,7 +247,7 @@ func checkRestored(ctx context.Context, dir string, b *parsedBackup, opt BackupO
 		return nil
 	})
 	if err == nil {
-		vr, err = v.verifyStored(ctx)
+		vr, err = v.audit.VerifyStored(ctx)
 	}
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/transfer"
+	"strongroom/vault/access"
 	"strongroom/vault/passwords"
 )
 
@@ -261,7 +262,7 @@ type Reauth struct {
 }
 
 // ErrReauth is a failed re-authentication.
-var ErrReauth = errors.New("vault: re-authentication failed: wrong password or TOTP code")
+var ErrReauth = access.ErrReauth
 
 // ExportReport says what an export held and what it left out.
 type ExportReport struct {

@@ -11,18 +11,14 @@ import (
 	"strongroom/audit"
 )
 
-// smallChunks makes the outbox read and delete a few entries at a time.
-func smallChunks(t *testing.T, n int) {
-	old := auditChunk
-	auditChunk = n
-	t.Cleanup(func() { auditChunk = old })
-}
+// keyAuditHead is where the log's head is stored (the format tests forge).
+var keyAuditHead = []byte("audit.head")
 
 // The web audit page reads newest first, in pages, across many chunks,
 // with a filter, and never the whole log at once.
 func TestReadAuditPage(t *testing.T) {
-	smallChunks(t, 7)
 	f := newFixture(t)
+	f.v.audit.SetChunk(7)
 	for i := 0; i < 30; i++ {
 		f.put(t, f.admin, fmt.Sprintf("Cred %02d", i), "admin", "a password", "IT Provider")
 	}
@@ -68,8 +64,8 @@ func TestReadAuditPage(t *testing.T) {
 // leaves a log that verifies online and offline, and its export starts at
 // the anchor.
 func TestExportAndPruneInChunks(t *testing.T) {
-	smallChunks(t, 5)
 	f := newFixture(t)
+	f.v.audit.SetChunk(5)
 	for i := 0; i < 12; i++ {
 		f.put(t, f.admin, fmt.Sprintf("Old %02d", i), "admin", "a password", "IT Provider")
 	}
@@ -117,8 +113,8 @@ func TestExportAndPruneInChunks(t *testing.T) {
 // its saved position with a new Vault on the same store, and never moves
 // back or past the head.
 func TestSubscriberResumes(t *testing.T) {
-	smallChunks(t, 3)
 	f := newFixture(t)
+	f.v.audit.SetChunk(3)
 	for i := 0; i < 5; i++ {
 		f.put(t, f.admin, fmt.Sprintf("Cred %d", i), "admin", "a password", "IT Provider")
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"strongroom/vault/access"
 	"strongroom/vault/barrier"
 
 	"github.com/awnumar/memguard"
@@ -34,7 +34,7 @@ type recoveryState struct {
 }
 
 // ErrRecoveryMode is wrapped by *RecoveryError.
-var ErrRecoveryMode = errors.New("vault: in emergency recovery")
+var ErrRecoveryMode = access.ErrRecoveryMode
 
 // RecoveryError refuses a routine change while the vault is in recovery.
 type RecoveryError struct {

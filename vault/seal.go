@@ -26,7 +26,6 @@ var (
 	keyKDF         = []byte("kdf")
 	keyRootWrap    = []byte("root.passphrase")
 	keyEscrow      = []byte("escrow")
-	keyVerifier    = []byte("audit.verifier")
 	keyKeyring     = []byte("keyring")
 	keyAuditSigner = "audit.signer"
 )

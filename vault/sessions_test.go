@@ -137,15 +137,13 @@ func TestDisabledUserCannotLogInAndLosesSessions(t *testing.T) {
 // The online check reads the log in chunks: tampering is caught the same
 // with one chunk and with chunks of two entries.
 func TestStoredLogTamperCaught(t *testing.T) {
-	t.Run("one chunk", storedLogTamperCaught)
-	t.Run("chunks of two", func(t *testing.T) {
-		smallChunks(t, 2)
-		storedLogTamperCaught(t)
-	})
+	t.Run("one chunk", func(t *testing.T) { storedLogTamperCaught(t, 1000) })
+	t.Run("chunks of two", func(t *testing.T) { storedLogTamperCaught(t, 2) })
 }
 
-func storedLogTamperCaught(t *testing.T) {
+func storedLogTamperCaught(t *testing.T, chunk int) {
 	f := newFixture(t)
+	f.v.audit.SetChunk(chunk)
 	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
 	res, err := f.v.VerifyAudit(ctx, req, f.admin)
 	if err != nil || !res.OK || res.Checked < 3 {

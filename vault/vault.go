@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
 )
 
@@ -28,9 +29,7 @@ type Config struct {
 }
 
 // Request describes where a call came from, for the audit log.
-type Request struct {
-	IP, UserAgent, ID string
-}
+type Request = auditlog.Request
 
 // Vault is one Strongroom vault. It is safe for concurrent use.
 type Vault struct {
@@ -52,20 +51,7 @@ type Vault struct {
 	// read and is about to write, named by point: the interleaving hook.
 	between func(point string)
 
-	failMu        sync.Mutex
-	auditFailures []time.Time // audit writes that failed: they cannot be in the log itself
-}
-
-// noteAuditFailure remembers (in memory, the last 100) and logs that an
-// audit entry could not be written. The request it belonged to failed.
-func (v *Vault) noteAuditFailure(err error) {
-	v.failMu.Lock()
-	v.auditFailures = append(v.auditFailures, v.now())
-	if len(v.auditFailures) > 100 {
-		v.auditFailures = v.auditFailures[1:]
-	}
-	v.failMu.Unlock()
-	v.log.Error("audit write failed; the request was refused", "err", err)
+	audit *auditlog.Log
 }
 
 // The barrier's formats and settings, as the vault's callers name them.
@@ -134,6 +120,7 @@ func New(cfg Config) *Vault {
 	if v.log == nil {
 		v.log = slog.Default()
 	}
+	v.audit = auditlog.New(v.store, v.now, v.log)
 	return v
 }
 

@@ -2,86 +2,14 @@ package vault
 
 import (
 	"context"
-	"errors"
-	"fmt"
+
+	"strongroom/vault/access"
 )
 
-// write runs fn in a write transaction under the store contract
-// (package storage): fn's error is either an answer or a failure.
-//
-// An answer is a refusal, a not-found, an invalid input or another of the
-// vault's own outcomes (isAnswer). It does not roll back: the transaction
-// commits, with its neighbours in the group commit, and write returns the
-// answer to the caller. fn gives an answer either before writing anything,
-// or after appending the audit entry that records it, by wrapping it with
-// recorded; an answer after other writes, without recorded, is a bug and
-// fails the write.
-//
-// A failure (I/O, integrity, a bug) rolls fn's transaction back.
+// write runs fn under the store contract: see access.Commit.
 func (v *Vault) write(ctx context.Context, fn func(Tx) error) error {
-	var answer error
-	err := v.store.Update(ctx, func(tx Tx) error {
-		answer = nil
-		ct := &countingTx{Tx: tx}
-		err := fn(ct)
-		var r *recordedAnswer
-		switch {
-		case err == nil:
-			return nil
-		case errors.As(err, &r):
-			answer = r.err
-			return nil
-		case isAnswer(err) && ct.writes == 0:
-			answer = err
-			return nil
-		case isAnswer(err):
-			return fmt.Errorf("vault: a write answered after writing (a bug): %w", err)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return answer
+	return access.Commit(ctx, v.store, fn)
 }
 
-// recorded marks an answer given after its audit entry was appended in the
-// same transaction: the entry, and what else fn wrote, commit.
-func recorded(answer error) error { return &recordedAnswer{answer} }
-
-type recordedAnswer struct{ err error }
-
-func (r *recordedAnswer) Error() string { return r.err.Error() }
-func (r *recordedAnswer) Unwrap() error { return r.err }
-
-// isAnswer says err is one of the vault's outcomes for the caller, not an
-// I/O or integrity failure.
-func isAnswer(err error) bool {
-	for _, s := range answers {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	var le *LockedError
-	return errors.As(err, &le)
-}
-
-var answers = []error{ErrInvalid, ErrNotFound, ErrExists, ErrForbidden, ErrBadLogin, ErrUnauthenticated,
-	ErrPasswordChange, ErrRecoveryMode, ErrWrongPassphrase, ErrReauth, ErrConflict,
-	ErrWrongVault, ErrSuperseded, ErrShareMismatch, ErrDuplicateShare, ErrShareSet}
-
-// countingTx counts the writes fn makes, for write's check.
-type countingTx struct {
-	Tx
-	writes int
-}
-
-func (t *countingTx) Put(bucket string, key, value []byte) error {
-	t.writes++
-	return t.Tx.Put(bucket, key, value)
-}
-
-func (t *countingTx) Delete(bucket string, key []byte) error {
-	t.writes++
-	return t.Tx.Delete(bucket, key)
-}
+// recorded marks an answer given after its audit entry (access.Recorded).
+func recorded(answer error) error { return access.Recorded(answer) }

@@ -27,6 +27,11 @@ var (
 	ErrShareMismatch      = errors.New("vault: share does not match its commitment")
 	ErrDuplicateShare     = errors.New("vault: two copies of the same share")
 	ErrShareSet           = errors.New("vault: the shares do not open this vault")
+	// ErrRecoveryMode says the vault is in emergency recovery (wrapped by
+	// the vault's RecoveryError).
+	ErrRecoveryMode = errors.New("vault: in emergency recovery")
+	// ErrReauth says a re-authentication failed.
+	ErrReauth = errors.New("vault: re-authentication failed: wrong password or TOTP code")
 	// ErrConflict says something the request relied on changed while it
 	// ran (a guard failed); nothing was written.
 	ErrConflict = errors.New("vault: changed by another request meanwhile; try again")

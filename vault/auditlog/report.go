@@ -1,4 +1,4 @@
-package vault
+package auditlog
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/storage"
 )
 
 // AccessReport is the access review for a period, for the council's annual
@@ -33,50 +35,52 @@ type ReadSummary struct {
 }
 
 // Report builds the access report for [from, to).
-func (v *Vault) Report(ctx context.Context, req Request, p *Principal, from, to time.Time) (*AccessReport, error) {
+// council is the council's name, for the report's heading.
+func (l *Log) Report(ctx context.Context, req Request, p *access.Principal, council string, from, to time.Time) (*AccessReport, error) {
 	target := audit.Target{Kind: "audit"}
-	if !mayReadLog(p) {
-		return nil, v.deny(ctx, req, p, audit.AuditReport, target, "role may not read the audit log")
+	if !access.MayReadLog(p) {
+		return nil, l.Deny(ctx, req, p, audit.AuditReport, target, "role may not read the audit log")
 	}
 	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
-		return nil, invalidField("from", "--from must be before --to")
+		return nil, access.Invalid("from", "--from must be before --to")
 	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.AuditReport, target: target,
-		reason: describe(Filter{From: from, To: to}, "report")}); err != nil {
+	if err := l.Record(ctx, req, Event{Actor: ActorOf(p), Action: audit.AuditReport, Target: target,
+		Reason: describe(Filter{From: from, To: to}, "report")}); err != nil {
 		return nil, err
 	}
-	r := &AccessReport{From: from, To: to, Generated: v.now(), Denials: []*audit.Entry{}, BreakGlass: []*audit.Entry{}}
+	r := &AccessReport{Council: council, From: from, To: to, Generated: l.now(), Denials: []*audit.Entry{}, BreakGlass: []*audit.Entry{}}
 	reads := map[[2]string]*ReadSummary{}
 	f := Filter{From: from, To: to}
-	err := v.store.View(ctx, func(tx Tx) error {
-		r.Council = string(tx.Get(bucketMeta, keyCouncil))
-		return tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
-			e, err := audit.ParseLine(val)
-			if err != nil {
-				return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
+	var after uint64
+	if err := l.store.View(ctx, func(tx storage.Tx) (err error) { _, after, err = logStart(tx); return err }); err != nil {
+		return nil, err
+	}
+	err := l.eachEntry(ctx, after, 0, func(line auditLine) error {
+		e, err := audit.ParseLine(line.line)
+		if err != nil {
+			return fmt.Errorf("vault: stored entry unreadable: %w", err)
+		}
+		if !f.Match(e) {
+			return nil
+		}
+		r.EntriesInSpan++
+		switch {
+		case e.Outcome == audit.OutcomeDenied:
+			r.Denials = append(r.Denials, e)
+		case e.Action == audit.BreakglassOpen || e.Action == audit.BreakglassRead || e.Action == audit.EscrowRecover:
+			r.BreakGlass = append(r.BreakGlass, e)
+		}
+		if (e.Action == audit.CredRead || e.Action == audit.BreakglassRead) && e.Outcome == audit.OutcomeOK {
+			k := [2]string{e.Target.Name, e.Actor.Name}
+			s := reads[k]
+			if s == nil {
+				s = &ReadSummary{Credential: e.Target.Name, Person: e.Actor.Name}
+				reads[k] = s
 			}
-			if !f.Match(e) {
-				return true, nil
-			}
-			r.EntriesInSpan++
-			switch {
-			case e.Outcome == audit.OutcomeDenied:
-				r.Denials = append(r.Denials, e)
-			case e.Action == audit.BreakglassOpen || e.Action == audit.BreakglassRead || e.Action == audit.EscrowRecover:
-				r.BreakGlass = append(r.BreakGlass, e)
-			}
-			if (e.Action == audit.CredRead || e.Action == audit.BreakglassRead) && e.Outcome == audit.OutcomeOK {
-				k := [2]string{e.Target.Name, e.Actor.Name}
-				s := reads[k]
-				if s == nil {
-					s = &ReadSummary{Credential: e.Target.Name, Person: e.Actor.Name}
-					reads[k] = s
-				}
-				s.Reads++
-				s.Last = e.Time
-			}
-			return true, nil
-		})
+			s.Reads++
+			s.Last = e.Time
+		}
+		return nil
 	})
 	for _, s := range reads {
 		r.ByCredential = append(r.ByCredential, *s)

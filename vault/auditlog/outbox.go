@@ -1,4 +1,4 @@
-package vault
+package auditlog
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/storage"
 )
 
 // The audit log as an outbox: everything that reads the log in bulk
@@ -15,9 +17,8 @@ import (
 // transaction, and does its slow work (a client's download, a delivery)
 // between transactions, never inside one.
 
-// auditChunk is how many entries one transaction reads or deletes (a
-// variable so tests can walk many chunks of a small log).
-var auditChunk = 1000
+// defaultChunk is how many entries one transaction reads or deletes.
+const defaultChunk = 1000
 
 // auditLine is one stored entry: its seq and its exact stored line.
 type auditLine struct {
@@ -27,10 +28,10 @@ type auditLine struct {
 
 // since returns up to limit entries with seq > after and seq <= upTo (0:
 // no bound), in seq order, from one short read transaction.
-func (v *Vault) since(ctx context.Context, after, upTo uint64, limit int) ([]auditLine, error) {
+func (l *Log) since(ctx context.Context, after, upTo uint64, limit int) ([]auditLine, error) {
 	var out []auditLine
-	err := v.store.View(ctx, func(tx Tx) error {
-		return tx.Scan(bucketAudit, seqKey(after+1), func(k, val []byte) (bool, error) {
+	err := l.store.View(ctx, func(tx storage.Tx) error {
+		return tx.Scan(storage.BucketAudit, SeqKey(after+1), func(k, val []byte) (bool, error) {
 			seq := binary.BigEndian.Uint64(k)
 			if upTo > 0 && seq > upTo {
 				return false, nil
@@ -43,14 +44,14 @@ func (v *Vault) since(ctx context.Context, after, upTo uint64, limit int) ([]aud
 }
 
 // eachEntry calls fn for every entry with seq > after up to upTo, in seq
-// order, reading auditChunk entries per transaction; fn runs outside any
+// order, reading l.chunk entries per transaction; fn runs outside any
 // transaction. The entries must be contiguous: a gap means they were
 // pruned (or cut) while the walk went on, and the walk fails rather than
 // give a log with a hole in it.
-func (v *Vault) eachEntry(ctx context.Context, after, upTo uint64, fn func(auditLine) error) error {
+func (l *Log) eachEntry(ctx context.Context, after, upTo uint64, fn func(auditLine) error) error {
 	next := after + 1
 	for {
-		chunk, err := v.since(ctx, next-1, upTo, auditChunk)
+		chunk, err := l.since(ctx, next-1, upTo, l.chunk)
 		if err != nil {
 			return err
 		}
@@ -63,7 +64,7 @@ func (v *Vault) eachEntry(ctx context.Context, after, upTo uint64, fn func(audit
 			}
 			next++
 		}
-		if len(chunk) < auditChunk || (upTo > 0 && next > upTo) {
+		if len(chunk) < l.chunk || (upTo > 0 && next > upTo) {
 			return nil
 		}
 	}
@@ -73,12 +74,12 @@ func (v *Vault) eachEntry(ctx context.Context, after, upTo uint64, fn func(audit
 // was never pruned) and the seq the stored log continues after: entries
 // at or below it are covered by the anchor, and may still be stored while
 // a prune deletes them in chunks.
-func logStart(tx Tx) (anchor []byte, after uint64, err error) {
-	anchor = tx.Get(bucketMeta, keyAnchorNote)
+func logStart(tx storage.Tx) (anchor []byte, after uint64, err error) {
+	anchor = tx.Get(storage.BucketMeta, keyAnchor)
 	if anchor == nil {
 		return nil, 0, nil
 	}
-	cp, err := audit.OpenCheckpoint(anchor, string(tx.Get(bucketMeta, keyVerifier)))
+	cp, err := audit.OpenCheckpoint(anchor, string(tx.Get(storage.BucketMeta, KeyVerifier)))
 	if err != nil {
 		return nil, 0, fmt.Errorf("vault: the audit log's anchor does not verify: %w", err)
 	}
@@ -94,20 +95,20 @@ type AuditPage struct {
 	Scanned int
 }
 
-// ReadAuditPage returns up to limit entries matching f with seq < before
+// ReadPage returns up to limit entries matching f with seq < before
 // (0: from the newest), newest first, reading at most maxScan entries in
 // short transactions, so a view never holds the whole log. The read is
 // recorded (audit.view) when it starts from the newest.
-func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f Filter, before uint64, limit int) (*AuditPage, error) {
+func (l *Log) ReadPage(ctx context.Context, req Request, p *access.Principal, f Filter, before uint64, limit int) (*AuditPage, error) {
 	target := audit.Target{Kind: "audit"}
-	if !mayReadLog(p) {
-		return nil, v.deny(ctx, req, p, audit.AuditView, target, "role may not read the audit log")
+	if !access.MayReadLog(p) {
+		return nil, l.Deny(ctx, req, p, audit.AuditView, target, "role may not read the audit log")
 	}
 	if limit < 1 || limit > 1000 {
-		return nil, invalidField("limit", "limit must be 1 to 1000")
+		return nil, access.Invalid("limit", "limit must be 1 to 1000")
 	}
 	if before == 0 {
-		if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.AuditView, target: target, reason: describe(f, "page")}); err != nil {
+		if err := l.Record(ctx, req, Event{Actor: ActorOf(p), Action: audit.AuditView, Target: target, Reason: describe(f, "page")}); err != nil {
 			return nil, err
 		}
 	}
@@ -116,22 +117,22 @@ func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f 
 	cursor := before
 	for pg.Scanned < maxScan && len(pg.Entries) < limit {
 		var chunk []auditLine
-		err := v.store.View(ctx, func(tx Tx) error {
+		err := l.store.View(ctx, func(tx storage.Tx) error {
 			_, floor, err := logStart(tx)
 			if err != nil {
 				return err
 			}
 			var from []byte
 			if cursor > 0 {
-				from = seqKey(cursor)
+				from = SeqKey(cursor)
 			}
-			return tx.ScanBack(bucketAudit, from, func(k, val []byte) (bool, error) {
+			return tx.ScanBack(storage.BucketAudit, from, func(k, val []byte) (bool, error) {
 				seq := binary.BigEndian.Uint64(k)
 				if seq <= floor {
 					return false, nil
 				}
 				chunk = append(chunk, auditLine{seq, val})
-				return len(chunk) < auditChunk, nil
+				return len(chunk) < l.chunk, nil
 			})
 		})
 		if err != nil {
@@ -151,7 +152,7 @@ func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f 
 				pg.Entries = append(pg.Entries, e)
 			}
 		}
-		if len(pg.Entries) < limit && len(chunk) < auditChunk {
+		if len(pg.Entries) < limit && len(chunk) < l.chunk {
 			cursor = 0 // the oldest entry has been read
 			break
 		}
@@ -167,30 +168,30 @@ func (v *Vault) ReadAuditPage(ctx context.Context, req Request, p *Principal, f 
 // entry is delivered at least once, in order, after it committed, and a
 // restart resumes where it stopped: read with Next, deliver, then Ack.
 type Subscriber struct {
-	v   *Vault
+	l   *Log
 	key []byte
 }
 
 // Subscriber returns the subscriber called name (1 to 40 of a-z, 0-9 and
 // -); its position starts at 0, before the first entry.
-func (v *Vault) Subscriber(name string) (*Subscriber, error) {
+func (l *Log) Subscriber(name string) (*Subscriber, error) {
 	if len(name) < 1 || len(name) > 40 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-		return nil, invalidField("name", "a subscriber name is 1 to 40 of a-z, 0-9 and -")
+		return nil, access.Invalid("name", "a subscriber name is 1 to 40 of a-z, 0-9 and -")
 	}
-	return &Subscriber{v: v, key: []byte("outbox/" + name)}, nil
+	return &Subscriber{l: l, key: []byte("outbox/" + name)}, nil
 }
 
 // Position is the seq of the last entry acknowledged.
 func (s *Subscriber) Position(ctx context.Context) (pos uint64, err error) {
-	err = s.v.store.View(ctx, func(tx Tx) error {
+	err = s.l.store.View(ctx, func(tx storage.Tx) error {
 		pos, err = position(tx, s.key)
 		return err
 	})
 	return pos, err
 }
 
-func position(tx Tx, key []byte) (uint64, error) {
-	b := tx.Peek(bucketMeta, key)
+func position(tx storage.Tx, key []byte) (uint64, error) {
+	b := tx.Peek(storage.BucketMeta, key)
 	switch len(b) {
 	case 0:
 		return 0, nil
@@ -205,7 +206,7 @@ func position(tx Tx, key []byte) (uint64, error) {
 // the first entry returned then follows the log's anchor.
 func (s *Subscriber) Next(ctx context.Context, limit int) ([]*audit.Entry, error) {
 	var after uint64
-	err := s.v.store.View(ctx, func(tx Tx) error {
+	err := s.l.store.View(ctx, func(tx storage.Tx) error {
 		pos, err := position(tx, s.key)
 		if err != nil {
 			return err
@@ -217,7 +218,7 @@ func (s *Subscriber) Next(ctx context.Context, limit int) ([]*audit.Entry, error
 	if err != nil {
 		return nil, err
 	}
-	lines, err := s.v.since(ctx, after, 0, min(max(limit, 1), auditChunk))
+	lines, err := s.l.since(ctx, after, 0, min(max(limit, 1), s.l.chunk))
 	if err != nil {
 		return nil, err
 	}
@@ -235,14 +236,14 @@ func (s *Subscriber) Next(ctx context.Context, limit int) ([]*audit.Entry, error
 // Ack saves seq as delivered. The position only moves forward, and never
 // past the log's head.
 func (s *Subscriber) Ack(ctx context.Context, seq uint64) error {
-	return s.v.write(ctx, func(tx Tx) error {
+	return access.Commit(ctx, s.l.store, func(tx storage.Tx) error {
 		pos, err := position(tx, s.key)
 		if err != nil || seq <= pos {
 			return err
 		}
-		if head, _ := auditHead(tx); seq > head {
-			return invalidField("seq", "seq %d is past the log's head (%d)", seq, head)
+		if head, _ := Head(tx); seq > head {
+			return access.Invalid("seq", "seq %d is past the log's head (%d)", seq, head)
 		}
-		return tx.Put(bucketMeta, s.key, binary.BigEndian.AppendUint64(nil, seq))
+		return tx.Put(storage.BucketMeta, s.key, binary.BigEndian.AppendUint64(nil, seq))
 	})
 }
