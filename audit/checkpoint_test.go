@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/internal/vectors"
+
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -173,10 +175,10 @@ func FuzzOpenCheckpoint(f *testing.F) {
 	f.Add([]byte("strongroom/x\n1\nAAAA\ntime 2026-01-01T00:00:00Z\n\n— x y\n"))
 	// The golden checkpoints, opened with their own key as well.
 	golden := ""
-	for _, v := range readVectors(f) {
-		if v.header["format"] == "checkpoint" {
-			f.Add(v.body)
-			golden = v.header["verifier key"]
+	for _, v := range vectors.Read(f, "testdata") {
+		if v.Header["format"] == "checkpoint" {
+			f.Add(v.Body)
+			golden = v.Header["verifier key"]
 		}
 	}
 	f.Fuzz(func(t *testing.T, signed []byte) {
@@ -203,9 +205,9 @@ func FuzzFastPathAgrees(f *testing.F) {
 	}
 	f.Add(bytes.Replace(lines[1], []byte(`"reason":""`), []byte(`"reason":"\u001f"`), 1))
 	f.Add(bytes.Replace(lines[1], []byte(`.123456789Z`), []byte(`.123456789+01:00`), 1))
-	for _, v := range readVectors(f) {
-		if v.header["format"] == "entry" {
-			f.Add(bytes.TrimSuffix(v.body, []byte("\n")))
+	for _, v := range vectors.Read(f, "testdata") {
+		if v.Header["format"] == "entry" {
+			f.Add(bytes.TrimSuffix(v.Body, []byte("\n")))
 		}
 	}
 	f.Fuzz(func(t *testing.T, line []byte) {

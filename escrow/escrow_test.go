@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"strongroom/internal/vectors"
 )
 
 func testShares(t testing.TB, n, k int) ([]byte, [VaultIDLen]byte, []*Share) {
@@ -148,8 +150,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(shares[0].Encode())
 	f.Add(BeginMarker + "\n" + shares[1].Encode() + "\n" + EndMarker)
 	f.Add("0000")
-	for _, v := range readVectors(f) {
-		f.Add(string(v.body))
+	for _, v := range vectors.Read(f, "testdata") {
+		f.Add(string(v.Body))
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		s, err := ReadShareFile(in)

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"strongroom/internal/vectors"
 )
 
 // Golden vectors for share encoding v1, in testdata/good_* and fail_*. They
@@ -20,60 +20,20 @@ import (
 // A vector file is header lines "name: value" (lines starting with # are
 // comments), a blank line, then the body: the share as printed.
 
-type vector struct {
-	file   string
-	header map[string]string
-	body   []byte
-}
-
-func readVectors(t testing.TB) []vector {
-	t.Helper()
-	good, _ := filepath.Glob(filepath.Join("testdata", "good_*.txt"))
-	fail, _ := filepath.Glob(filepath.Join("testdata", "fail_*.txt"))
-	files := append(good, fail...)
-	if len(good) == 0 || len(fail) == 0 {
-		t.Fatal("no golden vectors in testdata")
-	}
-	var out []vector
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		head, body, ok := bytes.Cut(data, []byte("\n\n"))
-		if !ok {
-			t.Fatalf("%s: no blank line after the header", f)
-		}
-		v := vector{file: filepath.Base(f), header: map[string]string{}, body: body}
-		for _, line := range strings.Split(string(head), "\n") {
-			if strings.HasPrefix(line, "#") {
-				continue
-			}
-			k, val, ok := strings.Cut(line, ": ")
-			if !ok {
-				t.Fatalf("%s: header line %q is not \"name: value\"", f, line)
-			}
-			v.header[k] = val
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
 // share builds the vector's share from its header.
-func (v vector) share(t *testing.T) *Share {
+func shareOf(t *testing.T, v vectors.Vector) *Share {
 	t.Helper()
 	num := func(k string, bits int) uint64 {
-		n, err := strconv.ParseUint(v.header[k], 10, bits)
+		n, err := strconv.ParseUint(v.Header[k], 10, bits)
 		if err != nil {
-			t.Fatalf("%s: %s: %v", v.file, k, err)
+			t.Fatalf("%s: %s: %v", v.File, k, err)
 		}
 		return n
 	}
-	id, err1 := hex.DecodeString(v.header["vault id"])
-	value, err2 := hex.DecodeString(v.header["share value"])
+	id, err1 := hex.DecodeString(v.Header["vault id"])
+	value, err2 := hex.DecodeString(v.Header["share value"])
 	if err1 != nil || err2 != nil || len(id) != VaultIDLen {
-		t.Fatalf("%s: bad vault id or share value", v.file)
+		t.Fatalf("%s: bad vault id or share value", v.File)
 	}
 	s := &Share{Generation: uint32(num("generation", 32)), Index: uint8(num("share number", 8)),
 		Threshold: uint8(num("threshold", 8)), Value: value}
@@ -82,9 +42,9 @@ func (v vector) share(t *testing.T) *Share {
 }
 
 func TestShareVectors(t *testing.T) {
-	for _, v := range readVectors(t) {
-		t.Run(v.file, func(t *testing.T) {
-			switch want := v.header["expect"]; {
+	for _, v := range vectors.Read(t, "testdata") {
+		t.Run(v.File, func(t *testing.T) {
+			switch want := v.Header["expect"]; {
 			case want == "ok":
 				testGoodShare(t, v)
 			case want == "":
@@ -96,9 +56,9 @@ func TestShareVectors(t *testing.T) {
 	}
 }
 
-func testGoodShare(t *testing.T, v vector) {
-	want := v.share(t)
-	got, err := Decode(string(v.body))
+func testGoodShare(t *testing.T, v vectors.Vector) {
+	want := shareOf(t, v)
+	got, err := Decode(string(v.Body))
 	if err != nil {
 		t.Fatalf("decode: %v", err)
 	}
@@ -107,13 +67,13 @@ func testGoodShare(t *testing.T, v vector) {
 		t.Fatalf("decoded %+v, want the share in the header", *got)
 	}
 	c := got.Commitment()
-	if hex.EncodeToString(c[:]) != v.header["commitment"] {
-		t.Fatalf("commitment %x, want %s", c, v.header["commitment"])
+	if hex.EncodeToString(c[:]) != v.Header["commitment"] {
+		t.Fatalf("commitment %x, want %s", c, v.Header["commitment"])
 	}
-	if v.header["typed"] == "yes" {
+	if v.Header["typed"] == "yes" {
 		return // a holder's typing of a share: decode only
 	}
-	text := string(v.body)
+	text := string(v.Body)
 	if enc := want.Encode() + "\n"; enc != text {
 		t.Fatalf("encoded\n%q\nwant\n%q", enc, text)
 	}
@@ -135,8 +95,8 @@ func testGoodShare(t *testing.T, v vector) {
 	}
 }
 
-func testFailShare(t *testing.T, v vector, want string) {
-	_, err := Decode(string(v.body))
+func testFailShare(t *testing.T, v vectors.Vector, want string) {
+	_, err := Decode(string(v.Body))
 	if g, ok := strings.CutPrefix(want, "typo in group "); ok {
 		var te *TypoError
 		if !errors.As(err, &te) || strconv.Itoa(te.Group) != g {

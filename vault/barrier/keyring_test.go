@@ -103,7 +103,8 @@ func TestViewCache(t *testing.T) {
 		return got
 	}
 	put("first")
-	if get() != "first" || get() != "first" || decodes != 1 {
+	first, again := get(), get()
+	if first != "first" || again != "first" || decodes != 1 {
 		t.Fatalf("cached view: %d decodes", decodes)
 	}
 	put("second") // new bytes: decoded again
