@@ -122,33 +122,36 @@ func TestErrorShapes(t *testing.T) {
 		method, path, token, body string
 		status                    int
 		contains                  string
+		field                     string // the field the body must name, if any
 	}{
-		{"GET", "/v1/nope", "", "", 404, "Not Found"},
-		{"POST", "/v1/auth/login", "", `{"name":`, 400, "malformed JSON"},
-		{"POST", "/v1/auth/login", "", `{"name":"x","extra":1}`, 400, "unknown field"},
-		{"POST", "/v1/auth/login", "", `{"name":"x"} {}`, 400, "after the JSON object"},
-		{"POST", "/v1/auth/login", "", big, 413, "Too Large"},
-		{"GET", "/v1/creds", "", "", 401, "not logged in"},
-		{"GET", "/v1/creds?token=" + e.token, "", "", 401, "not logged in"}, // tokens only in headers
-		{"GET", "/v1/creds", "srs_" + strings.Repeat("A", 43), "", 401, "not logged in"},
-		{"POST", "/v1/users", e.token, `{"name":"X","role":"wizard"}`, 400, "role must be"},
-		{"POST", "/v1/sys/unseal", "", `{}`, 400, "exactly one"},
-		{"POST", "/v1/sys/init", "", `{"shares":1,"threshold":1,"holders":["A"],"admin":"B","passphrase":"long enough passphrase"}`, 409, "already initialised"},
-		{"GET", "/v1/creds/Nothing%2Fhere", e.token, "", 404, `no credential named "Nothing/here"`},
-		{"GET", "/v1/creds/x?version=-1", e.token, "", 400, "whole number"},
-		{"POST", "/v1/import", e.token, `{"format":"csv","data":"not base64!"}`, 400, "data must be the file in base64"},
-		{"POST", "/v1/import", e.token, `{"format":"zip","data":""}`, 422, "unknown format"},
-		{"POST", "/v1/import", e.token, `{"format":"csv","data":"TmFtZQp4Cg=="}`, 422, "no column for the password"},
-		{"POST", "/v1/import", e.token, `{"format":"csv","data":"","csv_map":"colour=x"}`, 422, "is not a field"},
-		{"POST", "/v1/import", "", `{"format":"csv","data":""}`, 401, "not logged in"},
-		{"POST", "/v1/import", e.token, `{"format":"csv","data":"` + strings.Repeat("A", 25<<20) + `"}`, 413, "Too Large"},
-		{"POST", "/v1/export", e.token, `{"format":"csv"}`, 400, "format must be kdbx"},
-		{"POST", "/v1/export", e.token, `{"format":"kdbx","passphrase":"quartz meadow lantern","password":"wrong","totp":"000000"}`, 401, "re-authentication failed"},
+		{"GET", "/v1/nope", "", "", 404, "Not Found", ""},
+		{"POST", "/v1/auth/login", "", `{"name":`, 400, "malformed JSON", ""},
+		{"POST", "/v1/auth/login", "", `{"name":"x","extra":1}`, 400, "unknown field", ""},
+		{"POST", "/v1/auth/login", "", `{"name":"x"} {}`, 400, "after the JSON object", ""},
+		{"POST", "/v1/auth/login", "", big, 413, "Too Large", ""},
+		{"GET", "/v1/creds", "", "", 401, "not logged in", ""},
+		{"GET", "/v1/creds?token=" + e.token, "", "", 401, "not logged in", ""}, // tokens only in headers
+		{"GET", "/v1/creds", "srs_" + strings.Repeat("A", 43), "", 401, "not logged in", ""},
+		{"POST", "/v1/users", e.token, `{"name":"X","role":"wizard"}`, 400, "role must be", "role"},
+		{"POST", "/v1/creds", e.token, `{"name":"Router","kind":"bogus","password":"a password"}`, 400, "kind must be", "kind"},
+		{"POST", "/v1/creds", e.token, `{"name":" Router","kind":"admin","password":"a password"}`, 400, "no leading or trailing space", "name"},
+		{"POST", "/v1/sys/unseal", "", `{}`, 400, "exactly one", ""},
+		{"POST", "/v1/sys/init", "", `{"shares":1,"threshold":1,"holders":["A"],"admin":"B","passphrase":"long enough passphrase"}`, 409, "already initialised", ""},
+		{"GET", "/v1/creds/Nothing%2Fhere", e.token, "", 404, `no credential named "Nothing/here"`, ""},
+		{"GET", "/v1/creds/x?version=-1", e.token, "", 400, "whole number", ""},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"not base64!"}`, 400, "data must be the file in base64", ""},
+		{"POST", "/v1/import", e.token, `{"format":"zip","data":""}`, 422, "unknown format", ""},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"TmFtZQp4Cg=="}`, 422, "no column for the password", ""},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"","csv_map":"colour=x"}`, 422, "is not a field", ""},
+		{"POST", "/v1/import", "", `{"format":"csv","data":""}`, 401, "not logged in", ""},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"` + strings.Repeat("A", 25<<20) + `"}`, 413, "Too Large", ""},
+		{"POST", "/v1/export", e.token, `{"format":"csv"}`, 400, "format must be kdbx", ""},
+		{"POST", "/v1/export", e.token, `{"format":"kdbx","passphrase":"quartz meadow lantern","password":"wrong","totp":"000000"}`, 401, "re-authentication failed", ""},
 	}
 	for _, tc := range cases {
 		st, body := e.call(t, tc.method, tc.path, tc.token, tc.body)
 		var eb errorBody
-		if st != tc.status || json.Unmarshal(body, &eb) != nil || !strings.Contains(eb.Error, tc.contains) {
+		if st != tc.status || json.Unmarshal(body, &eb) != nil || !strings.Contains(eb.Error, tc.contains) || eb.Field != tc.field {
 			t.Errorf("%s %s: %d %s; want %d containing %q", tc.method, tc.path[:min(len(tc.path), 40)], st, body[:min(len(body), 200)], tc.status, tc.contains)
 		}
 	}
