@@ -36,7 +36,7 @@ func newEnv(t testing.TB) *env {
 	}
 	v := vault.New(vault.Config{Store: st, KDF: vault.KDFParams{Memory: vault.MinKDFMemory, Time: vault.MinKDFTime, Threads: 1},
 		PasswordKDF: vault.KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}})
-	srv := httptest.NewServer(New(v, Options{LoginRate: 1000, UnsealRate: 1000, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	srv := httptest.NewServer(newServer(v, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 1000))
 	t.Cleanup(func() { srv.Close(); v.Close() })
 	e := &env{srv: srv, v: v}
 	res, err := v.Init(context.Background(), vault.Request{}, vault.InitRequest{Shares: 1, Threshold: 1,

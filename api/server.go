@@ -18,10 +18,11 @@ import (
 // Options tune the server.
 type Options struct {
 	Logger *slog.Logger
-	// LoginRate and UnsealRate are requests per second per client address,
-	// with a burst of five times the rate; zero means 2/s.
-	LoginRate, UnsealRate float64
 }
+
+// attemptRate is how many sign-in, unseal, init and share-check requests a
+// second one client address may make, with a burst of five times that.
+const attemptRate = 2
 
 type server struct {
 	v   *vault.Vault
@@ -29,7 +30,10 @@ type server struct {
 }
 
 // New returns the HTTP handler for a vault.
-func New(v *vault.Vault, opt Options) *echo.Echo {
+func New(v *vault.Vault, opt Options) *echo.Echo { return newServer(v, opt, attemptRate) }
+
+// newServer is New with the attempt rate given (tests raise it).
+func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	log := opt.Logger
 	if log == nil {
 		log = slog.Default()
@@ -37,12 +41,12 @@ func New(v *vault.Vault, opt Options) *echo.Echo {
 	s := &server{v: v, log: log}
 	e := s.newEcho()
 	g := e.Group("/v1")
-	s.routes(g, opt)
+	s.routes(g, rate)
 	w, err := newWeb(s)
 	if err != nil {
 		panic("api: the embedded web templates do not parse: " + err.Error())
 	}
-	w.routes(e, rateLimiter(opt.LoginRate), rateLimiter(opt.UnsealRate))
+	w.routes(e, rateLimiter(rate), rateLimiter(rate))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
 	return e
 }
@@ -76,13 +80,10 @@ func (s *server) newEcho() *echo.Echo {
 	return e
 }
 
-// rateLimiter limits requests per client address to r a second (2 if r is
-// not positive) with a burst of 5r. Each call has its own store, so each
+// rateLimiter limits requests per client address to r a second with a
+// burst of 5r. Each call has its own store, so each
 // route it guards has its own budget.
 func rateLimiter(r float64) echo.MiddlewareFunc {
-	if r <= 0 {
-		r = 2
-	}
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 			Rate: rateLimit(r), Burst: int(5 * r), ExpiresIn: 10 * time.Minute}),
@@ -90,12 +91,12 @@ func rateLimiter(r float64) echo.MiddlewareFunc {
 }
 
 // routes registers the /v1 API.
-func (s *server) routes(g *echo.Group, opt Options) {
+func (s *server) routes(g *echo.Group, rate float64) {
 	g.GET("/sys/status", s.status)
-	g.POST("/sys/init", s.init, rateLimiter(opt.UnsealRate))
-	g.POST("/sys/unseal", s.unseal, rateLimiter(opt.UnsealRate))
-	g.POST("/auth/login", s.login, rateLimiter(opt.LoginRate))
-	g.POST("/escrow/check", s.checkShare, rateLimiter(opt.UnsealRate))
+	g.POST("/sys/init", s.init, rateLimiter(rate))
+	g.POST("/sys/unseal", s.unseal, rateLimiter(rate))
+	g.POST("/auth/login", s.login, rateLimiter(rate))
+	g.POST("/escrow/check", s.checkShare, rateLimiter(rate))
 
 	// Authentication is per route, not a group middleware: a group with
 	// middleware answers every unknown path under it, turning 404s into 401s.
