@@ -13,6 +13,19 @@
 //     an outbox (outbox.go) and the interleaving hook tests use
 //     (Vault.between).
 //
+// Where new work attaches:
+//   - A notifier (e-mail the clerk when an incident is recorded, a webhook,
+//     syslog): take a named Subscriber (Vault.Subscriber), read with Next,
+//     pick the entries audit.IsIncident selects (audit.KindOf names them),
+//     deliver, then Ack; it runs beside the vault, never inside a write,
+//     and resumes after a restart where its saved position says.
+//   - A second factor (a passkey): a secondFactor in factors.go, put in
+//     secondFactors ahead of the ones it should be tried before; login
+//     prechecks it outside the write and confirms it on the stored account
+//     inside it.
+//   - A storage backend (etcd): the storage.Store contract, whose package
+//     doc maps each method onto etcd.
+//
 // Guarantees:
 //   - Nothing is written in the clear but audit entries, seal metadata,
 //     share commitments and subscriber positions; every other record is
