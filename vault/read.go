@@ -4,7 +4,6 @@
 package vault
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +51,7 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 			// roll back the other writes sharing its commit.
 			stale := false
 			err = v.write(ctx, func(tx Tx) error {
-				stale = !bytes.Equal(tx.Peek(bucketCredentials, []byte(headKey(pl.headID))), pl.head)
+				stale = !tx.Expect(bucketCredentials, []byte(headKey(pl.headID)), pl.head) // the guard
 				if stale {
 					return nil
 				}
