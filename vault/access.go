@@ -1,6 +1,9 @@
 package vault
 
-import "strongroom/vault/access"
+import (
+	"strongroom/vault/access"
+	"strongroom/vault/identity"
+)
 
 // The shared vocabulary (package access), as the vault's callers name it.
 type (
@@ -50,6 +53,6 @@ func mayRead(p *Principal, h *credHead) bool { return access.MayRead(p, facts(p,
 
 func maySee(p *Principal, h *credHead) bool { return access.MaySee(p, facts(p, h)) }
 
-func mayBeAssigned(u *userRecord) bool { return access.MayBeAssigned(u.Role, u.Disabled) }
+func mayBeAssigned(u *identity.Record) bool { return access.MayBeAssigned(u.Role, u.Disabled) }
 
 func mayApprove(p *Principal) bool { return access.MayApprove(p) }

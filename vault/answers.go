@@ -22,6 +22,7 @@ var (
 	ErrDuplicateShare     = access.ErrDuplicateShare
 	ErrShareSet           = access.ErrShareSet
 	ErrConflict           = access.ErrConflict
+	ErrReauth             = access.ErrReauth
 )
 
 // The typed answers.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"strongroom/vault/auditlog"
+	"strongroom/vault/identity"
 )
 
 // The auditor's toolkit (package auditlog): signed checkpoints, filtered
@@ -90,7 +91,7 @@ func (v *Vault) SubjectFilter(ctx context.Context, name string) (Filter, error) 
 	f := Filter{Subject: name}
 	err := v.withKeys(func(ks *keyring) error {
 		return v.store.View(ctx, func(tx Tx) error {
-			u, err := findUser(tx, ks, name)
+			u, err := identity.Find(tx, ks.Keyring, name)
 			if u != nil {
 				f.Subject, f.SubjectID = u.Name, u.ID
 			}

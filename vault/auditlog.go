@@ -48,3 +48,10 @@ func (v *Vault) deny(ctx context.Context, req Request, p *Principal, action audi
 func seqKey(seq uint64) []byte { return auditlog.SeqKey(seq) }
 
 func auditHead(tx Tx) (uint64, string) { return auditlog.Head(tx) }
+
+// recordThen records ev, then answers result (or the failure to record).
+func (v *Vault) recordThen(ctx context.Context, req Request, ev event, result error) error {
+	return v.audit.RecordThen(ctx, req, ev.entry(), result)
+}
+
+func quote(s string) string { return "\"" + s + "\"" }

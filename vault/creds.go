@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"strongroom/vault/barrier"
+	"strongroom/vault/identity"
 
 	"github.com/pquerna/otp"
 
@@ -211,8 +212,8 @@ func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
 	return ci
 }
 
-func userNames(tx Tx, ks *keyring) (map[string]string, []*userRecord, error) {
-	users, err := allUsers(tx, ks)
+func userNames(tx Tx, ks *keyring) (map[string]string, []*identity.Record, error) {
+	users, err := identity.All(tx, ks.Keyring)
 	names := map[string]string{}
 	for _, u := range users {
 		names[u.ID] = u.Name
@@ -333,7 +334,7 @@ func pickBytes(in, old []byte) []byte {
 	return append([]byte(nil), old...)
 }
 
-func resolveAssignees(p *Principal, kind Kind, names []string, users []*userRecord) ([]string, error) {
+func resolveAssignees(p *Principal, kind Kind, names []string, users []*identity.Record) ([]string, error) {
 	if kind == KindPersonal {
 		for _, n := range names {
 			if !strings.EqualFold(n, p.Name) {
@@ -345,7 +346,7 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*userReco
 	var ids []string
 	seen := map[string]bool{}
 	for _, n := range names {
-		var u *userRecord
+		var u *identity.Record
 		for _, x := range users {
 			if strings.EqualFold(x.Name, n) {
 				u = x

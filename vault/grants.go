@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/identity"
 )
 
 // Exceptional access: someone asks for a credential for a
@@ -133,11 +134,11 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 			if !approve {
 				ar.Status = RequestDenied
 			} else {
-				var u userRecord
+				var u identity.Record
 				if ok, err := ks.Get(tx, bucketUsers, ar.RequesterID, &u); err != nil || !ok {
 					return firstErr(err, notFound("user", ar.Requester))
 				}
-				if u.Disabled || u.expired(now) {
+				if u.Disabled || u.Expired(now) {
 					return invalid("%s's account has ended; the request cannot be approved", u.Name)
 				}
 				until := now.Add(ar.For)

@@ -14,6 +14,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/escrow"
+	"strongroom/vault/identity"
 )
 
 var ctx = context.Background()
@@ -124,7 +125,7 @@ func (f *fixture) principal(t testing.TB, name string) *Principal {
 	var p *Principal
 	err := f.v.withKeys(func(ks *keyring) error {
 		return f.v.store.View(ctx, func(tx Tx) error {
-			u, err := findUser(tx, ks, name)
+			u, err := identity.Find(tx, ks.Keyring, name)
 			if u == nil {
 				return errors.Join(err, errors.New("no user "+name))
 			}

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"strongroom/audit"
 	"strongroom/transfer"
-	"strongroom/vault/access"
 	"strongroom/vault/passwords"
 )
 
@@ -254,16 +252,6 @@ func uniqueName(title, folder string, taken map[string]bool) string {
 	return ""
 }
 
-// Reauth is the caller's password and a fresh TOTP code, asked again
-// before an export.
-type Reauth struct {
-	Password []byte
-	TOTP     string
-}
-
-// ErrReauth is a failed re-authentication.
-var ErrReauth = access.ErrReauth
-
 // ExportReport says what an export held and what it left out.
 type ExportReport struct {
 	Exported int `json:"exported"`
@@ -298,7 +286,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 	var result error
 	err := v.withKeys(func(ks *keyring) error {
 		now := v.now()
-		pwOK, step, err := v.reauthInputs(ctx, ks, p, ra, now)
+		pwOK, step, err := v.accounts.ReauthInputs(ctx, ks.Keyring, p, ra, now)
 		if err != nil {
 			return err
 		}
@@ -313,7 +301,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.ExportKDBX, target: target,
 					outcome: audit.OutcomeDenied, reason: "only the IT provider may export"})
 			}
-			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, audit.ExportKDBX, target)
+			denied, err := v.accounts.CheckReauth(tx, ks.Keyring, req, p, pwOK, step, now, audit.ExportKDBX, target)
 			if err != nil || denied != nil {
 				result = denied
 				return err
@@ -370,100 +358,4 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 		return nil, nil, err
 	}
 	return out, &rep, nil
-}
-
-// reauthInputs checks the password (Argon2id, slow: outside any write
-// transaction) and finds the TOTP step the code matches (-1 if none).
-func (v *Vault) reauthInputs(ctx context.Context, ks *keyring, p *Principal, ra Reauth, now time.Time) (bool, int64, error) {
-	var u userRecord
-	if err := v.store.View(ctx, func(tx Tx) error {
-		ok, err := ks.Get(tx, bucketUsers, p.UserID, &u)
-		if err == nil && !ok {
-			err = ErrUnauthenticated
-		}
-		return err
-	}); err != nil {
-		return false, -1, err
-	}
-	return passwords.Verify(u.PasswordHash, ra.Password), matchTOTP(u.TOTPSecret, ra.TOTP, now), nil
-}
-
-// checkReauth decides a re-authentication inside tx: the password (pwOK,
-// checked before the transaction, as Argon2id is slow) and a TOTP step
-// later than any the account used. A failure counts towards lockout and
-// is recorded as action denied; denied is then the caller's error. On
-// success the step is spent.
-func (v *Vault) checkReauth(tx Tx, ks *keyring, req Request, p *Principal, pwOK bool, step int64, now time.Time,
-	action audit.Action, target audit.Target) (denied error, err error) {
-	var cur userRecord
-	if ok, err := ks.Get(tx, bucketUsers, p.UserID, &cur); err != nil || !ok {
-		return nil, errors.Join(err, ErrUnauthenticated)
-	}
-	reason := ""
-	switch {
-	case cur.LockedUntil.After(now):
-		reason, denied = "account locked", &LockedError{Until: cur.LockedUntil}
-	case !pwOK:
-		reason = "re-authentication: wrong password"
-	case step < 0:
-		reason = "re-authentication: wrong TOTP code"
-	case step <= cur.LastTOTPStep:
-		reason = "re-authentication: TOTP code already used"
-	}
-	if reason == "" {
-		cur.FailedLogins, cur.LastTOTPStep = 0, step
-		return nil, ks.Put(tx, bucketUsers, cur.ID, &cur)
-	}
-	if denied == nil {
-		denied = ErrReauth
-		cur.FailedLogins++
-		if d := lockFor(cur.FailedLogins); d > 0 {
-			cur.LockedUntil = now.Add(d)
-			reason += "; account locked for " + d.String()
-		}
-		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
-			return nil, err
-		}
-	}
-	return denied, v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
-		outcome: audit.OutcomeDenied, reason: reason})
-}
-
-// ReauthWindow is how long a re-authentication lets the web interface
-// reveal admin secrets without asking again.
-const ReauthWindow = 5 * time.Minute
-
-// Reauthenticate checks the caller's password and a fresh TOTP code again
-// and marks the session (Principal.ReauthAt), recorded as auth.reauth.
-func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, ra Reauth) error {
-	defer wipe(ra.Password)
-	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		now := v.now()
-		pwOK, step, err := v.reauthInputs(ctx, ks, p, ra, now)
-		if err != nil {
-			return err
-		}
-		return v.write(ctx, func(tx Tx) error {
-			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
-			denied, err := v.checkReauth(tx, ks, req, p, pwOK, step, now, audit.AuthReauth, target)
-			if result = denied; err != nil || denied != nil {
-				return err
-			}
-			var s sessionRecord
-			if ok, err := ks.Get(tx, bucketSessions, p.Session(), &s); err != nil || !ok {
-				return errors.Join(err, ErrUnauthenticated)
-			}
-			s.ReauthAt = now
-			if err := ks.Put(tx, bucketSessions, p.Session(), &s); err != nil {
-				return err
-			}
-			p.ReauthAt = now
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.AuthReauth, target: target})
-		})
-	})
-	if err == nil {
-		err = result
-	}
-	return err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
 )
 
 // A credential's life after creation: a report of suspected compromise
@@ -46,14 +47,7 @@ func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, 
 	return firstErr(err, result)
 }
 
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
-}
+func firstErr(errs ...error) error { return access.FirstErr(errs...) }
 
 // newVersion writes version current+1 of a credential from mutate's change
 // to a copy of a base version (0: the current one), for managers only, in

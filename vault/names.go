@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
+
+	"strongroom/vault/access"
 )
 
 // findCred finds a live credential by name, ignoring case; nil if absent.
@@ -208,16 +208,4 @@ func (n *nameIndex) after(after string, max int) []nameID {
 	return append([]nameID(nil), n.sorted[i:end]...)
 }
 
-// checkName accepts names for people: 1-100 characters, printable, no
-// leading or trailing space.
-func checkName(what, s string) error {
-	if s == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
-		return invalidField("name", "%s name must be 1 to 100 characters with no leading or trailing space", what)
-	}
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return invalidField("name", "%s name has a character that cannot be printed", what)
-		}
-	}
-	return nil
-}
+func checkName(what, name string) error { return access.CheckName(what, name) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/identity"
 )
 
 // RotateItem is a credential an offboarded person could read.
@@ -41,7 +42,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 	var rep *OffboardReport
 	err := v.withKeys(func(ks *keyring) error {
 		return v.write(ctx, func(tx Tx) error {
-			u, err := userToDisable(tx, ks, name)
+			u, err := identity.ToDisable(tx, ks.Keyring, name)
 			if err != nil {
 				return err
 			}
@@ -114,7 +115,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 			if err := ks.Put(tx, bucketUsers, u.ID, u); err != nil {
 				return err
 			}
-			if err := endSessions(tx, ks, u.ID, ""); err != nil {
+			if err := identity.EndSessions(tx, ks.Keyring, u.ID, ""); err != nil {
 				return err
 			}
 			var list []string

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"strongroom/vault/identity"
 )
 
 // Interleaving tests: each race of a read-then-write path is driven by the
@@ -177,7 +179,7 @@ func TestLockoutRecheckedInTheWrite(t *testing.T) {
 	f.clock.Advance(30 * time.Second)
 	good := LoginRequest{Name: a.name, Password: a.password, TOTP: code(t, a.totpURI, f.clock.Now())}
 	f.once("login.decide", func() {
-		for i := 0; i < lockoutAfter; i++ {
+		for i := 0; i < identity.LockoutAfter; i++ {
 			_, _, err := f.v.Login(ctx, req, LoginRequest{Name: a.name, Password: []byte("wrong guess number " + a.name), TOTP: "000000"})
 			if !errors.Is(err, ErrBadLogin) && !errors.As(err, new(*LockedError)) {
 				t.Errorf("guess %d: %v", i, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"strongroom/vault/barrier"
+	"strongroom/vault/identity"
 
 	"github.com/awnumar/memguard"
 	"golang.org/x/mod/sumdb/note"
@@ -59,16 +60,9 @@ type InitRequest struct {
 	Passphrase []byte
 }
 
-// OneTimeLogin is a new account's first password and TOTP enrolment,
-// shown once. It redacts itself when printed.
-type OneTimeLogin struct {
-	Name     string
-	Password string
-	TOTPURI  string
-}
-
-// String redacts the password and TOTP seed.
-func (o OneTimeLogin) String() string { return "one-time login for " + o.Name + " (redacted)" }
+// OneTimeLogin is a new account's first password and TOTP enrolment
+// (identity.OneTimeLogin).
+type OneTimeLogin = identity.OneTimeLogin
 
 // InitResult is what init returns exactly once.
 type InitResult struct {
@@ -246,11 +240,11 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 	}
 	esJSON, _ := json.Marshal(es)
 	kdfJSON, _ := json.Marshal(kdf)
-	admin, err := v.prepareUser(in.Admin, RoleProvider)
+	admin, err := v.accounts.Prepare(in.Admin, RoleProvider)
 	if err != nil {
 		return nil, err
 	}
-	res.Admin = admin.login
+	res.Admin = admin.Login
 
 	err = v.write(ctx, func(tx Tx) error {
 		if tx.Get(bucketMeta, keyVaultID) != nil {
@@ -273,7 +267,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 			reason: fmt.Sprintf("%d shares, threshold %d, holders: %s; generation 1", in.Shares, in.Threshold, strings.Join(in.Holders, ", "))}); err != nil {
 			return err
 		}
-		return v.insertUser(tx, ks, req, systemActor, admin.rec)
+		return v.accounts.Insert(tx, ks.Keyring, req, systemActor, admin.Rec)
 	})
 	if err != nil {
 		for _, s := range shares {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/identity"
 )
 
 func TestLoginFirstPasswordChangeAndSession(t *testing.T) {
@@ -86,7 +87,7 @@ func TestLoginLoginWithNewPasswordInOneStep(t *testing.T) {
 func TestLockoutAndBackoff(t *testing.T) {
 	f := newFixture(t)
 	_, otl := f.addUser(t, "Member", RoleMember)
-	for i := 0; i < lockoutAfter; i++ {
+	for i := 0; i < identity.LockoutAfter; i++ {
 		if _, _, err := f.v.Login(ctx, req, LoginRequest{Name: "Member", Password: []byte("guess"), TOTP: "000000"}); !errors.Is(err, ErrBadLogin) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"strongroom/audit"
+	"strongroom/vault/identity"
 )
 
 // The -race stress test: goroutines drive the read-then-write paths at once
@@ -263,7 +264,7 @@ func (s *stress) ended(se *stressSession) (ended, unknown bool) {
 	seed, pw := a.seeds[len(a.seeds)-1], a.password()
 	if reset := se.seed != seed; reset {
 		for at := se.at; !at.After(se.after.Add(30 * time.Second)); at = at.Add(30 * time.Second) {
-			unknown = unknown || matchTOTP(seed, se.code, at) >= 0
+			unknown = unknown || identity.MatchTOTP(seed, se.code, at) >= 0
 		}
 		ended = !unknown
 	}

@@ -1,14 +1,14 @@
 package vault
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"sync"
 	"time"
 
+	"strongroom/vault/access"
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/identity"
 )
 
 // Config sets up a Vault.
@@ -51,7 +51,8 @@ type Vault struct {
 	// read and is about to write, named by point: the interleaving hook.
 	between func(point string)
 
-	audit *auditlog.Log
+	audit    *auditlog.Log
+	accounts *identity.Accounts
 }
 
 // The barrier's formats and settings, as the vault's callers name them.
@@ -121,6 +122,8 @@ func New(cfg Config) *Vault {
 		v.log = slog.Default()
 	}
 	v.audit = auditlog.New(v.store, v.now, v.log)
+	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
+		Idle: v.idle, MaxAge: v.maxAge, Keys: v.withBarrier, Routine: checkRoutine, Pause: v.pause})
 	return v
 }
 
@@ -149,10 +152,4 @@ func (v *Vault) withKeys(fn func(*keyring) error) error {
 	return fn(v.keys)
 }
 
-func newID() string {
-	b := make([]byte, 12)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	return hex.EncodeToString(b)
-}
+func newID() string { return access.NewID() }

@@ -1,9 +1,8 @@
 package vault
 
 import (
-	"time"
-
 	"strongroom/vault/barrier"
+	"strongroom/vault/identity"
 )
 
 // getHead reads the head of credential id; the caller owns the copy.
@@ -26,33 +25,11 @@ func (h *credHead) clone() *credHead {
 	return &c
 }
 
-// userSummary is what may be cached of an account (no secret).
-type userSummary struct {
-	ID, Name string
-	Role     Role
-	Disabled bool
-	Expires  time.Time
-}
-
-func (u *userSummary) expired(now time.Time) bool {
-	return !u.Expires.IsZero() && !now.Before(u.Expires)
-}
-
-func getUserSummary(tx Tx, ks *keyring, id string) (userSummary, bool, error) {
-	return barrier.Cached(tx, ks.Keyring, bucketUsers, id, func(u *userRecord) userSummary {
-		return userSummary{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Expires: u.Expires}
-	})
-}
-
-func getSession(tx Tx, ks *keyring, key string) (sessionRecord, bool, error) {
-	return barrier.Cached(tx, ks.Keyring, bucketSessions, key, func(s *sessionRecord) sessionRecord { return *s })
-}
-
 // assigneeNames maps the ids of h's assignees to their names.
 func assigneeNames(tx Tx, ks *keyring, h *credHead) (map[string]string, error) {
 	names := make(map[string]string, len(h.Assignees))
 	for _, id := range h.Assignees {
-		u, ok, err := getUserSummary(tx, ks, id)
+		u, ok, err := identity.GetSummary(tx, ks.Keyring, id)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,10 @@
 package access
 
-import "time"
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
 
 // Role is what an account may do.
 type Role string
@@ -114,3 +118,23 @@ func MayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == R
 
 // MayApprove: decide another person's access request.
 func MayApprove(p *Principal) bool { return p.Role == RoleClerk || p.Role == RoleChairman }
+
+// NewID is a random record id (96 bits, hex): ids are not guessable, and
+// names are for people.
+func NewID() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// FirstErr is the first of errs that is not nil.
+func FirstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}

@@ -3,7 +3,10 @@ package access
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"strongroom/audit"
 )
@@ -90,3 +93,17 @@ func (e *ForbiddenError) Error() string {
 }
 
 func (e *ForbiddenError) Unwrap() error { return ErrForbidden }
+
+// CheckName accepts names for people: 1-100 characters, printable, no
+// leading or trailing space.
+func CheckName(what, s string) error {
+	if s == "" || utf8.RuneCountInString(s) > 100 || !utf8.ValidString(s) || strings.TrimSpace(s) != s {
+		return Invalid("name", "%s name must be 1 to 100 characters with no leading or trailing space", what)
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return Invalid("name", "%s name has a character that cannot be printed", what)
+		}
+	}
+	return nil
+}

@@ -1,4 +1,4 @@
-package vault
+package identity
 
 import (
 	"context"
@@ -12,6 +12,10 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 )
 
 // Account MFA: TOTP at every login; one-time recovery codes for
@@ -38,7 +42,7 @@ func hashRecoveryCode(code string) string {
 }
 
 // useRecoveryCode removes a matching code from u and reports whether one matched.
-func (u *userRecord) useRecoveryCode(code string) bool {
+func (u *Record) useRecoveryCode(code string) bool {
 	if code == "" {
 		return false
 	}
@@ -54,14 +58,14 @@ func (u *userRecord) useRecoveryCode(code string) bool {
 
 // NewRecoveryCodes replaces the caller's recovery codes with ten new ones,
 // returned once.
-func (v *Vault) NewRecoveryCodes(ctx context.Context, req Request, p *Principal) ([]string, error) {
+func (a *Accounts) NewRecoveryCodes(ctx context.Context, req auditlog.Request, p *access.Principal) ([]string, error) {
 	codes := make([]string, recoveryCodeCount)
 	hashes := make([]string, recoveryCodeCount)
 	for i := range codes {
 		codes[i] = newRecoveryCode()
 		hashes[i] = hashRecoveryCode(codes[i])
 	}
-	err := v.updateUser(ctx, req, p, p.UserID, audit.UserRecoveryCodes, func(u *userRecord) (string, error) {
+	err := a.updateUser(ctx, req, p, p.UserID, audit.UserRecoveryCodes, func(u *Record) (string, error) {
 		u.RecoveryCodes = hashes
 		return fmt.Sprintf("%d new one-time recovery codes (earlier ones void)", recoveryCodeCount), nil
 	})
@@ -70,12 +74,12 @@ func (v *Vault) NewRecoveryCodes(ctx context.Context, req Request, p *Principal)
 
 // ResetMFA gives an account a new TOTP seed (returned once as an otpauth
 // URI), voids its recovery codes and ends its sessions. Provider only.
-func (v *Vault) ResetMFA(ctx context.Context, req Request, p *Principal, name string) (string, error) {
-	if p.Role != RoleProvider {
-		return "", v.deny(ctx, req, p, audit.UserResetMFA, audit.Target{Kind: "user", Name: name}, "only a provider resets MFA")
+func (a *Accounts) ResetMFA(ctx context.Context, req auditlog.Request, p *access.Principal, name string) (string, error) {
+	if p.Role != access.RoleProvider {
+		return "", a.log.Deny(ctx, req, p, audit.UserResetMFA, audit.Target{Kind: "user", Name: name}, "only a provider resets MFA")
 	}
 	var uri string
-	err := v.updateUserByName(ctx, req, p, name, audit.UserResetMFA, func(u *userRecord) (string, error) {
+	err := a.updateUserByName(ctx, req, p, name, audit.UserResetMFA, func(u *Record) (string, error) {
 		key, err := totp.Generate(totp.GenerateOpts{Issuer: "Strongroom", AccountName: u.Name, Rand: rand.Reader})
 		if err != nil {
 			return "", err
@@ -88,26 +92,26 @@ func (v *Vault) ResetMFA(ctx context.Context, req Request, p *Principal, name st
 
 // SetMFAExempt exempts a member from TOTP at login, or ends the exemption.
 // Only a provider may, and only for members.
-func (v *Vault) SetMFAExempt(ctx context.Context, req Request, p *Principal, name string, exempt bool) error {
-	if p.Role != RoleProvider {
-		return v.deny(ctx, req, p, audit.UserMFAExempt, audit.Target{Kind: "user", Name: name}, "only a provider changes MFA exemptions")
+func (a *Accounts) SetMFAExempt(ctx context.Context, req auditlog.Request, p *access.Principal, name string, exempt bool) error {
+	if p.Role != access.RoleProvider {
+		return a.log.Deny(ctx, req, p, audit.UserMFAExempt, audit.Target{Kind: "user", Name: name}, "only a provider changes MFA exemptions")
 	}
-	return v.updateUserByName(ctx, req, p, name, audit.UserMFAExempt, func(u *userRecord) (string, error) {
-		if exempt && u.Role != RoleMember {
-			return "", invalid("only members may be exempted from MFA; %s is a %s", u.Name, u.Role)
+	return a.updateUserByName(ctx, req, p, name, audit.UserMFAExempt, func(u *Record) (string, error) {
+		if exempt && u.Role != access.RoleMember {
+			return "", access.Invalid("", "only members may be exempted from MFA; %s is a %s", u.Name, u.Role)
 		}
 		u.MFAExempt = exempt
 		return map[bool]string{true: "exempted from TOTP at login", false: "TOTP required again"}[exempt], nil
 	})
 }
 
-func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal, name string, action audit.Action, fn func(*userRecord) (string, error)) error {
+func (a *Accounts) updateUserByName(ctx context.Context, req auditlog.Request, p *access.Principal, name string, action audit.Action, fn func(*Record) (string, error)) error {
 	var id string
-	err := v.withKeys(func(ks *keyring) error {
-		return v.store.View(ctx, func(tx Tx) error {
-			u, err := findUser(tx, ks, name)
+	err := a.keys(func(ks *barrier.Keyring) error {
+		return a.store.View(ctx, func(tx storage.Tx) error {
+			u, err := Find(tx, ks, name)
 			if u == nil {
-				return firstErr(err, notFound("user", name))
+				return access.FirstErr(err, &access.NotFoundError{Kind: "user", Name: name})
 			}
 			id = u.ID
 			return nil
@@ -116,32 +120,32 @@ func (v *Vault) updateUserByName(ctx context.Context, req Request, p *Principal,
 	if err != nil {
 		return err
 	}
-	return v.updateUser(ctx, req, p, id, action, fn)
+	return a.updateUser(ctx, req, p, id, action, fn)
 }
 
 // updateUser changes one account and records why, in one transaction.
 // Resetting MFA also ends the account's sessions.
-func (v *Vault) updateUser(ctx context.Context, req Request, p *Principal, id string, action audit.Action, fn func(*userRecord) (string, error)) error {
-	return v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
-			var u userRecord
-			if ok, err := ks.Get(tx, bucketUsers, id, &u); err != nil || !ok {
-				return firstErr(err, notFound("user", id))
+func (a *Accounts) updateUser(ctx context.Context, req auditlog.Request, p *access.Principal, id string, action audit.Action, fn func(*Record) (string, error)) error {
+	return a.keys(func(ks *barrier.Keyring) error {
+		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+			var u Record
+			if ok, err := ks.Get(tx, storage.BucketUsers, id, &u); err != nil || !ok {
+				return access.FirstErr(err, &access.NotFoundError{Kind: "user", Name: id})
 			}
 			reason, err := fn(&u)
 			if err != nil {
 				return err
 			}
-			if err := ks.Put(tx, bucketUsers, u.ID, &u); err != nil {
+			if err := ks.Put(tx, storage.BucketUsers, u.ID, &u); err != nil {
 				return err
 			}
 			if action == audit.UserResetMFA {
-				if err := endSessions(tx, ks, u.ID, ""); err != nil {
+				if err := EndSessions(tx, ks, u.ID, ""); err != nil {
 					return err
 				}
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action,
-				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}, reason: reason})
+			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action,
+				Target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}, Reason: reason})
 		})
 	})
 }

@@ -1,8 +1,10 @@
-package vault
+package identity
 
 import (
 	"fmt"
 	"time"
+
+	"strongroom/vault/access"
 )
 
 // A secondFactor is one way to prove, beside the password, that the
@@ -17,11 +19,11 @@ import (
 // a new password), then confirm inside it, on the account as stored, where
 // a factor may use itself up (a TOTP step, a recovery code).
 type secondFactor interface {
-	offered(in LoginRequest, u *userRecord) bool
-	precheck(in LoginRequest, u *userRecord, now time.Time) bool
+	offered(in LoginRequest, u *Record) bool
+	precheck(in LoginRequest, u *Record, now time.Time) bool
 	// confirm returns why the factor is refused ("" if it is not), what to
 	// say of it in the login's entry, and the TOTP step to record as used.
-	confirm(in LoginRequest, cur *userRecord, now time.Time) (refusal, how string, step int64)
+	confirm(in LoginRequest, cur *Record, now time.Time) (refusal, how string, step int64)
 }
 
 // secondFactors in the order they are tried; totpFactor is offered always
@@ -29,7 +31,7 @@ type secondFactor interface {
 var secondFactors = []secondFactor{recoveryCodeFactor{}, exemptFactor{}, totpFactor{}}
 
 // factorFor is the factor the request offers.
-func factorFor(in LoginRequest, u *userRecord) secondFactor {
+func factorFor(in LoginRequest, u *Record) secondFactor {
 	for _, f := range secondFactors {
 		if f.offered(in, u) {
 			return f
@@ -42,14 +44,14 @@ func factorFor(in LoginRequest, u *userRecord) secondFactor {
 // step away, never a step already used.
 type totpFactor struct{}
 
-func (totpFactor) offered(LoginRequest, *userRecord) bool { return true }
+func (totpFactor) offered(LoginRequest, *Record) bool { return true }
 
-func (totpFactor) precheck(in LoginRequest, u *userRecord, now time.Time) bool {
-	return matchTOTP(u.TOTPSecret, in.TOTP, now) >= 0
+func (totpFactor) precheck(in LoginRequest, u *Record, now time.Time) bool {
+	return MatchTOTP(u.TOTPSecret, in.TOTP, now) >= 0
 }
 
-func (totpFactor) confirm(in LoginRequest, cur *userRecord, now time.Time) (string, string, int64) {
-	step := matchTOTP(cur.TOTPSecret, in.TOTP, now)
+func (totpFactor) confirm(in LoginRequest, cur *Record, now time.Time) (string, string, int64) {
+	step := MatchTOTP(cur.TOTPSecret, in.TOTP, now)
 	switch {
 	case step < 0:
 		return "wrong TOTP code", "", 0
@@ -63,11 +65,11 @@ func (totpFactor) confirm(in LoginRequest, cur *userRecord, now time.Time) (stri
 // up by the login.
 type recoveryCodeFactor struct{}
 
-func (recoveryCodeFactor) offered(in LoginRequest, _ *userRecord) bool { return in.RecoveryCode != "" }
+func (recoveryCodeFactor) offered(in LoginRequest, _ *Record) bool { return in.RecoveryCode != "" }
 
-func (recoveryCodeFactor) precheck(LoginRequest, *userRecord, time.Time) bool { return true }
+func (recoveryCodeFactor) precheck(LoginRequest, *Record, time.Time) bool { return true }
 
-func (recoveryCodeFactor) confirm(in LoginRequest, cur *userRecord, _ time.Time) (string, string, int64) {
+func (recoveryCodeFactor) confirm(in LoginRequest, cur *Record, _ time.Time) (string, string, int64) {
 	if !cur.useRecoveryCode(in.RecoveryCode) {
 		return "wrong or used recovery code", "", 0
 	}
@@ -79,12 +81,12 @@ func (recoveryCodeFactor) confirm(in LoginRequest, cur *userRecord, _ time.Time)
 // account.
 type exemptFactor struct{}
 
-func (exemptFactor) offered(in LoginRequest, u *userRecord) bool { return u.MFAExempt && in.TOTP == "" }
+func (exemptFactor) offered(in LoginRequest, u *Record) bool { return u.MFAExempt && in.TOTP == "" }
 
-func (exemptFactor) precheck(LoginRequest, *userRecord, time.Time) bool { return true }
+func (exemptFactor) precheck(LoginRequest, *Record, time.Time) bool { return true }
 
-func (exemptFactor) confirm(_ LoginRequest, cur *userRecord, _ time.Time) (string, string, int64) {
-	if !cur.MFAExempt || cur.Role != RoleMember {
+func (exemptFactor) confirm(_ LoginRequest, cur *Record, _ time.Time) (string, string, int64) {
+	if !cur.MFAExempt || cur.Role != access.RoleMember {
 		return "wrong TOTP code", "", 0
 	}
 	return "", "MFA-exempt member", cur.LastTOTPStep

@@ -1,4 +1,4 @@
-package vault
+package identity
 
 import (
 	"context"
@@ -12,14 +12,17 @@ import (
 
 	"strongroom/audit"
 	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
 	"strongroom/vault/passwords"
+	"strongroom/vault/storage"
 )
 
 // A session token is "srs_" + 43 characters of base64url (32 random bytes).
 // Only SHA-256(token) is stored, as the key of a sealed session record.
 const tokenPrefix = "srs_"
 
-type sessionRecord struct {
+type Session struct {
 	UserID     string    `json:"user_id"`
 	Created    time.Time `json:"created"`
 	LastSeen   time.Time `json:"last_seen"`
@@ -29,20 +32,20 @@ type sessionRecord struct {
 	ReauthAt time.Time `json:"reauth_at,omitempty"`
 }
 
-func sessionKey(token string) string {
+func SessionKey(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
 
-// Lockout: after lockoutAfter failures in a row an account is locked for
+// Lockout: after LockoutAfter failures in a row an account is locked for
 // 30 s, doubling with each further failure, at most an hour.
-const lockoutAfter = 5
+const LockoutAfter = 5
 
 func lockFor(failures int) time.Duration {
-	if failures < lockoutAfter {
+	if failures < LockoutAfter {
 		return 0
 	}
-	d := 30 * time.Second << min(failures-lockoutAfter, 7)
+	d := 30 * time.Second << min(failures-LockoutAfter, 7)
 	return min(d, time.Hour)
 }
 
@@ -59,34 +62,34 @@ type LoginRequest struct {
 
 // Login checks password and TOTP and opens a session. Failures are recorded
 // and count towards a lockout; every failure looks the same to the caller.
-func (v *Vault) Login(ctx context.Context, req Request, in LoginRequest) (token string, p *Principal, err error) {
-	err = v.withKeys(func(ks *keyring) error {
-		token, p, err = v.login(ctx, req, ks, in)
+func (a *Accounts) Login(ctx context.Context, req auditlog.Request, in LoginRequest) (token string, p *access.Principal, err error) {
+	err = a.keys(func(ks *barrier.Keyring) error {
+		token, p, err = a.login(ctx, req, ks, in)
 		return err
 	})
 	return token, p, err
 }
 
-func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginRequest) (string, *Principal, error) {
-	var u *userRecord
-	if err := v.store.View(ctx, func(tx Tx) (err error) {
-		u, err = findUser(tx, ks, in.Name)
+func (a *Accounts) login(ctx context.Context, req auditlog.Request, ks *barrier.Keyring, in LoginRequest) (string, *access.Principal, error) {
+	var u *Record
+	if err := a.store.View(ctx, func(tx storage.Tx) (err error) {
+		u, err = Find(tx, ks, in.Name)
 		return err
 	}); err != nil {
 		return "", nil, err
 	}
-	now := v.now()
+	now := a.now()
 	target := audit.Target{Kind: "user", Name: in.Name}
 	anon := audit.Actor{Name: in.Name, Role: "anonymous"}
 	if u == nil {
-		passwords.Verify(passwords.Hash(v.pwKDF, []byte("x")), in.Password) // same cost as a real check
-		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: audit.AuthLogin, target: target,
-			outcome: audit.OutcomeDenied, reason: "unknown account"}, ErrBadLogin)
+		passwords.Verify(passwords.Hash(a.pwKDF, []byte("x")), in.Password) // same cost as a real check
+		return "", nil, a.log.RecordThen(ctx, req, auditlog.Event{Actor: anon, Action: audit.AuthLogin, Target: target,
+			Outcome: audit.OutcomeDenied, Reason: "unknown account"}, access.ErrBadLogin)
 	}
 	target.ID, anon.ID = u.ID, u.ID
 	if u.LockedUntil.After(now) {
-		return "", nil, v.recordThen(ctx, req, event{actor: anon, action: audit.AuthLogin, target: target,
-			outcome: audit.OutcomeDenied, reason: "account locked"}, &LockedError{Until: u.LockedUntil})
+		return "", nil, a.log.RecordThen(ctx, req, auditlog.Event{Actor: anon, Action: audit.AuthLogin, Target: target,
+			Outcome: audit.OutcomeDenied, Reason: "account locked"}, &access.LockedError{Until: u.LockedUntil})
 	}
 	pwOK := passwords.Verify(u.PasswordHash, in.Password)
 	// The second factor is checked again on the stored record inside the
@@ -98,23 +101,23 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		if err := passwords.CheckNew(u.Name, in.Password, in.NewPassword); err != nil {
 			return "", nil, err
 		}
-		newHash = passwords.Hash(v.pwKDF, in.NewPassword)
+		newHash = passwords.Hash(a.pwKDF, in.NewPassword)
 	}
 
 	token := newToken()
-	var principal *Principal
-	v.pause("login.decide")
-	err := v.write(ctx, func(tx Tx) error {
-		var cur userRecord
-		if ok, err := ks.Get(tx, bucketUsers, u.ID, &cur); err != nil || !ok {
-			return firstErr(err, ErrBadLogin)
+	var principal *access.Principal
+	a.pause("login.decide")
+	err := access.Commit(ctx, a.store, func(tx storage.Tx) error {
+		var cur Record
+		if ok, err := ks.Get(tx, storage.BucketUsers, u.ID, &cur); err != nil || !ok {
+			return access.FirstErr(err, access.ErrBadLogin)
 		}
 		deny := func(reason string, answer error) error {
-			if err := v.appendAudit(tx, req, event{actor: anon, action: audit.AuthLogin, target: target,
-				outcome: audit.OutcomeDenied, reason: reason}); err != nil {
+			if err := a.log.Append(tx, req, auditlog.Event{Actor: anon, Action: audit.AuthLogin, Target: target,
+				Outcome: audit.OutcomeDenied, Reason: reason}); err != nil {
 				return err
 			}
-			return recorded(answer)
+			return access.Recorded(answer)
 		}
 		// The guards: what was checked outside this transaction (the lock,
 		// the password hash and the TOTP secret) is checked again here, so
@@ -122,9 +125,9 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 		// MFA is reset, is refused and not counted.
 		switch {
 		case cur.LockedUntil.After(now):
-			return deny("account locked", &LockedError{Until: cur.LockedUntil})
+			return deny("account locked", &access.LockedError{Until: cur.LockedUntil})
 		case cur.PasswordHash != u.PasswordHash || cur.TOTPSecret != u.TOTPSecret:
-			return deny("the account changed during the attempt", ErrBadLogin)
+			return deny("the account changed during the attempt", access.ErrBadLogin)
 		}
 		reason, how, useStep := loginDecision(&cur, in, pwOK, now)
 		if reason != "" {
@@ -133,13 +136,13 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 				cur.LockedUntil = now.Add(d)
 				reason += "; account locked for " + d.String()
 			}
-			if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
+			if err := ks.Put(tx, storage.BucketUsers, cur.ID, &cur); err != nil {
 				return err
 			}
-			return deny(reason, ErrBadLogin)
+			return deny(reason, access.ErrBadLogin)
 		}
 		var err error
-		principal, err = v.openSession(tx, ks, req, &cur, token, newHash, useStep, how)
+		principal, err = a.openSession(tx, ks, req, &cur, token, newHash, useStep, how)
 		return err
 	})
 	if err != nil {
@@ -151,7 +154,7 @@ func (v *Vault) login(ctx context.Context, req Request, ks *keyring, in LoginReq
 // loginDecision decides a login on the stored account: reason is why it
 // is refused ("" if not), how says which second factor stood in for TOTP,
 // and step is the TOTP step to record as used.
-func loginDecision(cur *userRecord, in LoginRequest, pwOK bool, now time.Time) (reason, how string, step int64) {
+func loginDecision(cur *Record, in LoginRequest, pwOK bool, now time.Time) (reason, how string, step int64) {
 	if !pwOK {
 		return "wrong password", "", 0
 	}
@@ -162,7 +165,7 @@ func loginDecision(cur *userRecord, in LoginRequest, pwOK bool, now time.Time) (
 	switch {
 	case cur.Disabled:
 		reason = "account disabled"
-	case cur.expired(now):
+	case cur.Expired(now):
 		reason = "account ended " + cur.Expires.Format(time.RFC3339)
 	}
 	return reason, how, step
@@ -170,23 +173,23 @@ func loginDecision(cur *userRecord, in LoginRequest, pwOK bool, now time.Time) (
 
 // openSession records a successful login of cur in tx: the account's
 // counters, a new password if one was set, the session and the entry.
-func (v *Vault) openSession(tx Tx, ks *keyring, req Request, cur *userRecord, token, newHash string, step int64, how string) (*Principal, error) {
-	now := v.now()
+func (a *Accounts) openSession(tx storage.Tx, ks *barrier.Keyring, req auditlog.Request, cur *Record, token, newHash string, step int64, how string) (*access.Principal, error) {
+	now := a.now()
 	target := audit.Target{Kind: "user", ID: cur.ID, Name: cur.Name}
 	cur.FailedLogins, cur.LockedUntil, cur.LastTOTPStep = 0, time.Time{}, step
 	actor := audit.Actor{ID: cur.ID, Name: cur.Name, Role: string(cur.Role)}
 	if newHash != "" {
 		cur.PasswordHash, cur.MustChange = newHash, false
-		if err := v.appendAudit(tx, req, event{actor: actor, action: audit.UserPassword, target: target,
-			reason: "changed at login"}); err != nil {
+		if err := a.log.Append(tx, req, auditlog.Event{Actor: actor, Action: audit.UserPassword, Target: target,
+			Reason: "changed at login"}); err != nil {
 			return nil, err
 		}
 	}
-	if err := ks.Put(tx, bucketUsers, cur.ID, cur); err != nil {
+	if err := ks.Put(tx, storage.BucketUsers, cur.ID, cur); err != nil {
 		return nil, err
 	}
-	key := sessionKey(token)
-	if err := ks.Put(tx, bucketSessions, key, &sessionRecord{UserID: cur.ID, Created: now,
+	key := SessionKey(token)
+	if err := ks.Put(tx, storage.BucketSessions, key, &Session{UserID: cur.ID, Created: now,
 		LastSeen: now, MustChange: cur.MustChange}); err != nil {
 		return nil, err
 	}
@@ -194,19 +197,12 @@ func (v *Vault) openSession(tx Tx, ks *keyring, req Request, cur *userRecord, to
 	if cur.MustChange {
 		reason = strings.TrimPrefix(how+"; password change required", "; ")
 	}
-	if err := v.appendAudit(tx, req, event{actor: actor, action: audit.AuthLogin, target: target, reason: reason}); err != nil {
+	if err := a.log.Append(tx, req, auditlog.Event{Actor: actor, Action: audit.AuthLogin, Target: target, Reason: reason}); err != nil {
 		return nil, err
 	}
 	pr := access.NewPrincipal(cur.ID, cur.Name, cur.Role, key)
 	pr.MustChange = cur.MustChange
 	return pr, nil
-}
-
-func (v *Vault) recordThen(ctx context.Context, req Request, ev event, result error) error {
-	if err := v.record(ctx, req, ev); err != nil {
-		return err
-	}
-	return result
 }
 
 func newToken() string {
@@ -222,22 +218,22 @@ func newToken() string {
 // record that was read (a guard): a logout, password change, MFA reset or
 // disable that ended it meanwhile is never undone. If it changed, the
 // token is resolved again from the store.
-func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, error) {
+func (a *Accounts) Authenticate(ctx context.Context, token string) (*access.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
-		return nil, ErrUnauthenticated
+		return nil, access.ErrUnauthenticated
 	}
-	var p *Principal
-	err := v.withKeys(func(ks *keyring) error {
-		key := sessionKey(token)
+	var p *access.Principal
+	err := a.keys(func(ks *barrier.Keyring) error {
+		key := SessionKey(token)
 		for attempt := 0; ; attempt++ {
 			var again bool
 			var err error
-			p, again, err = v.authenticate(ctx, ks, key)
+			p, again, err = a.authenticate(ctx, ks, key)
 			if !again || err != nil {
 				return err
 			}
 			if attempt == 3 {
-				return ErrConflict
+				return access.ErrConflict
 			}
 		}
 	})
@@ -246,40 +242,40 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 
 // authenticate is one attempt; again says the session changed between its
 // read and its refresh.
-func (v *Vault) authenticate(ctx context.Context, ks *keyring, key string) (p *Principal, again bool, err error) {
-	var s sessionRecord
-	var u userSummary
+func (a *Accounts) authenticate(ctx context.Context, ks *barrier.Keyring, key string) (p *access.Principal, again bool, err error) {
+	var s Session
+	var u Summary
 	var found bool
 	var raw []byte
-	err = v.store.View(ctx, func(tx Tx) (err error) {
-		if s, found, err = getSession(tx, ks, key); err != nil || !found {
+	err = a.store.View(ctx, func(tx storage.Tx) (err error) {
+		if s, found, err = GetSession(tx, ks, key); err != nil || !found {
 			return err
 		}
-		raw = tx.Get(bucketSessions, []byte(key))
-		u, found, err = getUserSummary(tx, ks, s.UserID)
+		raw = tx.Get(storage.BucketSessions, []byte(key))
+		u, found, err = GetSummary(tx, ks, s.UserID)
 		return err
 	})
 	if err != nil || !found {
-		return nil, false, firstErr(err, ErrUnauthenticated)
+		return nil, false, access.FirstErr(err, access.ErrUnauthenticated)
 	}
-	now := v.now()
-	if u.Disabled || u.expired(now) || now.Sub(s.LastSeen) > v.idle || now.Sub(s.Created) > v.maxAge {
-		_ = v.write(ctx, func(tx Tx) error {
-			if !tx.Expect(bucketSessions, []byte(key), raw) {
+	now := a.now()
+	if u.Disabled || u.Expired(now) || now.Sub(s.LastSeen) > a.idle || now.Sub(s.Created) > a.maxAge {
+		_ = access.Commit(ctx, a.store, func(tx storage.Tx) error {
+			if !tx.Expect(storage.BucketSessions, []byte(key), raw) {
 				return nil
 			}
-			return tx.Delete(bucketSessions, []byte(key))
+			return tx.Delete(storage.BucketSessions, []byte(key))
 		})
-		return nil, false, ErrUnauthenticated
+		return nil, false, access.ErrUnauthenticated
 	}
 	if now.Sub(s.LastSeen) > time.Minute {
-		v.pause("authenticate.refresh")
+		a.pause("authenticate.refresh")
 		s.LastSeen = now
-		err := v.write(ctx, func(tx Tx) error {
-			if again = !tx.Expect(bucketSessions, []byte(key), raw); again {
+		err := access.Commit(ctx, a.store, func(tx storage.Tx) error {
+			if again = !tx.Expect(storage.BucketSessions, []byte(key), raw); again {
 				return nil
 			}
-			return ks.Put(tx, bucketSessions, key, &s)
+			return ks.Put(tx, storage.BucketSessions, key, &s)
 		})
 		if err != nil || again {
 			return nil, again, err
@@ -291,13 +287,13 @@ func (v *Vault) authenticate(ctx context.Context, ks *keyring, key string) (p *P
 }
 
 // Logout ends the caller's session.
-func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
-	return v.write(ctx, func(tx Tx) error {
-		if err := tx.Delete(bucketSessions, []byte(p.Session())); err != nil {
+func (a *Accounts) Logout(ctx context.Context, req auditlog.Request, p *access.Principal) error {
+	return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+		if err := tx.Delete(storage.BucketSessions, []byte(p.Session())); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.AuthLogout,
-			target: audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}})
+		return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthLogout,
+			Target: audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}})
 	})
 }
 
@@ -305,49 +301,49 @@ func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
 // Every other session of the account ends. The write happens only if the
 // password checked is still the account's and the caller's session still
 // exists; otherwise the check runs again on what is stored now.
-func (v *Vault) ChangePassword(ctx context.Context, req Request, p *Principal, old, pw []byte) error {
-	return v.withKeys(func(ks *keyring) error {
+func (a *Accounts) ChangePassword(ctx context.Context, req auditlog.Request, p *access.Principal, old, pw []byte) error {
+	return a.keys(func(ks *barrier.Keyring) error {
 		for attempt := 0; ; attempt++ {
-			again, err := v.changePassword(ctx, req, ks, p, old, pw)
+			again, err := a.changePassword(ctx, req, ks, p, old, pw)
 			if !again || err != nil {
 				return err
 			}
 			if attempt == 3 {
-				return ErrConflict
+				return access.ErrConflict
 			}
 		}
 	})
 }
 
-func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p *Principal, old, pw []byte) (again bool, err error) {
+func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, ks *barrier.Keyring, p *access.Principal, old, pw []byte) (again bool, err error) {
 	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
-	var u userRecord
-	if err := v.store.View(ctx, func(tx Tx) error {
-		ok, err := ks.Get(tx, bucketUsers, p.UserID, &u)
-		if err == nil && (!ok || tx.Peek(bucketSessions, []byte(p.Session())) == nil) {
-			err = ErrUnauthenticated
+	var u Record
+	if err := a.store.View(ctx, func(tx storage.Tx) error {
+		ok, err := ks.Get(tx, storage.BucketUsers, p.UserID, &u)
+		if err == nil && (!ok || tx.Peek(storage.BucketSessions, []byte(p.Session())) == nil) {
+			err = access.ErrUnauthenticated
 		}
 		return err
 	}); err != nil {
 		return false, err
 	}
 	if !passwords.Verify(u.PasswordHash, old) {
-		return false, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target,
-			outcome: audit.OutcomeDenied, reason: "wrong current password"}, ErrBadLogin)
+		return false, a.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPassword, Target: target,
+			Outcome: audit.OutcomeDenied, Reason: "wrong current password"}, access.ErrBadLogin)
 	}
 	if err := passwords.CheckNew(u.Name, old, pw); err != nil {
 		return false, err
 	}
-	hash := passwords.Hash(v.pwKDF, pw)
-	v.pause("password.change")
-	err = v.write(ctx, func(tx Tx) error {
-		var cur userRecord
-		var s sessionRecord
-		okU, err := ks.Get(tx, bucketUsers, p.UserID, &cur)
+	hash := passwords.Hash(a.pwKDF, pw)
+	a.pause("password.change")
+	err = access.Commit(ctx, a.store, func(tx storage.Tx) error {
+		var cur Record
+		var s Session
+		okU, err := ks.Get(tx, storage.BucketUsers, p.UserID, &cur)
 		if err != nil {
 			return err
 		}
-		okS, err := ks.Get(tx, bucketSessions, p.Session(), &s)
+		okS, err := ks.Get(tx, storage.BucketSessions, p.Session(), &s)
 		if err != nil {
 			return err
 		}
@@ -355,27 +351,27 @@ func (v *Vault) changePassword(ctx context.Context, req Request, ks *keyring, p 
 			return nil
 		}
 		cur.PasswordHash, cur.MustChange = hash, false
-		if err := ks.Put(tx, bucketUsers, cur.ID, &cur); err != nil {
+		if err := ks.Put(tx, storage.BucketUsers, cur.ID, &cur); err != nil {
 			return err
 		}
-		if err := endSessions(tx, ks, cur.ID, p.Session()); err != nil {
+		if err := EndSessions(tx, ks, cur.ID, p.Session()); err != nil {
 			return err
 		}
 		s.MustChange = false
-		if err := ks.Put(tx, bucketSessions, p.Session(), &s); err != nil {
+		if err := ks.Put(tx, storage.BucketSessions, p.Session(), &s); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserPassword, target: target})
+		return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPassword, Target: target})
 	})
 	return again, err
 }
 
 // endSessions deletes every session of userID except keep.
-func endSessions(tx Tx, ks *keyring, userID, keep string) error {
+func EndSessions(tx storage.Tx, ks *barrier.Keyring, userID, keep string) error {
 	var doomed [][]byte
-	err := tx.Scan(bucketSessions, nil, func(k, val []byte) (bool, error) {
-		var s sessionRecord
-		if err := ks.Decode(bucketSessions+"/"+string(k), val, &s); err != nil {
+	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
+		var s Session
+		if err := ks.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
 		}
 		if s.UserID == userID && string(k) != keep {
@@ -385,7 +381,7 @@ func endSessions(tx Tx, ks *keyring, userID, keep string) error {
 	})
 	for _, k := range doomed {
 		if err == nil {
-			err = tx.Delete(bucketSessions, k)
+			err = tx.Delete(storage.BucketSessions, k)
 		}
 	}
 	return err

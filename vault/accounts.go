@@ -1,0 +1,84 @@
+package vault
+
+import (
+	"context"
+	"time"
+
+	"strongroom/vault/barrier"
+	"strongroom/vault/identity"
+)
+
+// The vault's people (package identity), as its callers name them.
+type (
+	// LoginRequest carries the credentials of a login.
+	LoginRequest = identity.LoginRequest
+	// User is what callers see of an account.
+	User = identity.User
+	// Reauth is the caller's password and a fresh TOTP code, asked again.
+	Reauth = identity.Reauth
+)
+
+// ReauthWindow is how long a re-authentication lets the web interface
+// reveal admin secrets without asking again.
+const ReauthWindow = identity.ReauthWindow
+
+// withBarrier lends the accounts the keyring while the keys are held.
+func (v *Vault) withBarrier(fn func(*barrier.Keyring) error) error {
+	return v.withKeys(func(ks *keyring) error { return fn(ks.Keyring) })
+}
+
+// Login checks password and second factor and opens a session.
+func (v *Vault) Login(ctx context.Context, req Request, in LoginRequest) (string, *Principal, error) {
+	return v.accounts.Login(ctx, req, in)
+}
+
+// Authenticate resolves a session token to its principal.
+func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	return v.accounts.Authenticate(ctx, token)
+}
+
+// Logout ends the caller's session.
+func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
+	return v.accounts.Logout(ctx, req, p)
+}
+
+// ChangePassword replaces the caller's password after checking the old one.
+func (v *Vault) ChangePassword(ctx context.Context, req Request, p *Principal, old, pw []byte) error {
+	return v.accounts.ChangePassword(ctx, req, p, old, pw)
+}
+
+// CreateUser adds an account with a one-time password and TOTP enrolment.
+func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role, expires time.Time) (OneTimeLogin, error) {
+	return v.accounts.CreateUser(ctx, req, p, name, role, expires)
+}
+
+// ListUsers lists the accounts (provider only).
+func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]User, error) {
+	return v.accounts.ListUsers(ctx, req, p)
+}
+
+// DisableUser disables an account and ends its sessions.
+func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name string) error {
+	return v.accounts.DisableUser(ctx, req, p, name)
+}
+
+// NewRecoveryCodes replaces the caller's one-time recovery codes.
+func (v *Vault) NewRecoveryCodes(ctx context.Context, req Request, p *Principal) ([]string, error) {
+	return v.accounts.NewRecoveryCodes(ctx, req, p)
+}
+
+// ResetMFA gives an account a new TOTP seed and ends its sessions.
+func (v *Vault) ResetMFA(ctx context.Context, req Request, p *Principal, name string) (string, error) {
+	return v.accounts.ResetMFA(ctx, req, p, name)
+}
+
+// SetMFAExempt exempts a member from TOTP, or ends the exemption.
+func (v *Vault) SetMFAExempt(ctx context.Context, req Request, p *Principal, name string, exempt bool) error {
+	return v.accounts.SetMFAExempt(ctx, req, p, name, exempt)
+}
+
+// Reauthenticate checks the caller's password and a fresh TOTP code again
+// and marks the session.
+func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, ra Reauth) error {
+	return v.accounts.Reauthenticate(ctx, req, p, ra)
+}

@@ -1,0 +1,262 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
+	"strongroom/vault/passwords"
+	"strongroom/vault/storage"
+)
+
+// Record is stored sealed at users/<id>.
+type Record struct {
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Role         access.Role `json:"role"`
+	PasswordHash string      `json:"password_hash"`
+	TOTPSecret   string      `json:"totp_secret"`
+	LastTOTPStep int64       `json:"last_totp_step"`
+	MustChange   bool        `json:"must_change"`
+	Disabled     bool        `json:"disabled"`
+	FailedLogins int         `json:"failed_logins"`
+	LockedUntil  time.Time   `json:"locked_until"`
+	Created      time.Time   `json:"created"`
+	// Expires ends a contractor's or third party's access: no login, no
+	// session and no grant after it. Zero: no end date.
+	Expires time.Time `json:"expires,omitempty"`
+	// RecoveryCodes are hex SHA-256 hashes of unused one-time codes.
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
+	// MFAExempt: a member a provider exempted from TOTP.
+	MFAExempt bool `json:"mfa_exempt,omitempty"`
+}
+
+func (u *Record) Expired(now time.Time) bool {
+	return !u.Expires.IsZero() && !now.Before(u.Expires)
+}
+
+// User is what callers see of an account.
+type User struct {
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	Role       access.Role `json:"role"`
+	Disabled   bool        `json:"disabled"`
+	MustChange bool        `json:"must_change_password"`
+	Locked     bool        `json:"locked"`
+	Created    time.Time   `json:"created"`
+	Expires    time.Time   `json:"expires,omitempty"`
+}
+
+type Prepared struct {
+	Rec   *Record
+	Login OneTimeLogin
+}
+
+// Prepare does the slow work (hashing, key generation) outside any
+// transaction.
+func (a *Accounts) Prepare(name string, role access.Role) (*Prepared, error) {
+	if err := access.CheckName("user", name); err != nil {
+		return nil, err
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Strongroom", AccountName: name, Rand: rand.Reader})
+	if err != nil {
+		return nil, err
+	}
+	pw := passwords.OneTime()
+	rec := &Record{ID: access.NewID(), Name: name, Role: role, PasswordHash: passwords.Hash(a.pwKDF, []byte(pw)),
+		TOTPSecret: key.Secret(), MustChange: true, Created: a.now()}
+	return &Prepared{Rec: rec, Login: OneTimeLogin{Name: name, Password: pw, TOTPURI: key.URL()}}, nil
+}
+
+func (a *Accounts) Insert(tx storage.Tx, ks *barrier.Keyring, req auditlog.Request, by audit.Actor, rec *Record) error {
+	if existing, err := Find(tx, ks, rec.Name); err != nil {
+		return err
+	} else if existing != nil {
+		return &access.ExistsError{Kind: "user", Name: rec.Name}
+	}
+	if err := ks.Put(tx, storage.BucketUsers, rec.ID, rec); err != nil {
+		return err
+	}
+	reason := "role " + string(rec.Role)
+	if !rec.Expires.IsZero() {
+		reason += "; access ends " + rec.Expires.Format(time.RFC3339)
+	}
+	return a.log.Append(tx, req, auditlog.Event{Actor: by, Action: audit.UserCreate,
+		Target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, Reason: reason})
+}
+
+// findUser looks an account up by name, ignoring case; nil if absent.
+func Find(tx storage.Tx, ks *barrier.Keyring, name string) (*Record, error) {
+	var found *Record
+	err := tx.Scan(storage.BucketUsers, nil, func(k, val []byte) (bool, error) {
+		var u Record
+		if err := ks.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
+			return false, err
+		}
+		if strings.EqualFold(u.Name, name) {
+			found = &u
+			return false, nil
+		}
+		return true, nil
+	})
+	return found, err
+}
+
+func All(tx storage.Tx, ks *barrier.Keyring) ([]*Record, error) {
+	var out []*Record
+	err := tx.Scan(storage.BucketUsers, nil, func(k, val []byte) (bool, error) {
+		var u Record
+		if err := ks.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
+			return false, err
+		}
+		out = append(out, &u)
+		return true, nil
+	})
+	return out, err
+}
+
+// CreateUser adds an account with a one-time password that must be changed
+// at first login. Only a provider may.
+// expires, if not zero, is the account's end date (contractors, third
+// parties).
+func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *access.Principal, name string, role access.Role, expires time.Time) (OneTimeLogin, error) {
+	target := audit.Target{Kind: "user", Name: name}
+	if p.Role != access.RoleProvider {
+		return OneTimeLogin{}, a.log.Deny(ctx, req, p, audit.UserCreate, target, "only a provider manages accounts")
+	}
+	if !expires.IsZero() && !expires.After(a.now()) {
+		return OneTimeLogin{}, access.Invalid("expires", "the account's end date must be in the future")
+	}
+	pu, err := a.Prepare(name, role)
+	if err != nil {
+		return OneTimeLogin{}, err
+	}
+	pu.Rec.Expires = expires.UTC()
+	err = a.keys(func(ks *barrier.Keyring) error {
+		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+			if err := a.routine(tx); err != nil {
+				return err
+			}
+			return a.Insert(tx, ks, req, auditlog.ActorOf(p), pu.Rec)
+		})
+	})
+	if err != nil {
+		return OneTimeLogin{}, err
+	}
+	return pu.Login, nil
+}
+
+// ListUsers lists accounts for a provider or auditor.
+func (a *Accounts) ListUsers(ctx context.Context, req auditlog.Request, p *access.Principal) ([]User, error) {
+	if p.Role != access.RoleProvider && p.Role != access.RoleAuditor {
+		return nil, a.log.Deny(ctx, req, p, audit.UserList, audit.Target{Kind: "user"}, "role may not list accounts")
+	}
+	var out []User
+	err := a.keys(func(ks *barrier.Keyring) error {
+		return a.store.View(ctx, func(tx storage.Tx) error {
+			recs, err := All(tx, ks)
+			for _, u := range recs {
+				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled || u.Expired(a.now()),
+					MustChange: u.MustChange, Locked: u.LockedUntil.After(a.now()), Created: u.Created, Expires: u.Expires})
+			}
+			return err
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	return out, err
+}
+
+// DisableUser stops an account logging in and ends its sessions. The last
+// active provider cannot be disabled.
+func (a *Accounts) DisableUser(ctx context.Context, req auditlog.Request, p *access.Principal, name string) error {
+	target := audit.Target{Kind: "user", Name: name}
+	if p.Role != access.RoleProvider {
+		return a.log.Deny(ctx, req, p, audit.UserDisable, target, "only a provider manages accounts")
+	}
+	return a.keys(func(ks *barrier.Keyring) error {
+		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+			if err := a.routine(tx); err != nil {
+				return err
+			}
+			u, err := ToDisable(tx, ks, name)
+			if err != nil {
+				return err
+			}
+			u.Disabled = true
+			if err := ks.Put(tx, storage.BucketUsers, u.ID, u); err != nil {
+				return err
+			}
+			if err := EndSessions(tx, ks, u.ID, ""); err != nil {
+				return err
+			}
+			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserDisable,
+				Target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name}})
+		})
+	})
+}
+
+// ToDisable finds an account that may be disabled: the last active
+// provider may not, or nobody could manage the vault.
+func ToDisable(tx storage.Tx, ks *barrier.Keyring, name string) (*Record, error) {
+	users, err := All(tx, ks)
+	if err != nil {
+		return nil, err
+	}
+	var u *Record
+	providers := 0
+	for _, x := range users {
+		if strings.EqualFold(x.Name, name) {
+			u = x
+		}
+		if x.Role == access.RoleProvider && !x.Disabled {
+			providers++
+		}
+	}
+	if u == nil {
+		return nil, &access.NotFoundError{Kind: "user", Name: name}
+	}
+	if u.Role == access.RoleProvider && !u.Disabled && providers == 1 {
+		return nil, access.Invalid("", "%q is the last active provider; add another provider first", u.Name)
+	}
+	return u, nil
+}
+
+// TOTP parameters: RFC 6238 defaults, which every authenticator app uses.
+var totpOpts = totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// matchTOTP returns the time step a code is valid for (now ±1 step), or -1.
+func MatchTOTP(secret, code string, now time.Time) int64 {
+	if len(code) != 6 {
+		return -1
+	}
+	step := now.Unix() / 30
+	match := int64(-1)
+	for s := step - 1; s <= step+1; s++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(s*30, 0), totpOpts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			match = s
+		}
+	}
+	return match
+}
+
+// OneTimeLogin is a new account's first password and TOTP enrolment,
+// shown once. It redacts itself when printed.
+type OneTimeLogin struct {
+	Name     string
+	Password string
+	TOTPURI  string
+}
+
+// String redacts the password and TOTP seed.
+func (o OneTimeLogin) String() string { return "one-time login for " + o.Name + " (redacted)" }

@@ -1,0 +1,119 @@
+package identity
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
+	"strongroom/vault/passwords"
+	"strongroom/vault/storage"
+)
+
+// Reauth is the caller's password and a fresh TOTP code, asked again
+// before an export.
+type Reauth struct {
+	Password []byte
+	TOTP     string
+}
+
+// ReauthInputs checks the password (Argon2id, slow: outside any write
+// transaction) and finds the TOTP step the code matches (-1 if none).
+func (a *Accounts) ReauthInputs(ctx context.Context, ks *barrier.Keyring, p *access.Principal, ra Reauth, now time.Time) (bool, int64, error) {
+	var u Record
+	if err := a.store.View(ctx, func(tx storage.Tx) error {
+		ok, err := ks.Get(tx, storage.BucketUsers, p.UserID, &u)
+		if err == nil && !ok {
+			err = access.ErrUnauthenticated
+		}
+		return err
+	}); err != nil {
+		return false, -1, err
+	}
+	return passwords.Verify(u.PasswordHash, ra.Password), MatchTOTP(u.TOTPSecret, ra.TOTP, now), nil
+}
+
+// CheckReauth decides a re-authentication inside tx: the password (pwOK,
+// checked before the transaction, as Argon2id is slow) and a TOTP step
+// later than any the account used. A failure counts towards lockout and
+// is recorded as action denied; denied is then the caller's error. On
+// success the step is spent.
+func (a *Accounts) CheckReauth(tx storage.Tx, ks *barrier.Keyring, req auditlog.Request, p *access.Principal, pwOK bool, step int64, now time.Time,
+	action audit.Action, target audit.Target) (denied error, err error) {
+	var cur Record
+	if ok, err := ks.Get(tx, storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
+		return nil, errors.Join(err, access.ErrUnauthenticated)
+	}
+	reason := ""
+	switch {
+	case cur.LockedUntil.After(now):
+		reason, denied = "account locked", &access.LockedError{Until: cur.LockedUntil}
+	case !pwOK:
+		reason = "re-authentication: wrong password"
+	case step < 0:
+		reason = "re-authentication: wrong TOTP code"
+	case step <= cur.LastTOTPStep:
+		reason = "re-authentication: TOTP code already used"
+	}
+	if reason == "" {
+		cur.FailedLogins, cur.LastTOTPStep = 0, step
+		return nil, ks.Put(tx, storage.BucketUsers, cur.ID, &cur)
+	}
+	if denied == nil {
+		denied = access.ErrReauth
+		cur.FailedLogins++
+		if d := lockFor(cur.FailedLogins); d > 0 {
+			cur.LockedUntil = now.Add(d)
+			reason += "; account locked for " + d.String()
+		}
+		if err := ks.Put(tx, storage.BucketUsers, cur.ID, &cur); err != nil {
+			return nil, err
+		}
+	}
+	return denied, a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
+		Outcome: audit.OutcomeDenied, Reason: reason})
+}
+
+// ReauthWindow is how long a re-authentication lets the web interface
+// reveal admin secrets without asking again.
+const ReauthWindow = 5 * time.Minute
+
+// Reauthenticate checks the caller's password and a fresh TOTP code again
+// and marks the session (Principal.ReauthAt), recorded as auth.reauth.
+func (a *Accounts) Reauthenticate(ctx context.Context, req auditlog.Request, p *access.Principal, ra Reauth) error {
+	defer barrier.Wipe(ra.Password)
+	var result error
+	now := a.now()
+	err := a.keys(func(ks *barrier.Keyring) error {
+		pwOK, step, err := a.ReauthInputs(ctx, ks, p, ra, now)
+		if err != nil {
+			return err
+		}
+		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
+			denied, err := a.CheckReauth(tx, ks, req, p, pwOK, step, now, audit.AuthReauth, target)
+			if result = denied; err != nil || denied != nil {
+				return err
+			}
+			var s Session
+			if ok, err := ks.Get(tx, storage.BucketSessions, p.Session(), &s); err != nil || !ok {
+				return errors.Join(err, access.ErrUnauthenticated)
+			}
+			s.ReauthAt = now
+			if err := ks.Put(tx, storage.BucketSessions, p.Session(), &s); err != nil {
+				return err
+			}
+			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthReauth, Target: target})
+		})
+	})
+	if err == nil && result == nil {
+		p.ReauthAt = now // in memory only once the commit made it true
+	}
+	if err == nil {
+		err = result
+	}
+	return err
+}
