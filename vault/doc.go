@@ -7,11 +7,20 @@
 //     group commit; the only package that imports bbolt.
 //   - vault/barrier: the keyring, the sealed record format, the KDF and the
 //     view cache; nothing else touches a key.
+//   - vault/access: the principal, roles, kinds, the access rules and the
+//     answers a request gets; the write helper that keeps answers from
+//     rolling back their neighbours (access.Commit).
+//   - vault/auditlog: the audit log in the store and its outbox (exports,
+//     the paged log, incidents, reports, prune, verification, subscribers).
+//   - vault/identity: accounts, sessions, sign-in and its second factors,
+//     MFA and re-authentication.
+//   - vault/passwords: generated passwords, account password rules, hashes.
 //   - strongroom/audit: the entry format, the chain, checkpoints, the
 //     offline verifier, and the typed actions and incident kinds.
-//   - this package: the domain operations on *Vault, with the audit log as
-//     an outbox (outbox.go) and the interleaving hook tests use
-//     (Vault.between).
+//   - this package: the facade, seal state, credentials and access
+//     (names, versions, grants, requests, offboarding, the register),
+//     recovery (seal, escrow, break-glass, re-key), backups and
+//     interchange, and the interleaving hook tests use (Vault.between).
 //
 // Where new work attaches:
 //   - A notifier (e-mail the clerk when an incident is recorded, a webhook,
@@ -19,7 +28,7 @@
 //     pick the entries audit.IsIncident selects (audit.KindOf names them),
 //     deliver, then Ack; it runs beside the vault, never inside a write,
 //     and resumes after a restart where its saved position says.
-//   - A second factor (a passkey): a secondFactor in factors.go, put in
+//   - A second factor (a passkey): a secondFactor in identity/factors.go, put in
 //     secondFactors ahead of the ones it should be tried before; login
 //     prechecks it outside the write and confirms it on the stored account
 //     inside it.
