@@ -53,5 +53,3 @@ func auditHead(tx Tx) (uint64, string) { return auditlog.Head(tx) }
 func (v *Vault) recordThen(ctx context.Context, req Request, ev event, result error) error {
 	return v.audit.RecordThen(ctx, req, ev.entry(), result)
 }
-
-func quote(s string) string { return "\"" + s + "\"" }

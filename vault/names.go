@@ -209,3 +209,5 @@ func (n *nameIndex) after(after string, max int) []nameID {
 }
 
 func checkName(what, name string) error { return access.CheckName(what, name) }
+
+func quote(s string) string { return "\"" + s + "\"" }

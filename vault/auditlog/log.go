@@ -75,7 +75,7 @@ func (l *Log) Append(tx storage.Tx, req Request, ev Event) error {
 func (l *Log) Record(ctx context.Context, req Request, ev Event) error {
 	err := l.store.Update(ctx, func(tx storage.Tx) error { return l.Append(tx, req, ev) })
 	if err != nil && ctx.Err() == nil {
-		l.noteFailure(err)
+		l.NoteFailure(err)
 	}
 	return err
 }
@@ -126,9 +126,9 @@ func New(store storage.Store, now func() time.Time, logger *slog.Logger) *Log {
 // handles (tests walk many chunks of a small log with it).
 func (l *Log) SetChunk(n int) { l.chunk = max(n, 1) }
 
-// noteFailure remembers (in memory, the last 100) and logs that an entry
+// NoteFailure remembers (in memory, the last 100) and logs that an entry
 // could not be written. The request it belonged to failed.
-func (l *Log) noteFailure(err error) {
+func (l *Log) NoteFailure(err error) {
 	l.failMu.Lock()
 	l.failures = append(l.failures, l.now())
 	if len(l.failures) > 100 {
@@ -137,9 +137,6 @@ func (l *Log) noteFailure(err error) {
 	l.failMu.Unlock()
 	l.log.Error("audit write failed; the request was refused", "err", err)
 }
-
-// NoteFailure is noteFailure for a caller whose own append failed.
-func (l *Log) NoteFailure(err error) { l.noteFailure(err) }
 
 // Failures are the times of the remembered failed appends in [from, to)
 // (zero times: all).

@@ -246,20 +246,24 @@ func (a *Accounts) authenticate(ctx context.Context, ks *barrier.Keyring, key st
 	var s Session
 	var u Summary
 	var found bool
-	var raw []byte
+	var raw []byte // the stored session, kept only when a write will follow
+	now := a.now()
 	err = a.store.View(ctx, func(tx storage.Tx) (err error) {
 		if s, found, err = GetSession(tx, ks, key); err != nil || !found {
 			return err
 		}
-		raw = tx.Get(storage.BucketSessions, []byte(key))
-		u, found, err = GetSummary(tx, ks, s.UserID)
-		return err
+		if u, found, err = GetSummary(tx, ks, s.UserID); err != nil || !found {
+			return err
+		}
+		if a.ended(s, u, now) || now.Sub(s.LastSeen) > time.Minute {
+			raw = tx.Get(storage.BucketSessions, []byte(key))
+		}
+		return nil
 	})
 	if err != nil || !found {
 		return nil, false, access.FirstErr(err, access.ErrUnauthenticated)
 	}
-	now := a.now()
-	if u.Disabled || u.Expired(now) || now.Sub(s.LastSeen) > a.idle || now.Sub(s.Created) > a.maxAge {
+	if a.ended(s, u, now) {
 		_ = access.Commit(ctx, a.store, func(tx storage.Tx) error {
 			if !tx.Expect(storage.BucketSessions, []byte(key), raw) {
 				return nil
@@ -284,6 +288,11 @@ func (a *Accounts) authenticate(ctx context.Context, ks *barrier.Keyring, key st
 	pr := access.NewPrincipal(u.ID, u.Name, u.Role, key)
 	pr.MustChange, pr.ReauthAt = s.MustChange, s.ReauthAt
 	return pr, false, nil
+}
+
+// ended says the session s of account u no longer signs anyone in.
+func (a *Accounts) ended(s Session, u Summary, now time.Time) bool {
+	return u.Disabled || u.Expired(now) || now.Sub(s.LastSeen) > a.idle || now.Sub(s.Created) > a.maxAge
 }
 
 // Logout ends the caller's session.

@@ -164,10 +164,6 @@ func (s *Bolt) Update(ctx context.Context, fn func(Tx) error) error {
 	return s.gc.do(ctx, func(t *boltTx) error { return fn(t) })
 }
 
-// Commits counts the write transactions committed or attempted, for tests
-// and figures.
-func (s *Bolt) Commits() uint64 { return s.gc.commits.Load() }
-
 // Close closes the file; the store is unusable afterwards.
 func (s *Bolt) Close() error { return s.db.Close() }
 
