@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -21,11 +20,6 @@ type (
 // ReauthWindow is how long a re-authentication lets the web interface
 // reveal admin secrets without asking again.
 const ReauthWindow = identity.ReauthWindow
-
-// withBarrier lends the accounts the keyring while the keys are held.
-func (v *Vault) withBarrier(fn func(*barrier.Keyring) error) error {
-	return v.withKeys(func(ks *keyring) error { return fn(ks.Keyring) })
-}
 
 // Login checks password and second factor and opens a session.
 func (v *Vault) Login(ctx context.Context, req Request, in LoginRequest) (string, *Principal, error) {

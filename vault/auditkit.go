@@ -10,6 +10,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -46,9 +47,9 @@ const (
 var keyVerifier = auditlog.KeyVerifier
 
 // auditSigner opens the audit signing key, sealed in the keyring bucket.
-func (ks *keyring) auditSigner(tx Tx) (note.Signer, error) {
+func auditSigner(tx barrier.Tx) (note.Signer, error) {
 	var skey string
-	if ok, err := ks.Get(tx, bucketKeyring, keyAuditSigner, &skey); err != nil || !ok {
+	if ok, err := tx.GetRecord(bucketKeyring, keyAuditSigner, &skey); err != nil || !ok {
 		return nil, fmt.Errorf("vault: audit signing key unavailable: %v", err)
 	}
 	return note.NewSigner(skey)
@@ -56,9 +57,10 @@ func (ks *keyring) auditSigner(tx Tx) (note.Signer, error) {
 
 // logKeys lends the log a Signer while the vault's keys are held.
 func (v *Vault) logKeys(fn func(auditlog.Signer) error) error {
-	return v.withKeys(func(ks *keyring) error {
-		return fn(func(tx Tx) (note.Signer, string, error) {
-			s, err := ks.auditSigner(tx)
+	return v.barrier.Hold(func(h *barrier.Held) error {
+		return fn(func(stx Tx) (note.Signer, string, error) {
+			tx := h.Bind(stx)
+			s, err := auditSigner(tx)
 			return s, "strongroom/" + hex.EncodeToString(tx.Get(bucketMeta, keyVaultID)), err
 		})
 	})
@@ -89,9 +91,9 @@ func (v *Vault) ExportAudit(ctx context.Context, req Request, p *Principal, f Fi
 // SubjectFilter resolves a person for a subject access request.
 func (v *Vault) SubjectFilter(ctx context.Context, name string) (Filter, error) {
 	f := Filter{Subject: name}
-	err := v.withKeys(func(ks *keyring) error {
-		return v.store.View(ctx, func(tx Tx) error {
-			u, err := identity.Find(tx, ks.Keyring, name)
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			u, err := identity.Find(tx, name)
 			if u != nil {
 				f.Subject, f.SubjectID = u.Name, u.ID
 			}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 )
 
 // Backup format v1 (SECURITY.md "Backups"):
@@ -73,11 +74,12 @@ func (v *Vault) Backup(ctx context.Context, req Request, p *Principal, w io.Writ
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
 	m := &Manifest{Created: v.now().Truncate(time.Second)}
-	h := sha256.New()
+	sum := sha256.New()
 	var signed []byte
-	err = v.withKeys(func(ks *keyring) error {
+	err = v.barrier.Hold(func(h *barrier.Held) error {
 		var signer note.Signer
-		m.Size, err = v.store.Snapshot(ctx, io.MultiWriter(tmp, h), func(tx Tx) (err error) {
+		m.Size, err = v.store.Snapshot(ctx, io.MultiWriter(tmp, sum), func(stx Tx) (err error) {
+			tx := h.Bind(stx)
 			m.VaultID = hex.EncodeToString(tx.Get(bucketMeta, keyVaultID))
 			m.HeadSeq, m.HeadHash = auditHead(tx)
 			es, err := loadEscrow(tx)
@@ -85,13 +87,13 @@ func (v *Vault) Backup(ctx context.Context, req Request, p *Principal, w io.Writ
 				return err
 			}
 			m.Generation = es.Generation
-			signer, err = ks.auditSigner(tx)
+			signer, err = auditSigner(tx)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		m.SHA256 = hex.EncodeToString(h.Sum(nil))
+		m.SHA256 = hex.EncodeToString(sum.Sum(nil))
 		signed, err = signManifest(m, signer)
 		return err
 	})
@@ -312,11 +314,11 @@ func checkManifestKey(b *parsedBackup, verifierKey string) error {
 // decryptAll opens every sealed record of the unsealed backup v, counting
 // accounts, credentials and versions into res.
 func decryptAll(ctx context.Context, v *Vault, res *BackupCheck) error {
-	return v.withKeys(func(ks *keyring) error {
-		return v.store.View(ctx, func(tx Tx) error {
+	return v.barrier.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
 			for _, bucket := range []string{bucketUsers, bucketCredentials, bucketSessions, bucketRequests, bucketGrants} {
 				err := tx.Scan(bucket, nil, func(k, val []byte) (bool, error) {
-					pt, err := ks.Open(bucket+"/"+string(k), val)
+					pt, err := tx.Open(bucket+"/"+string(k), val)
 					if err != nil {
 						return false, err
 					}

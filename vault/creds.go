@@ -168,7 +168,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 // head the scan seeks past that credential's versions instead of walking
 // them: a credential rewritten a million times costs one seek, not a
 // million steps.
-func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
+func eachHead(tx barrier.Tx, fn func(*credHead) bool) error {
 	var from []byte
 	for {
 		var next []byte
@@ -178,7 +178,7 @@ func eachHead(tx Tx, ks *keyring, fn func(*credHead) bool) error {
 				next = []byte(id + "/w") // past "ID/v/..."
 				return false, nil
 			}
-			h, err := barrier.DecodeView(ks.Keyring, bucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
+			h, err := barrier.DecodeView(tx, bucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
 			if err != nil {
 				return false, err
 			}
@@ -212,8 +212,8 @@ func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
 	return ci
 }
 
-func userNames(tx Tx, ks *keyring) (map[string]string, []*identity.Record, error) {
-	users, err := identity.All(tx, ks.Keyring)
+func userNames(tx barrier.Tx) (map[string]string, []*identity.Record, error) {
+	users, err := identity.All(tx)
 	names := map[string]string{}
 	for _, u := range users {
 		names[u.ID] = u.Name
@@ -239,17 +239,17 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 	}
 	var refusal string
 	var action audit.Action
-	err = v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err = v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			refusal = ""
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}
-			names, users, err := userNames(tx, ks)
+			names, users, err := userNames(tx)
 			if err != nil {
 				return err
 			}
-			h, err := findCred(tx, ks, in.Name)
+			h, err := findCred(tx, in.Name)
 			if err != nil {
 				return err
 			}
@@ -291,7 +291,7 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			}
 			var prev credVersion
 			if !created {
-				if _, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
+				if _, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
 					return err
 				}
 				defer prev.wipe()
@@ -303,10 +303,10 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			if in.Tags != nil {
 				h.Tags = in.Tags
 			}
-			if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
+			if err := tx.PutRecord(bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
 				return err
 			}
-			if err := putHead(tx, ks, h); err != nil {
+			if err := putHead(tx, h); err != nil {
 				return err
 			}
 			info = v.info(h, names)
@@ -369,13 +369,13 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*identity
 // DeleteCredential retires a credential (soft delete: versions are kept).
 func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal, name string) error {
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}
-			h, err := findCred(tx, ks, name)
+			h, err := findCred(tx, name)
 			if err != nil {
 				return err
 			}
@@ -389,7 +389,7 @@ func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal,
 					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}
 			h.Deleted, h.Updated = true, v.now()
-			if err := putHead(tx, ks, h); err != nil {
+			if err := putHead(tx, h); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredDelete, target: target})

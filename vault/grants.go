@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -75,9 +76,9 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 		return nil, v.deny(ctx, req, p, audit.RequestCreate, audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
 	}
 	var out *AccessRequest
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
-			h, err := findCred(tx, ks, cred)
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
+			h, err := findCred(tx, cred)
 			if err != nil || h == nil {
 				return firstErr(err, notFound("credential", cred))
 			}
@@ -89,7 +90,7 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 			}
 			out = &AccessRequest{ID: newID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
 				Reason: reason, For: dur, Created: v.now(), Status: RequestPending}
-			if err := ks.Put(tx, bucketRequests, out.ID, out); err != nil {
+			if err := tx.PutRecord(bucketRequests, out.ID, out); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.RequestCreate,
@@ -106,10 +107,10 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 	action := map[bool]audit.Action{true: audit.RequestApprove, false: audit.RequestDeny}[approve]
 	var ar AccessRequest
 	var grant *Grant
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			grant = nil
-			ok, err := ks.Get(tx, bucketRequests, id, &ar)
+			ok, err := tx.GetRecord(bucketRequests, id, &ar)
 			if err != nil || !ok {
 				return firstErr(err, notFound("request", id))
 			}
@@ -135,7 +136,7 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 				ar.Status = RequestDenied
 			} else {
 				var u identity.Record
-				if ok, err := ks.Get(tx, bucketUsers, ar.RequesterID, &u); err != nil || !ok {
+				if ok, err := tx.GetRecord(bucketUsers, ar.RequesterID, &u); err != nil || !ok {
 					return firstErr(err, notFound("user", ar.Requester))
 				}
 				if u.Disabled || u.Expired(now) {
@@ -147,13 +148,13 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 				}
 				grant = &Grant{ID: newID(), Credential: ar.Credential, CredID: ar.CredID, User: ar.Requester, UserID: ar.RequesterID,
 					From: now, Until: until, RequestID: ar.ID, ApprovedBy: p.Name}
-				if err := ks.Put(tx, bucketGrants, grantPrefix+grant.ID, grant); err != nil {
+				if err := tx.PutRecord(bucketGrants, grantPrefix+grant.ID, grant); err != nil {
 					return err
 				}
 				ar.Status, ar.GrantID = RequestApproved, grant.ID
 				reason += fmt.Sprintf("; grant %s until %s", grant.ID, until.Format(time.RFC3339))
 			}
-			if err := ks.Put(tx, bucketRequests, ar.ID, &ar); err != nil {
+			if err := tx.PutRecord(bucketRequests, ar.ID, &ar); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: reason})
@@ -169,11 +170,11 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 // else their own.
 func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest, error) {
 	out := []AccessRequest{}
-	err := v.withKeys(func(ks *keyring) error {
-		return v.store.View(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
 			return tx.Scan(bucketRequests, nil, func(k, val []byte) (bool, error) {
 				var ar AccessRequest
-				if err := ks.Decode(bucketRequests+"/"+string(k), val, &ar); err != nil {
+				if err := tx.Decode(bucketRequests+"/"+string(k), val, &ar); err != nil {
 					return false, err
 				}
 				if mayApprove(p) || p.Role == RoleProvider || ar.RequesterID == p.UserID {
@@ -195,11 +196,11 @@ func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest
 // RevokeGrant ends a grant early (clerk, chairman or provider).
 func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id string) error {
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
 			var g Grant
-			ok, err := ks.Get(tx, bucketGrants, grantPrefix+id, &g)
+			ok, err := tx.GetRecord(bucketGrants, grantPrefix+id, &g)
 			if err != nil || !ok {
 				return firstErr(err, notFound("grant", id))
 			}
@@ -213,7 +214,7 @@ func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id s
 				return nil
 			}
 			g.RevokedBy, g.RevokedAt = p.Name, v.now()
-			if err := ks.Put(tx, bucketGrants, grantPrefix+g.ID, &g); err != nil {
+			if err := tx.PutRecord(bucketGrants, grantPrefix+g.ID, &g); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.GrantRevoke, target: target,
@@ -224,13 +225,13 @@ func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id s
 }
 
 // eachGrant calls fn for every grant record.
-func eachGrant(tx Tx, ks *keyring, fn func(*Grant) error) error {
+func eachGrant(tx barrier.Tx, fn func(*Grant) error) error {
 	return tx.Scan(bucketGrants, []byte(grantPrefix), func(k, val []byte) (bool, error) {
 		if !strings.HasPrefix(string(k), grantPrefix) {
 			return false, nil
 		}
 		var g Grant
-		if err := ks.Decode(bucketGrants+"/"+string(k), val, &g); err != nil {
+		if err := tx.Decode(bucketGrants+"/"+string(k), val, &g); err != nil {
 			return false, err
 		}
 		return true, fn(&g)
@@ -238,10 +239,10 @@ func eachGrant(tx Tx, ks *keyring, fn func(*Grant) error) error {
 }
 
 // activeGrant finds a grant letting p read credential credID now.
-func (v *Vault) activeGrant(tx Tx, ks *keyring, p *Principal, credID string) (*Grant, error) {
+func (v *Vault) activeGrant(tx barrier.Tx, p *Principal, credID string) (*Grant, error) {
 	var found *Grant
 	now := v.now()
-	err := eachGrant(tx, ks, func(g *Grant) error {
+	err := eachGrant(tx, func(g *Grant) error {
 		if g.UserID == p.UserID && g.CredID == credID && g.active(now) {
 			found = g
 		}

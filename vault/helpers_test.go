@@ -14,6 +14,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/escrow"
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -123,15 +124,13 @@ func newFixtureEscrow(t testing.TB, opt BoltOptions, holders []string, threshold
 func (f *fixture) principal(t testing.TB, name string) *Principal {
 	t.Helper()
 	var p *Principal
-	err := f.v.withKeys(func(ks *keyring) error {
-		return f.v.store.View(ctx, func(tx Tx) error {
-			u, err := identity.Find(tx, ks.Keyring, name)
-			if u == nil {
-				return errors.Join(err, errors.New("no user "+name))
-			}
-			p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role}
-			return nil
-		})
+	err := f.v.barrier.View(ctx, func(tx barrier.Tx) error {
+		u, err := identity.Find(tx, name)
+		if u == nil {
+			return errors.Join(err, errors.New("no user "+name))
+		}
+		p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/transfer"
+	"strongroom/vault/barrier"
 	"strongroom/vault/passwords"
 )
 
@@ -91,10 +92,10 @@ func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt Impor
 		Skipped: append([]transfer.Skipped{}, res.Skipped...)}
 	ready := prepareImport(res.Items, opt.Tag, rep)
 	before := rep.Skipped
-	err = v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err = v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			rep.Imported, rep.Skipped = nil, before[:len(before):len(before)]
-			return v.importTx(tx, ks, req, p, kind, opt, source, ready, rep)
+			return v.importTx(tx, req, p, kind, opt, source, ready, rep)
 		})
 	})
 	if err != nil {
@@ -155,12 +156,12 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 
 // importTx stores the ready items in tx (or, for a dry run, only reports
 // what would be stored), renaming any whose name is taken.
-func (v *Vault) importTx(tx Tx, ks *keyring, req Request, p *Principal, kind Kind, opt ImportOptions, source string,
+func (v *Vault) importTx(tx barrier.Tx, req Request, p *Principal, kind Kind, opt ImportOptions, source string,
 	ready []importItem, rep *ImportReport) error {
 	if err := checkRoutine(tx); err != nil {
 		return err
 	}
-	_, users, err := userNames(tx, ks)
+	_, users, err := userNames(tx)
 	if err != nil {
 		return err
 	}
@@ -173,7 +174,7 @@ func (v *Vault) importTx(tx Tx, ks *keyring, req Request, p *Principal, kind Kin
 		return err
 	}
 	taken := map[string]bool{}
-	if err := eachHead(tx, ks, func(h *credHead) bool {
+	if err := eachHead(tx, func(h *credHead) bool {
 		if !h.Deleted {
 			taken[strings.ToLower(h.Name)] = true
 		}
@@ -202,10 +203,10 @@ func (v *Vault) importTx(tx Tx, ks *keyring, req Request, p *Principal, kind Kin
 			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
 		cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
 			TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
-		if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
+		if err := tx.PutRecord(bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
 			return err
 		}
-		if err := putHead(tx, ks, h); err != nil {
+		if err := putHead(tx, h); err != nil {
 			return err
 		}
 		if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCreate,
@@ -284,13 +285,13 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 	var items []transfer.Item
 	var rep ExportReport
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
 		now := v.now()
-		pwOK, step, err := v.accounts.ReauthInputs(ctx, ks.Keyring, p, ra, now)
+		pwOK, step, err := v.accounts.ReauthInputs(ctx, h, p, ra, now)
 		if err != nil {
 			return err
 		}
-		return v.write(ctx, func(tx Tx) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			for i := range items {
 				items[i].Wipe()
 			}
@@ -301,13 +302,13 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.ExportKDBX, target: target,
 					outcome: audit.OutcomeDenied, reason: "only the IT provider may export"})
 			}
-			denied, err := v.accounts.CheckReauth(tx, ks.Keyring, req, p, pwOK, step, now, audit.ExportKDBX, target)
+			denied, err := v.accounts.CheckReauth(tx, req, p, pwOK, step, now, audit.ExportKDBX, target)
 			if err != nil || denied != nil {
 				result = denied
 				return err
 			}
 			var heads []*credHead
-			if err := eachHead(tx, ks, func(h *credHead) bool {
+			if err := eachHead(tx, func(h *credHead) bool {
 				switch {
 				case h.Deleted:
 				case h.Kind == KindPersonal && h.Owner != p.UserID:
@@ -321,7 +322,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			}
 			for _, h := range heads {
 				var cv credVersion
-				ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, h.Version), &cv)
+				ok, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, h.Version), &cv)
 				if err != nil || !ok {
 					return errors.Join(err, fmt.Errorf("vault: credential %q has no version %d", h.Name, h.Version))
 				}

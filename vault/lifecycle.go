@@ -9,6 +9,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/vault/access"
+	"strongroom/vault/barrier"
 )
 
 // A credential's life after creation: a report of suspected compromise
@@ -23,10 +24,10 @@ func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, 
 		return invalidField("reason", "say why compromise is suspected (3 to 500 characters)")
 	}
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
-			h, err := findCred(tx, ks, name)
+			h, err := findCred(tx, name)
 			if err != nil || h == nil {
 				return firstErr(err, notFound("credential", name))
 			}
@@ -37,7 +38,7 @@ func (v *Vault) MarkCompromised(ctx context.Context, req Request, p *Principal, 
 					outcome: audit.OutcomeDenied, reason: "neither an assignee nor a manager"})
 			}
 			h.Compromised = &Compromise{Since: v.now(), Reason: reason, By: p.Name}
-			if err := putHead(tx, ks, h); err != nil {
+			if err := putHead(tx, h); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCompromised, target: target,
@@ -56,13 +57,13 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name 
 	mutate func(cv *credVersion, h *credHead) (reason string, err error)) (CredentialInfo, error) {
 	var info CredentialInfo
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}
-			h, err := findCred(tx, ks, name)
+			h, err := findCred(tx, name)
 			if err != nil || h == nil {
 				return firstErr(err, notFound("credential", name))
 			}
@@ -76,7 +77,7 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name 
 				base = h.Version
 			}
 			var cv credVersion
-			if ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, base), &cv); err != nil || !ok {
+			if ok, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, base), &cv); err != nil || !ok {
 				return firstErr(err, notFound("version", strconv.Itoa(base)+" of "+h.Name))
 			}
 			defer cv.wipe()
@@ -87,13 +88,13 @@ func (v *Vault) newVersion(ctx context.Context, req Request, p *Principal, name 
 			now := v.now()
 			cv.Version, cv.Created, cv.CreatedBy = h.Version+1, now, p.Name
 			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0, now
-			if err := ks.Put(tx, bucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
+			if err := tx.PutRecord(bucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
 				return err
 			}
-			if err := putHead(tx, ks, h); err != nil {
+			if err := putHead(tx, h); err != nil {
 				return err
 			}
-			names, _, err := userNames(tx, ks)
+			names, _, err := userNames(tx)
 			if err != nil {
 				return err
 			}
@@ -165,10 +166,10 @@ type VersionInfo struct {
 func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal, name string) ([]VersionInfo, error) {
 	var out []VersionInfo
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			out, result = nil, nil
-			h, err := findCred(tx, ks, name)
+			h, err := findCred(tx, name)
 			if err != nil || h == nil {
 				return firstErr(err, notFound("credential", name))
 			}
@@ -180,7 +181,7 @@ func (v *Vault) CredentialHistory(ctx context.Context, req Request, p *Principal
 			}
 			for ver := h.Version; ver >= 1; ver-- {
 				var cv credVersion
-				if ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, ver), &cv); err != nil || !ok {
+				if ok, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, ver), &cv); err != nil || !ok {
 					return firstErr(err, notFound("version", strconv.Itoa(ver)+" of "+h.Name))
 				}
 				out = append(out, VersionInfo{Version: cv.Version, Created: cv.Created.Format("2006-01-02T15:04:05Z"),
@@ -201,17 +202,17 @@ const UndeleteWindow = 90 * 24 * time.Hour
 func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principal, name string) (CredentialInfo, error) {
 	var info CredentialInfo
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
 			if err := checkRoutine(tx); err != nil {
 				return err
 			}
-			if live, err := findCred(tx, ks, name); err != nil || live != nil {
+			if live, err := findCred(tx, name); err != nil || live != nil {
 				return firstErr(err, invalidField("name", "a credential named %q exists; rename or retire it first", name))
 			}
 			var h *credHead
-			if err := eachHead(tx, ks, func(x *credHead) bool {
+			if err := eachHead(tx, func(x *credHead) bool {
 				if x.Deleted && strings.EqualFold(x.Name, name) && (h == nil || x.Updated.After(h.Updated)) {
 					h = x
 				}
@@ -233,10 +234,10 @@ func (v *Vault) UndeleteCredential(ctx context.Context, req Request, p *Principa
 					h.Updated.Format("2 January 2006"), int(UndeleteWindow.Hours()/24))
 			}
 			h.Deleted, h.Updated = false, v.now()
-			if err := putHead(tx, ks, h); err != nil {
+			if err := putHead(tx, h); err != nil {
 				return err
 			}
-			names, _, err := userNames(tx, ks)
+			names, _, err := userNames(tx)
 			if err != nil {
 				return err
 			}

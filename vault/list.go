@@ -5,6 +5,7 @@ package vault
 import (
 	"context"
 	"strings"
+	"strongroom/vault/barrier"
 	"time"
 )
 
@@ -32,15 +33,15 @@ type ListOptions struct {
 // may see few (a member) costs a pass over the index.
 func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptions) (out []CredentialInfo, more bool, err error) {
 	q := strings.ToLower(strings.TrimSpace(opt.Query))
-	err = v.withKeys(func(ks *keyring) error {
-		return v.store.View(ctx, func(tx Tx) error {
-			if err := ensureNames(tx, ks); err != nil {
+	err = v.barrier.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			if err := ensureNames(tx); err != nil {
 				return err
 			}
 			// Grantees and the chairman in break-glass see what they may
 			// read for now, marked so.
 			now, granted := v.now(), map[string]time.Time{}
-			if err := eachGrant(tx, ks, func(g *Grant) error {
+			if err := eachGrant(tx, func(g *Grant) error {
 				if g.UserID == p.UserID && g.active(now) && g.Until.After(granted[g.CredID]) {
 					granted[g.CredID] = g.Until
 				}
@@ -48,7 +49,7 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 			}); err != nil {
 				return err
 			}
-			bg, err := v.activeBreakGlass(tx, ks, p)
+			bg, err := v.activeBreakGlass(tx, p)
 			if err != nil {
 				return err
 			}
@@ -65,12 +66,12 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 				}
 				if opt.Name != "" {
 					done = true
-					if id, _ := ks.names.lookup(opt.Name); id != "" {
+					if id, _ := namesOf(tx).lookup(opt.Name); id != "" {
 						return []nameID{{strings.ToLower(opt.Name), id}}
 					}
 					return nil
 				}
-				c := ks.names.after(cursor, chunk)
+				c := namesOf(tx).after(cursor, chunk)
 				if len(c) == 0 || chunk == 0 || len(c) < chunk {
 					done = true
 				}
@@ -82,7 +83,7 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 		scan:
 			for candidates := next(); len(candidates) > 0; candidates = next() {
 				for _, c := range candidates {
-					h, ok, err := getHead(tx, ks, c.id)
+					h, ok, err := getHead(tx, c.id)
 					if err != nil {
 						return err
 					}
@@ -105,7 +106,7 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 						more = true
 						break scan
 					}
-					names, err := assigneeNames(tx, ks, h)
+					names, err := assigneeNames(tx, h)
 					if err != nil {
 						return err
 					}

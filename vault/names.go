@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"strongroom/vault/access"
+	"strongroom/vault/barrier"
 )
 
 // findCred finds a live credential by name, ignoring case; nil if absent.
@@ -19,7 +20,7 @@ import (
 // A name absent from a complete index is absent: every head write goes
 // through putHead, and its note is applied after its commit, in commit
 // order, before the next commit starts (storage's OnCommit).
-func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
+func findCred(tx barrier.Tx, name string) (*credHead, error) {
 	// A head an earlier write of this transaction wrote is not in the index
 	// yet (notes run after the commit): it is in the transaction's scratch.
 	if h, ok := writtenHeads(tx)[strings.ToLower(name)]; ok {
@@ -28,11 +29,11 @@ func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
 		}
 		return h.clone(), nil
 	}
-	if id, complete := ks.names.lookup(name); complete {
+	if id, complete := namesOf(tx).lookup(name); complete {
 		if id == "" {
 			return nil, nil
 		}
-		h, ok, err := getHead(tx, ks, id)
+		h, ok, err := getHead(tx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +43,7 @@ func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
 	}
 	var found *credHead
 	fresh := map[string]string{}
-	err := eachHead(tx, ks, func(h *credHead) bool {
+	err := eachHead(tx, func(h *credHead) bool {
 		if !h.Deleted {
 			fresh[strings.ToLower(h.Name)] = h.ID
 			if found == nil && strings.EqualFold(h.Name, name) {
@@ -54,30 +55,41 @@ func findCred(tx Tx, ks *keyring, name string) (*credHead, error) {
 	if err != nil {
 		return nil, err
 	}
-	ks.names.rebuild(tx.Revision(), fresh)
+	namesOf(tx).rebuild(tx.Revision(), fresh)
 	return found, nil
 }
 
+// namesKey is the name index's place among the state that lives as long
+// as the keys (barrier.Tx.Local).
+type namesKey struct{}
+
+// namesOf is the name index kept with the vault's keys; nil through a
+// temporary keyring.
+func namesOf(tx barrier.Tx) *nameIndex {
+	idx, _ := tx.Local(namesKey{}, func() any { return &nameIndex{} }).(*nameIndex)
+	return idx
+}
+
 // ensureNames makes the index complete, scanning tx if it is not.
-func ensureNames(tx Tx, ks *keyring) error {
-	if _, complete := ks.names.lookup(""); complete {
+func ensureNames(tx barrier.Tx) error {
+	if _, complete := namesOf(tx).lookup(""); complete {
 		return nil
 	}
-	_, err := findCred(tx, ks, "\x00") // no name has a NUL: a pure rebuild
+	_, err := findCred(tx, "\x00") // no name has a NUL: a pure rebuild
 	return err
 }
 
 // putHead writes a credential head; the name index learns of it once the
 // write has committed.
-func putHead(tx Tx, ks *keyring, h *credHead) error {
-	if err := ks.Put(tx, bucketCredentials, headKey(h.ID), h); err != nil {
+func putHead(tx barrier.Tx, h *credHead) error {
+	if err := tx.PutRecord(bucketCredentials, headKey(h.ID), h); err != nil {
 		return err
 	}
 	hc := h.clone()
 	writtenHeads(tx)[strings.ToLower(h.Name)] = hc
-	if ks.names != nil {
+	if idx := namesOf(tx); idx != nil {
 		rev := tx.Revision()
-		tx.OnCommit(func() { ks.names.note(rev, hc) })
+		tx.OnCommit(func() { idx.note(rev, hc) })
 	}
 	return nil
 }

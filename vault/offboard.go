@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -40,9 +41,9 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 		return nil, v.deny(ctx, req, p, audit.UserOffboard, target, "only a provider offboards")
 	}
 	var rep *OffboardReport
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
-			u, err := identity.ToDisable(tx, ks.Keyring, name)
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
+			u, err := identity.ToDisable(tx, name)
 			if err != nil {
 				return err
 			}
@@ -56,7 +57,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 				names[id], kinds[id] = name, kind
 				why[id] = append(why[id], reason)
 			}
-			if err := eachHead(tx, ks, func(h *credHead) bool {
+			if err := eachHead(tx, func(h *credHead) bool {
 				kinds[h.ID] = h.Kind
 				if !h.Deleted && h.assigned(u.ID) {
 					add(h.ID, h.Name, h.Kind, "assigned")
@@ -66,7 +67,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 				return err
 			}
 			var revoke []*Grant
-			if err := eachGrant(tx, ks, func(g *Grant) error {
+			if err := eachGrant(tx, func(g *Grant) error {
 				if g.UserID != u.ID {
 					return nil
 				}
@@ -106,16 +107,16 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 			sort.Slice(rep.Rotate, func(i, j int) bool { return rep.Rotate[i].Credential < rep.Rotate[j].Credential })
 			for _, g := range revoke {
 				g.RevokedBy, g.RevokedAt = p.Name, now
-				if err := ks.Put(tx, bucketGrants, grantPrefix+g.ID, g); err != nil {
+				if err := tx.PutRecord(bucketGrants, grantPrefix+g.ID, g); err != nil {
 					return err
 				}
 			}
 			rep.GrantsRevoked = len(revoke)
 			u.Disabled = true
-			if err := ks.Put(tx, bucketUsers, u.ID, u); err != nil {
+			if err := tx.PutRecord(bucketUsers, u.ID, u); err != nil {
 				return err
 			}
-			if err := identity.EndSessions(tx, ks.Keyring, u.ID, ""); err != nil {
+			if err := identity.EndSessions(tx, u.ID, ""); err != nil {
 				return err
 			}
 			var list []string

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -201,16 +202,17 @@ func TestLockoutRecheckedInTheWrite(t *testing.T) {
 func TestNameIndexRebuiltFromAnOlderSnapshot(t *testing.T) {
 	f := newFixture(t)
 	f.put(t, f.admin, "Router", "admin", "router password", "IT Provider")
-	ks := f.v.keys
+	var names *nameIndex
 	stale := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- f.v.store.View(ctx, func(tx Tx) error {
+		done <- f.v.barrier.View(ctx, func(tx barrier.Tx) error {
+			names = namesOf(tx)
 			<-stale // the snapshot is taken; a commit lands meanwhile
-			ks.names.mu.Lock()
-			ks.names.complete = false // as after a seal and unseal: the next lookup rebuilds
-			ks.names.mu.Unlock()
-			return ensureNames(tx, ks)
+			names.mu.Lock()
+			names.complete = false // as after a seal and unseal: the next lookup rebuilds
+			names.mu.Unlock()
+			return ensureNames(tx)
 		})
 	}()
 	f.put(t, f.admin, "Website", "admin", "website password", "IT Provider")
@@ -218,7 +220,7 @@ func TestNameIndexRebuiltFromAnOlderSnapshot(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if id, complete := ks.names.lookup("website"); !complete || id == "" {
+	if id, complete := names.lookup("website"); !complete || id == "" {
 		t.Fatalf("after the stale rebuild: id %q complete %v: the newer name was dropped", id, complete)
 	}
 	_, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Website", Kind: "admin",

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 )
 
 // ReadCredential returns a credential's secret to an assignee. The read is
@@ -34,10 +35,10 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 // and so is a read whose head keeps changing.
 func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, name string, version int, purpose string) (*Secret, error) {
 	var pl *readPlan
-	err := v.withKeys(func(ks *keyring) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
 		for attempt := 0; attempt < 3; attempt++ {
-			err := v.store.View(ctx, func(tx Tx) (err error) {
-				pl, err = v.planRead(tx, ks, req, p, name, version, purpose)
+			err := h.View(ctx, func(tx barrier.Tx) (err error) {
+				pl, err = v.planRead(tx, req, p, name, version, purpose)
 				return err
 			})
 			if err != nil {
@@ -50,7 +51,7 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 			// A stale plan writes nothing and returns nil, so it does not
 			// roll back the other writes sharing its commit.
 			stale := false
-			err = v.write(ctx, func(tx Tx) error {
+			err = h.Write(ctx, func(tx barrier.Tx) error {
 				stale = !tx.Expect(bucketCredentials, []byte(headKey(pl.headID)), pl.head) // the guard
 				if stale {
 					return nil
@@ -65,9 +66,9 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 				return err
 			}
 		}
-		return v.write(ctx, func(tx Tx) (err error) {
+		return h.Write(ctx, func(tx barrier.Tx) (err error) {
 			pl.discard() // a retried batch: start again
-			if pl, err = v.planRead(tx, ks, req, p, name, version, purpose); err != nil {
+			if pl, err = v.planRead(tx, req, p, name, version, purpose); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, pl.ev)
@@ -107,9 +108,9 @@ func (pl *readPlan) discard() {
 
 // planRead decides a read of name in tx: who may read, which version, and
 // what the entry says.
-func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name string, version int, purpose string) (*readPlan, error) {
+func (v *Vault) planRead(tx barrier.Tx, req Request, p *Principal, name string, version int, purpose string) (*readPlan, error) {
 	target := audit.Target{Kind: "credential", Name: name}
-	h, err := findCred(tx, ks, name)
+	h, err := findCred(tx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -121,11 +122,11 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 	pl := &readPlan{fast: mayRead(p, h)}
 	action, why := audit.CredRead, ""
 	if !pl.fast {
-		bg, err := v.activeBreakGlass(tx, ks, p)
+		bg, err := v.activeBreakGlass(tx, p)
 		if err != nil {
 			return nil, err
 		}
-		grant, err := v.activeGrant(tx, ks, p, h.ID)
+		grant, err := v.activeGrant(tx, p, h.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +151,7 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 		ver = version
 	}
 	var cv credVersion
-	ok, err := ks.Get(tx, bucketCredentials, versionKey(h.ID, ver), &cv)
+	ok, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, ver), &cv)
 	if err != nil || !ok {
 		if err == nil {
 			err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)
@@ -158,7 +159,7 @@ func (v *Vault) planRead(tx Tx, ks *keyring, req Request, p *Principal, name str
 		return &readPlan{result: err, ev: event{actor: actorOf(p), action: audit.CredRead, target: target,
 			outcome: audit.OutcomeError, reason: err.Error()}}, nil
 	}
-	names, err := assigneeNames(tx, ks, h)
+	names, err := assigneeNames(tx, h)
 	if err != nil {
 		cv.wipe()
 		return nil, err

@@ -96,8 +96,8 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 	kek := kdf.Derive(pass)
 	defer wipe(kek)
 	var root *memguard.LockedBuffer
-	if err := v.withKeys(func(ks *keyring) (err error) {
-		root, err = ks.OpenRoot()
+	if err := v.barrier.Hold(func(h *barrier.Held) (err error) {
+		root, err = h.OpenRoot()
 		return err
 	}); err != nil {
 		return err
@@ -159,8 +159,8 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 			"break-glass is only available after an emergency recovery with the envelopes")
 	}
 	var expires time.Time
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			rec, err := loadRecovery(tx)
 			if err != nil {
 				return err
@@ -171,7 +171,7 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 			now := v.now()
 			expires = now.Add(v.breakGlass)
 			bg := &breakGlass{UserID: p.UserID, Reason: reason, Opened: now, Expires: expires}
-			if err := ks.Put(tx, bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
+			if err := tx.PutRecord(bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
 				return err
 			}
 			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.BreakglassOpen, target: target,
@@ -182,12 +182,12 @@ func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, r
 }
 
 // activeBreakGlass returns the caller's open break-glass window, if any.
-func (v *Vault) activeBreakGlass(tx Tx, ks *keyring, p *Principal) (*breakGlass, error) {
+func (v *Vault) activeBreakGlass(tx barrier.Tx, p *Principal) (*breakGlass, error) {
 	if p.Role != RoleChairman {
 		return nil, nil
 	}
 	var bg breakGlass
-	ok, err := ks.Get(tx, bucketGrants, breakGlassPrefix+p.UserID, &bg)
+	ok, err := tx.GetRecord(bucketGrants, breakGlassPrefix+p.UserID, &bg)
 	if err != nil || !ok {
 		return nil, err
 	}

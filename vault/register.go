@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 )
 
 // The register of the council's admin and shared accounts: who holds access
@@ -51,9 +52,9 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 		return nil, err
 	}
 	out := []RegisterEntry{}
-	err := v.withKeys(func(ks *keyring) error {
-		return v.store.View(ctx, func(tx Tx) error {
-			names, _, err := userNames(tx, ks)
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			names, _, err := userNames(tx)
 			if err != nil {
 				return err
 			}
@@ -72,7 +73,7 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 			}
 			grants := map[string][]*Grant{}
 			now := v.now()
-			if err := eachGrant(tx, ks, func(g *Grant) error {
+			if err := eachGrant(tx, func(g *Grant) error {
 				if g.active(now) {
 					grants[g.CredID] = append(grants[g.CredID], g)
 				}
@@ -80,7 +81,7 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 			}); err != nil {
 				return err
 			}
-			return eachHead(tx, ks, func(h *credHead) bool {
+			return eachHead(tx, func(h *credHead) bool {
 				if h.Deleted || h.Kind == KindPersonal {
 					return true
 				}
@@ -121,10 +122,10 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 // ReviewCredential records that someone confirmed who holds access.
 func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal, name string) error {
 	var result error
-	err := v.withKeys(func(ks *keyring) error {
-		return v.write(ctx, func(tx Tx) error {
+	err := v.barrier.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
-			h, err := findCred(tx, ks, name)
+			h, err := findCred(tx, name)
 			if err != nil || h == nil {
 				return firstErr(err, notFound("credential", name))
 			}
@@ -135,10 +136,10 @@ func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal,
 					outcome: audit.OutcomeDenied, reason: "only a provider, the clerk or the chairman reviews access"})
 			}
 			h.Reviewed, h.ReviewedBy = v.now(), p.Name
-			if err := putHead(tx, ks, h); err != nil {
+			if err := putHead(tx, h); err != nil {
 				return err
 			}
-			names, _, err := userNames(tx, ks)
+			names, _, err := userNames(tx)
 			if err != nil {
 				return err
 			}

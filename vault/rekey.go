@@ -92,18 +92,14 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	v.pause("rekey.write")
 	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
 		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)
-	err = v.withKeys(func(*keyring) error { return v.write(ctx, b.commit(v, req, p, next, reason)) })
+	err = v.barrier.Hold(func(*barrier.Held) error { return v.write(ctx, b.commit(v, req, p, next, reason)) })
 	if err != nil {
 		for _, s := range next.shares {
 			s.Wipe()
 		}
 		return nil, err
 	}
-	v.mu.Lock()
-	if v.keys != nil {
-		v.keys.SetRoot(next.root.Bytes())
-	}
-	v.mu.Unlock()
+	v.barrier.SetRoot(next.root.Bytes())
 	return next.res, nil
 }
 

@@ -117,12 +117,12 @@ func (v *Vault) Status(ctx context.Context) (Status, error) {
 		}
 		return err
 	})
-	v.mu.RLock()
-	st.Sealed = v.keys == nil
+	st.Sealed = v.barrier.Sealed()
+	v.mu.Lock()
 	if v.pending != nil {
 		st.Progress = len(v.pending.shares)
 	}
-	v.mu.RUnlock()
+	v.mu.Unlock()
 	return st, err
 }
 
@@ -218,7 +218,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 	if err != nil {
 		return nil, err
 	}
-	ks := &keyring{Keyring: barrier.NewKeyring(1, map[uint32][]byte{1: dataKey.Bytes()}, nil)}
+	ks := barrier.NewKeyring(1, map[uint32][]byte{1: dataKey.Bytes()}, nil)
 	dataKey.Destroy()
 
 	skey, vkey, err := note.GenerateKey(rand.Reader, "strongroom-"+idHex[:12])
@@ -246,7 +246,8 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 	}
 	res.Admin = admin.Login
 
-	err = v.write(ctx, func(tx Tx) error {
+	err = v.write(ctx, func(stx Tx) error {
+		tx := barrier.Through(stx, ks)
 		if tx.Get(bucketMeta, keyVaultID) != nil {
 			return ErrAlreadyInitialised
 		}
@@ -259,7 +260,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 		if err := tx.Put(bucketKeyring, keyKeyring, ringBlob); err != nil {
 			return err
 		}
-		if err := ks.Put(tx, bucketKeyring, keyAuditSigner, skey); err != nil {
+		if err := tx.PutRecord(bucketKeyring, keyAuditSigner, skey); err != nil {
 			return err
 		}
 		if err := v.appendAudit(tx, req, event{actor: systemActor, action: audit.SysInit,
@@ -267,7 +268,7 @@ func (v *Vault) Init(ctx context.Context, req Request, in InitRequest) (*InitRes
 			reason: fmt.Sprintf("%d shares, threshold %d, holders: %s; generation 1", in.Shares, in.Threshold, strings.Join(in.Holders, ", "))}); err != nil {
 			return err
 		}
-		return v.accounts.Insert(tx, ks.Keyring, req, systemActor, admin.Rec)
+		return v.accounts.Insert(tx, req, systemActor, admin.Rec)
 	})
 	if err != nil {
 		for _, s := range shares {
@@ -335,7 +336,7 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 	if err != nil {
 		return err
 	}
-	ks := &keyring{Keyring: barrier.NewKeyring(active, keys, root)}
+	ks := barrier.NewKeyring(active, keys, root)
 	err = v.write(ctx, func(tx Tx) error {
 		if apply != nil {
 			if err := apply(tx); err != nil {
@@ -347,29 +348,22 @@ func (v *Vault) finishUnseal(ctx context.Context, req Request, root []byte, ev e
 	if err != nil {
 		return err // fail closed: an unseal that is not on record does not happen
 	}
-	v.mu.Lock()
-	if v.keys == nil {
-		ks.keepOpen()
-		v.keys = ks
-		// Build the name index now rather than in the first request
-		// (a scan of every head: about 0.3 s per 50,000 credentials).
-		go func() {
-			_ = v.withKeys(func(ks *keyring) error {
-				return v.store.View(context.Background(), func(tx Tx) error { return ensureNames(tx, ks) })
-			})
-		}()
-	}
-	v.pending = nil
-	v.mu.Unlock()
+	v.barrier.Install(ks, func(installed bool) {
+		if installed {
+			// Build the name index now rather than in the first request
+			// (a scan of every head: about 0.3 s per 50,000 credentials).
+			go func() { _ = v.barrier.View(context.Background(), ensureNames) }()
+		}
+		v.mu.Lock()
+		v.pending.wipe()
+		v.pending = nil
+		v.mu.Unlock()
+	})
 	return nil
 }
 
 // Sealed reports whether the keys are absent.
-func (v *Vault) Sealed() bool {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.keys == nil
-}
+func (v *Vault) Sealed() bool { return v.barrier.Sealed() }
 
 // Seal drops every key from memory. The provider and the chairman may seal.
 func (v *Vault) Seal(ctx context.Context, req Request, p *Principal) error {
@@ -386,20 +380,16 @@ func (v *Vault) Seal(ctx context.Context, req Request, p *Principal) error {
 }
 
 func (v *Vault) dropKeys() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	// memguard Enclaves are ciphertext under memguard's per-process key;
 	// dropping them leaves nothing usable once collected (SECURITY.md).
 	// The open data keys are destroyed (wiped, unmapped) now.
-	if v.keys != nil {
-		v.keys.Release()
-	}
-	v.keys = nil
-	secretBuffers.drain() // idle ones are wiped already; unmap them too
-	if v.pending != nil {
+	v.barrier.Drop(func() {
+		secretBuffers.drain() // idle ones are wiped already; unmap them too
+		v.mu.Lock()
 		v.pending.wipe()
 		v.pending = nil
-	}
+		v.mu.Unlock()
+	})
 }
 
 // Progress is how far a share unseal has come.
@@ -419,6 +409,9 @@ type shareProgress struct {
 }
 
 func (sp *shareProgress) wipe() {
+	if sp == nil {
+		return
+	}
 	for _, s := range sp.shares {
 		s.Wipe()
 	}

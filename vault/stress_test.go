@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -498,14 +499,12 @@ func (s *stress) checkCredentials(es []*audit.Entry) map[string]*credState {
 	live := byName
 	maps.DeleteFunc(live, func(_ string, c *credState) bool { return !c.live })
 	var stored []CredentialInfo
-	err := s.f.v.withKeys(func(ks *keyring) error {
-		return s.f.v.store.View(ctx, func(tx Tx) error {
-			return eachHead(tx, ks, func(h *credHead) bool {
-				if !h.Deleted {
-					stored = append(stored, CredentialInfo{ID: h.ID, Name: h.Name, Version: h.Version})
-				}
-				return true
-			})
+	err := s.f.v.barrier.View(ctx, func(tx barrier.Tx) error {
+		return eachHead(tx, func(h *credHead) bool {
+			if !h.Deleted {
+				stored = append(stored, CredentialInfo{ID: h.ID, Name: h.Name, Version: h.Version})
+			}
+			return true
 		})
 	})
 	listed, lerr := s.f.v.ListCredentialsAll(ctx, s.f.admin)
@@ -574,8 +573,8 @@ func (s *stress) checkPassphrase(es []*audit.Entry, gen0 uint32, live map[string
 			want, s.last, st.Generation, rekeyed, gen0, err)
 	}
 	opens := false
-	_ = s.f.v.withKeys(func(ks *keyring) error {
-		root, err := ks.OpenRoot()
+	_ = s.f.v.barrier.Hold(func(h *barrier.Held) error {
+		root, err := h.OpenRoot()
 		defer root.Destroy()
 		return errors.Join(err, s.f.v.store.View(ctx, func(tx Tx) error { opens = opensKeyring(tx, root.Bytes()); return nil }))
 	})

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"time"
@@ -43,8 +44,9 @@ type Vault struct {
 
 	breakGlass time.Duration
 
-	mu      sync.RWMutex // guards keys and pending; held for reading while keys are used
-	keys    *keyring     // nil while sealed
+	barrier *barrier.Barrier // holds the keys while unsealed
+
+	mu      sync.Mutex // guards pending
 	pending *shareProgress
 
 	// between, if set (by tests), runs where a read-then-write path has
@@ -80,21 +82,6 @@ var (
 
 func wipe(b []byte) { barrier.Wipe(b) }
 
-// keyring is the barrier's keyring while unsealed, with the name index
-// that lives as long as it does.
-type keyring struct {
-	*barrier.Keyring
-	names *nameIndex // nil on temporary keyrings
-}
-
-// keepOpen makes ks keep its opened keys and a name index until release.
-func (ks *keyring) keepOpen() {
-	ks.KeepOpen()
-	if ks.names == nil {
-		ks.names = &nameIndex{}
-	}
-}
-
 // New wraps a store. The vault starts sealed.
 func New(cfg Config) *Vault {
 	v := &Vault{clock: cfg.Clock, kdf: cfg.KDF, pwKDF: cfg.PasswordKDF,
@@ -121,9 +108,10 @@ func New(cfg Config) *Vault {
 	if v.log == nil {
 		v.log = slog.Default()
 	}
+	v.barrier = barrier.New(v.store, func(ctx context.Context, fn func(Tx) error) error { return access.Commit(ctx, v.store, fn) })
 	v.audit = auditlog.New(v.store, v.now, v.log)
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
-		Idle: v.idle, MaxAge: v.maxAge, Keys: v.withBarrier, Routine: checkRoutine, Pause: v.pause})
+		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: checkRoutine, Pause: v.pause})
 	return v
 }
 
@@ -140,16 +128,6 @@ func (v *Vault) pause(point string) {
 	if v.between != nil {
 		v.between(point)
 	}
-}
-
-// withKeys runs fn while holding the keys; it fails with ErrSealed if sealed.
-func (v *Vault) withKeys(fn func(*keyring) error) error {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	if v.keys == nil {
-		return ErrSealed
-	}
-	return fn(v.keys)
 }
 
 func newID() string { return access.NewID() }

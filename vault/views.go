@@ -6,8 +6,8 @@ import (
 )
 
 // getHead reads the head of credential id; the caller owns the copy.
-func getHead(tx Tx, ks *keyring, id string) (*credHead, bool, error) {
-	h, ok, err := barrier.Cached(tx, ks.Keyring, bucketCredentials, headKey(id), func(h *credHead) *credHead { return h })
+func getHead(tx barrier.Tx, id string) (*credHead, bool, error) {
+	h, ok, err := barrier.Cached(tx, bucketCredentials, headKey(id), func(h *credHead) *credHead { return h })
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -26,10 +26,10 @@ func (h *credHead) clone() *credHead {
 }
 
 // assigneeNames maps the ids of h's assignees to their names.
-func assigneeNames(tx Tx, ks *keyring, h *credHead) (map[string]string, error) {
+func assigneeNames(tx barrier.Tx, h *credHead) (map[string]string, error) {
 	names := make(map[string]string, len(h.Assignees))
 	for _, id := range h.Assignees {
-		u, ok, err := identity.GetSummary(tx, ks.Keyring, id)
+		u, ok, err := identity.GetSummary(tx, id)
 		if err != nil {
 			return nil, err
 		}

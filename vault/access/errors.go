@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"strongroom/audit"
+	"strongroom/vault/barrier"
 )
 
 // Sentinel errors callers branch on. Their text names records and failures,
@@ -16,7 +17,7 @@ import (
 var (
 	ErrNotInitialised     = errors.New("vault: not initialised")
 	ErrAlreadyInitialised = errors.New("vault: already initialised")
-	ErrSealed             = errors.New("vault: sealed")
+	ErrSealed             = barrier.ErrSealed
 	ErrWrongPassphrase    = errors.New("vault: wrong passphrase")
 	ErrBadLogin           = errors.New("vault: wrong name, password or code")
 	ErrUnauthenticated    = errors.New("vault: not logged in or session expired")

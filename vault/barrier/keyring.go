@@ -29,6 +29,7 @@ type Keyring struct {
 	mu     sync.Mutex
 	opened map[uint32]*memguard.LockedBuffer // nil: open per use (temporary keyrings)
 	views  *viewCache                        // nil on temporary keyrings
+	locals map[any]any                       // nil on temporary keyrings (Tx.Local)
 }
 
 // NewKeyring holds keys (term -> 32-byte data key) with active the term new
@@ -79,6 +80,25 @@ func (k *Keyring) KeepOpen() {
 	if k.views == nil {
 		k.views = &viewCache{}
 	}
+	if k.locals == nil {
+		k.locals = map[any]any{}
+	}
+}
+
+// local is the kept state under key, made by init on first use; nil on a
+// temporary keyring.
+func (k *Keyring) local(key any, init func() any) any {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.locals == nil {
+		return nil
+	}
+	v, ok := k.locals[key]
+	if !ok {
+		v = init()
+		k.locals[key] = v
+	}
+	return v
 }
 
 // Release destroys the opened data keys and empties the view cache.
@@ -90,6 +110,7 @@ func (k *Keyring) Release() {
 		delete(k.opened, term)
 	}
 	k.views.clear()
+	k.locals = nil
 }
 
 // useKey opens the data key of term for the duration of fn.

@@ -93,7 +93,7 @@ func TestViewCache(t *testing.T) {
 	get := func() string {
 		var got string
 		_ = st.View(ctx, func(tx storage.Tx) error {
-			v, ok, err := Cached(tx, ring, storage.BucketUsers, "x", view)
+			v, ok, err := Cached(Through(tx, ring), storage.BucketUsers, "x", view)
 			if err != nil || !ok {
 				t.Fatal(ok, err)
 			}

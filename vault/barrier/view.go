@@ -3,8 +3,6 @@ package barrier
 import (
 	"bytes"
 	"sync"
-
-	"strongroom/vault/storage"
 )
 
 // viewCache keeps decoded, non-secret views of sealed records while the
@@ -72,13 +70,13 @@ func (c *viewCache) clear() {
 // Cached returns the view of bucket/key that derive makes from the
 // decoded record R; false if the record is absent. The view must hold no
 // secret and must not be changed by the caller.
-func Cached[R any, T any](tx storage.Tx, ks *Keyring, bucket, key string, derive func(*R) T) (T, bool, error) {
+func Cached[R any, T any](tx Tx, bucket, key string, derive func(*R) T) (T, bool, error) {
 	var zero T
 	raw := tx.Peek(bucket, []byte(key))
 	if raw == nil {
 		return zero, false, nil
 	}
-	view, err := DecodeView(ks, bucket+"/"+key, raw, derive)
+	view, err := DecodeView(tx, bucket+"/"+key, raw, derive)
 	return view, true, err
 }
 
@@ -86,7 +84,8 @@ func Cached[R any, T any](tx storage.Tx, ks *Keyring, bucket, key string, derive
 // bytes are raw, decoding and caching it if the cache has no view of
 // exactly these bytes. raw may be the store's own memory: it is copied
 // before it is kept.
-func DecodeView[R any, T any](ks *Keyring, path string, raw []byte, derive func(*R) T) (T, error) {
+func DecodeView[R any, T any](tx Tx, path string, raw []byte, derive func(*R) T) (T, error) {
+	ks := tx.k
 	if v, ok := ks.views.get(path, raw); ok {
 		return v.(T), nil
 	}

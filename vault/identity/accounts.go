@@ -78,13 +78,13 @@ func (a *Accounts) Prepare(name string, role access.Role) (*Prepared, error) {
 	return &Prepared{Rec: rec, Login: OneTimeLogin{Name: name, Password: pw, TOTPURI: key.URL()}}, nil
 }
 
-func (a *Accounts) Insert(tx storage.Tx, ks *barrier.Keyring, req auditlog.Request, by audit.Actor, rec *Record) error {
-	if existing, err := Find(tx, ks, rec.Name); err != nil {
+func (a *Accounts) Insert(tx barrier.Tx, req auditlog.Request, by audit.Actor, rec *Record) error {
+	if existing, err := Find(tx, rec.Name); err != nil {
 		return err
 	} else if existing != nil {
 		return &access.ExistsError{Kind: "user", Name: rec.Name}
 	}
-	if err := ks.Put(tx, storage.BucketUsers, rec.ID, rec); err != nil {
+	if err := tx.PutRecord(storage.BucketUsers, rec.ID, rec); err != nil {
 		return err
 	}
 	reason := "role " + string(rec.Role)
@@ -96,11 +96,11 @@ func (a *Accounts) Insert(tx storage.Tx, ks *barrier.Keyring, req auditlog.Reque
 }
 
 // findUser looks an account up by name, ignoring case; nil if absent.
-func Find(tx storage.Tx, ks *barrier.Keyring, name string) (*Record, error) {
+func Find(tx barrier.Tx, name string) (*Record, error) {
 	var found *Record
 	err := tx.Scan(storage.BucketUsers, nil, func(k, val []byte) (bool, error) {
 		var u Record
-		if err := ks.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
+		if err := tx.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
 		if strings.EqualFold(u.Name, name) {
@@ -112,11 +112,11 @@ func Find(tx storage.Tx, ks *barrier.Keyring, name string) (*Record, error) {
 	return found, err
 }
 
-func All(tx storage.Tx, ks *barrier.Keyring) ([]*Record, error) {
+func All(tx barrier.Tx) ([]*Record, error) {
 	var out []*Record
 	err := tx.Scan(storage.BucketUsers, nil, func(k, val []byte) (bool, error) {
 		var u Record
-		if err := ks.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
+		if err := tx.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
 		out = append(out, &u)
@@ -142,12 +142,12 @@ func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *acce
 		return OneTimeLogin{}, err
 	}
 	pu.Rec.Expires = expires.UTC()
-	err = a.keys(func(ks *barrier.Keyring) error {
-		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+	err = a.keys.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			if err := a.routine(tx); err != nil {
 				return err
 			}
-			return a.Insert(tx, ks, req, auditlog.ActorOf(p), pu.Rec)
+			return a.Insert(tx, req, auditlog.ActorOf(p), pu.Rec)
 		})
 	})
 	if err != nil {
@@ -162,9 +162,9 @@ func (a *Accounts) ListUsers(ctx context.Context, req auditlog.Request, p *acces
 		return nil, a.log.Deny(ctx, req, p, audit.UserList, audit.Target{Kind: "user"}, "role may not list accounts")
 	}
 	var out []User
-	err := a.keys(func(ks *barrier.Keyring) error {
-		return a.store.View(ctx, func(tx storage.Tx) error {
-			recs, err := All(tx, ks)
+	err := a.keys.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			recs, err := All(tx)
 			for _, u := range recs {
 				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled || u.Expired(a.now()),
 					MustChange: u.MustChange, Locked: u.LockedUntil.After(a.now()), Created: u.Created, Expires: u.Expires})
@@ -183,20 +183,20 @@ func (a *Accounts) DisableUser(ctx context.Context, req auditlog.Request, p *acc
 	if p.Role != access.RoleProvider {
 		return a.log.Deny(ctx, req, p, audit.UserDisable, target, "only a provider manages accounts")
 	}
-	return a.keys(func(ks *barrier.Keyring) error {
-		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+	return a.keys.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			if err := a.routine(tx); err != nil {
 				return err
 			}
-			u, err := ToDisable(tx, ks, name)
+			u, err := ToDisable(tx, name)
 			if err != nil {
 				return err
 			}
 			u.Disabled = true
-			if err := ks.Put(tx, storage.BucketUsers, u.ID, u); err != nil {
+			if err := tx.PutRecord(storage.BucketUsers, u.ID, u); err != nil {
 				return err
 			}
-			if err := EndSessions(tx, ks, u.ID, ""); err != nil {
+			if err := EndSessions(tx, u.ID, ""); err != nil {
 				return err
 			}
 			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserDisable,
@@ -207,8 +207,8 @@ func (a *Accounts) DisableUser(ctx context.Context, req auditlog.Request, p *acc
 
 // ToDisable finds an account that may be disabled: the last active
 // provider may not, or nobody could manage the vault.
-func ToDisable(tx storage.Tx, ks *barrier.Keyring, name string) (*Record, error) {
-	users, err := All(tx, ks)
+func ToDisable(tx barrier.Tx, name string) (*Record, error) {
+	users, err := All(tx)
 	if err != nil {
 		return nil, err
 	}

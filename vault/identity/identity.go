@@ -18,9 +18,9 @@ type Config struct {
 	PasswordKDF barrier.KDFParams
 	// Idle and MaxAge bound a session.
 	Idle, MaxAge time.Duration
-	// Keys runs fn with the vault's keyring held (access.ErrSealed if
-	// sealed); the accounts read and write their sealed records through it.
-	Keys func(fn func(*barrier.Keyring) error) error
+	// Keys is the barrier; the accounts read and write their sealed
+	// records through the keys it lends (access.ErrSealed if sealed).
+	Keys *barrier.Barrier
 	// Routine refuses, in tx, what may not happen outside routine use
 	// (during an emergency recovery, account changes).
 	Routine func(tx storage.Tx) error
@@ -37,7 +37,7 @@ type Accounts struct {
 	clock        func() time.Time
 	pwKDF        barrier.KDFParams
 	idle, maxAge time.Duration
-	keys         func(fn func(*barrier.Keyring) error) error
+	keys         *barrier.Barrier
 	routine      func(tx storage.Tx) error
 	hook         func(point string)
 }

@@ -107,9 +107,9 @@ func (a *Accounts) SetMFAExempt(ctx context.Context, req auditlog.Request, p *ac
 
 func (a *Accounts) updateUserByName(ctx context.Context, req auditlog.Request, p *access.Principal, name string, action audit.Action, fn func(*Record) (string, error)) error {
 	var id string
-	err := a.keys(func(ks *barrier.Keyring) error {
-		return a.store.View(ctx, func(tx storage.Tx) error {
-			u, err := Find(tx, ks, name)
+	err := a.keys.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			u, err := Find(tx, name)
 			if u == nil {
 				return access.FirstErr(err, &access.NotFoundError{Kind: "user", Name: name})
 			}
@@ -126,21 +126,21 @@ func (a *Accounts) updateUserByName(ctx context.Context, req auditlog.Request, p
 // updateUser changes one account and records why, in one transaction.
 // Resetting MFA also ends the account's sessions.
 func (a *Accounts) updateUser(ctx context.Context, req auditlog.Request, p *access.Principal, id string, action audit.Action, fn func(*Record) (string, error)) error {
-	return a.keys(func(ks *barrier.Keyring) error {
-		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+	return a.keys.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			var u Record
-			if ok, err := ks.Get(tx, storage.BucketUsers, id, &u); err != nil || !ok {
+			if ok, err := tx.GetRecord(storage.BucketUsers, id, &u); err != nil || !ok {
 				return access.FirstErr(err, &access.NotFoundError{Kind: "user", Name: id})
 			}
 			reason, err := fn(&u)
 			if err != nil {
 				return err
 			}
-			if err := ks.Put(tx, storage.BucketUsers, u.ID, &u); err != nil {
+			if err := tx.PutRecord(storage.BucketUsers, u.ID, &u); err != nil {
 				return err
 			}
 			if action == audit.UserResetMFA {
-				if err := EndSessions(tx, ks, u.ID, ""); err != nil {
+				if err := EndSessions(tx, u.ID, ""); err != nil {
 					return err
 				}
 			}

@@ -22,10 +22,10 @@ type Reauth struct {
 
 // ReauthInputs checks the password (Argon2id, slow: outside any write
 // transaction) and finds the TOTP step the code matches (-1 if none).
-func (a *Accounts) ReauthInputs(ctx context.Context, ks *barrier.Keyring, p *access.Principal, ra Reauth, now time.Time) (bool, int64, error) {
+func (a *Accounts) ReauthInputs(ctx context.Context, h *barrier.Held, p *access.Principal, ra Reauth, now time.Time) (bool, int64, error) {
 	var u Record
-	if err := a.store.View(ctx, func(tx storage.Tx) error {
-		ok, err := ks.Get(tx, storage.BucketUsers, p.UserID, &u)
+	if err := h.View(ctx, func(tx barrier.Tx) error {
+		ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &u)
 		if err == nil && !ok {
 			err = access.ErrUnauthenticated
 		}
@@ -41,10 +41,10 @@ func (a *Accounts) ReauthInputs(ctx context.Context, ks *barrier.Keyring, p *acc
 // later than any the account used. A failure counts towards lockout and
 // is recorded as action denied; denied is then the caller's error. On
 // success the step is spent.
-func (a *Accounts) CheckReauth(tx storage.Tx, ks *barrier.Keyring, req auditlog.Request, p *access.Principal, pwOK bool, step int64, now time.Time,
+func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Principal, pwOK bool, step int64, now time.Time,
 	action audit.Action, target audit.Target) (denied error, err error) {
 	var cur Record
-	if ok, err := ks.Get(tx, storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
+	if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
 		return nil, errors.Join(err, access.ErrUnauthenticated)
 	}
 	reason := ""
@@ -60,7 +60,7 @@ func (a *Accounts) CheckReauth(tx storage.Tx, ks *barrier.Keyring, req auditlog.
 	}
 	if reason == "" {
 		cur.FailedLogins, cur.LastTOTPStep = 0, step
-		return nil, ks.Put(tx, storage.BucketUsers, cur.ID, &cur)
+		return nil, tx.PutRecord(storage.BucketUsers, cur.ID, &cur)
 	}
 	if denied == nil {
 		denied = access.ErrReauth
@@ -69,7 +69,7 @@ func (a *Accounts) CheckReauth(tx storage.Tx, ks *barrier.Keyring, req auditlog.
 			cur.LockedUntil = now.Add(d)
 			reason += "; account locked for " + d.String()
 		}
-		if err := ks.Put(tx, storage.BucketUsers, cur.ID, &cur); err != nil {
+		if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
 			return nil, err
 		}
 	}
@@ -87,23 +87,23 @@ func (a *Accounts) Reauthenticate(ctx context.Context, req auditlog.Request, p *
 	defer barrier.Wipe(ra.Password)
 	var result error
 	now := a.now()
-	err := a.keys(func(ks *barrier.Keyring) error {
-		pwOK, step, err := a.ReauthInputs(ctx, ks, p, ra, now)
+	err := a.keys.Hold(func(h *barrier.Held) error {
+		pwOK, step, err := a.ReauthInputs(ctx, h, p, ra, now)
 		if err != nil {
 			return err
 		}
-		return access.Commit(ctx, a.store, func(tx storage.Tx) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
 			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
-			denied, err := a.CheckReauth(tx, ks, req, p, pwOK, step, now, audit.AuthReauth, target)
+			denied, err := a.CheckReauth(tx, req, p, pwOK, step, now, audit.AuthReauth, target)
 			if result = denied; err != nil || denied != nil {
 				return err
 			}
 			var s Session
-			if ok, err := ks.Get(tx, storage.BucketSessions, p.Session(), &s); err != nil || !ok {
+			if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok {
 				return errors.Join(err, access.ErrUnauthenticated)
 			}
 			s.ReauthAt = now
-			if err := ks.Put(tx, storage.BucketSessions, p.Session(), &s); err != nil {
+			if err := tx.PutRecord(storage.BucketSessions, p.Session(), &s); err != nil {
 				return err
 			}
 			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthReauth, Target: target})

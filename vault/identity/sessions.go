@@ -63,17 +63,17 @@ type LoginRequest struct {
 // Login checks password and TOTP and opens a session. Failures are recorded
 // and count towards a lockout; every failure looks the same to the caller.
 func (a *Accounts) Login(ctx context.Context, req auditlog.Request, in LoginRequest) (token string, p *access.Principal, err error) {
-	err = a.keys(func(ks *barrier.Keyring) error {
-		token, p, err = a.login(ctx, req, ks, in)
+	err = a.keys.Hold(func(h *barrier.Held) error {
+		token, p, err = a.login(ctx, req, h, in)
 		return err
 	})
 	return token, p, err
 }
 
-func (a *Accounts) login(ctx context.Context, req auditlog.Request, ks *barrier.Keyring, in LoginRequest) (string, *access.Principal, error) {
+func (a *Accounts) login(ctx context.Context, req auditlog.Request, h *barrier.Held, in LoginRequest) (string, *access.Principal, error) {
 	var u *Record
-	if err := a.store.View(ctx, func(tx storage.Tx) (err error) {
-		u, err = Find(tx, ks, in.Name)
+	if err := h.View(ctx, func(tx barrier.Tx) (err error) {
+		u, err = Find(tx, in.Name)
 		return err
 	}); err != nil {
 		return "", nil, err
@@ -107,9 +107,9 @@ func (a *Accounts) login(ctx context.Context, req auditlog.Request, ks *barrier.
 	token := newToken()
 	var principal *access.Principal
 	a.pause("login.decide")
-	err := access.Commit(ctx, a.store, func(tx storage.Tx) error {
+	err := h.Write(ctx, func(tx barrier.Tx) error {
 		var cur Record
-		if ok, err := ks.Get(tx, storage.BucketUsers, u.ID, &cur); err != nil || !ok {
+		if ok, err := tx.GetRecord(storage.BucketUsers, u.ID, &cur); err != nil || !ok {
 			return access.FirstErr(err, access.ErrBadLogin)
 		}
 		deny := func(reason string, answer error) error {
@@ -136,13 +136,13 @@ func (a *Accounts) login(ctx context.Context, req auditlog.Request, ks *barrier.
 				cur.LockedUntil = now.Add(d)
 				reason += "; account locked for " + d.String()
 			}
-			if err := ks.Put(tx, storage.BucketUsers, cur.ID, &cur); err != nil {
+			if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
 				return err
 			}
 			return deny(reason, access.ErrBadLogin)
 		}
 		var err error
-		principal, err = a.openSession(tx, ks, req, &cur, token, newHash, useStep, how)
+		principal, err = a.openSession(tx, req, &cur, token, newHash, useStep, how)
 		return err
 	})
 	if err != nil {
@@ -173,7 +173,7 @@ func loginDecision(cur *Record, in LoginRequest, pwOK bool, now time.Time) (reas
 
 // openSession records a successful login of cur in tx: the account's
 // counters, a new password if one was set, the session and the entry.
-func (a *Accounts) openSession(tx storage.Tx, ks *barrier.Keyring, req auditlog.Request, cur *Record, token, newHash string, step int64, how string) (*access.Principal, error) {
+func (a *Accounts) openSession(tx barrier.Tx, req auditlog.Request, cur *Record, token, newHash string, step int64, how string) (*access.Principal, error) {
 	now := a.now()
 	target := audit.Target{Kind: "user", ID: cur.ID, Name: cur.Name}
 	cur.FailedLogins, cur.LockedUntil, cur.LastTOTPStep = 0, time.Time{}, step
@@ -185,11 +185,11 @@ func (a *Accounts) openSession(tx storage.Tx, ks *barrier.Keyring, req auditlog.
 			return nil, err
 		}
 	}
-	if err := ks.Put(tx, storage.BucketUsers, cur.ID, cur); err != nil {
+	if err := tx.PutRecord(storage.BucketUsers, cur.ID, cur); err != nil {
 		return nil, err
 	}
 	key := SessionKey(token)
-	if err := ks.Put(tx, storage.BucketSessions, key, &Session{UserID: cur.ID, Created: now,
+	if err := tx.PutRecord(storage.BucketSessions, key, &Session{UserID: cur.ID, Created: now,
 		LastSeen: now, MustChange: cur.MustChange}); err != nil {
 		return nil, err
 	}
@@ -223,12 +223,12 @@ func (a *Accounts) Authenticate(ctx context.Context, token string) (*access.Prin
 		return nil, access.ErrUnauthenticated
 	}
 	var p *access.Principal
-	err := a.keys(func(ks *barrier.Keyring) error {
+	err := a.keys.Hold(func(h *barrier.Held) error {
 		key := SessionKey(token)
 		for attempt := 0; ; attempt++ {
 			var again bool
 			var err error
-			p, again, err = a.authenticate(ctx, ks, key)
+			p, again, err = a.authenticate(ctx, h, key)
 			if !again || err != nil {
 				return err
 			}
@@ -242,17 +242,17 @@ func (a *Accounts) Authenticate(ctx context.Context, token string) (*access.Prin
 
 // authenticate is one attempt; again says the session changed between its
 // read and its refresh.
-func (a *Accounts) authenticate(ctx context.Context, ks *barrier.Keyring, key string) (p *access.Principal, again bool, err error) {
+func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string) (p *access.Principal, again bool, err error) {
 	var s Session
 	var u Summary
 	var found bool
 	var raw []byte // the stored session, kept only when a write will follow
 	now := a.now()
-	err = a.store.View(ctx, func(tx storage.Tx) (err error) {
-		if s, found, err = GetSession(tx, ks, key); err != nil || !found {
+	err = h.View(ctx, func(tx barrier.Tx) (err error) {
+		if s, found, err = GetSession(tx, key); err != nil || !found {
 			return err
 		}
-		if u, found, err = GetSummary(tx, ks, s.UserID); err != nil || !found {
+		if u, found, err = GetSummary(tx, s.UserID); err != nil || !found {
 			return err
 		}
 		if a.ended(s, u, now) || now.Sub(s.LastSeen) > time.Minute {
@@ -264,7 +264,7 @@ func (a *Accounts) authenticate(ctx context.Context, ks *barrier.Keyring, key st
 		return nil, false, access.FirstErr(err, access.ErrUnauthenticated)
 	}
 	if a.ended(s, u, now) {
-		_ = access.Commit(ctx, a.store, func(tx storage.Tx) error {
+		_ = h.Write(ctx, func(tx barrier.Tx) error {
 			if !tx.Expect(storage.BucketSessions, []byte(key), raw) {
 				return nil
 			}
@@ -275,11 +275,11 @@ func (a *Accounts) authenticate(ctx context.Context, ks *barrier.Keyring, key st
 	if now.Sub(s.LastSeen) > time.Minute {
 		a.pause("authenticate.refresh")
 		s.LastSeen = now
-		err := access.Commit(ctx, a.store, func(tx storage.Tx) error {
+		err := h.Write(ctx, func(tx barrier.Tx) error {
 			if again = !tx.Expect(storage.BucketSessions, []byte(key), raw); again {
 				return nil
 			}
-			return ks.Put(tx, storage.BucketSessions, key, &s)
+			return tx.PutRecord(storage.BucketSessions, key, &s)
 		})
 		if err != nil || again {
 			return nil, again, err
@@ -311,9 +311,9 @@ func (a *Accounts) Logout(ctx context.Context, req auditlog.Request, p *access.P
 // password checked is still the account's and the caller's session still
 // exists; otherwise the check runs again on what is stored now.
 func (a *Accounts) ChangePassword(ctx context.Context, req auditlog.Request, p *access.Principal, old, pw []byte) error {
-	return a.keys(func(ks *barrier.Keyring) error {
+	return a.keys.Hold(func(h *barrier.Held) error {
 		for attempt := 0; ; attempt++ {
-			again, err := a.changePassword(ctx, req, ks, p, old, pw)
+			again, err := a.changePassword(ctx, req, h, p, old, pw)
 			if !again || err != nil {
 				return err
 			}
@@ -324,11 +324,11 @@ func (a *Accounts) ChangePassword(ctx context.Context, req auditlog.Request, p *
 	})
 }
 
-func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, ks *barrier.Keyring, p *access.Principal, old, pw []byte) (again bool, err error) {
+func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, h *barrier.Held, p *access.Principal, old, pw []byte) (again bool, err error) {
 	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 	var u Record
-	if err := a.store.View(ctx, func(tx storage.Tx) error {
-		ok, err := ks.Get(tx, storage.BucketUsers, p.UserID, &u)
+	if err := h.View(ctx, func(tx barrier.Tx) error {
+		ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &u)
 		if err == nil && (!ok || tx.Peek(storage.BucketSessions, []byte(p.Session())) == nil) {
 			err = access.ErrUnauthenticated
 		}
@@ -345,14 +345,14 @@ func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, ks 
 	}
 	hash := passwords.Hash(a.pwKDF, pw)
 	a.pause("password.change")
-	err = access.Commit(ctx, a.store, func(tx storage.Tx) error {
+	err = h.Write(ctx, func(tx barrier.Tx) error {
 		var cur Record
 		var s Session
-		okU, err := ks.Get(tx, storage.BucketUsers, p.UserID, &cur)
+		okU, err := tx.GetRecord(storage.BucketUsers, p.UserID, &cur)
 		if err != nil {
 			return err
 		}
-		okS, err := ks.Get(tx, storage.BucketSessions, p.Session(), &s)
+		okS, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s)
 		if err != nil {
 			return err
 		}
@@ -360,14 +360,14 @@ func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, ks 
 			return nil
 		}
 		cur.PasswordHash, cur.MustChange = hash, false
-		if err := ks.Put(tx, storage.BucketUsers, cur.ID, &cur); err != nil {
+		if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
 			return err
 		}
-		if err := EndSessions(tx, ks, cur.ID, p.Session()); err != nil {
+		if err := EndSessions(tx, cur.ID, p.Session()); err != nil {
 			return err
 		}
 		s.MustChange = false
-		if err := ks.Put(tx, storage.BucketSessions, p.Session(), &s); err != nil {
+		if err := tx.PutRecord(storage.BucketSessions, p.Session(), &s); err != nil {
 			return err
 		}
 		return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPassword, Target: target})
@@ -376,11 +376,11 @@ func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, ks 
 }
 
 // endSessions deletes every session of userID except keep.
-func EndSessions(tx storage.Tx, ks *barrier.Keyring, userID, keep string) error {
+func EndSessions(tx barrier.Tx, userID, keep string) error {
 	var doomed [][]byte
 	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
 		var s Session
-		if err := ks.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
+		if err := tx.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
 		}
 		if s.UserID == userID && string(k) != keep {

@@ -20,12 +20,12 @@ func (u *Summary) Expired(now time.Time) bool {
 	return !u.Expires.IsZero() && !now.Before(u.Expires)
 }
 
-func GetSummary(tx storage.Tx, ks *barrier.Keyring, id string) (Summary, bool, error) {
-	return barrier.Cached(tx, ks, storage.BucketUsers, id, func(u *Record) Summary {
+func GetSummary(tx barrier.Tx, id string) (Summary, bool, error) {
+	return barrier.Cached(tx, storage.BucketUsers, id, func(u *Record) Summary {
 		return Summary{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Expires: u.Expires}
 	})
 }
 
-func GetSession(tx storage.Tx, ks *barrier.Keyring, key string) (Session, bool, error) {
-	return barrier.Cached(tx, ks, storage.BucketSessions, key, func(s *Session) Session { return *s })
+func GetSession(tx barrier.Tx, key string) (Session, bool, error) {
+	return barrier.Cached(tx, storage.BucketSessions, key, func(s *Session) Session { return *s })
 }
