@@ -10,8 +10,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME    ?=
 FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:300000x \
                 ./audit:FuzzOpenCheckpoint:100000x ./escrow:FuzzDecode:200000x \
-                ./vault:FuzzOpenBlob:300000x ./vault/passwords:FuzzParsePHC:300000x \
-                ./vault:FuzzNormaliseTOTP:200000x ./vault:FuzzParseBackup:200000x \
+                ./vault/barrier:FuzzOpenBlob:300000x ./vault/passwords:FuzzParsePHC:300000x \
+                ./vault/credentials:FuzzNormaliseTOTP:200000x ./vault/backup:FuzzParseBackup:200000x \
                 ./api:FuzzRequestBodies:3000x ./api:FuzzWebForms:3000x \
                 ./transfer:FuzzDecodeKDBX:3000x ./transfer:FuzzKeePassXML:100000x \
                 ./transfer:FuzzDecodeBitwardenJSON:100000x ./transfer:FuzzDecodeBitwardenCSV:100000x \

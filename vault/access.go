@@ -1,9 +1,6 @@
 package vault
 
-import (
-	"strongroom/vault/access"
-	"strongroom/vault/identity"
-)
+import "strongroom/vault/access"
 
 // The shared vocabulary (package access), as the vault's callers name it.
 type (
@@ -33,26 +30,3 @@ func ParseRole(s string) (Role, error) { return access.ParseRole(s) }
 
 // ParseKind checks a kind name.
 func ParseKind(s string) (Kind, error) { return access.ParseKind(s) }
-
-// facts is what the rules need of h, for the caller p.
-func facts(p *Principal, h *credHead) access.Credential {
-	return access.Credential{Kind: h.Kind, Owner: h.Owner, Assigned: h.assigned(p.UserID)}
-}
-
-// mayManage: create, update or delete a credential of kind (h is nil when
-// creating).
-func mayManage(p *Principal, kind Kind, h *credHead) bool {
-	if h == nil {
-		return access.MayManage(p, kind, nil)
-	}
-	c := facts(p, h)
-	return access.MayManage(p, kind, &c)
-}
-
-func mayRead(p *Principal, h *credHead) bool { return access.MayRead(p, facts(p, h)) }
-
-func maySee(p *Principal, h *credHead) bool { return access.MaySee(p, facts(p, h)) }
-
-func mayBeAssigned(u *identity.Record) bool { return access.MayBeAssigned(u.Role, u.Disabled) }
-
-func mayApprove(p *Principal) bool { return access.MayApprove(p) }

@@ -4,7 +4,11 @@ import (
 	"context"
 	"time"
 
+	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
+	"strongroom/vault/storage"
 )
 
 // The vault's people (package identity), as its callers name them.
@@ -75,4 +79,41 @@ func (v *Vault) SetMFAExempt(ctx context.Context, req Request, p *Principal, nam
 // and marks the session.
 func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, ra Reauth) error {
 	return v.accounts.Reauthenticate(ctx, req, p, ra)
+}
+
+// people is the accounts as the credentials see them (credentials.People).
+type people struct{ a *identity.Accounts }
+
+func (pp people) All(tx barrier.Tx) ([]access.Person, error) {
+	recs, err := identity.All(tx)
+	out := make([]access.Person, 0, len(recs))
+	for _, u := range recs {
+		out = append(out, u.Person())
+	}
+	return out, err
+}
+
+func (pp people) Person(tx barrier.Tx, id string) (access.Person, bool, error) {
+	return identity.GetSummary(tx, id)
+}
+
+func (pp people) Disable(tx barrier.Tx, name string) (access.Person, error) {
+	u, err := identity.ToDisable(tx, name)
+	if err != nil {
+		return access.Person{}, err
+	}
+	u.Disabled = true
+	if err := tx.PutRecord(storage.BucketUsers, u.ID, u); err != nil {
+		return access.Person{}, err
+	}
+	return u.Person(), identity.EndSessions(tx, u.ID, "")
+}
+
+func (pp people) ReauthInputs(ctx context.Context, h *barrier.Held, p *Principal, ra Reauth, now time.Time) (bool, int64, error) {
+	return pp.a.ReauthInputs(ctx, h, p, ra, now)
+}
+
+func (pp people) CheckReauth(tx barrier.Tx, req Request, p *Principal, pwOK bool, step int64, now time.Time,
+	action audit.Action, target audit.Target) (denied, err error) {
+	return pp.a.CheckReauth(tx, req, p, pwOK, step, now, action, target)
 }

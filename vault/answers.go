@@ -23,6 +23,7 @@ var (
 	ErrShareSet           = access.ErrShareSet
 	ErrConflict           = access.ErrConflict
 	ErrReauth             = access.ErrReauth
+	ErrRecoveryMode       = access.ErrRecoveryMode
 )
 
 // The typed answers.
@@ -38,11 +39,3 @@ type (
 	// NotFoundError is access.NotFoundError.
 	NotFoundError = access.NotFoundError
 )
-
-func invalidField(field, format string, args ...any) error {
-	return access.Invalid(field, format, args...)
-}
-
-func invalid(format string, args ...any) error { return access.Invalid("", format, args...) }
-
-func notFound(kind, name string) error { return &NotFoundError{Kind: kind, Name: name} }

@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
+	"strongroom/vault/recovery"
 )
 
 // The auditor's toolkit (package auditlog): signed checkpoints, filtered
@@ -46,22 +46,13 @@ const (
 // keyVerifier holds the log's note verifier key.
 var keyVerifier = auditlog.KeyVerifier
 
-// auditSigner opens the audit signing key, sealed in the keyring bucket.
-func auditSigner(tx barrier.Tx) (note.Signer, error) {
-	var skey string
-	if ok, err := tx.GetRecord(bucketKeyring, keyAuditSigner, &skey); err != nil || !ok {
-		return nil, fmt.Errorf("vault: audit signing key unavailable: %v", err)
-	}
-	return note.NewSigner(skey)
-}
-
 // logKeys lends the log a Signer while the vault's keys are held.
 func (v *Vault) logKeys(fn func(auditlog.Signer) error) error {
 	return v.barrier.Hold(func(h *barrier.Held) error {
 		return fn(func(stx Tx) (note.Signer, string, error) {
 			tx := h.Bind(stx)
-			s, err := auditSigner(tx)
-			return s, "strongroom/" + hex.EncodeToString(tx.Get(bucketMeta, keyVaultID)), err
+			s, err := recovery.AuditSigner(tx)
+			return s, "strongroom/" + hex.EncodeToString(recovery.VaultID(tx)), err
 		})
 	})
 }
@@ -131,7 +122,7 @@ func (v *Vault) Subscriber(name string) (*Subscriber, error) { return v.audit.Su
 // Report builds the access report for [from, to).
 func (v *Vault) Report(ctx context.Context, req Request, p *Principal, from, to time.Time) (*AccessReport, error) {
 	var council string
-	if err := v.store.View(ctx, func(tx Tx) error { council = string(tx.Get(bucketMeta, keyCouncil)); return nil }); err != nil {
+	if err := v.store.View(ctx, func(tx Tx) error { council = recovery.Council(tx); return nil }); err != nil {
 		return nil, err
 	}
 	return v.audit.Report(ctx, req, p, council, from, to)

@@ -38,18 +38,9 @@ func (v *Vault) record(ctx context.Context, req Request, ev event) error {
 	return v.audit.Record(ctx, req, ev.entry())
 }
 
-func (v *Vault) noteAuditFailure(err error) { v.audit.NoteFailure(err) }
-
 // deny records a refusal and returns the error for it.
 func (v *Vault) deny(ctx context.Context, req Request, p *Principal, action audit.Action, target audit.Target, reason string) error {
 	return v.audit.Deny(ctx, req, p, action, target, reason)
 }
 
 func seqKey(seq uint64) []byte { return auditlog.SeqKey(seq) }
-
-func auditHead(tx Tx) (uint64, string) { return auditlog.Head(tx) }
-
-// recordThen records ev, then answers result (or the failure to record).
-func (v *Vault) recordThen(ctx context.Context, req Request, ev event, result error) error {
-	return v.audit.RecordThen(ctx, req, ev.entry(), result)
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/backup"
 )
 
 func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
@@ -164,7 +165,7 @@ func TestPruneBackupsGrandfatherFatherSon(t *testing.T) {
 	start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC)
 	for d := 0; d < 400; d++ { // a year and more of nightly backups, two a night
 		for _, h := range []int{0, 12} {
-			name := filepath.Join(dir, "backup-"+start.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour).Format(backupTimeFormat)+".srbk")
+			name := filepath.Join(dir, "backup-"+start.AddDate(0, 0, d).Add(time.Duration(h)*time.Hour).Format(backup.TimeFormat)+".srbk")
 			os.WriteFile(name, []byte("x"), 0o600)
 		}
 	}
@@ -177,7 +178,7 @@ func TestPruneBackupsGrandfatherFatherSon(t *testing.T) {
 	if len(left) < 12 || len(left) > 23 {
 		t.Fatalf("%d backups kept", len(left))
 	}
-	newest := filepath.Join(dir, "backup-"+start.AddDate(0, 0, 399).Add(12*time.Hour).Format(backupTimeFormat)+".srbk")
+	newest := filepath.Join(dir, "backup-"+start.AddDate(0, 0, 399).Add(12*time.Hour).Format(backup.TimeFormat)+".srbk")
 	if _, err := os.Stat(newest); err != nil {
 		t.Fatal("the newest backup was pruned")
 	}

@@ -6,21 +6,28 @@
 //   - vault/storage: the store contract and its bbolt implementation with
 //     group commit; the only package that imports bbolt.
 //   - vault/barrier: the keyring, the sealed record format, the KDF and the
-//     view cache; nothing else touches a key.
+//     view cache; it lends the keys per operation (Barrier.Hold) and the
+//     domain packages see only barrier.Tx: no domain function takes a key.
 //   - vault/access: the principal, roles, kinds, the access rules and the
 //     answers a request gets; the write helper that keeps answers from
 //     rolling back their neighbours (access.Commit).
 //   - vault/auditlog: the audit log in the store and its outbox (exports,
 //     the paged log, incidents, reports, prune, verification, subscribers).
-//   - vault/identity: accounts, sessions, sign-in and its second factors,
-//     MFA and re-authentication.
+//   - Domain packages, which depend on storage, barrier, access and
+//     auditlog and never on each other: vault/identity (accounts,
+//     sessions, sign-in and its second factors, MFA, re-authentication),
+//     vault/credentials (names, versions, TOTP, grants, requests,
+//     offboarding, the register, import and export), vault/recovery (the
+//     seal, escrow, emergency recovery, break-glass, re-key) and
+//     vault/backup (the backup format, checking, restoring, retention).
+//     Where one needs another, it declares an interface
+//     (credentials.People, credentials.Recovery, backup.Restored) and this
+//     package passes the other in (accounts.go, seal.go, backup.go).
 //   - vault/passwords: generated passwords, account password rules, hashes.
 //   - strongroom/audit: the entry format, the chain, checkpoints, the
 //     offline verifier, and the typed actions and incident kinds.
-//   - this package: the facade, seal state, credentials and access
-//     (names, versions, grants, requests, offboarding, the register),
-//     recovery (seal, escrow, break-glass, re-key), backups and
-//     interchange, and the interleaving hook tests use (Vault.between).
+//   - this package: the facade that wires them, names their types for
+//     callers, and the interleaving hook tests use (Vault.between).
 //
 // Where new work attaches:
 //   - A notifier (e-mail the clerk when an incident is recorded, a webhook,
@@ -43,7 +50,7 @@
 //     log appends its audit entry in the same transaction as its change; a
 //     secret is handed to the caller only after the transaction holding
 //     its read entry has committed (fail closed). A refusal is committed
-//     with its entry and never rolls back a neighbouring write (write.go).
+//     with its entry and never rolls back a neighbouring write (access.Commit).
 //   - Every read-then-write path checks in its own transaction what it
 //     read (guards); in-memory state changes only after the commit that
 //     made it true.

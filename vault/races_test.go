@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
 )
 
@@ -193,43 +192,5 @@ func TestLockoutRecheckedInTheWrite(t *testing.T) {
 	}
 	if e := f.last(t); e.Action != "auth.login" || e.Outcome != "denied" || e.Reason != "account locked" {
 		t.Fatalf("its entry: %+v", e)
-	}
-}
-
-// A name index rebuilt from a snapshot older than a commit keeps that
-// commit's name: the credential stays findable, and a second credential of
-// the same name is refused.
-func TestNameIndexRebuiltFromAnOlderSnapshot(t *testing.T) {
-	f := newFixture(t)
-	f.put(t, f.admin, "Router", "admin", "router password", "IT Provider")
-	var names *nameIndex
-	stale := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- f.v.barrier.View(ctx, func(tx barrier.Tx) error {
-			names = namesOf(tx)
-			<-stale // the snapshot is taken; a commit lands meanwhile
-			names.mu.Lock()
-			names.complete = false // as after a seal and unseal: the next lookup rebuilds
-			names.mu.Unlock()
-			return ensureNames(tx)
-		})
-	}()
-	f.put(t, f.admin, "Website", "admin", "website password", "IT Provider")
-	close(stale)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if id, complete := names.lookup("website"); !complete || id == "" {
-		t.Fatalf("after the stale rebuild: id %q complete %v: the newer name was dropped", id, complete)
-	}
-	_, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Website", Kind: "admin",
-		Password: []byte("another password"), Assignees: []string{"IT Provider"}, CreateOnly: true})
-	if ee := (*ExistsError)(nil); !errors.As(err, &ee) {
-		t.Fatalf("a second Website: %v; want *ExistsError", err)
-	}
-	list, err := f.v.ListCredentialsAll(ctx, f.admin)
-	if err != nil || len(list) != 2 {
-		t.Fatalf("list: %d credentials, %v", len(list), err)
 	}
 }

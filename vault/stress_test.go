@@ -19,6 +19,7 @@ import (
 	"strongroom/audit"
 	"strongroom/vault/barrier"
 	"strongroom/vault/identity"
+	"strongroom/vault/recovery"
 )
 
 // The -race stress test: goroutines drive the read-then-write paths at once
@@ -499,12 +500,23 @@ func (s *stress) checkCredentials(es []*audit.Entry) map[string]*credState {
 	live := byName
 	maps.DeleteFunc(live, func(_ string, c *credState) bool { return !c.live })
 	var stored []CredentialInfo
-	err := s.f.v.barrier.View(ctx, func(tx barrier.Tx) error {
-		return eachHead(tx, func(h *credHead) bool {
+	err := s.f.v.barrier.View(ctx, func(tx barrier.Tx) error { // the stored heads, read here independently
+		return tx.Scan(bucketCredentials, nil, func(k, val []byte) (bool, error) {
+			if !strings.HasSuffix(string(k), "/head") {
+				return true, nil
+			}
+			var h struct {
+				ID, Name string
+				Version  int
+				Deleted  bool
+			}
+			if err := tx.Decode(bucketCredentials+"/"+string(k), bytes.Clone(val), &h); err != nil {
+				return false, err
+			}
 			if !h.Deleted {
 				stored = append(stored, CredentialInfo{ID: h.ID, Name: h.Name, Version: h.Version})
 			}
-			return true
+			return true, nil
 		})
 	})
 	listed, lerr := s.f.v.ListCredentialsAll(ctx, s.f.admin)
@@ -576,7 +588,7 @@ func (s *stress) checkPassphrase(es []*audit.Entry, gen0 uint32, live map[string
 	_ = s.f.v.barrier.Hold(func(h *barrier.Held) error {
 		root, err := h.OpenRoot()
 		defer root.Destroy()
-		return errors.Join(err, s.f.v.store.View(ctx, func(tx Tx) error { opens = opensKeyring(tx, root.Bytes()); return nil }))
+		return errors.Join(err, s.f.v.store.View(ctx, func(tx Tx) error { opens = recovery.OpensKeyring(tx, root.Bytes()); return nil }))
 	})
 	if !opens {
 		s.t.Error("the root key in memory does not open the stored keyring")

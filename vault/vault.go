@@ -3,13 +3,14 @@ package vault
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	"strongroom/vault/access"
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/credentials"
 	"strongroom/vault/identity"
+	"strongroom/vault/recovery"
 )
 
 // Config sets up a Vault.
@@ -46,15 +47,14 @@ type Vault struct {
 
 	barrier *barrier.Barrier // holds the keys while unsealed
 
-	mu      sync.Mutex // guards pending
-	pending *shareProgress
-
 	// between, if set (by tests), runs where a read-then-write path has
 	// read and is about to write, named by point: the interleaving hook.
 	between func(point string)
 
 	audit    *auditlog.Log
 	accounts *identity.Accounts
+	creds    *credentials.Credentials
+	seal     *recovery.Seal
 }
 
 // The barrier's formats and settings, as the vault's callers name them.
@@ -79,8 +79,6 @@ var (
 	ErrBlobVersion   = barrier.ErrBlobVersion
 	ErrBlobTruncated = barrier.ErrBlobTruncated
 )
-
-func wipe(b []byte) { barrier.Wipe(b) }
 
 // New wraps a store. The vault starts sealed.
 func New(cfg Config) *Vault {
@@ -110,8 +108,16 @@ func New(cfg Config) *Vault {
 	}
 	v.barrier = barrier.New(v.store, func(ctx context.Context, fn func(Tx) error) error { return access.Commit(ctx, v.store, fn) })
 	v.audit = auditlog.New(v.store, v.now, v.log)
+	v.seal = recovery.New(recovery.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now, KDF: v.kdf,
+		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, Hooks: recovery.Hooks{
+			Sealing:  func(ctx context.Context) error { _, err := v.AutoCheckpoint(ctx); return err },
+			Unsealed: func() { _ = v.creds.Warm(context.Background()) },
+			Sealed:   credentials.Drain,
+		}})
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
-		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: checkRoutine, Pause: v.pause})
+		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause})
+	v.creds = credentials.New(credentials.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now,
+		People: people{v.accounts}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf})
 	return v
 }
 
@@ -129,5 +135,3 @@ func (v *Vault) pause(point string) {
 		v.between(point)
 	}
 }
-
-func newID() string { return access.NewID() }

@@ -2,9 +2,11 @@
 // else, in the spirit of HashiCorp Vault's barrier: it owns the keyring
 // (the root key and the data keys, in memguard Enclaves), the sealed
 // record format, the Argon2id key-encryption parameters, and the cache of
-// decoded, non-secret views of sealed records. Packages above it read and
-// write records by bucket and key through a *Keyring and never touch a
-// key.
+// decoded, non-secret views of sealed records. It holds the vault's
+// keyring while unsealed (Barrier) and lends it for one operation at a
+// time (Hold); packages above it read and write sealed records by bucket
+// and key through a Tx and never touch a key. State derived from sealed
+// records that must die with the keys (the name index) lives in Tx.Local.
 //
 // It guarantees:
 //   - Every record is sealed with XChaCha20-Poly1305 under the active data

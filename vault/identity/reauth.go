@@ -15,10 +15,7 @@ import (
 
 // Reauth is the caller's password and a fresh TOTP code, asked again
 // before an export.
-type Reauth struct {
-	Password []byte
-	TOTP     string
-}
+type Reauth = access.Reauth
 
 // ReauthInputs checks the password (Argon2id, slow: outside any write
 // transaction) and finds the TOTP step the code matches (-1 if none).

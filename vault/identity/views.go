@@ -1,29 +1,22 @@
 package identity
 
 import (
-	"time"
-
 	"strongroom/vault/access"
 	"strongroom/vault/barrier"
 	"strongroom/vault/storage"
 )
 
 // Summary is what may be cached of an account (no secret).
-type Summary struct {
-	ID, Name string
-	Role     access.Role
-	Disabled bool
-	Expires  time.Time
+type Summary = access.Person
+
+// Person is what the rest of the vault may know of the account.
+func (u *Record) Person() access.Person {
+	return access.Person{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Expires: u.Expires}
 }
 
-func (u *Summary) Expired(now time.Time) bool {
-	return !u.Expires.IsZero() && !now.Before(u.Expires)
-}
-
+// GetSummary is the cached Person of account id.
 func GetSummary(tx barrier.Tx, id string) (Summary, bool, error) {
-	return barrier.Cached(tx, storage.BucketUsers, id, func(u *Record) Summary {
-		return Summary{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Expires: u.Expires}
-	})
+	return barrier.Cached(tx, storage.BucketUsers, id, (*Record).Person)
 }
 
 func GetSession(tx barrier.Tx, key string) (Session, bool, error) {

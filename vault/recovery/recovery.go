@@ -1,4 +1,4 @@
-package vault
+package recovery
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 
 	"github.com/awnumar/memguard"
 
@@ -33,9 +35,6 @@ type recoveryState struct {
 	Generation uint32    `json:"generation"`
 }
 
-// ErrRecoveryMode is wrapped by *RecoveryError.
-var ErrRecoveryMode = access.ErrRecoveryMode
-
 // RecoveryError refuses a routine change while the vault is in recovery.
 type RecoveryError struct {
 	Since   time.Time
@@ -47,10 +46,10 @@ func (e *RecoveryError) Error() string {
 		e.Since.UTC().Format("2 January 2006 15:04 MST"), strings.Join(e.Holders, ", "))
 }
 
-func (e *RecoveryError) Unwrap() error { return ErrRecoveryMode }
+func (e *RecoveryError) Unwrap() error { return access.ErrRecoveryMode }
 
-func loadRecovery(tx Tx) (*recoveryState, error) {
-	b := tx.Get(bucketMeta, keyRecovery)
+func loadRecovery(tx storage.Tx) (*recoveryState, error) {
+	b := tx.Get(storage.BucketMeta, keyRecovery)
 	if b == nil {
 		return nil, nil
 	}
@@ -62,7 +61,7 @@ func loadRecovery(tx Tx) (*recoveryState, error) {
 }
 
 // checkRoutine refuses routine changes during recovery.
-func checkRoutine(tx Tx) error {
+func Routine(tx storage.Tx) error {
 	r, err := loadRecovery(tx)
 	if err != nil || r == nil {
 		return err
@@ -73,30 +72,30 @@ func checkRoutine(tx Tx) error {
 // SetPassphrase replaces the operator passphrase (the root key is re-wrapped
 // under a new Argon2id KEK with a new salt). A provider may do it at any
 // time; the chairman only during recovery, when the passphrase may be lost.
-func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pass []byte) error {
+func (sl *Seal) SetPassphrase(ctx context.Context, req auditlog.Request, p *access.Principal, pass []byte) error {
 	target := audit.Target{Kind: "vault"}
 	if len(pass) < 12 {
-		return invalidField("passphrase", "the operator passphrase must be at least 12 characters")
+		return access.Invalid("passphrase", "the operator passphrase must be at least 12 characters")
 	}
 	var rec *recoveryState
 	var rootWrap []byte
-	if err := v.store.View(ctx, func(tx Tx) (err error) {
-		rootWrap = tx.Get(bucketMeta, keyRootWrap)
+	if err := sl.store.View(ctx, func(tx storage.Tx) (err error) {
+		rootWrap = tx.Get(storage.BucketMeta, keyRootWrap)
 		rec, err = loadRecovery(tx)
 		return err
 	}); err != nil {
 		return err
 	}
-	if p.Role != RoleProvider && !(p.Role == RoleChairman && rec != nil) {
-		return v.deny(ctx, req, p, audit.SysPassphrase, target, "only a provider, or the chairman during emergency recovery, may set the passphrase")
+	if p.Role != access.RoleProvider && !(p.Role == access.RoleChairman && rec != nil) {
+		return sl.log.Deny(ctx, req, p, audit.SysPassphrase, target, "only a provider, or the chairman during emergency recovery, may set the passphrase")
 	}
-	kdf := v.kdf
+	kdf := sl.kdf
 	kdf.Salt = make([]byte, 16)
 	rand.Read(kdf.Salt)
 	kek := kdf.Derive(pass)
-	defer wipe(kek)
+	defer barrier.Wipe(kek)
 	var root *memguard.LockedBuffer
-	if err := v.barrier.Hold(func(h *barrier.Held) (err error) {
+	if err := sl.barrier.Hold(func(h *barrier.Held) (err error) {
 		root, err = h.OpenRoot()
 		return err
 	}); err != nil {
@@ -112,26 +111,26 @@ func (v *Vault) SetPassphrase(ctx context.Context, req Request, p *Principal, pa
 	if rec != nil {
 		reason += " (during emergency recovery)"
 	}
-	v.pause("passphrase.write")
-	return v.write(ctx, func(tx Tx) error {
+	sl.pause("passphrase.write")
+	return access.Commit(ctx, sl.store, func(tx storage.Tx) error {
 		// The guards: the root wrap is the one read above (no re-key or
 		// other passphrase change came between), and the root key wrapped
 		// opens the stored keyring (a re-key that committed before this
 		// vault's keys were updated in memory is caught).
-		if !tx.Expect(bucketMeta, keyRootWrap, rootWrap) || !opensKeyring(tx, root.Bytes()) {
-			return fmt.Errorf("%w: the vault was re-keyed or its passphrase changed meanwhile", ErrConflict)
+		if !tx.Expect(storage.BucketMeta, keyRootWrap, rootWrap) || !OpensKeyring(tx, root.Bytes()) {
+			return fmt.Errorf("%w: the vault was re-keyed or its passphrase changed meanwhile", access.ErrConflict)
 		}
-		if err := tx.Put(bucketMeta, keyKDF, kdfJSON); err != nil {
+		if err := tx.Put(storage.BucketMeta, keyKDF, kdfJSON); err != nil {
 			return err
 		}
-		if err := tx.Put(bucketMeta, keyRootWrap, wrap); err != nil {
+		if err := tx.Put(storage.BucketMeta, keyRootWrap, wrap); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.SysPassphrase, target: target, reason: reason})
+		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysPassphrase, Target: target, Reason: reason})
 	})
 }
 
-type breakGlass struct {
+type BreakGlass struct {
 	UserID  string    `json:"user_id"`
 	Reason  string    `json:"reason"`
 	Opened  time.Time `json:"opened"`
@@ -141,53 +140,53 @@ type breakGlass struct {
 // OpenBreakGlass lets the chairman read admin credentials for the
 // break-glass window, during recovery only, for a stated reason. Each read
 // is recorded as breakglass.read with that reason.
-func (v *Vault) OpenBreakGlass(ctx context.Context, req Request, p *Principal, reason string) (time.Time, error) {
+func (sl *Seal) OpenBreakGlass(ctx context.Context, req auditlog.Request, p *access.Principal, reason string) (time.Time, error) {
 	target := audit.Target{Kind: "vault"}
 	reason = strings.TrimSpace(reason)
-	if p.Role != RoleChairman {
-		return time.Time{}, v.deny(ctx, req, p, audit.BreakglassOpen, target, "only the chairman may break the glass")
+	if p.Role != access.RoleChairman {
+		return time.Time{}, sl.log.Deny(ctx, req, p, audit.BreakglassOpen, target, "only the chairman may break the glass")
 	}
 	if len(reason) < 5 || len(reason) > 500 {
-		return time.Time{}, invalidField("reason", "state the reason for breaking the glass (5 to 500 characters)")
+		return time.Time{}, access.Invalid("reason", "state the reason for breaking the glass (5 to 500 characters)")
 	}
 	var rec *recoveryState
-	if err := v.store.View(ctx, func(tx Tx) (err error) { rec, err = loadRecovery(tx); return err }); err != nil {
+	if err := sl.store.View(ctx, func(tx storage.Tx) (err error) { rec, err = loadRecovery(tx); return err }); err != nil {
 		return time.Time{}, err
 	}
 	if rec == nil {
-		return time.Time{}, v.deny(ctx, req, p, audit.BreakglassOpen, target,
+		return time.Time{}, sl.log.Deny(ctx, req, p, audit.BreakglassOpen, target,
 			"break-glass is only available after an emergency recovery with the envelopes")
 	}
 	var expires time.Time
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := sl.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			rec, err := loadRecovery(tx)
 			if err != nil {
 				return err
 			}
 			if rec == nil { // re-keyed meanwhile
-				return invalid("the emergency recovery has ended (re-keyed)")
+				return access.Invalid("", "the emergency recovery has ended (re-keyed)")
 			}
-			now := v.now()
-			expires = now.Add(v.breakGlass)
-			bg := &breakGlass{UserID: p.UserID, Reason: reason, Opened: now, Expires: expires}
-			if err := tx.PutRecord(bucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
+			now := sl.now()
+			expires = now.Add(sl.breakGlass)
+			bg := &BreakGlass{UserID: p.UserID, Reason: reason, Opened: now, Expires: expires}
+			if err := tx.PutRecord(storage.BucketGrants, breakGlassPrefix+p.UserID, bg); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.BreakglassOpen, target: target,
-				reason: fmt.Sprintf("%s (until %s)", reason, expires.Format(time.RFC3339))})
+			return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.BreakglassOpen, Target: target,
+				Reason: fmt.Sprintf("%s (until %s)", reason, expires.Format(time.RFC3339))})
 		})
 	})
 	return expires, err
 }
 
 // activeBreakGlass returns the caller's open break-glass window, if any.
-func (v *Vault) activeBreakGlass(tx barrier.Tx, p *Principal) (*breakGlass, error) {
-	if p.Role != RoleChairman {
+func (sl *Seal) ActiveBreakGlass(tx barrier.Tx, p *access.Principal) (*BreakGlass, error) {
+	if p.Role != access.RoleChairman {
 		return nil, nil
 	}
-	var bg breakGlass
-	ok, err := tx.GetRecord(bucketGrants, breakGlassPrefix+p.UserID, &bg)
+	var bg BreakGlass
+	ok, err := tx.GetRecord(storage.BucketGrants, breakGlassPrefix+p.UserID, &bg)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -206,8 +205,8 @@ type ShareCheck struct {
 // CheckShare says whether a share is a valid, current share of this vault,
 // using only the stored commitments: nothing is combined or unsealed. It
 // works sealed or unsealed, and every check is recorded.
-func (v *Vault) CheckShare(ctx context.Context, req Request, text string) (ShareCheck, error) {
-	vaultID, es, err := v.escrowMeta(ctx)
+func (sl *Seal) CheckShare(ctx context.Context, req auditlog.Request, text string) (ShareCheck, error) {
+	vaultID, es, err := sl.escrowMeta(ctx)
 	if err != nil {
 		return ShareCheck{}, err
 	}
@@ -215,29 +214,29 @@ func (v *Vault) CheckShare(ctx context.Context, req Request, text string) (Share
 	if share != nil {
 		share.Wipe()
 	}
-	ev := event{actor: audit.Actor{Name: "share holder", Role: "holder"}, action: audit.EscrowCheck, target: audit.Target{Kind: "share"}}
+	ev := auditlog.Event{Actor: audit.Actor{Name: "share holder", Role: "holder"}, Action: audit.EscrowCheck, Target: audit.Target{Kind: "share"}}
 	if share != nil {
-		ev.target.ID = strconv.Itoa(int(share.Index))
+		ev.Target.ID = strconv.Itoa(int(share.Index))
 	}
 	if err != nil {
-		ev.outcome, ev.reason = audit.OutcomeError, err.Error()
-		return ShareCheck{}, v.recordThen(ctx, req, ev, err)
+		ev.Outcome, ev.Reason = audit.OutcomeError, err.Error()
+		return ShareCheck{}, sl.log.RecordThen(ctx, req, ev, err)
 	}
-	ev.actor.Name, ev.target.Name = commit.Holder, commit.Holder
+	ev.Actor.Name, ev.Target.Name = commit.Holder, commit.Holder
 	res := ShareCheck{Index: int(commit.Index), Holder: commit.Holder, Generation: es.Generation, Threshold: es.Threshold, Shares: len(es.Shares)}
-	return res, v.record(ctx, req, ev)
+	return res, sl.log.Record(ctx, req, ev)
 }
 
 // opensKeyring says root opens the stored keyring.
-func opensKeyring(tx Tx, root []byte) bool {
-	pt, err := barrier.OpenRecord(root, tx.Peek(bucketKeyring, keyKeyring), pathKeyring)
-	wipe(pt)
+func OpensKeyring(tx storage.Tx, root []byte) bool {
+	pt, err := barrier.OpenRecord(root, tx.Peek(storage.BucketKeyring, keyKeyring), pathKeyring)
+	barrier.Wipe(pt)
 	return err == nil
 }
 
-func endBreakGlass(tx Tx) error {
+func endBreakGlass(tx storage.Tx) error {
 	var doomed [][]byte
-	err := tx.Scan(bucketGrants, []byte(breakGlassPrefix), func(k, _ []byte) (bool, error) {
+	err := tx.Scan(storage.BucketGrants, []byte(breakGlassPrefix), func(k, _ []byte) (bool, error) {
 		if !strings.HasPrefix(string(k), breakGlassPrefix) {
 			return false, nil
 		}
@@ -246,7 +245,7 @@ func endBreakGlass(tx Tx) error {
 	})
 	for _, k := range doomed {
 		if err == nil {
-			err = tx.Delete(bucketGrants, k)
+			err = tx.Delete(storage.BucketGrants, k)
 		}
 	}
 	return err
@@ -265,13 +264,13 @@ func checkQuorum(es *escrowState, vaultID []byte, texts []string) ([]string, err
 			return nil, err
 		}
 		if seen[s.Index] {
-			return nil, fmt.Errorf("%w (share %d of %s)", ErrDuplicateShare, s.Index, c.Holder)
+			return nil, fmt.Errorf("%w (share %d of %s)", access.ErrDuplicateShare, s.Index, c.Holder)
 		}
 		seen[s.Index] = true
 		holders = append(holders, c.Holder)
 	}
 	if len(holders) < es.Threshold {
-		return nil, invalid("a re-key by the holders needs %d current shares; %d given", es.Threshold, len(holders))
+		return nil, access.Invalid("", "a re-key by the holders needs %d current shares; %d given", es.Threshold, len(holders))
 	}
 	return holders, nil
 }

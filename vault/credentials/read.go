@@ -1,7 +1,7 @@
 // Reading a secret: planned in a read-only transaction, committed as a
 // head check and its audit entry, and returned only after that commit.
 
-package vault
+package credentials
 
 import (
 	"context"
@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 )
 
 // ReadCredential returns a credential's secret to an assignee. The read is
 // recorded and committed before the secret is returned; a refusal is
-// recorded as denied (an incident) and returns a *ForbiddenError. version 0
+// recorded as denied (an incident) and returns a *access.ForbiddenError. version 0
 // means the current one.
-func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, name string, version int) (*Secret, error) {
-	return v.readCredential(ctx, req, p, name, version, "")
+func (c *Credentials) ReadCredential(ctx context.Context, req auditlog.Request, p *access.Principal, name string, version int) (*Secret, error) {
+	return c.readCredential(ctx, req, p, name, version, "")
 }
 
 // readCredential is ReadCredential with purpose ("TOTP code; ") recorded
@@ -33,12 +36,12 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 // between, the read is planned again. Reads by grant or break-glass,
 // refusals and errors are decided and recorded in one write transaction,
 // and so is a read whose head keeps changing.
-func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, name string, version int, purpose string) (*Secret, error) {
+func (c *Credentials) readCredential(ctx context.Context, req auditlog.Request, p *access.Principal, name string, version int, purpose string) (*Secret, error) {
 	var pl *readPlan
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		for attempt := 0; attempt < 3; attempt++ {
 			err := h.View(ctx, func(tx barrier.Tx) (err error) {
-				pl, err = v.planRead(tx, req, p, name, version, purpose)
+				pl, err = c.planRead(tx, req, p, name, version, purpose)
 				return err
 			})
 			if err != nil {
@@ -52,11 +55,11 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 			// roll back the other writes sharing its commit.
 			stale := false
 			err = h.Write(ctx, func(tx barrier.Tx) error {
-				stale = !tx.Expect(bucketCredentials, []byte(headKey(pl.headID)), pl.head) // the guard
+				stale = !tx.Expect(storage.BucketCredentials, []byte(headKey(pl.headID)), pl.head) // the guard
 				if stale {
 					return nil
 				}
-				return v.appendAudit(tx, req, pl.ev)
+				return c.log.Append(tx, req, pl.ev)
 			})
 			if err == nil && !stale {
 				return nil
@@ -68,14 +71,14 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 		}
 		return h.Write(ctx, func(tx barrier.Tx) (err error) {
 			pl.discard() // a retried batch: start again
-			if pl, err = v.planRead(tx, req, p, name, version, purpose); err != nil {
+			if pl, err = c.planRead(tx, req, p, name, version, purpose); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, pl.ev)
+			return c.log.Append(tx, req, pl.ev)
 		})
 	})
-	if err != nil && !errors.Is(err, ErrSealed) && ctx.Err() == nil {
-		v.noteAuditFailure(err) // the read's entry was not committed
+	if err != nil && !errors.Is(err, access.ErrSealed) && ctx.Err() == nil {
+		c.log.NoteFailure(err) // the read's entry was not committed
 	}
 	if err != nil || pl.result != nil {
 		pl.discard()
@@ -90,7 +93,7 @@ func (v *Vault) readCredential(ctx context.Context, req Request, p *Principal, n
 // readPlan is a read decided in one transaction: the entry to append and,
 // for a read that succeeds, the secret.
 type readPlan struct {
-	ev     event
+	ev     auditlog.Event
 	result error   // the caller's error (refusal, not found) once ev is committed
 	sec    *Secret // nil unless the read succeeds
 	// fast: an assignee's read, committed by checking head is unchanged.
@@ -108,25 +111,25 @@ func (pl *readPlan) discard() {
 
 // planRead decides a read of name in tx: who may read, which version, and
 // what the entry says.
-func (v *Vault) planRead(tx barrier.Tx, req Request, p *Principal, name string, version int, purpose string) (*readPlan, error) {
+func (c *Credentials) planRead(tx barrier.Tx, req auditlog.Request, p *access.Principal, name string, version int, purpose string) (*readPlan, error) {
 	target := audit.Target{Kind: "credential", Name: name}
 	h, err := findCred(tx, name)
 	if err != nil {
 		return nil, err
 	}
 	if h == nil {
-		return &readPlan{result: notFound("credential", name), ev: event{actor: actorOf(p), action: audit.CredRead,
-			target: target, outcome: audit.OutcomeError, reason: "no such credential"}}, nil
+		return &readPlan{result: notFound("credential", name), ev: auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredRead,
+			Target: target, Outcome: audit.OutcomeError, Reason: "no such credential"}}, nil
 	}
 	target.ID, target.Name = h.ID, h.Name
 	pl := &readPlan{fast: mayRead(p, h)}
 	action, why := audit.CredRead, ""
 	if !pl.fast {
-		bg, err := v.activeBreakGlass(tx, p)
+		bg, err := c.recovery.BreakGlass(tx, p)
 		if err != nil {
 			return nil, err
 		}
-		grant, err := v.activeGrant(tx, p, h.ID)
+		grant, err := c.activeGrant(tx, p, h.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -135,14 +138,14 @@ func (v *Vault) planRead(tx barrier.Tx, req Request, p *Principal, name string, 
 		case grant != nil:
 			why = fmt.Sprintf("grant %s (request %s, approved by %s, until %s); ", grant.ID,
 				grant.RequestID, grant.ApprovedBy, grant.Until.Format(time.RFC3339))
-		case bg != nil && h.Kind == KindAdmin && v.now().Before(bg.Expires):
+		case bg != nil && h.Kind == access.KindAdmin && c.now().Before(bg.Expires):
 			action, why = audit.BreakglassRead, "break-glass: "+bg.Reason+"; "
-		case bg != nil && h.Kind == KindAdmin:
+		case bg != nil && h.Kind == access.KindAdmin:
 			denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
 		}
 		if action == audit.CredRead && grant == nil {
-			pl.result = &ForbiddenError{Action: audit.CredRead, Target: h.Name}
-			pl.ev = event{actor: actorOf(p), action: audit.CredRead, target: target, outcome: audit.OutcomeDenied, reason: denial}
+			pl.result = &access.ForbiddenError{Action: audit.CredRead, Target: h.Name}
+			pl.ev = auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredRead, Target: target, Outcome: audit.OutcomeDenied, Reason: denial}
 			return pl, nil
 		}
 	}
@@ -151,25 +154,25 @@ func (v *Vault) planRead(tx barrier.Tx, req Request, p *Principal, name string, 
 		ver = version
 	}
 	var cv credVersion
-	ok, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, ver), &cv)
+	ok, err := tx.GetRecord(storage.BucketCredentials, versionKey(h.ID, ver), &cv)
 	if err != nil || !ok {
 		if err == nil {
 			err = notFound("version", strconv.Itoa(ver)+" of "+h.Name)
 		}
-		return &readPlan{result: err, ev: event{actor: actorOf(p), action: audit.CredRead, target: target,
-			outcome: audit.OutcomeError, reason: err.Error()}}, nil
+		return &readPlan{result: err, ev: auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredRead, Target: target,
+			Outcome: audit.OutcomeError, Reason: err.Error()}}, nil
 	}
-	names, err := assigneeNames(tx, h)
+	names, err := c.assigneeNames(tx, h)
 	if err != nil {
 		cv.wipe()
 		return nil, err
 	}
-	info := v.info(h, names)
+	info := c.info(h, names)
 	info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
 	pl.sec = newSecret(info, &cv)
-	pl.ev = event{actor: actorOf(p), action: action, target: target, reason: fmt.Sprintf("%s%sversion %d", why, purpose, cv.Version)}
+	pl.ev = auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target, Reason: fmt.Sprintf("%s%sversion %d", why, purpose, cv.Version)}
 	if pl.fast {
-		pl.headID, pl.head = h.ID, tx.Get(bucketCredentials, []byte(headKey(h.ID)))
+		pl.headID, pl.head = h.ID, tx.Get(storage.BucketCredentials, []byte(headKey(h.ID)))
 	}
 	return pl, nil
 }

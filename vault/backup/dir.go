@@ -1,8 +1,8 @@
-package vault
+package backup
 
 import (
-	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,22 +14,24 @@ import (
 // kept grandfather-father-son: the newest of each of the last Daily days,
 // Weekly ISO weeks and Monthly months.
 
-// BackupRetention is how many daily, weekly and monthly backups to keep.
-type BackupRetention struct{ Daily, Weekly, Monthly int }
+// Retention is how many daily, weekly and monthly backups to keep.
+type Retention struct{ Daily, Weekly, Monthly int }
 
-const backupTimeFormat = "20060102T150405Z"
+// TimeFormat is the UTC time in a backup file's name.
+const TimeFormat = "20060102T150405Z"
 
-// BackupToDir writes a backup into dir atomically and prunes older ones.
-func (v *Vault) BackupToDir(ctx context.Context, dir string, keep BackupRetention) (string, []string, error) {
+// ToDir writes a backup (write) into dir atomically as
+// backup-<now>.srbk and prunes older ones.
+func ToDir(dir string, now time.Time, keep Retention, write func(w io.Writer) error) (string, []string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, err
 	}
-	name := filepath.Join(dir, "backup-"+v.now().UTC().Format(backupTimeFormat)+".srbk")
+	name := filepath.Join(dir, "backup-"+now.UTC().Format(TimeFormat)+".srbk")
 	f, err := os.OpenFile(name+".partial", os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return "", nil, err
 	}
-	_, err = v.Backup(ctx, Request{ID: "scheduled-backup"}, nil, f)
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -43,12 +45,12 @@ func (v *Vault) BackupToDir(ctx context.Context, dir string, keep BackupRetentio
 		os.Remove(name + ".partial")
 		return "", nil, fmt.Errorf("vault: scheduled backup: %w", err)
 	}
-	removed, err := PruneBackups(dir, keep)
+	removed, err := Prune(dir, keep)
 	return name, removed, err
 }
 
-// PruneBackups deletes the backups in dir that the retention does not keep.
-func PruneBackups(dir string, keep BackupRetention) ([]string, error) {
+// Prune deletes the backups in dir that the retention does not keep.
+func Prune(dir string, keep Retention) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -64,7 +66,7 @@ func PruneBackups(dir string, keep BackupRetention) ([]string, error) {
 		if !ok || !ok2 {
 			continue
 		}
-		t, err := time.Parse(backupTimeFormat, stamp)
+		t, err := time.Parse(TimeFormat, stamp)
 		if err != nil {
 			continue
 		}

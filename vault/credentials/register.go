@@ -1,4 +1,4 @@
-package vault
+package credentials
 
 import (
 	"context"
@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 )
 
 // The register of the council's admin and shared accounts: who holds access
@@ -23,43 +26,43 @@ type Holder struct {
 
 // RegisterEntry is one account in the register.
 type RegisterEntry struct {
-	Credential   string    `json:"credential"`
-	Kind         Kind      `json:"kind"`
-	Holders      []Holder  `json:"holders"`
-	LastUsed     time.Time `json:"last_used,omitempty"`
-	LastReviewed time.Time `json:"last_reviewed,omitempty"`
-	ReviewedBy   string    `json:"reviewed_by,omitempty"`
-	ReviewDue    bool      `json:"review_due"`
-	Compromised  bool      `json:"compromised"`
+	Credential   string      `json:"credential"`
+	Kind         access.Kind `json:"kind"`
+	Holders      []Holder    `json:"holders"`
+	LastUsed     time.Time   `json:"last_used,omitempty"`
+	LastReviewed time.Time   `json:"last_reviewed,omitempty"`
+	ReviewedBy   string      `json:"reviewed_by,omitempty"`
+	ReviewDue    bool        `json:"review_due"`
+	Compromised  bool        `json:"compromised"`
 }
 
-func mayReview(p *Principal) bool {
-	return p.Role == RoleProvider || p.Role == RoleClerk || p.Role == RoleChairman
+func mayReview(p *access.Principal) bool {
+	return p.Role == access.RoleProvider || p.Role == access.RoleClerk || p.Role == access.RoleChairman
 }
 
 // AccessReview returns the register, flagging accounts whose access was
 // not reviewed in the last days days (never reviewed: counted from creation).
-func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, days int) ([]RegisterEntry, error) {
+func (c *Credentials) AccessReview(ctx context.Context, req auditlog.Request, p *access.Principal, days int) ([]RegisterEntry, error) {
 	if days <= 0 {
 		days = 90
 	}
 	target := audit.Target{Kind: "register"}
-	if !mayReview(p) && p.Role != RoleAuditor {
-		return nil, v.deny(ctx, req, p, audit.ReportAccessReview, target, "role may not see the register")
+	if !mayReview(p) && p.Role != access.RoleAuditor {
+		return nil, c.log.Deny(ctx, req, p, audit.ReportAccessReview, target, "role may not see the register")
 	}
-	if err := v.record(ctx, req, event{actor: actorOf(p), action: audit.ReportAccessReview, target: target,
-		reason: fmt.Sprintf("review period %d days", days)}); err != nil {
+	if err := c.log.Record(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.ReportAccessReview, Target: target,
+		Reason: fmt.Sprintf("review period %d days", days)}); err != nil {
 		return nil, err
 	}
 	out := []RegisterEntry{}
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.View(ctx, func(tx barrier.Tx) error {
-			names, _, err := userNames(tx)
+			names, _, err := c.userNames(tx)
 			if err != nil {
 				return err
 			}
 			lastUse := map[[2]string]time.Time{} // credential id, user id
-			if err := tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
+			if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
 				e, err := audit.ParseLine(val)
 				if err != nil {
 					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
@@ -72,7 +75,7 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 				return err
 			}
 			grants := map[string][]*Grant{}
-			now := v.now()
+			now := c.now()
 			if err := eachGrant(tx, func(g *Grant) error {
 				if g.active(now) {
 					grants[g.CredID] = append(grants[g.CredID], g)
@@ -82,7 +85,7 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 				return err
 			}
 			return eachHead(tx, func(h *credHead) bool {
-				if h.Deleted || h.Kind == KindPersonal {
+				if h.Deleted || h.Kind == access.KindPersonal {
 					return true
 				}
 				e := RegisterEntry{Credential: h.Name, Kind: h.Kind, Holders: []Holder{}, LastReviewed: h.Reviewed,
@@ -120,36 +123,36 @@ func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, day
 }
 
 // ReviewCredential records that someone confirmed who holds access.
-func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal, name string) error {
+func (c *Credentials) ReviewCredential(ctx context.Context, req auditlog.Request, p *access.Principal, name string) error {
 	var result error
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
 			h, err := findCred(tx, name)
 			if err != nil || h == nil {
-				return firstErr(err, notFound("credential", name))
+				return access.FirstErr(err, notFound("credential", name))
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
-			if !mayReview(p) || (h.Kind == KindPersonal && h.Owner != p.UserID) {
-				result = &ForbiddenError{Action: audit.CredReview, Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredReview, target: target,
-					outcome: audit.OutcomeDenied, reason: "only a provider, the clerk or the chairman reviews access"})
+			if !mayReview(p) || (h.Kind == access.KindPersonal && h.Owner != p.UserID) {
+				result = &access.ForbiddenError{Action: audit.CredReview, Target: h.Name}
+				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredReview, Target: target,
+					Outcome: audit.OutcomeDenied, Reason: "only a provider, the clerk or the chairman reviews access"})
 			}
-			h.Reviewed, h.ReviewedBy = v.now(), p.Name
+			h.Reviewed, h.ReviewedBy = c.now(), p.Name
 			if err := putHead(tx, h); err != nil {
 				return err
 			}
-			names, _, err := userNames(tx)
+			names, _, err := c.userNames(tx)
 			if err != nil {
 				return err
 			}
-			holders := strings.Join(v.info(h, names).Assignees, ", ")
+			holders := strings.Join(c.info(h, names).Assignees, ", ")
 			if holders == "" {
 				holders = "(nobody)"
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredReview, target: target,
-				reason: "access confirmed for: " + holders})
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredReview, Target: target,
+				Reason: "access confirmed for: " + holders})
 		})
 	})
-	return firstErr(err, result)
+	return access.FirstErr(err, result)
 }

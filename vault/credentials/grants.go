@@ -1,4 +1,4 @@
-package vault
+package credentials
 
 import (
 	"context"
@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
-	"strongroom/vault/identity"
+	"strongroom/vault/storage"
 )
 
 // Exceptional access: someone asks for a credential for a
@@ -22,7 +24,7 @@ const grantPrefix = "grant/"
 // MaxGrant bounds how long one request may ask for.
 const MaxGrant = 7 * 24 * time.Hour
 
-// Request states.
+// auditlog.Request states.
 const (
 	RequestPending  = "pending"
 	RequestApproved = "approved"
@@ -65,37 +67,37 @@ func (g *Grant) active(now time.Time) bool {
 }
 
 // CreateRequest asks for access to a credential for a reason and a time.
-func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cred, reason string, dur time.Duration) (*AccessRequest, error) {
+func (c *Credentials) CreateRequest(ctx context.Context, req auditlog.Request, p *access.Principal, cred, reason string, dur time.Duration) (*AccessRequest, error) {
 	reason = strings.TrimSpace(reason)
 	switch {
 	case len(reason) < 5 || len(reason) > 500:
-		return nil, invalidField("reason", "give the reason for the request (5 to 500 characters)")
+		return nil, access.Invalid("reason", "give the reason for the request (5 to 500 characters)")
 	case dur < 5*time.Minute || dur > MaxGrant:
-		return nil, invalidField("for", "ask for between 5 minutes and %s", MaxGrant)
-	case p.Role == RoleAuditor:
-		return nil, v.deny(ctx, req, p, audit.RequestCreate, audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
+		return nil, access.Invalid("for", "ask for between 5 minutes and %s", MaxGrant)
+	case p.Role == access.RoleAuditor:
+		return nil, c.log.Deny(ctx, req, p, audit.RequestCreate, audit.Target{Kind: "credential", Name: cred}, "an auditor never reads a secret")
 	}
 	var out *AccessRequest
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			h, err := findCred(tx, cred)
 			if err != nil || h == nil {
-				return firstErr(err, notFound("credential", cred))
+				return access.FirstErr(err, notFound("credential", cred))
 			}
 			if mayRead(p, h) {
-				return invalidField("cred", "you can already read %q", h.Name)
+				return access.Invalid("cred", "you can already read %q", h.Name)
 			}
-			if h.Kind == KindPersonal { // a personal login is its owner's alone
-				return invalidField("cred", "%q is a personal credential: access to it cannot be requested", h.Name)
+			if h.Kind == access.KindPersonal { // a personal login is its owner's alone
+				return access.Invalid("cred", "%q is a personal credential: access to it cannot be requested", h.Name)
 			}
-			out = &AccessRequest{ID: newID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
-				Reason: reason, For: dur, Created: v.now(), Status: RequestPending}
-			if err := tx.PutRecord(bucketRequests, out.ID, out); err != nil {
+			out = &AccessRequest{ID: access.NewID(), Credential: h.Name, CredID: h.ID, Requester: p.Name, RequesterID: p.UserID,
+				Reason: reason, For: dur, Created: c.now(), Status: RequestPending}
+			if err := tx.PutRecord(storage.BucketRequests, out.ID, out); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.RequestCreate,
-				target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
-				reason: fmt.Sprintf("request %s for %s: %s", out.ID, dur, reason)})
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.RequestCreate,
+				Target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
+				Reason: fmt.Sprintf("request %s for %s: %s", out.ID, dur, reason)})
 		})
 	})
 	return out, err
@@ -103,23 +105,23 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 
 // DecideRequest approves (making a grant) or denies a pending request. The
 // requester can never decide their own request.
-func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id string, approve bool) (*AccessRequest, *Grant, error) {
+func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p *access.Principal, id string, approve bool) (*AccessRequest, *Grant, error) {
 	action := map[bool]audit.Action{true: audit.RequestApprove, false: audit.RequestDeny}[approve]
 	var ar AccessRequest
 	var grant *Grant
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			grant = nil
-			ok, err := tx.GetRecord(bucketRequests, id, &ar)
+			ok, err := tx.GetRecord(storage.BucketRequests, id, &ar)
 			if err != nil || !ok {
-				return firstErr(err, notFound("request", id))
+				return access.FirstErr(err, notFound("request", id))
 			}
 			target := audit.Target{Kind: "request", ID: ar.ID, Name: ar.Credential}
 			refuse := func(why string) error {
-				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, outcome: audit.OutcomeDenied, reason: why}); err != nil {
+				if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target, Outcome: audit.OutcomeDenied, Reason: why}); err != nil {
 					return err
 				}
-				return recorded(&ForbiddenError{Action: action, Target: ar.Credential})
+				return access.Recorded(&access.ForbiddenError{Action: action, Target: ar.Credential})
 			}
 			switch {
 			case !mayApprove(p):
@@ -127,37 +129,37 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 			case p.UserID == ar.RequesterID:
 				return refuse("a requester cannot decide their own request")
 			case ar.Status != RequestPending:
-				return invalid("request %s is already %s", ar.ID, ar.Status)
+				return access.Invalid("", "request %s is already %s", ar.ID, ar.Status)
 			}
-			now := v.now()
+			now := c.now()
 			ar.DecidedBy, ar.DecidedAt = p.Name, now
 			reason := fmt.Sprintf("request %s by %s", ar.ID, ar.Requester)
 			if !approve {
 				ar.Status = RequestDenied
 			} else {
-				var u identity.Record
-				if ok, err := tx.GetRecord(bucketUsers, ar.RequesterID, &u); err != nil || !ok {
-					return firstErr(err, notFound("user", ar.Requester))
+				u, ok, err := c.people.Person(tx, ar.RequesterID)
+				if err != nil || !ok {
+					return access.FirstErr(err, notFound("user", ar.Requester))
 				}
 				if u.Disabled || u.Expired(now) {
-					return invalid("%s's account has ended; the request cannot be approved", u.Name)
+					return access.Invalid("", "%s's account has ended; the request cannot be approved", u.Name)
 				}
 				until := now.Add(ar.For)
 				if !u.Expires.IsZero() && u.Expires.Before(until) {
 					until = u.Expires // a grant never outlives the account
 				}
-				grant = &Grant{ID: newID(), Credential: ar.Credential, CredID: ar.CredID, User: ar.Requester, UserID: ar.RequesterID,
+				grant = &Grant{ID: access.NewID(), Credential: ar.Credential, CredID: ar.CredID, User: ar.Requester, UserID: ar.RequesterID,
 					From: now, Until: until, RequestID: ar.ID, ApprovedBy: p.Name}
-				if err := tx.PutRecord(bucketGrants, grantPrefix+grant.ID, grant); err != nil {
+				if err := tx.PutRecord(storage.BucketGrants, grantPrefix+grant.ID, grant); err != nil {
 					return err
 				}
 				ar.Status, ar.GrantID = RequestApproved, grant.ID
 				reason += fmt.Sprintf("; grant %s until %s", grant.ID, until.Format(time.RFC3339))
 			}
-			if err := tx.PutRecord(bucketRequests, ar.ID, &ar); err != nil {
+			if err := tx.PutRecord(storage.BucketRequests, ar.ID, &ar); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target, reason: reason})
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target, Reason: reason})
 		})
 	})
 	if err != nil {
@@ -168,16 +170,16 @@ func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id
 
 // ListRequests shows approvers every request (pending first), and anyone
 // else their own.
-func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest, error) {
+func (c *Credentials) ListRequests(ctx context.Context, p *access.Principal) ([]AccessRequest, error) {
 	out := []AccessRequest{}
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.View(ctx, func(tx barrier.Tx) error {
-			return tx.Scan(bucketRequests, nil, func(k, val []byte) (bool, error) {
+			return tx.Scan(storage.BucketRequests, nil, func(k, val []byte) (bool, error) {
 				var ar AccessRequest
-				if err := tx.Decode(bucketRequests+"/"+string(k), val, &ar); err != nil {
+				if err := tx.Decode(storage.BucketRequests+"/"+string(k), val, &ar); err != nil {
 					return false, err
 				}
-				if mayApprove(p) || p.Role == RoleProvider || ar.RequesterID == p.UserID {
+				if mayApprove(p) || p.Role == access.RoleProvider || ar.RequesterID == p.UserID {
 					out = append(out, ar)
 				}
 				return true, nil
@@ -194,44 +196,44 @@ func (v *Vault) ListRequests(ctx context.Context, p *Principal) ([]AccessRequest
 }
 
 // RevokeGrant ends a grant early (clerk, chairman or provider).
-func (v *Vault) RevokeGrant(ctx context.Context, req Request, p *Principal, id string) error {
+func (c *Credentials) RevokeGrant(ctx context.Context, req auditlog.Request, p *access.Principal, id string) error {
 	var result error
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
 			var g Grant
-			ok, err := tx.GetRecord(bucketGrants, grantPrefix+id, &g)
+			ok, err := tx.GetRecord(storage.BucketGrants, grantPrefix+id, &g)
 			if err != nil || !ok {
-				return firstErr(err, notFound("grant", id))
+				return access.FirstErr(err, notFound("grant", id))
 			}
 			target := audit.Target{Kind: "grant", ID: g.ID, Name: g.Credential}
-			if !mayApprove(p) && p.Role != RoleProvider {
-				result = &ForbiddenError{Action: audit.GrantRevoke, Target: g.Credential}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.GrantRevoke, target: target,
-					outcome: audit.OutcomeDenied, reason: "only a clerk, the chairman or a provider revokes grants"})
+			if !mayApprove(p) && p.Role != access.RoleProvider {
+				result = &access.ForbiddenError{Action: audit.GrantRevoke, Target: g.Credential}
+				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.GrantRevoke, Target: target,
+					Outcome: audit.OutcomeDenied, Reason: "only a clerk, the chairman or a provider revokes grants"})
 			}
 			if !g.RevokedAt.IsZero() {
 				return nil
 			}
-			g.RevokedBy, g.RevokedAt = p.Name, v.now()
-			if err := tx.PutRecord(bucketGrants, grantPrefix+g.ID, &g); err != nil {
+			g.RevokedBy, g.RevokedAt = p.Name, c.now()
+			if err := tx.PutRecord(storage.BucketGrants, grantPrefix+g.ID, &g); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.GrantRevoke, target: target,
-				reason: fmt.Sprintf("grant of %s to %s ended early", g.Credential, g.User)})
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.GrantRevoke, Target: target,
+				Reason: fmt.Sprintf("grant of %s to %s ended early", g.Credential, g.User)})
 		})
 	})
-	return firstErr(err, result)
+	return access.FirstErr(err, result)
 }
 
 // eachGrant calls fn for every grant record.
 func eachGrant(tx barrier.Tx, fn func(*Grant) error) error {
-	return tx.Scan(bucketGrants, []byte(grantPrefix), func(k, val []byte) (bool, error) {
+	return tx.Scan(storage.BucketGrants, []byte(grantPrefix), func(k, val []byte) (bool, error) {
 		if !strings.HasPrefix(string(k), grantPrefix) {
 			return false, nil
 		}
 		var g Grant
-		if err := tx.Decode(bucketGrants+"/"+string(k), val, &g); err != nil {
+		if err := tx.Decode(storage.BucketGrants+"/"+string(k), val, &g); err != nil {
 			return false, err
 		}
 		return true, fn(&g)
@@ -239,9 +241,9 @@ func eachGrant(tx barrier.Tx, fn func(*Grant) error) error {
 }
 
 // activeGrant finds a grant letting p read credential credID now.
-func (v *Vault) activeGrant(tx barrier.Tx, p *Principal, credID string) (*Grant, error) {
+func (c *Credentials) activeGrant(tx barrier.Tx, p *access.Principal, credID string) (*Grant, error) {
 	var found *Grant
-	now := v.now()
+	now := c.now()
 	err := eachGrant(tx, func(g *Grant) error {
 		if g.UserID == p.UserID && g.CredID == credID && g.active(now) {
 			found = g

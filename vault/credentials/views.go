@@ -1,13 +1,13 @@
-package vault
+package credentials
 
 import (
 	"strongroom/vault/barrier"
-	"strongroom/vault/identity"
+	"strongroom/vault/storage"
 )
 
 // getHead reads the head of credential id; the caller owns the copy.
 func getHead(tx barrier.Tx, id string) (*credHead, bool, error) {
-	h, ok, err := barrier.Cached(tx, bucketCredentials, headKey(id), func(h *credHead) *credHead { return h })
+	h, ok, err := barrier.Cached(tx, storage.BucketCredentials, headKey(id), func(h *credHead) *credHead { return h })
 	if !ok || err != nil {
 		return nil, ok, err
 	}
@@ -26,10 +26,10 @@ func (h *credHead) clone() *credHead {
 }
 
 // assigneeNames maps the ids of h's assignees to their names.
-func assigneeNames(tx barrier.Tx, h *credHead) (map[string]string, error) {
+func (c *Credentials) assigneeNames(tx barrier.Tx, h *credHead) (map[string]string, error) {
 	names := make(map[string]string, len(h.Assignees))
 	for _, id := range h.Assignees {
-		u, ok, err := identity.GetSummary(tx, id)
+		u, ok, err := c.people.Person(tx, id)
 		if err != nil {
 			return nil, err
 		}

@@ -1,12 +1,12 @@
-package vault
+package credentials
 
 import (
 	"sort"
 	"strings"
 	"sync"
 
-	"strongroom/vault/access"
 	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 )
 
 // findCred finds a live credential by name, ignoring case; nil if absent.
@@ -82,7 +82,7 @@ func ensureNames(tx barrier.Tx) error {
 // putHead writes a credential head; the name index learns of it once the
 // write has committed.
 func putHead(tx barrier.Tx, h *credHead) error {
-	if err := tx.PutRecord(bucketCredentials, headKey(h.ID), h); err != nil {
+	if err := tx.PutRecord(storage.BucketCredentials, headKey(h.ID), h); err != nil {
 		return err
 	}
 	hc := h.clone()
@@ -96,7 +96,7 @@ func putHead(tx barrier.Tx, h *credHead) error {
 
 // writtenHeads is the heads this transaction has written, by lower-cased
 // name, for the lookups of later writes in it.
-func writtenHeads(tx Tx) map[string]*credHead {
+func writtenHeads(tx storage.Tx) map[string]*credHead {
 	m, _ := tx.Scratch()["heads"].(map[string]*credHead)
 	if m == nil {
 		m = map[string]*credHead{}
@@ -219,7 +219,5 @@ func (n *nameIndex) after(after string, max int) []nameID {
 	}
 	return append([]nameID(nil), n.sorted[i:end]...)
 }
-
-func checkName(what, name string) error { return access.CheckName(what, name) }
 
 func quote(s string) string { return "\"" + s + "\"" }

@@ -1,7 +1,7 @@
 // Re-keying: a new root key and new envelopes, after an emergency
 // recovery or whenever the IT provider or a quorum of holders asks.
 
-package vault
+package recovery
 
 import (
 	"context"
@@ -17,7 +17,10 @@ import (
 
 	"strongroom/audit"
 	"strongroom/escrow"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 )
 
 // RekeyRequest asks for a new root key and new envelopes. Zero Shares,
@@ -43,7 +46,7 @@ type RekeyResult struct {
 type rekeyBase struct {
 	es                                          *escrowState
 	rec                                         *recoveryState
-	kdf                                         KDFParams
+	kdf                                         barrier.KDFParams
 	vaultID, rootWrap, ringBlob, council, verif []byte
 	kdfRaw, escrowRaw, recRaw                   []byte
 }
@@ -62,13 +65,13 @@ type rekeyNext struct {
 // supersedes the old envelopes, and ends recovery mode and any break-glass
 // window. A provider may re-key while unsealed; so may the chairman during
 // recovery or with a quorum of current shares.
-func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRequest) (*RekeyResult, error) {
+func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Principal, in RekeyRequest) (*RekeyResult, error) {
 	target := audit.Target{Kind: "vault"}
-	b, err := v.loadRekeyBase(ctx)
+	b, err := sl.loadRekeyBase(ctx)
 	if err != nil {
 		return nil, err
 	}
-	authority, err := v.rekeyAuthority(ctx, req, p, b, in.Quorum)
+	authority, err := sl.rekeyAuthority(ctx, req, p, b, in.Quorum)
 	if err != nil {
 		return nil, err
 	}
@@ -77,38 +80,38 @@ func (v *Vault) Rekey(ctx context.Context, req Request, p *Principal, in RekeyRe
 	}
 	ringPlain, err := b.openKeyring(in.Passphrase)
 	if err != nil {
-		if err == ErrWrongPassphrase {
-			return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
-				outcome: audit.OutcomeDenied, reason: "wrong passphrase"}, ErrWrongPassphrase)
+		if err == access.ErrWrongPassphrase {
+			return nil, sl.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.EscrowRekey, Target: target,
+				Outcome: audit.OutcomeDenied, Reason: "wrong passphrase"}, access.ErrWrongPassphrase)
 		}
 		return nil, err
 	}
-	defer wipe(ringPlain)
-	next, err := v.nextGeneration(b, in, ringPlain)
+	defer barrier.Wipe(ringPlain)
+	next, err := sl.nextGeneration(b, in, ringPlain)
 	if err != nil {
 		return nil, err
 	}
 	defer next.root.Destroy()
-	v.pause("rekey.write")
+	sl.pause("rekey.write")
 	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
 		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)
-	err = v.barrier.Hold(func(*barrier.Held) error { return v.write(ctx, b.commit(v, req, p, next, reason)) })
+	err = sl.barrier.Hold(func(*barrier.Held) error { return access.Commit(ctx, sl.store, b.commit(sl, req, p, next, reason)) })
 	if err != nil {
 		for _, s := range next.shares {
 			s.Wipe()
 		}
 		return nil, err
 	}
-	v.barrier.SetRoot(next.root.Bytes())
+	sl.barrier.SetRoot(next.root.Bytes())
 	return next.res, nil
 }
 
-func (v *Vault) loadRekeyBase(ctx context.Context) (*rekeyBase, error) {
+func (sl *Seal) loadRekeyBase(ctx context.Context) (*rekeyBase, error) {
 	b := &rekeyBase{}
-	err := v.store.View(ctx, func(tx Tx) (err error) {
-		b.vaultID, b.rootWrap, b.ringBlob = tx.Get(bucketMeta, keyVaultID), tx.Get(bucketMeta, keyRootWrap), tx.Get(bucketKeyring, keyKeyring)
-		b.council, b.verif = tx.Get(bucketMeta, keyCouncil), tx.Get(bucketMeta, keyVerifier)
-		b.kdfRaw, b.escrowRaw, b.recRaw = tx.Get(bucketMeta, keyKDF), tx.Get(bucketMeta, keyEscrow), tx.Get(bucketMeta, keyRecovery)
+	err := sl.store.View(ctx, func(tx storage.Tx) (err error) {
+		b.vaultID, b.rootWrap, b.ringBlob = tx.Get(storage.BucketMeta, keyVaultID), tx.Get(storage.BucketMeta, keyRootWrap), tx.Get(storage.BucketKeyring, keyKeyring)
+		b.council, b.verif = tx.Get(storage.BucketMeta, keyCouncil), tx.Get(storage.BucketMeta, auditlog.KeyVerifier)
+		b.kdfRaw, b.escrowRaw, b.recRaw = tx.Get(storage.BucketMeta, keyKDF), tx.Get(storage.BucketMeta, keyEscrow), tx.Get(storage.BucketMeta, keyRecovery)
 		if err = json.Unmarshal(b.kdfRaw, &b.kdf); err != nil {
 			return err
 		}
@@ -123,22 +126,22 @@ func (v *Vault) loadRekeyBase(ctx context.Context) (*rekeyBase, error) {
 
 // rekeyAuthority says on whose authority p may re-key, or records the
 // refusal.
-func (v *Vault) rekeyAuthority(ctx context.Context, req Request, p *Principal, b *rekeyBase, quorum []string) (string, error) {
+func (sl *Seal) rekeyAuthority(ctx context.Context, req auditlog.Request, p *access.Principal, b *rekeyBase, quorum []string) (string, error) {
 	target := audit.Target{Kind: "vault"}
 	switch {
-	case p.Role == RoleProvider:
+	case p.Role == access.RoleProvider:
 		return "the IT provider", nil
-	case p.Role == RoleChairman && b.rec != nil:
+	case p.Role == access.RoleChairman && b.rec != nil:
 		return "the chairman after emergency recovery by " + strings.Join(b.rec.Holders, ", "), nil
-	case p.Role == RoleChairman && len(quorum) > 0:
+	case p.Role == access.RoleChairman && len(quorum) > 0:
 		holders, err := checkQuorum(b.es, b.vaultID, quorum)
 		if err != nil {
-			return "", v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: target,
-				outcome: audit.OutcomeDenied, reason: err.Error()}, err)
+			return "", sl.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.EscrowRekey, Target: target,
+				Outcome: audit.OutcomeDenied, Reason: err.Error()}, err)
 		}
 		return "the chairman with a quorum of holders: " + strings.Join(holders, ", "), nil
 	}
-	return "", v.deny(ctx, req, p, audit.EscrowRekey, target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
+	return "", sl.log.Deny(ctx, req, p, audit.EscrowRekey, target, "only the provider, or the chairman after recovery or with a quorum, may re-key")
 }
 
 // fill gives in the current holders, shares and threshold where it names
@@ -166,25 +169,25 @@ func (b *rekeyBase) fill(in *RekeyRequest) error {
 func (b *rekeyBase) openKeyring(passphrase []byte) ([]byte, error) {
 	kek := b.kdf.Derive(passphrase)
 	oldRoot, err := barrier.OpenRecord(kek, b.rootWrap, pathRootWrap)
-	wipe(kek)
+	barrier.Wipe(kek)
 	if err != nil {
-		return nil, ErrWrongPassphrase
+		return nil, access.ErrWrongPassphrase
 	}
-	defer wipe(oldRoot)
+	defer barrier.Wipe(oldRoot)
 	return barrier.OpenRecord(oldRoot, b.ringBlob, pathKeyring)
 }
 
 // nextGeneration makes the new root key, its wrap under the passphrase,
 // the re-wrapped keyring, the shares and their envelopes.
-func (v *Vault) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) (*rekeyNext, error) {
+func (sl *Seal) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) (*rekeyNext, error) {
 	n := &rekeyNext{gen: b.es.Generation + 1, root: memguard.NewBufferRandom(32)}
-	newKDF := v.kdf
+	newKDF := sl.kdf
 	newKDF.Salt = make([]byte, 16)
 	rand.Read(newKDF.Salt)
 	newKEK := newKDF.Derive(in.Passphrase)
 	var err error
 	n.wrap, err = barrier.SealRecord(newKEK, 0, pathRootWrap, n.root.Bytes())
-	wipe(newKEK)
+	barrier.Wipe(newKEK)
 	if err == nil {
 		n.ring, err = barrier.SealRecord(n.root.Bytes(), 0, pathKeyring, ringPlain)
 	}
@@ -192,14 +195,14 @@ func (v *Vault) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) 
 	copy(id[:], b.vaultID)
 	if err == nil {
 		if n.shares, err = escrow.Split(n.root.Bytes(), id, n.gen, in.Shares, in.Threshold); err != nil {
-			err = invalid("%v", err)
+			err = access.Invalid("", "%v", err)
 		}
 	}
 	if err != nil {
 		n.root.Destroy()
 		return nil, err
 	}
-	now := v.now()
+	now := sl.now()
 	es := escrowState{Generation: n.gen, Threshold: in.Threshold, Issued: now, Superseded: map[string]time.Time{}}
 	for g, t := range b.es.Superseded {
 		es.Superseded[g] = t
@@ -223,31 +226,31 @@ func (v *Vault) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) 
 
 // commit is the re-key's write: guarded by everything it was made from,
 // so a passphrase change or another re-key meanwhile is never undone.
-func (b *rekeyBase) commit(v *Vault, req Request, p *Principal, n *rekeyNext, reason string) func(Tx) error {
-	return func(tx Tx) error {
+func (b *rekeyBase) commit(sl *Seal, req auditlog.Request, p *access.Principal, n *rekeyNext, reason string) func(storage.Tx) error {
+	return func(tx storage.Tx) error {
 		for _, g := range []struct {
 			bucket    string
 			key, want []byte
-		}{{bucketMeta, keyRootWrap, b.rootWrap}, {bucketMeta, keyKDF, b.kdfRaw}, {bucketKeyring, keyKeyring, b.ringBlob},
-			{bucketMeta, keyEscrow, b.escrowRaw}, {bucketMeta, keyRecovery, b.recRaw}} {
+		}{{storage.BucketMeta, keyRootWrap, b.rootWrap}, {storage.BucketMeta, keyKDF, b.kdfRaw}, {storage.BucketKeyring, keyKeyring, b.ringBlob},
+			{storage.BucketMeta, keyEscrow, b.escrowRaw}, {storage.BucketMeta, keyRecovery, b.recRaw}} {
 			if !tx.Expect(g.bucket, g.key, g.want) {
-				return fmt.Errorf("%w: the passphrase, the envelopes or the recovery changed while re-keying", ErrConflict)
+				return fmt.Errorf("%w: the passphrase, the envelopes or the recovery changed while re-keying", access.ErrConflict)
 			}
 		}
 		for k, val := range map[string][]byte{string(keyKDF): n.kd, string(keyRootWrap): n.wrap, string(keyEscrow): n.esJSON} {
-			if err := tx.Put(bucketMeta, []byte(k), val); err != nil {
+			if err := tx.Put(storage.BucketMeta, []byte(k), val); err != nil {
 				return err
 			}
 		}
-		if err := tx.Put(bucketKeyring, keyKeyring, n.ring); err != nil {
+		if err := tx.Put(storage.BucketKeyring, keyKeyring, n.ring); err != nil {
 			return err
 		}
-		if err := tx.Delete(bucketMeta, keyRecovery); err != nil {
+		if err := tx.Delete(storage.BucketMeta, keyRecovery); err != nil {
 			return err
 		}
 		if err := endBreakGlass(tx); err != nil {
 			return err
 		}
-		return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.EscrowRekey, target: audit.Target{Kind: "vault"}, reason: reason})
+		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.EscrowRekey, Target: audit.Target{Kind: "vault"}, Reason: reason})
 	}
 }

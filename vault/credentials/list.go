@@ -1,10 +1,11 @@
 // Listing credentials: pages in name order through the name index.
 
-package vault
+package credentials
 
 import (
 	"context"
 	"strings"
+	"strongroom/vault/access"
 	"strongroom/vault/barrier"
 	"time"
 )
@@ -31,16 +32,16 @@ type ListOptions struct {
 // through the view cache, so a page costs the same at 1,000 and at
 // 100,000 credentials when the caller may see most of them; a caller who
 // may see few (a member) costs a pass over the index.
-func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptions) (out []CredentialInfo, more bool, err error) {
+func (c *Credentials) ListCredentials(ctx context.Context, p *access.Principal, opt ListOptions) (out []CredentialInfo, more bool, err error) {
 	q := strings.ToLower(strings.TrimSpace(opt.Query))
-	err = v.barrier.Hold(func(h *barrier.Held) error {
+	err = c.barrier.Hold(func(h *barrier.Held) error {
 		return h.View(ctx, func(tx barrier.Tx) error {
 			if err := ensureNames(tx); err != nil {
 				return err
 			}
 			// Grantees and the chairman in break-glass see what they may
 			// read for now, marked so.
-			now, granted := v.now(), map[string]time.Time{}
+			now, granted := c.now(), map[string]time.Time{}
 			if err := eachGrant(tx, func(g *Grant) error {
 				if g.UserID == p.UserID && g.active(now) && g.Until.After(granted[g.CredID]) {
 					granted[g.CredID] = g.Until
@@ -49,7 +50,7 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 			}); err != nil {
 				return err
 			}
-			bg, err := v.activeBreakGlass(tx, p)
+			bg, err := c.recovery.BreakGlass(tx, p)
 			if err != nil {
 				return err
 			}
@@ -71,32 +72,32 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 					}
 					return nil
 				}
-				c := namesOf(tx).after(cursor, chunk)
-				if len(c) == 0 || chunk == 0 || len(c) < chunk {
+				ids := namesOf(tx).after(cursor, chunk)
+				if len(ids) == 0 || chunk == 0 || len(ids) < chunk {
 					done = true
 				}
-				if len(c) > 0 {
-					cursor = c[len(c)-1].lower
+				if len(ids) > 0 {
+					cursor = ids[len(ids)-1].lower
 				}
-				return c
+				return ids
 			}
 		scan:
 			for candidates := next(); len(candidates) > 0; candidates = next() {
-				for _, c := range candidates {
-					h, ok, err := getHead(tx, c.id)
+				for _, cand := range candidates {
+					h, ok, err := getHead(tx, cand.id)
 					if err != nil {
 						return err
 					}
-					if !ok || h.Deleted || strings.ToLower(h.Name) != c.lower {
+					if !ok || h.Deleted || strings.ToLower(h.Name) != cand.lower {
 						continue // a stale hint: the write that made it failed
 					}
-					access := ""
+					via := ""
 					if until, ok := granted[h.ID]; ok && !h.assigned(p.UserID) {
-						access = "grant until " + until.Format(time.RFC3339)
-					} else if bg != nil && h.Kind == KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
-						access = "break-glass until " + bg.Expires.Format(time.RFC3339)
+						via = "grant until " + until.Format(time.RFC3339)
+					} else if bg != nil && h.Kind == access.KindAdmin && now.Before(bg.Expires) && !h.assigned(p.UserID) {
+						via = "break-glass until " + bg.Expires.Format(time.RFC3339)
 					}
-					if !maySee(p, h) && access == "" {
+					if !maySee(p, h) && via == "" {
 						continue
 					}
 					if q != "" && !strings.Contains(strings.ToLower(strings.Join(append([]string{h.Name, h.Username, h.URL}, h.Tags...), "\x00")), q) {
@@ -106,12 +107,12 @@ func (v *Vault) ListCredentials(ctx context.Context, p *Principal, opt ListOptio
 						more = true
 						break scan
 					}
-					names, err := assigneeNames(tx, h)
+					names, err := c.assigneeNames(tx, h)
 					if err != nil {
 						return err
 					}
-					info := v.info(h, names)
-					info.Access = access
+					info := c.info(h, names)
+					info.Access = via
 					out = append(out, info)
 				}
 			}

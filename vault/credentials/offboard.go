@@ -1,4 +1,4 @@
-package vault
+package credentials
 
 import (
 	"context"
@@ -8,16 +8,18 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
-	"strongroom/vault/identity"
+	"strongroom/vault/storage"
 )
 
 // RotateItem is a credential an offboarded person could read.
 type RotateItem struct {
-	Credential string `json:"credential"`
-	Kind       Kind   `json:"kind"`
-	Why        string `json:"why"`
-	Action     string `json:"action"` // always "rotate"
+	Credential string      `json:"credential"`
+	Kind       access.Kind `json:"kind"`
+	Why        string      `json:"why"`
+	Action     string      `json:"action"` // always "rotate"
 }
 
 // OffboardReport says what offboarding did and what to rotate.
@@ -32,28 +34,28 @@ type OffboardReport struct {
 // Offboard disables an account, ends its sessions and grants, and lists
 // every credential the person could read in the last days days (assigned,
 // granted, or read according to the log), each flagged "rotate".
-func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name string, days int) (*OffboardReport, error) {
+func (c *Credentials) Offboard(ctx context.Context, req auditlog.Request, p *access.Principal, name string, days int) (*OffboardReport, error) {
 	if days <= 0 {
 		days = 90
 	}
 	target := audit.Target{Kind: "user", Name: name}
-	if p.Role != RoleProvider {
-		return nil, v.deny(ctx, req, p, audit.UserOffboard, target, "only a provider offboards")
+	if p.Role != access.RoleProvider {
+		return nil, c.log.Deny(ctx, req, p, audit.UserOffboard, target, "only a provider offboards")
 	}
 	var rep *OffboardReport
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
-			u, err := identity.ToDisable(tx, name)
+			u, err := c.people.Disable(tx, name)
 			if err != nil {
 				return err
 			}
-			now := v.now()
+			now := c.now()
 			since := now.Add(-time.Duration(days) * 24 * time.Hour)
 			rep = &OffboardReport{User: u.Name, Days: days, SessionsEnded: true}
 			why := map[string][]string{}
-			kinds := map[string]Kind{}
+			kinds := map[string]access.Kind{}
 			names := map[string]string{}
-			add := func(id, name string, kind Kind, reason string) {
+			add := func(id, name string, kind access.Kind, reason string) {
 				names[id], kinds[id] = name, kind
 				why[id] = append(why[id], reason)
 			}
@@ -82,7 +84,7 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 				return err
 			}
 			reads := map[string]int{}
-			if err := tx.Scan(bucketAudit, nil, func(_, val []byte) (bool, error) {
+			if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
 				e, err := audit.ParseLine(val)
 				if err != nil {
 					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
@@ -107,25 +109,18 @@ func (v *Vault) Offboard(ctx context.Context, req Request, p *Principal, name st
 			sort.Slice(rep.Rotate, func(i, j int) bool { return rep.Rotate[i].Credential < rep.Rotate[j].Credential })
 			for _, g := range revoke {
 				g.RevokedBy, g.RevokedAt = p.Name, now
-				if err := tx.PutRecord(bucketGrants, grantPrefix+g.ID, g); err != nil {
+				if err := tx.PutRecord(storage.BucketGrants, grantPrefix+g.ID, g); err != nil {
 					return err
 				}
 			}
 			rep.GrantsRevoked = len(revoke)
-			u.Disabled = true
-			if err := tx.PutRecord(bucketUsers, u.ID, u); err != nil {
-				return err
-			}
-			if err := identity.EndSessions(tx, u.ID, ""); err != nil {
-				return err
-			}
 			var list []string
 			for _, r := range rep.Rotate {
 				list = append(list, r.Credential)
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.UserOffboard,
-				target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name},
-				reason: fmt.Sprintf("disabled, sessions ended, %d grants revoked; rotate: %s", len(revoke), strings.Join(list, ", "))})
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserOffboard,
+				Target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name},
+				Reason: fmt.Sprintf("disabled, sessions ended, %d grants revoked; rotate: %s", len(revoke), strings.Join(list, ", "))})
 		})
 	})
 	return rep, err

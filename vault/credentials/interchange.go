@@ -1,16 +1,21 @@
-package vault
+package credentials
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"unicode/utf8"
 
 	"strongroom/audit"
 	"strongroom/transfer"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
 	"strongroom/vault/passwords"
+	"strongroom/vault/storage"
 )
 
 // ImportOptions says how imported items land in the vault.
@@ -28,7 +33,7 @@ type ImportOptions struct {
 // ImportReport says what an import did (or, dry, would do).
 type ImportReport struct {
 	Format        string             `json:"format"`
-	Kind          Kind               `json:"kind"`
+	Kind          access.Kind        `json:"kind"`
 	DryRun        bool               `json:"dry_run"`
 	ConvertedFrom string             `json:"converted_from,omitempty"`
 	Imported      []ImportedItem     `json:"imported"`
@@ -47,61 +52,92 @@ type ImportedItem struct {
 }
 
 // Import reads a file with decode (called only once the caller is known
-// to be allowed to import) and stores its items as new credentials, all
-// in one transaction: every item lands, with a cred.create entry each and
-// one cred.import entry, or nothing does. A file that cannot be read is
-// refused whole and recorded as a failed cred.import. Items that cannot
-// be stored (no usable name, a field too long) are skipped and reported
-// with what the decoder skipped; a name already taken gets the item's
-// folder, or a number, appended. Decoded secrets are wiped.
-func (v *Vault) Import(ctx context.Context, req Request, p *Principal, opt ImportOptions, decode func() (*transfer.Result, error)) (*ImportReport, error) {
+// to be allowed to import) and stores its items as new credentials, in
+// writes of at most importChunk items (the store contract bounds a
+// transaction): each chunk lands whole, with a cred.create entry per item,
+// or not at all, and the last carries the cred.import entry. If a chunk
+// fails after others have landed, those stay, the failure is recorded as
+// a failed cred.import saying how many were stored, and the error says so.
+// A file that cannot be read is refused whole and recorded as a failed
+// cred.import. Items that cannot be stored (no usable name, a field too
+// long) are skipped and reported with what the decoder skipped; a name
+// already taken gets the item's folder, or a number, appended. Decoded
+// secrets are wiped.
+func (c *Credentials) Import(ctx context.Context, req auditlog.Request, p *access.Principal, opt ImportOptions, decode func() (*transfer.Result, error)) (*ImportReport, error) {
 	if opt.Kind == "" {
-		opt.Kind = string(KindShared)
+		opt.Kind = string(access.KindShared)
 	}
-	kind, err := ParseKind(opt.Kind)
+	kind, err := access.ParseKind(opt.Kind)
 	if err != nil {
 		return nil, err
 	}
 	if opt.Tag == "" {
 		opt.Tag = "imported"
 	}
-	if err := checkName("tag", opt.Tag); err != nil {
+	if err := access.CheckName("tag", opt.Tag); err != nil {
 		return nil, err
 	}
 	if len(opt.ConvertedFrom) > 200 || !utf8.ValidString(opt.ConvertedFrom) {
-		return nil, invalidField("converted_from", "converted_from is at most 200 characters of text")
+		return nil, access.Invalid("converted_from", "converted_from is at most 200 characters of text")
 	}
 	source := opt.Format
 	if opt.ConvertedFrom != "" {
 		source += " (" + opt.ConvertedFrom + ")"
 	}
 	target := audit.Target{Kind: "import", Name: opt.Format}
-	if !mayManage(p, kind, nil) || p.Role == RoleAuditor {
-		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
-			outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not create %s credentials", p.Role, kind)},
-			&ForbiddenError{Action: audit.CredImport, Target: opt.Format})
+	if !mayManage(p, kind, nil) || p.Role == access.RoleAuditor {
+		return nil, c.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport, Target: target,
+			Outcome: audit.OutcomeDenied, Reason: fmt.Sprintf("role %s may not create %s credentials", p.Role, kind)},
+			&access.ForbiddenError{Action: audit.CredImport, Target: opt.Format})
 	}
 	res, err := decode()
 	if err != nil {
 		// Decoder errors name the failure and where, never a value.
-		return nil, v.recordThen(ctx, req, event{actor: actorOf(p), action: audit.CredImport, target: target,
-			outcome: audit.OutcomeError, reason: "file refused: " + strings.TrimPrefix(err.Error(), "transfer: ")}, err)
+		return nil, c.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport, Target: target,
+			Outcome: audit.OutcomeError, Reason: "file refused: " + strings.TrimPrefix(err.Error(), "transfer: ")}, err)
 	}
 	defer res.Wipe()
 	rep := &ImportReport{Format: opt.Format, ConvertedFrom: opt.ConvertedFrom, Kind: kind, DryRun: opt.DryRun,
 		Skipped: append([]transfer.Skipped{}, res.Skipped...)}
 	ready := prepareImport(res.Items, opt.Tag, rep)
-	before := rep.Skipped
-	err = v.barrier.Hold(func(h *barrier.Held) error {
-		return h.Write(ctx, func(tx barrier.Tx) error {
-			rep.Imported, rep.Skipped = nil, before[:len(before):len(before)]
-			return v.importTx(tx, req, p, kind, opt, source, ready, rep)
-		})
-	})
+	err = c.barrier.Hold(func(h *barrier.Held) error { return c.importChunks(ctx, h, req, p, kind, opt, source, ready, rep) })
 	if err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// importChunk is how many items one write of an import stores.
+var importChunk = 200
+
+// importChunks stores ready in chunks, each in its own write.
+func (c *Credentials) importChunks(ctx context.Context, h *barrier.Held, req auditlog.Request, p *access.Principal, kind access.Kind,
+	opt ImportOptions, source string, ready []importItem, rep *ImportReport) error {
+	planned := map[string]bool{} // a dry run's names, which no write makes findable
+	for start := 0; ; start += importChunk {
+		end := min(start+importChunk, len(ready))
+		nImported, nSkipped := len(rep.Imported), len(rep.Skipped)
+		var chunkPlanned map[string]bool
+		err := h.Write(ctx, func(tx barrier.Tx) error {
+			// A write may run again (group commit retries): start over.
+			rep.Imported, rep.Skipped = rep.Imported[:nImported:nImported], rep.Skipped[:nSkipped:nSkipped]
+			chunkPlanned = maps.Clone(planned)
+			return c.importTx(tx, req, p, kind, opt, source, ready[start:end], rep, chunkPlanned, end == len(ready))
+		})
+		if err != nil && start > 0 {
+			_ = c.log.Record(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport,
+				Target: audit.Target{Kind: "import", Name: opt.Format}, Outcome: audit.OutcomeError,
+				Reason: fmt.Sprintf("stopped after %d of %d were stored as %s from %s", nImported, len(ready), kind, source)})
+			return fmt.Errorf("vault: the import stopped after %d of %d credentials were stored (they are kept): %w", nImported, len(ready), err)
+		}
+		if err != nil {
+			return err
+		}
+		planned = chunkPlanned
+		if end == len(ready) {
+			return nil
+		}
+	}
 }
 
 // importItem is an item checked and made ready outside the transaction.
@@ -132,7 +168,7 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 		pr := importItem{it: it}
 		if it.TOTP != "" {
 			t, err := normaliseTOTP(it.TOTP, it.Title)
-			var ie *InputError
+			var ie *access.InputError
 			if errors.As(err, &ie) {
 				pr.note = "TOTP not imported: " + ie.Msg
 			}
@@ -156,12 +192,12 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 
 // importTx stores the ready items in tx (or, for a dry run, only reports
 // what would be stored), renaming any whose name is taken.
-func (v *Vault) importTx(tx barrier.Tx, req Request, p *Principal, kind Kind, opt ImportOptions, source string,
-	ready []importItem, rep *ImportReport) error {
-	if err := checkRoutine(tx); err != nil {
+func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Principal, kind access.Kind, opt ImportOptions, source string,
+	ready []importItem, rep *ImportReport, planned map[string]bool, last bool) error {
+	if err := c.recovery.Routine(tx); err != nil {
 		return err
 	}
-	_, users, err := userNames(tx)
+	_, users, err := c.userNames(tx)
 	if err != nil {
 		return err
 	}
@@ -173,18 +209,21 @@ func (v *Vault) importTx(tx barrier.Tx, req Request, p *Principal, kind Kind, op
 	if err != nil {
 		return err
 	}
-	taken := map[string]bool{}
-	if err := eachHead(tx, func(h *credHead) bool {
-		if !h.Deleted {
-			taken[strings.ToLower(h.Name)] = true
+	var lookupErr error
+	taken := func(name string) bool {
+		if planned[strings.ToLower(name)] {
+			return true
 		}
-		return true
-	}); err != nil {
-		return err
+		h, err := findCred(tx, name) // sees this write's own heads too
+		lookupErr = cmp.Or(lookupErr, err)
+		return h != nil || err != nil
 	}
-	now := v.now()
+	now := c.now()
 	for _, pr := range ready {
 		name, note := uniqueName(pr.it.Title, pr.it.Folder, taken), pr.note
+		if lookupErr != nil {
+			return lookupErr
+		}
 		if name == "" {
 			rep.Skipped = append(rep.Skipped, transfer.Skipped{Source: pr.it.Source, Title: pr.it.Title,
 				Reason: "its name cannot be used (1 to 100 printable characters, no leading or trailing space)"})
@@ -193,33 +232,33 @@ func (v *Vault) importTx(tx barrier.Tx, req Request, p *Principal, kind Kind, op
 		if name != pr.it.Title {
 			note = strings.TrimPrefix(note+"; renamed from "+quote(pr.it.Title)+": the name was taken", "; ")
 		}
-		taken[strings.ToLower(name)] = true
+		planned[strings.ToLower(name)] = true
 		rep.Imported = append(rep.Imported, ImportedItem{Name: name, Source: pr.it.Source, Tags: pr.tags,
 			HasTOTP: len(pr.totp) > 0, Note: note})
 		if opt.DryRun {
 			continue
 		}
-		h := &credHead{ID: newID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
+		h := &credHead{ID: access.NewID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
 			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
 		cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
 			TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
-		if err := tx.PutRecord(bucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
+		if err := tx.PutRecord(storage.BucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
 			return err
 		}
 		if err := putHead(tx, h); err != nil {
 			return err
 		}
-		if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredCreate,
-			target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
-			reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
+		if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredCreate,
+			Target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
+			Reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
 			return err
 		}
 	}
-	if opt.DryRun {
+	if opt.DryRun || !last {
 		return nil
 	}
-	return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredImport, target: audit.Target{Kind: "import", Name: opt.Format},
-		reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
+	return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport, Target: audit.Target{Kind: "import", Name: opt.Format},
+		Reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
 }
 
 // folderTag keeps a folder path as one tag.
@@ -232,21 +271,21 @@ func folderTag(folder string) []string {
 
 // uniqueName returns title, or title with its folder or a number
 // appended if the name is taken; "" if no usable name can be made.
-func uniqueName(title, folder string, taken map[string]bool) string {
+func uniqueName(title, folder string, taken func(string) bool) string {
 	title = strings.TrimSpace(title)
-	if checkName("credential", title) != nil {
+	if access.CheckName("credential", title) != nil {
 		return ""
 	}
-	if !taken[strings.ToLower(title)] {
+	if !taken(title) {
 		return title
 	}
 	if f := strings.Trim(folder, "/"); f != "" {
-		if n := title + " (" + f + ")"; checkName("credential", n) == nil && !taken[strings.ToLower(n)] {
+		if n := title + " (" + f + ")"; access.CheckName("credential", n) == nil && !taken(n) {
 			return n
 		}
 	}
 	for i := 2; i < 10000; i++ {
-		if n := fmt.Sprintf("%s (%d)", title, i); checkName("credential", n) == nil && !taken[strings.ToLower(n)] {
+		if n := fmt.Sprintf("%s (%d)", title, i); access.CheckName("credential", n) == nil && !taken(n) {
 			return n
 		}
 	}
@@ -272,22 +311,22 @@ type ExportReport struct {
 //
 // The file's Argon2id cost is the vault's own passphrase KDF setting
 // (server --kdf-memory, --kdf-time).
-func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Reauth, passphrase []byte) ([]byte, *ExportReport, error) {
-	defer wipe(ra.Password)
-	defer wipe(passphrase)
+func (c *Credentials) ExportKDBX(ctx context.Context, req auditlog.Request, p *access.Principal, ra access.Reauth, passphrase []byte) ([]byte, *ExportReport, error) {
+	defer barrier.Wipe(ra.Password)
+	defer barrier.Wipe(passphrase)
 	if err := passwords.CheckNew(p.Name, nil, passphrase); err != nil {
-		var ie *InputError
+		var ie *access.InputError
 		if !errors.As(err, &ie) {
 			return nil, nil, err
 		}
-		return nil, nil, invalidField("passphrase", "%s", strings.Replace(ie.Msg, "the new password", "the export passphrase", 1))
+		return nil, nil, access.Invalid("passphrase", "%s", strings.Replace(ie.Msg, "the new password", "the export passphrase", 1))
 	}
 	var items []transfer.Item
 	var rep ExportReport
 	var result error
-	err := v.barrier.Hold(func(h *barrier.Held) error {
-		now := v.now()
-		pwOK, step, err := v.accounts.ReauthInputs(ctx, h, p, ra, now)
+	err := c.barrier.Hold(func(h *barrier.Held) error {
+		now := c.now()
+		pwOK, step, err := c.people.ReauthInputs(ctx, h, p, ra, now)
 		if err != nil {
 			return err
 		}
@@ -297,12 +336,12 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			}
 			items, rep, result = nil, ExportReport{}, nil
 			target := audit.Target{Kind: "export", Name: "kdbx"}
-			if p.Role != RoleProvider {
-				result = &ForbiddenError{Action: "export", Target: "kdbx"}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.ExportKDBX, target: target,
-					outcome: audit.OutcomeDenied, reason: "only the IT provider may export"})
+			if p.Role != access.RoleProvider {
+				result = &access.ForbiddenError{Action: "export", Target: "kdbx"}
+				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.ExportKDBX, Target: target,
+					Outcome: audit.OutcomeDenied, Reason: "only the IT provider may export"})
 			}
-			denied, err := v.accounts.CheckReauth(tx, req, p, pwOK, step, now, audit.ExportKDBX, target)
+			denied, err := c.people.CheckReauth(tx, req, p, pwOK, step, now, audit.ExportKDBX, target)
 			if err != nil || denied != nil {
 				result = denied
 				return err
@@ -311,7 +350,7 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			if err := eachHead(tx, func(h *credHead) bool {
 				switch {
 				case h.Deleted:
-				case h.Kind == KindPersonal && h.Owner != p.UserID:
+				case h.Kind == access.KindPersonal && h.Owner != p.UserID:
 					rep.OthersPersonal++
 				default:
 					heads = append(heads, h)
@@ -322,22 +361,22 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 			}
 			for _, h := range heads {
 				var cv credVersion
-				ok, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, h.Version), &cv)
+				ok, err := tx.GetRecord(storage.BucketCredentials, versionKey(h.ID, h.Version), &cv)
 				if err != nil || !ok {
 					return errors.Join(err, fmt.Errorf("vault: credential %q has no version %d", h.Name, h.Version))
 				}
 				items = append(items, transfer.Item{Title: h.Name, Username: cv.Username, URL: cv.URL,
 					Password: cv.Password, Notes: cv.Notes, TOTP: string(cv.TOTP), Folder: string(h.Kind),
 					Tags: append([]string(nil), h.Tags...)})
-				if err := v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredExport,
-					target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
-					reason: fmt.Sprintf("KDBX export; version %d", cv.Version)}); err != nil {
+				if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredExport,
+					Target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
+					Reason: fmt.Sprintf("KDBX export; version %d", cv.Version)}); err != nil {
 					return err
 				}
 			}
 			rep.Exported = len(items)
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.ExportKDBX, target: target,
-				reason: fmt.Sprintf("%d credentials exported after re-authentication; %d other people's personal credentials left out",
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.ExportKDBX, Target: target,
+				Reason: fmt.Sprintf("%d credentials exported after re-authentication; %d other people's personal credentials left out",
 					rep.Exported, rep.OthersPersonal)})
 		})
 	})
@@ -352,8 +391,8 @@ func (v *Vault) ExportKDBX(ctx context.Context, req Request, p *Principal, ra Re
 	if err != nil {
 		return nil, nil, err
 	}
-	o := transfer.KDBXOptions{MemoryKiB: v.kdf.Memory, Iterations: v.kdf.Time, Lanes: max(v.kdf.Threads, 1),
-		Name: "Strongroom export", Now: v.now()}
+	o := transfer.KDBXOptions{MemoryKiB: c.kdf.Memory, Iterations: c.kdf.Time, Lanes: max(c.kdf.Threads, 1),
+		Name: "Strongroom export", Now: c.now()}
 	out, err := transfer.EncodeKDBX(items, passphrase, o)
 	if err != nil {
 		return nil, nil, err

@@ -1,4 +1,4 @@
-package vault
+package credentials
 
 import (
 	"context"
@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
-	"strongroom/vault/identity"
+	"strongroom/vault/storage"
 
 	"github.com/pquerna/otp"
 
@@ -22,19 +24,19 @@ import (
 // credHead is the current state of a credential, sealed at
 // credentials/<id>/head. Secret fields live only in version records.
 type credHead struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Kind      Kind      `json:"kind"`
-	URL       string    `json:"url"`
-	Username  string    `json:"username"`
-	Tags      []string  `json:"tags"`
-	Assignees []string  `json:"assignees"` // user ids
-	Owner     string    `json:"owner"`     // user id of the creator
-	Version   int       `json:"version"`
-	HasTOTP   bool      `json:"has_totp"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
-	Deleted   bool      `json:"deleted"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Kind      access.Kind `json:"kind"`
+	URL       string      `json:"url"`
+	Username  string      `json:"username"`
+	Tags      []string    `json:"tags"`
+	Assignees []string    `json:"assignees"` // user ids
+	Owner     string      `json:"owner"`     // user id of the creator
+	Version   int         `json:"version"`
+	HasTOTP   bool        `json:"has_totp"`
+	Created   time.Time   `json:"created"`
+	Updated   time.Time   `json:"updated"`
+	Deleted   bool        `json:"deleted"`
 	// Compromised is set from a report of suspected compromise until rotated.
 	Compromised *Compromise `json:"compromised,omitempty"`
 	// Reviewed is when someone last confirmed who should hold access.
@@ -70,7 +72,7 @@ type credVersion struct {
 	CreatedBy string    `json:"created_by"`
 }
 
-func (c *credVersion) wipe() { wipe(c.Password); wipe(c.TOTP); wipe(c.Notes) }
+func (c *credVersion) wipe() { barrier.Wipe(c.Password); barrier.Wipe(c.TOTP); barrier.Wipe(c.Notes) }
 
 func headKey(id string) string             { return id + "/head" }
 func versionKey(id string, ver int) string { return fmt.Sprintf("%s/v/%08d", id, ver) }
@@ -87,7 +89,7 @@ type CredentialInput struct {
 	Notes     []byte
 	Tags      []string
 	Assignees []string // user names
-	// CreateOnly refuses, with an *ExistsError, a name already in use
+	// CreateOnly refuses, with an *access.ExistsError, a name already in use
 	// (checked in the write's own transaction) instead of writing a new
 	// version of that credential.
 	CreateOnly bool
@@ -95,17 +97,17 @@ type CredentialInput struct {
 
 // CredentialInfo is what may be shown of a credential without its secret.
 type CredentialInfo struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Kind      Kind      `json:"kind"`
-	URL       string    `json:"url"`
-	Username  string    `json:"username"`
-	Tags      []string  `json:"tags"`
-	Assignees []string  `json:"assignees"`
-	Version   int       `json:"version"`
-	HasTOTP   bool      `json:"has_totp"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Kind      access.Kind `json:"kind"`
+	URL       string      `json:"url"`
+	Username  string      `json:"username"`
+	Tags      []string    `json:"tags"`
+	Assignees []string    `json:"assignees"`
+	Version   int         `json:"version"`
+	HasTOTP   bool        `json:"has_totp"`
+	Created   time.Time   `json:"created"`
+	Updated   time.Time   `json:"updated"`
 	// Compromised, when set, means: change this password now.
 	Compromised *Compromise `json:"compromised,omitempty"`
 	// Access, in a list, says how the caller may read a credential they
@@ -127,7 +129,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 	if strings.HasPrefix(strings.ToLower(in), "otpauth://") {
 		k, err := otp.NewKeyFromURL(in)
 		if err != nil || k.Type() != "totp" {
-			return nil, invalidField("totp", "the TOTP URI is not a valid otpauth://totp URI")
+			return nil, access.Invalid("totp", "the TOTP URI is not a valid otpauth://totp URI")
 		}
 		seed = k.Secret()
 		if k.AccountName() != "" {
@@ -147,7 +149,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 		}
 		if p := k.Period(); p != 30 {
 			if p < 10 || p > 300 {
-				return nil, invalidField("totp", "the TOTP URI's period must be 10 to 300 seconds")
+				return nil, access.Invalid("totp", "the TOTP URI's period must be 10 to 300 seconds")
 			}
 			q.Set("period", strconv.FormatUint(p, 10))
 		}
@@ -155,7 +157,7 @@ func normaliseTOTP(in, name string) ([]byte, error) {
 	seed = strings.TrimRight(strings.ToUpper(strings.ReplaceAll(seed, " ", "")), "=")
 	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(seed)
 	if err != nil || len(seed) < 16 || len(raw) < 10 {
-		return nil, invalidField("totp", "the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)")
+		return nil, access.Invalid("totp", "the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)")
 	}
 	q.Set("secret", seed)
 	q.Set("issuer", issuer)
@@ -172,13 +174,13 @@ func eachHead(tx barrier.Tx, fn func(*credHead) bool) error {
 	var from []byte
 	for {
 		var next []byte
-		err := tx.Scan(bucketCredentials, from, func(k, val []byte) (bool, error) {
+		err := tx.Scan(storage.BucketCredentials, from, func(k, val []byte) (bool, error) {
 			id, rest, _ := strings.Cut(string(k), "/")
 			if rest != "head" {
 				next = []byte(id + "/w") // past "ID/v/..."
 				return false, nil
 			}
-			h, err := barrier.DecodeView(tx, bucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
+			h, err := barrier.DecodeView(tx, storage.BucketCredentials+"/"+string(k), val, func(h *credHead) *credHead { return h })
 			if err != nil {
 				return false, err
 			}
@@ -200,7 +202,7 @@ func eachHead(tx barrier.Tx, fn func(*credHead) bool) error {
 
 var errStopScan = errors.New("stop")
 
-func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
+func (c *Credentials) info(h *credHead, names map[string]string) CredentialInfo {
 	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
 		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, Created: h.Created, Updated: h.Updated,
 		Compromised: h.Compromised}
@@ -212,8 +214,8 @@ func (v *Vault) info(h *credHead, names map[string]string) CredentialInfo {
 	return ci
 }
 
-func userNames(tx barrier.Tx) (map[string]string, []*identity.Record, error) {
-	users, err := identity.All(tx)
+func (c *Credentials) userNames(tx barrier.Tx) (map[string]string, []access.Person, error) {
+	users, err := c.people.All(tx)
 	names := map[string]string{}
 	for _, u := range users {
 		names[u.ID] = u.Name
@@ -224,14 +226,14 @@ func userNames(tx barrier.Tx) (map[string]string, []*identity.Record, error) {
 // PutCredential creates a credential, or writes a new version of an
 // existing one (the old versions are kept). It wipes in.Password and
 // in.Notes when done.
-func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in CredentialInput) (info CredentialInfo, created bool, err error) {
-	defer wipe(in.Password)
-	defer wipe(in.Notes)
-	if err := checkName("credential", in.Name); err != nil {
+func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p *access.Principal, in CredentialInput) (info CredentialInfo, created bool, err error) {
+	defer barrier.Wipe(in.Password)
+	defer barrier.Wipe(in.Notes)
+	if err := access.CheckName("credential", in.Name); err != nil {
 		return info, false, err
 	}
 	if len(in.Password) > 4096 || len(in.Notes) > 64*1024 || len(in.URL) > 2048 || len(in.Username) > 512 || len(in.Tags) > 50 {
-		return info, false, invalid("a field is too long")
+		return info, false, access.Invalid("", "a field is too long")
 	}
 	totpURI, err := normaliseTOTP(in.TOTP, in.Name)
 	if err != nil {
@@ -239,13 +241,13 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 	}
 	var refusal string
 	var action audit.Action
-	err = v.barrier.Hold(func(h *barrier.Held) error {
+	err = c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			refusal = ""
-			if err := checkRoutine(tx); err != nil {
+			if err := c.recovery.Routine(tx); err != nil {
 				return err
 			}
-			names, users, err := userNames(tx)
+			names, users, err := c.userNames(tx)
 			if err != nil {
 				return err
 			}
@@ -254,20 +256,20 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 				return err
 			}
 			created = h == nil
-			now := v.now()
+			now := c.now()
 			action = audit.CredUpdate
 			if created {
 				action = audit.CredCreate
-				kind, err := ParseKind(in.Kind)
+				kind, err := access.ParseKind(in.Kind)
 				if err != nil {
 					return err
 				}
 				if len(in.Password) == 0 {
-					return invalidField("password", "a new credential needs a password")
+					return access.Invalid("password", "a new credential needs a password")
 				}
-				h = &credHead{ID: newID(), Name: in.Name, Kind: kind, Owner: p.UserID, Created: now}
-			} else if in.Kind != "" && Kind(in.Kind) != h.Kind {
-				return invalidField("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
+				h = &credHead{ID: access.NewID(), Name: in.Name, Kind: kind, Owner: p.UserID, Created: now}
+			} else if in.Kind != "" && access.Kind(in.Kind) != h.Kind {
+				return access.Invalid("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			existing := h
@@ -276,11 +278,11 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			}
 			if !mayManage(p, h.Kind, existing) {
 				refusal = fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
-					outcome: audit.OutcomeDenied, reason: refusal})
+				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
+					Outcome: audit.OutcomeDenied, Reason: refusal})
 			}
 			if !created && in.CreateOnly { // after the permission check: no name is confirmed to a caller who may not manage it
-				return &ExistsError{Kind: "credential", Name: h.Name}
+				return &access.ExistsError{Kind: "credential", Name: h.Name}
 			}
 			if in.Assignees != nil || created {
 				ids, err := resolveAssignees(p, h.Kind, in.Assignees, users)
@@ -291,7 +293,7 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			}
 			var prev credVersion
 			if !created {
-				if _, err := tx.GetRecord(bucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
+				if _, err := tx.GetRecord(storage.BucketCredentials, versionKey(h.ID, h.Version), &prev); err != nil {
 					return err
 				}
 				defer prev.wipe()
@@ -303,19 +305,19 @@ func (v *Vault) PutCredential(ctx context.Context, req Request, p *Principal, in
 			if in.Tags != nil {
 				h.Tags = in.Tags
 			}
-			if err := tx.PutRecord(bucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
+			if err := tx.PutRecord(storage.BucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
 				return err
 			}
 			if err := putHead(tx, h); err != nil {
 				return err
 			}
-			info = v.info(h, names)
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: action, target: target,
-				reason: fmt.Sprintf("version %d; assignees: %s", h.Version, strings.Join(info.Assignees, ", "))})
+			info = c.info(h, names)
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
+				Reason: fmt.Sprintf("version %d; assignees: %s", h.Version, strings.Join(info.Assignees, ", "))})
 		})
 	})
 	if err == nil && refusal != "" {
-		return CredentialInfo{}, false, &ForbiddenError{Action: action, Target: in.Name}
+		return CredentialInfo{}, false, &access.ForbiddenError{Action: action, Target: in.Name}
 	}
 	return info, created, err
 }
@@ -334,11 +336,11 @@ func pickBytes(in, old []byte) []byte {
 	return append([]byte(nil), old...)
 }
 
-func resolveAssignees(p *Principal, kind Kind, names []string, users []*identity.Record) ([]string, error) {
-	if kind == KindPersonal {
+func resolveAssignees(p *access.Principal, kind access.Kind, names []string, users []access.Person) ([]string, error) {
+	if kind == access.KindPersonal {
 		for _, n := range names {
 			if !strings.EqualFold(n, p.Name) {
-				return nil, invalidField("assignees", "a personal credential belongs to its owner alone; it cannot be assigned to anyone else")
+				return nil, access.Invalid("assignees", "a personal credential belongs to its owner alone; it cannot be assigned to anyone else")
 			}
 		}
 		return []string{p.UserID}, nil
@@ -346,17 +348,17 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*identity
 	var ids []string
 	seen := map[string]bool{}
 	for _, n := range names {
-		var u *identity.Record
-		for _, x := range users {
-			if strings.EqualFold(x.Name, n) {
-				u = x
+		var u *access.Person
+		for i := range users {
+			if strings.EqualFold(users[i].Name, n) {
+				u = &users[i]
 			}
 		}
 		if u == nil {
 			return nil, notFound("user", n)
 		}
 		if !mayBeAssigned(u) {
-			return nil, invalidField("assignees", "%q cannot hold a credential (disabled, or an auditor)", u.Name)
+			return nil, access.Invalid("assignees", "%q cannot hold a credential (disabled, or an auditor)", u.Name)
 		}
 		if !seen[u.ID] {
 			ids = append(ids, u.ID)
@@ -367,12 +369,12 @@ func resolveAssignees(p *Principal, kind Kind, names []string, users []*identity
 }
 
 // DeleteCredential retires a credential (soft delete: versions are kept).
-func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal, name string) error {
+func (c *Credentials) DeleteCredential(ctx context.Context, req auditlog.Request, p *access.Principal, name string) error {
 	var result error
-	err := v.barrier.Hold(func(h *barrier.Held) error {
+	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			result = nil
-			if err := checkRoutine(tx); err != nil {
+			if err := c.recovery.Routine(tx); err != nil {
 				return err
 			}
 			h, err := findCred(tx, name)
@@ -384,15 +386,15 @@ func (v *Vault) DeleteCredential(ctx context.Context, req Request, p *Principal,
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayManage(p, h.Kind, h) {
-				result = &ForbiddenError{Action: audit.CredDelete, Target: h.Name}
-				return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredDelete, target: target,
-					outcome: audit.OutcomeDenied, reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
+				result = &access.ForbiddenError{Action: audit.CredDelete, Target: h.Name}
+				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredDelete, Target: target,
+					Outcome: audit.OutcomeDenied, Reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}
-			h.Deleted, h.Updated = true, v.now()
+			h.Deleted, h.Updated = true, c.now()
 			if err := putHead(tx, h); err != nil {
 				return err
 			}
-			return v.appendAudit(tx, req, event{actor: actorOf(p), action: audit.CredDelete, target: target})
+			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredDelete, Target: target})
 		})
 	})
 	if err == nil {

@@ -1,8 +1,10 @@
-package vault
+package credentials
 
 import (
 	"context"
 	"fmt"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
@@ -19,8 +21,8 @@ type TOTPCode struct {
 // CredentialTOTP returns the current code of a credential's TOTP seed. It is
 // a read like any other: assignees only, recorded (reason "TOTP code")
 // and committed before the code is computed.
-func (v *Vault) CredentialTOTP(ctx context.Context, req Request, p *Principal, name string) (TOTPCode, error) {
-	sec, err := v.readCredential(ctx, req, p, name, 0, "TOTP code; ")
+func (c *Credentials) CredentialTOTP(ctx context.Context, req auditlog.Request, p *access.Principal, name string) (TOTPCode, error) {
+	sec, err := c.readCredential(ctx, req, p, name, 0, "TOTP code; ")
 	if err != nil {
 		return TOTPCode{}, err
 	}
@@ -36,7 +38,7 @@ func (v *Vault) CredentialTOTP(ctx context.Context, req Request, p *Principal, n
 	if period == 0 {
 		period = 30
 	}
-	now := v.now()
+	now := c.now()
 	code, err := totp.GenerateCodeCustom(k.Secret(), now, totp.ValidateOpts{Period: uint(period), Digits: k.Digits(), Algorithm: k.Algorithm()})
 	if err != nil {
 		return TOTPCode{}, fmt.Errorf("vault: TOTP of %q: %w", sec.Name, err)
