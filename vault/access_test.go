@@ -20,6 +20,9 @@ func TestAccessMatrix(t *testing.T) {
 		run     func(f *fixture, p *Principal) error
 		allowed map[Role]bool
 	}
+	// These reveal an admin secret, so an allowed caller must have
+	// re-authenticated (access.Reauthed) as well.
+	reauth := map[string]bool{"read admin assigned to member": true, "read unassigned admin": true}
 	read := func(cred string) func(f *fixture, p *Principal) error {
 		return func(f *fixture, p *Principal) error {
 			s, err := f.v.ReadCredential(ctx, req, p, cred, 0)
@@ -100,6 +103,22 @@ func TestAccessMatrix(t *testing.T) {
 				f.put(t, f.admin, "Website host", "admin", "pw", memberName)
 				f.put(t, f.admin, "Facebook page", "shared", "pw", clerkName, memberName)
 				f.put(t, f.admin, "Router admin", "admin", "pw")
+				if reauth[o.name] {
+					// The re-authentication column: a session that has not
+					// confirmed who it is again is asked to, and nothing is
+					// read or recorded; one that may not read is refused
+					// exactly as if it had.
+					stale := *actor
+					stale.ReauthAt = time.Time{}
+					before := len(f.entries(t))
+					err := o.run(f, &stale)
+					switch {
+					case o.allowed[role] && (!errors.Is(err, ErrReauthNeeded) || len(f.entries(t)) != before):
+						t.Fatalf("without re-authentication: %v, %d entries", err, len(f.entries(t))-before)
+					case !o.allowed[role] && !errors.Is(err, ErrForbidden):
+						t.Fatalf("without re-authentication, refused as %v; want forbidden", err)
+					}
+				}
 				before := len(f.entries(t))
 				err := o.run(f, actor)
 				if o.allowed[role] {

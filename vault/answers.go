@@ -23,6 +23,7 @@ var (
 	ErrShareSet           = access.ErrShareSet
 	ErrConflict           = access.ErrConflict
 	ErrReauth             = access.ErrReauth
+	ErrReauthNeeded       = access.ErrReauthNeeded
 	ErrRecoveryMode       = access.ErrRecoveryMode
 )
 

@@ -129,7 +129,9 @@ func (f *fixture) principal(t testing.TB, name string) *Principal {
 		if u == nil {
 			return errors.Join(err, errors.New("no user "+name))
 		}
-		p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role}
+		// As a session that has just re-authenticated (access.Reauthed);
+		// the re-authentication rule has its own tests.
+		p = &Principal{UserID: u.ID, Name: u.Name, Role: u.Role, ReauthAt: f.clock.Now()}
 		return nil
 	})
 	if err != nil {

@@ -246,3 +246,70 @@ func TestReauthenticateMarksSession(t *testing.T) {
 		t.Fatalf("session not marked: %v %v", p2.ReauthAt, err)
 	}
 }
+
+// An admin password and its live code need a re-authentication within the
+// window, whoever asks and however (the API, the CLI and the web all come
+// here); a shared one does not.
+func TestAdminSecretsNeedReauthentication(t *testing.T) {
+	f := newFixture(t)
+	otl := f.init.Admin
+	const pw = "lantern-pebble-orchard-7"
+	token, _, err := f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte(otl.Password),
+		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(pw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Router", Kind: "admin", Password: []byte("router pw"),
+		TOTP: "JBSWY3DPEHPK3PXP", Assignees: []string{otl.Name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, f.admin, "Facebook page", "shared", "fb pw", otl.Name)
+	p, err := f.v.Authenticate(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := func() (error, error) {
+		s, err := f.v.ReadCredential(ctx, req, p, "Router", 0)
+		if s != nil {
+			s.Destroy()
+		}
+		_, terr := f.v.CredentialTOTP(ctx, req, p, "Router")
+		return err, terr
+	}
+	n := len(f.entries(t))
+	if err, terr := reads(); !errors.Is(err, ErrReauthNeeded) || !errors.Is(terr, ErrReauthNeeded) || !errors.Is(err, ErrReauth) {
+		t.Fatalf("before re-authenticating: %v, %v", err, terr)
+	}
+	if len(f.entries(t)) != n {
+		t.Fatal("a read that asked for re-authentication was recorded as a read")
+	}
+	if s, err := f.v.ReadCredential(ctx, req, p, "Facebook page", 0); err != nil {
+		t.Fatalf("a shared password asked for re-authentication: %v", err)
+	} else {
+		s.Destroy()
+	}
+	f.clock.Advance(30 * time.Second)
+	if err := f.v.Reauthenticate(ctx, req, p, Reauth{Password: []byte(pw), TOTP: code(t, otl.TOTPURI, f.clock.Now())}); err != nil {
+		t.Fatal(err)
+	}
+	if err, terr := reads(); err != nil || terr != nil {
+		t.Fatalf("after re-authenticating: %v, %v", err, terr)
+	}
+	// The same session, found again by its token, carries the mark...
+	if p, err = f.v.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(ReauthWindow - time.Second)
+	if err, terr := reads(); err != nil || terr != nil {
+		t.Fatalf("inside the window: %v, %v", err, terr)
+	}
+	// ...until the window ends.
+	f.clock.Advance(2 * time.Second)
+	if p, err = f.v.Authenticate(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if err, terr := reads(); !errors.Is(err, ErrReauthNeeded) || !errors.Is(terr, ErrReauthNeeded) {
+		t.Fatalf("after the window: %v, %v", err, terr)
+	}
+}

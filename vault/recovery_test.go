@@ -179,6 +179,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	f.admin.ReauthAt = f.clock.Now() // hours have passed: confirmed again
 	s, err := f.v.ReadCredential(ctx, req, f.admin, "Website host", 0)
 	if err != nil || string(s.Password()) != "host password" {
 		t.Fatalf("read after rekey: %v", err)

@@ -138,3 +138,13 @@ func FirstErr(errs ...error) error {
 	}
 	return nil
 }
+
+// ReauthWindow is how long a re-authentication lets a session read admin
+// secrets and their TOTP codes without asking again.
+const ReauthWindow = 5 * time.Minute
+
+// Reauthed says p re-authenticated within ReauthWindow before now: what
+// reading an admin secret or its code needs, in every client.
+func Reauthed(p *Principal, now time.Time) bool {
+	return !p.ReauthAt.IsZero() && !now.Before(p.ReauthAt) && now.Sub(p.ReauthAt) <= ReauthWindow
+}

@@ -36,6 +36,9 @@ var (
 	ErrRecoveryMode = errors.New("vault: in emergency recovery")
 	// ErrReauth says a re-authentication failed.
 	ErrReauth = errors.New("vault: re-authentication failed: wrong password or TOTP code")
+	// ErrReauthNeeded says an admin secret needs a re-authentication
+	// within ReauthWindow first; errors.Is(ErrReauthNeeded, ErrReauth).
+	ErrReauthNeeded error = reauthNeeded{}
 	// ErrConflict says something the request relied on changed while it
 	// ran (a guard failed); nothing was written.
 	ErrConflict = errors.New("vault: changed by another request meanwhile; try again")
@@ -108,3 +111,11 @@ func CheckName(what, s string) error {
 	}
 	return nil
 }
+
+type reauthNeeded struct{}
+
+func (reauthNeeded) Error() string {
+	return "vault: re-authenticate first: give your password and a new TOTP code (an admin password or its code is shown only within 5 minutes of confirming who you are)"
+}
+
+func (reauthNeeded) Is(target error) bool { return target == ErrReauth }

@@ -77,7 +77,7 @@ func (c *Credentials) readCredential(ctx context.Context, req auditlog.Request, 
 			return c.log.Append(tx, req, pl.ev)
 		})
 	})
-	if err != nil && !errors.Is(err, access.ErrSealed) && ctx.Err() == nil {
+	if err != nil && !errors.Is(err, access.ErrSealed) && !access.IsAnswer(err) && ctx.Err() == nil {
 		c.log.NoteFailure(err) // the read's entry was not committed
 	}
 	if err != nil || pl.result != nil {
@@ -148,6 +148,11 @@ func (c *Credentials) planRead(tx barrier.Tx, req auditlog.Request, p *access.Pr
 			pl.ev = auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredRead, Target: target, Outcome: audit.OutcomeDenied, Reason: denial}
 			return pl, nil
 		}
+	}
+	if h.Kind == access.KindAdmin && !access.Reauthed(p, c.now()) {
+		// Asked before anything is read or recorded, like an expired
+		// session: the caller may read it, but must confirm who they are.
+		return nil, access.ErrReauthNeeded
 	}
 	ver := h.Version
 	if version > 0 {

@@ -74,9 +74,9 @@ func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		Outcome: audit.OutcomeDenied, Reason: reason})
 }
 
-// ReauthWindow is how long a re-authentication lets the web interface
-// reveal admin secrets without asking again.
-const ReauthWindow = 5 * time.Minute
+// ReauthWindow is how long a re-authentication lets a session read admin
+// secrets without asking again (access.Reauthed).
+const ReauthWindow = access.ReauthWindow
 
 // Reauthenticate checks the caller's password and a fresh TOTP code again
 // and marks the session (Principal.ReauthAt), recorded as auth.reauth.
