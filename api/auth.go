@@ -82,6 +82,23 @@ func (s *server) changePassword(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// reauth re-authenticates the session with the caller's password and a
+// new TOTP code (vault.Reauthenticate, recorded as auth.reauth); admin
+// secrets and their TOTP codes need one within vault.ReauthWindow.
+func (s *server) reauth(c echo.Context) error {
+	var in wire.ReauthRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	defer in.Password.Wipe()
+	err := s.v.Reauthenticate(c.Request().Context(), request(c), principal(c),
+		vault.Reauth{Password: in.Password, TOTP: strings.TrimSpace(in.TOTP)})
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
 func (s *server) whoami(c echo.Context) error {
 	p := principal(c)
 	return c.JSON(http.StatusOK, wire.Whoami{Name: p.Name, Role: string(p.Role), MustChange: p.MustChange})

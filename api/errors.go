@@ -40,8 +40,12 @@ func classify(err error) (int, string) {
 		return http.StatusTooManyRequests, public(le)
 	case errors.Is(err, vault.ErrInvalid):
 		return http.StatusBadRequest, public(err)
-	case errors.Is(err, vault.ErrBadLogin), errors.Is(err, vault.ErrUnauthenticated), errors.Is(err, vault.ErrWrongPassphrase),
-		errors.Is(err, vault.ErrReauth):
+	case errors.Is(err, vault.ErrReauth):
+		// The session is valid but not recently re-authenticated (or the
+		// re-authentication just given was refused): 403, not 401, so a
+		// client keeps its session and asks for password and code.
+		return http.StatusForbidden, reauthMessage
+	case errors.Is(err, vault.ErrBadLogin), errors.Is(err, vault.ErrUnauthenticated), errors.Is(err, vault.ErrWrongPassphrase):
 		return http.StatusUnauthorized, public(err)
 	case errors.Is(err, vault.ErrPasswordChange), errors.Is(err, vault.ErrForbidden),
 		errors.Is(err, vault.ErrWrongVault), errors.Is(err, vault.ErrSuperseded),
@@ -68,6 +72,12 @@ func classify(err error) (int, string) {
 	}
 	return http.StatusInternalServerError, "internal error; the server log has the details under this request id"
 }
+
+// reauthMessage answers vault.ErrReauth, whichever way it arose: a read of
+// an admin secret without a re-authentication within the window, or a
+// re-authentication with a wrong password or a used or wrong code. The
+// body's "reauth": true says the same to a program.
+const reauthMessage = "re-authenticate: give your password and a new TOTP code (POST /v1/auth/reauth; each code works once)"
 
 // publicMessage is the message of err that a client may see.
 func publicMessage(err error) string {
@@ -98,6 +108,7 @@ func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if ie := (*vault.InputError)(nil); errors.As(err, &ie) {
 			body.Field = ie.Field
 		}
+		body.Reauth = errors.Is(err, vault.ErrReauth)
 		_ = c.JSON(status, body)
 	}
 }

@@ -104,6 +104,9 @@ func (s *server) routes(g *echo.Group, rate float64) {
 	g.POST("/sys/seal", s.seal, auth)
 	g.POST("/auth/logout", s.logout, auth)
 	g.POST("/auth/password", s.changePassword, auth)
+	// Re-authentication guesses a password and a code like a sign-in: the
+	// same per-address rate limit (after auth, so it counts only sessions).
+	g.POST("/auth/reauth", s.reauth, auth, rateLimiter(rate))
 	g.GET("/auth/whoami", s.whoami, auth)
 	g.GET("/users", s.listUsers, auth)
 	g.POST("/users", s.createUser, auth)

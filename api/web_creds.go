@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/labstack/echo/v4"
 
@@ -97,6 +98,10 @@ func (w *web) credPageData(c echo.Context) (*credPage, error) {
 	// A grant or break-glass may allow it too; the vault decides (and
 	// records) when the password is asked for.
 	d.MayRead = d.MayRead || cr.Access != ""
+	// Only which button the page offers first: the vault decides whether
+	// the password or code may be shown (reveal and totp act on its
+	// ErrReauth), so a page that guesses wrong still ends at the right
+	// answer.
 	d.NeedReauth = cr.Kind == vault.KindAdmin && time.Since(p.ReauthAt) > vault.ReauthWindow
 	// Changing who may use a password needs the list of accounts, which
 	// is the provider's; the clerk changes shared passwords themselves.
@@ -124,6 +129,8 @@ func (w *web) cred(c echo.Context) error {
 // reveal returns the password: JSON for the page's script, or the page
 // itself with the password for a browser without JavaScript. Both are
 // answers to a POST, so nothing lands in the address bar or history.
+// Whether a re-authentication is needed first is the vault's answer
+// (vault.ErrReauth), not a rule of this page.
 func (w *web) reveal(c echo.Context) error {
 	d, err := w.credPageData(c)
 	if err != nil {
@@ -137,18 +144,11 @@ func (w *web) reveal(c echo.Context) error {
 			sec.Destroy()
 			return w.refuse(c, http.StatusNotFound, "There is no such password.")
 		}
-		return w.fail(c, err)
-	}
-	if d.NeedReauth {
-		next := "/ui/reauth?next=/ui/creds/" + url.PathEscape(d.Cred.Name)
-		if wantsJSON(c) {
-			return c.JSON(http.StatusForbidden, map[string]string{"reauth": next})
-		}
-		return c.Redirect(http.StatusSeeOther, next)
+		return w.credFail(c, credName(c), err)
 	}
 	sec, err := w.s.v.ReadCredential(ctx(c), request(c), webUser(c), d.Cred.Name, 0)
 	if err != nil {
-		return w.fail(c, err)
+		return w.credFail(c, d.Cred.Name, err)
 	}
 	defer sec.Destroy()
 	if wantsJSON(c) {
@@ -163,11 +163,43 @@ func (w *web) reveal(c echo.Context) error {
 		defer wipeBytes(body)
 		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, body)
 	}
-	d.Secret = &revealed{Password: string(sec.Password())}
-	if n := sec.Notes(); n != nil {
-		d.Secret.Notes = string(n)
-	}
+	// Views of the locked buffer, not copies: valid until sec.Destroy,
+	// which runs after the page is rendered (see secretView).
+	d.Secret = &revealed{Password: secretView(sec.Password()), Notes: secretView(sec.Notes())}
 	return w.render(c, http.StatusOK, "cred", &page{Title: d.Cred.Name, Data: d})
+}
+
+// credFail answers a refused reveal or TOTP code: when the vault asks for
+// a re-authentication first, the browser is sent to confirm it is you and
+// brought back to the password's page; anything else as w.fail.
+func (w *web) credFail(c echo.Context, name string, err error) error {
+	if !errors.Is(err, vault.ErrReauth) {
+		return w.fail(c, err)
+	}
+	next := "/ui/reauth?next=/ui/creds/" + url.PathEscape(name)
+	if wantsJSON(c) {
+		return c.JSON(http.StatusForbidden, map[string]string{"reauth": next,
+			"error": "Confirm it is you first: give your password and a new authenticator code."})
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// secretView is b as a string without a copy, for html/template, which
+// renders only strings. It is valid only while b is: the caller wipes or
+// destroys b after the page is rendered, and nothing may keep the string
+// past that (the page data is local to one request and html/template
+// keeps no value after Execute). What remains of a secret rendered this
+// way, and why: text/template prints each value through fmt, whose pooled
+// buffer keeps a copy until it is reused, and html/template builds an
+// escaped copy (garbage, unreferenced) when the secret holds a character
+// HTML must escape (& < > " ' or NUL); the page itself is built in a
+// buffer that render wipes, and net/http's connection buffer holds the
+// bytes sent until it is reused.
+func secretView(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // credName is the :name parameter, unescaped as the API does it.
@@ -186,13 +218,13 @@ func (w *web) totp(c echo.Context) error {
 	}
 	if d == nil {
 		if _, err := w.s.v.CredentialTOTP(ctx(c), request(c), webUser(c), credName(c)); err != nil {
-			return w.fail(c, err)
+			return w.credFail(c, credName(c), err)
 		}
 		return w.refuse(c, http.StatusNotFound, "There is no such password.")
 	}
 	code, err := w.s.v.CredentialTOTP(ctx(c), request(c), webUser(c), d.Cred.Name)
 	if err != nil {
-		return w.fail(c, err)
+		return w.credFail(c, d.Cred.Name, err)
 	}
 	if wantsJSON(c) {
 		return c.JSON(http.StatusOK, code)
@@ -221,13 +253,16 @@ func (w *web) rotate(c echo.Context) error {
 		}
 		return w.fail(c, err)
 	}
-	lines := []string{"The password of " + name + " was changed and the old one kept in its history."}
+	data := map[string]any{"Lines": []string{"The password of " + name + " was changed and the old one kept in its history."},
+		"Link": menuItem{Href: "/ui/creds/" + url.PathEscape(name), Label: "Back to " + name}}
 	if g != nil {
+		// A view of the generated bytes, wiped once the page is rendered
+		// (secretView says what remains).
 		defer wipeBytes(g.Password)
-		lines = append(lines, "The new password is: "+string(g.Password), "It is shown once here; anyone assigned can show it again from the password’s page.")
+		data["Secret"] = secretView(g.Password)
+		data["After"] = "It is shown once here; anyone assigned can show it again from the password’s page."
 	}
-	return w.render(c, http.StatusOK, "message", &page{Title: "Password changed",
-		Data: map[string]any{"Lines": lines, "Link": menuItem{Href: "/ui/creds/" + url.PathEscape(name), Label: "Back to " + name}}})
+	return w.render(c, http.StatusOK, "message", &page{Title: "Password changed", Data: data})
 }
 
 func (w *web) assign(c echo.Context) error {

@@ -17,22 +17,36 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"strongroom/escrow"
 	"strongroom/vault"
 )
 
 // setupCookie finds a browser's pending set-up.
 const setupCookie = "__Host-strongroom-setup"
 
-// pendingSetup holds the envelopes of a first-run setup until each file
-// is downloaded once or 15 minutes pass.
+// setupLife is how long a set-up keeps its envelope files for download.
+const setupLife = 15 * time.Minute
+
+// pendingSetup holds the envelope files of a first-run set-up until each
+// is downloaded once, the set-up is finished, or setupLife passes,
+// whichever is first; each file's bytes are wiped then. Nothing else of
+// the set-up is kept: the provider's one-time password and TOTP key are
+// on the page rendered once, and dropped with it.
 type pendingSetup struct {
-	out     setupDone
-	taken   map[string]bool
-	expires time.Time
+	envelopes []setupEnvelope
+	expiry    *time.Timer
+}
+
+// setupEnvelope is one holder's envelope as the two files handed out; a
+// file is nil once downloaded or wiped.
+type setupEnvelope struct {
+	Holder    string
+	Index     int
+	Text, PDF []byte
 }
 
 type setupDone struct {
-	Envelopes   []EnvelopeOut
+	Envelopes   []setupEnvelope
 	Threshold   int
 	Shares      int
 	Admin       OneTimeLogin
@@ -71,19 +85,53 @@ func (w *web) setup(c echo.Context) error {
 		}
 		return w.fail(c, err)
 	}
-	envs, err := envelopesOut(res.Envelopes)
+	envs, err := setupEnvelopes(res.Envelopes)
 	if err != nil {
 		return w.fail(c, err)
 	}
 	qr, err := qrDataURI(res.Admin.TOTPURI)
 	if err != nil {
+		wipeEnvelopes(envs)
 		return w.fail(c, err)
 	}
+	// The one-time password and the TOTP key come from the vault as
+	// strings (vault.OneTimeLogin), so they cannot be wiped here; they are
+	// only on this page, not kept with the envelopes, and unreferenced once
+	// it is sent.
 	done := setupDone{Envelopes: envs, Threshold: k, Shares: len(holders), QR: qr, Secret: totpSecret(res.Admin.TOTPURI),
 		Admin: OneTimeLogin{Name: res.Admin.Name, Password: res.Admin.Password}, VerifierKey: res.VerifierKey}
-	c.SetCookie(&http.Cookie{Name: setupCookie, Value: w.keepSetup(done), Path: "/", HttpOnly: true, Secure: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: 900})
+	c.SetCookie(&http.Cookie{Name: setupCookie, Value: w.keepSetup(envs), Path: "/", HttpOnly: true, Secure: true,
+		SameSite: http.SameSiteStrictMode, MaxAge: int(setupLife.Seconds())})
 	return w.render(c, http.StatusOK, "setup_done", &page{Title: "The vault is set up", Data: done})
+}
+
+// setupEnvelopes renders each envelope's two files once and wipes the
+// shares they were made from. escrow.Envelope.Text is a string: the bytes
+// kept are a copy, and that string is garbage from here on.
+func setupEnvelopes(envs []*escrow.Envelope) ([]setupEnvelope, error) {
+	defer func() {
+		for _, env := range envs {
+			env.Share.Wipe()
+		}
+	}()
+	out := make([]setupEnvelope, 0, len(envs))
+	for _, env := range envs {
+		pdf, err := env.PDF()
+		if err != nil {
+			wipeEnvelopes(out)
+			return nil, err
+		}
+		out = append(out, setupEnvelope{Holder: env.Holder, Index: int(env.Share.Index), Text: []byte(env.Text()), PDF: pdf})
+	}
+	return out, nil
+}
+
+func wipeEnvelopes(envs []setupEnvelope) {
+	for i := range envs {
+		wipeBytes(envs[i].Text)
+		wipeBytes(envs[i].PDF)
+		envs[i].Text, envs[i].PDF = nil, nil
+	}
 }
 
 // setupHolders is the holders field: one name a line, blank lines dropped.
@@ -121,69 +169,81 @@ func setupErrors(f map[string]string, holders []string, k int, kerr error, pass,
 	return errs
 }
 
-// keepSetup holds the envelopes for 15 minutes, dropping any set-up that
-// has expired, and returns the setup cookie value that finds them.
-func (w *web) keepSetup(done setupDone) string {
+// keepSetup holds the envelope files for setupLife and returns the setup
+// cookie value that finds them. The page's render holds views of the
+// same slices (the template reads only Holder and Index).
+func (w *web) keepSetup(envs []setupEnvelope) string {
 	id := randomToken()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for k, p := range w.setups {
-		if time.Now().After(p.expires) {
-			delete(w.setups, k)
-		}
-	}
-	w.setups[id] = &pendingSetup{out: done, taken: map[string]bool{}, expires: time.Now().Add(15 * time.Minute)}
+	w.setups[id] = &pendingSetup{envelopes: envs, expiry: time.AfterFunc(setupLife, func() { w.dropSetup(id) })}
 	return id
 }
 
-func (w *web) pendingSetup(c echo.Context) *pendingSetup {
+// dropSetup wipes what remains of a set-up's files and forgets it.
+func (w *web) dropSetup(id string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if p := w.setups[id]; p != nil {
+		p.expiry.Stop()
+		wipeEnvelopes(p.envelopes)
+		delete(w.setups, id)
+	}
+}
+
+// takeEnvelope hands over one file of a pending set-up, once: the caller
+// sends and wipes it. gone says the set-up or the file is no longer kept.
+func (w *web) takeEnvelope(c echo.Context, idx int, kind string) (env setupEnvelope, file []byte, gone bool) {
 	ck, err := c.Cookie(setupCookie)
 	if err != nil {
-		return nil
+		return env, nil, true
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	p := w.setups[ck.Value]
-	if p != nil && time.Now().After(p.expires) {
-		delete(w.setups, ck.Value)
-		return nil
+	if p == nil {
+		return env, nil, true
 	}
-	return p
+	for i := range p.envelopes {
+		e := &p.envelopes[i]
+		if e.Index != idx {
+			continue
+		}
+		switch kind {
+		case "pdf":
+			file, e.PDF = e.PDF, nil
+		case "txt":
+			file, e.Text = e.Text, nil
+		}
+		return setupEnvelope{Holder: e.Holder, Index: e.Index}, file, file == nil
+	}
+	return env, nil, false
 }
 
-// setupEnvelope hands out one envelope file, once.
+// setupEnvelope hands out one envelope file, once, and wipes it.
 func (w *web) setupEnvelope(c echo.Context) error {
-	p := w.pendingSetup(c)
-	if p == nil {
+	idx, err := strconv.Atoi(c.FormValue("index"))
+	kind := c.FormValue("kind")
+	if err != nil || (kind != "pdf" && kind != "txt") {
+		return w.refuse(c, http.StatusNotFound, "There is no such envelope.")
+	}
+	env, file, gone := w.takeEnvelope(c, idx, kind)
+	switch {
+	case gone && env.Holder == "":
 		return w.refuse(c, http.StatusGone, "The envelopes are no longer here: they can be downloaded once, within 15 minutes of setting up.",
 			"If one was lost, issue new envelopes with strongroom escrow rekey.")
-	}
-	idx, kind := c.FormValue("index"), c.FormValue("kind")
-	key := idx + "/" + kind
-	w.mu.Lock()
-	var env *EnvelopeOut
-	for i := range p.out.Envelopes {
-		if strconv.Itoa(p.out.Envelopes[i].Index) == idx {
-			env = &p.out.Envelopes[i]
-		}
-	}
-	taken := p.taken[key]
-	if env != nil && !taken && (kind == "pdf" || kind == "txt") {
-		p.taken[key] = true
-	}
-	w.mu.Unlock()
-	switch {
-	case env == nil || (kind != "pdf" && kind != "txt"):
+	case env.Holder == "":
 		return w.refuse(c, http.StatusNotFound, "There is no such envelope.")
-	case taken:
+	case gone:
 		return w.refuse(c, http.StatusGone, "That file was already downloaded. Each envelope file can be downloaded once.")
 	}
+	defer wipeBytes(file)
 	name := fmt.Sprintf("envelope-%d-%s.%s", env.Index, fileSafe(env.Holder), kind)
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	if kind == "pdf" {
-		return c.Blob(http.StatusOK, "application/pdf", env.PDF)
+		return c.Blob(http.StatusOK, "application/pdf", file)
 	}
-	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", []byte(env.Text))
+	return c.Blob(http.StatusOK, "text/plain; charset=utf-8", file)
 }
 
 func fileSafe(s string) string {
@@ -197,14 +257,7 @@ func fileSafe(s string) string {
 
 func (w *web) setupFinish(c echo.Context) error {
 	if ck, err := c.Cookie(setupCookie); err == nil {
-		w.mu.Lock()
-		if p := w.setups[ck.Value]; p != nil {
-			for i := range p.out.Envelopes {
-				wipeBytes(p.out.Envelopes[i].PDF)
-			}
-			delete(w.setups, ck.Value)
-		}
-		w.mu.Unlock()
+		w.dropSetup(ck.Value)
 	}
 	c.SetCookie(&http.Cookie{Name: setupCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 	return c.Redirect(http.StatusSeeOther, "/ui/unseal")

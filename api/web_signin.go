@@ -131,7 +131,7 @@ const reauthRefused = "The password or code is not right (a code can be used onc
 func (w *web) reauthForm(c echo.Context) error {
 	return w.render(c, http.StatusOK, "reauth", &page{Title: "Confirm it is you", Data: map[string]string{
 		"Next": safeNext(c.QueryParam("next")),
-		"Why":  "Admin passwords are shown only after you give your password and a new authenticator code again. It lasts 5 minutes."}})
+		"Why":  "Admin passwords and their two-factor codes are shown only after you give your password and a new authenticator code again. It lasts 5 minutes."}})
 }
 
 func (w *web) reauth(c echo.Context) error {

@@ -20,8 +20,18 @@ type APIError struct {
 	Status  int
 	Message string
 	// Field names the input at fault, for an invalid input ("" otherwise).
-	Field     string
+	Field string
+	// Reauth says the session must re-authenticate (Reauthenticate) before
+	// the request is allowed, or that a re-authentication was refused.
+	Reauth    bool
 	RequestID string
+}
+
+// NeedsReauth says whether err is the server asking for a fresh
+// re-authentication of the session (an *APIError with Reauth set).
+func NeedsReauth(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Reauth
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -140,7 +150,7 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 		if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
 			eb.Error = resp.Status
 		}
-		return nil, &APIError{Status: resp.StatusCode, Message: eb.Error, Field: eb.Field, RequestID: eb.RequestID}
+		return nil, &APIError{Status: resp.StatusCode, Message: eb.Error, Field: eb.Field, Reauth: eb.Reauth, RequestID: eb.RequestID}
 	}
 	return resp, nil
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -135,5 +136,40 @@ func TestSecretAnswer(t *testing.T) {
 	want := strings.ReplaceAll(pw, `\"`, `"`)
 	if cred.Name != "n" || string(cred.Password) != want || string(cred.Notes) != "a\nb" || cred.TOTPURI != nil {
 		t.Fatalf("got %q %q %q", cred.Name, []byte(cred.Notes), []byte(cred.TOTPURI))
+	}
+}
+
+// A re-authentication refusal carries the marker the CLI branches on, and
+// Reauthenticate sends the password and code to POST /v1/auth/reauth.
+func TestReauth(t *testing.T) {
+	var got wire.ReauthRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/v1/auth/reauth" && r.Method == "POST":
+			if json.NewDecoder(r.Body).Decode(&got) != nil || r.Header.Get("Authorization") != "Bearer tok" {
+				w.WriteHeader(400)
+				return
+			}
+			w.WriteHeader(204)
+		default:
+			w.WriteHeader(403)
+			json.NewEncoder(w).Encode(wire.Error{Error: "re-authenticate", Reauth: true, RequestID: "r2"})
+		}
+	}))
+	defer srv.Close()
+	c := New(srv.URL, srv.Client()).WithToken("tok")
+	_, err := c.GetCredential(context.Background(), "Router", 0)
+	var ae *APIError
+	if !NeedsReauth(err) || !errors.As(err, &ae) || *ae != (APIError{Status: 403, Message: "re-authenticate", Reauth: true, RequestID: "r2"}) {
+		t.Fatalf("%#v", err)
+	}
+	if NeedsReauth(&APIError{Status: 403, Message: "not permitted"}) || NeedsReauth(nil) {
+		t.Fatal("a plain refusal is not a re-authentication")
+	}
+	if err := c.Reauthenticate(context.Background(), wire.ReauthRequest{Password: wire.Secret("pw here"), TOTP: "123456"}); err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Password) != "pw here" || got.TOTP != "123456" {
+		t.Fatalf("sent %q %q", got.Password, got.TOTP)
 	}
 }

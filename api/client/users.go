@@ -20,6 +20,14 @@ func (c *Client) Logout(ctx context.Context) error {
 	return c.do(ctx, "POST", "/v1/auth/logout", nil, nil)
 }
 
+// Reauthenticate confirms the caller again with their password and a TOTP
+// code later than any they used (POST /v1/auth/reauth): for the next
+// five minutes the session may read admin secrets and their TOTP codes.
+// A wrong password or code is an *APIError with Reauth set.
+func (c *Client) Reauthenticate(ctx context.Context, in wire.ReauthRequest) error {
+	return c.do(ctx, "POST", "/v1/auth/reauth", in, nil)
+}
+
 // ChangePassword changes the caller's password and ends their other sessions.
 func (c *Client) ChangePassword(ctx context.Context, in wire.PasswordRequest) error {
 	return c.do(ctx, "POST", "/v1/auth/password", in, nil)

@@ -12,6 +12,15 @@ type LoginRequest struct {
 	RecoveryCode string `json:"recovery_code"`
 }
 
+// ReauthRequest is the body of POST /v1/auth/reauth: the caller's
+// password and a TOTP code later than any the account used. It marks the
+// session re-authenticated for identity.ReauthWindow (5 minutes), which
+// admin secrets and their TOTP codes need.
+type ReauthRequest struct {
+	Password Secret `json:"password"`
+	TOTP     string `json:"totp"`
+}
+
 // LoginResponse carries the session token (in the body, never a URL).
 type LoginResponse struct {
 	Token      string `json:"token"`

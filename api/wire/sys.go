@@ -6,7 +6,12 @@ import "time"
 type Error struct {
 	Error string `json:"error"`
 	// Field names the input at fault, for an invalid input.
-	Field     string `json:"field,omitempty"`
+	Field string `json:"field,omitempty"`
+	// Reauth is true when the request needs a fresh re-authentication of
+	// the session first (POST /v1/auth/reauth with the caller's password
+	// and a new TOTP code), or when that re-authentication failed: a
+	// client branches on it, never on the message.
+	Reauth    bool   `json:"reauth,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 }
 

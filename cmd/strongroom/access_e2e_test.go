@@ -25,9 +25,11 @@ func TestAccessRequestsAndOffboarding(t *testing.T) {
 	provider := newCLI(t, srv, work, "provider")
 	provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
 		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "a.pw"), "ultramarine kettle drum"))
+	enrolled := map[string]string{} // TOTP URIs by name
 	login := func(name, role string, extra ...string) *cli {
 		var o oneTime
 		json.Unmarshal([]byte(provider.must(0, append([]string{"user", "add", name, "--role", role, "--json"}, extra...)...)), &o)
+		enrolled[name] = o.TOTPURI
 		c := newCLI(t, srv, work, name)
 		c.must(0, "login", "--user", name, "--password-file", write(t, filepath.Join(work, name+".otp"), o.Password),
 			"--totp", code(t, o.TOTPURI), "--new-password-file", write(t, filepath.Join(work, name+".pw"), "sparrow lantern quarry 7"))
@@ -51,7 +53,9 @@ func TestAccessRequestsAndOffboarding(t *testing.T) {
 		t.Fatalf("approve: %s", out)
 	}
 	var got map[string]any
-	json.Unmarshal([]byte(contractor.must(0, "cred", "get", "Website admin", "--json")), &got)
+	// An admin secret: the contractor confirms it is them again (issue 15).
+	json.Unmarshal([]byte(contractor.must(0, "cred", "get", "Website admin", "--json", "--password-file",
+		filepath.Join(work, "Web Contractor.pw"), "--totp", codeAfter(t, enrolled["Web Contractor"]))), &got)
 	if got["password"] != "ultramarine kettle drum" {
 		t.Fatalf("contractor read: %v", got)
 	}

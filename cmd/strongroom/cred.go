@@ -97,16 +97,24 @@ func credPutCmd(g *globals) *cobra.Command {
 
 func credGetCmd(g *globals) *cobra.Command {
 	var version int
+	var rf reauthFlags
 	cmd := &cobra.Command{
-		Use:   "get NAME [--version N]",
-		Short: "Show a credential's secret (assignees only; every read is recorded)",
+		Use:   "get NAME [--version N] [--password-file F --totp CODE]",
+		Short: "Show a credential's secret (assignees only; every read is recorded; an admin secret asks for your password and a new TOTP code)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ra, err := rf.open()
+			if err != nil {
+				return err
+			}
+			defer ra.wipe()
 			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			cred, err := c.GetCredential(cmd.Context(), args[0], version)
+			cred, err := withReauth(cmd.Context(), c, ra, func() (wire.Credential, error) {
+				return c.GetCredential(cmd.Context(), args[0], version)
+			})
 			if err != nil {
 				return err
 			}
@@ -118,6 +126,7 @@ func credGetCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&version, "version", 0, "an older version (default: current)")
+	rf.add(cmd.Flags())
 	return cmd
 }
 
@@ -223,16 +232,24 @@ func joinNames(names []string) string {
 }
 
 func credTOTPCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "totp NAME [--json]",
-		Short: "Show the current TOTP code of a stored login and how long it lasts (recorded as a read)",
+	var rf reauthFlags
+	cmd := &cobra.Command{
+		Use:   "totp NAME [--json] [--password-file F --totp CODE]",
+		Short: "Show the current TOTP code of a stored login and how long it lasts (recorded as a read; an admin login's code asks for your password and a new TOTP code)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			ra, err := rf.open()
+			if err != nil {
+				return err
+			}
+			defer ra.wipe()
 			c, err := newClient(g)
 			if err != nil {
 				return err
 			}
-			res, err := c.CredentialTOTP(cmd.Context(), args[0])
+			res, err := withReauth(cmd.Context(), c, ra, func() (wire.TOTPCode, error) {
+				return c.CredentialTOTP(cmd.Context(), args[0])
+			})
 			if err != nil {
 				return err
 			}
@@ -243,4 +260,6 @@ func credTOTPCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+	rf.add(cmd.Flags())
+	return cmd
 }

@@ -28,6 +28,10 @@ import (
 // --key-file given to the CLI; every "password", "totp_uri" (and its
 // seed), "token" and "notes" in any JSON the CLI prints; session tokens
 // and envelope shares found on disk.
+//
+// The same planted secrets are searched for in the memory of a running
+// server, after the requests that carried them finished: memsweep_e2e_test.go
+// (processMemory, sweepProcess, TestMemorySweep).
 var sweep = struct {
 	mu      sync.Mutex
 	secrets map[string]bool

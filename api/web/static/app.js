@@ -72,6 +72,7 @@
     var timer = null;
     function fetchCode() {
       post(btn.getAttribute("data-totp")).then(function (j) {
+        if (j.reauth) { window.location.assign(j.reauth); return; }
         if (j.error) { say(status, j.error); return; }
         out.textContent = j.code;
         document.getElementById("totp-box").hidden = false;
