@@ -3,6 +3,7 @@ package access
 import (
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -158,6 +159,7 @@ func MixedScript(field, what, name string) error {
 	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsMark(r) }) {
 		seen := wordScripts(w)
 		if len(seen) > 1 && !allowedTogether(seen) {
+			slices.Sort(seen)
 			return Invalid(field, "a word of the %s name mixes letters of different alphabets (%s); write each word in one alphabet", what,
 				strings.Join(seen, " and "))
 		}
