@@ -126,7 +126,7 @@ func TestErrorShapes(t *testing.T) {
 	}{
 		{"GET", "/v1/nope", "", "", 404, "Not Found", ""},
 		{"POST", "/v1/auth/login", "", `{"name":`, 400, "malformed JSON", ""},
-		{"POST", "/v1/auth/login", "", `{"name":"x","extra":1}`, 400, "unknown field", ""},
+		{"POST", "/v1/auth/login", "", `{"name":"x","extra":1}`, 400, "unknown field", "extra"},
 		{"POST", "/v1/auth/login", "", `{"name":"x"} {}`, 400, "after the JSON object", ""},
 		{"POST", "/v1/auth/login", "", big, 413, "Too Large", ""},
 		{"GET", "/v1/creds", "", "", 401, "not logged in", ""},

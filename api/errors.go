@@ -29,7 +29,10 @@ func classify(err error) (int, string) {
 	public := func(err error) string { return strings.TrimPrefix(err.Error(), "vault: ") }
 	var he *echo.HTTPError
 	var le *vault.LockedError
+	var be *bodyError
 	switch {
+	case errors.As(err, &be):
+		return http.StatusBadRequest, be.Msg
 	case errors.As(err, &he):
 		msg, ok := he.Message.(string)
 		if !ok {
@@ -107,6 +110,8 @@ func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		body := errorBody{Error: msg, RequestID: id}
 		if ie := (*vault.InputError)(nil); errors.As(err, &ie) {
 			body.Field = ie.Field
+		} else if be := (*bodyError)(nil); errors.As(err, &be) {
+			body.Field = be.Field
 		}
 		body.Reauth = errors.Is(err, vault.ErrReauth)
 		_ = c.JSON(status, body)

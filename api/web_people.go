@@ -48,7 +48,13 @@ func (w *web) userAdd(c echo.Context) error {
 	if f["name"] == "" {
 		return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{{"name", "Enter the person’s name"}}, f)
 	}
-	otl, err := w.s.v.CreateUser(ctx(c), request(c), webUser(c), f["name"], vault.Role(f["role"]), expires)
+	// The one role parser (the vault's): no role or an unknown one is an
+	// error on the role field, as the API's is.
+	role, err := vault.ParseRole(f["role"])
+	if err != nil {
+		return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{inputError(err, "role")}, f)
+	}
+	otl, err := w.s.v.CreateUser(ctx(c), request(c), webUser(c), f["name"], role, expires)
 	if err != nil {
 		var ee *vault.ExistsError
 		if errors.As(err, &ee) {

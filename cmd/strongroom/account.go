@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"strongroom/api/wire"
+	"strongroom/vault"
 )
 
 func loginCmd(g *globals) *cobra.Command {
@@ -138,8 +139,17 @@ func userAddCmd(g *globals) *cobra.Command {
 		Short: "Add an account; prints its one-time password and TOTP enrolment once",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if role == "" {
-				return usagef("--role is required")
+			// The vault's role parser, so the CLI refuses what the server
+			// would, before asking it.
+			if _, err := vault.ParseRole(role); err != nil {
+				var ie *vault.InputError
+				switch {
+				case errors.As(err, &ie) && !cmd.Flags().Changed("role"):
+					return usagef("--role is required: %s", ie.Msg)
+				case errors.As(err, &ie):
+					return usagef("--role: %s", ie.Msg)
+				}
+				return err
 			}
 			in := wire.UserRequest{Name: args[0], Role: role}
 			if expires != "" {

@@ -233,7 +233,17 @@ func TestTour(t *testing.T) {
 		}
 		people[p[0]] = o
 	}
-	provider.must(2, "user", "add", "Somebody", "--role", "wizard")
+	// A role is parsed by the vault's one parser before anything is sent:
+	// exit 2, one line naming the flag, and no account made.
+	for _, bad := range [][]string{{"--role", "wizard"}, {"--role", "superuser"}, {"--role", ""}, {}} {
+		msg := provider.must(2, append([]string{"user", "add", "Somebody"}, bad...)...)
+		if !strings.Contains(msg, "role must be provider, clerk, chairman, auditor or member") || strings.Contains(msg, "superuser") {
+			t.Fatalf("user add %v: %s", bad, msg)
+		}
+	}
+	if list := provider.must(0, "user", "list"); strings.Contains(list, "Somebody") {
+		t.Fatalf("an account was made with a bad role: %s", list)
+	}
 	if fi, err := os.Stat(filepath.Join(work, "cfg-provider", "token")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("token file: %v %v", fi, err)
 	}

@@ -87,3 +87,20 @@ func TestParseErrorsDoNotQuoteInput(t *testing.T) {
 		}
 	}
 }
+
+// ParseRole is the one role parser: exactly the five names, and a missing
+// or unknown role is an InputError on "role".
+func TestParseRole(t *testing.T) {
+	for _, s := range []string{"provider", "clerk", "chairman", "auditor", "member"} {
+		if r, err := ParseRole(s); err != nil || string(r) != s {
+			t.Errorf("%q: %v %v", s, r, err)
+		}
+	}
+	for _, s := range []string{"", "superuser", "Provider", " member", "member\x00"} {
+		r, err := ParseRole(s)
+		var ie *InputError
+		if r != "" || !errors.As(err, &ie) || ie.Field != "role" {
+			t.Errorf("%q: %q %v", s, r, err)
+		}
+	}
+}

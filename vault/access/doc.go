@@ -3,7 +3,9 @@
 // (Kind), the access rules (MayManage, MayRead, MaySee, MayBeAssigned,
 // MayReadLog, MayApprove), and the answers a request can get (the
 // sentinel and typed errors: an invalid input naming its field, a refusal
-// naming the action, a name not found or in use, a conflict).
+// naming the action, a name not found or in use, a conflict), and the name
+// rule every record's name follows (names.go: PRECIS stored form, a
+// case-blind comparison key, look-alikes and mixed scripts refused).
 //
 // It guarantees that a rule is a pure function of the caller and the few
 // facts it names, so the same rule answers every client (API, web, CLI),

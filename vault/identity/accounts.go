@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -63,9 +62,15 @@ type Prepared struct {
 }
 
 // Prepare does the slow work (hashing, key generation) outside any
-// transaction.
+// transaction. The name is stored in its normal form (access.NormaliseName)
+// and the role is checked by access.ParseRole, whatever the caller
+// checked: an unknown or missing role is an input error on "role".
 func (a *Accounts) Prepare(name string, role access.Role) (*Prepared, error) {
-	if err := access.CheckName("user", name); err != nil {
+	name, err := access.NormaliseName("name", "user", name)
+	if err != nil {
+		return nil, err
+	}
+	if role, err = access.ParseRole(string(role)); err != nil {
 		return nil, err
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Strongroom", AccountName: name, Rand: rand.Reader})
@@ -78,11 +83,24 @@ func (a *Accounts) Prepare(name string, role access.Role) (*Prepared, error) {
 	return &Prepared{Rec: rec, Login: OneTimeLogin{Name: name, Password: pw, TOTPURI: key.URL()}}, nil
 }
 
+// Insert stores a prepared account. A name that is an existing account's
+// (ignoring case and Unicode normal form) is an ExistsError naming that
+// account; one drawn like it, or mixing scripts within a word, is an input
+// error on "name" (access.CheckNewName).
 func (a *Accounts) Insert(tx barrier.Tx, req auditlog.Request, by audit.Actor, rec *Record) error {
-	if existing, err := Find(tx, rec.Name); err != nil {
+	users, err := All(tx)
+	if err != nil {
 		return err
-	} else if existing != nil {
-		return &access.ExistsError{Kind: "user", Name: rec.Name}
+	}
+	names := func(yield func(string) bool) {
+		for _, u := range users {
+			if !yield(u.Name) {
+				return
+			}
+		}
+	}
+	if err := access.CheckNewName("name", "user", rec.Name, names); err != nil {
+		return err
 	}
 	if err := tx.PutRecord(storage.BucketUsers, rec.ID, rec); err != nil {
 		return err
@@ -95,15 +113,17 @@ func (a *Accounts) Insert(tx barrier.Tx, req auditlog.Request, by audit.Actor, r
 		Target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, Reason: reason})
 }
 
-// findUser looks an account up by name, ignoring case; nil if absent.
+// Find looks an account up by name, compared by access.NameKey (ignoring
+// case and Unicode normal form); nil if absent.
 func Find(tx barrier.Tx, name string) (*Record, error) {
 	var found *Record
+	key := access.NameKey(name)
 	err := tx.Scan(storage.BucketUsers, nil, func(k, val []byte) (bool, error) {
 		var u Record
 		if err := tx.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
-		if strings.EqualFold(u.Name, name) {
+		if access.NameKey(u.Name) == key {
 			found = &u
 			return false, nil
 		}
@@ -172,7 +192,7 @@ func (a *Accounts) ListUsers(ctx context.Context, req auditlog.Request, p *acces
 			return err
 		})
 	})
-	sort.Slice(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
+	sort.Slice(out, func(i, j int) bool { return access.NameKey(out[i].Name) < access.NameKey(out[j].Name) })
 	return out, err
 }
 
@@ -214,8 +234,9 @@ func ToDisable(tx barrier.Tx, name string) (*Record, error) {
 	}
 	var u *Record
 	providers := 0
+	key := access.NameKey(name)
 	for _, x := range users {
-		if strings.EqualFold(x.Name, name) {
+		if access.NameKey(x.Name) == key {
 			u = x
 		}
 		if x.Role == access.RoleProvider && !x.Disabled {
