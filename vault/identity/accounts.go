@@ -95,7 +95,9 @@ func (a *Accounts) Insert(tx barrier.Tx, req auditlog.Request, by audit.Actor, r
 		Target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, Reason: reason})
 }
 
-// findUser looks an account up by name, ignoring case; nil if absent.
+// Find looks an account up by name, ignoring case; nil if absent. It
+// reads every account whether or not it finds one early, so that a sign-in
+// takes as long for an unknown name as for a known one.
 func Find(tx barrier.Tx, name string) (*Record, error) {
 	var found *Record
 	err := tx.Scan(storage.BucketUsers, nil, func(k, val []byte) (bool, error) {
@@ -103,9 +105,8 @@ func Find(tx barrier.Tx, name string) (*Record, error) {
 		if err := tx.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
-		if strings.EqualFold(u.Name, name) {
+		if found == nil && strings.EqualFold(u.Name, name) {
 			found = &u
-			return false, nil
 		}
 		return true, nil
 	})
