@@ -211,7 +211,8 @@ func TestRefusedTokenAudited(t *testing.T) {
 			refused = append(refused, en)
 		}
 	}
-	if len(refused) != 1 || refused[0].Outcome != audit.OutcomeDenied || refused[0].Client.IP != "127.0.0.1" {
+	if len(refused) != 1 || refused[0].Outcome != audit.OutcomeDenied || refused[0].Client.IP != "127.0.0.1" ||
+		refused[0].Actor.Name != "Clerk" || !strings.Contains(refused[0].Reason, "account disabled") {
 		t.Fatalf("refused-token entries: %+v", refused)
 	}
 	if bytes.Contains(body, []byte(lr.Token)) || bytes.Contains(body, []byte(identity.SessionKey(lr.Token))) {

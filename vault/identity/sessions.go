@@ -125,8 +125,10 @@ func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string
 	var found bool
 	var raw []byte // the stored session, kept only when a write will follow
 	now := a.now()
+	var gone *tokenRefusal // a session ended and removed
 	err = h.View(ctx, func(tx barrier.Tx) (err error) {
 		if s, found, err = GetSession(tx, key); err != nil || !found {
+			gone = endedRefusal(tx, key, now)
 			return err
 		}
 		if u, found, err = GetSummary(tx, s.UserID); err != nil || !found {
@@ -141,13 +143,17 @@ func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string
 		return nil, nil, false, err
 	}
 	if !found {
-		return nil, &tokenRefusal{why: unknownToken}, false, nil
+		if gone == nil {
+			gone = &tokenRefusal{why: unknownToken}
+		}
+		return nil, gone, false, nil
 	}
 	if why := a.ended(s, u, now); why != "" {
 		_ = h.Write(ctx, func(tx barrier.Tx) error {
 			if !tx.Expect(storage.BucketSessions, []byte(key), raw) {
 				return nil
 			}
+			noteEnded(tx, key, u, why, s.Created)
 			return tx.Delete(storage.BucketSessions, []byte(key))
 		})
 		return nil, &tokenRefusal{key: key, user: &u, why: why}, false, nil
@@ -266,22 +272,34 @@ func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, h *
 	return again, err
 }
 
-// endSessions deletes every session of userID except keep.
+// EndSessions deletes every session of userID except keep. Once the
+// deletion commits, a later use of one of their tokens is recorded against
+// the account (tokens.go).
 func EndSessions(tx barrier.Tx, userID, keep string) error {
 	var doomed [][]byte
+	var created []time.Time
 	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
 		var s Session
 		if err := tx.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
 		}
 		if s.UserID == userID && string(k) != keep {
-			doomed = append(doomed, k)
+			doomed, created = append(doomed, k), append(created, s.Created)
 		}
 		return true, nil
 	})
-	for _, k := range doomed {
+	if err != nil || len(doomed) == 0 {
+		return err
+	}
+	u, _, err := GetSummary(tx, userID)
+	why := "session ended by a password change or MFA reset"
+	if u.Disabled {
+		why = "session ended: account disabled or offboarded"
+	}
+	for i, k := range doomed {
 		if err == nil {
 			err = tx.Delete(storage.BucketSessions, k)
+			noteEnded(tx, string(k), u, why, created[i])
 		}
 	}
 	return err
