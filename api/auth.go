@@ -27,7 +27,7 @@ func (s *server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || token == "" {
 			return vault.ErrUnauthenticated
 		}
-		p, err := s.v.Authenticate(c.Request().Context(), token)
+		p, err := s.v.AuthenticateFrom(c.Request().Context(), request(c), token)
 		if err != nil {
 			return err
 		}

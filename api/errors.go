@@ -40,7 +40,7 @@ func classify(err error) (int, string) {
 		}
 		return he.Code, msg
 	case errors.As(err, &le):
-		return http.StatusTooManyRequests, public(le)
+		return http.StatusTooManyRequests, throttleMessage(le.Until)
 	case errors.Is(err, vault.ErrInvalid):
 		return http.StatusBadRequest, public(err)
 	case errors.Is(err, vault.ErrReauth):
@@ -100,8 +100,7 @@ func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		var le *vault.LockedError
 		if errors.As(err, &le) {
-			secs := int(time.Until(le.Until).Seconds()) + 1
-			c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+			setRetryAfter(c, le.Until)
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)
@@ -116,4 +115,31 @@ func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		body.Reauth = errors.Is(err, vault.ErrReauth)
 		_ = c.JSON(status, body)
 	}
+}
+
+// throttleMessage says, in plain words, that sign-ins are throttled, until
+// when, and what the owner can do meanwhile. The same words answer a known
+// and an unknown name.
+func throttleMessage(until time.Time) string {
+	return "too many failed sign-ins for this account from your address: try again after " +
+		until.UTC().Format("15:04:05 UTC on 2 January 2006") + " (" + waitFor(until) + "), sign in from another device, " +
+		"or use a recovery code instead of the authenticator code; if you still cannot sign in, ask your IT provider"
+}
+
+// waitFor says how long until t, roughly.
+func waitFor(t time.Time) string {
+	d := time.Until(t).Round(time.Second)
+	switch {
+	case d <= time.Second:
+		return "in a moment"
+	case d < 2*time.Minute:
+		return "in " + strconv.Itoa(int(d.Seconds())) + " seconds"
+	}
+	return "in about " + strconv.Itoa(int(d.Minutes()+0.5)) + " minutes"
+}
+
+// setRetryAfter tells the client, in whole seconds, when to try again.
+func setRetryAfter(c echo.Context, until time.Time) {
+	secs := int(time.Until(until).Seconds()) + 1
+	c.Response().Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 }

@@ -22,7 +22,20 @@ type Options struct {
 
 // attemptRate is how many sign-in, unseal, init and share-check requests a
 // second one client address may make, with a burst of five times that.
+// Sign-in has one budget per address for the API and the web together
+// (attemptLimits.signIn), so a guesser gains nothing by using both; the
+// vault's own throttle (vault/identity/throttle.go) then slows guesses per
+// account and address, whichever client sends them.
 const attemptRate = 2
+
+// attemptLimits are the per-address rate limiters, one per budget.
+type attemptLimits struct {
+	signIn, unseal, init, share echo.MiddlewareFunc
+}
+
+func newAttemptLimits(rate float64) attemptLimits {
+	return attemptLimits{signIn: rateLimiter(rate), unseal: rateLimiter(rate), init: rateLimiter(rate), share: rateLimiter(rate)}
+}
 
 type server struct {
 	v   *vault.Vault
@@ -41,12 +54,13 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	s := &server{v: v, log: log}
 	e := s.newEcho()
 	g := e.Group("/v1")
-	s.routes(g, rate)
+	limits := newAttemptLimits(rate)
+	s.routes(g, limits)
 	w, err := newWeb(s)
 	if err != nil {
 		panic("api: the embedded web templates do not parse: " + err.Error())
 	}
-	w.routes(e, rateLimiter(rate), rateLimiter(rate))
+	w.routes(e, limits.signIn, limits.unseal)
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
 	return e
 }
@@ -81,8 +95,8 @@ func (s *server) newEcho() *echo.Echo {
 }
 
 // rateLimiter limits requests per client address to r a second with a
-// burst of 5r. Each call has its own store, so each
-// route it guards has its own budget.
+// burst of 5r. Each call has its own store: the routes one limiter guards
+// share one budget.
 func rateLimiter(r float64) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
@@ -91,12 +105,12 @@ func rateLimiter(r float64) echo.MiddlewareFunc {
 }
 
 // routes registers the /v1 API.
-func (s *server) routes(g *echo.Group, rate float64) {
+func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.GET("/sys/status", s.status)
-	g.POST("/sys/init", s.init, rateLimiter(rate))
-	g.POST("/sys/unseal", s.unseal, rateLimiter(rate))
-	g.POST("/auth/login", s.login, rateLimiter(rate))
-	g.POST("/escrow/check", s.checkShare, rateLimiter(rate))
+	g.POST("/sys/init", s.init, limits.init)
+	g.POST("/sys/unseal", s.unseal, limits.unseal)
+	g.POST("/auth/login", s.login, limits.signIn)
+	g.POST("/escrow/check", s.checkShare, limits.share)
 
 	// Authentication is per route, not a group middleware: a group with
 	// middleware answers every unknown path under it, turning 404s into 401s.
@@ -106,7 +120,7 @@ func (s *server) routes(g *echo.Group, rate float64) {
 	g.POST("/auth/password", s.changePassword, auth)
 	// Re-authentication guesses a password and a code like a sign-in: the
 	// same per-address rate limit (after auth, so it counts only sessions).
-	g.POST("/auth/reauth", s.reauth, auth, rateLimiter(rate))
+	g.POST("/auth/reauth", s.reauth, auth, limits.signIn)
 	g.GET("/auth/whoami", s.whoami, auth)
 	g.GET("/users", s.listUsers, auth)
 	g.POST("/users", s.createUser, auth)

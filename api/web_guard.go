@@ -56,7 +56,7 @@ func (w *web) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c) // no session needed for the stylesheet and script
 		}
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			p, err := w.s.v.Authenticate(r.Context(), ck.Value)
+			p, err := w.s.v.AuthenticateFrom(r.Context(), request(c), ck.Value)
 			if err == nil {
 				c.Set(ctxUser, p)
 				c.Set(principalKey, p)

@@ -57,6 +57,9 @@ func (w *web) login(c echo.Context) error {
 		if errors.Is(err, vault.ErrBadLogin) {
 			msg = "The account name, password or code is not right"
 		}
+		if le := (*vault.LockedError)(nil); errors.As(err, &le) {
+			setRetryAfter(c, le.Until)
+		}
 		return w.render(c, status, "login", &page{Title: "Sign in", Errors: []*fieldError{{"name", sentence(msg)}}, Form: f})
 	}
 	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
@@ -147,7 +150,13 @@ func (w *web) reauth(c echo.Context) error {
 		if errors.Is(err, vault.ErrReauth) {
 			msg = reauthRefused
 		}
-		return w.render(c, http.StatusUnprocessableEntity, "reauth", &page{Title: "Confirm it is you",
+		if le := (*vault.LockedError)(nil); errors.As(err, &le) {
+			setRetryAfter(c, le.Until)
+			status = http.StatusTooManyRequests
+		} else {
+			status = http.StatusUnprocessableEntity
+		}
+		return w.render(c, status, "reauth", &page{Title: "Confirm it is you",
 			Errors: []*fieldError{{"password", sentence(msg)}}, Data: map[string]string{"Next": next, "Why": "Try again."}})
 	}
 	return c.Redirect(http.StatusSeeOther, next)

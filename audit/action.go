@@ -7,9 +7,13 @@ type Action string
 
 // The actions.
 const (
-	AuthLogin          Action = "auth.login"
-	AuthLogout         Action = "auth.logout"
-	AuthReauth         Action = "auth.reauth"
+	AuthLogin  Action = "auth.login"
+	AuthLogout Action = "auth.logout"
+	AuthReauth Action = "auth.reauth"
+	// AuthTokenRefused: a session token was refused (unknown, ended,
+	// expired, revoked, or its account disabled or ended); rate limited,
+	// the reason carries a count.
+	AuthTokenRefused   Action = "auth.token_refused"
 	UserCreate         Action = "user.create"
 	UserList           Action = "user.list"
 	UserDisable        Action = "user.disable"
@@ -60,4 +64,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}

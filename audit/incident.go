@@ -48,7 +48,7 @@ func KindOf(e *Entry) IncidentKind {
 		return IncidentDeniedRead
 	case e.Action == CredCompromised && e.Outcome == OutcomeOK:
 		return IncidentCompromise
-	case e.Action == AuthLogin && strings.Contains(e.Reason, "locked"):
+	case e.Action == AuthLogin && (strings.Contains(e.Reason, "locked") || strings.Contains(e.Reason, "refused until")):
 		return IncidentLockout
 	case e.Action == AuthLogin:
 		return IncidentFailedLogin

@@ -35,6 +35,11 @@ func (v *Vault) Authenticate(ctx context.Context, token string) (*Principal, err
 	return v.accounts.Authenticate(ctx, token)
 }
 
+// AuthenticateFrom is Authenticate for a request: a refused token is recorded.
+func (v *Vault) AuthenticateFrom(ctx context.Context, req Request, token string) (*Principal, error) {
+	return v.accounts.AuthenticateFrom(ctx, req, token)
+}
+
 // Logout ends the caller's session.
 func (v *Vault) Logout(ctx context.Context, req Request, p *Principal) error {
 	return v.accounts.Logout(ctx, req, p)

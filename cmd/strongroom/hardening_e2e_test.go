@@ -63,8 +63,9 @@ func TestProcessHardening(t *testing.T) {
 }
 
 // TestBruteForceLimits: a loop of wrong logins and unseals meets the
-// per-address rate limit (429) and the account lockout, which then
-// refuses even the right password until it ends.
+// per-address rate limit (429) and the sign-in throttle, which then
+// refuses that name from that address, even with the right password,
+// until it ends.
 func TestBruteForceLimits(t *testing.T) {
 	work := t.TempDir()
 	srv := startServer(t, filepath.Join(work, "data"))
@@ -101,8 +102,9 @@ func TestBruteForceLimits(t *testing.T) {
 	if lg[http.StatusTooManyRequests] < 25 {
 		t.Fatalf("login brute force: %v", lg)
 	}
-	// Past five failures the account itself is locked: the right password
-	// and code are refused too, once the limiter lets a request through.
+	// Past five failures the name is refused from this address: the right
+	// password and code are refused too, once the limiter lets a request
+	// through.
 	time.Sleep(1500 * time.Millisecond)
 	msg := op.must(1, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
 		"--totp", code(t, ini.Admin.TOTPURI))

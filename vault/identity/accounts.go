@@ -114,7 +114,9 @@ func (a *Accounts) Insert(tx barrier.Tx, req auditlog.Request, by audit.Actor, r
 }
 
 // Find looks an account up by name, compared by access.NameKey (ignoring
-// case and Unicode normal form); nil if absent.
+// case and Unicode normal form); nil if absent. It reads every account
+// whether or not it finds one early, so that a sign-in takes as long for
+// an unknown name as for a known one.
 func Find(tx barrier.Tx, name string) (*Record, error) {
 	var found *Record
 	key := access.NameKey(name)
@@ -123,9 +125,8 @@ func Find(tx barrier.Tx, name string) (*Record, error) {
 		if err := tx.Decode(storage.BucketUsers+"/"+string(k), val, &u); err != nil {
 			return false, err
 		}
-		if access.NameKey(u.Name) == key {
+		if found == nil && access.NameKey(u.Name) == key {
 			found = &u
-			return false, nil
 		}
 		return true, nil
 	})

@@ -1,11 +1,16 @@
 package identity
 
 import (
+	"crypto/rand"
 	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
+	"strongroom/vault/passwords"
 	"strongroom/vault/storage"
 )
 
@@ -40,13 +45,37 @@ type Accounts struct {
 	keys         *barrier.Barrier
 	routine      func(tx storage.Tx) error
 	hook         func(point string)
+	// throttle slows sign-in guessing (throttle.go); tokens rate-limits
+	// the entries of refused session tokens (tokens.go).
+	throttle *throttle
+	tokens   *throttle
+	attempts atomic.Uint64
+	// dummy is a password hash of the vault's cost that no password
+	// matches, checked for an unknown name so that it costs what a known
+	// one does.
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // New is the accounts of one vault.
 func New(c Config) *Accounts {
 	return &Accounts{store: c.Store, log: c.Log, clock: c.Now, pwKDF: c.PasswordKDF, idle: c.Idle, maxAge: c.MaxAge,
-		keys: c.Keys, routine: c.Routine, hook: c.Pause}
+		keys: c.Keys, routine: c.Routine, hook: c.Pause,
+		throttle: newThrottle(throttleEntries), tokens: newThrottle(throttleEntries)}
 }
+
+// dummyHash is the hash an unknown name's password is checked against.
+func (a *Accounts) dummyHash() string {
+	a.dummyOnce.Do(func() {
+		pw := make([]byte, 32)
+		rand.Read(pw)
+		a.dummy = passwords.Hash(a.pwKDF, pw)
+	})
+	return a.dummy
+}
+
+// attemptID names one sign-in attempt, for the throttle to count it once.
+func (a *Accounts) attemptID() string { return strconv.FormatUint(a.attempts.Add(1), 10) }
 
 func (a *Accounts) now() time.Time { return a.clock().UTC() }
 

@@ -35,19 +35,21 @@ func (a *Accounts) ReauthInputs(ctx context.Context, h *barrier.Held, p *access.
 
 // CheckReauth decides a re-authentication inside tx: the password (pwOK,
 // checked before the transaction, as Argon2id is slow) and a TOTP step
-// later than any the account used. A failure counts towards lockout and
-// is recorded as action denied; denied is then the caller's error. On
-// success the step is spent.
+// later than any the account used. A failure is throttled with sign-ins
+// for the same name and address (throttle.go) and recorded as action
+// denied; denied is then the caller's error. On success the step is
+// spent.
 func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Principal, pwOK bool, step int64, now time.Time,
 	action audit.Action, target audit.Target) (denied error, err error) {
 	var cur Record
 	if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
 		return nil, errors.Join(err, access.ErrUnauthenticated)
 	}
+	key := ThrottleKey(p.Name, req.IP)
 	reason := ""
-	switch {
-	case cur.LockedUntil.After(now):
-		reason, denied = "account locked", &access.LockedError{Until: cur.LockedUntil}
+	switch until := a.throttle.until(key, now); {
+	case !until.IsZero():
+		reason, denied = "re-authentication throttled: "+throttledReason(until), &access.LockedError{Until: until}
 	case !pwOK:
 		reason = "re-authentication: wrong password"
 	case step < 0:
@@ -56,18 +58,14 @@ func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		reason = "re-authentication: TOTP code already used"
 	}
 	if reason == "" {
-		cur.FailedLogins, cur.LastTOTPStep = 0, step
+		a.throttle.succeed(key)
+		cur.LastTOTPStep = step
 		return nil, tx.PutRecord(storage.BucketUsers, cur.ID, &cur)
 	}
 	if denied == nil {
 		denied = access.ErrReauth
-		cur.FailedLogins++
-		if d := lockFor(cur.FailedLogins); d > 0 {
-			cur.LockedUntil = now.Add(d)
-			reason += "; account locked for " + d.String()
-		}
-		if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
-			return nil, err
+		if until := a.throttle.fail(key, req.ID, now); !until.IsZero() {
+			reason += "; " + throttledReason(until)
 		}
 	}
 	return denied, a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,

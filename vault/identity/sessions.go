@@ -37,140 +37,6 @@ func SessionKey(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Lockout: after LockoutAfter failures in a row an account is locked for
-// 30 s, doubling with each further failure, at most an hour.
-const LockoutAfter = 5
-
-func lockFor(failures int) time.Duration {
-	if failures < LockoutAfter {
-		return 0
-	}
-	d := 30 * time.Second << min(failures-LockoutAfter, 7)
-	return min(d, time.Hour)
-}
-
-// LoginRequest carries the credentials of a login. NewPassword, if set,
-// replaces the password in the same step (required for one-time passwords).
-type LoginRequest struct {
-	Name        string
-	Password    []byte
-	TOTP        string
-	NewPassword []byte
-	// RecoveryCode may stand in for TOTP once per code.
-	RecoveryCode string
-}
-
-// Login checks password and TOTP and opens a session. Failures are recorded
-// and count towards a lockout; every failure looks the same to the caller.
-func (a *Accounts) Login(ctx context.Context, req auditlog.Request, in LoginRequest) (token string, p *access.Principal, err error) {
-	err = a.keys.Hold(func(h *barrier.Held) error {
-		token, p, err = a.login(ctx, req, h, in)
-		return err
-	})
-	return token, p, err
-}
-
-func (a *Accounts) login(ctx context.Context, req auditlog.Request, h *barrier.Held, in LoginRequest) (string, *access.Principal, error) {
-	var u *Record
-	if err := h.View(ctx, func(tx barrier.Tx) (err error) {
-		u, err = Find(tx, in.Name)
-		return err
-	}); err != nil {
-		return "", nil, err
-	}
-	now := a.now()
-	target := audit.Target{Kind: "user", Name: in.Name}
-	anon := audit.Actor{Name: in.Name, Role: "anonymous"}
-	if u == nil {
-		passwords.Verify(passwords.Hash(a.pwKDF, []byte("x")), in.Password) // same cost as a real check
-		return "", nil, a.log.RecordThen(ctx, req, auditlog.Event{Actor: anon, Action: audit.AuthLogin, Target: target,
-			Outcome: audit.OutcomeDenied, Reason: "unknown account"}, access.ErrBadLogin)
-	}
-	target.ID, anon.ID = u.ID, u.ID
-	if u.LockedUntil.After(now) {
-		return "", nil, a.log.RecordThen(ctx, req, auditlog.Event{Actor: anon, Action: audit.AuthLogin, Target: target,
-			Outcome: audit.OutcomeDenied, Reason: "account locked"}, &access.LockedError{Until: u.LockedUntil})
-	}
-	pwOK := passwords.Verify(u.PasswordHash, in.Password)
-	// The second factor is checked again on the stored record inside the
-	// transaction (factors.go); this precheck only spares a login bound to
-	// fail the cost of hashing a new password.
-	secondOK := factorFor(in, u).precheck(in, u, now)
-	var newHash string
-	if pwOK && secondOK && in.NewPassword != nil {
-		if err := passwords.CheckNew(u.Name, in.Password, in.NewPassword); err != nil {
-			return "", nil, err
-		}
-		newHash = passwords.Hash(a.pwKDF, in.NewPassword)
-	}
-
-	token := newToken()
-	var principal *access.Principal
-	a.pause("login.decide")
-	err := h.Write(ctx, func(tx barrier.Tx) error {
-		var cur Record
-		if ok, err := tx.GetRecord(storage.BucketUsers, u.ID, &cur); err != nil || !ok {
-			return access.FirstErr(err, access.ErrBadLogin)
-		}
-		deny := func(reason string, answer error) error {
-			if err := a.log.Append(tx, req, auditlog.Event{Actor: anon, Action: audit.AuthLogin, Target: target,
-				Outcome: audit.OutcomeDenied, Reason: reason}); err != nil {
-				return err
-			}
-			return access.Recorded(answer)
-		}
-		// The guards: what was checked outside this transaction (the lock,
-		// the password hash and the TOTP secret) is checked again here, so
-		// a guess in flight when the account locks, or when its password or
-		// MFA is reset, is refused and not counted.
-		switch {
-		case cur.LockedUntil.After(now):
-			return deny("account locked", &access.LockedError{Until: cur.LockedUntil})
-		case cur.PasswordHash != u.PasswordHash || cur.TOTPSecret != u.TOTPSecret:
-			return deny("the account changed during the attempt", access.ErrBadLogin)
-		}
-		reason, how, useStep := loginDecision(&cur, in, pwOK, now)
-		if reason != "" {
-			cur.FailedLogins++
-			if d := lockFor(cur.FailedLogins); d > 0 {
-				cur.LockedUntil = now.Add(d)
-				reason += "; account locked for " + d.String()
-			}
-			if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
-				return err
-			}
-			return deny(reason, access.ErrBadLogin)
-		}
-		var err error
-		principal, err = a.openSession(tx, req, &cur, token, newHash, useStep, how)
-		return err
-	})
-	if err != nil {
-		return "", nil, err
-	}
-	return token, principal, nil
-}
-
-// loginDecision decides a login on the stored account: reason is why it
-// is refused ("" if not), how says which second factor stood in for TOTP,
-// and step is the TOTP step to record as used.
-func loginDecision(cur *Record, in LoginRequest, pwOK bool, now time.Time) (reason, how string, step int64) {
-	if !pwOK {
-		return "wrong password", "", 0
-	}
-	if reason, how, step = factorFor(in, cur).confirm(in, cur, now); reason != "" {
-		return reason, "", 0
-	}
-	// The account's state is checked whatever the second factor was.
-	switch {
-	case cur.Disabled:
-		reason = "account disabled"
-	case cur.Expired(now):
-		reason = "account ended " + cur.Expires.Format(time.RFC3339)
-	}
-	return reason, how, step
-}
-
 // openSession records a successful login of cur in tx: the account's
 // counters, a new password if one was set, the session and the entry.
 func (a *Accounts) openSession(tx barrier.Tx, req auditlog.Request, cur *Record, token, newHash string, step int64, how string) (*access.Principal, error) {
@@ -211,24 +77,32 @@ func newToken() string {
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Authenticate resolves a session token to its principal, enforcing idle
-// and absolute expiry and the account's state.
+// Authenticate is AuthenticateFrom with no request to record a refusal
+// against (tools and tests).
+func (a *Accounts) Authenticate(ctx context.Context, token string) (*access.Principal, error) {
+	return a.AuthenticateFrom(ctx, auditlog.Request{}, token)
+}
+
+// AuthenticateFrom resolves a session token to its principal, enforcing
+// idle and absolute expiry and the account's state. A refused token is
+// recorded (tokens.go), at most once a minute per token.
 //
 // A refresh of LastSeen writes the session back only if it is still the
 // record that was read (a guard): a logout, password change, MFA reset or
 // disable that ended it meanwhile is never undone. If it changed, the
 // token is resolved again from the store.
-func (a *Accounts) Authenticate(ctx context.Context, token string) (*access.Principal, error) {
+func (a *Accounts) AuthenticateFrom(ctx context.Context, req auditlog.Request, token string) (*access.Principal, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) != len(tokenPrefix)+43 {
-		return nil, access.ErrUnauthenticated
+		return nil, a.refuseToken(ctx, req, tokenRefusal{why: unknownToken})
 	}
 	var p *access.Principal
+	var refusal *tokenRefusal
 	err := a.keys.Hold(func(h *barrier.Held) error {
 		key := SessionKey(token)
 		for attempt := 0; ; attempt++ {
 			var again bool
 			var err error
-			p, again, err = a.authenticate(ctx, h, key)
+			p, refusal, again, err = a.authenticate(ctx, h, key)
 			if !again || err != nil {
 				return err
 			}
@@ -237,40 +111,52 @@ func (a *Accounts) Authenticate(ctx context.Context, token string) (*access.Prin
 			}
 		}
 	})
+	if err == nil && refusal != nil {
+		err = a.refuseToken(ctx, req, *refusal)
+	}
 	return p, err
 }
 
 // authenticate is one attempt; again says the session changed between its
-// read and its refresh.
-func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string) (p *access.Principal, again bool, err error) {
+// read and its refresh, refusal why the token signs nobody in.
+func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string) (p *access.Principal, refusal *tokenRefusal, again bool, err error) {
 	var s Session
 	var u Summary
 	var found bool
 	var raw []byte // the stored session, kept only when a write will follow
 	now := a.now()
+	var gone *tokenRefusal // a session ended and removed
 	err = h.View(ctx, func(tx barrier.Tx) (err error) {
 		if s, found, err = GetSession(tx, key); err != nil || !found {
+			gone = endedRefusal(tx, key, now)
 			return err
 		}
 		if u, found, err = GetSummary(tx, s.UserID); err != nil || !found {
 			return err
 		}
-		if a.ended(s, u, now) || now.Sub(s.LastSeen) > time.Minute {
+		if a.ended(s, u, now) != "" || now.Sub(s.LastSeen) > time.Minute {
 			raw = tx.Get(storage.BucketSessions, []byte(key))
 		}
 		return nil
 	})
-	if err != nil || !found {
-		return nil, false, access.FirstErr(err, access.ErrUnauthenticated)
+	if err != nil {
+		return nil, nil, false, err
 	}
-	if a.ended(s, u, now) {
+	if !found {
+		if gone == nil {
+			gone = &tokenRefusal{why: unknownToken}
+		}
+		return nil, gone, false, nil
+	}
+	if why := a.ended(s, u, now); why != "" {
 		_ = h.Write(ctx, func(tx barrier.Tx) error {
 			if !tx.Expect(storage.BucketSessions, []byte(key), raw) {
 				return nil
 			}
+			noteEnded(tx, key, u, why, s.Created)
 			return tx.Delete(storage.BucketSessions, []byte(key))
 		})
-		return nil, false, access.ErrUnauthenticated
+		return nil, &tokenRefusal{key: key, user: &u, why: why}, false, nil
 	}
 	if now.Sub(s.LastSeen) > time.Minute {
 		a.pause("authenticate.refresh")
@@ -282,17 +168,28 @@ func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string
 			return tx.PutRecord(storage.BucketSessions, key, &s)
 		})
 		if err != nil || again {
-			return nil, again, err
+			return nil, nil, again, err
 		}
 	}
 	pr := access.NewPrincipal(u.ID, u.Name, u.Role, key)
 	pr.MustChange, pr.ReauthAt = s.MustChange, s.ReauthAt
-	return pr, false, nil
+	return pr, nil, false, nil
 }
 
-// ended says the session s of account u no longer signs anyone in.
-func (a *Accounts) ended(s Session, u Summary, now time.Time) bool {
-	return u.Disabled || u.Expired(now) || now.Sub(s.LastSeen) > a.idle || now.Sub(s.Created) > a.maxAge
+// ended says why the session s of account u no longer signs anyone in
+// ("" if it does).
+func (a *Accounts) ended(s Session, u Summary, now time.Time) string {
+	switch {
+	case u.Disabled:
+		return "account disabled or offboarded"
+	case u.Expired(now):
+		return "account ended " + u.Expires.UTC().Format(time.RFC3339)
+	case now.Sub(s.LastSeen) > a.idle:
+		return "session idle since " + s.LastSeen.UTC().Format(time.RFC3339)
+	case now.Sub(s.Created) > a.maxAge:
+		return "session expired (opened " + s.Created.UTC().Format(time.RFC3339) + ")"
+	}
+	return ""
 }
 
 // Logout ends the caller's session.
@@ -375,22 +272,34 @@ func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, h *
 	return again, err
 }
 
-// endSessions deletes every session of userID except keep.
+// EndSessions deletes every session of userID except keep. Once the
+// deletion commits, a later use of one of their tokens is recorded against
+// the account (tokens.go).
 func EndSessions(tx barrier.Tx, userID, keep string) error {
 	var doomed [][]byte
+	var created []time.Time
 	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
 		var s Session
 		if err := tx.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
 		}
 		if s.UserID == userID && string(k) != keep {
-			doomed = append(doomed, k)
+			doomed, created = append(doomed, k), append(created, s.Created)
 		}
 		return true, nil
 	})
-	for _, k := range doomed {
+	if err != nil || len(doomed) == 0 {
+		return err
+	}
+	u, _, err := GetSummary(tx, userID)
+	why := "session ended by a password change or MFA reset"
+	if u.Disabled {
+		why = "session ended: account disabled or offboarded"
+	}
+	for i, k := range doomed {
 		if err == nil {
 			err = tx.Delete(storage.BucketSessions, k)
+			noteEnded(tx, string(k), u, why, created[i])
 		}
 	}
 	return err
