@@ -3,6 +3,7 @@ package vault
 import (
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,11 @@ func TestAccessMatrix(t *testing.T) {
 			_, _, err := f.v.PutCredential(ctx, req, p, CredentialInput{Name: name, Kind: kind, Password: []byte("pw")})
 			return err
 		}
+	}
+	// A refusal is "not permitted", or, to a caller who may not see the
+	// credential, the answer a missing name gets (TestUnseenAnswersAsAbsent).
+	refused := func(err error) bool {
+		return errors.Is(err, ErrForbidden) || errors.Is(err, ErrNotFound) || errors.As(err, new(*InputError))
 	}
 	all := func(rs ...Role) map[Role]bool {
 		m := map[Role]bool{}
@@ -115,8 +121,8 @@ func TestAccessMatrix(t *testing.T) {
 					switch {
 					case o.allowed[role] && (!errors.Is(err, ErrReauthNeeded) || len(f.entries(t)) != before):
 						t.Fatalf("without re-authentication: %v, %d entries", err, len(f.entries(t))-before)
-					case !o.allowed[role] && !errors.Is(err, ErrForbidden):
-						t.Fatalf("without re-authentication, refused as %v; want forbidden", err)
+					case !o.allowed[role] && !refused(err):
+						t.Fatalf("without re-authentication, refused as %v; want a refusal", err)
 					}
 				}
 				before := len(f.entries(t))
@@ -127,7 +133,7 @@ func TestAccessMatrix(t *testing.T) {
 					}
 					return
 				}
-				if !errors.Is(err, ErrForbidden) {
+				if !refused(err) {
 					t.Fatalf("should be denied, err = %v", err)
 				}
 				es := f.entries(t)
@@ -161,5 +167,69 @@ func TestListShowsOnlyWhatTheRoleMaySee(t *testing.T) {
 		if err != nil || len(got) != n {
 			t.Errorf("%s sees %d credentials (%v), want %d", p.Name, len(got), err, n)
 		}
+	}
+}
+
+// A caller who may not see a credential gets, for every operation on it,
+// exactly the answer a name with no credential gets; the attempt on the
+// one that exists is still recorded as denied.
+func TestUnseenAnswersAsAbsent(t *testing.T) {
+	f := newFixture(t)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Router admin", "admin", "pw")
+	_, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Provider bank", Kind: "personal", Password: []byte("pw")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]func(p *Principal, name string) error{
+		"read": func(p *Principal, name string) error {
+			s, err := f.v.ReadCredential(ctx, req, p, name, 0)
+			if s != nil {
+				s.Destroy()
+			}
+			return err
+		},
+		"totp":    func(p *Principal, name string) error { _, err := f.v.CredentialTOTP(ctx, req, p, name); return err },
+		"history": func(p *Principal, name string) error { _, err := f.v.CredentialHistory(ctx, req, p, name); return err },
+		"delete":  func(p *Principal, name string) error { return f.v.DeleteCredential(ctx, req, p, name) },
+		"rotate": func(p *Principal, name string) error {
+			_, _, err := f.v.RotateCredential(ctx, req, p, name, []byte("new password here"), nil)
+			return err
+		},
+		"compromised": func(p *Principal, name string) error {
+			return f.v.MarkCompromised(ctx, req, p, name, "seen on a post-it")
+		},
+		"restore":  func(p *Principal, name string) error { _, err := f.v.RestoreVersion(ctx, req, p, name, 1); return err },
+		"review":   func(p *Principal, name string) error { return f.v.ReviewCredential(ctx, req, p, name) },
+		"undelete": func(p *Principal, name string) error { _, err := f.v.UndeleteCredential(ctx, req, p, name); return err },
+	}
+	for _, who := range []*Principal{member, clerk} {
+		for _, cred := range []string{"Router admin", "Provider bank"} {
+			for op, run := range ops {
+				if op == "review" && who == clerk && cred == "Router admin" {
+					continue // the clerk reviews the register, which names every shared and admin login
+				}
+				before := len(f.entries(t))
+				got := run(who, cred)
+				denied := f.entries(t)[before:]
+				want := run(who, "No such login")
+				if got == nil || want == nil || strings.ReplaceAll(got.Error(), cred, "X") != strings.ReplaceAll(want.Error(), "No such login", "X") {
+					t.Errorf("%s %s %q: %v; a missing name: %v", who.Name, op, cred, got, want)
+				}
+				if op != "undelete" && (len(denied) != 1 || denied[0].Outcome != audit.OutcomeDenied || denied[0].Target.Name != cred) {
+					t.Errorf("%s %s %q: entries %+v; want one denied", who.Name, op, cred, denied)
+				}
+			}
+		}
+	}
+	// A name is one namespace, so a new credential cannot take one; the
+	// refusal says only that, and is recorded.
+	_, _, err = f.v.PutCredential(ctx, req, member, CredentialInput{Name: "router ADMIN", Kind: "personal", Password: []byte("pw")})
+	if !errors.As(err, new(*InputError)) || strings.Contains(err.Error(), "admin credential") || !strings.Contains(err.Error(), "cannot be used") {
+		t.Fatalf("taking an unseen name: %v", err)
+	}
+	if _, err := f.v.CreateRequest(ctx, req, member, "Provider bank", "need it for the audit", time.Hour); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a request for another's personal login: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 	member, _ := f.addUser(t, "Member", RoleMember)
 	f.put(t, f.admin, "Facebook page", "shared", "first password", "Clerk")
 
-	if err := f.v.MarkCompromised(ctx, req, member, "Facebook page", "saw it on a sticky note"); !errors.Is(err, ErrForbidden) {
+	if err := f.v.MarkCompromised(ctx, req, member, "Facebook page", "saw it on a sticky note"); !errors.Is(err, ErrNotFound) { // unseen: as if absent
 		t.Fatalf("member report: %v", err)
 	}
 	if err := f.v.MarkCompromised(ctx, req, clerk, "Facebook page", "x"); !errors.Is(err, ErrInvalid) {
@@ -34,7 +34,7 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 	if len(list) != 1 || list[0].Compromised == nil || list[0].Compromised.By != "Clerk" {
 		t.Fatalf("list does not show the compromise: %+v", list)
 	}
-	if _, _, err := f.v.RotateCredential(ctx, req, member, "Facebook page", []byte("x"), nil); !errors.Is(err, ErrForbidden) {
+	if _, _, err := f.v.RotateCredential(ctx, req, member, "Facebook page", []byte("x"), nil); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("member rotate: %v", err)
 	}
 	opts := DefaultGenOptions()
@@ -63,7 +63,7 @@ func TestCompromiseRotateHistoryRestore(t *testing.T) {
 	if _, err := f.v.RestoreVersion(ctx, req, clerk, "Facebook page", 9); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("restore of a missing version: %v", err)
 	}
-	if _, err := f.v.CredentialHistory(ctx, req, member, "Facebook page"); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.CredentialHistory(ctx, req, member, "Facebook page"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("member history: %v", err)
 	}
 }
@@ -76,7 +76,7 @@ func TestUndelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
-	if _, err := f.v.UndeleteCredential(ctx, req, clerk, "Website host"); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.UndeleteCredential(ctx, req, clerk, "Website host"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("clerk undelete of an admin credential: %v", err)
 	}
 	info, err := f.v.UndeleteCredential(ctx, req, f.admin, "website HOST")

@@ -91,7 +91,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Break-glass: only the chairman, with a reason, admin credentials only, each read audited.
-	if _, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0); !errors.Is(err, ErrNotFound) { // not even seen before
 		t.Fatalf("read before break-glass: %v", err)
 	}
 	if _, err := f.v.OpenBreakGlass(ctx, req, member, "I want in"); !errors.Is(err, ErrForbidden) {
@@ -115,11 +115,11 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 			t.Fatalf("break-glass read entry: %+v", e)
 		}
 	}
-	if _, err := f.v.ReadCredential(ctx, req, chair, "Facebook page", 0); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.ReadCredential(ctx, req, chair, "Facebook page", 0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("break-glass reached a shared credential: %v", err)
 	}
 	f.clock.Advance(4*time.Hour + time.Second)
-	if _, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0); !errors.Is(err, ErrNotFound) { // not even seen before
 		t.Fatalf("read after the window: %v", err)
 	}
 	if e := f.last(t); e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "window ended") {
@@ -165,7 +165,7 @@ func TestEmergencyRecoveryBreakGlassAndRekey(t *testing.T) {
 	if st, _ := f.v.Status(ctx); st.Recovery != nil || st.Generation != 2 {
 		t.Fatalf("status after rekey: %+v", st)
 	}
-	if _, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.ReadCredential(ctx, req, chair, "Website host", 0); !errors.Is(err, ErrNotFound) { // not even seen before
 		t.Fatalf("break-glass survived the rekey: %v", err)
 	}
 	f.put(t, f.admin, "After rekey", "admin", "pw", "IT Provider") // routine writes again

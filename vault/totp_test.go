@@ -61,7 +61,7 @@ func TestCredentialTOTPAgreesWithOathtool(t *testing.T) {
 		}
 	}
 	member, _ := f.addUser(t, "Member", RoleMember)
-	if _, err := f.v.CredentialTOTP(ctx, req, member, "Facebook page"); !errors.Is(err, ErrForbidden) {
+	if _, err := f.v.CredentialTOTP(ctx, req, member, "Facebook page"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("member TOTP: %v", err)
 	}
 	if e := f.last(t); e.Outcome != audit.OutcomeDenied {

@@ -268,18 +268,28 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 					return access.Invalid("password", "a new credential needs a password")
 				}
 				h = &credHead{ID: access.NewID(), Name: in.Name, Kind: kind, Owner: p.UserID, Created: now}
-			} else if in.Kind != "" && access.Kind(in.Kind) != h.Kind {
-				return access.Invalid("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			existing := h
 			if created {
 				existing = nil
 			}
+			if !created && !maySee(p, h) {
+				// Names are one namespace: the caller learns only that this
+				// one cannot be used, not what holds it.
+				if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
+					Outcome: audit.OutcomeDenied, Reason: "the name is a credential this person may not see"}); err != nil {
+					return err
+				}
+				return access.Recorded(access.Invalid("name", "the name %q cannot be used; choose another", in.Name))
+			}
 			if !mayManage(p, h.Kind, existing) {
 				refusal = fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: refusal})
+			}
+			if !created && in.Kind != "" && access.Kind(in.Kind) != h.Kind {
+				return access.Invalid("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
 			}
 			if !created && in.CreateOnly { // after the permission check: no name is confirmed to a caller who may not manage it
 				return &access.ExistsError{Kind: "credential", Name: h.Name}
@@ -386,7 +396,7 @@ func (c *Credentials) DeleteCredential(ctx context.Context, req auditlog.Request
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayManage(p, h.Kind, h) {
-				result = &access.ForbiddenError{Action: audit.CredDelete, Target: h.Name}
+				result = refuse(p, h, name, audit.CredDelete)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredDelete, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}

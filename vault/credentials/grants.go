@@ -81,7 +81,8 @@ func (c *Credentials) CreateRequest(ctx context.Context, req auditlog.Request, p
 	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			h, err := findCred(tx, cred)
-			if err != nil || h == nil {
+			if err != nil || h == nil || (h.Kind == access.KindPersonal && !maySee(p, h)) {
+				// Another's personal login is answered as no login at all.
 				return access.FirstErr(err, notFound("credential", cred))
 			}
 			if mayRead(p, h) {

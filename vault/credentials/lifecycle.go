@@ -36,7 +36,7 @@ func (c *Credentials) MarkCompromised(ctx context.Context, req auditlog.Request,
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayRead(p, h) && !mayManage(p, h.Kind, h) {
-				result = &access.ForbiddenError{Action: audit.CredCompromised, Target: h.Name}
+				result = refuse(p, h, name, audit.CredCompromised)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredCompromised, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: "neither an assignee nor a manager"})
 			}
@@ -70,7 +70,7 @@ func (c *Credentials) newVersion(ctx context.Context, req auditlog.Request, p *a
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayManage(p, h.Kind, h) {
-				result = &access.ForbiddenError{Action: action, Target: h.Name}
+				result = refuse(p, h, name, action)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
 			}
@@ -176,7 +176,7 @@ func (c *Credentials) CredentialHistory(ctx context.Context, req auditlog.Reques
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayRead(p, h) && !mayManage(p, h.Kind, h) {
-				result = &access.ForbiddenError{Action: audit.CredHistory, Target: h.Name}
+				result = refuse(p, h, name, audit.CredHistory)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredHistory, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: "neither an assignee nor a manager"})
 			}
@@ -209,9 +209,6 @@ func (c *Credentials) UndeleteCredential(ctx context.Context, req auditlog.Reque
 			if err := c.recovery.Routine(tx); err != nil {
 				return err
 			}
-			if live, err := findCred(tx, name); err != nil || live != nil {
-				return access.FirstErr(err, access.Invalid("name", "a credential named %q exists; rename or retire it first", name))
-			}
 			var h *credHead
 			if err := eachHead(tx, func(x *credHead) bool {
 				if x.Deleted && strings.EqualFold(x.Name, name) && (h == nil || x.Updated.After(h.Updated)) {
@@ -221,14 +218,27 @@ func (c *Credentials) UndeleteCredential(ctx context.Context, req auditlog.Reque
 			}); err != nil {
 				return err
 			}
-			if h == nil {
+			if h == nil || !maySee(p, h) {
+				if live, err := findCred(tx, name); err != nil || (live != nil && maySee(p, live)) {
+					return access.FirstErr(err, access.Invalid("name", "a credential named %q is in use; there is none retired to bring back", name))
+				}
 				return notFound("retired credential", name)
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayManage(p, h.Kind, h) {
-				result = &access.ForbiddenError{Action: audit.CredUndelete, Target: h.Name}
+				result = refuse(p, h, name, audit.CredUndelete)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredUndelete, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)})
+			}
+			// After the permission check: no live name is confirmed to a
+			// caller who may not bring this one back, nor named to one who
+			// may not see it.
+			if live, err := findCred(tx, name); err != nil || live != nil {
+				msg := "a credential named %q is in use; rename or retire it first"
+				if live != nil && !maySee(p, live) {
+					msg = "the name %q is in use by a credential you cannot see; ask a provider"
+				}
+				return access.FirstErr(err, access.Recorded(access.Invalid("name", msg, name)))
 			}
 			if c.now().Sub(h.Updated) > UndeleteWindow {
 				return access.Invalid("", "%q was retired on %s, more than %d days ago; restore it from a backup", h.Name,

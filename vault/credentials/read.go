@@ -144,7 +144,7 @@ func (c *Credentials) planRead(tx barrier.Tx, req auditlog.Request, p *access.Pr
 			denial = "not an assignee; the break-glass window ended at " + bg.Expires.Format(time.RFC3339)
 		}
 		if action == audit.CredRead && grant == nil {
-			pl.result = &access.ForbiddenError{Action: audit.CredRead, Target: h.Name}
+			pl.result = refuse(p, h, name, audit.CredRead)
 			pl.ev = auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredRead, Target: target, Outcome: audit.OutcomeDenied, Reason: denial}
 			return pl, nil
 		}

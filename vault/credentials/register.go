@@ -134,7 +134,7 @@ func (c *Credentials) ReviewCredential(ctx context.Context, req auditlog.Request
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if !mayReview(p) || (h.Kind == access.KindPersonal && h.Owner != p.UserID) {
-				result = &access.ForbiddenError{Action: audit.CredReview, Target: h.Name}
+				result = refuse(p, h, name, audit.CredReview)
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredReview, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: "only a provider, the clerk or the chairman reviews access"})
 			}

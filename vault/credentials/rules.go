@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"strongroom/audit"
 	"strongroom/vault/access"
 )
 
@@ -26,3 +27,14 @@ func maySee(p *access.Principal, h *credHead) bool { return access.MaySee(p, fac
 func mayBeAssigned(u *access.Person) bool { return access.MayBeAssigned(u.Role, u.Disabled) }
 
 func mayApprove(p *access.Principal) bool { return access.MayApprove(p) }
+
+// refuse is the answer to p's refused action on h, asked for by name: a
+// caller who may not even see that h exists gets exactly the answer a
+// name with no credential gets, so a refusal never confirms a name (the
+// attempt is still recorded as denied, naming h).
+func refuse(p *access.Principal, h *credHead, name string, action audit.Action) error {
+	if !maySee(p, h) {
+		return notFound("credential", name)
+	}
+	return &access.ForbiddenError{Action: action, Target: h.Name}
+}
