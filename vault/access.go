@@ -25,6 +25,14 @@ const (
 	KindPersonal = access.KindPersonal
 )
 
+// AdminApprover is who besides the chairman approves requests for admin
+// credentials (access.AdminApprover).
+type AdminApprover = access.AdminApprover
+
+// ParseAdminApprover checks the council's setting: "chairman" (or "") or
+// "provider".
+func ParseAdminApprover(s string) (AdminApprover, error) { return access.ParseAdminApprover(s) }
+
 // ParseRole checks a role name.
 func ParseRole(s string) (Role, error) { return access.ParseRole(s) }
 

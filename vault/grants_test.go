@@ -93,7 +93,7 @@ func TestGrantTimeline(t *testing.T) {
 	}
 	// A second grant cannot outlive the account (which ends in 59 minutes).
 	r2, _ := f.v.CreateRequest(ctx, req, con, "Website admin", "finish the plugin update", 5*time.Hour)
-	_, g2, err := f.v.DecideRequest(ctx, req, clerk, r2.ID, true)
+	_, g2, err := f.v.DecideRequest(ctx, req, chair, r2.ID, true)
 	if err != nil || !g2.Until.Equal(f.clock.Now().Add(time.Hour-time.Second)) {
 		t.Fatalf("grant outlives the account: %+v %v", g2, err)
 	}
@@ -211,5 +211,63 @@ func TestAccessReviewRegister(t *testing.T) {
 	}
 	if _, err := f.v.AccessReview(ctx, req, member, 90); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("member register: %v", err)
+	}
+}
+
+// A request for an admin credential is the chairman's to approve (or,
+// where the council chose so, a provider's who is not the requester); a
+// shared one's the clerk's or the chairman's. Every refusal is recorded.
+func TestRequestApprovers(t *testing.T) {
+	for _, approver := range []AdminApprover{"", "provider"} {
+		f := newFixtureConfig(t, BoltOptions{}, []string{"Chairman", "Vice-chair", "Clerk"}, 2, func(c *Config) { c.AdminApprover = approver })
+		clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+		chair, _ := f.addUser(t, "Chairman", RoleChairman)
+		member, _ := f.addUser(t, "Member", RoleMember)
+		other, _ := f.addUser(t, "Second provider", RoleProvider)
+		f.put(t, f.admin, "Router admin", "admin", "pw", "Second provider")
+		f.put(t, f.admin, "Facebook page", "shared", "pw", "Clerk")
+		ask := func(p *Principal, cred string) string {
+			t.Helper()
+			r, err := f.v.CreateRequest(ctx, req, p, cred, "to fix the website", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r.ID
+		}
+		decide := func(p *Principal, id string) error { _, _, err := f.v.DecideRequest(ctx, req, p, id, true); return err }
+		adminReq := ask(member, "Router admin")
+		for _, p := range []*Principal{clerk, member} {
+			if err := decide(p, adminReq); !errors.Is(err, ErrForbidden) || f.last(t).Outcome != audit.OutcomeDenied {
+				t.Fatalf("%s (approver %q) decided an admin request: %v", p.Role, approver, err)
+			}
+		}
+		err := decide(f.admin, adminReq)
+		if approver == "provider" {
+			if err != nil {
+				t.Fatalf("a provider, where the council chose so: %v", err)
+			}
+			// A provider's own request is never a provider's to approve.
+			own := ask(f.admin, "Router admin")
+			if err := decide(f.admin, own); !errors.Is(err, ErrForbidden) {
+				t.Fatalf("a provider approved their own request: %v", err)
+			}
+			if err := decide(other, own); err != nil {
+				t.Fatalf("another provider: %v", err)
+			}
+		} else {
+			if !errors.Is(err, ErrForbidden) || !strings.Contains(f.last(t).Reason, "decided by the chairman") {
+				t.Fatalf("a provider approved an admin request by default: %v %+v", err, f.last(t))
+			}
+			if err := decide(chair, adminReq); err != nil {
+				t.Fatalf("the chairman: %v", err)
+			}
+		}
+		sharedReq := ask(member, "Facebook page")
+		if err := decide(f.admin, sharedReq); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("a provider decided a shared request: %v", err)
+		}
+		if err := decide(clerk, sharedReq); err != nil {
+			t.Fatalf("the clerk, a shared request: %v", err)
+		}
 	}
 }

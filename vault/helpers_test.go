@@ -97,6 +97,13 @@ func newFixtureWith(t testing.TB, opt BoltOptions) *fixture {
 
 func newFixtureEscrow(t testing.TB, opt BoltOptions, holders []string, threshold int) *fixture {
 	t.Helper()
+	return newFixtureConfig(t, opt, holders, threshold, nil)
+}
+
+// newFixtureConfig is newFixtureEscrow with the vault's Config changed by
+// with (nil: as the binary's defaults).
+func newFixtureConfig(t testing.TB, opt BoltOptions, holders []string, threshold int, with func(*Config)) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := OpenBolt(dir, opt)
 	if err != nil {
@@ -104,7 +111,11 @@ func newFixtureEscrow(t testing.TB, opt BoltOptions, holders []string, threshold
 	}
 	fs := &faultStore{Store: st}
 	clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
-	v := New(Config{Store: fs, Clock: clock.Now, KDF: testKDF, PasswordKDF: KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}})
+	cfg := Config{Store: fs, Clock: clock.Now, KDF: testKDF, PasswordKDF: KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}}
+	if with != nil {
+		with(&cfg)
+	}
+	v := New(cfg)
 	t.Cleanup(func() { v.Close() })
 	pass := []byte("correct horse battery staple")
 	res, err := v.Init(ctx, req, InitRequest{Council: "Test PC", Shares: len(holders), Threshold: threshold,

@@ -27,7 +27,11 @@ type Config struct {
 	// BreakGlassWindow is how long the chairman's emergency access to admin
 	// credentials lasts after recovery (default 4 h).
 	BreakGlassWindow time.Duration
-	Logger           *slog.Logger
+	// AdminApprover is who besides the chairman may approve a request for
+	// an admin credential (access.ApproverProvider: a provider who is not
+	// the requester). Default: the chairman alone.
+	AdminApprover access.AdminApprover
+	Logger        *slog.Logger
 }
 
 // Request describes where a call came from, for the audit log.
@@ -117,7 +121,7 @@ func New(cfg Config) *Vault {
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
 		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause})
 	v.creds = credentials.New(credentials.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now,
-		People: people{v.accounts}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf})
+		People: people{v.accounts}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf, AdminApprover: cfg.AdminApprover})
 	return v
 }
 

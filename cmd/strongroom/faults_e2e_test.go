@@ -38,7 +38,9 @@ func TestDiskFull(t *testing.T) {
 	refused := ""
 	for i := 0; i < 500 && refused == ""; i++ {
 		name := fmt.Sprintf("Filler %03d", i)
-		out, errOut, code := prov.run("cred", "put", name, "--kind", "admin", "--password-file", pw, "--notes-file", notes, "--assign", "IT Provider")
+		// Shared: an admin read would first ask for a re-authentication,
+		// itself a write the full disk refuses.
+		out, errOut, code := prov.run("cred", "put", name, "--kind", "shared", "--password-file", pw, "--notes-file", notes, "--assign", "IT Provider")
 		switch code {
 		case 0:
 			stored = append(stored, name)

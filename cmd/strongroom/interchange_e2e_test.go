@@ -175,7 +175,7 @@ func TestKeePassImportExport(t *testing.T) {
 	// (x/crypto has none); without it the server refuses with the fixes.
 	argon2d := filepath.Join(testdata, "good_kdbx4_argon2d.kdbx")
 	fixturePW := write(t, filepath.Join(work, "fx.pw"), "fixture-pass")
-	out = provider.must(0, "import", "--format", "kdbx", argon2d, "--password-file", fixturePW, "--kind", "admin", "--tag", "from-argon2d")
+	out = provider.must(0, "import", "--format", "kdbx", argon2d, "--password-file", fixturePW, "--kind", "shared", "--tag", "from-argon2d")
 	if !strings.Contains(out, "is an Argon2d KDBX file read by keepassxc-cli") || !strings.Contains(out, "Imported 4 credentials") ||
 		!strings.Contains(out, "Bank (Finance)") {
 		t.Fatalf("argon2d import: %s", out)

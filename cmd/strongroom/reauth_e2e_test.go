@@ -173,3 +173,4 @@ func TestCLIAdminSecretNeedsReauth(t *testing.T) {
 		t.Fatal("the re-authentication is not in the audit log")
 	}
 }
+

@@ -36,7 +36,7 @@ func serverCmd() *cobra.Command {
 	var kdfMemory uint32
 	var kdfTime uint32
 	var breakGlass, cpEvery, retention, backupEvery, commitDelay time.Duration
-	var backupDir, backupKeep, cpuProfile string
+	var backupDir, backupKeep, cpuProfile, adminApprover string
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -57,6 +57,10 @@ func serverCmd() *cobra.Command {
 			}
 			if breakGlass < time.Minute || breakGlass > 24*time.Hour {
 				return usagef("--breakglass-window must be between 1m and 24h")
+			}
+			approver, err := vault.ParseAdminApprover(adminApprover)
+			if err != nil {
+				return usagef("--admin-approver must be chairman or provider")
 			}
 			if cpEvery < time.Second {
 				return usagef("--checkpoint-interval must be at least 1s")
@@ -86,7 +90,7 @@ func serverCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass},
+			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver},
 				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep})
 		},
 	}
@@ -99,6 +103,7 @@ func serverCmd() *cobra.Command {
 	f.Uint32Var(&kdfMemory, "kdf-memory", 0, "Argon2id memory in KiB for the passphrase at init (default 65536)")
 	f.Uint32Var(&kdfTime, "kdf-time", 0, "Argon2id passes for the passphrase at init (default 3)")
 	f.DurationVar(&breakGlass, "breakglass-window", 4*time.Hour, "how long the chairman's break-glass access lasts after an emergency recovery")
+	f.StringVar(&adminApprover, "admin-approver", "chairman", "who approves requests for admin credentials: chairman, or provider (the chairman, or a provider who is not the requester)")
 	f.DurationVar(&cpEvery, "checkpoint-interval", time.Hour, "how often to sign a checkpoint of the audit log when there is new activity")
 	f.StringVar(&backupDir, "backup-dir", "", "directory for scheduled backups (none if empty)")
 	f.DurationVar(&backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")

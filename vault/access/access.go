@@ -116,8 +116,42 @@ func MayBeAssigned(role Role, disabled bool) bool { return !disabled && role != 
 // MayReadLog: read, export and verify the audit log.
 func MayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == RoleProvider }
 
-// MayApprove: decide another person's access request.
+// MayApprove: decide another person's access request (the rule for kind
+// is MayApproveKind).
 func MayApprove(p *Principal) bool { return p.Role == RoleClerk || p.Role == RoleChairman }
+
+// AdminApprover is who, besides the chairman, may approve a request for an
+// admin credential: nobody (ApproverChairman, the default) or a provider
+// other than the requester (ApproverProvider, server --admin-approver).
+type AdminApprover string
+
+const (
+	ApproverChairman AdminApprover = "chairman"
+	ApproverProvider AdminApprover = "provider"
+)
+
+// ParseAdminApprover checks the council's setting ("" is the default).
+func ParseAdminApprover(s string) (AdminApprover, error) {
+	switch AdminApprover(s) {
+	case "", ApproverChairman:
+		return ApproverChairman, nil
+	case ApproverProvider:
+		return ApproverProvider, nil
+	}
+	return "", Invalid("admin_approver", "the admin approver must be chairman or provider")
+}
+
+// MayApproveKind: decide a request for a credential of kind. A shared
+// login's request is the clerk's or the chairman's; an admin one's (the
+// policy's "appropriate approvals" for system credentials) the
+// chairman's, or a provider's where the council chose so. Nobody decides
+// their own request (checked by the caller).
+func MayApproveKind(p *Principal, kind Kind, admin AdminApprover) bool {
+	if kind == KindAdmin {
+		return p.Role == RoleChairman || (admin == ApproverProvider && p.Role == RoleProvider)
+	}
+	return MayApprove(p)
+}
 
 // NewID is a random record id (96 bits, hex): ids are not guessable, and
 // names are for people.

@@ -58,6 +58,9 @@ type Config struct {
 	Logger   *slog.Logger
 	// ExportKDF is the Argon2id cost of a KDBX export's passphrase.
 	ExportKDF barrier.KDFParams
+	// AdminApprover is who besides the chairman approves requests for
+	// admin credentials (access.MayApproveKind).
+	AdminApprover access.AdminApprover
 }
 
 // Credentials are the vault's stored logins and who may use them: names,
@@ -71,12 +74,14 @@ type Credentials struct {
 	recovery Recovery
 	logger   *slog.Logger
 	kdf      barrier.KDFParams
+
+	adminApprover access.AdminApprover
 }
 
 // New is the credentials of one vault.
 func New(c Config) *Credentials {
 	return &Credentials{store: c.Store, barrier: c.Barrier, log: c.Log, clock: c.Now, people: c.People,
-		recovery: c.Recovery, logger: c.Logger, kdf: c.ExportKDF}
+		recovery: c.Recovery, logger: c.Logger, kdf: c.ExportKDF, adminApprover: c.AdminApprover}
 }
 
 func (c *Credentials) now() time.Time { return c.clock().UTC() }

@@ -270,26 +270,8 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 				h = &credHead{ID: access.NewID(), Name: in.Name, Kind: kind, Owner: p.UserID, Created: now}
 			}
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
-			existing := h
-			if created {
-				existing = nil
-			}
-			if !created && !maySee(p, h) {
-				// Names are one namespace: the caller learns only that this
-				// one cannot be used, not what holds it.
-				if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
-					Outcome: audit.OutcomeDenied, Reason: "the name is a credential this person may not see"}); err != nil {
-					return err
-				}
-				return access.Recorded(access.Invalid("name", "the name %q cannot be used; choose another", in.Name))
-			}
-			if !mayManage(p, h.Kind, existing) {
-				refusal = fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)
-				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
-					Outcome: audit.OutcomeDenied, Reason: refusal})
-			}
-			if !created && in.Kind != "" && access.Kind(in.Kind) != h.Kind {
-				return access.Invalid("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
+			if refusal, err = c.mayPut(tx, req, p, h, created, action, in); refusal != "" || err != nil {
+				return err
 			}
 			if !created && in.CreateOnly { // after the permission check: no name is confirmed to a caller who may not manage it
 				return &access.ExistsError{Kind: "credential", Name: h.Name}
@@ -330,6 +312,36 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 		return CredentialInfo{}, false, &access.ForbiddenError{Action: action, Target: in.Name}
 	}
 	return info, created, err
+}
+
+// mayPut checks, in tx, that p may write h (new if created): a refusal is
+// recorded and returned as its reason; a name p may not see is answered
+// only as unusable.
+func (c *Credentials) mayPut(tx barrier.Tx, req auditlog.Request, p *access.Principal, h *credHead, created bool,
+	action audit.Action, in CredentialInput) (string, error) {
+	target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
+	existing := h
+	if created {
+		existing = nil
+	}
+	if !created && !maySee(p, h) {
+		// Names are one namespace: the caller learns only that this one
+		// cannot be used, not what holds it.
+		if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
+			Outcome: audit.OutcomeDenied, Reason: "the name is a credential this person may not see"}); err != nil {
+			return "", err
+		}
+		return "", access.Recorded(access.Invalid("name", "the name %q cannot be used; choose another", in.Name))
+	}
+	if !mayManage(p, h.Kind, existing) {
+		refusal := fmt.Sprintf("role %s may not manage %s credentials", p.Role, h.Kind)
+		return refusal, c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
+			Outcome: audit.OutcomeDenied, Reason: refusal})
+	}
+	if !created && in.Kind != "" && access.Kind(in.Kind) != h.Kind {
+		return "", access.Invalid("kind", "%q is a %s credential; its kind cannot change", h.Name, h.Kind)
+	}
+	return "", nil
 }
 
 func pick(in, old string) string {

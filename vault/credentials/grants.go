@@ -124,11 +124,20 @@ func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p
 				}
 				return access.Recorded(&access.ForbiddenError{Action: action, Target: ar.Credential})
 			}
+			kind := access.KindShared
+			if cur, ok, err := getHead(tx, ar.CredID); err != nil {
+				return err
+			} else if ok {
+				kind = cur.Kind // as it is now, not as it was asked for
+			}
 			switch {
-			case !mayApprove(p):
-				return refuse("only a clerk or the chairman decides requests")
 			case p.UserID == ar.RequesterID:
 				return refuse("a requester cannot decide their own request")
+			case !access.MayApproveKind(p, kind, c.adminApprover):
+				if kind == access.KindAdmin {
+					return refuse(fmt.Sprintf("a request for an admin credential is decided by %s", approverOfAdmin(c.adminApprover)))
+				}
+				return refuse("only a clerk or the chairman decides requests")
 			case ar.Status != RequestPending:
 				return access.Invalid("", "request %s is already %s", ar.ID, ar.Status)
 			}
@@ -252,4 +261,11 @@ func (c *Credentials) activeGrant(tx barrier.Tx, p *access.Principal, credID str
 		return nil
 	})
 	return found, err
+}
+
+func approverOfAdmin(a access.AdminApprover) string {
+	if a == access.ApproverProvider {
+		return "the chairman or a provider who is not the requester"
+	}
+	return "the chairman"
 }
