@@ -75,7 +75,9 @@ func (s *server) unseal(c echo.Context) error {
 	}
 	switch {
 	case in.Reset:
-		s.v.ResetUnseal()
+		if err := s.v.ResetUnseal(ctx, request(c)); err != nil {
+			return err
+		}
 	case len(in.Passphrase) > 0:
 		if err := s.v.UnsealPassphrase(ctx, request(c), in.Passphrase); err != nil {
 			return err

@@ -41,6 +41,7 @@ const (
 	SysInit            Action = "sys.init"
 	SysUnseal          Action = "sys.unseal"
 	SysSeal            Action = "sys.seal"
+	SysUnsealReset     Action = "sys.unseal_reset"
 	SysPassphrase      Action = "sys.passphrase"
 	EscrowShare        Action = "escrow.share"
 	EscrowCheck        Action = "escrow.check"
@@ -64,4 +65,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}

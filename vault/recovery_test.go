@@ -47,7 +47,7 @@ func TestRecoveryEveryKSubset(t *testing.T) {
 				}
 			}
 		}
-		f.v.ResetUnseal()
+		f.v.ResetUnseal(ctx, req)
 	}
 }
 

@@ -76,8 +76,10 @@ func (v *Vault) UnsealShare(ctx context.Context, req Request, text string) (Prog
 	return v.seal.UnsealShare(ctx, req, text)
 }
 
-// ResetUnseal forgets the shares given so far.
-func (v *Vault) ResetUnseal() { v.seal.ResetUnseal() }
+// ResetUnseal forgets the shares given so far, recorded.
+func (v *Vault) ResetUnseal(ctx context.Context, req Request) error {
+	return v.seal.ResetUnseal(ctx, req)
+}
 
 // Sealed reports whether the keys are absent.
 func (v *Vault) Sealed() bool { return v.seal.Sealed() }

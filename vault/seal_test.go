@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/escrow"
@@ -73,7 +74,7 @@ func TestShareUnsealEveryPair(t *testing.T) {
 				if !errors.Is(err, ErrDuplicateShare) {
 					t.Fatalf("duplicate: err = %v", err)
 				}
-				f.v.ResetUnseal()
+				f.v.ResetUnseal(ctx, req)
 				continue
 			}
 			if err != nil || p.Sealed || f.v.Sealed() {
@@ -153,5 +154,70 @@ func TestRestartLeavesSealed(t *testing.T) {
 	s, err := v.Status(ctx)
 	if err != nil || !s.Initialized || !s.Sealed || s.Threshold != 2 || s.Shares != 3 {
 		t.Fatalf("status %+v %v", s, err)
+	}
+}
+
+// Sealing ends every session, and so does an unseal (a session from before
+// a restart or crash does not come back): the next sign-in starts fresh.
+// Resetting an envelope unseal in progress is recorded.
+func TestSealAndUnsealEndSessions(t *testing.T) {
+	f := newFixture(t)
+	otl := f.init.Admin
+	token, _, err := f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte(otl.Password),
+		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte("lantern-pebble-orchard-7")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.v.Authenticate(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.Seal(ctx, req, p); err != nil {
+		t.Fatal(err)
+	}
+	var sealEntry *audit.Entry
+	for _, e := range f.entries(t) {
+		if e.Action == audit.SysSeal {
+			sealEntry = e
+		}
+	}
+	if sealEntry == nil || sealEntry.Reason != "1 sessions ended" {
+		t.Fatalf("seal entry %+v", sealEntry)
+	}
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Authenticate(ctx, token); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a session from before the seal: %v", err)
+	}
+
+	// A session stored when the vault stopped without sealing (a restart):
+	// the unseal ends it.
+	f.clock.Advance(30 * time.Second)
+	token, _, err = f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte("lantern-pebble-orchard-7"),
+		TOTP: code(t, otl.TOTPURI, f.clock.Now())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.v.dropKeys() // as Close does, recording nothing
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.last(t); e.Action != audit.SysUnseal || !strings.HasSuffix(e.Reason, "1 sessions ended") {
+		t.Fatalf("unseal entry %+v", e)
+	}
+	if _, err := f.v.Authenticate(ctx, token); !errors.Is(err, ErrUnauthenticated) {
+		t.Fatalf("a session from before the unseal: %v", err)
+	}
+
+	f.v.dropKeys()
+	if _, err := f.v.UnsealShare(ctx, req, shareText(f.init.Envelopes[0])); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.ResetUnseal(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.last(t); e.Action != audit.SysUnsealReset || !strings.Contains(e.Reason, "1 shares given so far were forgotten") || e.Client.IP == "" {
+		t.Fatalf("reset entry %+v", e)
 	}
 }

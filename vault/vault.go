@@ -114,9 +114,10 @@ func New(cfg Config) *Vault {
 	v.audit = auditlog.New(v.store, v.now, v.log)
 	v.seal = recovery.New(recovery.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now, KDF: v.kdf,
 		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, Hooks: recovery.Hooks{
-			Sealing:  func(ctx context.Context) error { _, err := v.AutoCheckpoint(ctx); return err },
-			Unsealed: func() { _ = v.creds.Warm(context.Background()) },
-			Sealed:   credentials.Drain,
+			Sealing:     func(ctx context.Context) error { _, err := v.AutoCheckpoint(ctx); return err },
+			Unsealed:    func() { _ = v.creds.Warm(context.Background()) },
+			Sealed:      credentials.Drain,
+			EndSessions: identity.EndAll,
 		}})
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
 		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause})

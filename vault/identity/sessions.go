@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -303,4 +304,22 @@ func EndSessions(tx barrier.Tx, userID, keep string) error {
 		}
 	}
 	return err
+}
+
+// EndAll ends every session (at seal and at unseal: every sign-in after an
+// unseal starts fresh); it needs no key, and says how many it ended.
+func EndAll(tx storage.Tx) (int, error) {
+	var keys [][]byte
+	if err := tx.Scan(storage.BucketSessions, nil, func(k, _ []byte) (bool, error) {
+		keys = append(keys, bytes.Clone(k))
+		return true, nil
+	}); err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(storage.BucketSessions, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
 }

@@ -339,7 +339,15 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 				return err
 			}
 		}
-		return sl.log.Append(tx, req, ev)
+		ended, err := sl.endSessions(tx) // a session from before (a restart, a crash) does not survive
+		if err != nil {
+			return err
+		}
+		e := ev
+		if ended != "" {
+			e.Reason = strings.TrimPrefix(e.Reason+"; "+ended, "; ")
+		}
+		return sl.log.Append(tx, req, e)
 	})
 	if err != nil {
 		return err // fail closed: an unseal that is not on record does not happen
@@ -369,7 +377,16 @@ func (sl *Seal) Seal(ctx context.Context, req auditlog.Request, p *access.Princi
 	if p.Role != access.RoleProvider && p.Role != access.RoleChairman {
 		return sl.log.Deny(ctx, req, p, audit.SysSeal, target, "only the provider or chairman may seal")
 	}
-	err := sl.log.Record(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysSeal, Target: target})
+	err := access.Commit(ctx, sl.store, func(tx storage.Tx) error {
+		ended, err := sl.endSessions(tx) // everyone signs in again after the next unseal
+		if err != nil {
+			return err
+		}
+		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysSeal, Target: target, Reason: ended})
+	})
+	if err != nil {
+		sl.log.NoteFailure(err)
+	}
 	if err == nil && !sl.Sealed() {
 		if sl.hooks.Sealing != nil {
 			err = sl.hooks.Sealing(ctx) // the log's state at sealing, signed
@@ -543,11 +560,18 @@ func validateShare(es *escrowState, vaultID []byte, text string) (*escrow.Share,
 }
 
 // ResetUnseal forgets shares given so far.
-func (sl *Seal) ResetUnseal() {
+// Anyone may ask (the holders may be elsewhere), so it is recorded, with
+// how many shares it forgot.
+func (sl *Seal) ResetUnseal(ctx context.Context, req auditlog.Request) error {
 	sl.mu.Lock()
-	defer sl.mu.Unlock()
+	forgot := 0
 	if sl.pending != nil {
+		forgot = len(sl.pending.shares)
 		sl.pending.wipe()
 		sl.pending = nil
 	}
+	sl.mu.Unlock()
+	return sl.log.Record(ctx, req, auditlog.Event{Actor: audit.Actor{Name: "unauthenticated", Role: "anonymous"},
+		Action: audit.SysUnsealReset, Target: audit.Target{Kind: "vault"},
+		Reason: fmt.Sprintf("an envelope unseal in progress was reset; %d shares given so far were forgotten", forgot)})
 }

@@ -39,6 +39,21 @@ type Hooks struct {
 	// barrier's lock.
 	Unsealed func()
 	Sealed   func()
+	// EndSessions ends every session, in the seal's or the unseal's own
+	// write, and says how many it ended.
+	EndSessions func(tx storage.Tx) (int, error)
+}
+
+// endSessions runs the hook, if set, and says what it did for the entry.
+func (sl *Seal) endSessions(tx storage.Tx) (string, error) {
+	if sl.hooks.EndSessions == nil {
+		return "", nil
+	}
+	n, err := sl.hooks.EndSessions(tx)
+	if err != nil || n == 0 {
+		return "", err
+	}
+	return fmt.Sprintf("%d sessions ended", n), nil
 }
 
 // FirstAdmin prepares the first provider's account, named name, outside
