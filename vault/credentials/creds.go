@@ -229,7 +229,7 @@ func (c *Credentials) userNames(tx barrier.Tx) (map[string]string, []access.Pers
 func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p *access.Principal, in CredentialInput) (info CredentialInfo, created bool, err error) {
 	defer barrier.Wipe(in.Password)
 	defer barrier.Wipe(in.Notes)
-	if err := access.CheckName("credential", in.Name); err != nil {
+	if in.Name, err = access.NormaliseName("name", "credential", in.Name); err != nil {
 		return info, false, err
 	}
 	if len(in.Password) > 4096 || len(in.Notes) > 64*1024 || len(in.URL) > 2048 || len(in.Username) > 512 || len(in.Tags) > 50 {
@@ -272,6 +272,11 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 			target := audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}
 			if refusal, err = c.mayPut(tx, req, p, h, created, action, in); refusal != "" || err != nil {
 				return err
+			}
+			if created {
+				if err := checkNewName(tx, p, in.Name); err != nil {
+					return err
+				}
 			}
 			if !created && in.CreateOnly { // after the permission check: no name is confirmed to a caller who may not manage it
 				return &access.ExistsError{Kind: "credential", Name: h.Name}
@@ -361,7 +366,7 @@ func pickBytes(in, old []byte) []byte {
 func resolveAssignees(p *access.Principal, kind access.Kind, names []string, users []access.Person) ([]string, error) {
 	if kind == access.KindPersonal {
 		for _, n := range names {
-			if !strings.EqualFold(n, p.Name) {
+			if access.NameKey(n) != access.NameKey(p.Name) {
 				return nil, access.Invalid("assignees", "a personal credential belongs to its owner alone; it cannot be assigned to anyone else")
 			}
 		}
@@ -372,7 +377,7 @@ func resolveAssignees(p *access.Principal, kind access.Kind, names []string, use
 	for _, n := range names {
 		var u *access.Person
 		for i := range users {
-			if strings.EqualFold(users[i].Name, n) {
+			if access.NameKey(users[i].Name) == access.NameKey(n) {
 				u = &users[i]
 			}
 		}
@@ -423,4 +428,21 @@ func (c *Credentials) DeleteCredential(ctx context.Context, req auditlog.Request
 		err = result
 	}
 	return err
+}
+
+// checkNewName refuses, in tx, a new credential's name (not taken: the
+// caller looked) that is drawn like a live one or mixes alphabets in a
+// word; a look-alike the caller may not see is not named.
+func checkNewName(tx barrier.Tx, p *access.Principal, name string) error {
+	sim, err := findSimilar(tx, name)
+	if err != nil {
+		return err
+	}
+	if sim == nil {
+		return access.MixedScript("name", "credential", name)
+	}
+	if !maySee(p, sim) {
+		return access.Invalid("name", "the name %q cannot be used; choose another", name)
+	}
+	return access.CheckNewName("name", "credential", name, func(yield func(string) bool) { yield(sim.Name) })
 }

@@ -211,10 +211,13 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 	}
 	var lookupErr error
 	taken := func(name string) bool {
-		if planned[strings.ToLower(name)] {
+		if planned[access.NameKey(name)] {
 			return true
 		}
 		h, err := findCred(tx, name) // sees this write's own heads too
+		if h == nil && err == nil {
+			h, err = findSimilar(tx, name) // a name drawn like it is taken too
+		}
 		lookupErr = cmp.Or(lookupErr, err)
 		return h != nil || err != nil
 	}
@@ -226,13 +229,13 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		}
 		if name == "" {
 			rep.Skipped = append(rep.Skipped, transfer.Skipped{Source: pr.it.Source, Title: pr.it.Title,
-				Reason: "its name cannot be used (1 to 100 printable characters, no leading or trailing space)"})
+				Reason: "its name cannot be used (1 to 100 printable characters, each word in one alphabet)"})
 			continue
 		}
 		if name != pr.it.Title {
 			note = strings.TrimPrefix(note+"; renamed from "+quote(pr.it.Title)+": the name was taken", "; ")
 		}
-		planned[strings.ToLower(name)] = true
+		planned[access.NameKey(name)] = true
 		rep.Imported = append(rep.Imported, ImportedItem{Name: name, Source: pr.it.Source, Tags: pr.tags,
 			HasTOTP: len(pr.totp) > 0, Note: note})
 		if opt.DryRun {
@@ -272,20 +275,24 @@ func folderTag(folder string) []string {
 // uniqueName returns title, or title with its folder or a number
 // appended if the name is taken; "" if no usable name can be made.
 func uniqueName(title, folder string, taken func(string) bool) string {
-	title = strings.TrimSpace(title)
-	if access.CheckName("credential", title) != nil {
+	title, err := access.NormaliseName("name", "credential", title)
+	if err != nil || access.MixedScript("name", "credential", title) != nil {
 		return ""
+	}
+	usable := func(n string) bool {
+		n2, err := access.NormaliseName("name", "credential", n)
+		return err == nil && n2 == n && !taken(n)
 	}
 	if !taken(title) {
 		return title
 	}
 	if f := strings.Trim(folder, "/"); f != "" {
-		if n := title + " (" + f + ")"; access.CheckName("credential", n) == nil && !taken(n) {
+		if n := title + " (" + f + ")"; usable(n) {
 			return n
 		}
 	}
 	for i := 2; i < 10000; i++ {
-		if n := fmt.Sprintf("%s (%d)", title, i); access.CheckName("credential", n) == nil && !taken(n) {
+		if n := fmt.Sprintf("%s (%d)", title, i); usable(n) {
 			return n
 		}
 	}

@@ -211,7 +211,7 @@ func (c *Credentials) UndeleteCredential(ctx context.Context, req auditlog.Reque
 			}
 			var h *credHead
 			if err := eachHead(tx, func(x *credHead) bool {
-				if x.Deleted && strings.EqualFold(x.Name, name) && (h == nil || x.Updated.After(h.Updated)) {
+				if x.Deleted && access.NameKey(x.Name) == access.NameKey(name) && (h == nil || x.Updated.After(h.Updated)) {
 					h = x
 				}
 				return true

@@ -68,7 +68,7 @@ func (c *Credentials) ListCredentials(ctx context.Context, p *access.Principal, 
 				if opt.Name != "" {
 					done = true
 					if id, _ := namesOf(tx).lookup(opt.Name); id != "" {
-						return []nameID{{strings.ToLower(opt.Name), id}}
+						return []nameID{{access.NameKey(opt.Name), id}}
 					}
 					return nil
 				}
@@ -88,7 +88,7 @@ func (c *Credentials) ListCredentials(ctx context.Context, p *access.Principal, 
 					if err != nil {
 						return err
 					}
-					if !ok || h.Deleted || strings.ToLower(h.Name) != cand.lower {
+					if !ok || h.Deleted || access.NameKey(h.Name) != cand.lower {
 						continue // a stale hint: the write that made it failed
 					}
 					via := ""

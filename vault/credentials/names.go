@@ -2,9 +2,9 @@ package credentials
 
 import (
 	"sort"
-	"strings"
 	"sync"
 
+	"strongroom/vault/access"
 	"strongroom/vault/barrier"
 	"strongroom/vault/storage"
 )
@@ -23,7 +23,7 @@ import (
 func findCred(tx barrier.Tx, name string) (*credHead, error) {
 	// A head an earlier write of this transaction wrote is not in the index
 	// yet (notes run after the commit): it is in the transaction's scratch.
-	if h, ok := writtenHeads(tx)[strings.ToLower(name)]; ok {
+	if h, ok := writtenHeads(tx)[access.NameKey(name)]; ok {
 		if h.Deleted {
 			return nil, nil
 		}
@@ -37,16 +37,17 @@ func findCred(tx barrier.Tx, name string) (*credHead, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ok && !h.Deleted && strings.EqualFold(h.Name, name) {
+		if ok && !h.Deleted && access.NameKey(h.Name) == access.NameKey(name) {
 			return h, nil
 		}
 	}
 	var found *credHead
-	fresh := map[string]string{}
+	key := access.NameKey(name)
+	fresh := map[string]nameEntry{}
 	err := eachHead(tx, func(h *credHead) bool {
 		if !h.Deleted {
-			fresh[strings.ToLower(h.Name)] = h.ID
-			if found == nil && strings.EqualFold(h.Name, name) {
+			fresh[access.NameKey(h.Name)] = nameEntry{h.ID, access.Skeleton(h.Name)}
+			if found == nil && access.NameKey(h.Name) == key {
 				found = h
 			}
 		}
@@ -86,7 +87,7 @@ func putHead(tx barrier.Tx, h *credHead) error {
 		return err
 	}
 	hc := h.clone()
-	writtenHeads(tx)[strings.ToLower(h.Name)] = hc
+	writtenHeads(tx)[access.NameKey(h.Name)] = hc
 	if idx := namesOf(tx); idx != nil {
 		rev := tx.Revision()
 		tx.OnCommit(func() { idx.note(rev, hc) })
@@ -105,8 +106,10 @@ func writtenHeads(tx storage.Tx) map[string]*credHead {
 	return m
 }
 
-// nameIndex maps lower-cased credential names to ids (see findCred), and
-// keeps them sorted for paged lists.
+// nameIndex maps the keys of credential names (access.NameKey: case,
+// width and normal form folded) to ids (see findCred), keeps them sorted
+// for paged lists, and maps their skeletons (access.Skeleton) to ids, so a
+// new name drawn like an existing one is found without a scan.
 //
 // A rebuild scans a snapshot that may be older than notes already applied
 // (a reader's transaction began before a commit whose note has run). So
@@ -117,8 +120,9 @@ func writtenHeads(tx storage.Tx) map[string]*credHead {
 type nameIndex struct {
 	mu       sync.Mutex
 	complete bool
-	ids      map[string]string
-	sorted   []nameID // nil: sort ids again when next needed
+	ids      map[string]nameEntry
+	skels    map[string]string // skeleton -> id
+	sorted   []nameID          // nil: sort ids again when next needed
 	// recent is a ring of the latest notes: next is where the next goes,
 	// and it holds keptNotes once full.
 	recent  []revNote
@@ -137,18 +141,30 @@ const keptNotes = 4096
 
 type nameID struct{ lower, id string }
 
+type nameEntry struct{ id, skel string }
+
 func (n *nameIndex) lookup(name string) (id string, complete bool) {
 	if n == nil {
 		return "", false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.ids[strings.ToLower(name)], n.complete
+	return n.ids[access.NameKey(name)].id, n.complete
+}
+
+// similar is the id of a live name with the skeleton skel ("" if none).
+func (n *nameIndex) similar(skel string) (id string, complete bool) {
+	if n == nil {
+		return "", false
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.skels[skel], n.complete
 }
 
 // rebuild installs ids, scanned at revision rev, with the notes of later
 // commits applied over it.
-func (n *nameIndex) rebuild(rev uint64, ids map[string]string) {
+func (n *nameIndex) rebuild(rev uint64, ids map[string]nameEntry) {
 	if n == nil {
 		return
 	}
@@ -158,6 +174,10 @@ func (n *nameIndex) rebuild(rev uint64, ids map[string]string) {
 		return
 	}
 	n.ids, n.sorted, n.complete = ids, nil, true
+	n.skels = make(map[string]string, len(ids))
+	for _, e := range ids {
+		n.skels[e.skel] = e.id
+	}
 	for i := range n.recent { // oldest first
 		if rn := n.recent[(n.next+i)%len(n.recent)]; rn.rev > rev {
 			n.apply(rn.h)
@@ -183,32 +203,36 @@ func (n *nameIndex) note(rev uint64, h *credHead) {
 }
 
 func (n *nameIndex) apply(h *credHead) {
-	key := strings.ToLower(h.Name)
+	key, skel := access.NameKey(h.Name), access.Skeleton(h.Name)
 	switch {
 	case !h.Deleted:
 		if _, ok := n.ids[key]; !ok {
 			n.sorted = nil
 		}
-		n.ids[key] = h.ID
-	case n.ids[key] == h.ID:
+		n.ids[key] = nameEntry{h.ID, skel}
+		n.skels[skel] = h.ID
+	case n.ids[key].id == h.ID:
 		delete(n.ids, key)
+		if n.skels[skel] == h.ID {
+			delete(n.skels, skel)
+		}
 		n.sorted = nil
 	}
 }
 
-// after returns up to max entries whose lower-cased name sorts after
-// lower(after) ("" from the start), in name order.
+// after returns up to max entries whose name key sorts after after's ("" from
+// the start), in key order.
 func (n *nameIndex) after(after string, max int) []nameID {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.sorted == nil {
 		n.sorted = make([]nameID, 0, len(n.ids))
-		for k, id := range n.ids {
-			n.sorted = append(n.sorted, nameID{k, id})
+		for k, e := range n.ids {
+			n.sorted = append(n.sorted, nameID{k, e.id})
 		}
 		sort.Slice(n.sorted, func(i, j int) bool { return n.sorted[i].lower < n.sorted[j].lower })
 	}
-	a := strings.ToLower(after)
+	a := access.NameKey(after)
 	i := sort.Search(len(n.sorted), func(i int) bool { return n.sorted[i].lower > a })
 	if after == "" {
 		i = 0
@@ -221,3 +245,38 @@ func (n *nameIndex) after(after string, max int) []nameID {
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// findSimilar is a live credential whose name is drawn like name (the same
+// skeleton) or is the same name, including heads this write made; nil if
+// none.
+func findSimilar(tx barrier.Tx, name string) (*credHead, error) {
+	skel := access.Skeleton(name)
+	for _, h := range writtenHeads(tx) {
+		if !h.Deleted && access.Skeleton(h.Name) == skel {
+			return h.clone(), nil
+		}
+	}
+	if err := ensureNames(tx); err != nil {
+		return nil, err
+	}
+	id, complete := namesOf(tx).similar(skel)
+	if !complete { // a temporary keyring keeps no index: scan
+		var found *credHead
+		err := eachHead(tx, func(h *credHead) bool {
+			if !h.Deleted && access.Skeleton(h.Name) == skel {
+				found = h
+				return false
+			}
+			return true
+		})
+		return found, err
+	}
+	if id == "" {
+		return nil, nil
+	}
+	h, ok, err := getHead(tx, id)
+	if err != nil || !ok || h.Deleted || access.Skeleton(h.Name) != skel {
+		return nil, err // a stale hint: the write that made it failed
+	}
+	return h, nil
+}

@@ -3,7 +3,9 @@ package credentials
 import (
 	"context"
 	"errors"
+	"strings"
 	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
 	"testing"
 )
@@ -48,5 +50,41 @@ func TestNameIndexRebuiltFromAnOlderSnapshot(t *testing.T) {
 	list, _, err := f.c.ListCredentials(ctx, f.admin, ListOptions{})
 	if err != nil || len(list) != 2 {
 		t.Fatalf("list: %d credentials, %v", len(list), err)
+	}
+}
+
+// Credential names are kept in their PRECIS form and compared by key: a
+// case, width or normal-form twin is the same credential, a look-alike in
+// another alphabet is refused naming the one it looks like, and a
+// look-alike of one the caller may not see is refused without naming it.
+func TestCredentialNameRule(t *testing.T) {
+	f := newFixture(t)
+	if err := f.put(t, "Caf\u00e9 account", "pw one", false); err != nil {
+		t.Fatal(err)
+	}
+	// NFD, upper case and full width: the same name, so a new version.
+	for _, twin := range []string{"Cafe\u0301 account", "CAFÉ ACCOUNT", "Ｃａｆé account"} {
+		if err := f.put(t, twin, "pw two", true); !errors.As(err, new(*access.ExistsError)) {
+			t.Errorf("%q: %v; want the existing credential", twin, err)
+		}
+	}
+	if list, _, _ := f.c.ListCredentials(ctx, f.admin, ListOptions{}); len(list) != 1 || list[0].Name != "Caf\u00e9 account" {
+		t.Fatalf("list %+v", list)
+	}
+	if err := f.put(t, "Bank admin", "pw", false); err != nil {
+		t.Fatal(err)
+	}
+	var ce *access.ConfusableError
+	if err := f.put(t, "B\u0430nk admin", "pw", false); !errors.As(err, &ce) || ce.Existing != "Bank admin" { // Cyrillic а
+		t.Fatalf("a Cyrillic look-alike: %v", err)
+	}
+	if err := f.put(t, "Ba\u043dk", "pw", false); !errors.As(err, new(*access.InputError)) { // a word mixing alphabets
+		t.Fatalf("a mixed word: %v", err)
+	}
+	member := &access.Principal{UserID: "u-member", Name: "Member", Role: access.RoleMember}
+	_, _, err := f.c.PutCredential(ctx, auditlog.Request{ID: "m"}, member, CredentialInput{Name: "B\u0430nk admin",
+		Kind: string(access.KindPersonal), Password: []byte("pw")})
+	if err == nil || strings.Contains(err.Error(), "Bank admin\"") || !strings.Contains(err.Error(), "cannot be used") {
+		t.Fatalf("a look-alike of an unseen name: %v", err)
 	}
 }

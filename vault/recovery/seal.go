@@ -175,10 +175,10 @@ func validateEscrow(shares, threshold int, holders []string) error {
 		if err := access.CheckName("holder", h); err != nil {
 			return err
 		}
-		if seen[strings.ToLower(h)] {
+		if seen[access.NameKey(h)] {
 			return access.Invalid("holders", "a holder is named twice")
 		}
-		seen[strings.ToLower(h)] = true
+		seen[access.NameKey(h)] = true
 	}
 	return nil
 }
