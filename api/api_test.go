@@ -134,7 +134,7 @@ func TestErrorShapes(t *testing.T) {
 		{"GET", "/v1/creds", "srs_" + strings.Repeat("A", 43), "", 401, "not logged in", ""},
 		{"POST", "/v1/users", e.token, `{"name":"X","role":"wizard"}`, 400, "role must be", "role"},
 		{"POST", "/v1/creds", e.token, `{"name":"Router","kind":"bogus","password":"a password"}`, 400, "kind must be", "kind"},
-		{"POST", "/v1/creds", e.token, `{"name":" Router","kind":"admin","password":"a password"}`, 400, "no leading or trailing space", "name"},
+		{"POST", "/v1/creds", e.token, `{"name":"Rou\u0007ter","kind":"admin","password":"a password"}`, 400, "not allowed in names", "name"},
 		{"POST", "/v1/sys/unseal", "", `{}`, 400, "exactly one", ""},
 		{"POST", "/v1/sys/init", "", `{"shares":1,"threshold":1,"holders":["A"],"admin":"B","passphrase":"long enough passphrase"}`, 409, "already initialised", ""},
 		{"GET", "/v1/creds/Nothing%2Fhere", e.token, "", 404, `no credential named "Nothing/here"`, ""},

@@ -173,4 +173,3 @@ func TestCLIAdminSecretNeedsReauth(t *testing.T) {
 		t.Fatal("the re-authentication is not in the audit log")
 	}
 }
-
