@@ -163,6 +163,15 @@ func TestExportKDBXReauthAndAudit(t *testing.T) {
 	if e := f.last(t); e.Action != "export.kdbx" || e.Outcome != audit.OutcomeDenied || e.Reason != "re-authentication: wrong password" {
 		t.Fatalf("last %+v", e)
 	}
+	// The code sent with the wrong password is spent (issue 15 item 3).
+	spent := code(t, otl.TOTPURI, f.clock.Now())
+	if _, _, err := f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte(pwText), TOTP: spent}, append([]byte(nil), pass...)); !errors.Is(err, ErrReauth) {
+		t.Fatalf("a code spent by a wrong-password attempt: %v", err)
+	}
+	if e := f.last(t); e.Reason != "re-authentication: TOTP code already used" {
+		t.Fatalf("last %+v", e)
+	}
+	f.clock.Advance(30 * time.Second)
 	good := code(t, otl.TOTPURI, f.clock.Now())
 	if _, _, err := f.v.ExportKDBX(ctx, req, clerk, Reauth{Password: []byte(pwText), TOTP: good}, append([]byte(nil), pass...)); !errors.As(err, new(*ForbiddenError)) {
 		t.Fatalf("clerk: %v", err)

@@ -67,6 +67,13 @@ func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		if until := a.throttle.fail(key, req.ID, now); !until.IsZero() {
 			reason += "; " + throttledReason(until)
 		}
+		if !pwOK && step > cur.LastTOTPStep {
+			// A code that reached the check is spent, whatever the password.
+			cur.LastTOTPStep = step
+			if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return denied, a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target,
 		Outcome: audit.OutcomeDenied, Reason: reason})
