@@ -56,6 +56,7 @@ func TestCrashConsistency(t *testing.T) {
 		if st := h.json("POST", "/v1/sys/unseal", "", map[string]string{"passphrase": "correct horse battery staple"}, nil, ""); st != 200 {
 			t.Fatalf("kill %d: unseal after restart: %d\n%s", k+1, st, srv.log)
 		}
+		h.signInAgain(k + 1) // an unseal ends every session
 		h.check(k + 1)
 	}
 	t.Logf("%d kills: %d writes acknowledged, %d secrets returned, %d logins, %d requests cut off", kills,
@@ -67,6 +68,7 @@ type harness struct {
 	cl       *http.Client
 	addr     string
 	token    string
+	codes    []string // the provider's recovery codes
 	mu       sync.Mutex
 	seq      int
 	acked    map[string]string // credential name -> password, acknowledged
@@ -291,5 +293,31 @@ func (h *harness) check(kill int) {
 		if e := okEntries[id]; e != nil {
 			t.Fatalf("kill %d: request %s was answered with an error yet recorded ok: %+v", kill, id, e)
 		}
+	}
+}
+
+// newCodes replaces the provider's recovery codes (each signs in once,
+// where a TOTP code could not be had again so soon).
+func (h *harness) newCodes() {
+	var rc struct{ Codes []string }
+	if st := h.json("POST", "/v1/auth/recovery-codes", h.token, map[string]string{}, &rc, ""); st != 200 || len(rc.Codes) == 0 {
+		h.t.Fatalf("recovery codes: %d", st)
+	}
+	h.codes = rc.Codes
+}
+
+// signInAgain signs the provider in with a recovery code after an unseal
+// ended the session, and takes new codes.
+func (h *harness) signInAgain(kill int) {
+	var lr struct{ Token string }
+	code := h.codes[0]
+	h.codes = h.codes[1:]
+	if st := h.json("POST", "/v1/auth/login", "", map[string]string{"name": "IT Provider", "password": "ultramarine kettle drum",
+		"recovery_code": code}, &lr, ""); st != 200 {
+		h.t.Fatalf("kill %d: the provider's sign-in after the unseal: %d", kill, st)
+	}
+	h.token = lr.Token
+	if len(h.codes) < 2 {
+		h.newCodes()
 	}
 }

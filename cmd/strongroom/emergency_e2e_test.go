@@ -72,6 +72,14 @@ func TestEmergencyEnvelope(t *testing.T) {
 	chair.must(0, "login", "--user", "Councillor Smith", "--password-file", write(t, filepath.Join(work, "c.otp"), chairAcct.Password),
 		"--totp", code(t, chairAcct.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "c.pw"), "velvet tractor pebble"))
 	chair.must(1, "breakglass", "--reason", "testing outside an emergency")
+	// Recovery codes, to sign in again after the restart without waiting
+	// for a TOTP code not used yet.
+	var provCodes, chairCodes struct{ Codes []string }
+	json.Unmarshal([]byte(provider.must(0, "mfa", "recovery-codes", "--json")), &provCodes)
+	json.Unmarshal([]byte(chair.must(0, "mfa", "recovery-codes", "--json")), &chairCodes)
+	if len(provCodes.Codes) == 0 || len(chairCodes.Codes) == 0 {
+		t.Fatal("no recovery codes")
+	}
 
 	// The passphrase is lost. Restart; two envelopes open the vault in recovery.
 	srv.stop()
@@ -81,6 +89,10 @@ func TestEmergencyEnvelope(t *testing.T) {
 	if out := op.must(0, "unseal", "--share-file", filepath.Join(work, ini.Envelopes[1])); !strings.Contains(out, "emergency recovery (Chairman, Vice-chair)") {
 		t.Fatalf("recovery unseal: %s", out)
 	}
+	// The unseal ended every session: both sign in again.
+	provider.must(1, "cred", "list")
+	provider.must(0, "login", "--user", "IT Provider", "--password-file", filepath.Join(work, "a.pw"), "--recovery-code", provCodes.Codes[0])
+	chair.must(0, "login", "--user", "Councillor Smith", "--password-file", filepath.Join(work, "c.pw"), "--recovery-code", chairCodes.Codes[0])
 	if out := op.must(0, "status"); !strings.Contains(out, "RECOVERY:") {
 		t.Fatalf("status does not say why: %s", out)
 	}

@@ -32,6 +32,7 @@ func newHarness(t *testing.T, work string) (*harness, *server) {
 		t.Fatalf("login: %d", st)
 	}
 	h.token = lr.Token
+	h.newCodes()
 	var otl oneTime
 	if st := h.json("POST", "/v1/users", h.token, map[string]string{"name": "Loader", "role": "member"}, &otl, ""); st != 201 && st != 200 {
 		t.Fatalf("user: %d", st)
