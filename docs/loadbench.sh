@@ -26,21 +26,23 @@ printf '%s\n' "$otp" >"$W/otp"; printf 'ultramarine kettle drum\n' >"$W/pw"
 $S login --user Bench --password-file "$W/otp" --totp "$(oathtool --totp -b "$secret")" --new-password-file "$W/pw" >/dev/null
 TOKEN=$(cat "$W/cfg/token")
 # Credentials: through the API one by one (each a durably audited write),
-# or for large N through imports of 10,000-row CSV files (one transaction each).
+# or for large N through imports of 10,000-row CSV files. Shared, not admin:
+# an admin read needs a re-authentication within 5 minutes (issue 15), and
+# the audited read is the same.
 if [ "$N" -le 2000 ]; then
 python3 - "$N" "$TOKEN" <<'PY'
 import json, ssl, sys, urllib.request
 n, token = int(sys.argv[1]), sys.argv[2]
 ctx = ssl._create_unverified_context()
 for i in range(n):
-    body = json.dumps({"name": "Account %05d" % i, "kind": "admin", "password": "secret %d" % i, "assignees": ["Bench"]}).encode()
+    body = json.dumps({"name": "Account %05d" % i, "kind": "shared", "password": "secret %d" % i, "assignees": ["Bench"]}).encode()
     r = urllib.request.Request("https://127.0.0.1:18543/v1/creds", body, {"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     urllib.request.urlopen(r, context=ctx).read()
 PY
 else
   for start in $(seq 0 10000 $((N - 1))); do
     python3 -c 'import sys; s, n = int(sys.argv[1]), int(sys.argv[2]); print("title,password"); [print("Account %05d,secret %d" % (i, i)) for i in range(s, min(s + 10000, n))]' "$start" "$N" >"$W/chunk.csv"
-    $S import --format csv "$W/chunk.csv" --kind admin --tag bench >/dev/null
+    $S import --format csv "$W/chunk.csv" --kind shared --tag bench >/dev/null
   done
 fi
 echo "credentials: $N; database: $(stat -c %s "$W/data/strongroom.db") bytes"
