@@ -121,9 +121,11 @@ func TestKeePassImportExport(t *testing.T) {
 	// Export, opened by KeePassXC's own CLI.
 	export := filepath.Join(work, "export.kdbx")
 	exPass := write(t, filepath.Join(work, "ex.pw"), "quartz meadow lantern")
+	// The wrong password with the current code (a code that reaches the
+	// check is spent, whatever the password), then the next code.
+	cur, _ := totp.GenerateCode(mustSecret(t, ini.Admin.TOTPURI), time.Now())
+	provider.must(1, "export", "--format", "kdbx", "--out", export, "--passphrase-file", exPass, "--password-file", kxPass, "--totp", cur)
 	next, _ := totp.GenerateCode(mustSecret(t, ini.Admin.TOTPURI), time.Now().Add(30*time.Second))
-	provider.must(1, "export", "--format", "kdbx", "--out", export, "--passphrase-file", exPass, "--password-file", kxPass, "--totp", next)
-	next, _ = totp.GenerateCode(mustSecret(t, ini.Admin.TOTPURI), time.Now().Add(30*time.Second))
 	out = provider.must(0, "export", "--format", "kdbx", "--out", export, "--passphrase-file", exPass, "--password-file", pwFile, "--totp", next)
 	if !strings.Contains(out, "Exported 6 credentials") {
 		t.Fatalf("export: %s", out)
