@@ -1,6 +1,7 @@
 package barrier
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -152,3 +153,58 @@ func (t Tx) Open(path string, blob []byte) ([]byte, error) { return t.k.Open(pat
 // keys do (a name index): the value under key, made by init on first use.
 // It is nil on a temporary keyring, which keeps nothing.
 func (t Tx) Local(key any, init func() any) any { return t.k.local(key, init) }
+
+// Replace installs k in place of the held keyring (after a re-key
+// committed a new root key or data key term), keeping what lives with the
+// keys (the view cache, Tx.Local state: both derive from plaintext, not
+// from keys); false if sealed (k is unused).
+func (b *Barrier) Replace(k *Keyring) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.keys == nil {
+		return false
+	}
+	old := b.keys
+	k.KeepOpen()
+	old.mu.Lock()
+	k.mu.Lock()
+	k.views, k.locals = old.views, old.locals
+	k.mu.Unlock()
+	old.views, old.locals = nil, nil
+	old.mu.Unlock()
+	old.Release()
+	b.keys = k
+	return true
+}
+
+// Active is the term new records are sealed under.
+func (h *Held) Active() uint32 { return h.k.active }
+
+// Reseal seals the record at bucket/key again under the active term if it
+// was sealed under another (a re-key's rewrap); false if it already was.
+func (t Tx) Reseal(bucket string, key, blob []byte) (bool, error) {
+	term, _, _, err := RecordHeader(blob)
+	if err != nil {
+		return false, err
+	}
+	if term == t.k.active {
+		return false, nil
+	}
+	path := bucket + "/" + string(key)
+	pt, err := t.k.Open(path, blob)
+	if err != nil {
+		return false, err
+	}
+	defer Wipe(pt)
+	sealed, err := t.k.Seal(path, pt)
+	if err != nil {
+		return false, err
+	}
+	return true, t.Put(bucket, bytes.Clone(key), sealed)
+}
+
+// Term is the term the sealed record blob was sealed under.
+func Term(blob []byte) (uint32, error) {
+	term, _, _, err := RecordHeader(blob)
+	return term, err
+}

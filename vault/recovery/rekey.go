@@ -58,12 +58,18 @@ type rekeyNext struct {
 	shares                 []*escrow.Share
 	res                    *RekeyResult
 	root                   *memguard.LockedBuffer
+	// ringPlain is the new keyring (the old terms and a new active one),
+	// for the vault's keys once the write has committed; wiped after.
+	ringPlain []byte
+	term      uint32
 }
 
-// Rekey makes a new root key and new shares (generation + 1), re-wraps the
-// keyring (data is not re-encrypted, so every credential stays readable),
-// supersedes the old envelopes, and ends recovery mode and any break-glass
-// window. A provider may re-key while unsealed; so may the chairman during
+// Rekey makes a new root key and new shares (generation + 1) and a new
+// data key term that every write after it is sealed under, so the old
+// envelopes with an old copy of the database decrypt nothing written
+// after it; the old terms stay in the keyring (so every credential stays
+// readable) until Rewrap seals their records again. It supersedes the old
+// envelopes, and ends recovery mode and any break-glass window. A provider may re-key while unsealed; so may the chairman during
 // recovery or with a quorum of current shares.
 func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Principal, in RekeyRequest) (*RekeyResult, error) {
 	target := audit.Target{Kind: "vault"}
@@ -92,9 +98,10 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 		return nil, err
 	}
 	defer next.root.Destroy()
+	defer barrier.Wipe(next.ringPlain)
 	sl.pause("rekey.write")
-	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; authorised by %s",
-		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), authority)
+	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; data key term %d; authorised by %s",
+		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), next.term, authority)
 	err = sl.barrier.Hold(func(*barrier.Held) error { return access.Commit(ctx, sl.store, b.commit(sl, req, p, next, reason)) })
 	if err != nil {
 		for _, s := range next.shares {
@@ -102,7 +109,11 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 		}
 		return nil, err
 	}
-	sl.barrier.SetRoot(next.root.Bytes())
+	active, keys, err := barrier.DecodeKeyring(next.ringPlain)
+	if err != nil {
+		return nil, err
+	}
+	sl.barrier.Replace(barrier.NewKeyring(active, keys, next.root.Bytes())) // the new term from now on
 	return next.res, nil
 }
 
@@ -189,7 +200,10 @@ func (sl *Seal) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) 
 	n.wrap, err = barrier.SealRecord(newKEK, 0, pathRootWrap, n.root.Bytes())
 	barrier.Wipe(newKEK)
 	if err == nil {
-		n.ring, err = barrier.SealRecord(n.root.Bytes(), 0, pathKeyring, ringPlain)
+		n.ringPlain, n.term, err = addTerm(ringPlain)
+	}
+	if err == nil {
+		n.ring, err = barrier.SealRecord(n.root.Bytes(), 0, pathKeyring, n.ringPlain)
 	}
 	var id [escrow.VaultIDLen]byte
 	copy(id[:], b.vaultID)
@@ -253,4 +267,26 @@ func (b *rekeyBase) commit(sl *Seal, req auditlog.Request, p *access.Principal, 
 		}
 		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.EscrowRekey, Target: audit.Target{Kind: "vault"}, Reason: reason})
 	}
+}
+
+// addTerm is the keyring ring with a new random data key as its active
+// term (one more than the highest); the caller wipes the result.
+func addTerm(ring []byte) ([]byte, uint32, error) {
+	_, keys, err := barrier.DecodeKeyring(ring)
+	if err != nil {
+		return nil, 0, err
+	}
+	term := uint32(0)
+	for t := range keys {
+		term = max(term, t)
+	}
+	term++
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, 0, err
+	}
+	keys[term] = key
+	out := barrier.EncodeKeyring(term, keys)
+	barrier.Wipe(key)
+	return out, term, nil
 }
