@@ -140,11 +140,24 @@ func (s *server) prune(c echo.Context) error {
 	if in.Before.IsZero() {
 		return errBadRequest("before is required")
 	}
-	n, err := s.v.Prune(c.Request().Context(), request(c), principal(c), in.Before)
+	r, err := s.v.RequestPrune(c.Request().Context(), request(c), principal(c), in.Before)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, wire.Pruned{Seq: n})
+	return c.JSON(http.StatusCreated, wire.PrunePending{ID: r.ID, Before: r.Before, Requester: r.Requester,
+		Requested: r.Requested, State: r.State})
+}
+
+func (s *server) approvePrune(c echo.Context) error {
+	res, err := s.v.ApprovePrune(c.Request().Context(), request(c), principal(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := wire.Pruned{ID: c.Param("id"), Seq: res.Through, Cutoff: res.Cutoff, Checkpoint: string(res.Checkpoint)}
+	if res.Through > 0 {
+		out.From = res.From
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 //go:embed report.html.tmpl

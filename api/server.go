@@ -145,6 +145,7 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.GET("/audit/subject/:name", s.subjectAudit, auth)
 	g.GET("/audit/report", s.report, auth)
 	g.POST("/audit/prune", s.prune, auth)
+	g.POST("/audit/prune/:id/approve", s.approvePrune, auth)
 	g.POST("/escrow/rekey", s.rekey, auth)
 	g.POST("/recover/passphrase", s.setPassphrase, auth)
 	g.POST("/breakglass", s.breakGlass, auth)

@@ -57,6 +57,7 @@ const (
 	AuditIncidents     Action = "audit.incidents"
 	AuditReport        Action = "audit.report"
 	AuditPrune         Action = "audit.prune"
+	AuditPruneRequest  Action = "audit.prune_request"
 	AuditWrite         Action = "audit.write"
 	BackupCreate       Action = "backup.create"
 	BackupRestore      Action = "backup.restore"
@@ -65,4 +66,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}

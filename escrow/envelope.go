@@ -14,6 +14,10 @@ const (
 	EndMarker   = "-----END STRONGROOM SHARE-----"
 )
 
+// VerifierKeyLabel starts the text envelope's line that carries the vault's
+// audit verifier key; ReadVerifierKey reads it back.
+const VerifierKeyLabel = "Audit verifier key:"
+
 // Envelope is what one holder keeps. It holds a share: it redacts itself.
 type Envelope struct {
 	Council     string
@@ -46,7 +50,7 @@ func (e *Envelope) Text() string {
 	fmt.Fprintf(&b, "Share number:     %d of %d (any %d shares together open the vault)\n", s.Index, e.Shares, s.Threshold)
 	fmt.Fprintf(&b, "Escrow generation: %d\n", s.Generation)
 	fmt.Fprintf(&b, "Issued:           %s\n", e.Issued.UTC().Format("2 January 2006 15:04 MST"))
-	fmt.Fprintf(&b, "Audit verifier key: %s\n\n", e.VerifierKey)
+	fmt.Fprintf(&b, "%s %s\n\n", VerifierKeyLabel, e.VerifierKey)
 	b.WriteString(BeginMarker + "\n")
 	groups := s.groups()
 	for i := 0; i < len(groups); i += 4 {
@@ -103,4 +107,22 @@ func ReadShareFile(text string) (*Share, error) {
 		text = rest[:j]
 	}
 	return Decode(text)
+}
+
+// ReadVerifierKey returns the audit verifier key on a text envelope: what
+// follows VerifierKeyLabel on the first line that starts with it, before the
+// share. It does not check the key's form (its user does, with
+// note.NewVerifier); ErrFormat if the envelope has no such line.
+func ReadVerifierKey(text string) (string, error) {
+	if i := strings.Index(text, BeginMarker); i >= 0 {
+		text = text[:i]
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), VerifierKeyLabel); ok {
+			if key := strings.TrimSpace(rest); key != "" {
+				return key, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%w: no %q line in the envelope", ErrFormat, VerifierKeyLabel)
 }

@@ -134,6 +134,12 @@ func TestEnvelopeTextRoundTrip(t *testing.T) {
 	if !got.Matches(c[:]) {
 		t.Fatal("share from the text envelope does not match")
 	}
+	if key, err := ReadVerifierKey(text); err != nil || key != "strongroom+abcd+AQID" {
+		t.Fatalf("verifier key from the text envelope: %q %v", key, err)
+	}
+	if _, err := ReadVerifierKey(shares[1].Encode()); !errors.Is(err, ErrFormat) {
+		t.Fatalf("verifier key from a bare share: %v", err)
+	}
 	for _, want := range []string{"Chairman", "2 of 3", "Drayton Bassett PC", "strongroom+abcd+AQID", "generation: 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("envelope lacks %q", want)

@@ -35,7 +35,14 @@ type (
 	AccessReport = auditlog.AccessReport
 	// ReadSummary counts reads of one credential by one person.
 	ReadSummary = auditlog.ReadSummary
+	// PruneRequest is the auditor's request to prune the log.
+	PruneRequest = auditlog.PruneRequest
+	// Pruned is what a prune removed and the checkpoint at its cut.
+	Pruned = auditlog.Pruned
 )
+
+// MinAuditRetention is the shortest audit retention a vault accepts.
+const MinAuditRetention = auditlog.MinRetention
 
 // Export formats.
 const (
@@ -99,10 +106,24 @@ func (v *Vault) Incidents(ctx context.Context, req Request, p *Principal, from, 
 	return v.audit.Incidents(ctx, req, p, from, to)
 }
 
-// Prune deletes entries older than before, keeping the rest verifiable
-// from a signed anchor. p is nil for the automatic retention run.
-func (v *Vault) Prune(ctx context.Context, req Request, p *Principal, before time.Time) (uint64, error) {
-	return v.audit.Prune(ctx, req, p, before, v.logKeys)
+// RequestPrune records the auditor's request to remove entries older than
+// before (never younger than the retention); another person approves it
+// (auditlog.Log.RequestPrune).
+func (v *Vault) RequestPrune(ctx context.Context, req Request, p *Principal, before time.Time) (*PruneRequest, error) {
+	return v.audit.RequestPrune(ctx, req, p, before)
+}
+
+// ApprovePrune performs a pending prune request: a provider or the chairman
+// who is not its requester. The rest of the log stays verifiable from the
+// checkpoint signed at the cut.
+func (v *Vault) ApprovePrune(ctx context.Context, req Request, p *Principal, id string) (*Pruned, error) {
+	return v.audit.ApprovePrune(ctx, req, p, id, v.logKeys)
+}
+
+// PruneExpired removes the entries older than the configured retention
+// (Config.AuditRetention), as the vault's own housekeeping.
+func (v *Vault) PruneExpired(ctx context.Context, req Request) (*Pruned, error) {
+	return v.audit.PruneExpired(ctx, req, v.logKeys)
 }
 
 // VerifyAudit checks the stored chain; the verification and its result

@@ -5,11 +5,14 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
 )
 
 func (f *fixture) export(t *testing.T, flt Filter, format string) []byte {
@@ -94,19 +97,19 @@ func TestCheckpointsFilteredExportsAndIncidents(t *testing.T) {
 
 func TestPruneKeepsTheLogVerifiable(t *testing.T) {
 	f := newFixture(t)
+	f.v.audit.SetRetention(MinAuditRetention)
 	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
 	old, _ := f.v.Checkpoint(ctx, req, f.admin)
-	f.clock.Advance(400 * 24 * time.Hour)
-	cut := f.clock.Now()
-	f.clock.Advance(time.Hour)
+	f.clock.Advance(MinAuditRetention + 35*24*time.Hour)
 	f.put(t, f.admin, "Email", "admin", "pw", "IT Provider")
 	before := len(f.entries(t))
-	n, err := f.v.Prune(ctx, req, nil, cut)
-	if err != nil || n == 0 {
-		t.Fatalf("prune: %d %v", n, err)
+	res, err := f.v.PruneExpired(ctx, req)
+	if err != nil || res.Through == 0 {
+		t.Fatalf("prune: %+v %v", res, err)
 	}
+	n := res.Through
 	es := f.entries(t)
-	if es[0].Seq != n+1 || len(es) != before-int(n)+1 || es[len(es)-1].Action != "audit.prune" {
+	if es[0].Seq != n+1 || len(es) != before-int(n)+1 || es[len(es)-1].Action != "audit.prune" || es[len(es)-1].Actor.Role != "system" {
 		t.Fatalf("after prune: first seq %d, %d entries", es[0].Seq, len(es))
 	}
 	if res, err := f.v.VerifyAudit(ctx, req, f.admin); err != nil || !res.OK {
@@ -123,12 +126,153 @@ func TestPruneKeepsTheLogVerifiable(t *testing.T) {
 	if _, err := audit.Verify(bytes.NewReader(exp), "", nil); err == nil || !strings.Contains(err.Error(), "--key") {
 		t.Fatalf("a pruned export verified without the key: %v", err)
 	}
-	if n2, _ := f.v.Prune(ctx, req, nil, cut); n2 != 0 {
+	if res, _ := f.v.PruneExpired(ctx, req); res.Through != 0 {
 		t.Fatal("a second prune found more to cut")
 	}
+}
+
+// lastEntry is the newest stored entry.
+func (f *fixture) lastEntry(t *testing.T) *audit.Entry {
+	t.Helper()
+	es := f.entries(t)
+	return es[len(es)-1]
+}
+
+// A person prunes only in two steps, auditor then a provider or the
+// chairman who is someone else, and never anything younger than the
+// retention, whatever date is asked; every refusal is recorded.
+func TestPruneIsTwoPersonAndKeepsTheRetention(t *testing.T) {
+	f := newFixture(t)
+	f.v.audit.SetRetention(MinAuditRetention)
+	auditor, _ := f.addUser(t, "Auditor", RoleAuditor)
+	chair, _ := f.addUser(t, "Chair", RoleChairman)
 	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
-	if _, err := f.v.Prune(ctx, req, clerk, cut); !errors.Is(err, ErrForbidden) {
-		t.Fatalf("clerk prune: %v", err)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	future := f.clock.Now().Add(10 * 365 * 24 * time.Hour)
+
+	// The provider may not ask; the refusal is recorded.
+	if _, err := f.v.RequestPrune(ctx, req, f.admin, future); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("provider prune request: %v", err)
+	}
+	if e := f.lastEntry(t); e.Action != audit.AuditPruneRequest || e.Outcome != audit.OutcomeDenied || e.Actor.Name != "IT Provider" {
+		t.Fatalf("the provider's refused request is not recorded: %+v", e)
+	}
+	// A future date, approved, removes nothing: every entry is younger than the retention.
+	count := len(f.entries(t))
+	r, err := f.v.RequestPrune(ctx, req, auditor, future)
+	if err != nil || r.State != "pending" {
+		t.Fatalf("auditor request: %+v %v", r, err)
+	}
+	res, err := f.v.ApprovePrune(ctx, req, f.admin, r.ID)
+	if err != nil || res.Through != 0 || !res.Cutoff.Equal(f.clock.Now().Add(-MinAuditRetention)) {
+		t.Fatalf("approval of a future date: %+v %v", res, err)
+	}
+	if es := f.entries(t); es[0].Seq != 1 || len(es) != count+2 {
+		t.Fatalf("a future date pruned: first seq %d, %d entries, want %d", es[0].Seq, len(es), count+2)
+	}
+
+	// A year and more on: entries from then are old, today's are not.
+	f.clock.Advance(MinAuditRetention + 24*time.Hour)
+	f.put(t, f.admin, "Email", "admin", "pw", "IT Provider")
+	recent := f.lastEntry(t).Seq
+	r, err = f.v.RequestPrune(ctx, req, auditor, future)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not by the requester (even were their role to change), not by the auditor or a clerk; each refusal recorded.
+	self := access.NewPrincipal(auditor.UserID, auditor.Name, RoleChairman, "s")
+	for _, p := range []*Principal{auditor, clerk, self} {
+		if _, err := f.v.ApprovePrune(ctx, req, p, r.ID); !errors.Is(err, ErrForbidden) {
+			t.Fatalf("approval by %s (%s): %v", p.Name, p.Role, err)
+		}
+		if e := f.lastEntry(t); e.Action != audit.AuditPrune || e.Outcome != audit.OutcomeDenied || e.Target.Name != r.ID {
+			t.Fatalf("refused approval by %s not recorded: %+v", p.Name, e)
+		}
+	}
+	res, err = f.v.ApprovePrune(ctx, req, chair, r.ID)
+	if err != nil || res.From != 1 || res.Through == 0 || res.Through >= recent || len(res.Checkpoint) == 0 {
+		t.Fatalf("chairman's approval: %+v %v", res, err)
+	}
+	es := f.entries(t)
+	for _, e := range es {
+		if e.Time.Before(f.clock.Now().Add(-MinAuditRetention)) {
+			t.Fatalf("entry %d (%v) is older than the retention and was kept", e.Seq, e.Time)
+		}
+	}
+	if es[0].Seq != res.Through+1 || es[0].Seq > recent {
+		t.Fatalf("after the prune the log starts at %d (cut %d, recent %d)", es[0].Seq, res.Through, recent)
+	}
+	e := es[len(es)-1]
+	want := fmt.Sprintf("removed entries seq 1 to %d", res.Through)
+	if e.Action != audit.AuditPrune || e.Outcome != audit.OutcomeOK || e.Actor.Name != "Chair" || !strings.Contains(e.Reason, want) ||
+		!strings.Contains(e.Reason, "head "+res.Head) || !strings.Contains(e.Reason, "Auditor") {
+		t.Fatalf("the prune entry: %+v", e)
+	}
+	var anchor, stored []byte
+	_ = f.v.store.View(ctx, func(tx Tx) error {
+		anchor, stored = tx.Get(bucketMeta, []byte("audit.anchor")), tx.Get(bucketCheckpoints, auditlog.SeqKey(res.Through))
+		return nil
+	})
+	cp, err := audit.OpenCheckpoint(res.Checkpoint, f.init.VerifierKey)
+	if !bytes.Equal(anchor, res.Checkpoint) || !bytes.Equal(stored, res.Checkpoint) || err != nil || cp.Size != res.Through || cp.Head != res.Head {
+		t.Fatalf("the checkpoint at the cut: %v %+v", err, cp)
+	}
+	if v, err := f.v.VerifyAudit(ctx, req, auditor); err != nil || !v.OK {
+		t.Fatalf("online verify after the prune: %+v %v", v, err)
+	}
+	if _, err := audit.Verify(bytes.NewReader(f.export(t, Filter{}, FormatJSONL)), f.init.VerifierKey, nil); err != nil {
+		t.Fatalf("offline verify after the prune: %v", err)
+	}
+	// Settled once: a second approval is a recorded conflict.
+	if _, err := f.v.ApprovePrune(ctx, req, f.admin, r.ID); !errors.Is(err, ErrConflict) {
+		t.Fatalf("second approval: %v", err)
+	}
+	if _, err := f.v.ApprovePrune(ctx, req, f.admin, "no-such-request"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown request: %v", err)
+	}
+	f.v.audit.SetRetention(0)
+	if _, err := f.v.RequestPrune(ctx, req, auditor, future); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("request with retention 0: %v", err)
+	}
+}
+
+// The approval re-checks, in the write that prunes, that the request is
+// still pending: an approval that lands between another's read and write
+// wins, and the other is a recorded conflict; the prune happens once.
+func TestPruneApprovalRechecksPending(t *testing.T) {
+	f := newFixture(t)
+	f.v.audit.SetRetention(MinAuditRetention)
+	auditor, _ := f.addUser(t, "Auditor", RoleAuditor)
+	chair, _ := f.addUser(t, "Chair", RoleChairman)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	f.clock.Advance(MinAuditRetention + 24*time.Hour)
+	r, err := f.v.RequestPrune(ctx, req, auditor, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inner error
+	once := false
+	f.v.between = func(point string) {
+		if point == "prune.approve" && !once {
+			once = true
+			_, inner = f.v.ApprovePrune(ctx, req, f.admin, r.ID)
+		}
+	}
+	if _, err := f.v.ApprovePrune(ctx, req, chair, r.ID); !errors.Is(err, ErrConflict) || inner != nil {
+		t.Fatalf("outer approval %v (want a conflict), inner %v", err, inner)
+	}
+	f.v.between = nil
+	prunes := 0
+	for _, e := range f.entries(t) {
+		if e.Action == audit.AuditPrune && e.Outcome == audit.OutcomeOK {
+			prunes++
+		}
+	}
+	if e := f.lastEntry(t); prunes != 1 || e.Outcome != audit.OutcomeDenied || e.Actor.Name != "Chair" || !strings.Contains(e.Reason, "meanwhile") {
+		t.Fatalf("%d prunes; last entry %+v", prunes, e)
+	}
+	if v, err := f.v.VerifyAudit(ctx, req, auditor); err != nil || !v.OK {
+		t.Fatalf("verify: %+v %v", v, err)
 	}
 }
 

@@ -35,6 +35,7 @@ var (
 	ErrBackupTruncate = backup.ErrTruncated
 	ErrBackupCorrupt  = backup.ErrCorrupt
 	ErrBackupForeign  = backup.ErrForeign
+	ErrBackupNoKey    = backup.ErrNoVerifierKey
 )
 
 // Backup writes a backup of the running vault to w. It is recorded first

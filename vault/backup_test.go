@@ -2,6 +2,7 @@ package vault
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"strongroom/audit"
 	"strongroom/vault/backup"
@@ -57,10 +60,10 @@ func TestBackupUnderWritesRestoreAndCompare(t *testing.T) {
 		t.Fatalf("check: %+v %v", chk, err)
 	}
 	dir := filepath.Join(t.TempDir(), "restored")
-	if _, err := RestoreBackup(ctx, bytes.NewReader(backup), dir, BackupOptions{}); err != nil {
+	if _, err := RestoreBackup(ctx, bytes.NewReader(backup), dir, BackupOptions{VerifierKey: f.init.VerifierKey}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RestoreBackup(ctx, bytes.NewReader(backup), dir, BackupOptions{}); !errors.Is(err, ErrInvalid) {
+	if _, err := RestoreBackup(ctx, bytes.NewReader(backup), dir, BackupOptions{VerifierKey: f.init.VerifierKey}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("restore over a vault: %v", err)
 	}
 	// The restored vault opens with two envelopes; every credential matches the live one at that version.
@@ -130,20 +133,23 @@ func TestDamagedBackupsRefused(t *testing.T) {
 	sum := sha256.Sum256(resummed[dbStart:])
 	resummed = bytes.Replace(resummed, []byte(m.SHA256), []byte(hex.EncodeToString(sum[:])), 1)
 	other := newFixture(t)
+	key := BackupOptions{VerifierKey: f.init.VerifierKey}
 	cases := []struct {
 		name string
 		data []byte
 		opt  BackupOptions
 		want error
 	}{
-		{"truncated", good[:len(good)-100], BackupOptions{}, ErrBackupTruncate},
-		{"cut in the manifest", good[:40], BackupOptions{}, ErrBackupTruncate},
-		{"bit flipped", flipped, BackupOptions{}, ErrBackupCorrupt},
-		{"re-checksummed", resummed, BackupOptions{}, ErrBackupCorrupt},
-		{"trailing data", append(append([]byte(nil), good...), 'x'), BackupOptions{}, ErrBackupCorrupt},
-		{"not a backup", []byte("SQLite format 3\x00"), BackupOptions{}, ErrNotBackup},
+		{"truncated", good[:len(good)-100], key, ErrBackupTruncate},
+		{"cut in the manifest", good[:40], key, ErrBackupTruncate},
+		{"bit flipped", flipped, key, ErrBackupCorrupt},
+		{"re-checksummed", resummed, key, ErrBackupCorrupt},
+		{"trailing data", append(append([]byte(nil), good...), 'x'), key, ErrBackupCorrupt},
+		{"not a backup", []byte("SQLite format 3\x00"), key, ErrNotBackup},
 		{"another vault's", good, BackupOptions{VerifierKey: other.init.VerifierKey}, ErrBackupForeign},
-		{"wrong passphrase", good, BackupOptions{Passphrase: []byte("not the passphrase"), KDF: testKDF}, ErrWrongPassphrase},
+		{"no key", good, BackupOptions{}, ErrBackupNoKey},
+		{"no key, with the passphrase", good, BackupOptions{Passphrase: f.pass, KDF: testKDF}, ErrBackupNoKey},
+		{"wrong passphrase", good, BackupOptions{Passphrase: []byte("not the passphrase"), VerifierKey: f.init.VerifierKey, KDF: testKDF}, ErrWrongPassphrase},
 	}
 	for _, tc := range cases {
 		if _, err := CheckBackup(ctx, bytes.NewReader(tc.data), tc.opt); !errors.Is(err, tc.want) {
@@ -151,7 +157,7 @@ func TestDamagedBackupsRefused(t *testing.T) {
 		}
 	}
 	dir := filepath.Join(t.TempDir(), "r")
-	if _, err := RestoreBackup(ctx, bytes.NewReader(flipped), dir, BackupOptions{}); !errors.Is(err, ErrBackupCorrupt) {
+	if _, err := RestoreBackup(ctx, bytes.NewReader(flipped), dir, key); !errors.Is(err, ErrBackupCorrupt) {
 		t.Fatalf("restore of a damaged backup: %v", err)
 	}
 	member, _ := f.addUser(t, "Member", RoleMember)
@@ -204,5 +210,102 @@ func TestScheduledBackupToDir(t *testing.T) {
 	}
 	if e := f.entries(t); e[len(e)-1].Action != "backup.create" || e[len(e)-1].Actor.Role != "system" {
 		t.Fatalf("scheduled backup not recorded: %+v", e[len(e)-1])
+	}
+}
+
+// doctorBackup rewrites a backup as someone with a copy of it but not the
+// vault's keys can: the database's verifier key replaced by their own, the
+// vault's checkpoints dropped (so the log can be rewritten at will), the
+// manifest re-checksummed and re-signed with their key. It is consistent:
+// only the operator's own key tells it apart.
+func doctorBackup(t *testing.T, good []byte) (doctored []byte, theirKey string) {
+	t.Helper()
+	b, err := backup.Parse(bytes.NewReader(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, err := note.GenerateKey(rand.Reader, "strongroom/"+b.Manifest.VaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "strongroom.db"), b.DB, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenBolt(dir, BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx Tx) error {
+		var cps [][]byte
+		if err := tx.Scan(bucketCheckpoints, nil, func(k, _ []byte) (bool, error) {
+			cps = append(cps, append([]byte(nil), k...))
+			return true, nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range cps {
+			if err := tx.Delete(bucketCheckpoints, k); err != nil {
+				return err
+			}
+		}
+		return tx.Put(bucketMeta, keyVerifier, []byte(vkey))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var db bytes.Buffer
+	if _, err := st.Snapshot(ctx, &db, func(Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	m := b.Manifest
+	sum := sha256.Sum256(db.Bytes())
+	m.Size, m.SHA256 = int64(db.Len()), hex.EncodeToString(sum[:])
+	signed, err := backup.Sign(&m, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := backup.WriteFrame(&out, signed, bytes.NewReader(db.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes(), vkey
+}
+
+// A backup re-signed with another key is refused against the vault's key,
+// by check and by restore; with the key it carries it is consistent
+// (which is why that key is never trusted); with no key it is refused.
+func TestDoctoredBackupRefusedWithTheVaultsKey(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	var buf bytes.Buffer
+	if _, err := f.v.Backup(ctx, req, f.admin, &buf); err != nil {
+		t.Fatal(err)
+	}
+	doctored, theirs := doctorBackup(t, buf.Bytes())
+	if _, err := CheckBackup(ctx, bytes.NewReader(doctored), BackupOptions{VerifierKey: theirs}); err != nil {
+		t.Fatalf("the doctored backup is not consistent, so this test proves nothing: %v", err)
+	}
+	ours := BackupOptions{VerifierKey: f.init.VerifierKey}
+	if _, err := CheckBackup(ctx, bytes.NewReader(doctored), ours); !errors.Is(err, ErrBackupForeign) {
+		t.Fatalf("check of a doctored backup with the vault's key: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "r")
+	if _, err := RestoreBackup(ctx, bytes.NewReader(doctored), dir, ours); !errors.Is(err, ErrBackupForeign) {
+		t.Fatalf("restore of a doctored backup with the vault's key: %v", err)
+	}
+	if _, err := RestoreBackup(ctx, bytes.NewReader(doctored), dir, BackupOptions{}); !errors.Is(err, ErrBackupNoKey) {
+		t.Fatalf("restore without a key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "strongroom.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused restore left a database behind: %v", err)
+	}
+	if _, err := RestoreBackup(ctx, bytes.NewReader(buf.Bytes()), dir, ours); err != nil {
+		t.Fatalf("restore of the genuine backup with the vault's key: %v", err)
 	}
 }

@@ -69,8 +69,8 @@ func TestExportAndPruneInChunks(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		f.put(t, f.admin, fmt.Sprintf("Old %02d", i), "admin", "a password", "IT Provider")
 	}
-	f.clock.Advance(48 * time.Hour)
-	cutoff := f.clock.Now().Add(-time.Hour)
+	f.v.audit.SetRetention(MinAuditRetention)
+	f.clock.Advance(MinAuditRetention + 48*time.Hour)
 	for i := 0; i < 4; i++ {
 		f.put(t, f.admin, fmt.Sprintf("New %02d", i), "admin", "a password", "IT Provider")
 	}
@@ -91,10 +91,11 @@ func TestExportAndPruneInChunks(t *testing.T) {
 		return buf.Bytes()
 	}
 	before := export()
-	cut, err := f.v.Prune(ctx, req, f.admin, cutoff)
-	if err != nil || cut == 0 {
-		t.Fatalf("prune: %d %v", cut, err)
+	res, err := f.v.PruneExpired(ctx, req)
+	if err != nil || res.Through == 0 {
+		t.Fatalf("prune: %+v %v", res, err)
 	}
+	cut := res.Through
 	for _, e := range f.entries(t) {
 		if e.Seq <= cut {
 			t.Fatalf("entry %d is still stored after pruning up to %d", e.Seq, cut)

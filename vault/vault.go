@@ -31,7 +31,11 @@ type Config struct {
 	// an admin credential (access.ApproverProvider: a provider who is not
 	// the requester). Default: the chairman alone.
 	AdminApprover access.AdminApprover
-	Logger        *slog.Logger
+	// AuditRetention is how long audit entries are kept: nothing younger is
+	// ever pruned, whoever asks. 0 keeps every entry; a non-zero value below
+	// MinAuditRetention counts as MinAuditRetention.
+	AuditRetention time.Duration
+	Logger         *slog.Logger
 }
 
 // Request describes where a call came from, for the audit log.
@@ -112,6 +116,8 @@ func New(cfg Config) *Vault {
 	}
 	v.barrier = barrier.New(v.store, func(ctx context.Context, fn func(Tx) error) error { return access.Commit(ctx, v.store, fn) })
 	v.audit = auditlog.New(v.store, v.now, v.log)
+	v.audit.SetRetention(cfg.AuditRetention)
+	v.audit.SetPause(v.pause)
 	v.seal = recovery.New(recovery.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now, KDF: v.kdf,
 		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, Hooks: recovery.Hooks{
 			Sealing:     func(ctx context.Context) error { _, err := v.AutoCheckpoint(ctx); return err },

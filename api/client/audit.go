@@ -52,10 +52,19 @@ func (c *Client) Incidents(ctx context.Context, from, to string) ([]wire.Inciden
 	return out, err
 }
 
-// Prune removes entries older than before, behind a signed checkpoint.
-func (c *Client) Prune(ctx context.Context, before time.Time) (wire.Pruned, error) {
-	var out wire.Pruned
+// RequestPrune asks (as the auditor) to remove entries older than before;
+// nothing is removed until another person approves it (ApprovePrune).
+func (c *Client) RequestPrune(ctx context.Context, before time.Time) (wire.PrunePending, error) {
+	var out wire.PrunePending
 	err := c.do(ctx, "POST", "/v1/audit/prune", wire.PruneRequest{Before: before}, &out)
+	return out, err
+}
+
+// ApprovePrune performs the pending prune request id (a provider or the
+// chairman who did not ask for it).
+func (c *Client) ApprovePrune(ctx context.Context, id string) (wire.Pruned, error) {
+	var out wire.Pruned
+	err := c.do(ctx, "POST", "/v1/audit/prune/"+url.PathEscape(id)+"/approve", nil, &out)
 	return out, err
 }
 

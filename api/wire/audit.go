@@ -35,12 +35,30 @@ type Incident struct {
 	Link    string   `json:"link"`
 }
 
-// PruneRequest is the body of POST /v1/audit/prune.
+// PruneRequest is the body of POST /v1/audit/prune: the auditor asks to
+// remove entries older than Before (and older than the retention).
 type PruneRequest struct {
 	Before time.Time `json:"before"`
 }
 
-// Pruned is the answer to a prune: 0 when nothing was old enough.
+// PrunePending is a prune request as recorded, waiting for a provider or
+// the chairman (not the requester) to approve it:
+// POST /v1/audit/prune/{id}/approve.
+type PrunePending struct {
+	ID        string    `json:"id"`
+	Before    time.Time `json:"before"`
+	Requester string    `json:"requester"`
+	Requested time.Time `json:"requested"`
+	State     string    `json:"state"`
+}
+
+// Pruned is the answer to an approved prune: entries From to Seq were
+// removed (Seq 0: none was older than Cutoff) and the log now starts from
+// Checkpoint, the signed checkpoint at Seq.
 type Pruned struct {
-	Seq uint64 `json:"pruned_through_seq"`
+	ID         string    `json:"id"`
+	From       uint64    `json:"pruned_from_seq"`
+	Seq        uint64    `json:"pruned_through_seq"`
+	Cutoff     time.Time `json:"cutoff"`
+	Checkpoint string    `json:"checkpoint,omitempty"`
 }

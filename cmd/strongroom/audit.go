@@ -82,7 +82,7 @@ func auditCmd(g *globals) *cobra.Command {
 	verify.Flags().StringVar(&logFile, "log", "", "a JSONL export to verify offline (- for standard input)")
 	verify.Flags().StringVar(&key, "key", "", "the vault's audit verifier key (printed at init and on every envelope)")
 	verify.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "a signed checkpoint you kept; repeatable")
-	cmd.AddCommand(export, verify, checkpointCmd(g), incidentsCmd(g), subjectCmd(g), reportCmd(g), pruneCmd(g))
+	cmd.AddCommand(export, verify, checkpointCmd(g), incidentsCmd(g), subjectCmd(g), reportCmd(g), pruneCmd(g), pruneApproveCmd(g))
 	return cmd
 }
 
@@ -238,7 +238,7 @@ func pruneCmd(g *globals) *cobra.Command {
 	var before string
 	cmd := &cobra.Command{
 		Use:   "prune --before T",
-		Short: "Remove entries older than T, keeping the rest verifiable from a signed checkpoint at the cut",
+		Short: "Ask (as the auditor) to remove entries older than T and than the retention; a provider or the chairman approves",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := time.Parse(time.RFC3339, before)
@@ -251,20 +251,48 @@ func pruneCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := c.Prune(cmd.Context(), t)
+			res, err := c.RequestPrune(cmd.Context(), t)
 			if err != nil {
 				return err
 			}
+			if g.json {
+				return printJSON(res)
+			}
+			fmt.Printf("Prune request %s recorded: entries older than %s, and never any younger than the retention.\n", res.ID, res.Before.Format(time.RFC3339))
+			fmt.Printf("Nothing is removed yet. A provider or the chairman (not you) approves it with: strongroom audit prune-approve %s\n", res.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&before, "before", "", "remove entries older than this (the retention may keep more)")
+	return cmd
+}
+
+func pruneApproveCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "prune-approve ID",
+		Short: "Approve and perform the auditor's prune request ID (a provider or the chairman, not its requester)",
+		Args:  nargs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			res, err := c.ApprovePrune(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(res)
+			}
 			if res.Seq == 0 {
-				fmt.Println("Nothing to prune.")
+				fmt.Printf("Approved; no entry is older than %s, so nothing was removed.\n", res.Cutoff.Format(time.RFC3339))
 			} else {
-				fmt.Printf("Pruned entries up to seq %d; the log now starts from a signed checkpoint there.\n", res.Seq)
+				fmt.Printf("Approved: removed entries %d to %d (older than %s); the log now starts from a signed checkpoint at seq %d.\n",
+					res.From, res.Seq, res.Cutoff.Format(time.RFC3339), res.Seq)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&before, "before", "", "remove entries older than this")
-	return cmd
 }
 
 func verifyOffline(g *globals, path, key string, cpFiles []string) error {

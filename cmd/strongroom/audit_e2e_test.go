@@ -120,14 +120,33 @@ func TestAuditorToolkit(t *testing.T) {
 		t.Fatalf("csv report: %s", rc)
 	}
 
-	// Retention: prune everything so far; the rest verifies from the signed anchor.
-	auditor.must(0, "audit", "prune", "--before", time.Now().Add(time.Minute).Format(time.RFC3339))
-	pruned := filepath.Join(work, "pruned.jsonl")
-	auditor.must(0, "audit", "export", "--out", pruned)
-	if out := op.must(0, "audit", "verify", "--log", pruned, "--key", ini.VerifierKey, "--checkpoint", cp2); !strings.Contains(out, "OK") {
-		t.Fatalf("pruned verify: %s", out)
+	// Retention cannot become erasure: the provider may not ask to prune; the
+	// auditor's request for a future date cannot be approved by the auditor,
+	// and the provider's approval removes nothing (every entry is younger
+	// than the retention). The log still verifies with every checkpoint.
+	future := time.Now().Add(10 * 365 * 24 * time.Hour).Format(time.RFC3339)
+	provider.must(1, "audit", "prune", "--before", future)
+	var pr struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
 	}
-	op.must(1, "audit", "verify", "--log", pruned)
+	json.Unmarshal([]byte(auditor.must(0, "audit", "prune", "--before", future, "--json")), &pr)
+	if pr.ID == "" || pr.State != "pending" {
+		t.Fatalf("prune request: %+v", pr)
+	}
+	auditor.must(1, "audit", "prune-approve", pr.ID)
+	if out := provider.must(0, "audit", "prune-approve", pr.ID); !strings.Contains(out, "nothing was removed") {
+		t.Fatalf("approval of a future date: %s", out)
+	}
+	provider.must(1, "audit", "prune-approve", pr.ID) // settled already
+	kept := filepath.Join(work, "kept.jsonl")
+	auditor.must(0, "audit", "export", "--out", kept)
+	if first, _ := audit.ParseLine([]byte(strings.SplitN(readFile(t, kept), "\n", 2)[0])); first == nil || first.Seq != 1 {
+		t.Fatalf("the log no longer starts at seq 1: %+v", first)
+	}
+	if out := op.must(0, "audit", "verify", "--log", kept, "--key", ini.VerifierKey, "--checkpoint", cp1, "--checkpoint", cp2); !strings.Contains(out, "2 of 2 kept checkpoints matched") {
+		t.Fatalf("verify after the refused erasure: %s", out)
+	}
 	auditor.must(0, "audit", "verify")
 }
 

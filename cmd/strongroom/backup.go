@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"strongroom/api/client"
+	"strongroom/escrow"
 	"strongroom/vault"
 )
 
@@ -34,7 +37,7 @@ func backupCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("Backup written to %s (%d bytes). Check it with: strongroom backup verify %s --passphrase-file F\n", out, fi.Size(), out)
+			fmt.Printf("Backup written to %s (%d bytes). Check it with: strongroom backup verify %s --key VERIFIER_KEY --passphrase-file F\n", out, fi.Size(), out)
 			return nil
 		},
 	}
@@ -43,23 +46,71 @@ func backupCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// backupOptions reads what a check needs from files: never flags.
-func backupOptions(passFile, key string, shareFiles []string) (vault.BackupOptions, error) {
-	opt := vault.BackupOptions{VerifierKey: strings.TrimSpace(key)}
-	if passFile != "" {
-		p, err := readSecretFile(passFile, "passphrase")
+// backupKeys are the files and flag a backup check takes the vault's
+// verifier key from: never the backup itself.
+type backupKeys struct {
+	key, envelope, passFile string
+	shareFiles              []string
+}
+
+func (k *backupKeys) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&k.passFile, "passphrase-file", "", "the operator passphrase, to check that everything decrypts")
+	f.StringArrayVar(&k.shareFiles, "share-file", nil, "envelope files (or shares) instead of the passphrase; repeatable; a text envelope also gives the verifier key")
+	f.StringVar(&k.key, "key", "", "the vault's audit verifier key (printed by init and on every envelope): the backup must be signed by it")
+	f.StringVar(&k.envelope, "envelope", "", "a text envelope to take the vault's verifier key from (its share is not used)")
+}
+
+// errNoBackupKey is the refusal when no verifier key was given.
+var errNoBackupKey = usagef("a backup is checked only against the vault's own verifier key: give --key KEY (printed by init and on every envelope), --envelope FILE or --share-file FILE (a text envelope)")
+
+// options reads what a check needs from files, never flags (but the public
+// key): the verifier key from --key, --envelope or the text envelopes given
+// as --share-file, which must agree.
+func (k *backupKeys) options() (vault.BackupOptions, error) {
+	var opt vault.BackupOptions
+	keys := map[string]string{} // key -> where it came from
+	if key := strings.TrimSpace(k.key); key != "" {
+		keys[key] = "--key"
+	}
+	if k.envelope != "" {
+		text, err := readSecretFile(k.envelope, "envelope")
 		if err != nil {
 			return opt, err
 		}
-		opt.Passphrase = p
+		key, err := escrow.ReadVerifierKey(string(text))
+		wipe(text)
+		if err != nil {
+			return opt, usagef("%s has no audit verifier key line; give --key KEY", k.envelope)
+		}
+		keys[key] = k.envelope
 	}
-	for _, f := range shareFiles {
+	for _, f := range k.shareFiles {
 		s, err := readSecretFile(f, "share")
 		if err != nil {
 			return opt, err
 		}
+		if key, err := escrow.ReadVerifierKey(string(s)); err == nil {
+			keys[key] = f
+		}
 		opt.Shares = append(opt.Shares, string(s))
 		wipe(s)
+	}
+	if len(keys) > 1 {
+		return opt, usagef("the verifier keys given differ (%s); give the vault's current one", strings.Join(slices.Sorted(maps.Values(keys)), ", "))
+	}
+	for key := range keys {
+		opt.VerifierKey = key
+	}
+	if opt.VerifierKey == "" {
+		return opt, errNoBackupKey
+	}
+	if k.passFile != "" {
+		p, err := readSecretFile(k.passFile, "passphrase")
+		if err != nil {
+			return opt, err
+		}
+		opt.Passphrase = p
 	}
 	return opt, nil
 }
@@ -80,22 +131,22 @@ func printCheck(g *globals, res *vault.BackupCheck, verb string) error {
 }
 
 func backupVerifyCmd(g *globals) *cobra.Command {
-	var passFile, key string
-	var shares []string
+	var keys backupKeys
 	cmd := &cobra.Command{
-		Use:   "verify FILE [--passphrase-file F | --share-file F ...] [--key VERIFIER_KEY]",
+		Use:   "verify FILE (--key VERIFIER_KEY | --envelope F | --share-file F ...) [--passphrase-file F]",
 		Short: "Check a backup without restoring it (no server needed)",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := os.Open(args[0])
-			if err != nil {
-				return usagef("cannot read %s: %v", args[0], err)
-			}
-			defer f.Close()
-			opt, err := backupOptions(passFile, key, shares)
+			opt, err := keys.options()
 			if err != nil {
 				return err
 			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				wipe(opt.Passphrase)
+				return usagef("cannot read %s: %v", args[0], err)
+			}
+			defer f.Close()
 			defer wipe(opt.Passphrase)
 			res, err := vault.CheckBackup(context.Background(), f, opt)
 			if err != nil {
@@ -104,32 +155,31 @@ func backupVerifyCmd(g *globals) *cobra.Command {
 			return printCheck(g, res, "Backup OK")
 		},
 	}
-	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "the operator passphrase, to check that everything decrypts")
-	cmd.Flags().StringArrayVar(&shares, "share-file", nil, "envelope shares instead of the passphrase; repeatable")
-	cmd.Flags().StringVar(&key, "key", "", "the vault's audit verifier key: the backup must be this vault's")
+	keys.flags(cmd)
 	return cmd
 }
 
 func restoreCmd(g *globals) *cobra.Command {
-	var from, data, passFile, key string
-	var shares []string
+	var from, data string
+	var keys backupKeys
 	cmd := &cobra.Command{
-		Use:   "restore --from FILE --data DIR [--passphrase-file F | --share-file F ...] [--key K]",
+		Use:   "restore --from FILE --data DIR (--key K | --envelope F | --share-file F ...) [--passphrase-file F]",
 		Short: "Restore a backup into a new data directory (no server needed), checking it there",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" || data == "" {
 				return usagef("--from FILE and --data DIR are required")
 			}
-			f, err := os.Open(from)
-			if err != nil {
-				return usagef("cannot read %s: %v", from, err)
-			}
-			defer f.Close()
-			opt, err := backupOptions(passFile, key, shares)
+			opt, err := keys.options()
 			if err != nil {
 				return err
 			}
+			f, err := os.Open(from)
+			if err != nil {
+				wipe(opt.Passphrase)
+				return usagef("cannot read %s: %v", from, err)
+			}
+			defer f.Close()
 			defer wipe(opt.Passphrase)
 			res, err := vault.RestoreBackup(context.Background(), io.Reader(f), data, opt)
 			if err != nil {
@@ -147,9 +197,7 @@ func restoreCmd(g *globals) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "", "the backup file")
 	f.StringVar(&data, "data", "", "a new, empty data directory")
-	f.StringVar(&passFile, "passphrase-file", "", "the operator passphrase, to check that everything decrypts")
-	f.StringArrayVar(&shares, "share-file", nil, "envelope shares instead of the passphrase; repeatable")
-	f.StringVar(&key, "key", "", "the vault's audit verifier key: the backup must be this vault's")
+	keys.flags(cmd)
 	return cmd
 }
 

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +18,11 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/mod/sumdb/note"
+
+	"strongroom/vault"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/backup"
+	"strongroom/vault/storage"
 )
 
 func mustSecret(t *testing.T, uri string) string {
@@ -78,10 +87,10 @@ func TestBackupRestore(t *testing.T) {
 	raw, _ := os.ReadFile(backup)
 	flipped := append([]byte(nil), raw...)
 	flipped[len(flipped)-5000] ^= 0x01
-	if msg := op.must(1, "backup", "verify", write(t, filepath.Join(work, "flipped.srbk"), string(flipped))); !strings.Contains(msg, "corrupt") {
+	if msg := op.must(1, "backup", "verify", write(t, filepath.Join(work, "flipped.srbk"), string(flipped)), "--key", ini.VerifierKey); !strings.Contains(msg, "corrupt") {
 		t.Fatalf("flipped: %s", msg)
 	}
-	if msg := op.must(1, "backup", "verify", write(t, filepath.Join(work, "cut.srbk"), string(raw[:len(raw)/2]))); !strings.Contains(msg, "truncated") {
+	if msg := op.must(1, "backup", "verify", write(t, filepath.Join(work, "cut.srbk"), string(raw[:len(raw)/2])), "--key", ini.VerifierKey); !strings.Contains(msg, "truncated") {
 		t.Fatalf("truncated: %s", msg)
 	}
 	_, otherKey, _ := note.GenerateKey(rand.Reader, "strongroom-another")
@@ -89,10 +98,35 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("foreign: %s", msg)
 	}
 
+	// Only the key the operator brings is trusted: a backup re-signed with
+	// another key (its own inside) is refused, and no key is a usage error.
+	doctored := doctorBackup(t, raw, filepath.Join(work, "doctored.srbk"))
+	envelope := filepath.Join(work, ini.Envelopes[1])
+	for _, keyArgs := range [][]string{{"--key", ini.VerifierKey}, {"--share-file", envelope}, {"--envelope", envelope}} {
+		if msg := op.must(1, append([]string{"backup", "verify", doctored}, keyArgs...)...); !strings.Contains(msg, "belongs to another vault") {
+			t.Fatalf("doctored verify %v: %s", keyArgs, msg)
+		}
+		if msg := op.must(1, append([]string{"restore", "--from", doctored, "--data", filepath.Join(work, "doctored")}, keyArgs...)...); !strings.Contains(msg, "belongs to another vault") {
+			t.Fatalf("doctored restore %v: %s", keyArgs, msg)
+		}
+	}
+	for _, args := range [][]string{{"backup", "verify", doctored}, {"backup", "verify", backup, "--passphrase-file", pass},
+		{"restore", "--from", doctored, "--data", filepath.Join(work, "doctored")}} {
+		if msg := op.must(2, args...); !strings.Contains(msg, "give --key KEY") || strings.Count(strings.TrimSpace(msg), "\n") != 0 {
+			t.Fatalf("%v without a key: %q", args, msg)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(work, "doctored", "strongroom.db")); !os.IsNotExist(err) {
+		t.Fatalf("a refused restore left a database: %v", err)
+	}
+	if out := op.must(0, "backup", "verify", backup, "--envelope", envelope); !strings.Contains(out, "Backup OK") {
+		t.Fatalf("verify with the envelope's key: %s", out)
+	}
+
 	// Restore on a fresh data dir and open it with two envelopes.
 	restored := filepath.Join(work, "restored")
-	op.must(0, "restore", "--from", backup, "--data", restored)
-	op.must(1, "restore", "--from", backup, "--data", restored)
+	op.must(0, "restore", "--from", backup, "--data", restored, "--key", ini.VerifierKey)
+	op.must(1, "restore", "--from", backup, "--data", restored, "--key", ini.VerifierKey)
 	srv2 := startServer(t, restored)
 	op2 := &cli{t: t, work: work, env: append(os.Environ(), "STRONGROOM_ADDR="+srv2.addr,
 		"STRONGROOM_CA="+filepath.Join(restored, "tls", "cert.pem"), "STRONGROOM_CONFIG="+filepath.Join(work, "cfg-restored"), "STRONGROOM_TOKEN=")}
@@ -117,4 +151,61 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("undeleted read: %v", got)
 	}
 	op2.must(0, "audit", "verify")
+}
+
+// doctorBackup writes to path the backup raw as someone with a copy but
+// none of the vault's keys can rewrite it: their verifier key in the
+// database, the vault's checkpoints gone, the manifest re-signed by them.
+func doctorBackup(t *testing.T, raw []byte, path string) string {
+	t.Helper()
+	b, err := backup.Parse(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	skey, vkey, _ := note.GenerateKey(rand.Reader, "strongroom/"+b.Manifest.VaultID)
+	signer, _ := note.NewSigner(skey)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "strongroom.db"), b.DB, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := vault.OpenBolt(dir, vault.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	err = st.Update(context.Background(), func(tx storage.Tx) error {
+		var cps [][]byte
+		_ = tx.Scan(storage.BucketCheckpoints, nil, func(k, _ []byte) (bool, error) {
+			cps = append(cps, append([]byte(nil), k...))
+			return true, nil
+		})
+		for _, k := range cps {
+			if err := tx.Delete(storage.BucketCheckpoints, k); err != nil {
+				return err
+			}
+		}
+		return tx.Put(storage.BucketMeta, auditlog.KeyVerifier, []byte(vkey))
+	})
+	var db bytes.Buffer
+	if err == nil {
+		_, err = st.Snapshot(context.Background(), &db, func(storage.Tx) error { return nil })
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := b.Manifest
+	sum := sha256.Sum256(db.Bytes())
+	m.Size, m.SHA256 = int64(db.Len()), hex.EncodeToString(sum[:])
+	signed, err := backup.Sign(&m, signer)
+	var out bytes.Buffer
+	if err == nil {
+		err = backup.WriteFrame(&out, signed, &db)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

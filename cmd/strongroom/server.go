@@ -65,8 +65,8 @@ func serverCmd() *cobra.Command {
 			if cpEvery < time.Second {
 				return usagef("--checkpoint-interval must be at least 1s")
 			}
-			if retention != 0 && retention < 24*time.Hour {
-				return usagef("--audit-retention must be 0 (keep everything) or at least 24h")
+			if retention != 0 && retention < vault.MinAuditRetention {
+				return usagef("--audit-retention must be 0 (keep everything) or at least one year (8760h)")
 			}
 			var keep vault.BackupRetention
 			if _, err := fmt.Sscanf(backupKeep, "%d,%d,%d", &keep.Daily, &keep.Weekly, &keep.Monthly); err != nil ||
@@ -90,7 +90,7 @@ func serverCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver},
+			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver, AuditRetention: retention},
 				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep})
 		},
 	}
@@ -109,7 +109,7 @@ func serverCmd() *cobra.Command {
 	f.DurationVar(&backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a Go CPU profile (pprof) to this file until the server stops (for benchmarking)")
 	f.StringVar(&backupKeep, "backup-keep", "7,4,12", "scheduled backups kept: daily,weekly,monthly")
-	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept (0 keeps everything); older ones are pruned behind a signed checkpoint")
+	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept, at least one year (0 keeps everything); older ones are pruned automatically behind a signed checkpoint, and no one can prune younger ones")
 	return cmd
 }
 
@@ -159,10 +159,10 @@ func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger)
 			log.Info("audit checkpoint signed")
 		}
 		if h.retention > 0 {
-			if n, err := v.Prune(ctx, vault.Request{ID: "retention"}, nil, time.Now().Add(-h.retention)); err != nil {
+			if res, err := v.PruneExpired(ctx, vault.Request{ID: "retention"}); err != nil {
 				log.Warn("audit retention pruning failed", "err", err)
-			} else if n > 0 {
-				log.Info("audit log pruned by retention", "through_seq", n)
+			} else if res.Through > 0 {
+				log.Info("audit log pruned by retention", "from_seq", res.From, "through_seq", res.Through)
 			}
 		}
 	}

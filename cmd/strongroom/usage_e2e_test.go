@@ -32,6 +32,9 @@ func TestUsageErrors(t *testing.T) {
 		{"required flag missing", []string{"user", "add", "Somebody"}, "--role is required"},
 		{"required flags missing", []string{"restore"}, "--from FILE and --data DIR are required"},
 		{"bad address", []string{"status", "--addr", "nowhere"}, "--addr must be a URL"},
+		{"audit retention under a year", []string{"server", "--audit-retention", "8759h"}, "--audit-retention must be 0 (keep everything) or at least one year"},
+		{"backup verify without a key", []string{"backup", "verify", "none.srbk"}, "give --key KEY"},
+		{"restore without a key", []string{"restore", "--from", "none.srbk", "--data", "none"}, "give --key KEY"},
 	}
 	for _, tc := range cases {
 		cmd := exec.Command(binary, tc.args...)

@@ -15,6 +15,12 @@
 //     nothing slow runs, inside a transaction.
 //   - What needs the vault's keys (signing a checkpoint) asks for them
 //     through Keys only around the one short write that signs.
+//   - Retention cannot become erasure (prune.go): nothing younger than the
+//     retention (at least MinRetention) is ever pruned, whatever date is
+//     asked; a person prunes only by the auditor's request and the approval
+//     of a provider or the chairman who is not the requester, re-checked in
+//     the write that prunes; the entry names the range and the checkpoint at
+//     the cut.
 //   - A subscriber's position only moves forward, never past the head, so
 //     every entry is delivered at least once, in order, after it committed.
 package auditlog

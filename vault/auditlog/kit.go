@@ -331,69 +331,6 @@ func (l *Log) Incidents(ctx context.Context, req Request, p *access.Principal, f
 	return out, err
 }
 
-// Prune deletes entries older than before, keeping the rest verifiable: it
-// signs a checkpoint at the last pruned entry and keeps it as the log's
-// anchor, and records the pruning. p is nil for the automatic retention run.
-func (l *Log) Prune(ctx context.Context, req Request, p *access.Principal, before time.Time, keys Keys) (uint64, error) {
-	actor := System
-	if p != nil {
-		actor = ActorOf(p)
-		if p.Role != access.RoleProvider && p.Role != access.RoleAuditor {
-			return 0, l.Deny(ctx, req, p, audit.AuditPrune, audit.Target{Kind: "audit"}, "role may not prune the audit log")
-		}
-	}
-	// Where the cut falls, read in chunks; then one short write that signs
-	// the anchor and records the pruning (guarded: that entry and the old
-	// anchor are as read); then the deletion, in chunks.
-	var anchor []byte
-	var floor, cut uint64
-	var cutLine []byte
-	err := l.store.View(ctx, func(tx storage.Tx) (err error) { anchor, floor, err = logStart(tx); return err })
-	if err != nil {
-		return 0, err
-	}
-	err = l.eachEntry(ctx, floor, 0, func(l auditLine) error {
-		e, err := audit.ParseLine(l.line)
-		if err != nil {
-			return fmt.Errorf("vault: stored entry unreadable: %w", err)
-		}
-		if !e.Time.Before(before) {
-			return errStop
-		}
-		cut, cutLine = e.Seq, l.line
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return 0, err
-	}
-	if cut == 0 {
-		return 0, l.deletePruned(ctx)
-	}
-	err = keys(func(sign Signer) error {
-		return access.Commit(ctx, l.store, func(tx storage.Tx) error {
-			if !tx.Expect(storage.BucketAudit, SeqKey(cut), cutLine) || !tx.Expect(storage.BucketMeta, keyAnchor, anchor) {
-				return fmt.Errorf("%w: the audit log was pruned meanwhile", access.ErrConflict)
-			}
-			e, _ := audit.ParseLine(cutLine)
-			// The log is never left empty: the audit.prune entry follows the cut.
-			signed, err := l.signCheckpoint(tx, sign, cut, e.Hash)
-			if err != nil {
-				return err
-			}
-			if err := tx.Put(storage.BucketMeta, keyAnchor, signed); err != nil {
-				return err
-			}
-			return l.Append(tx, req, Event{Actor: actor, Action: audit.AuditPrune, Target: audit.Target{Kind: "audit"},
-				Reason: fmt.Sprintf("removed entries up to seq %d, older than %s; the log now starts from a signed checkpoint at seq %d",
-					cut, before.Format(time.RFC3339), cut)})
-		})
-	})
-	if err != nil {
-		return 0, err
-	}
-	return cut, l.deletePruned(ctx)
-}
-
 // deletePruned deletes the stored entries the anchor covers, l.chunk
 // per transaction. Until it has finished (or if it was cut short, when the
 // next prune finishes it) readers skip them: the log starts after the

@@ -111,7 +111,9 @@ type Log struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	chunk int // entries per transaction of a long read or delete
+	chunk     int           // entries per transaction of a long read or delete
+	retention time.Duration // how long entries are kept (0: forever); SetRetention
+	pause     func(point string)
 
 	failMu   sync.Mutex
 	failures []time.Time // appends that failed: they cannot be in the log itself
@@ -119,8 +121,12 @@ type Log struct {
 
 // New is the log kept in store; now gives the time of entries.
 func New(store storage.Store, now func() time.Time, logger *slog.Logger) *Log {
-	return &Log{store: store, now: now, log: logger, chunk: defaultChunk}
+	return &Log{store: store, now: now, log: logger, chunk: defaultChunk, pause: func(string) {}}
 }
+
+// SetPause sets the interleaving hook: pause(point) runs where a
+// read-then-write path has read and is about to write (tests).
+func (l *Log) SetPause(pause func(point string)) { l.pause = pause }
 
 // SetChunk sets how many entries one transaction of a long read or delete
 // handles (tests walk many chunks of a small log with it).

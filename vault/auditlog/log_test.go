@@ -128,9 +128,9 @@ func TestPruneAndSubscriber(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cut, err := l.Prune(ctx, Request{}, nil, time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), l.keys) // every entry so far is older
-	if err != nil || cut != 7 {
-		t.Fatalf("prune: %d %v", cut, err)
+	res, err := l.pruneExpiredAt(ctx, Request{}, time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), l.keys) // every entry so far is older
+	if err != nil || res.From != 1 || res.Through != 7 {
+		t.Fatalf("prune: %+v %v", res, err)
 	}
 	batch, err := sub.Next(ctx, 10)
 	if err != nil || len(batch) != 1 || batch[0].Seq != 8 || batch[0].Action != audit.AuditPrune {

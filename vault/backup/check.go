@@ -28,11 +28,14 @@ type Check struct {
 }
 
 // Options says how far to check a backup: with a passphrase (or
-// shares) every record is decrypted; with a verifier key the backup must be
-// this vault's.
+// shares) every record is decrypted.
 type Options struct {
-	Passphrase  []byte
-	Shares      []string
+	Passphrase []byte
+	Shares     []string
+	// VerifierKey is the vault's audit verifier key as the operator holds it
+	// (init's output, an envelope). It is required: the manifest must be
+	// signed by it and the database must hold it, so a backup re-signed
+	// with another key is refused (ErrNoVerifierKey when empty).
 	VerifierKey string
 	KDF         barrier.KDFParams
 }
@@ -76,8 +79,8 @@ func CheckFile(ctx context.Context, r io.Reader, opt Options, open Opener) (*Che
 }
 
 func checkRestored(ctx context.Context, dir string, b *Parsed, opt Options, open Opener) (res *Check, err error) {
-	// With the vault's key, the manifest's signature is checked before the
-	// database is opened at all.
+	// The manifest's signature is checked with the operator's key before
+	// the database is opened at all.
 	if err := checkManifestKey(b, opt.VerifierKey); err != nil {
 		return nil, err
 	}
@@ -113,7 +116,7 @@ func checkRestored(ctx context.Context, dir string, b *Parsed, opt Options, open
 	if err != nil {
 		return nil, err
 	}
-	if opt.VerifierKey != "" && strings.TrimSpace(opt.VerifierKey) != key {
+	if strings.TrimSpace(opt.VerifierKey) != key {
 		return nil, fmt.Errorf("%w: it is vault %s (its verifier key is %s)", ErrForeign, b.Manifest.VaultID, key)
 	}
 	verifier, err := note.NewVerifier(key)
@@ -142,11 +145,11 @@ func checkRestored(ctx context.Context, dir string, b *Parsed, opt Options, open
 	return res, err
 }
 
-// checkManifestKey checks, if a verifier key is given, that the manifest is
-// signed by it.
+// checkManifestKey checks that a verifier key is given and that the
+// manifest is signed by it.
 func checkManifestKey(b *Parsed, verifierKey string) error {
-	if verifierKey == "" {
-		return nil
+	if strings.TrimSpace(verifierKey) == "" {
+		return ErrNoVerifierKey
 	}
 	verifier, err := note.NewVerifier(strings.TrimSpace(verifierKey))
 	if err != nil {

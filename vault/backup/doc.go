@@ -8,9 +8,11 @@
 // It guarantees:
 //   - A backup is framed, sized and checksummed: a truncated, extended or
 //     changed file is refused before anything is opened.
-//   - With the operator's verifier key the manifest's signature is checked
-//     before the database is opened at all; a damaged database is refused,
-//     never a crash.
+//   - A backup is checked only against the verifier key the operator
+//     brings (Options.VerifierKey; none is ErrNoVerifierKey), never the one
+//     inside it: the manifest's signature is checked with it before the
+//     database is opened at all, and the database must hold the same key.
+//     A damaged database is refused, never a crash.
 //   - A restore writes only into an empty directory, checks the restored
 //     copy there, records itself in the restored log, and leaves nothing
 //     behind if any check fails.

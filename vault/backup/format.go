@@ -46,6 +46,10 @@ var (
 	ErrTruncated = errors.New("vault: backup is truncated")
 	ErrCorrupt   = errors.New("vault: backup is corrupt")
 	ErrForeign   = errors.New("vault: backup belongs to another vault")
+	// ErrNoVerifierKey: a backup is checked only against the verifier key
+	// the operator brings (printed by init and on every envelope), never
+	// against the one inside it, which whoever doctored it could replace.
+	ErrNoVerifierKey = errors.New("vault: no verifier key given to check the backup against")
 )
 
 // Sign signs the manifest as a note whose text is its JSON and a
