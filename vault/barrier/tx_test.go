@@ -69,7 +69,7 @@ func TestBarrierLendsKeysWhileUnsealed(t *testing.T) {
 	if err := b.View(ctx, func(Tx) error { return nil }); !errors.Is(err, ErrSealed) {
 		t.Fatalf("after Drop: %v", err)
 	}
-	if k.locals != nil || k.opened != nil && len(k.opened) != 0 {
+	if k.locals != nil || len(k.opened) != 0 {
 		t.Fatal("Drop left local state or opened keys")
 	}
 }
