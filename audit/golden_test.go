@@ -27,6 +27,8 @@ func TestAuditVectors(t *testing.T) {
 			switch v.Header["format"] {
 			case "checkpoint":
 				testCheckpointVector(t, v)
+			case "cosigned checkpoint":
+				testCosignedVector(t, v)
 			case "entry":
 				testEntryVector(t, v)
 			default:

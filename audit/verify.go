@@ -28,6 +28,7 @@ const (
 	ProblemTruncated    = "truncated below a checkpoint"
 	ProblemAnchor       = "anchor"                       // a pruned log's starting checkpoint is missing or wrong
 	ProblemAfterClose   = "after the closing checkpoint" // lines added after the export was signed
+	ProblemUnwitnessed  = "not witnessed"                // entries no checkpoint cosigned by a required witness covers
 )
 
 // ChainError is the first failure found in a log. Seq is the seq at which
@@ -188,6 +189,16 @@ type Report struct {
 	// Closed says the export ended with the vault's signed checkpoint of
 	// exactly its last entry, so nothing was appended after it.
 	Closed bool `json:"closed"`
+	// ClosingTime is the time in that closing checkpoint: when the vault
+	// signed the export. An export cut back to an older checkpoint shows
+	// that checkpoint's (older) time.
+	ClosingTime *time.Time `json:"closing_time,omitempty"`
+	// Witnessed is, for each required witness, its cosignature on the
+	// checkpoint at the head (the closing one or a kept one of that size).
+	Witnessed []Cosignature `json:"witnessed,omitempty"`
+	// ClosingNote is the closing line's signed checkpoint, as it was read
+	// (what a witness cosigns).
+	ClosingNote []byte `json:"-"`
 }
 
 // MaxLine bounds one JSONL line; an entry is a few hundred bytes.
@@ -204,18 +215,30 @@ type Verifier struct {
 	before  int
 	lines   int
 	closing *Checkpoint
+	// closingNote is the closing line's signed note.
+	closingNote []byte
+	wit         witnessing
 }
 
 // NewVerifier checks every kept checkpoint's signature with key (a
-// sumdb/note verifier key). key may be empty when no checkpoint is given;
-// then only the chain is checked.
-func NewVerifier(key string, checkpoints [][]byte) (*Verifier, error) {
-	v := &Verifier{key: key}
-	if len(checkpoints) > 0 && key == "" {
-		return nil, &ChainError{0, ProblemAnchor, "checkpoints need --key (the vault's verifier key) to be checked"}
+// sumdb/note verifier key). key may be empty when no checkpoint and no
+// witness is given; then only the chain is checked. With witnesses
+// (cosignature/v1 verifier keys, witness.go), every entry of the log must
+// be covered by a checkpoint that each witness cosigned: in practice the
+// closing checkpoint, or a kept checkpoint of the same size, must carry
+// every witness's cosignature.
+func NewVerifier(key string, checkpoints [][]byte, witnesses ...string) (*Verifier, error) {
+	v := &Verifier{key: key, wit: newWitnessing(witnesses)}
+	if (len(checkpoints) > 0 || len(witnesses) > 0) && key == "" {
+		return nil, &ChainError{0, ProblemAnchor, "checkpoints and witnesses need --key (the vault's verifier key) to be checked"}
+	}
+	for _, w := range witnesses {
+		if _, err := NewWitnessVerifier(w); err != nil {
+			return nil, &ChainError{0, SigMalformed, "a witness key: " + err.Error()}
+		}
 	}
 	for i, signed := range checkpoints {
-		cp, err := OpenCheckpoint(signed, key)
+		cp, cos, err := OpenWitnessed(signed, key, witnesses)
 		if err != nil {
 			var se *SignatureError
 			if errors.As(err, &se) {
@@ -224,6 +247,7 @@ func NewVerifier(key string, checkpoints [][]byte) (*Verifier, error) {
 			return nil, err
 		}
 		v.cps = append(v.cps, cp)
+		v.wit.cos[cp] = cos
 	}
 	sort.Slice(v.cps, func(i, j int) bool { return v.cps[i].Size < v.cps[j].Size })
 	for i := 1; i < len(v.cps); i++ {
@@ -255,7 +279,7 @@ func (v *Verifier) Add(line []byte) error {
 			v.closing = &Checkpoint{}
 			return nil
 		}
-		cp, err := OpenCheckpoint([]byte(cl.Checkpoint), v.key)
+		cp, cos, err := OpenWitnessed([]byte(cl.Checkpoint), v.key, v.wit.keys)
 		if err != nil {
 			var se *SignatureError
 			if errors.As(err, &se) {
@@ -272,7 +296,8 @@ func (v *Verifier) Add(line []byte) error {
 		case cp.Head != hash:
 			return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
 		}
-		v.closing = cp
+		v.closing, v.closingNote = cp, []byte(cl.Checkpoint)
+		v.wit.cover(cp.Size, cos)
 		return nil
 	}
 	if bytes.HasPrefix(line, []byte(`{"anchor":`)) {
@@ -288,11 +313,12 @@ func (v *Verifier) Add(line []byte) error {
 		if v.key == "" {
 			return &ChainError{0, ProblemAnchor, "this log was pruned: give --key to check the signed checkpoint it starts from"}
 		}
-		cp, err := OpenCheckpoint([]byte(a.Anchor), v.key)
+		cp, cos, err := OpenWitnessed([]byte(a.Anchor), v.key, v.wit.keys)
 		if err != nil {
 			return &ChainError{0, ProblemAnchor, err.Error()}
 		}
 		v.chain = *NewChainAt(cp.Size, cp.Head)
+		v.wit.cover(cp.Size, cos)
 		return nil
 	}
 	if v.chain.count == 0 {
@@ -312,6 +338,7 @@ func (v *Verifier) Add(line []byte) error {
 				seq, cp.Time.Format(time.RFC3339), seq)}
 		}
 		v.matched++
+		v.wit.cover(seq, v.wit.cos[cp])
 		v.next++
 	}
 	return nil
@@ -327,6 +354,7 @@ func (v *Verifier) skipBefore(line []byte) error {
 		}
 		if cp.Size == start && v.chain.started {
 			v.matched++
+			v.wit.cover(start, v.wit.cos[cp])
 		} else {
 			v.before++
 		}
@@ -348,15 +376,24 @@ func (v *Verifier) Finish() (Report, error) {
 			"the log ends at seq %d but a checkpoint signed at %s covers seq %d: entries %d to %d were cut",
 			seq, cp.Time.Format(time.RFC3339), cp.Size, seq+1, cp.Size)}
 	}
-	return Report{Checked: v.chain.count, Redacted: v.chain.redacted, HeadSeq: seq, HeadHash: hash,
+	witnessed, err := v.wit.check(seq)
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{Checked: v.chain.count, Redacted: v.chain.redacted, HeadSeq: seq, HeadHash: hash,
 		CheckpointsMatched: v.matched, CheckpointsBefore: v.before, StartSeq: seq - v.chain.count + 1,
-		Closed: v.closing != nil && v.key != ""}, nil
+		Closed: v.closing != nil && v.key != "", Witnessed: witnessed}
+	if rep.Closed {
+		t := v.closing.Time
+		rep.ClosingTime, rep.ClosingNote = &t, v.closingNote
+	}
+	return rep, nil
 }
 
 // Verify reads a JSONL export (blank lines ignored) and checks it with the
-// verifier key and kept checkpoints.
-func Verify(r io.Reader, key string, checkpoints [][]byte) (Report, error) {
-	v, err := NewVerifier(key, checkpoints)
+// verifier key, kept checkpoints and required witnesses (NewVerifier).
+func Verify(r io.Reader, key string, checkpoints [][]byte, witnesses ...string) (Report, error) {
+	v, err := NewVerifier(key, checkpoints, witnesses...)
 	if err != nil {
 		return Report{}, err
 	}

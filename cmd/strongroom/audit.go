@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 
 	"strongroom/api/client"
 	"strongroom/api/wire"
-	"strongroom/audit"
 )
 
 func auditCmd(g *globals) *cobra.Command {
@@ -43,18 +40,17 @@ func auditCmd(g *globals) *cobra.Command {
 	ef.StringVar(&target, "target", "", "what was touched (name or id)")
 	ef.StringVar(&outcome, "outcome", "", "ok, denied or error")
 	ef.StringVar(&format, "format", "jsonl", "jsonl or csv")
-	var logFile, key string
-	var checkpoints []string
+	var off offlineVerify
 	verify := &cobra.Command{
-		Use:   "verify [--log F --key K [--checkpoint F ...]]",
+		Use:   "verify [--log F --key K [--checkpoint F ...] [--witness W ...] [--max-age D]]",
 		Short: "Verify the log: offline on an export with --log (no server, no database), else on the server",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if logFile != "" {
-				return verifyOffline(g, logFile, key, checkpoints)
+			if off.log != "" {
+				return verifyOffline(g, off)
 			}
-			if key != "" || len(checkpoints) > 0 {
-				return usagef("--key and --checkpoint go with --log (offline verification)")
+			if off.key != "" || len(off.checkpoints) > 0 || len(off.witnesses) > 0 || off.maxAge != 0 {
+				return usagef("--key, --checkpoint, --witness and --max-age go with --log (offline verification)")
 			}
 			c, err := newClient(g)
 			if err != nil {
@@ -79,10 +75,14 @@ func auditCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	verify.Flags().StringVar(&logFile, "log", "", "a JSONL export to verify offline (- for standard input)")
-	verify.Flags().StringVar(&key, "key", "", "the vault's audit verifier key (printed at init and on every envelope)")
-	verify.Flags().StringArrayVar(&checkpoints, "checkpoint", nil, "a signed checkpoint you kept; repeatable")
-	cmd.AddCommand(export, verify, checkpointCmd(g), incidentsCmd(g), subjectCmd(g), reportCmd(g), pruneCmd(g), pruneApproveCmd(g))
+	vf := verify.Flags()
+	vf.StringVar(&off.log, "log", "", "a JSONL export to verify offline (- for standard input)")
+	vf.StringVar(&off.key, "key", "", "the vault's audit verifier key (printed at init and on every envelope)")
+	vf.StringArrayVar(&off.checkpoints, "checkpoint", nil, "a signed checkpoint you kept (cosigned ones too); repeatable")
+	vf.StringArrayVar(&off.witnesses, "witness", nil, "a witness verifier key whose cosignature must cover the export's head; repeatable")
+	vf.DurationVar(&off.maxAge, "max-age", 0, "fail when the export's closing (or a witness's cosignature) is older than this, e.g. 24h")
+	cmd.AddCommand(export, verify, checkpointCmd(g), incidentsCmd(g), subjectCmd(g), reportCmd(g), pruneCmd(g),
+		pruneApproveCmd(g), witnessKeyCmd(), witnessCmd())
 	return cmd
 }
 
@@ -293,72 +293,4 @@ func pruneApproveCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func verifyOffline(g *globals, path, key string, cpFiles []string) error {
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return usagef("cannot read --log: %v", err)
-		}
-		defer f.Close()
-		r = f
-	}
-	var cps [][]byte
-	for _, p := range cpFiles {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return usagef("cannot read --checkpoint %s: %v", p, err)
-		}
-		cps = append(cps, b)
-	}
-	rep, err := audit.Verify(r, strings.TrimSpace(key), cps)
-	if err != nil {
-		var ce *audit.ChainError
-		if errors.As(err, &ce) {
-			if g.json {
-				_ = printJSON(struct {
-					BadSeq  uint64 `json:"bad_seq"`
-					Detail  string `json:"detail"`
-					OK      bool   `json:"ok"`
-					Problem string `json:"problem"`
-				}{ce.Seq, ce.Detail, false, ce.Kind})
-			}
-			where := fmt.Sprintf("at seq %d", ce.Seq)
-			if ce.Seq == 0 {
-				where = "in a checkpoint"
-			}
-			return &exitError{1, fmt.Sprintf("audit log FAILED verification %s: %s: %s", where, ce.Kind, ce.Detail)}
-		}
-		return err
-	}
-	if key != "" && !rep.Closed {
-		return &exitError{1, fmt.Sprintf("audit log FAILED verification at seq %d: unsigned tail: the export does not end with the vault's signed checkpoint, so entries could have been added after it (export it again from the vault)", rep.HeadSeq)}
-	}
-	if g.json {
-		// Keys in the order they have always had (a map's, sorted).
-		return printJSON(struct {
-			Checked            uint64 `json:"checked"`
-			CheckpointsMatched int    `json:"checkpoints_matched"`
-			Closed             bool   `json:"closed"`
-			HeadHash           string `json:"head_hash"`
-			HeadSeq            uint64 `json:"head_seq"`
-			OK                 bool   `json:"ok"`
-			Redacted           uint64 `json:"redacted"`
-			StartSeq           uint64 `json:"start_seq"`
-		}{rep.Checked, rep.CheckpointsMatched, rep.Closed, rep.HeadHash, rep.HeadSeq, true, rep.Redacted, rep.StartSeq})
-	}
-	fmt.Printf("OK: %d entries checked (%d redacted), seq %d to %d; %d of %d kept checkpoints matched; head hash %s\n",
-		rep.Checked, rep.Redacted, rep.StartSeq, rep.HeadSeq, rep.CheckpointsMatched, len(cps), rep.HeadHash)
-	if rep.Closed {
-		fmt.Println("The export is closed by the vault's signature over its last entry: nothing was added after it.")
-	}
-	if rep.CheckpointsBefore > 0 {
-		fmt.Printf("(%d checkpoints are older than where this pruned log starts)\n", rep.CheckpointsBefore)
-	}
-	if key == "" {
-		fmt.Println("Note: without --key and --checkpoint this proves the chain is whole, not that it was never rewritten.")
-	}
-	return nil
 }
