@@ -27,6 +27,14 @@ func (s *server) checkShare(c echo.Context) error {
 			res.Index, res.Holder, res.Generation, res.Threshold, res.Shares)})
 }
 
+func (s *server) rewrap(c echo.Context) error {
+	res, err := s.v.Rewrap(c.Request().Context(), request(c), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, wire.RewrapResponse{Term: res.Term, Resealed: res.Resealed, Dropped: res.Dropped})
+}
+
 func (s *server) rekey(c echo.Context) error {
 	var in wire.RekeyRequest
 	if err := bind(c, &in); err != nil {

@@ -147,6 +147,7 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.POST("/audit/prune", s.prune, auth)
 	g.POST("/audit/prune/:id/approve", s.approvePrune, auth)
 	g.POST("/escrow/rekey", s.rekey, auth)
+	g.POST("/escrow/rewrap", s.rewrap, auth)
 	g.POST("/recover/passphrase", s.setPassphrase, auth)
 	g.POST("/breakglass", s.breakGlass, auth)
 	g.POST("/genpass", s.genpass, auth)

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -8,6 +9,8 @@ import (
 
 	"strongroom/audit"
 	"strongroom/escrow"
+	"strongroom/vault/barrier"
+	"strongroom/vault/recovery"
 )
 
 // Recovery works with every K-subset of the N holders and with no (K-1)-subset.
@@ -214,5 +217,114 @@ func TestRekeyAuthority(t *testing.T) {
 	}
 	if _, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass}); err != nil {
 		t.Fatalf("provider rekey: %v", err)
+	}
+}
+
+// A re-key starts a new data key term: what is written after it is sealed
+// under a key the old envelopes' keyring does not hold, so the old
+// envelopes with an old copy of the database decrypt none of it; what was
+// written before stays readable, after a seal and unseal too.
+func TestRekeyRotatesTheDataKey(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Before", "admin", "before pw", "IT Provider")
+	var oldRoot, oldRing []byte
+	_ = f.v.barrier.Hold(func(h *barrier.Held) error {
+		root, err := h.OpenRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldRoot = bytes.Clone(root.Bytes())
+		root.Destroy()
+		return nil
+	})
+	_ = f.store.View(ctx, func(tx Tx) error { oldRing = bytes.Clone(tx.Get(bucketKeyring, []byte("keyring"))); return nil })
+	if _, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, f.admin, "After", "admin", "after pw", "IT Provider")
+	// The old envelopes' root opens the old copy's keyring: its terms.
+	plain, err := barrier.OpenRecord(oldRoot, oldRing, "keyring/keyring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, oldKeys, err := barrier.DecodeKeyring(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := map[string]uint32{}
+	_ = f.store.View(ctx, func(tx Tx) error {
+		return tx.Scan(bucketCredentials, nil, func(k, v []byte) (bool, error) {
+			term, err := barrier.Term(v)
+			terms[string(k)] = term
+			return true, err
+		})
+	})
+	var after, before int
+	for _, term := range terms {
+		if _, ok := oldKeys[term]; ok {
+			before++
+		} else {
+			after++
+		}
+	}
+	// "After": its head and version were written under the new term (the
+	// put also rewrote no old record), "Before": under the old one.
+	if after != 2 || before != 2 {
+		t.Fatalf("records under terms %v; the old keyring holds %d terms", terms, len(oldKeys))
+	}
+	for _, name := range []string{"Before", "After"} {
+		f.admin.ReauthAt = f.clock.Now()
+		s, err := f.v.ReadCredential(ctx, req, f.admin, name, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s.Destroy()
+	}
+	f.v.Seal(ctx, req, f.admin)
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Before", "After"} {
+		s, err := f.v.ReadCredential(ctx, req, f.admin, name, 0)
+		if err != nil {
+			t.Fatalf("%s after unseal: %v", name, err)
+		}
+		s.Destroy()
+	}
+
+	// The rewrap, in chunks of 2: every record under the new term, the
+	// old term gone from the keyring, everything still readable.
+	defer func(n int) { recovery.SetRewrapChunk(n) }(recovery.SetRewrapChunk(2))
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	if _, err := f.v.Rewrap(ctx, req, clerk); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a clerk's rewrap: %v", err)
+	}
+	res, err := f.v.Rewrap(ctx, req, f.admin)
+	if err != nil || res.Term != 2 || len(res.Dropped) != 1 || res.Dropped[0] != 1 || res.Resealed < 4 {
+		t.Fatalf("rewrap: %+v %v", res, err)
+	}
+	if e := f.last(t); e.Action != audit.EscrowRekey || !strings.Contains(e.Reason, "rewrap") {
+		t.Fatalf("rewrap entry %+v", e)
+	}
+	for _, b := range []string{bucketUsers, bucketSessions, bucketCredentials, bucketGrants, bucketRequests, bucketKeyring} {
+		_ = f.store.View(ctx, func(tx Tx) error {
+			return tx.Scan(b, nil, func(k, v []byte) (bool, error) {
+				if term, _ := barrier.Term(v); b+"/"+string(k) != "keyring/keyring" && term != 2 {
+					t.Errorf("%s/%s still under term %d", b, k, term)
+				}
+				return true, nil
+			})
+		})
+	}
+	f.v.Seal(ctx, req, f.admin)
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Before", "After"} {
+		s, err := f.v.ReadCredential(ctx, req, f.admin, name, 0)
+		if err != nil {
+			t.Fatalf("%s after the rewrap: %v", name, err)
+		}
+		s.Destroy()
 	}
 }

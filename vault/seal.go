@@ -126,3 +126,12 @@ func (s sealState) BreakGlass(tx barrier.Tx, p *Principal) (*credentials.BreakGl
 	}
 	return &credentials.BreakGlass{Expires: bg.Expires, Reason: bg.Reason}, nil
 }
+
+// RewrapResult says what a rewrap did.
+type RewrapResult = recovery.RewrapResult
+
+// Rewrap seals every record under the active data key term again and
+// drops the older terms (after a re-key; the provider).
+func (v *Vault) Rewrap(ctx context.Context, req Request, p *Principal) (*RewrapResult, error) {
+	return v.seal.Rewrap(ctx, req, p)
+}

@@ -45,6 +45,14 @@ func (c *Client) Rekey(ctx context.Context, in wire.RekeyRequest) (wire.RekeyRes
 	return out, err
 }
 
+// Rewrap seals every record again under the data key term of the last
+// re-key and drops the older terms.
+func (c *Client) Rewrap(ctx context.Context) (wire.RewrapResponse, error) {
+	var out wire.RewrapResponse
+	err := c.do(ctx, "POST", "/v1/escrow/rewrap", struct{}{}, &out)
+	return out, err
+}
+
 // SetPassphrase sets a new operator passphrase (after an emergency recovery).
 func (c *Client) SetPassphrase(ctx context.Context, in wire.PassphraseRequest) error {
 	return c.do(ctx, "POST", "/v1/recover/passphrase", in, nil)

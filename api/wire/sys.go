@@ -30,6 +30,13 @@ type Status struct {
 	Recovery *RecoveryStatus `json:"recovery,omitempty"`
 }
 
+// RewrapResponse is the answer to POST /v1/escrow/rewrap.
+type RewrapResponse struct {
+	Term     uint32   `json:"term"`
+	Resealed int      `json:"resealed"`
+	Dropped  []uint32 `json:"dropped_terms"`
+}
+
 // RecoveryStatus tells everyone why routine changes are refused.
 type RecoveryStatus struct {
 	Since   time.Time `json:"since"`

@@ -54,8 +54,9 @@ func rekeyCmd(g *globals) *cobra.Command {
 	var out, passFile string
 	var shares, threshold int
 	var holders, quorum []string
+	var rewrap bool
 	cmd := &cobra.Command{
-		Use:   "rekey --out DIR [--shares N --threshold K --holder NAME ...] [--passphrase-file F] [--share-file F ...]",
+		Use:   "rekey --out DIR [--shares N --threshold K --holder NAME ...] [--passphrase-file F] [--share-file F ...] [--rewrap]",
 		Short: "New root key and new envelopes (generation + 1); the old envelopes stop working",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -95,6 +96,15 @@ func rekeyCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("%v (the re-key is done; re-key again to issue envelopes)", err)
 			}
+			if rewrap {
+				rw, err := c.Rewrap(cmd.Context())
+				if err != nil {
+					return fmt.Errorf("%w (the re-key is done and its envelopes written; run escrow rekey --rewrap again later to finish)", err)
+				}
+				if !g.json {
+					fmt.Printf("Rewrapped: %d records sealed again under data key term %d; older terms dropped: %v.\n", rw.Resealed, rw.Term, rw.Dropped)
+				}
+			}
 			if g.json {
 				return printJSON(struct {
 					Envelopes  []string `json:"envelopes"`
@@ -114,6 +124,7 @@ func rekeyCmd(g *globals) *cobra.Command {
 	f.StringArrayVar(&holders, "holder", nil, "holder of a share, once per share (default: as now)")
 	f.StringVar(&passFile, "passphrase-file", "", "file holding the operator passphrase")
 	f.StringArrayVar(&quorum, "share-file", nil, "a current envelope, for a re-key by a quorum of holders; repeatable")
+	f.BoolVar(&rewrap, "rewrap", false, "then seal every record again under the new data key and drop the old ones (in chunks; run again to resume)")
 	return cmd
 }
 

@@ -1,0 +1,5 @@
+package recovery
+
+// SetRewrapChunk sets how many records one write of a rewrap looks at, and
+// returns the previous value (for tests of the chunking).
+func SetRewrapChunk(n int) int { old := rewrapChunk; rewrapChunk = n; return old }
