@@ -35,17 +35,17 @@ func ParseCSVMap(s string) (map[string]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return m, nil
 	}
-	for _, p := range strings.Split(s, ",") {
+	for n, p := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(p, "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if !ok || v == "" {
 			return nil, bad(genericCSV, "the column mapping must be field=Header pairs separated by commas")
 		}
 		if _, known := csvAliases[k]; !known {
-			return nil, bad(genericCSV, "%q is not a field (use %s)", k, strings.Join(CSVFields, ", "))
+			return nil, bad(genericCSV, "pair %d of the column mapping names no field (use title, username, password, url, notes, totp, folder or tags)", n+1)
 		}
 		if _, dup := m[k]; dup {
-			return nil, bad(genericCSV, "field %q is mapped twice", k)
+			return nil, bad(genericCSV, "pair %d of the column mapping maps a field that is already mapped", n+1)
 		}
 		m[k] = v
 	}
@@ -70,7 +70,7 @@ func DecodeCSV(data []byte, mapping map[string]string) (*Result, error) {
 			}
 		}
 		if found < 0 {
-			return nil, bad(genericCSV, "the mapping names a column %q that the header does not have", h)
+			return nil, bad(genericCSV, "the column mapping names a column that the header (line 1, %d columns) does not have", len(header))
 		}
 		idx[f] = found
 	}
@@ -94,11 +94,17 @@ func DecodeCSV(data []byte, mapping map[string]string) (*Result, error) {
 			}
 		}
 	}
-	for _, need := range []string{"title", "password"} {
-		if _, ok := idx[need]; !ok {
-			return nil, bad(genericCSV, "no column for the %s: name it with --map %s=COLUMN (the header has: %s)",
-				need, need, strings.Join(header, ", "))
-		}
+	// The header's own text is never quoted: a file without a header row
+	// has a password there.
+	if _, ok := idx["title"]; !ok {
+		return nil, bad(genericCSV, "the header (line 1, %d columns) has no column for the title (title, name, account, service, "+
+			"site or entry; %d other columns recognised): does the file have a header row? Name the column with --map title=COLUMN",
+			len(header), len(idx))
+	}
+	if _, ok := idx["password"]; !ok {
+		return nil, bad(genericCSV, "the header (line 1, %d columns) has no column for the password (password, pass, passwd or "+
+			"secret; %d other columns recognised): does the file have a header row? Name the column with --map password=COLUMN",
+			len(header), len(idx))
 	}
 	get := func(row []string, f string) string {
 		if i, ok := idx[f]; ok {
@@ -146,5 +152,6 @@ func Decode(format string, data []byte, key KDBXKey, csvMap map[string]string) (
 	case genericCSV:
 		return DecodeCSV(data, csvMap)
 	}
-	return nil, bad(format, "unknown format; use one of %s", strings.Join(Formats, ", "))
+	// The format's name is the caller's text: it is not repeated.
+	return nil, bad("import", "unknown format; use one of kdbx, keepass-xml, bitwarden-json, bitwarden-csv, csv")
 }
