@@ -142,7 +142,7 @@ func TestErrorShapes(t *testing.T) {
 		{"POST", "/v1/import", e.token, `{"format":"csv","data":"not base64!"}`, 400, "data must be the file in base64", ""},
 		{"POST", "/v1/import", e.token, `{"format":"zip","data":""}`, 422, "unknown format", ""},
 		{"POST", "/v1/import", e.token, `{"format":"csv","data":"TmFtZQp4Cg=="}`, 422, "no column for the password", ""},
-		{"POST", "/v1/import", e.token, `{"format":"csv","data":"","csv_map":"colour=x"}`, 422, "is not a field", ""},
+		{"POST", "/v1/import", e.token, `{"format":"csv","data":"","csv_map":"colour=x"}`, 422, "pair 1 of the column mapping names no field", ""},
 		{"POST", "/v1/import", "", `{"format":"csv","data":""}`, 401, "not logged in", ""},
 		{"POST", "/v1/import", e.token, `{"format":"csv","data":"` + strings.Repeat("A", 25<<20) + `"}`, 413, "Too Large", ""},
 		{"POST", "/v1/export", e.token, `{"format":"csv"}`, 400, "format must be kdbx", ""},

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Outcomes of an audited request.
@@ -139,21 +138,14 @@ func ChainHash(prev string, digest []byte) string {
 
 // Seal sets Seq, Prev and Hash so that e follows an entry whose seq and hash
 // are given (0 and ZeroHash for the first entry). Strings that are not valid
-// UTF-8 are repaired first so the canonical bytes are well defined.
+// UTF-8 are repaired first so the canonical bytes are well defined, and a
+// field longer than its maximum (MaxReason and the others) is cut, ending
+// with CutMarker: this is the one place every entry passes through.
 func (e *Entry) Seal(prevSeq uint64, prevHash string) {
 	e.Seq = prevSeq + 1
 	e.Prev = prevHash
 	e.Time = e.Time.UTC()
-	if !utf8.ValidString(string(e.Action)) {
-		e.Action = Action(strings.ToValidUTF8(string(e.Action), "\uFFFD"))
-	}
-	for _, s := range []*string{&e.Actor.ID, &e.Actor.Name, &e.Actor.Role,
-		&e.Target.Kind, &e.Target.ID, &e.Target.Name, &e.Outcome, &e.Reason,
-		&e.Client.IP, &e.Client.UserAgent, &e.RequestID} {
-		if !utf8.ValidString(*s) {
-			*s = strings.ToValidUTF8(*s, "\uFFFD")
-		}
-	}
+	e.limit()
 	e.Hash = e.ComputeHash()
 }
 

@@ -49,6 +49,7 @@ func TestIndependentVerifierAgrees(t *testing.T) {
 		"non-canonical":    spaced,
 		"rewritten chain":  rehash(t, changed, 6), // passes the chain alone, in both
 		"unicode and ctrl": buildLog(5),
+		"a 12 MB line":     bytes.Split(bytes.TrimSuffix(legacyLongLog(2<<20), []byte("\n")), []byte("\n")),
 	}
 	for name, lines := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
@@ -201,9 +200,6 @@ type Report struct {
 	ClosingNote []byte `json:"-"`
 }
 
-// MaxLine bounds one JSONL line; an entry is a few hundred bytes.
-const MaxLine = 1 << 20
-
 // Verifier checks an export against the vault's verifier key and the
 // checkpoints an auditor kept. It does no I/O of its own.
 type Verifier struct {
@@ -397,18 +393,19 @@ func Verify(r io.Reader, key string, checkpoints [][]byte, witnesses ...string) 
 	if err != nil {
 		return Report{}, err
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), MaxLine)
-	for sc.Scan() {
-		line := bytes.TrimRight(sc.Bytes(), "\r")
+	var addErr error
+	err = readLines(r, func(line []byte) error {
+		line = bytes.TrimRight(line, "\r")
 		if len(bytes.TrimSpace(line)) == 0 {
-			continue
+			return nil
 		}
-		if err := v.Add(line); err != nil {
-			return Report{}, err
-		}
+		addErr = v.Add(line)
+		return addErr
+	})
+	if addErr != nil {
+		return Report{}, addErr
 	}
-	if err := sc.Err(); err != nil {
+	if err != nil {
 		seq, _ := v.chain.Head()
 		return Report{}, &ChainError{seq + 1, ProblemUnreadable, err.Error()}
 	}

@@ -55,6 +55,10 @@ type bwField struct {
 
 var bwTypes = map[int]string{2: "secure note", 3: "card", 4: "identity", 5: "SSH key"}
 
+// bwCSVTypes are the type column's values in a Bitwarden CSV export other
+// than "login".
+var bwCSVTypes = map[string]string{"note": "secure note", "card": "card", "identity": "identity", "sshkey": "SSH key"}
+
 func str(p *string) string {
 	if p == nil {
 		return ""
@@ -79,9 +83,9 @@ func DecodeBitwardenJSON(data []byte) (*Result, error) {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &se):
-			return nil, bad(bwJSON, "malformed JSON at byte %d", se.Offset)
+			return nil, bad(bwJSON, "malformed JSON at byte %d", int(se.Offset))
 		case errors.As(err, &te):
-			return nil, bad(bwJSON, "field %q has the wrong type", te.Field)
+			return nil, bad(bwJSON, "a value of the wrong type at byte %d", int(te.Offset))
 		}
 		return nil, bad(bwJSON, "malformed JSON")
 	}
@@ -196,10 +200,15 @@ func readCSV(format string, data []byte) (header []string, rows [][]string, err 
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				if errors.Is(pe.Err, csv.ErrFieldCount) {
+				switch {
+				case errors.Is(pe.Err, csv.ErrFieldCount):
 					return nil, nil, bad(format, "line %d has %d columns; the header has %d", pe.StartLine, len(rec), len(header))
+				case errors.Is(pe.Err, csv.ErrBareQuote):
+					return nil, nil, bad(format, "line %d, column %d: a \" in a field that is not quoted", pe.Line, pe.Column)
+				case errors.Is(pe.Err, csv.ErrQuote):
+					return nil, nil, bad(format, "line %d, column %d: a \" missing or extra in a quoted field", pe.Line, pe.Column)
 				}
-				return nil, nil, bad(format, "line %d: %v", pe.StartLine, pe.Err)
+				return nil, nil, bad(format, "line %d cannot be read as CSV", pe.StartLine)
 			}
 			return nil, nil, bad(format, "the file cannot be read as CSV")
 		}
@@ -242,10 +251,14 @@ func DecodeBitwardenCSV(data []byte) (*Result, error) {
 		return nil, err
 	}
 	col := columns(header)
-	for _, need := range []string{"type", "name", "login_password"} {
-		if _, ok := col[need]; !ok {
-			return nil, bad(bwCSV, "the header has no %q column: is this a Bitwarden CSV export?", need)
-		}
+	_, hasType := col["type"]
+	_, hasName := col["name"]
+	_, hasPassword := col["login_password"]
+	if !hasType || !hasName || !hasPassword {
+		// The header's own text is not quoted: without a header row it
+		// is the first item, password included.
+		return nil, bad(bwCSV, "the header (line 1, %d columns) lacks a type, name or login_password column: "+
+			"is this a Bitwarden CSV export, with its header row?", len(header))
 	}
 	get := func(row []string, name string) string {
 		if i, ok := col[name]; ok {
@@ -258,7 +271,13 @@ func DecodeBitwardenCSV(data []byte) (*Result, error) {
 		src := fmt.Sprintf("line %d", n+2)
 		name := strings.TrimSpace(get(row, "name"))
 		if t := strings.TrimSpace(get(row, "type")); t != "login" {
-			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: fmt.Sprintf("a %q item, not a login", t)})
+			// The type is named only if it is one Bitwarden writes: the
+			// column may hold anything.
+			reason := "not a login"
+			if kind := bwCSVTypes[t]; kind != "" {
+				reason = "a " + kind + ", not a login"
+			}
+			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: reason})
 			continue
 		}
 		it := Item{Title: name, Username: get(row, "login_username"), Password: []byte(get(row, "login_password")),

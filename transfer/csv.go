@@ -24,8 +24,10 @@ var csvAliases = map[string][]string{
 	"tags":     {"tags", "tag", "labels"},
 }
 
+var headerPunct = strings.NewReplacer(" ", "", "_", "", "-", "")
+
 func normHeader(s string) string {
-	return strings.NewReplacer(" ", "", "_", "", "-", "").Replace(strings.ToLower(strings.TrimSpace(s)))
+	return headerPunct.Replace(strings.ToLower(strings.TrimSpace(s)))
 }
 
 // ParseCSVMap reads a column mapping "field=Header,field=Header" (fields
@@ -35,17 +37,17 @@ func ParseCSVMap(s string) (map[string]string, error) {
 	if strings.TrimSpace(s) == "" {
 		return m, nil
 	}
-	for _, p := range strings.Split(s, ",") {
+	for n, p := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(p, "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if !ok || v == "" {
 			return nil, bad(genericCSV, "the column mapping must be field=Header pairs separated by commas")
 		}
 		if _, known := csvAliases[k]; !known {
-			return nil, bad(genericCSV, "%q is not a field (use %s)", k, strings.Join(CSVFields, ", "))
+			return nil, bad(genericCSV, "pair %d of the column mapping names no field (use title, username, password, url, notes, totp, folder or tags)", n+1)
 		}
 		if _, dup := m[k]; dup {
-			return nil, bad(genericCSV, "field %q is mapped twice", k)
+			return nil, bad(genericCSV, "pair %d of the column mapping maps a field that is already mapped", n+1)
 		}
 		m[k] = v
 	}
@@ -60,45 +62,9 @@ func DecodeCSV(data []byte, mapping map[string]string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := map[string]int{}
-	for f, h := range mapping {
-		found := -1
-		for i, col := range header {
-			if strings.EqualFold(strings.TrimSpace(col), h) {
-				found = i
-				break
-			}
-		}
-		if found < 0 {
-			return nil, bad(genericCSV, "the mapping names a column %q that the header does not have", h)
-		}
-		idx[f] = found
-	}
-	used := map[int]bool{}
-	for _, i := range idx {
-		used[i] = true
-	}
-	fields := append([]string(nil), CSVFields...)
-	sort.Strings(fields)
-	for _, f := range fields {
-		if _, ok := idx[f]; ok {
-			continue
-		}
-	alias:
-		for _, a := range csvAliases[f] {
-			for i, col := range header {
-				if !used[i] && normHeader(col) == a {
-					idx[f], used[i] = i, true
-					break alias
-				}
-			}
-		}
-	}
-	for _, need := range []string{"title", "password"} {
-		if _, ok := idx[need]; !ok {
-			return nil, bad(genericCSV, "no column for the %s: name it with --map %s=COLUMN (the header has: %s)",
-				need, need, strings.Join(header, ", "))
-		}
+	idx, used, err := csvColumns(header, mapping)
+	if err != nil {
+		return nil, err
 	}
 	get := func(row []string, f string) string {
 		if i, ok := idx[f]; ok {
@@ -132,6 +98,63 @@ func DecodeCSV(data []byte, mapping map[string]string) (*Result, error) {
 	return res, nil
 }
 
+// csvColumns finds each field's column (field -> index) and the columns a
+// field took: by the mapping, then by the common header names.
+func csvColumns(header []string, mapping map[string]string) (map[string]int, map[int]bool, error) {
+	idx := map[string]int{}
+	for f, h := range mapping {
+		found := -1
+		for i, col := range header {
+			if strings.EqualFold(strings.TrimSpace(col), h) {
+				found = i
+				break
+			}
+		}
+		if found < 0 {
+			return nil, nil, bad(genericCSV, "the column mapping names a column that the header (line 1, %d columns) does not have", len(header))
+		}
+		idx[f] = found
+	}
+	used := map[int]bool{}
+	for _, i := range idx {
+		used[i] = true
+	}
+	// Normalised once: a hostile header row may have many thousands of columns.
+	norm := make([]string, len(header))
+	for i, col := range header {
+		norm[i] = normHeader(col)
+	}
+	fields := append([]string(nil), CSVFields...)
+	sort.Strings(fields)
+	for _, f := range fields {
+		if _, ok := idx[f]; ok {
+			continue
+		}
+	alias:
+		for _, a := range csvAliases[f] {
+			for i, col := range norm {
+				if !used[i] && col == a {
+					idx[f], used[i] = i, true
+					break alias
+				}
+			}
+		}
+	}
+	// The header's own text is never quoted: a file without a header row
+	// has a password there.
+	if _, ok := idx["title"]; !ok {
+		return nil, nil, bad(genericCSV, "the header (line 1, %d columns) has no column for the title (title, name, account, service, "+
+			"site or entry; %d other columns recognised): does the file have a header row? Name the column with --map title=COLUMN",
+			len(header), len(idx))
+	}
+	if _, ok := idx["password"]; !ok {
+		return nil, nil, bad(genericCSV, "the header (line 1, %d columns) has no column for the password (password, pass, passwd or "+
+			"secret; %d other columns recognised): does the file have a header row? Name the column with --map password=COLUMN",
+			len(header), len(idx))
+	}
+	return idx, used, nil
+}
+
 // Decode reads data in the named format (one of Formats).
 func Decode(format string, data []byte, key KDBXKey, csvMap map[string]string) (*Result, error) {
 	switch format {
@@ -146,5 +169,6 @@ func Decode(format string, data []byte, key KDBXKey, csvMap map[string]string) (
 	case genericCSV:
 		return DecodeCSV(data, csvMap)
 	}
-	return nil, bad(format, "unknown format; use one of %s", strings.Join(Formats, ", "))
+	// The format's name is the caller's text: it is not repeated.
+	return nil, bad("import", "unknown format; use one of kdbx, keepass-xml, bitwarden-json, bitwarden-csv, csv")
 }

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"testing"
@@ -10,12 +11,17 @@ import (
 // spends its time in the parsers.
 var fuzzLimits = kdfLimits{argonMemory: 64 << 10, argonTime: 2, argonLanes: 2, aesRounds: 1_000_000}
 
-func checkItems(t *testing.T, r *Result, err error) {
+// checkItems checks a decoder's answer to input: an error is a
+// FormatError or ErrBadKey and quotes no part of input.
+func checkItems(t *testing.T, input []byte, r *Result, err error) {
 	t.Helper()
 	if err != nil {
 		var fe *FormatError
 		if !errors.As(err, &fe) && !errors.Is(err, ErrBadKey) {
 			t.Fatalf("error of an unexpected kind: %v", err)
+		}
+		if w := quotedInput(err.Error(), input); w != "" {
+			t.Fatalf("the error %q quotes the input (%q)", err, w)
 		}
 		if r != nil {
 			t.Fatal("a result with an error")
@@ -27,6 +33,22 @@ func checkItems(t *testing.T, r *Result, err error) {
 			t.Fatalf("an item with no title or password: %v", it)
 		}
 	}
+}
+
+// quotedWindow is the length of a piece of input that an error must not
+// contain: long enough that no fixed message text turns up in a fuzzed
+// file by chance.
+const quotedWindow = 16
+
+// quotedInput is a piece of msg, quotedWindow bytes long, that also occurs
+// in input ("" if none).
+func quotedInput(msg string, input []byte) string {
+	for i := 0; i+quotedWindow <= len(msg); i++ {
+		if bytes.Contains(input, []byte(msg[i:i+quotedWindow])) {
+			return msg[i : i+quotedWindow]
+		}
+	}
+	return ""
 }
 
 func FuzzDecodeKDBX(f *testing.F) {
@@ -45,7 +67,7 @@ func FuzzDecodeKDBX(f *testing.F) {
 	f.Add([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x67, 0xfb, 0x4b, 0xb5, 0, 0, 4, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := decodeKDBX(data, KDBXKey{Password: []byte("fixture-pass")}, fuzzLimits)
-		checkItems(t, r, err)
+		checkItems(t, data, r, err)
 	})
 }
 
@@ -54,7 +76,7 @@ func FuzzDecodeBitwardenJSON(f *testing.F) {
 	f.Add([]byte(`{"encrypted":false,"folders":[{"id":"a","name":"F"}],"items":[{"type":1,"name":"","folderId":"a","login":{"uris":[{"uri":"https://x.example"}],"password":"p"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeBitwardenJSON(data)
-		checkItems(t, r, err)
+		checkItems(t, data, r, err)
 	})
 }
 
@@ -63,7 +85,7 @@ func FuzzDecodeBitwardenCSV(f *testing.F) {
 	f.Add(read(f, "good_bitwarden_org.csv"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeBitwardenCSV(data)
-		checkItems(t, r, err)
+		checkItems(t, data, r, err)
 	})
 }
 
@@ -77,7 +99,7 @@ func FuzzDecodeCSV(f *testing.F) {
 			return
 		}
 		r, err := DecodeCSV(data, m)
-		checkItems(t, r, err)
+		checkItems(t, append(append([]byte(nil), data...), mapping...), r, err)
 	})
 }
 
@@ -89,7 +111,7 @@ func FuzzKeePassXML(f *testing.F) {
 	f.Add([]byte(`<KeePassFile><Root><Group><Entry><String><Key>Password</Key><Value Protected="True">AAAA</Value></String></Entry></Group></Root></KeePassFile>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeKeePassXML(data)
-		checkItems(t, r, err)
+		checkItems(t, data, r, err)
 		root, err := parseXML(kdbxName, data)
 		if err != nil {
 			return
@@ -98,6 +120,6 @@ func FuzzKeePassXML(f *testing.F) {
 			return
 		}
 		r, err = readKeePassXML(root)
-		checkItems(t, r, err)
+		checkItems(t, data, r, err)
 	})
 }

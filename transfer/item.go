@@ -70,9 +70,13 @@ func (r *Result) Wipe() {
 }
 
 // FormatError is a file that cannot be read. Its message says what is
-// wrong and where, never a field's value.
+// wrong and where (a line, column, item, block or byte offset) and names
+// only what the format itself defines (a column Strongroom expects, a
+// header field), never text from the file: Msg is a fixed text with
+// numbers filled in, as strconv's and encoding/json's errors are, so it
+// can go into an audit entry, a log or an answer to a client.
 type FormatError struct {
-	Format string
+	Format string // one of Formats, or "key file"
 	Msg    string
 }
 
@@ -82,8 +86,15 @@ func (e *FormatError) Error() string { return "transfer: " + e.Format + ": " + e
 // header was altered: the two cannot be told apart).
 var ErrBadKey = errors.New("transfer: kdbx: wrong password or key file, or the file's header was altered")
 
-func bad(format, msg string, args ...any) error {
-	return &FormatError{Format: format, Msg: fmt.Sprintf(msg, args...)}
+// bad is a FormatError. msg must be a string literal (a test checks every
+// call) and args are numbers only, so nothing read from the input can
+// reach the message.
+func bad(format, msg string, args ...int) error {
+	a := make([]any, len(args))
+	for i, v := range args {
+		a[i] = v
+	}
+	return &FormatError{Format: format, Msg: fmt.Sprintf(msg, a...)}
 }
 
 // Formats lists the formats Decode accepts.

@@ -71,7 +71,7 @@ func readHeader(data []byte) (*kdbxHeader, []byte, error) {
 	switch {
 	case h.major == 4 && h.minor <= 1, h.major == 3 && h.minor == 1:
 	default:
-		return nil, nil, bad(kdbxName, "KDBX version %d.%d is not supported (4.0, 4.1 and 3.1 are); open it in KeePassXC and save it again", h.major, h.minor)
+		return nil, nil, bad(kdbxName, "KDBX version %d.%d is not supported (4.0, 4.1 and 3.1 are); open it in KeePassXC and save it again", int(h.major), int(h.minor))
 	}
 	p := 12
 	for {
@@ -94,7 +94,7 @@ func readHeader(data []byte) (*kdbxHeader, []byte, error) {
 			return nil, nil, bad(kdbxName, "the header is truncated or damaged")
 		}
 		if _, dup := h.fields[id]; dup {
-			return nil, nil, bad(kdbxName, "header field %d appears twice", id)
+			return nil, nil, bad(kdbxName, "header field %d appears twice", int(id))
 		}
 		h.fields[id] = data[p : p+n]
 		p += n
@@ -106,10 +106,13 @@ func readHeader(data []byte) (*kdbxHeader, []byte, error) {
 	return h, data[p:], nil
 }
 
+// need is header field id, which must be size bytes (0: any but none).
+// what names it in the error and is a string literal at every call (a
+// test checks), like bad's message.
 func (h *kdbxHeader) need(id byte, size int, what string) ([]byte, error) {
 	v, ok := h.fields[id]
 	if !ok || (size > 0 && len(v) != size) || len(v) == 0 {
-		return nil, bad(kdbxName, "the header's %s is missing or the wrong size", what)
+		return nil, &FormatError{Format: kdbxName, Msg: "the header's " + what + " is missing or the wrong size"}
 	}
 	return v, nil
 }

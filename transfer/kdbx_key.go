@@ -144,10 +144,10 @@ func (h *kdbxHeader) transformKey(composite []byte, lim kdfLimits) ([]byte, erro
 		case len(salt) < 8:
 			return nil, bad(kdbxName, "the Argon2id salt is missing or too short")
 		case ver != 0x13:
-			return nil, bad(kdbxName, "Argon2 version %#x is not supported (0x13 is)", ver)
+			return nil, bad(kdbxName, "Argon2 version %#x is not supported (0x13 is)", int(ver))
 		case mem < 8<<10 || mem > lim.argonMemory || iter < 1 || iter > lim.argonTime || lanes < 1 || lanes > lim.argonLanes:
 			return nil, bad(kdbxName, "the Argon2id settings are out of range (memory 8 KiB to %d MiB, up to %d passes and %d lanes)",
-				lim.argonMemory>>20, lim.argonTime, lim.argonLanes)
+				int(lim.argonMemory>>20), int(lim.argonTime), int(lim.argonLanes))
 		case len(vd.bytes("K")) > 0 || len(vd.bytes("A")) > 0:
 			return nil, bad(kdbxName, "Argon2 secret keys and associated data are not supported")
 		}
@@ -160,7 +160,7 @@ func (h *kdbxHeader) transformKey(composite []byte, lim kdfLimits) ([]byte, erro
 
 func aesKDF(composite, seed []byte, rounds uint64, lim kdfLimits) ([]byte, error) {
 	if rounds > lim.aesRounds {
-		return nil, bad(kdbxName, "the AES-KDF round count is above %d", lim.aesRounds)
+		return nil, bad(kdbxName, "the AES-KDF round count is above %d", int(lim.aesRounds))
 	}
 	b, err := aes.NewCipher(seed)
 	if err != nil {

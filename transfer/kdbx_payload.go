@@ -43,15 +43,15 @@ func readHMACBlocks(b []byte, base []byte) ([]byte, error) {
 	var out bytes.Buffer
 	for i := uint64(0); ; i++ {
 		if len(b) < 36 {
-			return nil, bad(kdbxName, "the file is truncated (block %d)", i)
+			return nil, bad(kdbxName, "the file is truncated (block %d)", int(i))
 		}
 		mac, n := b[:32], binary.LittleEndian.Uint32(b[32:36])
 		if int64(n) > int64(len(b)-36) {
-			return nil, bad(kdbxName, "the file is truncated (block %d)", i)
+			return nil, bad(kdbxName, "the file is truncated (block %d)", int(i))
 		}
 		data := b[36 : 36+int(n)]
 		if !hmac.Equal(blockHMAC(base, i, data), mac) {
-			return nil, bad(kdbxName, "block %d is damaged or altered (its HMAC does not match)", i)
+			return nil, bad(kdbxName, "block %d is damaged or altered (its HMAC does not match)", int(i))
 		}
 		b = b[36+int(n):]
 		if n == 0 {
@@ -68,14 +68,14 @@ func readHashedBlocks(b []byte) ([]byte, error) {
 	var out bytes.Buffer
 	for i := uint32(0); ; i++ {
 		if len(b) < 40 {
-			return nil, bad(kdbxName, "the file is truncated (block %d)", i)
+			return nil, bad(kdbxName, "the file is truncated (block %d)", int(i))
 		}
 		if binary.LittleEndian.Uint32(b) != i {
-			return nil, bad(kdbxName, "block %d is out of order", i)
+			return nil, bad(kdbxName, "block %d is out of order", int(i))
 		}
 		hash, n := b[4:36], binary.LittleEndian.Uint32(b[36:40])
 		if int64(n) > int64(len(b)-40) {
-			return nil, bad(kdbxName, "the file is truncated (block %d)", i)
+			return nil, bad(kdbxName, "the file is truncated (block %d)", int(i))
 		}
 		data := b[40 : 40+int(n)]
 		b = b[40+int(n):]
@@ -83,7 +83,7 @@ func readHashedBlocks(b []byte) ([]byte, error) {
 			return out.Bytes(), nil
 		}
 		if s := sha256.Sum256(data); subtle.ConstantTimeCompare(s[:], hash) != 1 {
-			return nil, bad(kdbxName, "block %d is damaged (its hash does not match)", i)
+			return nil, bad(kdbxName, "block %d is damaged (its hash does not match)", int(i))
 		}
 		out.Write(data)
 	}
@@ -160,7 +160,7 @@ func readInnerHeader(b []byte) (id uint32, key, body []byte, err error) {
 		case innerBinary:
 			// Attachments: not imported (reported per entry).
 		default:
-			return 0, nil, nil, bad(kdbxName, "the inner header has an unknown field %d", t)
+			return 0, nil, nil, bad(kdbxName, "the inner header has an unknown field %d", int(t))
 		}
 	}
 }
@@ -181,7 +181,7 @@ func keystream(id uint32, key []byte, n int) ([]byte, error) {
 		k := sha256.Sum256(key)
 		salsa20.XORKeyStream(out, out, salsaNonce, &k)
 	default:
-		return nil, bad(kdbxName, "the inner stream cipher %d is not supported (Salsa20 and ChaCha20 are)", id)
+		return nil, bad(kdbxName, "the inner stream cipher %d is not supported (Salsa20 and ChaCha20 are)", int(id))
 	}
 	return out, nil
 }

@@ -50,7 +50,8 @@ func DecodeKeePassXML(data []byte) (*Result, error) {
 	r, err := readKeePassXML(root)
 	var fe *FormatError
 	if errors.As(err, &fe) {
-		return nil, bad(keepassXML, "%s", fe.Msg)
+		fe.Format = keepassXML
+		return nil, fe
 	}
 	return r, err
 }
@@ -150,7 +151,7 @@ func readEntry(res *Result, e *node, folder, src string) {
 			}
 		case "Binary":
 			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: title,
-				Reason: fmt.Sprintf("attachment %q not imported (Strongroom stores no files)", c.text("Key"))})
+				Reason: "an attachment not imported (Strongroom stores no files)"})
 		}
 	}
 	var uris []string

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"strongroom/audit"
 	"strongroom/escrow"
 )
 
@@ -226,5 +227,103 @@ func TestSweepFindsPlantedSecrets(t *testing.T) {
 	}
 	if f := sweepFindings("stderr", []byte("nothing here")); len(f) != 0 {
 		t.Fatal(f)
+	}
+}
+
+// TestSweepRefusedImports plants a password in files every import format
+// refuses (no header row, a wrong header, binary garbage, the password in
+// every column or value) and requires the refusal to quote none of it: not
+// in the CLI's error, not in the server's log, not in any cred.import
+// entry (whose reason once quoted a header-less CSV's first row), and not
+// in any file left behind (the sweep of startServer's clean-up). A 10 MB
+// garbage import is refused with an entry no longer than audit.MaxLine,
+// and the log still verifies offline.
+func TestSweepRefusedImports(t *testing.T) {
+	work := t.TempDir()
+	srv := startServer(t, filepath.Join(work, "data"))
+	op := newCLI(t, srv, work, "operator")
+	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
+	var ini struct {
+		VerifierKey string  `json:"verifier_key"`
+		Admin       oneTime `json:"admin"`
+	}
+	json.Unmarshal([]byte(op.must(0, "init", "--holder", "Chairman", "--holder", "Clerk", "--shares", "2", "--threshold", "2",
+		"--admin", "IT Provider", "--passphrase-file", pass, "--out", "env", "--json")), &ini)
+	op.must(0, "unseal", "--passphrase-file", pass)
+	provider := newCLI(t, srv, work, "provider")
+	provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
+		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "a.pw"), "ultramarine kettle drum"))
+	kdbxPass := write(t, filepath.Join(work, "kdbx.pw"), "a different kdbx pass")
+
+	pw := "Quokka-Saffron-4417-Planted!"
+	plant(pw)
+	row := pw + "," + pw + "," + pw + "\n"
+	garbage := "\x00\x01\x02" + pw + "\xff\xfe\x7f" + pw + "\x1b[0m" + pw
+	kdbxSig := "\x03\xd9\xa2\x9a\x67\xfb\x4b\xb5\x01\x00\x04\x00"
+	files := []struct{ name, format, data string }{
+		{"csv-no-header", "csv", row + row},
+		{"csv-wrong-header", "csv", "Site,Colour," + pw + "\na,b,c\n"},
+		{"csv-every-column", "csv", row},
+		{"csv-binary", "csv", garbage},
+		{"csv-bad-quote", "csv", "title,password\n" + pw + "\"" + pw + "," + pw + "\n"},
+		{"bwcsv-no-header", "bitwarden-csv", row + row},
+		{"bwcsv-wrong-header", "bitwarden-csv", "type,name," + pw + "\nlogin,a,b\n"},
+		{"bwcsv-binary", "bitwarden-csv", garbage},
+		{"bwjson-every-value", "bitwarden-json", `{"items":[{"type":"` + pw + `","name":"` + pw + `","login":"` + pw + `"}]}`},
+		{"bwjson-no-items", "bitwarden-json", `{"` + pw + `":"` + pw + `"}`},
+		{"bwjson-binary", "bitwarden-json", garbage},
+		{"bwjson-bare", "bitwarden-json", pw},
+		{"kpxml-every-element", "keepass-xml", "<" + pw[:6] + "><" + pw[:6] + ">" + pw + "</" + pw[:6] + "></" + pw[:6] + ">"},
+		{"kpxml-broken", "keepass-xml", "<KeePassFile><Root><Group><Entry><String><Key>Password</Key><Value>" + pw},
+		{"kpxml-binary", "keepass-xml", garbage},
+		{"kdbx-binary", "kdbx", garbage},
+		{"kdbx-header", "kdbx", kdbxSig + "\x02\x1c\x00\x00\x00" + pw},
+	}
+	for _, f := range files {
+		p := filepath.Join(work, f.name)
+		if err := os.WriteFile(p, []byte(f.data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"import", "--format", f.format, p}
+		if f.format == "kdbx" {
+			args = append(args, "--password-file", kdbxPass)
+		}
+		if f.format == "csv" {
+			args = append(args, "--map", "title="+pw) // the mapping may name a header-less file's first cell
+		}
+		msg := provider.must(2, args...)
+		if strings.Contains(msg, pw[:8]) || !strings.Contains(msg, f.format) {
+			t.Errorf("%s: %s", f.name, msg)
+		}
+	}
+
+	// 10 MB of garbage text, the password throughout, as one header row.
+	big := filepath.Join(work, "big.csv")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("\x01"+pw+"\x02,"), 10<<20/(len(pw)+3)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	provider.must(2, "import", "--format", "csv", big)
+
+	logFile := filepath.Join(work, "log.jsonl")
+	provider.must(0, "audit", "export", "--out", logFile)
+	raw, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		if len(line) > audit.MaxLine {
+			t.Errorf("a %d-byte audit line (audit.MaxLine is %d)", len(line), audit.MaxLine)
+		}
+		if bytes.Contains(line, []byte(`"action":"cred.import"`)) && bytes.Contains(line, []byte(`"reason":"file refused: `)) {
+			refused++
+		}
+	}
+	if refused != len(files)+1 {
+		t.Errorf("%d refused-import entries, want %d", refused, len(files)+1)
+	}
+	sweepCheck(t, "the audit export", raw)
+	if out := op.must(0, "audit", "verify", "--log", logFile, "--key", ini.VerifierKey); !strings.HasPrefix(out, "OK: ") {
+		t.Fatalf("verify: %s", out)
 	}
 }

@@ -58,9 +58,9 @@ func (l *Log) Append(tx storage.Tx, req Request, ev Event) error {
 	}
 	e := audit.Entry{Time: l.now(), Actor: ev.Actor, Action: ev.Action, Target: ev.Target,
 		Outcome: ev.Outcome, Reason: ev.Reason,
-		Client:    audit.Client{IP: req.IP, UserAgent: truncate(req.UserAgent, 200)},
-		RequestID: truncate(req.ID, 100)}
-	e.Seal(seq, prev)
+		Client:    audit.Client{IP: req.IP, UserAgent: req.UserAgent},
+		RequestID: req.ID}
+	e.Seal(seq, prev) // cuts every field to its maximum (audit.MaxReason …)
 	if err := tx.Put(storage.BucketAudit, SeqKey(e.Seq), e.Line()); err != nil {
 		return fmt.Errorf("vault: audit write: %w", err)
 	}
@@ -91,13 +91,6 @@ func (l *Log) Deny(ctx context.Context, req Request, p *access.Principal, action
 
 // SeqKey is the store key of entry seq.
 func SeqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
 
 // Request is where a call came from, for its entry.
 type Request struct {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,42 @@ func TestPruneAndSubscriber(t *testing.T) {
 	}
 	if res, err := l.Verify(ctx, Request{}, auditor); err != nil || !res.OK {
 		t.Fatalf("online after prune: %+v %v", res, err)
+	}
+}
+
+// An entry built from outside input (a refused 10 MB file's reason, a
+// client's user agent and request id) is stored cut to the field maxima:
+// a garbage import once wrote a 47 MB entry.
+func TestAppendCutsLongFields(t *testing.T) {
+	l := newTestLog(t, 10)
+	garbage := string(bytes.Repeat([]byte("\x01garbage"), 10<<20/8))
+	req := Request{IP: "127.0.0.1", UserAgent: garbage, ID: garbage}
+	if err := l.Record(ctx, req, Event{Actor: System, Action: audit.CredImport,
+		Target: audit.Target{Kind: "import", Name: garbage}, Outcome: audit.OutcomeError, Reason: "file refused: " + garbage}); err != nil {
+		t.Fatal(err)
+	}
+	var line []byte
+	_ = l.st.View(ctx, func(tx storage.Tx) error {
+		line = append(line, tx.Get(storage.BucketAudit, SeqKey(1))...)
+		return nil
+	})
+	e, err := audit.ParseLine(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(line) > audit.MaxLine {
+		t.Fatalf("a %d-byte entry; MaxLine is %d", len(line), audit.MaxLine)
+	}
+	for name, f := range map[string]struct {
+		s   string
+		max int
+	}{"reason": {e.Reason, audit.MaxReason}, "user agent": {e.Client.UserAgent, audit.MaxUserAgent},
+		"request id": {e.RequestID, audit.MaxRequestID}, "target name": {e.Target.Name, audit.MaxTargetName}} {
+		if len(f.s) > f.max || !strings.HasSuffix(f.s, audit.CutMarker) {
+			t.Errorf("%s: %d bytes (max %d), marked %v", name, len(f.s), f.max, strings.HasSuffix(f.s, audit.CutMarker))
+		}
+	}
+	if !strings.HasPrefix(e.Reason, "file refused: \x01garbage") {
+		t.Errorf("reason starts %q", e.Reason[:30])
 	}
 }

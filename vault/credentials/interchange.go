@@ -92,9 +92,8 @@ func (c *Credentials) Import(ctx context.Context, req auditlog.Request, p *acces
 	}
 	res, err := decode()
 	if err != nil {
-		// Decoder errors name the failure and where, never a value.
 		return nil, c.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport, Target: target,
-			Outcome: audit.OutcomeError, Reason: "file refused: " + strings.TrimPrefix(err.Error(), "transfer: ")}, err)
+			Outcome: audit.OutcomeError, Reason: refusalReason(err)}, err)
 	}
 	defer res.Wipe()
 	rep := &ImportReport{Format: opt.Format, ConvertedFrom: opt.ConvertedFrom, Kind: kind, DryRun: opt.DryRun,
@@ -105,6 +104,21 @@ func (c *Credentials) Import(ctx context.Context, req auditlog.Request, p *acces
 		return nil, err
 	}
 	return rep, nil
+}
+
+// refusalReason is what a refused file's entry says. Only the decoder's
+// typed errors are quoted (their text is fixed, with positions: see
+// transfer.FormatError); any other error's text could carry anything and
+// is left out.
+func refusalReason(err error) string {
+	var fe *transfer.FormatError
+	switch {
+	case errors.As(err, &fe):
+		return "file refused: " + fe.Format + ": " + fe.Msg
+	case errors.Is(err, transfer.ErrBadKey):
+		return "file refused: " + strings.TrimPrefix(transfer.ErrBadKey.Error(), "transfer: ")
+	}
+	return "file refused: it could not be read"
 }
 
 // importChunk is how many items one write of an import stores.

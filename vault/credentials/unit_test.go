@@ -3,7 +3,9 @@ package credentials
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
+	"strongroom/transfer"
 	"strongroom/vault/access"
 	"testing"
 
@@ -96,4 +98,25 @@ func FuzzNormaliseTOTP(f *testing.F) {
 			t.Fatalf("normalised %q to %q (%v)", in, out, err)
 		}
 	})
+}
+
+// A refused file's entry quotes the decoder's typed errors, whose text is
+// fixed, and nothing of any other error, which could carry the file.
+func TestRefusalReason(t *testing.T) {
+	planted := "Planted-Pw-7f3Qz9xK!"
+	_, fe := transfer.Decode("csv", []byte(planted+","+planted+"\n"), transfer.KDBXKey{}, nil)
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{fe, "file refused: csv: the header (line 1, 2 columns) has no column for the title"},
+		{fmt.Errorf("wrapped: %w", transfer.ErrBadKey), "file refused: kdbx: wrong password or key file"},
+		{fmt.Errorf("transfer: csv: the header has: %s", planted), "file refused: it could not be read"},
+	}
+	for _, c := range cases {
+		got := refusalReason(c.err)
+		if !strings.HasPrefix(got, c.want) || strings.Contains(got, planted) {
+			t.Errorf("refusalReason(%v) = %q, want %q…", c.err, got, c.want)
+		}
+	}
 }
