@@ -118,7 +118,7 @@ func TestEmergencyEnvelope(t *testing.T) {
 		PDFs       []string `json:"pdfs"`
 	}
 	json.Unmarshal([]byte(chair.must(0, "escrow", "rekey", "--out", "envelopes-2", "--holder", "New Chairman", "--holder", "Vice-chair",
-		"--holder", "Clerk", "--passphrase-file", newPass, "--json")), &rk)
+		"--holder", "Clerk", "--passphrase-file", newPass, "--rewrap", "--json")), &rk)
 	if rk.Generation != 2 || len(rk.Envelopes) != 3 || len(rk.PDFs) != 3 {
 		t.Fatalf("rekey: %+v", rk)
 	}
