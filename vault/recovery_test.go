@@ -328,3 +328,51 @@ func TestRekeyRotatesTheDataKey(t *testing.T) {
 		s.Destroy()
 	}
 }
+
+// A rewrap asked for while a re-key is between its reads and its write
+// waits for it, so the keyrings reach the barrier in the order they were
+// committed: afterwards the barrier's active term is the stored one, and
+// what is written then reads back after a seal and unseal.
+func TestRewrapWaitsForARekey(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Before", "admin", "before pw", "IT Provider")
+	done := make(chan error, 1)
+	var early bool
+	f.v.between = func(point string) {
+		if point != "rekey.write" {
+			return
+		}
+		f.v.between = nil
+		go func() { _, err := f.v.Rewrap(ctx, req, f.admin); done <- err }()
+		select {
+		case err := <-done:
+			early = true
+			done <- err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if _, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil || early {
+		t.Fatalf("the rewrap: %v; finished inside the re-key: %v", err, early)
+	}
+	var active uint32
+	_ = f.v.barrier.Hold(func(h *barrier.Held) error { active = h.Active(); return nil })
+	if active != 2 {
+		t.Fatalf("the barrier's term is %d, want the re-key's 2", active)
+	}
+	f.put(t, f.admin, "After", "admin", "after pw", "IT Provider")
+	f.v.Seal(ctx, req, f.admin)
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"Before", "After"} {
+		f.admin.ReauthAt = f.clock.Now()
+		s, err := f.v.ReadCredential(ctx, req, f.admin, name, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s.Destroy()
+	}
+}

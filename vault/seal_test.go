@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,5 +220,37 @@ func TestSealAndUnsealEndSessions(t *testing.T) {
 	}
 	if e := f.last(t); e.Action != audit.SysUnsealReset || !strings.Contains(e.Reason, "1 shares given so far were forgotten") || e.Client.IP == "" {
 		t.Fatalf("reset entry %+v", e)
+	}
+}
+
+// Two unseals at once: one opens the vault and is recorded; the other
+// finds it open and records nothing (no unseal on record that did not
+// happen, no sessions ended after the first one opened).
+func TestConcurrentUnsealsRecordOne(t *testing.T) {
+	f := newFixture(t)
+	if err := f.v.Seal(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.entries(t))
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = f.v.UnsealPassphrase(ctx, req, f.pass) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	unseals := 0
+	for _, e := range f.entries(t)[before:] {
+		if e.Action == audit.SysUnseal {
+			unseals++
+		}
+	}
+	if unseals != 1 || f.v.Sealed() {
+		t.Fatalf("%d unseals recorded; sealed %v", unseals, f.v.Sealed())
 	}
 }

@@ -240,6 +240,16 @@ func (c *Credentials) UndeleteCredential(ctx context.Context, req auditlog.Reque
 				}
 				return access.FirstErr(err, access.Recorded(access.Invalid("name", msg, name)))
 			}
+			// A look-alike made while this one was retired: not two live
+			// names drawn the same.
+			if sim, err := findSimilar(tx, h.Name); err != nil || sim != nil {
+				if err == nil && maySee(p, sim) {
+					err = &access.ConfusableError{Field: "name", Kind: "credential", Existing: sim.Name}
+				} else if err == nil {
+					err = access.Invalid("name", "the name %q cannot be used; a credential you cannot see looks the same", name)
+				}
+				return access.Recorded(err)
+			}
 			if c.now().Sub(h.Updated) > UndeleteWindow {
 				return access.Invalid("", "%q was retired on %s, more than %d days ago; restore it from a backup", h.Name,
 					h.Updated.Format("2 January 2006"), int(UndeleteWindow.Hours()/24))

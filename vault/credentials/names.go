@@ -1,6 +1,7 @@
 package credentials
 
 import (
+	"slices"
 	"sort"
 	"sync"
 
@@ -121,8 +122,8 @@ type nameIndex struct {
 	mu       sync.Mutex
 	complete bool
 	ids      map[string]nameEntry
-	skels    map[string]string // skeleton -> id
-	sorted   []nameID          // nil: sort ids again when next needed
+	skels    map[string][]string // skeleton -> ids (older names may share one)
+	sorted   []nameID            // nil: sort ids again when next needed
 	// recent is a ring of the latest notes: next is where the next goes,
 	// and it holds keptNotes once full.
 	recent  []revNote
@@ -152,14 +153,14 @@ func (n *nameIndex) lookup(name string) (id string, complete bool) {
 	return n.ids[access.NameKey(name)].id, n.complete
 }
 
-// similar is the id of a live name with the skeleton skel ("" if none).
-func (n *nameIndex) similar(skel string) (id string, complete bool) {
+// similar is the ids of live names with the skeleton skel.
+func (n *nameIndex) similar(skel string) (ids []string, complete bool) {
 	if n == nil {
-		return "", false
+		return nil, false
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.skels[skel], n.complete
+	return slices.Clone(n.skels[skel]), n.complete
 }
 
 // rebuild installs ids, scanned at revision rev, with the notes of later
@@ -174,9 +175,9 @@ func (n *nameIndex) rebuild(rev uint64, ids map[string]nameEntry) {
 		return
 	}
 	n.ids, n.sorted, n.complete = ids, nil, true
-	n.skels = make(map[string]string, len(ids))
+	n.skels = make(map[string][]string, len(ids))
 	for _, e := range ids {
-		n.skels[e.skel] = e.id
+		n.skels[e.skel] = append(n.skels[e.skel], e.id)
 	}
 	for i := range n.recent { // oldest first
 		if rn := n.recent[(n.next+i)%len(n.recent)]; rn.rev > rev {
@@ -210,10 +211,13 @@ func (n *nameIndex) apply(h *credHead) {
 			n.sorted = nil
 		}
 		n.ids[key] = nameEntry{h.ID, skel}
-		n.skels[skel] = h.ID
+		if !slices.Contains(n.skels[skel], h.ID) {
+			n.skels[skel] = append(n.skels[skel], h.ID)
+		}
 	case n.ids[key].id == h.ID:
 		delete(n.ids, key)
-		if n.skels[skel] == h.ID {
+		n.skels[skel] = slices.DeleteFunc(n.skels[skel], func(id string) bool { return id == h.ID })
+		if len(n.skels[skel]) == 0 {
 			delete(n.skels, skel)
 		}
 		n.sorted = nil
@@ -259,24 +263,27 @@ func findSimilar(tx barrier.Tx, name string) (*credHead, error) {
 	if err := ensureNames(tx); err != nil {
 		return nil, err
 	}
-	id, complete := namesOf(tx).similar(skel)
-	if !complete { // a temporary keyring keeps no index: scan
-		var found *credHead
-		err := eachHead(tx, func(h *credHead) bool {
-			if !h.Deleted && access.Skeleton(h.Name) == skel {
-				found = h
-				return false
-			}
-			return true
-		})
-		return found, err
+	ids, complete := namesOf(tx).similar(skel)
+	for _, id := range ids {
+		h, ok, err := getHead(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok && !h.Deleted && access.Skeleton(h.Name) == skel {
+			return h, nil
+		}
 	}
-	if id == "" {
+	if complete && len(ids) == 0 {
 		return nil, nil
 	}
-	h, ok, err := getHead(tx, id)
-	if err != nil || !ok || h.Deleted || access.Skeleton(h.Name) != skel {
-		return nil, err // a stale hint: the write that made it failed
-	}
-	return h, nil
+	// No index (a temporary keyring), or only stale hints: scan.
+	var found *credHead
+	err := eachHead(tx, func(h *credHead) bool {
+		if !h.Deleted && access.Skeleton(h.Name) == skel {
+			found = h
+			return false
+		}
+		return true
+	})
+	return found, err
 }

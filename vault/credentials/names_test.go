@@ -88,3 +88,23 @@ func TestCredentialNameRule(t *testing.T) {
 		t.Fatalf("a look-alike of an unseen name: %v", err)
 	}
 }
+
+// Bringing back a retired credential does not make two live names that
+// look the same, and a look-alike is still found after one of two twins
+// (from before the rule) is retired.
+func TestUndeleteKeepsLookAlikesApart(t *testing.T) {
+	f := newFixture(t)
+	for _, step := range []error{f.put(t, "paypal", "pw", false), f.c.DeleteCredential(ctx, auditlog.Request{ID: "d"}, f.admin, "paypal"),
+		f.put(t, "paypa1", "pw", false)} { // a digit drawn like the l, allowed once "paypal" is gone
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	var ce *access.ConfusableError
+	if _, err := f.c.UndeleteCredential(ctx, auditlog.Request{ID: "u"}, f.admin, "paypal"); !errors.As(err, &ce) || ce.Existing != "paypa1" {
+		t.Fatalf("undelete beside a look-alike: %v", err)
+	}
+	if list, _, _ := f.c.ListCredentials(ctx, f.admin, ListOptions{}); len(list) != 1 {
+		t.Fatalf("live: %+v", list)
+	}
+}

@@ -173,7 +173,8 @@ func (a *Accounts) decide(tx barrier.Tx, req auditlog.Request, in LoginRequest, 
 		}
 		return nil, failed(reason)
 	}
-	a.throttle.succeed(c.key) // password and second factor proven
+	key := c.key
+	tx.OnCommit(func() { a.throttle.succeed(key) }) // password and second factor proven, once on record
 	return a.openSession(tx, req, &cur, token, c.newHash, step, how)
 }
 

@@ -53,9 +53,12 @@ func TestThrottlePerNameAndAddress(t *testing.T) {
 			t.Errorf("%s from A: %s, want %s", name, s, want)
 		}
 	}
-	// Case does not make a new key.
-	if got := f.login(fromA, LoginRequest{Name: "nobODY", Password: []byte("guess")}); got != "refused 30s" {
-		t.Errorf("another case of the name: %s", got)
+	// No other spelling of the name makes a new key: case, surrounding
+	// or no-break spaces, full-width letters.
+	for _, name := range []string{"nobODY", " Nobody  ", "Nobody\u00a0", "Ｎｏｂｏｄｙ", "clERK", " Clerk", "Ｃｌｅｒｋ"} {
+		if got := f.login(fromA, LoginRequest{Name: name, Password: []byte("guess")}); got != "refused 30s" {
+			t.Errorf("another spelling of the name, %q: %s", name, got)
+		}
 	}
 	// The owner, elsewhere, signs in.
 	if got := f.login(fromB, LoginRequest{Name: "Clerk", Password: clerk.password, TOTP: f.code(t, clerk)}); got != "ok" {

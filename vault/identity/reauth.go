@@ -58,7 +58,7 @@ func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		reason = "re-authentication: TOTP code already used"
 	}
 	if reason == "" {
-		a.throttle.succeed(key)
+		tx.OnCommit(func() { a.throttle.succeed(key) }) // once on record
 		cur.LastTOTPStep = step
 		return nil, tx.PutRecord(storage.BucketUsers, cur.ID, &cur)
 	}

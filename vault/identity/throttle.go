@@ -1,7 +1,7 @@
 package identity
 
 import (
-	"strings"
+	"strongroom/vault/access"
 	"sync"
 	"time"
 )
@@ -36,9 +36,13 @@ const (
 	refusalEvery = time.Minute
 )
 
-// ThrottleKey is the key of a sign-in: the lower-cased name and the
+// ThrottleKey is the key of a sign-in: the name's key and the
 // source address.
-func ThrottleKey(name, source string) string { return strings.ToLower(name) + "\x00" + source }
+//
+// The name is keyed as accounts are found (access.NameKey: case, width,
+// normal form and surrounding spaces folded), so no other spelling of a
+// name gets a budget of its own.
+func ThrottleKey(name, source string) string { return access.NameKey(name) + "\x00" + source }
 
 // throttleFor is how long a key with failures failures is refused.
 func throttleFor(failures int) time.Duration {

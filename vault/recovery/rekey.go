@@ -73,6 +73,8 @@ type rekeyNext struct {
 // recovery or with a quorum of current shares.
 func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Principal, in RekeyRequest) (*RekeyResult, error) {
 	target := audit.Target{Kind: "vault"}
+	sl.rekeyMu.Lock()
+	defer sl.rekeyMu.Unlock()
 	b, err := sl.loadRekeyBase(ctx)
 	if err != nil {
 		return nil, err

@@ -43,34 +43,27 @@ func (sl *Seal) Rewrap(ctx context.Context, req auditlog.Request, p *access.Prin
 	if p.Role != access.RoleProvider && p.Role != access.RoleChairman {
 		return nil, sl.log.Deny(ctx, req, p, audit.EscrowRekey, target, "only a provider or the chairman, who re-key, rewraps the records")
 	}
+	sl.rekeyMu.Lock()
+	defer sl.rekeyMu.Unlock()
 	res := &RewrapResult{}
+	if err := sl.barrier.Hold(func(h *barrier.Held) error { res.Term = h.Active(); return nil }); err != nil {
+		return nil, err
+	}
+	clean := false
+	for pass := 0; pass < 3 && !clean; pass++ { // the last finds nothing left under an old term
+		left, err := sl.rewrapPass(ctx, res.Term)
+		if err != nil {
+			return nil, err
+		}
+		res.Resealed += left
+		clean = left == 0
+	}
+	if !clean {
+		return nil, fmt.Errorf("%w: records kept appearing under an old term; run the rewrap again", access.ErrConflict)
+	}
 	var ring, root []byte // the keyring kept, for the barrier after the keys are let go
 	defer func() { barrier.Wipe(ring); barrier.Wipe(root) }()
 	err := sl.barrier.Hold(func(h *barrier.Held) (err error) {
-		res.Term = h.Active()
-		clean := false
-		for pass := 0; pass < 3 && !clean; pass++ { // the last finds nothing left under an old term
-			left := 0
-			for _, bucket := range sealedBuckets {
-				var from []byte
-				for {
-					next, n, err := sl.rewrapChunk(ctx, h, bucket, from)
-					if err != nil {
-						return err
-					}
-					left += n
-					if next == nil {
-						break
-					}
-					from = next
-				}
-			}
-			res.Resealed += left
-			clean = left == 0
-		}
-		if !clean {
-			return fmt.Errorf("%w: records kept appearing under an old term; run the rewrap again", access.ErrConflict)
-		}
 		ring, root, err = sl.dropOldTerms(ctx, h, req, p, res)
 		return err
 	})
@@ -83,6 +76,35 @@ func (sl *Seal) Rewrap(ctx context.Context, req auditlog.Request, p *access.Prin
 	}
 	sl.barrier.Replace(barrier.NewKeyring(active, keys, root))
 	return res, nil
+}
+
+// rewrapPass reseals, chunk by chunk, each under its own lending of the
+// keys (so a seal waits for one chunk, not the whole pass), every record
+// not under term; it says how many it resealed.
+func (sl *Seal) rewrapPass(ctx context.Context, term uint32) (int, error) {
+	total := 0
+	for _, bucket := range sealedBuckets {
+		for from := []byte(nil); ; {
+			var next []byte
+			err := sl.barrier.Hold(func(h *barrier.Held) (err error) {
+				if h.Active() != term { // only a re-key changes it, and rekeyMu holds those off
+					return fmt.Errorf("%w: the vault's keys changed while rewrapping; run the rewrap again", access.ErrConflict)
+				}
+				var n int
+				next, n, err = sl.rewrapChunk(ctx, h, bucket, from)
+				total += n
+				return err
+			})
+			if err != nil {
+				return total, err
+			}
+			if next == nil {
+				break
+			}
+			from = next
+		}
+	}
+	return total, nil
 }
 
 // rewrapChunk reseals up to rewrapChunk records of bucket from key from;

@@ -316,6 +316,15 @@ func (sl *Seal) UnsealPassphrase(ctx context.Context, req auditlog.Request, pass
 // and only then installs the keys.
 func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []byte, ev auditlog.Event, apply func(storage.Tx) error) error {
 	defer barrier.Wipe(root)
+	sl.unsealMu.Lock()
+	defer sl.unsealMu.Unlock()
+	if !sl.Sealed() { // another unseal finished first: nothing to record or end
+		sl.mu.Lock()
+		sl.pending.wipe()
+		sl.pending = nil
+		sl.mu.Unlock()
+		return nil
+	}
 	var ringBlob []byte
 	if err := sl.store.View(ctx, func(tx storage.Tx) error {
 		ringBlob = tx.Get(storage.BucketKeyring, keyKeyring)

@@ -76,6 +76,14 @@ type Seal struct {
 
 	mu      sync.Mutex // guards pending
 	pending *shareProgress
+
+	// rekeyMu runs one re-key or rewrap at a time, from what it reads to
+	// the keyring it puts in the barrier, so keyrings are installed in the
+	// order they were committed.
+	rekeyMu sync.Mutex
+	// unsealMu runs one unseal's commit and install at a time: a second
+	// finds the vault open and writes nothing.
+	unsealMu sync.Mutex
 }
 
 // New is the seal of one vault.
