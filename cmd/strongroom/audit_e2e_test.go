@@ -18,20 +18,12 @@ import (
 // on, export and verify offline with only the verifier key; altered copies
 // fail; filtered exports, incidents, subject access and the report work.
 func TestAuditorToolkit(t *testing.T) {
-	work := t.TempDir()
-	srv := startServer(t, filepath.Join(work, "data"))
-	op := newCLI(t, srv, work, "operator")
-	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
-	var ini struct {
-		VerifierKey string  `json:"verifier_key"`
-		Admin       oneTime `json:"admin"`
-	}
-	json.Unmarshal([]byte(op.must(0, "init", "--holder", "Chairman", "--holder", "Clerk", "--threshold", "2", "--shares", "2",
-		"--admin", "IT Provider", "--passphrase-file", pass, "--out", "env", "--json")), &ini)
-	op.must(0, "unseal", "--passphrase-file", pass)
-	provider := newCLI(t, srv, work, "provider")
-	provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
-		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "a.pw"), "ultramarine kettle drum"))
+	v := newProvisioned(t)
+	work, srv, op, provider := v.work, v.srv, v.op, v.provider
+	ini := struct {
+		VerifierKey string
+		Admin       oneTime
+	}{v.verifierKey, v.admin}
 	people := map[string]*cli{}
 	for _, p := range [][2]string{{"Clerk", "clerk"}, {"Member", "member"}, {"Auditor", "auditor"}} {
 		var o oneTime

@@ -355,3 +355,34 @@ func TestTour(t *testing.T) {
 		}
 	}
 }
+
+// provisioned is a new vault (envelopes for Chairman and Clerk, 2 of 2, in
+// work/env), unsealed by passphrase, with its first provider signed in
+// (new password in work/a.pw).
+type provisioned struct {
+	work, pass   string
+	srv          *server
+	op, provider *cli
+	verifierKey  string
+	admin        oneTime
+}
+
+func newProvisioned(t *testing.T) *provisioned {
+	t.Helper()
+	v := &provisioned{work: t.TempDir()}
+	v.srv = startServer(t, filepath.Join(v.work, "data"))
+	v.op = newCLI(t, v.srv, v.work, "operator")
+	v.pass = write(t, filepath.Join(v.work, "pass"), "correct horse battery staple")
+	var ini struct {
+		VerifierKey string  `json:"verifier_key"`
+		Admin       oneTime `json:"admin"`
+	}
+	json.Unmarshal([]byte(v.op.must(0, "init", "--holder", "Chairman", "--holder", "Clerk", "--threshold", "2", "--shares", "2",
+		"--admin", "IT Provider", "--passphrase-file", v.pass, "--out", "env", "--json")), &ini)
+	v.verifierKey, v.admin = ini.VerifierKey, ini.Admin
+	v.op.must(0, "unseal", "--passphrase-file", v.pass)
+	v.provider = newCLI(t, v.srv, v.work, "provider")
+	v.provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(v.work, "a.otp"), ini.Admin.Password),
+		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(v.work, "a.pw"), "ultramarine kettle drum"))
+	return v
+}

@@ -239,20 +239,12 @@ func TestSweepFindsPlantedSecrets(t *testing.T) {
 // garbage import is refused with an entry no longer than audit.MaxLine,
 // and the log still verifies offline.
 func TestSweepRefusedImports(t *testing.T) {
-	work := t.TempDir()
-	srv := startServer(t, filepath.Join(work, "data"))
-	op := newCLI(t, srv, work, "operator")
-	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
-	var ini struct {
-		VerifierKey string  `json:"verifier_key"`
-		Admin       oneTime `json:"admin"`
-	}
-	json.Unmarshal([]byte(op.must(0, "init", "--holder", "Chairman", "--holder", "Clerk", "--shares", "2", "--threshold", "2",
-		"--admin", "IT Provider", "--passphrase-file", pass, "--out", "env", "--json")), &ini)
-	op.must(0, "unseal", "--passphrase-file", pass)
-	provider := newCLI(t, srv, work, "provider")
-	provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
-		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "a.pw"), "ultramarine kettle drum"))
+	v := newProvisioned(t)
+	work, op, provider := v.work, v.op, v.provider
+	ini := struct {
+		VerifierKey string
+		Admin       oneTime
+	}{v.verifierKey, v.admin}
 	kdbxPass := write(t, filepath.Join(work, "kdbx.pw"), "a different kdbx pass")
 
 	pw := "Quokka-Saffron-4417-Planted!"

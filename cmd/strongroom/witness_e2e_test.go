@@ -14,20 +14,12 @@ import (
 // and fails --max-age; --witness refuses an export no cosignature by that
 // key covers, and accepts it once the auditor has witnessed it.
 func TestWitnessedExports(t *testing.T) {
-	work := t.TempDir()
-	srv := startServer(t, filepath.Join(work, "data"))
-	op := newCLI(t, srv, work, "operator")
-	pass := write(t, filepath.Join(work, "pass"), "correct horse battery staple")
-	var ini struct {
-		VerifierKey string  `json:"verifier_key"`
-		Admin       oneTime `json:"admin"`
-	}
-	json.Unmarshal([]byte(op.must(0, "init", "--holder", "Chairman", "--holder", "Clerk", "--threshold", "2", "--shares", "2",
-		"--admin", "IT Provider", "--passphrase-file", pass, "--out", "env", "--json")), &ini)
-	op.must(0, "unseal", "--passphrase-file", pass)
-	provider := newCLI(t, srv, work, "provider")
-	provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(work, "a.otp"), ini.Admin.Password),
-		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(work, "a.pw"), "ultramarine kettle drum"))
+	v := newProvisioned(t)
+	work, srv, op, provider := v.work, v.srv, v.op, v.provider
+	ini := struct {
+		VerifierKey string
+		Admin       oneTime
+	}{v.verifierKey, v.admin}
 	var o oneTime
 	json.Unmarshal([]byte(provider.must(0, "user", "add", "Auditor", "--role", "auditor", "--json")), &o)
 	auditor := newCLI(t, srv, work, "Auditor")
