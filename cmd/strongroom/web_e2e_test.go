@@ -75,6 +75,9 @@ func newPerson(t *testing.T, srv *server, work, name, axe string, shotNo *int) *
 		chromedp.Flag("ignore-certificate-errors", true),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1000, 900),
+		// On a loaded 2-core CI machine a browser can take longer than
+		// chromedp's default 20 s to print its DevTools address.
+		chromedp.WSURLReadTimeout(90 * time.Second),
 	}
 	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, bcancel := chromedp.NewContext(actx)
