@@ -86,13 +86,15 @@ var (
 	ErrMisplaced     = barrier.ErrMisplaced
 	ErrBlobVersion   = barrier.ErrBlobVersion
 	ErrBlobTruncated = barrier.ErrBlobTruncated
+	// ErrRolledBack: a record was put back to an earlier copy, deleted,
+	// added or edited outside the vault (the state seal, SECURITY.md).
+	ErrRolledBack = barrier.ErrRolledBack
 )
 
 // New wraps a store. The vault starts sealed.
 func New(cfg Config) *Vault {
 	v := &Vault{clock: cfg.Clock, kdf: cfg.KDF, pwKDF: cfg.PasswordKDF,
 		idle: cfg.SessionIdle, maxAge: cfg.SessionMax, log: cfg.Logger, breakGlass: cfg.BreakGlassWindow}
-	v.store = cfg.Store
 	if v.breakGlass == 0 {
 		v.breakGlass = 4 * time.Hour
 	}
@@ -114,7 +116,8 @@ func New(cfg Config) *Vault {
 	if v.log == nil {
 		v.log = slog.Default()
 	}
-	v.barrier = barrier.New(v.store, func(ctx context.Context, fn func(Tx) error) error { return access.Commit(ctx, v.store, fn) })
+	v.barrier = barrier.New(cfg.Store, func(ctx context.Context, fn func(Tx) error) error { return access.Commit(ctx, v.store, fn) })
+	v.store = v.barrier.Store() // every write folds into the state seal
 	v.audit = auditlog.New(v.store, v.now, v.log)
 	v.audit.SetRetention(cfg.AuditRetention)
 	v.audit.SetPause(v.pause)

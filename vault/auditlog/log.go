@@ -12,6 +12,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/vault/access"
+	"strongroom/vault/barrier"
 	"strongroom/vault/storage"
 )
 
@@ -22,6 +23,12 @@ var (
 	// KeyVerifier holds the log's note verifier key (written at init).
 	KeyVerifier = []byte("audit.verifier")
 )
+
+// ErrHeadBehind refuses an append when the recorded head is behind the
+// stored entries (it was put back outside the vault): the entry would be
+// written over one already there.
+var ErrHeadBehind error = &barrier.RollbackError{Bucket: storage.BucketMeta,
+	What: "the audit head is behind the log's last entry, so nothing more can be appended"}
 
 // ActorOf is p as an entry names it (anonymous if nil).
 func ActorOf(p *access.Principal) audit.Actor {
@@ -52,6 +59,9 @@ func (l *Log) Append(tx storage.Tx, req Request, ev Event) error {
 			return errors.New("auditlog: the audit head is malformed")
 		}
 		seq, prev = binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:])
+	}
+	if tx.Peek(storage.BucketAudit, SeqKey(seq+1)) != nil {
+		return ErrHeadBehind // never write over an entry
 	}
 	if ev.Outcome == "" {
 		ev.Outcome = audit.OutcomeOK

@@ -27,6 +27,8 @@ type Keyring struct {
 	root   *memguard.Enclave
 
 	mu     sync.Mutex
+	smu    sync.RWMutex                      // held for reading while the state key is in use; Release takes it
+	gone   bool                              // released (under smu)
 	opened map[uint32]*memguard.LockedBuffer // nil: open per use (temporary keyrings)
 	views  *viewCache                        // nil on temporary keyrings
 	locals map[any]any                       // nil on temporary keyrings (Tx.Local)
@@ -103,6 +105,9 @@ func (k *Keyring) local(key any, init func() any) any {
 
 // Release destroys the opened data keys and empties the view cache.
 func (k *Keyring) Release() {
+	k.smu.Lock() // no write is folding into the state seal with the state key
+	k.gone = true
+	k.smu.Unlock()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for term, lb := range k.opened {
@@ -152,6 +157,20 @@ func (k *Keyring) openKey(term uint32, enc *memguard.Enclave) (*memguard.LockedB
 	return lb, nil
 }
 
+// withStateKey runs fn with the state key (term 0); ErrSealed once
+// released, errNoStateKey for a keyring from before the state seal.
+func (k *Keyring) withStateKey(fn func(key []byte) error) error {
+	k.smu.RLock()
+	defer k.smu.RUnlock()
+	if k.gone {
+		return ErrSealed
+	}
+	if _, ok := k.data[stateTermKeys]; !ok {
+		return errNoStateKey
+	}
+	return k.useKey(stateTermKeys, fn)
+}
+
 // Seal encrypts a record for path under the active data key.
 func (k *Keyring) Seal(path string, plaintext []byte) (blob []byte, err error) {
 	err = k.useKey(k.active, func(key []byte) error {
@@ -166,6 +185,9 @@ func (k *Keyring) Open(path string, blob []byte) (pt []byte, err error) {
 	term, _, _, err := RecordHeader(blob)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%s)", err, path)
+	}
+	if term == stateTermKeys {
+		return nil, fmt.Errorf("%w: %s", ErrTampered, path) // term 0 is the state key, which seals no record
 	}
 	err = k.useKey(term, func(key []byte) error {
 		pt, err = OpenRecord(key, blob, path)

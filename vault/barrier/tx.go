@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/awnumar/memguard"
 
@@ -25,6 +26,11 @@ type Barrier struct {
 
 	mu   sync.RWMutex // held for reading while the keys are lent
 	keys *Keyring     // nil while sealed
+
+	// state is the keyring whose state key seals the state (statestore.go):
+	// set with keys, and moved to a re-key's new keyring by the commit
+	// that made it (SwitchState), without the lock, which the re-key holds.
+	state atomic.Pointer[Keyring]
 }
 
 // New is a sealed barrier over store; commit runs a write under the
@@ -90,6 +96,7 @@ func (b *Barrier) Install(k *Keyring, fn func(installed bool)) {
 	if installed {
 		k.KeepOpen()
 		b.keys = k
+		b.state.Store(k)
 	}
 	if fn != nil {
 		fn(installed)
@@ -101,6 +108,7 @@ func (b *Barrier) Install(k *Keyring, fn func(installed bool)) {
 func (b *Barrier) Drop(fn func()) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.state.Store(nil)
 	if b.keys != nil {
 		b.keys.Release()
 	}
@@ -125,6 +133,10 @@ func (b *Barrier) SetRoot(root []byte) {
 		b.keys.SetRoot(root)
 	}
 }
+
+// CheckState checks the records in tx against the state seal under the
+// held keyring (barrier.CheckState).
+func (h *Held) CheckState(tx storage.Tx) error { return CheckState(tx, h.k) }
 
 // OpenRoot opens the held root key for the caller, who destroys the buffer.
 func (h *Held) OpenRoot() (*memguard.LockedBuffer, error) { return h.k.OpenRoot() }
@@ -172,9 +184,19 @@ func (b *Barrier) Replace(k *Keyring) bool {
 	k.mu.Unlock()
 	old.views, old.locals = nil, nil
 	old.mu.Unlock()
-	old.Release()
 	b.keys = k
+	b.state.Store(k)
+	old.Release()
 	return true
+}
+
+// SwitchState makes k seal the state from now on: called by the commit
+// that made k's state key the vault's (a re-key's OnCommit), before
+// Replace installs k's data keys. No effect while sealed.
+func (b *Barrier) SwitchState(k *Keyring) {
+	if b.state.Load() != nil {
+		b.state.Store(k)
+	}
 }
 
 // Active is the term new records are sealed under.

@@ -104,18 +104,34 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 	sl.pause("rekey.write")
 	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; data key term %d; authorised by %s",
 		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), next.term, authority)
-	err = sl.barrier.Hold(func(*barrier.Held) error { return access.Commit(ctx, sl.store, b.commit(sl, req, p, next, reason)) })
+	active, keys, err := barrier.DecodeKeyring(next.ringPlain)
+	if err != nil {
+		return nil, err
+	}
+	nk := barrier.NewKeyring(active, keys, next.root.Bytes())
+	err = sl.barrier.Hold(func(h *barrier.Held) error {
+		write := b.commit(sl, req, p, next, reason)
+		return access.Commit(ctx, sl.store, func(tx storage.Tx) error {
+			// The state as it stands must be what the vault wrote (checked
+			// under the old state key) before the new state key seals it.
+			if err := h.CheckState(tx); err != nil {
+				return err
+			}
+			if err := write(tx); err != nil {
+				return err
+			}
+			barrier.ResealState(tx, nk)
+			tx.OnCommit(func() { sl.barrier.SwitchState(nk) })
+			return nil
+		})
+	})
 	if err != nil {
 		for _, s := range next.shares {
 			s.Wipe()
 		}
 		return nil, err
 	}
-	active, keys, err := barrier.DecodeKeyring(next.ringPlain)
-	if err != nil {
-		return nil, err
-	}
-	sl.barrier.Replace(barrier.NewKeyring(active, keys, next.root.Bytes())) // the new term from now on
+	sl.barrier.Replace(nk) // the new term from now on
 	return next.res, nil
 }
 
@@ -282,13 +298,19 @@ func addTerm(ring []byte) ([]byte, uint32, error) {
 	for t := range keys {
 		term = max(term, t)
 	}
-	term++
+	term++ // term 0 is the state key, never a data key
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, 0, err
 	}
 	keys[term] = key
+	stateKey := make([]byte, 32) // a new state key: the old one is in every old copy
+	if _, err := rand.Read(stateKey); err != nil {
+		return nil, 0, err
+	}
+	keys[0] = stateKey
 	out := barrier.EncodeKeyring(term, keys)
 	barrier.Wipe(key)
+	barrier.Wipe(stateKey)
 	return out, term, nil
 }

@@ -167,13 +167,17 @@ func (sl *Seal) dropOldTerms(ctx context.Context, h *barrier.Held, req auditlog.
 		}
 		res.Dropped = nil
 		for term := range keys {
-			if term != active {
+			if term != active && term != 0 {
 				res.Dropped = append(res.Dropped, term)
 			}
 		}
 		slices.Sort(res.Dropped)
 		barrier.Wipe(kept)
-		kept = barrier.EncodeKeyring(active, map[uint32][]byte{active: keys[active]})
+		keep := map[uint32][]byte{active: keys[active]}
+		if sk, ok := keys[0]; ok {
+			keep[0] = sk // the state key stays
+		}
+		kept = barrier.EncodeKeyring(active, keep)
 		sealed, err := barrier.SealRecord(root.Bytes(), 0, pathKeyring, kept)
 		if err != nil {
 			return err

@@ -208,15 +208,17 @@ func (sl *Seal) Init(ctx context.Context, req auditlog.Request, in InitRequest, 
 	if err != nil {
 		return nil, err
 	}
-	dataKey := memguard.NewBufferRandom(32)
-	ringPlain := barrier.EncodeKeyring(1, map[uint32][]byte{1: dataKey.Bytes()})
+	dataKey, stateKey := memguard.NewBufferRandom(32), memguard.NewBufferRandom(32)
+	ringKeys := map[uint32][]byte{1: dataKey.Bytes(), 0: stateKey.Bytes()} // term 0: the state key
+	ringPlain := barrier.EncodeKeyring(1, ringKeys)
 	ringBlob, err := barrier.SealRecord(root.Bytes(), 0, pathKeyring, ringPlain)
 	barrier.Wipe(ringPlain)
 	if err != nil {
 		return nil, err
 	}
-	ks := barrier.NewKeyring(1, map[uint32][]byte{1: dataKey.Bytes()}, nil)
+	ks := barrier.NewKeyring(1, ringKeys, nil)
 	dataKey.Destroy()
+	stateKey.Destroy()
 
 	skey, vkey, err := note.GenerateKey(rand.Reader, "strongroom-"+idHex[:12])
 	if err != nil {
@@ -264,6 +266,7 @@ func (sl *Seal) Init(ctx context.Context, req auditlog.Request, in InitRequest, 
 			Reason: fmt.Sprintf("%d shares, threshold %d, holders: %s; generation 1", in.Shares, in.Threshold, strings.Join(in.Holders, ", "))}); err != nil {
 			return err
 		}
+		barrier.ResealState(stx, ks) // the first state seal, over everything written here
 		return insertAdmin(tx)
 	})
 	if err != nil {
@@ -333,16 +336,24 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 		return err
 	}
 	ringPlain, err := barrier.OpenRecord(root, ringBlob, pathKeyring)
-	if err != nil {
-		return fmt.Errorf("%w: %v", access.ErrShareSet, err)
+	if err != nil { // the root key is genuine (its wrap or the envelopes' commitments say so): the keyring is not its
+		return sl.refuseState(ctx, req, ev, &barrier.RollbackError{Bucket: storage.BucketKeyring,
+			What: "the keyring does not open with the root key (put back from another generation, or changed)"})
 	}
 	defer barrier.Wipe(ringPlain)
 	active, keys, err := barrier.DecodeKeyring(ringPlain)
 	if err != nil {
 		return err
 	}
-	ks := barrier.NewKeyring(active, keys, root)
+	u, err := stateKeyring(active, keys, root, ringBlob)
+	if err != nil {
+		return err
+	}
+	ks := u.ks
 	err = access.Commit(ctx, sl.store, func(tx storage.Tx) error {
+		if err := u.checkState(tx); err != nil {
+			return err
+		}
 		if apply != nil {
 			if err := apply(tx); err != nil {
 				return err
@@ -356,8 +367,14 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 		if ended != "" {
 			e.Reason = strings.TrimPrefix(e.Reason+"; "+ended, "; ")
 		}
+		if u.up != nil {
+			e.Reason += "; " + firstStateSeal
+		}
 		return sl.log.Append(tx, req, e)
 	})
+	if errors.Is(err, barrier.ErrRolledBack) {
+		return sl.refuseState(ctx, req, ev, err)
+	}
 	if err != nil {
 		return err // fail closed: an unseal that is not on record does not happen
 	}
@@ -553,6 +570,10 @@ func validateShare(es *escrowState, vaultID []byte, text string) (*escrow.Share,
 		}
 		return share, nil, fmt.Errorf("%w: this envelope was superseded on %s (generation %d; the current generation is %d)",
 			access.ErrSuperseded, when, share.Generation, es.Generation)
+	}
+	if share.Generation > es.Generation { // the vault issued this envelope, so its escrow state is older than it
+		return share, nil, &barrier.RollbackError{Bucket: storage.BucketMeta,
+			What: fmt.Sprintf("the escrow state is from before envelope generation %d was issued (put back to an earlier copy)", share.Generation)}
 	}
 	var commit *shareCommit
 	for i := range es.Shares {

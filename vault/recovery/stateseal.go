@@ -1,0 +1,113 @@
+package recovery
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+
+	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
+)
+
+// firstStateSeal ends the reason of the unseal that sealed the state of a
+// vault made before the state seal existed; an unseal that finds it in the
+// log knows the vault had a seal, so a keyring without a state key is a
+// copy put back from before it.
+const firstStateSeal = "first state seal: the database was taken as it is now"
+
+// stateUpgrade is the keyring a vault made before the state seal gets at
+// its first unseal: the old one with a state key (term 0) added.
+type stateUpgrade struct {
+	oldBlob, newBlob []byte
+}
+
+// unsealing is the keyring an unseal installs, and the upgrade to store
+// with it if the stored keyring had no state key.
+type unsealing struct {
+	ks *barrier.Keyring
+	up *stateUpgrade
+}
+
+// stateKeyring makes the keyring the unseal installs, adding a state key
+// (and the upgrade to store) if the stored keyring has none.
+func stateKeyring(active uint32, keys map[uint32][]byte, root, blob []byte) (unsealing, error) {
+	if _, ok := keys[0]; ok {
+		return unsealing{ks: barrier.NewKeyring(active, keys, root)}, nil
+	}
+	stateKey := make([]byte, 32)
+	defer barrier.Wipe(stateKey)
+	if _, err := rand.Read(stateKey); err != nil {
+		return unsealing{}, err
+	}
+	with := map[uint32][]byte{0: stateKey}
+	for t, k := range keys {
+		with[t] = k
+	}
+	plain := barrier.EncodeKeyring(active, with)
+	defer barrier.Wipe(plain)
+	sealed, err := barrier.SealRecord(root, 0, pathKeyring, plain)
+	if err != nil {
+		return unsealing{}, err
+	}
+	return unsealing{ks: barrier.NewKeyring(active, with, root), up: &stateUpgrade{oldBlob: blob, newBlob: sealed}}, nil
+}
+
+// checkState is the unseal's state check, in its own write: the records
+// must be exactly those the vault last wrote (barrier.CheckState); a vault
+// from before the state seal gets its first one here, unless its log
+// shows that it had one (then its keyring was put back from before).
+func (u unsealing) checkState(tx storage.Tx) error {
+	up := u.up
+	if up == nil {
+		if err := barrier.CheckState(tx, u.ks); err != nil {
+			return err
+		}
+		if err := auditlog.CheckStored(tx); err != nil { // the seal pins the log's hash: every entry must chain to it
+			return &barrier.RollbackError{Bucket: storage.BucketAudit, What: err.Error()}
+		}
+		barrier.UseState(tx, u.ks)
+		return nil
+	}
+	if !tx.Expect(storage.BucketKeyring, keyKeyring, up.oldBlob) {
+		return fmt.Errorf("%w: the keyring changed while unsealing; unseal again", access.ErrConflict)
+	}
+	if tx.Peek(storage.BucketMeta, []byte(barrier.KeyState)) != nil || hadStateSeal(tx) {
+		return &barrier.RollbackError{Bucket: storage.BucketKeyring,
+			What: "the keyring was put back to a copy from before the vault's state seal"}
+	}
+	if err := tx.Put(storage.BucketKeyring, keyKeyring, up.newBlob); err != nil {
+		return err
+	}
+	barrier.ResealState(tx, u.ks)
+	return nil
+}
+
+// hadStateSeal says the log records a first state seal.
+func hadStateSeal(tx storage.Tx) bool {
+	found := false
+	_ = tx.ScanBack(storage.BucketAudit, nil, func(_, line []byte) (bool, error) {
+		if bytes.Contains(line, []byte(firstStateSeal)) {
+			if e, err := audit.ParseLine(line); err == nil && e.Action == audit.SysUnseal && bytes.HasSuffix([]byte(e.Reason), []byte(firstStateSeal)) {
+				found = true
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	return found
+}
+
+// refuseState records an unseal refused by the state check (an incident:
+// outcome denied) and returns its error, which stays ErrRolledBack even if
+// the log cannot take the entry.
+func (sl *Seal) refuseState(ctx context.Context, req auditlog.Request, ev auditlog.Event, err error) error {
+	if rerr := sl.log.Record(ctx, req, auditlog.Event{Actor: ev.Actor, Action: audit.SysUnseal, Target: ev.Target,
+		Outcome: audit.OutcomeDenied, Reason: "state check failed: " + err.Error()}); rerr != nil {
+		return fmt.Errorf("%w (the refusal could not be recorded in the log: %v)", err, rerr)
+	}
+	return err
+}

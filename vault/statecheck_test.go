@@ -1,0 +1,231 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"strongroom/audit"
+	"strongroom/escrow"
+	"strongroom/vault/storage"
+)
+
+// snapshotDB is a copy of the fixture's database as it stands.
+func snapshotDB(t *testing.T, f *fixture) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := f.store.Snapshot(ctx, &buf, func(Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// dump is every bucket/key -> value of a database copy.
+func dump(t *testing.T, db []byte) map[string][]byte {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "strongroom.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenBolt(dir, BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	out := map[string][]byte{}
+	err = st.View(ctx, func(tx Tx) error {
+		for _, b := range storage.Buckets {
+			if err := tx.Scan(b, nil, func(k, v []byte) (bool, error) { out[b+"\x00"+string(k)] = v; return true, nil }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// withKey is db with one key put back to val (nil: deleted), opened as
+// a stopped server's vault would be.
+func withKey(t *testing.T, db []byte, id string, val []byte) (*Vault, Store) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "strongroom.db"), db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := OpenBolt(dir, BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, key, _ := strings.Cut(id, "\x00")
+	err = st.Update(ctx, func(tx Tx) error {
+		if val == nil {
+			return tx.Delete(bucket, []byte(key))
+		}
+		return tx.Put(bucket, []byte(key), val)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Config{Store: st, KDF: testKDF}), st
+}
+
+func unsealWithShares(envs []*escrow.Envelope, v *Vault) error {
+	for _, e := range envs {
+		if _, err := v.UnsealShare(ctx, req, e.Text()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The outside check of issue 14, as a test: between an earlier and a later
+// copy of the database, every key whose value differs is put back to its
+// earlier value (deleted, if it was not there), one at a time, in every
+// bucket; the vault must refuse to unseal each copy with ErrRolledBack and
+// record the refusal as an incident. The later copy as it is unseals.
+func TestEveryRolledBackKeyIsRefused(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Member", RoleMember)
+	put := func(name, kind, pw string, who ...string) {
+		t.Helper()
+		if _, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: name, Kind: kind, Password: []byte(pw), Assignees: who}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("Facebook", "shared", "first-password", "Clerk")
+	put("Router admin", "admin", "router-one")
+	if _, err := f.v.ReadCredential(ctx, req, clerk, "Facebook", 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Checkpoint(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	early := snapshotDB(t, f)
+
+	put("Facebook", "shared", "second-password", "Member") // the clerk is removed
+	put("Parish e-mail", "shared", "mail-one", "Member")
+	if err := f.v.MarkCompromised(ctx, req, f.admin, "Router admin", "seen on a screen"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.DisableUser(ctx, req, f.admin, "Clerk"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.ReadCredential(ctx, req, member, "Facebook", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.SetPassphrase(ctx, req, f.admin, []byte("a new operator passphrase here")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Checkpoint(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	late := snapshotDB(t, f)
+
+	sweepRollbacks(t, early, late, func(v *Vault) error { return unsealWithShares(f.init.Envelopes[:2], v) },
+		"meta", "users", "credentials", "audit", "checkpoints")
+}
+
+// sweepRollbacks puts back, one at a time, every key that differs between
+// the copies early and late, to its value in early, and requires unseal
+// to refuse each copy (and to accept late as it is).
+func sweepRollbacks(t *testing.T, early, late []byte, unseal func(*Vault) error, mustChange ...string) {
+	t.Helper()
+	before, after := dump(t, early), dump(t, late)
+	var changed []string
+	for id, v := range after {
+		if !bytes.Equal(before[id], v) {
+			changed = append(changed, id)
+		}
+	}
+	for id := range before {
+		if _, ok := after[id]; !ok {
+			changed = append(changed, id)
+		}
+	}
+	sort.Strings(changed)
+	buckets := map[string]bool{}
+	for _, id := range changed {
+		b, _, _ := strings.Cut(id, "\x00")
+		buckets[b] = true
+	}
+	for _, b := range mustChange {
+		if !buckets[b] {
+			t.Fatalf("no key of bucket %s changed: the scenario does not exercise it (%v)", b, buckets)
+		}
+	}
+
+	// Control: the later copy as it is unseals.
+	v, _ := withKey(t, late, "meta\x00vault_id", after["meta\x00vault_id"])
+	if err := unseal(v); err != nil || v.Sealed() {
+		t.Fatalf("the untouched copy: %v", err)
+	}
+	v.Close()
+
+	for _, id := range changed {
+		t.Run(strings.ReplaceAll(fmt.Sprintf("%q", id), "\\x00", "/"), func(t *testing.T) {
+			v, _ := withKey(t, late, id, before[id])
+			defer v.Close()
+			err := unseal(v)
+			if !errors.Is(err, ErrRolledBack) || !v.Sealed() {
+				t.Fatalf("unseal of a copy with %q put back: %v (sealed %v)", id, err, v.Sealed())
+			}
+			if strings.Contains(err.Error(), "password") {
+				t.Fatalf("the refusal quotes content: %v", err)
+			}
+			if id == "meta\x00audit.head" { // nothing can be appended until the head is right again
+				if !strings.Contains(err.Error(), "audit head") {
+					t.Fatalf("a put-back audit head: %v", err)
+				}
+				return
+			}
+			var last *audit.Entry
+			_ = v.store.View(ctx, func(tx Tx) error {
+				return tx.ScanBack(bucketAudit, nil, func(_, l []byte) (bool, error) {
+					last, _ = audit.ParseLine(l)
+					return false, nil
+				})
+			})
+			if last == nil || last.Outcome != audit.OutcomeDenied || !strings.Contains(last.Reason, "changed outside the vault") || !audit.IsIncident(last) {
+				t.Fatalf("the refusal is not on record as an incident: %+v", last)
+			}
+		})
+	}
+}
+
+// Across a re-key and its rewrap: every key put back to its value from
+// before the re-key (the old keyring, the old state seal, the old escrow
+// state, records sealed under the old term) is refused when the vault is
+// unsealed with the new envelopes.
+func TestRolledBackAcrossARekeyIsRefused(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	if _, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Facebook", Kind: "shared", Password: []byte("old-password"), Assignees: []string{"Clerk"}}); err != nil {
+		t.Fatal(err)
+	}
+	early := snapshotDB(t, f)
+	res, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Facebook", Kind: "shared", Password: []byte("new-password"), Assignees: []string{"Clerk"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Rewrap(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.ReadCredential(ctx, req, clerk, "Facebook", 0); err != nil {
+		t.Fatal(err)
+	}
+	late := snapshotDB(t, f)
+	sweepRollbacks(t, early, late, func(v *Vault) error { return unsealWithShares(res.Envelopes[:2], v) },
+		"meta", "keyring", "credentials", "users")
+}
