@@ -51,7 +51,7 @@ func offboardOut(r vault.OffboardReport) wire.OffboardReport {
 func statusOut(st vault.Status) wire.Status {
 	return wire.Status{Initialized: st.Initialized, Sealed: st.Sealed, Progress: st.Progress, Threshold: st.Threshold,
 		Shares: st.Shares, Generation: st.Generation, VaultID: st.VaultID, Council: st.Council, VerifierKey: st.VerifierKey,
-		Recovery: (*wire.RecoveryStatus)(st.Recovery)}
+		VerifierKeySource: st.VerifierKeySource, Recovery: (*wire.RecoveryStatus)(st.Recovery)}
 }
 
 func versionOut(v vault.VersionInfo) wire.Version { return wire.Version(v) }

@@ -26,6 +26,9 @@ type Status struct {
 	VaultID     string `json:"vault_id,omitempty"`
 	Council     string `json:"council,omitempty"`
 	VerifierKey string `json:"verifier_key,omitempty"`
+	// VerifierKeySource says where verifier_key comes from and how far
+	// to trust it (the envelopes print the key to trust).
+	VerifierKeySource string `json:"verifier_key_source,omitempty"`
 	// Recovery is set while the vault is in emergency recovery.
 	Recovery *RecoveryStatus `json:"recovery,omitempty"`
 }

@@ -242,6 +242,7 @@ func statusCmd(g *globals) *cobra.Command {
 				if st.Sealed {
 					fmt.Printf("Progress:    %d of %d shares given\n", st.Progress, st.Threshold)
 				}
+				fmt.Printf("Verifier key: %s\n  from %s\n", st.VerifierKey, st.VerifierKeySource)
 			}
 			return nil
 		},

@@ -69,60 +69,6 @@ type InitResult struct {
 	Envelopes   []*escrow.Envelope
 }
 
-// Status is the public state of the vault.
-type Status struct {
-	Initialized bool   `json:"initialized"`
-	Sealed      bool   `json:"sealed"`
-	Progress    int    `json:"progress"`
-	Threshold   int    `json:"threshold"`
-	Shares      int    `json:"shares"`
-	Generation  uint32 `json:"generation"`
-	VaultID     string `json:"vault_id,omitempty"`
-	Council     string `json:"council,omitempty"`
-	VerifierKey string `json:"verifier_key,omitempty"`
-	// Recovery is set while the vault is in emergency recovery.
-	Recovery *RecoveryStatus `json:"recovery,omitempty"`
-}
-
-// RecoveryStatus tells everyone why routine changes are refused.
-type RecoveryStatus struct {
-	Since   time.Time `json:"since"`
-	Holders []string  `json:"holders"`
-	Message string    `json:"message"`
-}
-
-// Status reports the seal state. It needs no authentication.
-func (sl *Seal) Status(ctx context.Context) (Status, error) {
-	var st Status
-	err := sl.store.View(ctx, func(tx storage.Tx) error {
-		id := tx.Get(storage.BucketMeta, keyVaultID)
-		if id == nil {
-			return nil
-		}
-		st.Initialized, st.VaultID = true, hex.EncodeToString(id)
-		st.Council = string(tx.Get(storage.BucketMeta, keyCouncil))
-		st.VerifierKey = string(tx.Get(storage.BucketMeta, auditlog.KeyVerifier))
-		es, err := loadEscrow(tx)
-		if err != nil {
-			return err
-		}
-		st.Threshold, st.Shares, st.Generation = es.Threshold, len(es.Shares), es.Generation
-		rec, err := loadRecovery(tx)
-		if rec != nil {
-			st.Recovery = &RecoveryStatus{Since: rec.Since, Holders: rec.Holders,
-				Message: strings.TrimPrefix((&RecoveryError{Since: rec.Since, Holders: rec.Holders}).Error(), "vault: ")}
-		}
-		return err
-	})
-	st.Sealed = sl.barrier.Sealed()
-	sl.mu.Lock()
-	if sl.pending != nil {
-		st.Progress = len(sl.pending.shares)
-	}
-	sl.mu.Unlock()
-	return st, err
-}
-
 // escrowMeta reads the vault ID and the current escrow state.
 func (sl *Seal) escrowMeta(ctx context.Context) (vaultID []byte, es *escrowState, err error) {
 	err = sl.store.View(ctx, func(tx storage.Tx) (err error) {
@@ -350,10 +296,12 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 		return err
 	}
 	ks := u.ks
+	var verifier string
 	err = access.Commit(ctx, sl.store, func(tx storage.Tx) error {
 		if err := u.checkState(tx); err != nil {
 			return err
 		}
+		verifier = string(tx.Get(storage.BucketMeta, auditlog.KeyVerifier))
 		if apply != nil {
 			if err := apply(tx); err != nil {
 				return err
@@ -389,6 +337,9 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 		sl.mu.Lock()
 		sl.pending.wipe()
 		sl.pending = nil
+		if installed {
+			sl.verifier = verifier
+		}
 		sl.mu.Unlock()
 	})
 	return nil

@@ -76,6 +76,9 @@ type Seal struct {
 
 	mu      sync.Mutex // guards pending
 	pending *shareProgress
+	// verifier is the audit verifier key as the last unseal's state check
+	// found it (under mu), for Status.
+	verifier string
 
 	// rekeyMu runs one re-key or rewrap at a time, from what it reads to
 	// the keyring it puts in the barrier, so keyrings are installed in the

@@ -105,6 +105,9 @@ func hadStateSeal(tx storage.Tx) bool {
 // outcome denied) and returns its error, which stays ErrRolledBack even if
 // the log cannot take the entry.
 func (sl *Seal) refuseState(ctx context.Context, req auditlog.Request, ev auditlog.Event, err error) error {
+	if sl.logger != nil {
+		sl.logger.Error("unseal refused: the database was changed outside the vault", "err", err)
+	}
 	if rerr := sl.log.Record(ctx, req, auditlog.Event{Actor: ev.Actor, Action: audit.SysUnseal, Target: ev.Target,
 		Outcome: audit.OutcomeDenied, Reason: "state check failed: " + err.Error()}); rerr != nil {
 		return fmt.Errorf("%w (the refusal could not be recorded in the log: %v)", err, rerr)
