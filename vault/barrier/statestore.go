@@ -104,6 +104,9 @@ func (b *Barrier) keyringFor(tx storage.Tx) (*Keyring, bool) {
 func (b *Barrier) fold(t *trackTx) error {
 	for {
 		k, recount := b.keyringFor(t.Tx)
+		if b.foldPause != nil {
+			b.foldPause()
+		}
 		err := b.foldWith(t, k, recount)
 		if errors.Is(err, ErrSealed) && k != nil {
 			if now := b.state.Load(); now != nil && now != k {

@@ -31,6 +31,8 @@ type Barrier struct {
 	// set with keys, and moved to a re-key's new keyring by the commit
 	// that made it (SwitchState), without the lock, which the re-key holds.
 	state atomic.Pointer[Keyring]
+
+	foldPause func() // tests: runs in a fold between taking the keyring and using it
 }
 
 // New is a sealed barrier over store; commit runs a write under the
