@@ -74,7 +74,9 @@ func TestStateSealFollowsWritesAndFindsChangesAroundIt(t *testing.T) {
 	})
 	var early []byte
 	_ = st.View(ctx, func(tx storage.Tx) error { early = tx.Get(storage.BucketUsers, []byte("u1")); return nil })
-	write(func(tx Tx) error { return tx.PutRecord(storage.BucketUsers, "u1", map[string]string{"name": "Clerk", "disabled": "yes"}) })
+	write(func(tx Tx) error {
+		return tx.PutRecord(storage.BucketUsers, "u1", map[string]string{"name": "Clerk", "disabled": "yes"})
+	})
 
 	around := func(name string, fn func(storage.Tx) error, bucket, what string) {
 		t.Helper()
