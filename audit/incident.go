@@ -15,6 +15,8 @@ func IsIncident(e *Entry) bool {
 		return true
 	case e.Outcome == OutcomeError && (e.Action == AuditVerify || e.Action == AuditWrite):
 		return true
+	case strings.HasPrefix(e.Reason, StateCheckFailed):
+		return true
 	}
 	return false
 }
@@ -34,12 +36,19 @@ const (
 	IncidentFailedUnseal  IncidentKind = "failed unseal"
 	IncidentVerifyFailure IncidentKind = "audit verification failure"
 	IncidentWriteFailure  IncidentKind = "audit write failure"
+	IncidentTampered      IncidentKind = "database changed outside the vault"
 	IncidentDenied        IncidentKind = "denied"
 )
+
+// StateCheckFailed begins the reason of an entry recording that the state
+// check (SECURITY.md "The state seal") refused the database.
+const StateCheckFailed = "state check failed: "
 
 // KindOf names the kind of the incident e records (see IsIncident).
 func KindOf(e *Entry) IncidentKind {
 	switch {
+	case strings.HasPrefix(e.Reason, StateCheckFailed):
+		return IncidentTampered
 	case e.Action == EscrowRecover:
 		return IncidentRecovery
 	case e.Action == BreakglassOpen || e.Action == BreakglassRead:

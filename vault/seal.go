@@ -135,3 +135,7 @@ type RewrapResult = recovery.RewrapResult
 func (v *Vault) Rewrap(ctx context.Context, req Request, p *Principal) (*RewrapResult, error) {
 	return v.seal.Rewrap(ctx, req, p)
 }
+
+// CheckState checks, while unsealed, that the database is exactly what the
+// vault wrote; if not, it records the incident and seals (ErrRolledBack).
+func (v *Vault) CheckState(ctx context.Context) error { return v.seal.CheckRunning(ctx) }

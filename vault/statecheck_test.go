@@ -229,3 +229,42 @@ func TestRolledBackAcrossARekeyIsRefused(t *testing.T) {
 	sweepRollbacks(t, early, late, func(v *Vault) error { return unsealWithShares(res.Envelopes[:2], v) },
 		"meta", "keyring", "credentials", "users")
 }
+
+// While unsealed, the hourly check finds a record changed around the
+// vault (straight into the file), records the incident and seals; a
+// database as the vault wrote it passes.
+func TestRunningStateCheckSealsOnChange(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Facebook", "shared", "first-password", "Clerk")
+	var early []byte
+	var id string
+	_ = f.store.View(ctx, func(tx Tx) error {
+		return tx.Scan(bucketCredentials, nil, func(k, v []byte) (bool, error) {
+			id, early = string(k), v
+			return false, nil
+		})
+	})
+	f.put(t, f.admin, "Facebook", "shared", "second-password", "Clerk")
+	if err := f.v.CheckState(ctx); err != nil {
+		t.Fatalf("an untouched vault: %v", err)
+	}
+	if _, err := f.v.ReadCredential(ctx, req, clerk, "Facebook", 0); err != nil {
+		t.Fatal(err)
+	}
+	// Around the vault: the store itself, not the barrier's.
+	if err := f.store.Update(ctx, func(tx Tx) error { return tx.Put(bucketCredentials, []byte(id), early) }); err != nil {
+		t.Fatal(err)
+	}
+	err := f.v.CheckState(ctx)
+	if !errors.Is(err, ErrRolledBack) || !f.v.Sealed() {
+		t.Fatalf("after a change around the vault: %v (sealed %v)", err, f.v.Sealed())
+	}
+	last := f.last(t)
+	if !audit.IsIncident(last) || audit.KindOf(last) != audit.IncidentTampered || last.Action != audit.SysSeal {
+		t.Fatalf("not recorded as an incident: %+v", last)
+	}
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("unseal after: %v", err)
+	}
+}

@@ -153,6 +153,10 @@ func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger)
 		if v.Sealed() {
 			continue
 		}
+		if err := v.CheckState(ctx); err != nil { // changed outside the vault: it has sealed itself
+			log.Error("hourly state check failed", "err", err)
+			continue
+		}
 		if cut, err := v.AutoCheckpoint(ctx); err != nil {
 			log.Warn("automatic checkpoint failed", "err", err)
 		} else if cut {

@@ -3,6 +3,7 @@ package recovery
 import (
 	"bytes"
 	"context"
+	"errors"
 	"crypto/rand"
 	"fmt"
 
@@ -109,8 +110,39 @@ func (sl *Seal) refuseState(ctx context.Context, req auditlog.Request, ev auditl
 		sl.logger.Error("unseal refused: the database was changed outside the vault", "err", err)
 	}
 	if rerr := sl.log.Record(ctx, req, auditlog.Event{Actor: ev.Actor, Action: audit.SysUnseal, Target: ev.Target,
-		Outcome: audit.OutcomeDenied, Reason: "state check failed: " + err.Error()}); rerr != nil {
+		Outcome: audit.OutcomeDenied, Reason: audit.StateCheckFailed + err.Error()}); rerr != nil {
 		return fmt.Errorf("%w (the refusal could not be recorded in the log: %v)", err, rerr)
+	}
+	return err
+}
+
+// CheckRunning checks, while unsealed, that the database is still exactly
+// what the vault wrote (the unseal's checks, in one read transaction). If
+// it is not, it records the incident and seals the vault, so nothing more
+// is served from it or written upon it. The server runs it hourly.
+func (sl *Seal) CheckRunning(ctx context.Context) error {
+	err := sl.barrier.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			if err := h.CheckState(tx); err != nil {
+				return err
+			}
+			if err := auditlog.CheckStored(tx); err != nil {
+				return &barrier.RollbackError{Bucket: storage.BucketAudit, What: err.Error()}
+			}
+			return nil
+		})
+	})
+	if !errors.Is(err, barrier.ErrRolledBack) {
+		return err
+	}
+	if sl.logger != nil {
+		sl.logger.Error("the database was changed outside the vault: sealing", "err", err)
+	}
+	rerr := sl.log.Record(ctx, auditlog.Request{ID: "state-check"}, auditlog.Event{Actor: auditlog.System, Action: audit.SysSeal,
+		Target: audit.Target{Kind: "vault"}, Outcome: audit.OutcomeError, Reason: audit.StateCheckFailed + err.Error() + "; the vault sealed itself"})
+	sl.DropKeys()
+	if rerr != nil {
+		return fmt.Errorf("%w (the incident could not be recorded in the log: %v)", err, rerr)
 	}
 	return err
 }
