@@ -3,8 +3,8 @@ package recovery
 import (
 	"bytes"
 	"context"
-	"errors"
 	"crypto/rand"
+	"errors"
 	"fmt"
 
 	"strongroom/audit"
