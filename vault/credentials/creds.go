@@ -77,6 +77,17 @@ func (c *credVersion) wipe() { barrier.Wipe(c.Password); barrier.Wipe(c.TOTP); b
 func headKey(id string) string             { return id + "/head" }
 func versionKey(id string, ver int) string { return fmt.Sprintf("%s/v/%08d", id, ver) }
 
+// putVersion writes a new version record, which must not exist yet: old
+// versions are never rewritten. One already there means the head naming
+// the current version was put back to an earlier copy.
+func putVersion(tx barrier.Tx, id string, ver int, v any) error {
+	if tx.Peek(storage.BucketCredentials, []byte(versionKey(id, ver))) != nil {
+		return &barrier.RollbackError{Bucket: storage.BucketCredentials,
+			What: fmt.Sprintf("version %d of a credential is already stored, so its head was put back (old versions are never rewritten)", ver)}
+	}
+	return tx.PutRecord(storage.BucketCredentials, versionKey(id, ver), v)
+}
+
 // CredentialInput creates or updates a credential. On update, empty fields
 // keep their value and a nil Assignees keeps the assignees.
 type CredentialInput struct {
@@ -302,7 +313,7 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 			if in.Tags != nil {
 				h.Tags = in.Tags
 			}
-			if err := tx.PutRecord(storage.BucketCredentials, versionKey(h.ID, next.Version), &next); err != nil {
+			if err := putVersion(tx, h.ID, next.Version, &next); err != nil {
 				return err
 			}
 			if err := putHead(tx, h); err != nil {

@@ -259,7 +259,7 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
 		cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
 			TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
-		if err := tx.PutRecord(storage.BucketCredentials, versionKey(h.ID, 1), &cv); err != nil {
+		if err := putVersion(tx, h.ID, 1, &cv); err != nil {
 			return err
 		}
 		if err := putHead(tx, h); err != nil {

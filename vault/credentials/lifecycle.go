@@ -89,7 +89,7 @@ func (c *Credentials) newVersion(ctx context.Context, req auditlog.Request, p *a
 			now := c.now()
 			cv.Version, cv.Created, cv.CreatedBy = h.Version+1, now, p.Name
 			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0, now
-			if err := tx.PutRecord(storage.BucketCredentials, versionKey(h.ID, cv.Version), &cv); err != nil {
+			if err := putVersion(tx, h.ID, cv.Version, &cv); err != nil {
 				return err
 			}
 			if err := putHead(tx, h); err != nil {

@@ -2,11 +2,14 @@ package credentials
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"strongroom/transfer"
 	"strongroom/vault/access"
+	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
 	"testing"
 
 	"github.com/pquerna/otp"
@@ -119,4 +122,45 @@ func TestRefusalReason(t *testing.T) {
 			t.Errorf("refusalReason(%v) = %q, want %q…", c.err, got, c.want)
 		}
 	}
+}
+
+// A head put back to an earlier copy (outside the vault) names a version
+// that is no longer the newest: the next write must not overwrite the
+// version already stored there, whatever the state check said.
+func TestOldVersionsAreNeverRewritten(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	if err := f.put(t, "Router", "first", false); err != nil {
+		t.Fatal(err)
+	}
+	var headKey string
+	var early []byte
+	_ = f.st.View(ctx, func(tx storage.Tx) error {
+		return tx.Scan(storage.BucketCredentials, nil, func(k, v []byte) (bool, error) {
+			if strings.HasSuffix(string(k), "/head") {
+				headKey, early = string(k), v
+			}
+			return true, nil
+		})
+	})
+	if err := f.put(t, "Router", "second", false); err != nil {
+		t.Fatal(err)
+	}
+	var v2 []byte
+	_ = f.st.View(ctx, func(tx storage.Tx) error {
+		v2 = tx.Get(storage.BucketCredentials, []byte(strings.TrimSuffix(headKey, "head")+"v/00000002"))
+		return nil
+	})
+	if err := f.st.Update(ctx, func(tx storage.Tx) error { return tx.Put(storage.BucketCredentials, []byte(headKey), early) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.put(t, "Router", "third", false); !errors.Is(err, barrier.ErrRolledBack) {
+		t.Fatalf("a write over a put-back head: %v", err)
+	}
+	_ = f.st.View(ctx, func(tx storage.Tx) error {
+		if got := tx.Get(storage.BucketCredentials, []byte(strings.TrimSuffix(headKey, "head")+"v/00000002")); !bytes.Equal(got, v2) {
+			t.Fatal("version 2 was rewritten")
+		}
+		return nil
+	})
 }
