@@ -12,6 +12,7 @@ import (
 
 	"strongroom/audit"
 	"strongroom/escrow"
+	"strongroom/vault/barrier"
 	"strongroom/vault/storage"
 )
 
@@ -266,5 +267,66 @@ func TestRunningStateCheckSealsOnChange(t *testing.T) {
 	}
 	if err := f.v.UnsealPassphrase(ctx, req, f.pass); !errors.Is(err, ErrRolledBack) {
 		t.Fatalf("unseal after: %v", err)
+	}
+}
+
+// A vault made before the state seal (its keyring has no state key, meta
+// no seal) gets its first seal at its next unseal, recorded; from then on
+// a keyring put back to its copy from before that is refused, even with
+// the seal deleted too.
+func TestFirstStateSealOfAnOlderVault(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Facebook", "shared", "first-password", "IT Provider")
+	f.v.dropKeys()
+	root, err := escrow.Combine([]*escrow.Share{f.init.Envelopes[0].Share, f.init.Envelopes[1].Share})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var legacy []byte
+	err = f.store.Update(ctx, func(tx Tx) error { // the vault as an earlier release left it
+		plain, err := barrier.OpenRecord(root, tx.Get("keyring", []byte("keyring")), "keyring/keyring")
+		if err != nil {
+			return err
+		}
+		active, keys, err := barrier.DecodeKeyring(plain)
+		if err != nil {
+			return err
+		}
+		delete(keys, 0)
+		if legacy, err = barrier.SealRecord(root, 0, "keyring/keyring", barrier.EncodeKeyring(active, keys)); err != nil {
+			return err
+		}
+		if err := tx.Put("keyring", []byte("keyring"), legacy); err != nil {
+			return err
+		}
+		return tx.Delete(bucketMeta, []byte(barrier.KeyState))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
+		t.Fatalf("first unseal of an older vault: %v", err)
+	}
+	if last := f.last(t); last.Action != audit.SysUnseal || !strings.Contains(last.Reason, "first state seal") {
+		t.Fatalf("the first seal is not on record: %+v", last)
+	}
+	if err := f.v.CheckState(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.ReadCredential(ctx, req, f.admin, "Facebook", 0); err != nil {
+		t.Fatal(err)
+	}
+	f.v.dropKeys()
+	err = f.store.Update(ctx, func(tx Tx) error {
+		if err := tx.Put("keyring", []byte("keyring"), legacy); err != nil {
+			return err
+		}
+		return tx.Delete(bucketMeta, []byte(barrier.KeyState))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "from before the vault's state seal") {
+		t.Fatalf("a keyring put back to before the first seal: %v", err)
 	}
 }
