@@ -2,6 +2,8 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +14,12 @@ import (
 
 	"strongroom/audit"
 	"strongroom/escrow"
+	"strongroom/vault/backup"
 	"strongroom/vault/barrier"
+	"strongroom/vault/recovery"
 	"strongroom/vault/storage"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // snapshotDB is a copy of the fixture's database as it stands.
@@ -57,6 +63,13 @@ func dump(t *testing.T, db []byte) map[string][]byte {
 // a stopped server's vault would be.
 func withKey(t *testing.T, db []byte, id string, val []byte) (*Vault, Store) {
 	t.Helper()
+	_, st := withKeyDir(t, db, id, val)
+	return New(Config{Store: st, KDF: testKDF}), st
+}
+
+// withKeyDir is withKey's store, and the directory of its file.
+func withKeyDir(t *testing.T, db []byte, id string, val []byte) (string, Store) {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "strongroom.db"), db, 0o600); err != nil {
 		t.Fatal(err)
@@ -75,7 +88,7 @@ func withKey(t *testing.T, db []byte, id string, val []byte) (*Vault, Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{Store: st, KDF: testKDF}), st
+	return dir, st
 }
 
 func unsealWithShares(envs []*escrow.Envelope, v *Vault) error {
@@ -329,4 +342,68 @@ func TestFirstStateSealOfAnOlderVault(t *testing.T) {
 	if err := f.v.UnsealPassphrase(ctx, req, f.pass); !errors.Is(err, ErrRolledBack) || !strings.Contains(err.Error(), "from before the vault's state seal") {
 		t.Fatalf("a keyring put back to before the first seal: %v", err)
 	}
+}
+
+// A backup doctored inside (a credential's head put back to an earlier
+// copy) and signed again with the vault's own audit key, as an insider
+// who had it could: its signature and log verify, but checking it with
+// the envelopes unseals it, and the state check refuses it.
+func TestDoctoredBackupIsRefusedByTheStateCheck(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Facebook", "shared", "first-password", "IT Provider")
+	var headKey string
+	var early []byte
+	_ = f.store.View(ctx, func(tx Tx) error {
+		return tx.Scan(bucketCredentials, nil, func(k, v []byte) (bool, error) {
+			if strings.HasSuffix(string(k), "/head") {
+				headKey, early = string(k), v
+			}
+			return true, nil
+		})
+	})
+	f.put(t, f.admin, "Facebook", "shared", "second-password", "IT Provider")
+	var buf bytes.Buffer
+	if _, err := f.v.Backup(ctx, req, f.admin, &buf); err != nil {
+		t.Fatal(err)
+	}
+	p, err := backup.Parse(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doctored := putBack(t, p.DB, "credentials\x00"+headKey, early)
+	m := p.Manifest
+	sum := sha256.Sum256(doctored)
+	m.SHA256, m.Size = hex.EncodeToString(sum[:]), int64(len(doctored))
+	var signer note.Signer
+	if err := f.v.barrier.View(ctx, func(tx barrier.Tx) (err error) { signer, err = recovery.AuditSigner(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	signed, err := backup.Sign(&m, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := backup.WriteFrame(&out, signed, bytes.NewReader(doctored)); err != nil {
+		t.Fatal(err)
+	}
+	shares := []string{f.init.Envelopes[0].Text(), f.init.Envelopes[1].Text()}
+	_, err = CheckBackup(ctx, bytes.NewReader(out.Bytes()), BackupOptions{VerifierKey: f.init.VerifierKey, Shares: shares, KDF: testKDF})
+	if !errors.Is(err, ErrRolledBack) {
+		t.Fatalf("a doctored, re-signed backup checked with envelopes: %v", err)
+	}
+	if _, err := CheckBackup(ctx, bytes.NewReader(buf.Bytes()), BackupOptions{VerifierKey: f.init.VerifierKey, Shares: shares, KDF: testKDF}); err != nil {
+		t.Fatalf("the genuine backup: %v", err)
+	}
+}
+
+// putBack is the database copy db with bucket\x00key set to val.
+func putBack(t *testing.T, db []byte, id string, val []byte) []byte {
+	t.Helper()
+	dir, st := withKeyDir(t, db, id, val)
+	st.Close()
+	out, err := os.ReadFile(filepath.Join(dir, "strongroom.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
