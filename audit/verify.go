@@ -3,13 +3,13 @@ package audit
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -72,21 +72,6 @@ func (c *Chain) Head() (uint64, string) {
 	return c.lastSeq, c.lastHash
 }
 
-// ParseLine decodes one stored or exported line strictly: unknown fields are
-// refused, and so is trailing data.
-func ParseLine(line []byte) (*Entry, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	var e Entry
-	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("audit: bad entry: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("audit: bad entry: trailing data")
-	}
-	return &e, nil
-}
-
 // Redacted is an entry left out of a filtered export: its seq, the
 // SHA-256 digest of its canonical bytes, and its prev and hash, which the
 // digest is enough to recompute. Its line is
@@ -132,16 +117,11 @@ func (c *Chain) Add(line []byte) error {
 		}
 	}
 	if isRedacted(line) {
-		var r Redacted
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil || dec.More() {
-			return &ChainError{wantSeq, ProblemUnreadable, "bad redacted entry"}
+		r, err := parseRedacted(line)
+		if err != nil {
+			return &ChainError{wantSeq, ProblemUnreadable, err.Error()}
 		}
-		d, err := hex.DecodeString(r.Digest)
-		if err != nil || len(d) != 32 {
-			return &ChainError{wantSeq, ProblemUnreadable, "redacted entry's digest is not 32 bytes of hex"}
-		}
+		d, _ := hex.DecodeString(r.Digest)
 		seq, prev, hash, got, canonical = r.Seq, r.Prev, r.Hash, ChainHash(r.Prev, d), r.Line()
 		c.redacted++
 	} else {
@@ -213,18 +193,37 @@ type Verifier struct {
 	closing *Checkpoint
 	// closingNote is the closing line's signed note.
 	closingNote []byte
-	wit         witnessing
+	// origin is the origin every checkpoint must name: "strongroom/" and
+	// the vault ID given, else that of the first checkpoint read.
+	origin string
+	wit    witnessing
 }
 
 // NewVerifier checks every kept checkpoint's signature with key (a
 // sumdb/note verifier key). key may be empty when no checkpoint and no
-// witness is given; then only the chain is checked. With witnesses
-// (cosignature/v1 verifier keys, witness.go), every entry of the log must
-// be covered by a checkpoint that each witness cosigned: in practice the
-// closing checkpoint, or a kept checkpoint of the same size, must carry
-// every witness's cosignature.
+// witness is given; then only the chain is checked, and the closing line's
+// form (ReadCheckpoint) and its size and head, but not its signature. With
+// witnesses (cosignature/v1 verifier keys, witness.go), every entry of the
+// log must be covered by a checkpoint that each witness cosigned: in
+// practice the closing checkpoint, or a kept checkpoint of the same size,
+// must carry every witness's cosignature. Every checkpoint (kept, anchor,
+// closing) must name the same vault in its origin line.
 func NewVerifier(key string, checkpoints [][]byte, witnesses ...string) (*Verifier, error) {
+	return NewVaultVerifier("", key, checkpoints, witnesses...)
+}
+
+// NewVaultVerifier is NewVerifier for the vault whose ID (32 lower-case hex
+// digits, as envelopes print it) is vaultID: every checkpoint's origin must
+// be strongroom/<vaultID>, else it fails as SigOtherVault. An empty
+// vaultID is NewVerifier.
+func NewVaultVerifier(vaultID, key string, checkpoints [][]byte, witnesses ...string) (*Verifier, error) {
 	v := &Verifier{key: key, wit: newWitnessing(witnesses)}
+	if vaultID != "" {
+		if !lowerHex(vaultID, 32) {
+			return nil, &ChainError{0, SigOtherVault, "the vault ID given is not 32 lower-case hex digits"}
+		}
+		v.origin = OriginPrefix + vaultID
+	}
 	if (len(checkpoints) > 0 || len(witnesses) > 0) && key == "" {
 		return nil, &ChainError{0, ProblemAnchor, "checkpoints and witnesses need --key (the vault's verifier key) to be checked"}
 	}
@@ -234,7 +233,7 @@ func NewVerifier(key string, checkpoints [][]byte, witnesses ...string) (*Verifi
 		}
 	}
 	for i, signed := range checkpoints {
-		cp, cos, err := OpenWitnessed(signed, key, witnesses)
+		cp, cos, err := v.open(signed)
 		if err != nil {
 			var se *SignatureError
 			if errors.As(err, &se) {
@@ -254,6 +253,28 @@ func NewVerifier(key string, checkpoints [][]byte, witnesses ...string) (*Verifi
 	return v, nil
 }
 
+// open opens a signed checkpoint with the key and witnesses (or, without a
+// key, reads its form only) and holds it to the verification's origin.
+func (v *Verifier) open(signed []byte) (*Checkpoint, []Cosignature, error) {
+	var cp *Checkpoint
+	var cos []Cosignature
+	var err error
+	if v.key == "" {
+		cp, err = ReadCheckpoint(signed)
+	} else {
+		cp, cos, err = OpenWitnessed(signed, v.key, v.wit.keys)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.origin == "" {
+		v.origin = cp.Origin
+	} else if cp.Origin != v.origin {
+		return nil, nil, &SignatureError{SigOtherVault, "its origin names vault " + cp.VaultID() + ", not " + strings.TrimPrefix(v.origin, OriginPrefix)}
+	}
+	return cp, cos, nil
+}
+
 // Add takes the next line: an optional leading anchor line
 // {"anchor":"<signed checkpoint>"} for a pruned log, then entries, then an
 // optional closing line {"checkpoint":"<signed checkpoint>"} signed by the
@@ -264,58 +285,11 @@ func (v *Verifier) Add(line []byte) error {
 		seq, _ := v.chain.Head()
 		return &ChainError{seq + 1, ProblemAfterClose, "lines follow the export's closing checkpoint (added after it was signed)"}
 	}
-	if bytes.HasPrefix(line, []byte(`{"checkpoint":`)) {
-		var cl struct {
-			Checkpoint string `json:"checkpoint"`
-		}
-		if err := json.Unmarshal(line, &cl); err != nil {
-			return &ChainError{0, ProblemUnreadable, "unreadable closing checkpoint"}
-		}
-		if v.key == "" { // chain-only mode: the signature cannot be checked
-			v.closing = &Checkpoint{}
-			return nil
-		}
-		cp, cos, err := OpenWitnessed([]byte(cl.Checkpoint), v.key, v.wit.keys)
-		if err != nil {
-			var se *SignatureError
-			if errors.As(err, &se) {
-				return &ChainError{0, se.Kind, "the closing checkpoint: " + se.Detail}
-			}
-			return err
-		}
-		seq, hash := v.chain.Head()
-		switch {
-		case cp.Size > seq:
-			return &ChainError{seq + 1, ProblemTruncated, fmt.Sprintf("the export was signed at seq %d but ends at seq %d", cp.Size, seq)}
-		case cp.Size < seq:
-			return &ChainError{cp.Size + 1, ProblemAfterClose, fmt.Sprintf("entries %d to %d are not covered by the export's signature (added)", cp.Size+1, seq)}
-		case cp.Head != hash:
-			return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
-		}
-		v.closing, v.closingNote = cp, []byte(cl.Checkpoint)
-		v.wit.cover(cp.Size, cos)
-		return nil
+	if bytes.HasPrefix(line, []byte(closingPrefix)) {
+		return v.addClosing(line)
 	}
-	if bytes.HasPrefix(line, []byte(`{"anchor":`)) {
-		if v.lines != 1 {
-			return &ChainError{0, ProblemAnchor, "an anchor may only be the first line"}
-		}
-		var a struct {
-			Anchor string `json:"anchor"`
-		}
-		if err := json.Unmarshal(line, &a); err != nil {
-			return &ChainError{0, ProblemAnchor, "unreadable anchor line"}
-		}
-		if v.key == "" {
-			return &ChainError{0, ProblemAnchor, "this log was pruned: give --key to check the signed checkpoint it starts from"}
-		}
-		cp, cos, err := OpenWitnessed([]byte(a.Anchor), v.key, v.wit.keys)
-		if err != nil {
-			return &ChainError{0, ProblemAnchor, err.Error()}
-		}
-		v.chain = *NewChainAt(cp.Size, cp.Head)
-		v.wit.cover(cp.Size, cos)
-		return nil
+	if bytes.HasPrefix(line, []byte(anchorPrefix)) {
+		return v.addAnchor(line)
 	}
 	if v.chain.count == 0 {
 		if err := v.skipBefore(line); err != nil {
@@ -337,6 +311,56 @@ func (v *Verifier) Add(line []byte) error {
 		v.wit.cover(seq, v.wit.cos[cp])
 		v.next++
 	}
+	return nil
+}
+
+// addClosing checks the closing line: read exactly, opened with the key
+// (or, without one, read for its form), over exactly the last entry.
+func (v *Verifier) addClosing(line []byte) error {
+	signed, err := parseNoteLine(line, closingPrefix)
+	if err != nil {
+		return &ChainError{0, ProblemUnreadable, "the closing line: " + err.Error()}
+	}
+	cp, cos, err := v.open(signed)
+	if err != nil {
+		var se *SignatureError
+		if errors.As(err, &se) {
+			return &ChainError{0, se.Kind, "the closing checkpoint: " + se.Detail}
+		}
+		return err
+	}
+	seq, hash := v.chain.Head()
+	switch {
+	case cp.Size > seq:
+		return &ChainError{seq + 1, ProblemTruncated, fmt.Sprintf("the export was signed at seq %d but ends at seq %d", cp.Size, seq)}
+	case cp.Size < seq:
+		return &ChainError{cp.Size + 1, ProblemAfterClose, fmt.Sprintf("entries %d to %d are not covered by the export's signature (added)", cp.Size+1, seq)}
+	case cp.Head != hash:
+		return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
+	}
+	v.closing, v.closingNote = cp, signed
+	v.wit.cover(cp.Size, cos)
+	return nil
+}
+
+// addAnchor starts a pruned log from its signed anchor checkpoint.
+func (v *Verifier) addAnchor(line []byte) error {
+	if v.lines != 1 {
+		return &ChainError{0, ProblemAnchor, "an anchor may only be the first line"}
+	}
+	signed, err := parseNoteLine(line, anchorPrefix)
+	if err != nil {
+		return &ChainError{0, ProblemAnchor, "the anchor line: " + err.Error()}
+	}
+	if v.key == "" {
+		return &ChainError{0, ProblemAnchor, "this log was pruned: give --key to check the signed checkpoint it starts from"}
+	}
+	cp, cos, err := v.open(signed)
+	if err != nil {
+		return &ChainError{0, ProblemAnchor, err.Error()}
+	}
+	v.chain = *NewChainAt(cp.Size, cp.Head)
+	v.wit.cover(cp.Size, cos)
 	return nil
 }
 
@@ -386,17 +410,23 @@ func (v *Verifier) Finish() (Report, error) {
 	return rep, nil
 }
 
-// Verify reads a JSONL export (blank lines ignored) and checks it with the
-// verifier key, kept checkpoints and required witnesses (NewVerifier).
+// Verify reads a JSONL export and checks it with the verifier key, kept
+// checkpoints and required witnesses (NewVerifier).
 func Verify(r io.Reader, key string, checkpoints [][]byte, witnesses ...string) (Report, error) {
 	v, err := NewVerifier(key, checkpoints, witnesses...)
 	if err != nil {
 		return Report{}, err
 	}
+	return v.Read(r)
+}
+
+// Read feeds the lines of a JSONL export to Add and then Finish. Lines end
+// with "\n" (the last may lack it); empty lines are skipped; any other line
+// is given to Add as it is, so a "\r" or a line of white space fails there.
+func (v *Verifier) Read(r io.Reader) (Report, error) {
 	var addErr error
-	err = readLines(r, func(line []byte) error {
-		line = bytes.TrimRight(line, "\r")
-		if len(bytes.TrimSpace(line)) == 0 {
+	err := readLines(r, func(line []byte) error {
+		if len(line) == 0 {
 			return nil
 		}
 		addErr = v.Add(line)

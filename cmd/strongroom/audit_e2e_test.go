@@ -67,10 +67,21 @@ func TestAuditorToolkit(t *testing.T) {
 	forged.Seal(last.Seq, last.Hash)
 	tamper["appended"] = struct{ file, want string }{variant("appended.jsonl", append(append([]string(nil), lines...), string(forged.Line()))), "after the closing checkpoint"}
 	tamper["unsigned tail"] = struct{ file, want string }{variant("stripped.jsonl", append(append([]string(nil), lines[:len(lines)-1]...), string(forged.Line()))), "unsigned tail"}
+	// Line ends from a Windows copy; a closing line with a key in another case.
+	tamper["crlf"] = struct{ file, want string }{write(t, filepath.Join(work, "crlf.jsonl"), strings.Join(lines, "\r\n")+"\r\n"), "at seq 1: unreadable"}
+	tamper["closing key case"] = struct{ file, want string }{variant("case.jsonl", append(append([]string(nil), lines[:len(lines)-1]...),
+		strings.Replace(lines[len(lines)-1], `{"checkpoint":`, `{"Checkpoint":`, 1))), "unreadable"}
 	for name, tc := range tamper {
 		if msg := op.must(1, "audit", "verify", "--log", tc.file, "--key", ini.VerifierKey, "--checkpoint", cp1, "--checkpoint", cp2); !strings.Contains(msg, tc.want) {
 			t.Fatalf("%s: %s", name, msg)
 		}
+	}
+	if out := op.must(0, "audit", "verify", "--log", logFile, "--key", ini.VerifierKey, "--vault-id", v.vaultID); !strings.Contains(out, "closed by the vault's signature") {
+		t.Fatalf("verify with the vault ID: %s", out)
+	}
+	otherID := strings.Repeat("0", 32)
+	if msg := op.must(1, "audit", "verify", "--log", logFile, "--vault-id", otherID); !strings.Contains(msg, "for another vault") {
+		t.Fatalf("another vault's ID, no key: %s", msg)
 	}
 	_, otherKey, _ := note.GenerateKey(rand.Reader, strings.SplitN(ini.VerifierKey, "+", 2)[0])
 	if msg := op.must(1, "audit", "verify", "--log", logFile, "--key", otherKey, "--checkpoint", cp1); !strings.Contains(msg, "signed by another key") {

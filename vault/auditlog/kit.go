@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -214,7 +213,7 @@ func (ex *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		return err
 	}
 	if ex.format == FormatJSONL && anchor != nil {
-		line, _ := json.Marshal(map[string]string{"anchor": string(anchor)})
+		line := audit.AnchorLine(anchor)
 		if _, err := w.Write(append(line, '\n')); err != nil {
 			return err
 		}
@@ -223,7 +222,7 @@ func (ex *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		return exportLine(w, cw, f, e.line)
 	})
 	if err == nil && ex.closing != nil {
-		line, _ := json.Marshal(map[string]string{"checkpoint": string(ex.closing)})
+		line := audit.ClosingLine(ex.closing)
 		_, err = w.Write(append(line, '\n'))
 	}
 	if cw != nil {

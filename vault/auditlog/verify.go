@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -111,8 +110,7 @@ func (l *Log) verifyChain(ctx context.Context, st *logState) (VerifyResult, erro
 		return VerifyResult{}, errors.Join(st.startErr, err)
 	}
 	if st.anchor != nil {
-		line, _ := json.Marshal(map[string]string{"anchor": string(st.anchor)})
-		if err := ver.Add(line); err != nil {
+		if err := ver.Add(audit.AnchorLine(st.anchor)); err != nil {
 			return VerifyResult{}, err
 		}
 	}
