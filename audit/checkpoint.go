@@ -90,6 +90,17 @@ func (noKeys) Verifier(name string, hash uint32) (note.Verifier, error) {
 	return nil, &note.UnknownVerifierError{Name: name, KeyHash: hash}
 }
 
+// noteText is the text of a signed note whose syntax is right, without
+// checking any signature.
+func noteText(signed []byte) (string, error) {
+	_, err := note.Open(signed, noKeys{})
+	var unverified *note.UnverifiedNoteError
+	if !errors.As(err, &unverified) {
+		return "", &SignatureError{SigMalformed, "not a signed note"}
+	}
+	return unverified.Note.Text, nil
+}
+
 // ReadCheckpoint parses a signed checkpoint without checking any signature:
 // the note's syntax (SECURITY.md "Checkpoints": valid UTF-8, no control
 // character but newline, text, blank line, at least one well-formed
@@ -97,12 +108,11 @@ func (noKeys) Verifier(name string, hash uint32) (note.Verifier, error) {
 // the vault's key can check of a closing line; it proves nothing about who
 // signed it.
 func ReadCheckpoint(signed []byte) (*Checkpoint, error) {
-	_, err := note.Open(signed, noKeys{})
-	var unverified *note.UnverifiedNoteError
-	if !errors.As(err, &unverified) {
-		return nil, &SignatureError{SigMalformed, "not a signed note"}
+	text, err := noteText(signed)
+	if err != nil {
+		return nil, err
 	}
-	c, err := ParseCheckpoint(unverified.Note.Text)
+	c, err := ParseCheckpoint(text)
 	if err != nil {
 		return nil, &SignatureError{SigMalformed, err.Error()}
 	}

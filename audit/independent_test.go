@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func python(t *testing.T) string {
@@ -89,6 +90,13 @@ func independentCases(t *testing.T) map[string]struct {
 		}
 		return "f"
 	}
+	k2 := newKeys(t, "strongroom-0123456789ab")
+	tr := &KeyTransition{Origin: testOrigin, Seq: 6, Head: string(hashOf(base[5])), Old: k.vkey, New: k2.vkey, Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	transition, err := SignTransition(tr, k.signer, k2.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tline := TransitionLine(transition)
 	type tc = struct {
 		log  []byte
 		want string
@@ -133,16 +141,21 @@ func independentCases(t *testing.T) map[string]struct {
 		"closing with extra key": {join(append(append([][]byte(nil), base...), extraKey(closing))), "FAIL 0 unreadable"},
 		"closing escaped otherwise": {join(append(append([][]byte(nil), base...),
 			bytes.Replace(closing, []byte(`\n`), []byte(`\u000a`), 1))), "FAIL 0 unreadable"},
-		"closing with CRLF":         {append(append(join(base), closing...), "\r\n"...), "FAIL 0 unreadable"},
-		"closing without signature": {join(append(append([][]byte(nil), base...), ClosingLine([]byte(strings.SplitAfter(string(checkpointAt(t, k, base, 15)), "\n\n")[0])))), "FAIL 0 malformed"},
-		"closing too short":         {join(append(append([][]byte(nil), base...), ClosingLine(checkpointAt(t, k, base, 12)))), "FAIL 13 after the closing checkpoint"},
-		"closing beyond the end":    {join(append(append([][]byte(nil), base[:12]...), closing)), "FAIL 13 truncated below a checkpoint"},
-		"closing over another head": {join(append(rehash(t, changed, 6), closing)), "FAIL 15 forked"},
-		"a line after the closing":  {join(append(append([][]byte(nil), closed...), base[0])), "FAIL 16 after the closing checkpoint"},
-		"anchored (needs the key)":  {join(anchored), "FAIL 0 anchor"},
-		"anchor key in capitals":    {join(append([][]byte{bytes.Replace(anchored[0], []byte(`"anchor"`), []byte(`"Anchor"`), 1)}, base[5:]...)), "FAIL 1 unreadable"},
-		"anchor with extra key":     {join(append([][]byte{extraKey(anchored[0])}, base[5:]...)), "FAIL 0 anchor"},
-		"anchor not first":          {join(append(append([][]byte(nil), base...), anchored[0])), "FAIL 0 anchor"},
+		"closing with CRLF":             {append(append(join(base), closing...), "\r\n"...), "FAIL 0 unreadable"},
+		"closing without signature":     {join(append(append([][]byte(nil), base...), ClosingLine([]byte(strings.SplitAfter(string(checkpointAt(t, k, base, 15)), "\n\n")[0])))), "FAIL 0 malformed"},
+		"closing too short":             {join(append(append([][]byte(nil), base...), ClosingLine(checkpointAt(t, k, base, 12)))), "FAIL 13 after the closing checkpoint"},
+		"closing beyond the end":        {join(append(append([][]byte(nil), base[:12]...), closing)), "FAIL 13 truncated below a checkpoint"},
+		"closing over another head":     {join(append(rehash(t, changed, 6), closing)), "FAIL 15 forked"},
+		"a line after the closing":      {join(append(append([][]byte(nil), closed...), base[0])), "FAIL 16 after the closing checkpoint"},
+		"a key transition":              {join(append([][]byte{tline}, closed...)), ok(base)},
+		"key transition after an entry": {join(append([][]byte{base[0], tline}, base[1:]...)), "FAIL 0 key transition"},
+		"key transition, head forked":   {join(append([][]byte{tline}, rehash(t, edit(base, 5, `"reason":"`, `"reason":"x`), 5)...)), "FAIL 6 forked"},
+		"key transition beyond the end": {join(append([][]byte{tline}, base[:4]...)), "FAIL 5 truncated below a checkpoint"},
+		"key transition malformed":      {join(append([][]byte{bytes.Replace(tline, []byte("key transition 6"), []byte("key transition 06"), 1)}, base...)), "FAIL 0 key transition"},
+		"anchored (needs the key)":      {join(anchored), "FAIL 0 anchor"},
+		"anchor key in capitals":        {join(append([][]byte{bytes.Replace(anchored[0], []byte(`"anchor"`), []byte(`"Anchor"`), 1)}, base[5:]...)), "FAIL 1 unreadable"},
+		"anchor with extra key":         {join(append([][]byte{extraKey(anchored[0])}, base[5:]...)), "FAIL 0 anchor"},
+		"anchor not first":              {join(append(append([][]byte(nil), base...), anchored[0])), "FAIL 0 anchor"},
 	}
 	return cases
 }

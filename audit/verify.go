@@ -28,6 +28,7 @@ const (
 	ProblemAnchor       = "anchor"                       // a pruned log's starting checkpoint is missing or wrong
 	ProblemAfterClose   = "after the closing checkpoint" // lines added after the export was signed
 	ProblemUnwitnessed  = "not witnessed"                // entries no checkpoint cosigned by a required witness covers
+	ProblemTransition   = "key transition"               // a key transition line is unreadable, unsigned or out of place
 )
 
 // ChainError is the first failure found in a log. Seq is the seq at which
@@ -178,6 +179,15 @@ type Report struct {
 	// ClosingNote is the closing line's signed checkpoint, as it was read
 	// (what a witness cosigns).
 	ClosingNote []byte `json:"-"`
+	// ClosingKey is the verifier key that signed the closing checkpoint:
+	// the key given, or one a key transition links it to.
+	ClosingKey string `json:"-"`
+	// Transitions are the key transitions followed from the key given;
+	// FollowedForward says one led to a newer key than the one given, which
+	// is only as trustworthy as the key given (check the newest key against
+	// the current envelopes).
+	Transitions     []*KeyTransition `json:"-"`
+	FollowedForward bool             `json:"-"`
 }
 
 // Verifier checks an export against the vault's verifier key and the
@@ -197,6 +207,13 @@ type Verifier struct {
 	// the vault ID given, else that of the first checkpoint read.
 	origin string
 	wit    witnessing
+	// raw are the kept checkpoints, opened once the transitions are read
+	// (prepare), as each is checked with the key of its era.
+	raw         [][]byte
+	transitions []*KeyTransition
+	hist        keyHistory
+	prepared    bool
+	linked      map[*Checkpoint]bool // heads named by key transitions
 }
 
 // NewVerifier checks every kept checkpoint's signature with key (a
@@ -232,25 +249,81 @@ func NewVaultVerifier(vaultID, key string, checkpoints [][]byte, witnesses ...st
 			return nil, &ChainError{0, SigMalformed, "a witness key: " + err.Error()}
 		}
 	}
-	for i, signed := range checkpoints {
+	v.raw = checkpoints
+	v.hist = keyHistory{eras: []era{{key, 0}}}
+	v.linked = map[*Checkpoint]bool{}
+	return v, nil
+}
+
+// prepare links the key transitions read to the key, then opens the kept
+// checkpoints, each with the key of its era: it runs at the first line
+// that is not a key transition.
+func (v *Verifier) prepare() error {
+	if v.prepared {
+		return nil
+	}
+	v.prepared = true
+	if v.key != "" {
+		h, err := linkTransitions(v.key, v.transitions)
+		if err != nil {
+			return err
+		}
+		v.hist = h
+	}
+	for _, t := range v.transitions {
+		if v.origin == "" {
+			v.origin = t.Origin
+		} else if t.Origin != v.origin {
+			return &ChainError{0, SigOtherVault, fmt.Sprintf("the key transition at seq %d names another vault", t.Seq)}
+		}
+		cp := &Checkpoint{Origin: t.Origin, Size: t.Seq, Head: t.Head, Time: t.Time}
+		v.cps, v.linked[cp] = append(v.cps, cp), true
+	}
+	for i, signed := range v.raw {
 		cp, cos, err := v.open(signed)
 		if err != nil {
 			var se *SignatureError
 			if errors.As(err, &se) {
-				return nil, &ChainError{0, se.Kind, fmt.Sprintf("checkpoint %d: %s", i+1, se.Detail)}
+				return &ChainError{0, se.Kind, fmt.Sprintf("checkpoint %d: %s", i+1, se.Detail)}
 			}
-			return nil, err
+			return err
 		}
 		v.cps = append(v.cps, cp)
 		v.wit.cos[cp] = cos
 	}
-	sort.Slice(v.cps, func(i, j int) bool { return v.cps[i].Size < v.cps[j].Size })
+	sort.SliceStable(v.cps, func(i, j int) bool { return v.cps[i].Size < v.cps[j].Size })
 	for i := 1; i < len(v.cps); i++ {
 		if v.cps[i].Size == v.cps[i-1].Size && v.cps[i].Head != v.cps[i-1].Head {
-			return nil, &ChainError{v.cps[i].Size, ProblemForked, "two checkpoints signed by the vault disagree about the same seq (the vault's log forked)"}
+			return &ChainError{v.cps[i].Size, ProblemForked, "two checkpoints signed by the vault disagree about the same seq (the vault's log forked)"}
 		}
 	}
-	return v, nil
+	return nil
+}
+
+// addTransition reads a key transition line: exactly, and (with a key)
+// signed by both keys it names; without a key for its form only.
+func (v *Verifier) addTransition(line []byte) error {
+	if v.prepared {
+		return &ChainError{0, ProblemTransition, "a key transition line may only come before the anchor and the entries"}
+	}
+	signed, err := parseNoteLine(line, transitionPrefix)
+	if err != nil {
+		return &ChainError{0, ProblemTransition, "the key transition line: " + err.Error()}
+	}
+	var t *KeyTransition
+	if v.key == "" {
+		t, err = readTransition(signed)
+	} else {
+		t, err = OpenTransition(signed)
+	}
+	if err != nil {
+		return &ChainError{0, ProblemTransition, err.Error()}
+	}
+	if n := len(v.transitions); n > 0 && t.Seq <= v.transitions[n-1].Seq {
+		return &ChainError{0, ProblemTransition, "key transitions are not in increasing seq order"}
+	}
+	v.transitions = append(v.transitions, t)
+	return nil
 }
 
 // open opens a signed checkpoint with the key and witnesses (or, without a
@@ -259,10 +332,14 @@ func (v *Verifier) open(signed []byte) (*Checkpoint, []Cosignature, error) {
 	var cp *Checkpoint
 	var cos []Cosignature
 	var err error
-	if v.key == "" {
-		cp, err = ReadCheckpoint(signed)
-	} else {
-		cp, cos, err = OpenWitnessed(signed, v.key, v.wit.keys)
+	cp, err = ReadCheckpoint(signed)
+	if err == nil && v.key != "" {
+		size := cp.Size
+		cp, cos, err = OpenWitnessed(signed, v.hist.keyFor(size), v.wit.keys)
+		var se *SignatureError
+		if errors.As(err, &se) && se.Kind == SigForeignKey && v.hist.retired(signed, size) {
+			err = &SignatureError{SigRetired, "a checkpoint for a seq after a re-key is signed by the audit key that re-key retired (a key recovered from superseded envelopes?)"}
+		}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -285,10 +362,20 @@ func (v *Verifier) Add(line []byte) error {
 		seq, _ := v.chain.Head()
 		return &ChainError{seq + 1, ProblemAfterClose, "lines follow the export's closing checkpoint (added after it was signed)"}
 	}
+	if bytes.HasPrefix(line, []byte(transitionPrefix)) {
+		return v.addTransition(line)
+	}
+	anchor := bytes.HasPrefix(line, []byte(anchorPrefix))
+	if anchor && v.prepared {
+		return &ChainError{0, ProblemAnchor, "an anchor may only follow key transitions, before every entry"}
+	}
+	if err := v.prepare(); err != nil {
+		return err
+	}
 	if bytes.HasPrefix(line, []byte(closingPrefix)) {
 		return v.addClosing(line)
 	}
-	if bytes.HasPrefix(line, []byte(anchorPrefix)) {
+	if anchor {
 		return v.addAnchor(line)
 	}
 	if v.chain.count == 0 {
@@ -307,7 +394,9 @@ func (v *Verifier) Add(line []byte) error {
 				"entry %d's hash differs from the checkpoint signed at %s: the log was rewritten or forked at or before seq %d",
 				seq, cp.Time.Format(time.RFC3339), seq)}
 		}
-		v.matched++
+		if !v.linked[cp] {
+			v.matched++
+		}
 		v.wit.cover(seq, v.wit.cos[cp])
 		v.next++
 	}
@@ -345,9 +434,6 @@ func (v *Verifier) addClosing(line []byte) error {
 
 // addAnchor starts a pruned log from its signed anchor checkpoint.
 func (v *Verifier) addAnchor(line []byte) error {
-	if v.lines != 1 {
-		return &ChainError{0, ProblemAnchor, "an anchor may only be the first line"}
-	}
 	signed, err := parseNoteLine(line, anchorPrefix)
 	if err != nil {
 		return &ChainError{0, ProblemAnchor, "the anchor line: " + err.Error()}
@@ -372,10 +458,13 @@ func (v *Verifier) skipBefore(line []byte) error {
 		if cp.Size == start && v.chain.started && cp.Head != v.chain.lastHash {
 			return &ChainError{start, ProblemForked, "the anchor and a kept checkpoint disagree about the same seq"}
 		}
-		if cp.Size == start && v.chain.started {
-			v.matched++
+		switch {
+		case cp.Size == start && v.chain.started:
+			if !v.linked[cp] {
+				v.matched++
+			}
 			v.wit.cover(start, v.wit.cos[cp])
-		} else {
+		case !v.linked[cp]:
 			v.before++
 		}
 		v.next++
@@ -386,6 +475,9 @@ func (v *Verifier) skipBefore(line []byte) error {
 // Finish reports, or names the first failure: a kept checkpoint beyond the
 // end of the log means the tail was cut.
 func (v *Verifier) Finish() (Report, error) {
+	if err := v.prepare(); err != nil {
+		return Report{}, err
+	}
 	seq, hash := v.chain.Head()
 	if v.chain.count == 0 {
 		return Report{}, &ChainError{seq + 1, ProblemEmpty, "the log has no entries"}
@@ -405,8 +497,9 @@ func (v *Verifier) Finish() (Report, error) {
 		Closed: v.closing != nil && v.key != "", Witnessed: witnessed}
 	if rep.Closed {
 		t := v.closing.Time
-		rep.ClosingTime, rep.ClosingNote = &t, v.closingNote
+		rep.ClosingTime, rep.ClosingNote, rep.ClosingKey = &t, v.closingNote, v.hist.keyFor(v.closing.Size)
 	}
+	rep.Transitions, rep.FollowedForward = v.hist.followed, v.hist.forward
 	return rep, nil
 }
 

@@ -156,8 +156,8 @@ def read_note_line(line, prefix):
     return s
 
 
-def read_checkpoint(note):
-    """The note's form (no signature can be checked) and its checkpoint text; None if malformed."""
+def note_text(note):
+    """The text of a signed note of the right form (no signature can be checked), or None."""
     if any(ord(c) < 0x20 and c != "\n" for c in note):
         return None
     split = note.rfind("\n\n")
@@ -177,6 +177,45 @@ def read_checkpoint(note):
             return None
         if len(base64.b64decode(b64)) < 5:
             return None
+    return text
+
+
+def verifier_key(k):
+    """A note verifier key: name+<key hash, 8 hex>+base64(0x01 || 32-byte key), hash matching."""
+    name, _, rest = k.partition("+")
+    h, _, b64 = rest.partition("+")
+    if name == "" or any(c in WHITE_SPACE for c in name) or not re.fullmatch(r"[0-9a-fA-F]{8}", h) or not B64.match(b64):
+        return False
+    raw = base64.b64decode(b64)
+    return len(raw) == 33 and raw[0] == 1 and hashlib.sha256(name.encode() + b"\n" + raw).digest()[:4] == bytes.fromhex(h)
+
+
+def read_transition(note):
+    """A key transition's form: (seq, head hex), or None."""
+    text = note_text(note)
+    parts = text.split("\n") if text is not None else []
+    if len(parts) != 7 or parts[6] != "" or not ORIGIN.match(parts[0]) or not parts[1].startswith("key transition "):
+        return None
+    seq, head = parts[1][len("key transition ") :], parts[2]
+    if not DECIMAL.match(seq) or not 0 < int(seq) < 2**64 or not B64.match(head):
+        return None
+    raw = base64.b64decode(head)
+    old, new = parts[3][len("old ") :], parts[4][len("new ") :]
+    if len(raw) != 32 or base64.b64encode(raw).decode() != head or not parts[3].startswith("old ") or not parts[4].startswith("new "):
+        return None
+    if not verifier_key(old) or not verifier_key(new) or old == new:
+        return None
+    m = NOTE_TIME.match(parts[5][len("time ") :]) if parts[5].startswith("time ") else None
+    if not m or not real_time(m):
+        return None
+    return int(seq), raw.hex()
+
+
+def read_checkpoint(note):
+    """The note's form and its checkpoint text; None if malformed."""
+    text = note_text(note)
+    if text is None:
+        return None
     parts = text.split("\n")
     if len(parts) != 5 or parts[4] != "":
         return None
@@ -194,12 +233,20 @@ def read_checkpoint(note):
 
 def verify(data, vault_id):
     want_seq, want_prev, count, lines, closed = 1, "0" * 64, 0, 0, False
+    transitions = {}  # seq -> head: each is checked like a kept checkpoint
     for line in data.split(b"\n"):
         if line == b"":
             continue
         lines += 1
         if closed:
             raise Fail(want_seq, "after the closing checkpoint")
+        if line.startswith(b'{"transition":'):
+            note = read_note_line(line, '{"transition":')
+            t = read_transition(note) if note is not None and lines == len(transitions) + 1 else None
+            if t is None or (transitions and t[0] <= max(transitions)):
+                raise Fail(0, "key transition")
+            transitions[t[0]] = t[1]
+            continue
         if line.startswith(b'{"checkpoint":'):
             note = read_note_line(line, '{"checkpoint":')
             if note is None:
@@ -247,9 +294,13 @@ def verify(data, vault_id):
             raise Fail(seq, "broken link")
         if again != line:
             raise Fail(seq, "not canonical")
+        if seq in transitions and transitions[seq] != e["hash"]:
+            raise Fail(seq, "forked")
         want_seq, want_prev, count = seq + 1, e["hash"], count + 1
     if count == 0:
         raise Fail(want_seq, "empty")
+    if transitions and max(transitions) >= want_seq:
+        raise Fail(want_seq, "truncated below a checkpoint")
     return count, want_prev
 
 

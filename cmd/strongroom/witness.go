@@ -82,7 +82,7 @@ func witnessCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cosigned, err := audit.Cosign(closing, off.key, signer)
+			cosigned, err := audit.Cosign(closing, rep.ClosingKey, signer)
 			if err != nil {
 				return err
 			}
@@ -227,6 +227,12 @@ func printVerified(rep audit.Report, o offlineVerify) {
 	for _, c := range rep.Witnessed {
 		name, _, _ := strings.Cut(c.Witness, "+")
 		fmt.Printf("Witnessed: %s cosigned the head at %s (%s ago).\n", name, c.Time.Format(time.RFC3339), time.Since(c.Time).Truncate(time.Second))
+	}
+	for _, k := range rep.Transitions {
+		fmt.Printf("Key transition at seq %d: the audit key %s replaced %s (signed by both).\n", k.Seq, k.New, k.Old)
+	}
+	if rep.FollowedForward {
+		fmt.Println("Note: followed a key transition to a newer key than --key: it is only as trustworthy as --key; check the newest key against the current envelopes.")
 	}
 	if rep.CheckpointsBefore > 0 {
 		fmt.Printf("(%d checkpoints are older than where this pruned log starts)\n", rep.CheckpointsBefore)

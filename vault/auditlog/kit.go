@@ -205,12 +205,24 @@ func (ex *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		_ = cw.Write([]string{"seq", "time", "actor", "actor_role", "action", "target_kind", "target", "outcome", "reason", "client_ip", "request_id"})
 	}
 	var anchor []byte
+	var trans [][]byte
 	var after uint64
 	if err := l.store.View(ctx, func(tx storage.Tx) (err error) {
-		anchor, after, err = logStart(tx)
+		if anchor, after, err = logStart(tx); err != nil {
+			return err
+		}
+		trans, err = Transitions(tx)
 		return err
 	}); err != nil {
 		return err
+	}
+	for _, t := range trans {
+		if ex.format != FormatJSONL {
+			break
+		}
+		if _, err := w.Write(append(audit.TransitionLine(t), '\n')); err != nil {
+			return err
+		}
 	}
 	if ex.format == FormatJSONL && anchor != nil {
 		line := audit.AnchorLine(anchor)

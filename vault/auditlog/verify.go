@@ -69,6 +69,7 @@ func (l *Log) VerifyStored(ctx context.Context) (VerifyResult, error) {
 type logState struct {
 	verifier string
 	cps      [][]byte
+	trans    [][]byte
 	anchor   []byte
 	floor    uint64
 	headSeq  uint64
@@ -81,11 +82,15 @@ func (l *Log) verifyOnce(ctx context.Context) (VerifyResult, uint64, error) {
 	var st logState
 	err := l.store.View(ctx, func(tx storage.Tx) error {
 		err := tx.Scan(storage.BucketCheckpoints, nil, func(_, val []byte) (bool, error) {
-			st.cps = append(st.cps, val)
+			st.cps = append(st.cps, append([]byte(nil), val...)) // valid only inside tx
 			return true, nil
 		})
 		st.verifier = string(tx.Get(storage.BucketMeta, KeyVerifier))
 		st.anchor, st.floor, st.startErr = logStart(tx)
+		var terr error
+		if st.trans, terr = Transitions(tx); terr != nil {
+			return terr
+		}
 		if h := tx.Get(storage.BucketMeta, keyHead); len(h) == 40 {
 			st.headSeq, st.headHash, st.headSet = binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:]), true
 		}
@@ -108,6 +113,11 @@ func (l *Log) verifyChain(ctx context.Context, st *logState) (VerifyResult, erro
 	ver, err := audit.NewVerifier(st.verifier, st.cps)
 	if err != nil || st.startErr != nil {
 		return VerifyResult{}, errors.Join(st.startErr, err)
+	}
+	for _, t := range st.trans {
+		if err := ver.Add(audit.TransitionLine(t)); err != nil {
+			return VerifyResult{}, err
+		}
 	}
 	if st.anchor != nil {
 		if err := ver.Add(audit.AnchorLine(st.anchor)); err != nil {
