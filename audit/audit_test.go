@@ -38,6 +38,23 @@ func buildLog(n int) [][]byte {
 	return lines
 }
 
+// hashOf is the value of a line's hash field.
+func hashOf(line []byte) []byte {
+	i := bytes.LastIndex(line, []byte(`"hash":"`))
+	return line[i+len(`"hash":"`) : len(line)-2]
+}
+
+// flipHashDigit changes the first digit of line's hash to another
+// lower-case hex digit.
+func flipHashDigit(replace func(int, string, string) [][]byte, line []byte) [][]byte {
+	h := string(hashOf(line))
+	d := "1"
+	if h[0] == '1' {
+		d = "2"
+	}
+	return replace(6, `"hash":"`+h, `"hash":"`+d+h[1:])
+}
+
 func join(lines [][]byte) []byte { return append(bytes.Join(lines, []byte("\n")), '\n') }
 
 func TestGoldenChain(t *testing.T) {
@@ -83,7 +100,12 @@ func TestTamper(t *testing.T) {
 		{"outcome changed", replaceField(5, `"outcome":"error"`, `"outcome":"ok"`), 6, ProblemAltered},
 		{"actor changed", replaceField(2, `"role":"clerk"`, `"role":"provider"`), 3, ProblemAltered},
 		{"time changed", replaceField(0, `09:00:00.`, `09:00:01.`), 1, ProblemAltered},
-		{"hash changed", replaceField(6, `"hash":"`, `"hash":"0`), 7, ProblemAltered},
+		{"hash changed", flipHashDigit(replaceField, base[6]), 7, ProblemAltered},
+		{"hash upper case", replaceField(6, `"hash":"`+string(hashOf(base[6])[:8]), `"hash":"`+strings.ToUpper(string(hashOf(base[6])[:8]))), 7, ProblemUnreadable},
+		{"outcome not allowed", replaceField(5, `"outcome":"error"`, `"outcome":"Error"`), 6, ProblemUnreadable},
+		{"key in another case", replaceField(1, `"reason":`, `"Reason":`), 2, ProblemUnreadable},
+		{"key repeated", replaceField(1, `"reason":""`, `"reason":"","reason":""`), 2, ProblemUnreadable},
+		{"null for a string", replaceField(1, `"reason":""`, `"reason":null`), 2, ProblemUnreadable},
 		{"unknown field", replaceField(1, `"reason":""`, `"reason":"","x":1`), 2, ProblemUnreadable},
 		{"not json", replaceField(3, `{`, `[`), 4, ProblemUnreadable},
 		{"deleted", append(append([][]byte(nil), base[:3]...), base[4:]...), 4, ProblemMissing},
@@ -146,6 +168,15 @@ func TestCanonicalEscapes(t *testing.T) {
 	}
 }
 
+func mustNoteLine(t *testing.T, line []byte) []byte {
+	t.Helper()
+	note, err := parseNoteLine(line, closingPrefix)
+	if err != nil || !bytes.Equal(ClosingLine(note), line) {
+		t.Fatalf("accepted a non-canonical closing line %q: %v", line, err)
+	}
+	return note
+}
+
 func TestIsIncident(t *testing.T) {
 	cases := []struct {
 		e    Entry
@@ -171,6 +202,11 @@ func FuzzVerifyJSONL(f *testing.F) {
 	}
 	f.Add(good)
 	f.Add([]byte(`{"seq":1}`))
+	// The rules each have a seed: CRLF, a blank line, a closing line.
+	f.Add(bytes.ReplaceAll(good, []byte("\n"), []byte("\r\n")))
+	f.Add(bytes.Replace(good, []byte("\n"), []byte("\n \n"), 1))
+	lines := bytes.Split(bytes.TrimSuffix(good, []byte("\n")), []byte("\n"))
+	f.Add(append(good, ClosingLine(checkpointAt(f, newKeys(f, "strongroom-0123456789ab"), lines, len(lines)))...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep, err := VerifyJSONL(bytes.NewReader(data))
 		if err != nil {
@@ -183,8 +219,13 @@ func FuzzVerifyJSONL(f *testing.F) {
 		// Whatever is accepted must be canonical, line for line, and fully counted.
 		var n uint64
 		for _, l := range bytes.Split(data, []byte("\n")) {
-			l = bytes.TrimRight(l, "\r")
-			if len(bytes.TrimSpace(l)) == 0 {
+			if len(l) == 0 {
+				continue
+			}
+			if bytes.HasPrefix(l, []byte(`{"checkpoint":`)) {
+				if _, err := ReadCheckpoint(mustNoteLine(t, l)); err != nil {
+					t.Fatalf("accepted an unreadable closing line: %v", err)
+				}
 				continue
 			}
 			n++

@@ -18,7 +18,7 @@ import (
 //	<origin>\n<size>\n<base64 of the 32 head hash bytes>\ntime <RFC 3339 UTC>\n
 //
 // signed with the vault's audit key in the sumdb/note format. Origin is
-// "strongroom/<vault id in hex>".
+// "strongroom/<vault id, 32 lower-case hex digits>".
 type Checkpoint struct {
 	Origin string
 	Size   uint64
@@ -36,8 +36,11 @@ func (c *Checkpoint) Text() string {
 // ParseCheckpoint reads a note body strictly.
 func ParseCheckpoint(text string) (*Checkpoint, error) {
 	lines := strings.Split(text, "\n")
-	if len(lines) != 5 || lines[4] != "" || lines[0] == "" || strings.ContainsAny(lines[0], " \t") {
+	if len(lines) != 5 || lines[4] != "" {
 		return nil, errors.New("audit: checkpoint is not origin, size, hash and time lines")
+	}
+	if id, ok := strings.CutPrefix(lines[0], OriginPrefix); !ok || !lowerHex(id, 32) {
+		return nil, errors.New("audit: checkpoint origin is not strongroom/<32 lower-case hex digits>")
 	}
 	size, err := strconv.ParseUint(lines[1], 10, 64)
 	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
@@ -59,6 +62,63 @@ func ParseCheckpoint(text string) (*Checkpoint, error) {
 	return c, nil
 }
 
+// OriginPrefix starts every checkpoint's origin line; the vault ID follows.
+const OriginPrefix = "strongroom/"
+
+// VaultID is the vault ID the origin names (32 lower-case hex digits).
+func (c *Checkpoint) VaultID() string { return strings.TrimPrefix(c.Origin, OriginPrefix) }
+
+// checkKeyName refuses a checkpoint for another vault than the verifier
+// key's: a key named strongroom-<12 lower-case hex digits> (what the vault
+// makes, SECURITY.md "Keys") belongs to the vault whose ID starts with
+// them. Keys named otherwise carry no vault ID to compare.
+func checkKeyName(c *Checkpoint, keyName string) error {
+	prefix, ok := strings.CutPrefix(keyName, "strongroom-")
+	if !ok || !lowerHex(prefix, 12) {
+		return nil
+	}
+	if !strings.HasPrefix(c.VaultID(), prefix) {
+		return &SignatureError{SigOtherVault, "the checkpoint's origin names vault " + c.VaultID() + ", not the vault of key " + keyName}
+	}
+	return nil
+}
+
+// noKeys knows no verifier: note.Open then checks a note's syntax alone.
+type noKeys struct{}
+
+func (noKeys) Verifier(name string, hash uint32) (note.Verifier, error) {
+	return nil, &note.UnknownVerifierError{Name: name, KeyHash: hash}
+}
+
+// noteText is the text of a signed note whose syntax is right, without
+// checking any signature.
+func noteText(signed []byte) (string, error) {
+	_, err := note.Open(signed, noKeys{})
+	var unverified *note.UnverifiedNoteError
+	if !errors.As(err, &unverified) {
+		return "", &SignatureError{SigMalformed, "not a signed note"}
+	}
+	return unverified.Note.Text, nil
+}
+
+// ReadCheckpoint parses a signed checkpoint without checking any signature:
+// the note's syntax (SECURITY.md "Checkpoints": valid UTF-8, no control
+// character but newline, text, blank line, at least one well-formed
+// signature line) and the checkpoint text. It is what a verifier without
+// the vault's key can check of a closing line; it proves nothing about who
+// signed it.
+func ReadCheckpoint(signed []byte) (*Checkpoint, error) {
+	text, err := noteText(signed)
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseCheckpoint(text)
+	if err != nil {
+		return nil, &SignatureError{SigMalformed, err.Error()}
+	}
+	return c, nil
+}
+
 // SignCheckpoint returns the signed note.
 func SignCheckpoint(c *Checkpoint, signer note.Signer) ([]byte, error) {
 	return note.Sign(&note.Note{Text: c.Text()}, signer)
@@ -74,6 +134,7 @@ const (
 	SigForeignKey = "signed by another key"
 	SigInvalid    = "bad signature"
 	SigMalformed  = "malformed"
+	SigOtherVault = "for another vault" // the origin names another vault than the key's or the one given
 )
 
 // OpenCheckpoint verifies a signed checkpoint with the vault's verifier key
@@ -98,6 +159,9 @@ func OpenCheckpoint(signed []byte, verifierKey string) (*Checkpoint, error) {
 	c, err := ParseCheckpoint(n.Text)
 	if err != nil {
 		return nil, &SignatureError{SigMalformed, err.Error()}
+	}
+	if err := checkKeyName(c, v.Name()); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -14,6 +14,9 @@ import (
 	"golang.org/x/mod/sumdb/note"
 )
 
+// testOrigin is the origin of the tests' checkpoints: vault ID 0123…ef.
+const testOrigin = "strongroom/0123456789abcdef0123456789abcdef"
+
 type keys struct {
 	signer note.Signer
 	vkey   string
@@ -36,7 +39,7 @@ func checkpointAt(t testing.TB, k keys, lines [][]byte, size int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp := &Checkpoint{Origin: "strongroom/test", Size: uint64(size), Head: e.Hash, Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	cp := &Checkpoint{Origin: testOrigin, Size: uint64(size), Head: e.Hash, Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	signed, err := SignCheckpoint(cp, k.signer)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +83,7 @@ func TestCheckpointTamperSuite(t *testing.T) {
 	reordered[11], reordered[12] = reordered[12], reordered[11]
 	rewritten := rehash(t, changed, 4)
 	forked := append([][]byte(nil), base...)
-	forked[14] = bytes.Replace(forked[14], []byte(`"outcome":"`), []byte(`"outcome":"x`), 1)
+	forked[14] = bytes.Replace(forked[14], []byte(`"reason":"`), []byte(`"reason":"x`), 1)
 	forked = rehash(t, forked, 14)
 	tamperedCP := bytes.Replace(cp20, []byte("\n20\n"), []byte("\n21\n"), 1)
 
@@ -196,6 +199,34 @@ func FuzzOpenCheckpoint(f *testing.F) {
 	})
 }
 
+// FuzzReadCheckpoint: what ReadCheckpoint accepts without a key is a
+// signed note whose text is a canonical checkpoint, and any signed
+// checkpoint it refuses no key opens either.
+func FuzzReadCheckpoint(f *testing.F) {
+	k := newKeys(f, "strongroom-0123456789ab")
+	f.Add(checkpointAt(f, k, buildLog(3), 3))
+	f.Add([]byte("strongroom/0123456789abcdef0123456789abcdef\n1\nAAAA\ntime 2026-01-01T00:00:00Z\n\n— x y\n"))
+	for _, v := range vectors.Read(f, "testdata") {
+		if strings.Contains(v.Header["format"], "checkpoint") {
+			f.Add(v.Body)
+		}
+	}
+	f.Fuzz(func(t *testing.T, signed []byte) {
+		cp, err := ReadCheckpoint(signed)
+		_, openErr := OpenCheckpoint(signed, k.vkey)
+		if err != nil {
+			if openErr == nil {
+				t.Fatalf("the key opens a checkpoint ReadCheckpoint refuses: %v", err)
+			}
+			return
+		}
+		again, err := ParseCheckpoint(cp.Text())
+		if err != nil || *again != *cp || !bytes.HasPrefix(signed, []byte(cp.Text()+"\n")) {
+			t.Fatalf("read a checkpoint that does not round-trip: %v", err)
+		}
+	})
+}
+
 // FuzzFastPathAgrees: for any line after a valid prefix, the fast path and
 // the strict slow path reach the same verdict and the same head.
 func FuzzFastPathAgrees(f *testing.F) {
@@ -262,5 +293,53 @@ func TestClosingCheckpoint(t *testing.T) {
 		case tc.kind != "" && (!errors.As(err, &ce) || ce.Kind != tc.kind):
 			t.Errorf("%s: got %v, want %q", tc.name, err, tc.kind)
 		}
+	}
+}
+
+// Every checkpoint of one verification names one vault: a closing line for
+// another vault than a kept checkpoint, a key named for another vault, or a
+// vault ID given that the checkpoints do not name, all fail as
+// SigOtherVault at seq 0.
+func TestCheckpointOrigin(t *testing.T) {
+	k := newKeys(t, "strongroom-0123456789ab")
+	base := buildLog(4)
+	kept := checkpointAt(t, k, base, 2)
+	cp := &Checkpoint{Origin: "strongroom/0123456789abffffffffffffffffffff", Size: 4, Head: string(hashOf(base[3])), Time: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	otherVault, err := SignCheckpoint(cp, k.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrongName := newKeys(t, "strongroom-ffffffffffff")
+	cases := []struct {
+		name, vaultID, key string
+		kept               [][]byte
+		closing            []byte
+		want               string
+	}{
+		{"all agree", "", k.vkey, [][]byte{kept}, checkpointAt(t, k, base, 4), ""},
+		{"vault ID agrees", "0123456789abcdef0123456789abcdef", k.vkey, [][]byte{kept}, checkpointAt(t, k, base, 4), ""},
+		{"closing for another vault than the kept one", "", k.vkey, [][]byte{kept}, otherVault, SigOtherVault},
+		{"closing for another vault, no key", "0123456789abcdef0123456789abcdef", "", nil, otherVault, SigOtherVault},
+		{"kept one for another vault than given", "0123456789abcdef0123456789abcdee", k.vkey, [][]byte{kept}, nil, SigOtherVault},
+		{"key named for another vault", "", wrongName.vkey, nil, checkpointAt(t, wrongName, base, 4), SigOtherVault},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lines := append([][]byte(nil), base...)
+			if tc.closing != nil {
+				lines = append(lines, ClosingLine(tc.closing))
+			}
+			v, err := NewVaultVerifier(tc.vaultID, tc.key, tc.kept)
+			if err == nil {
+				_, err = v.Read(bytes.NewReader(join(lines)))
+			}
+			var ce *ChainError
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (!errors.As(err, &ce) || ce.Kind != tc.want || ce.Seq != 0):
+				t.Fatalf("err = %v, want seq 0 %q", err, tc.want)
+			}
+		})
 	}
 }

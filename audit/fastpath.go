@@ -62,6 +62,10 @@ func scanCanonical(line []byte) (seq uint64, prev, hash []byte, cut int, ok bool
 			if !validTime(s) {
 				return 0, nil, nil, 0, false
 			}
+		case 9:
+			if !validOutcome(string(s)) {
+				return 0, nil, nil, 0, false
+			}
 		case len(layout) - 2:
 			prev = s
 		case len(layout) - 1:

@@ -3,13 +3,13 @@ package audit
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -28,6 +28,7 @@ const (
 	ProblemAnchor       = "anchor"                       // a pruned log's starting checkpoint is missing or wrong
 	ProblemAfterClose   = "after the closing checkpoint" // lines added after the export was signed
 	ProblemUnwitnessed  = "not witnessed"                // entries no checkpoint cosigned by a required witness covers
+	ProblemTransition   = "key transition"               // a key transition line is unreadable, unsigned or out of place
 )
 
 // ChainError is the first failure found in a log. Seq is the seq at which
@@ -70,21 +71,6 @@ func (c *Chain) Head() (uint64, string) {
 		return 0, ZeroHash
 	}
 	return c.lastSeq, c.lastHash
-}
-
-// ParseLine decodes one stored or exported line strictly: unknown fields are
-// refused, and so is trailing data.
-func ParseLine(line []byte) (*Entry, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.DisallowUnknownFields()
-	var e Entry
-	if err := dec.Decode(&e); err != nil {
-		return nil, fmt.Errorf("audit: bad entry: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("audit: bad entry: trailing data")
-	}
-	return &e, nil
 }
 
 // Redacted is an entry left out of a filtered export: its seq, the
@@ -132,16 +118,11 @@ func (c *Chain) Add(line []byte) error {
 		}
 	}
 	if isRedacted(line) {
-		var r Redacted
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&r); err != nil || dec.More() {
-			return &ChainError{wantSeq, ProblemUnreadable, "bad redacted entry"}
+		r, err := parseRedacted(line)
+		if err != nil {
+			return &ChainError{wantSeq, ProblemUnreadable, err.Error()}
 		}
-		d, err := hex.DecodeString(r.Digest)
-		if err != nil || len(d) != 32 {
-			return &ChainError{wantSeq, ProblemUnreadable, "redacted entry's digest is not 32 bytes of hex"}
-		}
+		d, _ := hex.DecodeString(r.Digest)
 		seq, prev, hash, got, canonical = r.Seq, r.Prev, r.Hash, ChainHash(r.Prev, d), r.Line()
 		c.redacted++
 	} else {
@@ -198,6 +179,15 @@ type Report struct {
 	// ClosingNote is the closing line's signed checkpoint, as it was read
 	// (what a witness cosigns).
 	ClosingNote []byte `json:"-"`
+	// ClosingKey is the verifier key that signed the closing checkpoint:
+	// the key given, or one a key transition links it to.
+	ClosingKey string `json:"-"`
+	// Transitions are the key transitions followed from the key given;
+	// FollowedForward says one led to a newer key than the one given, which
+	// is only as trustworthy as the key given (check the newest key against
+	// the current envelopes).
+	Transitions     []*KeyTransition `json:"-"`
+	FollowedForward bool             `json:"-"`
 }
 
 // Verifier checks an export against the vault's verifier key and the
@@ -213,18 +203,44 @@ type Verifier struct {
 	closing *Checkpoint
 	// closingNote is the closing line's signed note.
 	closingNote []byte
-	wit         witnessing
+	// origin is the origin every checkpoint must name: "strongroom/" and
+	// the vault ID given, else that of the first checkpoint read.
+	origin string
+	wit    witnessing
+	// raw are the kept checkpoints, opened once the transitions are read
+	// (prepare), as each is checked with the key of its era.
+	raw         [][]byte
+	transitions []*KeyTransition
+	hist        keyHistory
+	prepared    bool
+	linked      map[*Checkpoint]bool // heads named by key transitions
 }
 
 // NewVerifier checks every kept checkpoint's signature with key (a
 // sumdb/note verifier key). key may be empty when no checkpoint and no
-// witness is given; then only the chain is checked. With witnesses
-// (cosignature/v1 verifier keys, witness.go), every entry of the log must
-// be covered by a checkpoint that each witness cosigned: in practice the
-// closing checkpoint, or a kept checkpoint of the same size, must carry
-// every witness's cosignature.
+// witness is given; then only the chain is checked, and the closing line's
+// form (ReadCheckpoint) and its size and head, but not its signature. With
+// witnesses (cosignature/v1 verifier keys, witness.go), every entry of the
+// log must be covered by a checkpoint that each witness cosigned: in
+// practice the closing checkpoint, or a kept checkpoint of the same size,
+// must carry every witness's cosignature. Every checkpoint (kept, anchor,
+// closing) must name the same vault in its origin line.
 func NewVerifier(key string, checkpoints [][]byte, witnesses ...string) (*Verifier, error) {
+	return NewVaultVerifier("", key, checkpoints, witnesses...)
+}
+
+// NewVaultVerifier is NewVerifier for the vault whose ID (32 lower-case hex
+// digits, as envelopes print it) is vaultID: every checkpoint's origin must
+// be strongroom/<vaultID>, else it fails as SigOtherVault. An empty
+// vaultID is NewVerifier.
+func NewVaultVerifier(vaultID, key string, checkpoints [][]byte, witnesses ...string) (*Verifier, error) {
 	v := &Verifier{key: key, wit: newWitnessing(witnesses)}
+	if vaultID != "" {
+		if !lowerHex(vaultID, 32) {
+			return nil, &ChainError{0, SigOtherVault, "the vault ID given is not 32 lower-case hex digits"}
+		}
+		v.origin = OriginPrefix + vaultID
+	}
 	if (len(checkpoints) > 0 || len(witnesses) > 0) && key == "" {
 		return nil, &ChainError{0, ProblemAnchor, "checkpoints and witnesses need --key (the vault's verifier key) to be checked"}
 	}
@@ -233,25 +249,107 @@ func NewVerifier(key string, checkpoints [][]byte, witnesses ...string) (*Verifi
 			return nil, &ChainError{0, SigMalformed, "a witness key: " + err.Error()}
 		}
 	}
-	for i, signed := range checkpoints {
-		cp, cos, err := OpenWitnessed(signed, key, witnesses)
+	v.raw = checkpoints
+	v.hist = keyHistory{eras: []era{{key, 0}}}
+	v.linked = map[*Checkpoint]bool{}
+	return v, nil
+}
+
+// prepare links the key transitions read to the key, then opens the kept
+// checkpoints, each with the key of its era: it runs at the first line
+// that is not a key transition.
+func (v *Verifier) prepare() error {
+	if v.prepared {
+		return nil
+	}
+	v.prepared = true
+	if v.key != "" {
+		h, err := linkTransitions(v.key, v.transitions)
+		if err != nil {
+			return err
+		}
+		v.hist = h
+	}
+	for _, t := range v.transitions {
+		if v.origin == "" {
+			v.origin = t.Origin
+		} else if t.Origin != v.origin {
+			return &ChainError{0, SigOtherVault, fmt.Sprintf("the key transition at seq %d names another vault", t.Seq)}
+		}
+		cp := &Checkpoint{Origin: t.Origin, Size: t.Seq, Head: t.Head, Time: t.Time}
+		v.cps, v.linked[cp] = append(v.cps, cp), true
+	}
+	for i, signed := range v.raw {
+		cp, cos, err := v.open(signed)
 		if err != nil {
 			var se *SignatureError
 			if errors.As(err, &se) {
-				return nil, &ChainError{0, se.Kind, fmt.Sprintf("checkpoint %d: %s", i+1, se.Detail)}
+				return &ChainError{0, se.Kind, fmt.Sprintf("checkpoint %d: %s", i+1, se.Detail)}
 			}
-			return nil, err
+			return err
 		}
 		v.cps = append(v.cps, cp)
 		v.wit.cos[cp] = cos
 	}
-	sort.Slice(v.cps, func(i, j int) bool { return v.cps[i].Size < v.cps[j].Size })
+	sort.SliceStable(v.cps, func(i, j int) bool { return v.cps[i].Size < v.cps[j].Size })
 	for i := 1; i < len(v.cps); i++ {
 		if v.cps[i].Size == v.cps[i-1].Size && v.cps[i].Head != v.cps[i-1].Head {
-			return nil, &ChainError{v.cps[i].Size, ProblemForked, "two checkpoints signed by the vault disagree about the same seq (the vault's log forked)"}
+			return &ChainError{v.cps[i].Size, ProblemForked, "two checkpoints signed by the vault disagree about the same seq (the vault's log forked)"}
 		}
 	}
-	return v, nil
+	return nil
+}
+
+// addTransition reads a key transition line: exactly, and (with a key)
+// signed by both keys it names; without a key for its form only.
+func (v *Verifier) addTransition(line []byte) error {
+	if v.prepared {
+		return &ChainError{0, ProblemTransition, "a key transition line may only come before the anchor and the entries"}
+	}
+	signed, err := parseNoteLine(line, transitionPrefix)
+	if err != nil {
+		return &ChainError{0, ProblemTransition, "the key transition line: " + err.Error()}
+	}
+	var t *KeyTransition
+	if v.key == "" {
+		t, err = readTransition(signed)
+	} else {
+		t, err = OpenTransition(signed)
+	}
+	if err != nil {
+		return &ChainError{0, ProblemTransition, err.Error()}
+	}
+	if n := len(v.transitions); n > 0 && t.Seq <= v.transitions[n-1].Seq {
+		return &ChainError{0, ProblemTransition, "key transitions are not in increasing seq order"}
+	}
+	v.transitions = append(v.transitions, t)
+	return nil
+}
+
+// open opens a signed checkpoint with the key and witnesses (or, without a
+// key, reads its form only) and holds it to the verification's origin.
+func (v *Verifier) open(signed []byte) (*Checkpoint, []Cosignature, error) {
+	var cp *Checkpoint
+	var cos []Cosignature
+	var err error
+	cp, err = ReadCheckpoint(signed)
+	if err == nil && v.key != "" {
+		size := cp.Size
+		cp, cos, err = OpenWitnessed(signed, v.hist.keyFor(size), v.wit.keys)
+		var se *SignatureError
+		if errors.As(err, &se) && se.Kind == SigForeignKey && v.hist.retired(signed, size) {
+			err = &SignatureError{SigRetired, "a checkpoint for a seq after a re-key is signed by the audit key that re-key retired (a key recovered from superseded envelopes?)"}
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.origin == "" {
+		v.origin = cp.Origin
+	} else if cp.Origin != v.origin {
+		return nil, nil, &SignatureError{SigOtherVault, "its origin names vault " + cp.VaultID() + ", not " + strings.TrimPrefix(v.origin, OriginPrefix)}
+	}
+	return cp, cos, nil
 }
 
 // Add takes the next line: an optional leading anchor line
@@ -264,58 +362,21 @@ func (v *Verifier) Add(line []byte) error {
 		seq, _ := v.chain.Head()
 		return &ChainError{seq + 1, ProblemAfterClose, "lines follow the export's closing checkpoint (added after it was signed)"}
 	}
-	if bytes.HasPrefix(line, []byte(`{"checkpoint":`)) {
-		var cl struct {
-			Checkpoint string `json:"checkpoint"`
-		}
-		if err := json.Unmarshal(line, &cl); err != nil {
-			return &ChainError{0, ProblemUnreadable, "unreadable closing checkpoint"}
-		}
-		if v.key == "" { // chain-only mode: the signature cannot be checked
-			v.closing = &Checkpoint{}
-			return nil
-		}
-		cp, cos, err := OpenWitnessed([]byte(cl.Checkpoint), v.key, v.wit.keys)
-		if err != nil {
-			var se *SignatureError
-			if errors.As(err, &se) {
-				return &ChainError{0, se.Kind, "the closing checkpoint: " + se.Detail}
-			}
-			return err
-		}
-		seq, hash := v.chain.Head()
-		switch {
-		case cp.Size > seq:
-			return &ChainError{seq + 1, ProblemTruncated, fmt.Sprintf("the export was signed at seq %d but ends at seq %d", cp.Size, seq)}
-		case cp.Size < seq:
-			return &ChainError{cp.Size + 1, ProblemAfterClose, fmt.Sprintf("entries %d to %d are not covered by the export's signature (added)", cp.Size+1, seq)}
-		case cp.Head != hash:
-			return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
-		}
-		v.closing, v.closingNote = cp, []byte(cl.Checkpoint)
-		v.wit.cover(cp.Size, cos)
-		return nil
+	if bytes.HasPrefix(line, []byte(transitionPrefix)) {
+		return v.addTransition(line)
 	}
-	if bytes.HasPrefix(line, []byte(`{"anchor":`)) {
-		if v.lines != 1 {
-			return &ChainError{0, ProblemAnchor, "an anchor may only be the first line"}
-		}
-		var a struct {
-			Anchor string `json:"anchor"`
-		}
-		if err := json.Unmarshal(line, &a); err != nil {
-			return &ChainError{0, ProblemAnchor, "unreadable anchor line"}
-		}
-		if v.key == "" {
-			return &ChainError{0, ProblemAnchor, "this log was pruned: give --key to check the signed checkpoint it starts from"}
-		}
-		cp, cos, err := OpenWitnessed([]byte(a.Anchor), v.key, v.wit.keys)
-		if err != nil {
-			return &ChainError{0, ProblemAnchor, err.Error()}
-		}
-		v.chain = *NewChainAt(cp.Size, cp.Head)
-		v.wit.cover(cp.Size, cos)
-		return nil
+	anchor := bytes.HasPrefix(line, []byte(anchorPrefix))
+	if anchor && v.prepared {
+		return &ChainError{0, ProblemAnchor, "an anchor may only follow key transitions, before every entry"}
+	}
+	if err := v.prepare(); err != nil {
+		return err
+	}
+	if bytes.HasPrefix(line, []byte(closingPrefix)) {
+		return v.addClosing(line)
+	}
+	if anchor {
+		return v.addAnchor(line)
 	}
 	if v.chain.count == 0 {
 		if err := v.skipBefore(line); err != nil {
@@ -333,10 +394,59 @@ func (v *Verifier) Add(line []byte) error {
 				"entry %d's hash differs from the checkpoint signed at %s: the log was rewritten or forked at or before seq %d",
 				seq, cp.Time.Format(time.RFC3339), seq)}
 		}
-		v.matched++
+		if !v.linked[cp] {
+			v.matched++
+		}
 		v.wit.cover(seq, v.wit.cos[cp])
 		v.next++
 	}
+	return nil
+}
+
+// addClosing checks the closing line: read exactly, opened with the key
+// (or, without one, read for its form), over exactly the last entry.
+func (v *Verifier) addClosing(line []byte) error {
+	signed, err := parseNoteLine(line, closingPrefix)
+	if err != nil {
+		return &ChainError{0, ProblemUnreadable, "the closing line: " + err.Error()}
+	}
+	cp, cos, err := v.open(signed)
+	if err != nil {
+		var se *SignatureError
+		if errors.As(err, &se) {
+			return &ChainError{0, se.Kind, "the closing checkpoint: " + se.Detail}
+		}
+		return err
+	}
+	seq, hash := v.chain.Head()
+	switch {
+	case cp.Size > seq:
+		return &ChainError{seq + 1, ProblemTruncated, fmt.Sprintf("the export was signed at seq %d but ends at seq %d", cp.Size, seq)}
+	case cp.Size < seq:
+		return &ChainError{cp.Size + 1, ProblemAfterClose, fmt.Sprintf("entries %d to %d are not covered by the export's signature (added)", cp.Size+1, seq)}
+	case cp.Head != hash:
+		return &ChainError{seq, ProblemForked, "the export's signature covers another head (rewritten)"}
+	}
+	v.closing, v.closingNote = cp, signed
+	v.wit.cover(cp.Size, cos)
+	return nil
+}
+
+// addAnchor starts a pruned log from its signed anchor checkpoint.
+func (v *Verifier) addAnchor(line []byte) error {
+	signed, err := parseNoteLine(line, anchorPrefix)
+	if err != nil {
+		return &ChainError{0, ProblemAnchor, "the anchor line: " + err.Error()}
+	}
+	if v.key == "" {
+		return &ChainError{0, ProblemAnchor, "this log was pruned: give --key to check the signed checkpoint it starts from"}
+	}
+	cp, cos, err := v.open(signed)
+	if err != nil {
+		return &ChainError{0, ProblemAnchor, err.Error()}
+	}
+	v.chain = *NewChainAt(cp.Size, cp.Head)
+	v.wit.cover(cp.Size, cos)
 	return nil
 }
 
@@ -348,10 +458,13 @@ func (v *Verifier) skipBefore(line []byte) error {
 		if cp.Size == start && v.chain.started && cp.Head != v.chain.lastHash {
 			return &ChainError{start, ProblemForked, "the anchor and a kept checkpoint disagree about the same seq"}
 		}
-		if cp.Size == start && v.chain.started {
-			v.matched++
+		switch {
+		case cp.Size == start && v.chain.started:
+			if !v.linked[cp] {
+				v.matched++
+			}
 			v.wit.cover(start, v.wit.cos[cp])
-		} else {
+		case !v.linked[cp]:
 			v.before++
 		}
 		v.next++
@@ -362,6 +475,9 @@ func (v *Verifier) skipBefore(line []byte) error {
 // Finish reports, or names the first failure: a kept checkpoint beyond the
 // end of the log means the tail was cut.
 func (v *Verifier) Finish() (Report, error) {
+	if err := v.prepare(); err != nil {
+		return Report{}, err
+	}
 	seq, hash := v.chain.Head()
 	if v.chain.count == 0 {
 		return Report{}, &ChainError{seq + 1, ProblemEmpty, "the log has no entries"}
@@ -381,22 +497,29 @@ func (v *Verifier) Finish() (Report, error) {
 		Closed: v.closing != nil && v.key != "", Witnessed: witnessed}
 	if rep.Closed {
 		t := v.closing.Time
-		rep.ClosingTime, rep.ClosingNote = &t, v.closingNote
+		rep.ClosingTime, rep.ClosingNote, rep.ClosingKey = &t, v.closingNote, v.hist.keyFor(v.closing.Size)
 	}
+	rep.Transitions, rep.FollowedForward = v.hist.followed, v.hist.forward
 	return rep, nil
 }
 
-// Verify reads a JSONL export (blank lines ignored) and checks it with the
-// verifier key, kept checkpoints and required witnesses (NewVerifier).
+// Verify reads a JSONL export and checks it with the verifier key, kept
+// checkpoints and required witnesses (NewVerifier).
 func Verify(r io.Reader, key string, checkpoints [][]byte, witnesses ...string) (Report, error) {
 	v, err := NewVerifier(key, checkpoints, witnesses...)
 	if err != nil {
 		return Report{}, err
 	}
+	return v.Read(r)
+}
+
+// Read feeds the lines of a JSONL export to Add and then Finish. Lines end
+// with "\n" (the last may lack it); empty lines are skipped; any other line
+// is given to Add as it is, so a "\r" or a line of white space fails there.
+func (v *Verifier) Read(r io.Reader) (Report, error) {
 	var addErr error
-	err = readLines(r, func(line []byte) error {
-		line = bytes.TrimRight(line, "\r")
-		if len(bytes.TrimSpace(line)) == 0 {
+	err := readLines(r, func(line []byte) error {
+		if len(line) == 0 {
 			return nil
 		}
 		addErr = v.Add(line)

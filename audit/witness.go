@@ -254,6 +254,9 @@ func OpenWitnessed(signed []byte, verifierKey string, witnesses []string) (*Chec
 	if err != nil {
 		return nil, nil, &SignatureError{SigMalformed, err.Error()}
 	}
+	if err := checkKeyName(c, v.Name()); err != nil {
+		return nil, nil, err
+	}
 	return c, cos, nil
 }
 

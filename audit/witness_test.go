@@ -46,7 +46,7 @@ func signedAt(t testing.TB, k keys, lines [][]byte, size int, at time.Time) []by
 	if err != nil {
 		t.Fatal(err)
 	}
-	signed, err := SignCheckpoint(&Checkpoint{Origin: "strongroom/test", Size: uint64(size), Head: e.Hash, Time: at}, k.signer)
+	signed, err := SignCheckpoint(&Checkpoint{Origin: testOrigin, Size: uint64(size), Head: e.Hash, Time: at}, k.signer)
 	if err != nil {
 		t.Fatal(err)
 	}

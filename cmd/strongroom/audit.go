@@ -42,15 +42,15 @@ func auditCmd(g *globals) *cobra.Command {
 	ef.StringVar(&format, "format", "jsonl", "jsonl or csv")
 	var off offlineVerify
 	verify := &cobra.Command{
-		Use:   "verify [--log F --key K [--checkpoint F ...] [--witness W ...] [--max-age D]]",
+		Use:   "verify [--log F --key K [--vault-id ID] [--checkpoint F ...] [--witness W ...] [--max-age D]]",
 		Short: "Verify the log: offline on an export with --log (no server, no database), else on the server",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if off.log != "" {
 				return verifyOffline(g, off)
 			}
-			if off.key != "" || len(off.checkpoints) > 0 || len(off.witnesses) > 0 || off.maxAge != 0 {
-				return usagef("--key, --checkpoint, --witness and --max-age go with --log (offline verification)")
+			if off.key != "" || off.vaultID != "" || len(off.checkpoints) > 0 || len(off.witnesses) > 0 || off.maxAge != 0 {
+				return usagef("--key, --vault-id, --checkpoint, --witness and --max-age go with --log (offline verification)")
 			}
 			c, err := newClient(g)
 			if err != nil {
@@ -78,6 +78,7 @@ func auditCmd(g *globals) *cobra.Command {
 	vf := verify.Flags()
 	vf.StringVar(&off.log, "log", "", "a JSONL export to verify offline (- for standard input)")
 	vf.StringVar(&off.key, "key", "", "the vault's audit verifier key (printed at init and on every envelope)")
+	vf.StringVar(&off.vaultID, "vault-id", "", "the vault ID printed on the envelopes: every checkpoint's origin must name it")
 	vf.StringArrayVar(&off.checkpoints, "checkpoint", nil, "a signed checkpoint you kept (cosigned ones too); repeatable")
 	vf.StringArrayVar(&off.witnesses, "witness", nil, "a witness verifier key whose cosignature must cover the export's head; repeatable")
 	vf.DurationVar(&off.maxAge, "max-age", 0, "fail when the export's closing (or a witness's cosignature) is older than this, e.g. 24h")

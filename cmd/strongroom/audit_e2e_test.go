@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"strongroom/audit"
+	"strongroom/escrow"
 )
 
 // TestAuditorToolkit is the auditor's story: keep a checkpoint, let work go
@@ -67,10 +68,21 @@ func TestAuditorToolkit(t *testing.T) {
 	forged.Seal(last.Seq, last.Hash)
 	tamper["appended"] = struct{ file, want string }{variant("appended.jsonl", append(append([]string(nil), lines...), string(forged.Line()))), "after the closing checkpoint"}
 	tamper["unsigned tail"] = struct{ file, want string }{variant("stripped.jsonl", append(append([]string(nil), lines[:len(lines)-1]...), string(forged.Line()))), "unsigned tail"}
+	// Line ends from a Windows copy; a closing line with a key in another case.
+	tamper["crlf"] = struct{ file, want string }{write(t, filepath.Join(work, "crlf.jsonl"), strings.Join(lines, "\r\n")+"\r\n"), "at seq 1: unreadable"}
+	tamper["closing key case"] = struct{ file, want string }{variant("case.jsonl", append(append([]string(nil), lines[:len(lines)-1]...),
+		strings.Replace(lines[len(lines)-1], `{"checkpoint":`, `{"Checkpoint":`, 1))), "unreadable"}
 	for name, tc := range tamper {
 		if msg := op.must(1, "audit", "verify", "--log", tc.file, "--key", ini.VerifierKey, "--checkpoint", cp1, "--checkpoint", cp2); !strings.Contains(msg, tc.want) {
 			t.Fatalf("%s: %s", name, msg)
 		}
+	}
+	if out := op.must(0, "audit", "verify", "--log", logFile, "--key", ini.VerifierKey, "--vault-id", v.vaultID); !strings.Contains(out, "closed by the vault's signature") {
+		t.Fatalf("verify with the vault ID: %s", out)
+	}
+	otherID := strings.Repeat("0", 32)
+	if msg := op.must(1, "audit", "verify", "--log", logFile, "--vault-id", otherID); !strings.Contains(msg, "for another vault") {
+		t.Fatalf("another vault's ID, no key: %s", msg)
 	}
 	_, otherKey, _ := note.GenerateKey(rand.Reader, strings.SplitN(ini.VerifierKey, "+", 2)[0])
 	if msg := op.must(1, "audit", "verify", "--log", logFile, "--key", otherKey, "--checkpoint", cp1); !strings.Contains(msg, "signed by another key") {
@@ -148,4 +160,57 @@ func readFile(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRekeyRotatesTheAuditKey: a re-key makes a new audit signing key. An
+// export from before verifies with the old key; one from after with the new
+// key (the envelopes print it), and with the old key too, by following the
+// key transition the export carries; the old key's checkpoint kept from
+// before still matches under the new key; online verification passes.
+func TestRekeyRotatesTheAuditKey(t *testing.T) {
+	v := newProvisioned(t)
+	work, op, provider := v.work, v.op, v.provider
+	oldKey := v.verifierKey
+	before := filepath.Join(work, "before.jsonl")
+	provider.must(0, "audit", "export", "--out", before)
+	kept := write(t, filepath.Join(work, "kept.txt"), strings.TrimSpace(provider.must(0, "audit", "checkpoint")))
+	var rk struct {
+		Envelopes []string
+	}
+	json.Unmarshal([]byte(provider.must(0, "escrow", "rekey", "--out", "env-2", "--passphrase-file", v.pass, "--json")), &rk)
+	if len(rk.Envelopes) == 0 {
+		t.Fatal("no envelopes from the re-key")
+	}
+	newKey, err := escrow.ReadVerifierKey(readFile(t, filepath.Join(work, rk.Envelopes[0])))
+	if err != nil || newKey == oldKey {
+		t.Fatalf("the new envelope's key %q (old %q): %v", newKey, oldKey, err)
+	}
+	after := filepath.Join(work, "after.jsonl")
+	provider.must(0, "audit", "export", "--out", after)
+	if !strings.HasPrefix(readFile(t, after), `{"transition":`) {
+		t.Fatal("the export after the re-key does not start with its key transition")
+	}
+	if out := op.must(0, "audit", "verify", "--log", before, "--key", oldKey); !strings.Contains(out, "closed by the vault's signature") {
+		t.Fatalf("before, old key: %s", out)
+	}
+	for _, c := range []struct{ log, key, want string }{
+		{after, newKey, "closed by the vault's signature"},
+		{after, oldKey, "followed a key transition"},
+	} {
+		if out := op.must(0, "audit", "verify", "--log", c.log, "--key", c.key, "--checkpoint", kept); !strings.Contains(out, c.want) {
+			t.Fatalf("%s with %s: %s", filepath.Base(c.log), c.key, out)
+		}
+	}
+	if msg := op.must(1, "audit", "verify", "--log", before, "--key", newKey); !strings.Contains(msg, "signed by another key") {
+		t.Fatalf("an export from before the re-key, new key: %s", msg)
+	}
+	// Without the transition the old key's checkpoints are foreign to the new key.
+	stripped := strings.SplitN(readFile(t, after), "\n", 2)[1]
+	if msg := op.must(1, "audit", "verify", "--log", write(t, filepath.Join(work, "stripped.jsonl"), stripped), "--key", newKey, "--checkpoint", kept); !strings.Contains(msg, "signed by another key") {
+		t.Fatalf("export without its transition: %s", msg)
+	}
+	provider.must(0, "audit", "verify")
+	if out := op.must(0, "status", "--json"); !strings.Contains(out, newKey) {
+		t.Fatalf("status does not serve the new key: %s", out)
+	}
 }

@@ -371,6 +371,7 @@ type provisioned struct {
 	srv          *server
 	op, provider *cli
 	verifierKey  string
+	vaultID      string
 	admin        oneTime
 }
 
@@ -382,11 +383,12 @@ func newProvisioned(t *testing.T) *provisioned {
 	v.pass = write(t, filepath.Join(v.work, "pass"), "correct horse battery staple")
 	var ini struct {
 		VerifierKey string  `json:"verifier_key"`
+		VaultID     string  `json:"vault_id"`
 		Admin       oneTime `json:"admin"`
 	}
 	json.Unmarshal([]byte(v.op.must(0, "init", "--holder", "Chairman", "--holder", "Clerk", "--threshold", "2", "--shares", "2",
 		"--admin", "IT Provider", "--passphrase-file", v.pass, "--out", "env", "--json")), &ini)
-	v.verifierKey, v.admin = ini.VerifierKey, ini.Admin
+	v.verifierKey, v.vaultID, v.admin = ini.VerifierKey, ini.VaultID, ini.Admin
 	v.op.must(0, "unseal", "--passphrase-file", v.pass)
 	v.provider = newCLI(t, v.srv, v.work, "provider")
 	v.provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(v.work, "a.otp"), ini.Admin.Password),

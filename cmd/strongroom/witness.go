@@ -82,7 +82,7 @@ func witnessCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cosigned, err := audit.Cosign(closing, off.key, signer)
+			cosigned, err := audit.Cosign(closing, rep.ClosingKey, signer)
 			if err != nil {
 				return err
 			}
@@ -103,6 +103,7 @@ func witnessCmd() *cobra.Command {
 	f.StringVar(&off.key, "vault-key", "", "the vault's audit verifier key (printed at init and on every envelope)")
 	f.StringVar(&off.log, "log", "", "the JSONL export to verify and witness (- for standard input)")
 	f.StringArrayVar(&off.checkpoints, "checkpoint", nil, "a checkpoint you kept, e.g. the one you last cosigned: the export must extend it; repeatable")
+	f.StringVar(&off.vaultID, "vault-id", "", "the vault ID printed on the envelopes: every checkpoint must name it")
 	f.DurationVar(&off.maxAge, "max-age", 0, "refuse an export closed longer ago than this")
 	f.StringVar(&out, "out", "", "file for the cosigned checkpoint (default: standard output)")
 	return cmd
@@ -111,6 +112,7 @@ func witnessCmd() *cobra.Command {
 // offlineVerify is audit verify --log's inputs.
 type offlineVerify struct {
 	log, key    string
+	vaultID     string
 	checkpoints []string
 	witnesses   []string
 	maxAge      time.Duration
@@ -139,7 +141,7 @@ func (o offlineVerify) run() (audit.Report, []byte, error) {
 		}
 		cps = append(cps, b)
 	}
-	rep, err := audit.Verify(r, strings.TrimSpace(o.key), cps, o.witnesses...)
+	rep, err := verifyExport(r, o, cps)
 	if err == nil && o.key != "" && !rep.Closed {
 		err = &audit.ChainError{Seq: rep.HeadSeq, Kind: "unsigned tail",
 			Detail: "the export does not end with the vault's signed checkpoint, so entries could have been added after it (export it again from the vault)"}
@@ -159,6 +161,15 @@ func (o offlineVerify) run() (audit.Report, []byte, error) {
 		return rep, nil, &verifyFailure{ce, fmt.Sprintf("audit log FAILED verification %s: %s: %s", where, ce.Kind, ce.Detail)}
 	}
 	return rep, rep.ClosingNote, nil
+}
+
+// verifyExport runs the offline verifier on the export r.
+func verifyExport(r io.Reader, o offlineVerify, cps [][]byte) (audit.Report, error) {
+	v, err := audit.NewVaultVerifier(strings.ToLower(strings.TrimSpace(o.vaultID)), strings.TrimSpace(o.key), cps, o.witnesses...)
+	if err != nil {
+		return audit.Report{}, err
+	}
+	return v.Read(r)
 }
 
 // verifyFailure is a failed verification: exit code 1, and --json prints it.
@@ -217,11 +228,17 @@ func printVerified(rep audit.Report, o offlineVerify) {
 		name, _, _ := strings.Cut(c.Witness, "+")
 		fmt.Printf("Witnessed: %s cosigned the head at %s (%s ago).\n", name, c.Time.Format(time.RFC3339), time.Since(c.Time).Truncate(time.Second))
 	}
+	for _, k := range rep.Transitions {
+		fmt.Printf("Key transition at seq %d: the audit key %s replaced %s (signed by both).\n", k.Seq, k.New, k.Old)
+	}
+	if rep.FollowedForward {
+		fmt.Println("Note: followed a key transition to a newer key than --key: it is only as trustworthy as --key; check the newest key against the current envelopes.")
+	}
 	if rep.CheckpointsBefore > 0 {
 		fmt.Printf("(%d checkpoints are older than where this pruned log starts)\n", rep.CheckpointsBefore)
 	}
 	if o.key == "" {
-		fmt.Println("Note: without --key and --checkpoint this proves the chain is whole, not that it was never rewritten.")
+		fmt.Println("Note: without --key and --checkpoint this proves the chain is whole, not that it was never rewritten; a closing line was read for its form, size and head, not its signature.")
 	} else if len(o.witnesses) == 0 {
 		fmt.Println("Note: without --witness this rests on the vault's key alone, which K envelopes can recover.")
 	}

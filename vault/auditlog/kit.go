@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -206,15 +205,27 @@ func (ex *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		_ = cw.Write([]string{"seq", "time", "actor", "actor_role", "action", "target_kind", "target", "outcome", "reason", "client_ip", "request_id"})
 	}
 	var anchor []byte
+	var trans [][]byte
 	var after uint64
 	if err := l.store.View(ctx, func(tx storage.Tx) (err error) {
-		anchor, after, err = logStart(tx)
+		if anchor, after, err = logStart(tx); err != nil {
+			return err
+		}
+		trans, err = Transitions(tx)
 		return err
 	}); err != nil {
 		return err
 	}
+	for _, t := range trans {
+		if ex.format != FormatJSONL {
+			break
+		}
+		if _, err := w.Write(append(audit.TransitionLine(t), '\n')); err != nil {
+			return err
+		}
+	}
 	if ex.format == FormatJSONL && anchor != nil {
-		line, _ := json.Marshal(map[string]string{"anchor": string(anchor)})
+		line := audit.AnchorLine(anchor)
 		if _, err := w.Write(append(line, '\n')); err != nil {
 			return err
 		}
@@ -223,7 +234,7 @@ func (ex *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		return exportLine(w, cw, f, e.line)
 	})
 	if err == nil && ex.closing != nil {
-		line, _ := json.Marshal(map[string]string{"checkpoint": string(ex.closing)})
+		line := audit.ClosingLine(ex.closing)
 		_, err = w.Write(append(line, '\n'))
 	}
 	if cw != nil {

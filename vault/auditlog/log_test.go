@@ -51,7 +51,9 @@ func newTestLog(t *testing.T, chunk int) *testLog {
 		t.Fatal(err)
 	}
 	keys := func(fn func(Signer) error) error {
-		return fn(func(storage.Tx) (note.Signer, string, error) { return signer, "strongroom/test", nil })
+		return fn(func(storage.Tx) (note.Signer, string, error) {
+			return signer, "strongroom/0123456789abcdef0123456789abcdef", nil
+		})
 	}
 	return &testLog{Log: l, st: st, verifier: vkey, keys: keys}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -70,6 +69,7 @@ func (l *Log) VerifyStored(ctx context.Context) (VerifyResult, error) {
 type logState struct {
 	verifier string
 	cps      [][]byte
+	trans    [][]byte
 	anchor   []byte
 	floor    uint64
 	headSeq  uint64
@@ -82,11 +82,15 @@ func (l *Log) verifyOnce(ctx context.Context) (VerifyResult, uint64, error) {
 	var st logState
 	err := l.store.View(ctx, func(tx storage.Tx) error {
 		err := tx.Scan(storage.BucketCheckpoints, nil, func(_, val []byte) (bool, error) {
-			st.cps = append(st.cps, val)
+			st.cps = append(st.cps, append([]byte(nil), val...)) // valid only inside tx
 			return true, nil
 		})
 		st.verifier = string(tx.Get(storage.BucketMeta, KeyVerifier))
 		st.anchor, st.floor, st.startErr = logStart(tx)
+		var terr error
+		if st.trans, terr = Transitions(tx); terr != nil {
+			return terr
+		}
 		if h := tx.Get(storage.BucketMeta, keyHead); len(h) == 40 {
 			st.headSeq, st.headHash, st.headSet = binary.BigEndian.Uint64(h), hex.EncodeToString(h[8:]), true
 		}
@@ -110,9 +114,13 @@ func (l *Log) verifyChain(ctx context.Context, st *logState) (VerifyResult, erro
 	if err != nil || st.startErr != nil {
 		return VerifyResult{}, errors.Join(st.startErr, err)
 	}
+	for _, t := range st.trans {
+		if err := ver.Add(audit.TransitionLine(t)); err != nil {
+			return VerifyResult{}, err
+		}
+	}
 	if st.anchor != nil {
-		line, _ := json.Marshal(map[string]string{"anchor": string(st.anchor)})
-		if err := ver.Add(line); err != nil {
+		if err := ver.Add(audit.AnchorLine(st.anchor)); err != nil {
 			return VerifyResult{}, err
 		}
 	}

@@ -62,6 +62,7 @@ type rekeyNext struct {
 	// for the vault's keys once the write has committed; wiped after.
 	ringPlain []byte
 	term      uint32
+	audit     *auditRekey // the new audit signing key (auditkey.go)
 }
 
 // Rekey makes a new root key and new shares (generation + 1) and a new
@@ -101,6 +102,9 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 	}
 	defer next.root.Destroy()
 	defer barrier.Wipe(next.ringPlain)
+	if next.audit, err = sl.newAuditKey(ctx, b, next); err != nil {
+		return nil, err
+	}
 	sl.pause("rekey.write")
 	reason := fmt.Sprintf("generation %d -> %d; %d shares, threshold %d; holders: %s; data key term %d; authorised by %s",
 		b.es.Generation, next.gen, in.Shares, in.Threshold, strings.Join(in.Holders, ", "), next.term, authority)
@@ -283,7 +287,10 @@ func (b *rekeyBase) commit(sl *Seal, req auditlog.Request, p *access.Principal, 
 		if err := endBreakGlass(tx); err != nil {
 			return err
 		}
-		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.EscrowRekey, Target: audit.Target{Kind: "vault"}, Reason: reason})
+		if err := sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.EscrowRekey, Target: audit.Target{Kind: "vault"}, Reason: reason}); err != nil {
+			return err
+		}
+		return n.audit.write(tx)
 	}
 }
 
