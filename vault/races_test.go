@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"strongroom/audit"
 	"strongroom/vault/identity"
 )
 
@@ -193,5 +194,34 @@ func TestLockoutRecheckedInTheWrite(t *testing.T) {
 	}
 	if e := f.last(t); e.Action != "auth.login" || e.Outcome != "denied" || !strings.HasPrefix(e.Reason, "sign-ins for this name from this address refused until") {
 		t.Fatalf("its entry: %+v", e)
+	}
+}
+
+// Between a re-key's commit and the barrier installing its keyring, the
+// vault works on: a checkpoint is signed with the new audit key (sealed
+// under the new term, which the installed keyring lacks until then), and
+// writes fold into the state seal under the new state key.
+func TestRekeyCommittedNotYetInstalled(t *testing.T) {
+	f := newFixture(t)
+	var cp []byte
+	f.once("rekey.committed", func() {
+		var err error
+		if cp, err = f.v.Checkpoint(ctx, req, f.admin); err != nil {
+			t.Errorf("a checkpoint just after the re-key committed: %v", err)
+		}
+		if _, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Router", Kind: "admin", Password: []byte("pw")}); err != nil {
+			t.Errorf("a write just after the re-key committed: %v", err)
+		}
+	})
+	res, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.v.between = nil
+	if _, err := audit.OpenCheckpoint(cp, res.Envelopes[0].VerifierKey); err != nil {
+		t.Fatalf("the checkpoint is not signed by the new key: %v", err)
+	}
+	if err := f.v.CheckState(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -71,17 +71,17 @@ func (b *Barrier) Write(ctx context.Context, fn func(Tx) error) error {
 
 // View runs fn in a read transaction.
 func (h *Held) View(ctx context.Context, fn func(Tx) error) error {
-	return h.b.store.View(ctx, func(tx storage.Tx) error { return fn(Tx{Tx: tx, k: h.k}) })
+	return h.b.store.View(ctx, func(tx storage.Tx) error { return fn(Tx{Tx: tx, k: h.k, b: h.b}) })
 }
 
 // Write runs fn in a write under the store contract (answers commit,
 // failures roll back: access.Commit).
 func (h *Held) Write(ctx context.Context, fn func(Tx) error) error {
-	return h.b.commit(ctx, func(tx storage.Tx) error { return fn(Tx{Tx: tx, k: h.k}) })
+	return h.b.commit(ctx, func(tx storage.Tx) error { return fn(Tx{Tx: tx, k: h.k, b: h.b}) })
 }
 
 // Bind sees tx through the keys held.
-func (h *Held) Bind(tx storage.Tx) Tx { return Tx{Tx: tx, k: h.k} }
+func (h *Held) Bind(tx storage.Tx) Tx { return Tx{Tx: tx, k: h.k, b: h.b} }
 
 // Through sees tx through k: for the seal (package recovery), which makes
 // keyrings, and for tests.
@@ -149,19 +149,49 @@ func (h *Held) OpenRoot() (*memguard.LockedBuffer, error) { return h.k.OpenRoot(
 type Tx struct {
 	storage.Tx
 	k *Keyring
+	b *Barrier // nil through Through
 }
 
 // PutRecord seals v as JSON at bucket/key.
 func (t Tx) PutRecord(bucket, key string, v any) error { return t.k.Put(t.Tx, bucket, key, v) }
 
 // GetRecord opens the JSON record at bucket/key into v; false if absent.
-func (t Tx) GetRecord(bucket, key string, v any) (bool, error) { return t.k.Get(t.Tx, bucket, key, v) }
+func (t Tx) GetRecord(bucket, key string, v any) (bool, error) {
+	blob := t.Get(bucket, []byte(key))
+	if blob == nil {
+		return false, nil
+	}
+	return true, t.ring(blob).Decode(bucket+"/"+key, blob, v)
+}
 
 // Decode opens the sealed JSON record blob, stored at path, into v.
-func (t Tx) Decode(path string, blob []byte, v any) error { return t.k.Decode(path, blob, v) }
+func (t Tx) Decode(path string, blob []byte, v any) error { return t.ring(blob).Decode(path, blob, v) }
 
 // Open decrypts the sealed record blob stored at path; the caller wipes it.
-func (t Tx) Open(path string, blob []byte) ([]byte, error) { return t.k.Open(path, blob) }
+func (t Tx) Open(path string, blob []byte) ([]byte, error) { return t.ring(blob).Open(path, blob) }
+
+// ring is the keyring that opens blob: the one lent, or, for a record
+// sealed under a term it lacks, the keyring a re-key has just committed
+// (SwitchState) and not yet installed (Replace): a record the re-key
+// wrote under its new term is readable from its commit on.
+func (t Tx) ring(blob []byte) *Keyring {
+	if t.b == nil {
+		return t.k
+	}
+	term, err := Term(blob)
+	if err != nil {
+		return t.k
+	}
+	if _, ok := t.k.data[term]; ok || term == stateTermKeys {
+		return t.k
+	}
+	if next := t.b.state.Load(); next != nil {
+		if _, ok := next.data[term]; ok {
+			return next
+		}
+	}
+	return t.k
+}
 
 // Local is state derived from sealed records that lives as long as the
 // keys do (a name index): the value under key, made by init on first use.

@@ -125,7 +125,12 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 				return err
 			}
 			barrier.ResealState(tx, nk)
-			tx.OnCommit(func() { sl.barrier.SwitchState(nk) })
+			tx.OnCommit(func() {
+				sl.barrier.SwitchState(nk) // before other writes of the next commit fold
+				sl.mu.Lock()
+				sl.verifier = next.audit.vkey // what Status serves as checked
+				sl.mu.Unlock()
+			})
 			return nil
 		})
 	})
@@ -135,6 +140,7 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 		}
 		return nil, err
 	}
+	sl.pause("rekey.committed")
 	sl.barrier.Replace(nk) // the new term from now on
 	return next.res, nil
 }
