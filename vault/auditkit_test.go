@@ -316,3 +316,28 @@ func TestOnlineVerifyUsesStoredCheckpoints(t *testing.T) {
 		t.Fatalf("rewritten chain: %+v %v", res, err)
 	}
 }
+
+// An export pinned at its head before a re-key (which adds a key
+// transition after that head) is written without the transition, and
+// verifies with the key that closed it.
+func TestExportAcrossARekeyLeavesOutTheLaterTransition(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	ex, err := f.v.audit.BeginExport(ctx, req, f.admin, Filter{}, FormatJSONL, f.v.logKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := ex.WriteTo(ctx, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte(`{"transition":`)) {
+		t.Fatal("the export carries a transition from after its head")
+	}
+	if _, err := audit.Verify(bytes.NewReader(buf.Bytes()), f.init.VerifierKey, nil); err != nil {
+		t.Fatalf("the export does not verify with the key that closed it: %v", err)
+	}
+}

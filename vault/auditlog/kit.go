@@ -211,7 +211,7 @@ func (ex *Export) WriteTo(ctx context.Context, w io.Writer) error {
 		if anchor, after, err = logStart(tx); err != nil {
 			return err
 		}
-		trans, err = Transitions(tx)
+		trans, err = Transitions(tx, ex.upTo)
 		return err
 	}); err != nil {
 		return err

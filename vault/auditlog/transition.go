@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"strongroom/vault/storage"
 )
@@ -19,11 +20,16 @@ func PutTransition(tx storage.Tx, seq uint64, signed []byte) error {
 	return tx.Put(storage.BucketMeta, append(append([]byte(nil), keyTransition...), SeqKey(seq)...), signed)
 }
 
-// Transitions are the key transitions kept, oldest first (copies).
-func Transitions(tx storage.Tx) ([][]byte, error) {
+// Transitions are the key transitions kept, oldest first (copies), up to
+// those at seq upTo (0: all): an export pinned at its head leaves out a
+// transition a re-key made while it was being written.
+func Transitions(tx storage.Tx, upTo uint64) ([][]byte, error) {
 	var out [][]byte
 	err := tx.Scan(storage.BucketMeta, keyTransition, func(k, v []byte) (bool, error) {
 		if !bytes.HasPrefix(k, keyTransition) {
+			return false, nil
+		}
+		if seq := k[len(keyTransition):]; upTo > 0 && len(seq) == 8 && binary.BigEndian.Uint64(seq) > upTo {
 			return false, nil
 		}
 		out = append(out, append([]byte(nil), v...))

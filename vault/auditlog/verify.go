@@ -88,7 +88,7 @@ func (l *Log) verifyOnce(ctx context.Context) (VerifyResult, uint64, error) {
 		st.verifier = string(tx.Get(storage.BucketMeta, KeyVerifier))
 		st.anchor, st.floor, st.startErr = logStart(tx)
 		var terr error
-		if st.trans, terr = Transitions(tx); terr != nil {
+		if st.trans, terr = Transitions(tx, 0); terr != nil {
 			return terr
 		}
 		if h := tx.Get(storage.BucketMeta, keyHead); len(h) == 40 {
