@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/escrow"
@@ -406,4 +407,73 @@ func putBack(t *testing.T, db []byte, id string, val []byte) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Two superseded envelopes and a copy of the database from before a
+// re-key recover the old audit signing key: a closing checkpoint it signs
+// over an export from after the re-key is refused (signed by a retired
+// key), whichever key the auditor holds.
+func TestRecoveredOldAuditKeyCannotCloseALaterExport(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	old := snapshotDB(t, f)
+	res, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.put(t, f.admin, "Website host", "admin", "pw2", "IT Provider")
+	var buf bytes.Buffer
+	if err := f.v.ExportAudit(ctx, req, f.admin, Filter{}, FormatJSONL, &buf); err != nil {
+		t.Fatal(err)
+	}
+	newKey := res.Envelopes[0].VerifierKey
+	if _, err := audit.Verify(bytes.NewReader(buf.Bytes()), newKey, nil); err != nil {
+		t.Fatalf("the genuine export: %v", err)
+	}
+
+	// The attacker's key: the old envelopes open the old copy's keyring.
+	root, err := escrow.Combine([]*escrow.Share{f.init.Envelopes[0].Share, f.init.Envelopes[1].Share})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, st := withKeyDir(t, old, "meta\x00vault_id", dump(t, old)["meta\x00vault_id"])
+	var signer note.Signer
+	err = st.View(ctx, func(tx Tx) error {
+		plain, err := barrier.OpenRecord(root, tx.Get("keyring", []byte("keyring")), "keyring/keyring")
+		if err != nil {
+			return err
+		}
+		active, keys, err := barrier.DecodeKeyring(plain)
+		if err != nil {
+			return err
+		}
+		var skey string
+		if _, err := barrier.Through(tx, barrier.NewKeyring(active, keys, nil)).GetRecord("keyring", "audit.signer", &skey); err != nil {
+			return err
+		}
+		signer, err = note.NewSigner(skey)
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Re-close the export with it.
+	lines := bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n"))
+	last, err := audit.ParseLine(lines[len(lines)-2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := &audit.Checkpoint{Origin: "strongroom/" + f.init.VaultID, Size: last.Seq, Head: last.Hash, Time: f.clock.Now().Add(time.Hour)}
+	forged, err := audit.SignCheckpoint(cp, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines[len(lines)-1] = audit.ClosingLine(forged)
+	doctored := append(bytes.Join(lines, []byte("\n")), '\n')
+	for _, key := range []string{newKey, f.init.VerifierKey} {
+		if _, err := audit.Verify(bytes.NewReader(doctored), key, nil); err == nil || !strings.Contains(err.Error(), audit.SigRetired) {
+			t.Fatalf("re-closed with the recovered old key, verified with %s: %v", key[:20], err)
+		}
+	}
 }
