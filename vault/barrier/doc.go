@@ -20,4 +20,11 @@
 //     own transaction are exactly those it was decoded from, so it never
 //     answers with what the transaction would not have decrypted itself.
 //   - Release (at seal) destroys every opened key and empties the cache.
+//   - The state seal (state.go, statestore.go; SECURITY.md "The state
+//     seal"): every write through Store folds what it changed into an
+//     authenticated commitment to every record (meta/state, under the
+//     state key, keyring term 0), in the same transaction; CheckState
+//     recomputes it from every record, so a record put back to an earlier
+//     copy, deleted, added or edited outside the vault is refused
+//     (ErrRolledBack). Without keys only audit entries can be written.
 package barrier

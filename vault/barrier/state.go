@@ -71,8 +71,8 @@ func (e *RollbackError) Error() string {
 // Is makes a RollbackError match ErrRolledBack.
 func (e *RollbackError) Is(target error) bool { return target == ErrRolledBack }
 
-// Sealed says whether bucket/key is inside the state seal.
-func Sealed(bucket string, key []byte) bool {
+// Covered says whether bucket/key is inside the state seal.
+func Covered(bucket string, key []byte) bool {
 	switch bucket {
 	case storage.BucketAudit:
 		return false
@@ -191,7 +191,7 @@ func computeSums(tx storage.Tx, keys ...[]byte) ([][]bucketSum, error) {
 	}
 	for bi, b := range sealedBuckets {
 		err := tx.Scan(b, nil, func(k, v []byte) (bool, error) {
-			if !Sealed(b, k) {
+			if !Covered(b, k) {
 				return true, nil
 			}
 			for i, m := range macs {

@@ -63,7 +63,7 @@ type touched struct {
 }
 
 func (t *trackTx) touch(bucket string, key []byte) {
-	if !Sealed(bucket, key) {
+	if !Covered(bucket, key) {
 		t.audit = true
 		return
 	}
