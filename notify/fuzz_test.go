@@ -38,3 +38,27 @@ func FuzzParseWebhookURL(f *testing.F) {
 		}
 	})
 }
+
+func TestParseSMTPURL(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want *SMTPServer
+	}{
+		{"smtp://strongroom@parish.gov.uk@smtp.office365.com:587", &SMTPServer{Host: "smtp.office365.com", Port: 587, User: "strongroom@parish.gov.uk"}},
+		{"smtps://u%40x.org@smtp.gmail.com", &SMTPServer{Host: "smtp.gmail.com", Port: 465, User: "u@x.org", ImplicitTLS: true}},
+		{"smtp://127.0.0.1:25", &SMTPServer{Host: "127.0.0.1", Port: 25, Loopback: true}},
+		{"smtp://u@h.example?auth=login", &SMTPServer{Host: "h.example", Port: 587, User: "u", AuthLogin: true}},
+		{"smtp://u:secretpw@h.example", nil}, {"http://h.example", nil}, {"smtp://h.example/x", nil},
+		{"smtp://h.example?auth=cram", nil}, {"smtp://h.example:0", nil}, {"smtp://", nil},
+	} {
+		got, err := ParseSMTPURL(c.in)
+		switch {
+		case c.want == nil && err == nil:
+			t.Errorf("%s accepted", c.in)
+		case c.want == nil && strings.Contains(err.Error(), "secretpw"):
+			t.Errorf("error quotes the password")
+		case c.want != nil && (err != nil || *got != *c.want):
+			t.Errorf("%s: %+v %v", c.in, got, err)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 type notifyFlags struct {
 	smtpURL, smtpPassFile, smtpFrom, smtpCAFile, publicURL, mailOff string
 	webhookURL, webhookSecretFile, metricsListen, logFormat         string
+	webhookEvents                                                   string
 	defaultURL                                                      bool // no --public-url: the listener's address
 
 	smtp    *notify.SMTPServer
@@ -46,6 +47,7 @@ func (n *notifyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.publicURL, "public-url", "", "the vault's address as people reach it, for links in messages (default https://LISTEN)")
 	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this council switches off, comma-separated: incidents, requests, decisions, seal")
 	f.StringVar(&n.webhookURL, "webhook-url", "", "POST each audit entry, signed (Standard Webhooks), to this https:// URL (http:// only to loopback)")
+	f.StringVar(&n.webhookEvents, "webhook-events", "all", "which entries the webhook gets: all, or incidents")
 	f.StringVar(&n.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook signing secret (whsec_BASE64 or at least 24 bytes)")
 }
 
@@ -123,6 +125,9 @@ func (n *notifyFlags) checkWebhook() error {
 			return usagef("--webhook-secret-file needs --webhook-url")
 		}
 		return nil
+	}
+	if n.webhookEvents != "all" && n.webhookEvents != "incidents" {
+		return usagef("--webhook-events must be all or incidents")
 	}
 	u, err := notify.ParseWebhookURL(n.webhookURL)
 	if err != nil {
@@ -240,7 +245,7 @@ func (n *notifyFlags) runners(ctx context.Context, v *vault.Vault, log *slog.Log
 		}
 	}
 	if n.hookURL != nil {
-		if err := add("webhook", &notify.Webhook{URL: n.hookURL, Secret: n.secret, BaseURL: n.publicURL}); err != nil {
+		if err := add("webhook", &notify.Webhook{URL: n.hookURL, Secret: n.secret, BaseURL: n.publicURL, IncidentsOnly: n.webhookEvents == "incidents"}); err != nil {
 			return nil, err
 		}
 	}
