@@ -48,11 +48,26 @@ func (s *server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	otl, err := s.v.CreateUser(c.Request().Context(), request(c), principal(c), in.Name, role, in.Expires)
+	otl, err := s.v.CreatePerson(c.Request().Context(), request(c), principal(c), vault.NewPerson{Name: in.Name, Role: role, Expires: in.Expires, Email: in.Email})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, wire.OneTimeLogin{Name: otl.Name, Role: string(role), Password: otl.Password, TOTPURI: otl.TOTPURI})
+}
+
+func (s *server) setEmail(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	var in wire.EmailRequest
+	if err := bind(c, &in); err != nil {
+		return err
+	}
+	if err := s.v.SetEmail(c.Request().Context(), request(c), principal(c), name, in.Email); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 func (s *server) disableUser(c echo.Context) error {

@@ -12,12 +12,18 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"strongroom/notify"
 	"strongroom/vault"
 )
 
 // Options tune the server.
 type Options struct {
 	Logger *slog.Logger
+	// Metrics, if set, counts every request (its /metrics is served on a
+	// listener of its own: Metrics.Handler).
+	Metrics *Metrics
+	// Deliveries, if set, reports the notifiers for status.
+	Deliveries func() []notify.Status
 }
 
 // attemptRate is how many sign-in, unseal, init and share-check requests a
@@ -38,8 +44,10 @@ func newAttemptLimits(rate float64) attemptLimits {
 }
 
 type server struct {
-	v   *vault.Vault
-	log *slog.Logger
+	v          *vault.Vault
+	log        *slog.Logger
+	metrics    *Metrics
+	deliveries func() []notify.Status
 }
 
 // New returns the HTTP handler for a vault.
@@ -51,7 +59,7 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{v: v, log: log}
+	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries}
 	e := s.newEcho()
 	g := e.Group("/v1")
 	limits := newAttemptLimits(rate)
@@ -62,6 +70,8 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	}
 	w.routes(e, limits.signIn, limits.unseal)
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
+	e.GET("/healthz", healthz)
+	e.GET("/readyz", s.readyz)
 	return e
 }
 
@@ -91,6 +101,9 @@ func (s *server) newEcho() *echo.Echo {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "256K",
 		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/v1/import" }}))
 	e.Use(s.requestLog)
+	if s.metrics != nil {
+		e.Use(s.metrics.observe)
+	}
 	return e
 }
 
@@ -125,6 +138,7 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.GET("/users", s.listUsers, auth)
 	g.POST("/users", s.createUser, auth)
 	g.POST("/users/:name/disable", s.disableUser, auth)
+	g.POST("/users/:name/email", s.setEmail, auth)
 	g.POST("/users/:name/offboard", s.offboardUser, auth)
 	g.POST("/users/:name/reset-mfa", s.resetMFA, auth)
 	g.POST("/users/:name/mfa-exempt", s.mfaExempt, auth)

@@ -16,7 +16,13 @@ func (s *server) status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, statusOut(st))
+	out := statusOut(st)
+	if s.deliveries != nil {
+		for _, d := range s.deliveries() {
+			out.Delivery = append(out.Delivery, wire.Delivery(d))
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // envelopesOut renders envelopes once and wipes the shares they hold.

@@ -32,7 +32,7 @@ func each[T, U any](in []T, f func(T) U) []U {
 
 func userOut(u vault.User) wire.User {
 	return wire.User{ID: u.ID, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled, MustChange: u.MustChange,
-		Locked: u.Locked, Created: u.Created, Expires: u.Expires}
+		Locked: u.Locked, Created: u.Created, Expires: u.Expires, Email: u.Email}
 }
 
 func credInfoOut(ci vault.CredentialInfo) wire.CredentialInfo {

@@ -115,6 +115,7 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.GET("/users", w.user(w.users))
 	g.POST("/users", w.user(w.userAdd))
 	g.POST("/users/:name/disable", w.user(w.userDisable))
+	g.POST("/users/:name/email", w.user(w.userEmail))
 	g.GET("/requests", w.user(w.requests))
 	g.POST("/requests", w.user(w.requestCreate))
 	g.POST("/requests/:id/approve", w.user(w.decide(true)))

@@ -36,7 +36,7 @@ func (w *web) usersPage(c echo.Context, status int, errs []*fieldError, f map[st
 }
 
 func (w *web) userAdd(c echo.Context) error {
-	f := form(c, "name", "role", "expires")
+	f := form(c, "name", "role", "expires", "email")
 	var expires time.Time
 	if f["expires"] != "" {
 		d, err := time.ParseInLocation("2006-01-02", f["expires"], time.Local)
@@ -54,13 +54,16 @@ func (w *web) userAdd(c echo.Context) error {
 	if err != nil {
 		return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{inputError(err, "role")}, f)
 	}
-	otl, err := w.s.v.CreateUser(ctx(c), request(c), webUser(c), f["name"], role, expires)
+	otl, err := w.s.v.CreatePerson(ctx(c), request(c), webUser(c), vault.NewPerson{Name: f["name"], Role: role, Expires: expires, Email: f["email"]})
 	if err != nil {
 		var ee *vault.ExistsError
 		if errors.As(err, &ee) {
 			return w.usersPage(c, http.StatusConflict, []*fieldError{{"name", sentence(publicMessage(err))}}, f)
 		}
-		if fe := inputError(err, "name"); fe != nil {
+		if fe := inputError(err, "name"); fe != nil && fe.Field == "email" {
+			fe.Msg = "Enter an e-mail address in the correct format, like clerk@example-parish.gov.uk"
+			return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{fe}, f)
+		} else if fe != nil {
 			return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{fe}, f)
 		}
 		return w.fail(c, err)
@@ -71,6 +74,31 @@ func (w *web) userAdd(c echo.Context) error {
 	}
 	return w.render(c, http.StatusOK, "user_created", &page{Title: otl.Name + " can now sign in", Data: map[string]any{
 		"Name": otl.Name, "Password": otl.Password, "QR": qr, "Secret": totpSecret(otl.TOTPURI)}})
+}
+
+// userEmail sets or removes one person's e-mail address from the People
+// page.
+func (w *web) userEmail(c echo.Context) error {
+	f := form(c, "email")
+	if err := w.s.v.SetEmail(ctx(c), request(c), webUser(c), credName(c), f["email"]); err != nil {
+		if fe := inputError(err, "email"); fe != nil {
+			// The row's field is named by the account's id (a name may
+			// hold spaces, an HTML id may not).
+			users, lerr := w.s.v.ListUsers(ctx(c), request(c), webUser(c))
+			if lerr != nil {
+				return w.fail(c, lerr)
+			}
+			for _, u := range users {
+				if u.Name == credName(c) {
+					fe.Field = "email-" + u.ID
+				}
+			}
+			fe.Msg = "Enter an e-mail address in the correct format, like clerk@example-parish.gov.uk"
+			return w.usersPage(c, http.StatusUnprocessableEntity, []*fieldError{fe}, map[string]string{"role": "clerk"})
+		}
+		return w.fail(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/ui/users")
 }
 
 func (w *web) userDisable(c echo.Context) error {

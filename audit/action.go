@@ -13,15 +13,18 @@ const (
 	// AuthTokenRefused: a session token was refused (unknown, ended,
 	// expired, revoked, or its account disabled or ended); rate limited,
 	// the reason carries a count.
-	AuthTokenRefused   Action = "auth.token_refused"
-	UserCreate         Action = "user.create"
-	UserList           Action = "user.list"
-	UserDisable        Action = "user.disable"
-	UserPassword       Action = "user.password"
-	UserResetMFA       Action = "user.reset_mfa"
-	UserMFAExempt      Action = "user.mfa_exempt"
-	UserRecoveryCodes  Action = "user.recovery_codes"
-	UserOffboard       Action = "user.offboard"
+	AuthTokenRefused  Action = "auth.token_refused"
+	UserCreate        Action = "user.create"
+	UserList          Action = "user.list"
+	UserDisable       Action = "user.disable"
+	UserPassword      Action = "user.password"
+	UserResetMFA      Action = "user.reset_mfa"
+	UserMFAExempt     Action = "user.mfa_exempt"
+	UserRecoveryCodes Action = "user.recovery_codes"
+	UserOffboard      Action = "user.offboard"
+	// UserEmail: an account's e-mail address was set or removed (the
+	// entry never carries the address).
+	UserEmail          Action = "user.email"
 	CredCreate         Action = "cred.create"
 	CredUpdate         Action = "cred.update"
 	CredRead           Action = "cred.read"
@@ -66,4 +69,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview}

@@ -52,8 +52,36 @@ func (v *Vault) ChangePassword(ctx context.Context, req Request, p *Principal, o
 
 // CreateUser adds an account with a one-time password and TOTP enrolment.
 func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role, expires time.Time) (OneTimeLogin, error) {
-	return v.accounts.CreateUser(ctx, req, p, name, role, expires)
+	return v.accounts.CreateUser(ctx, req, p, name, role, expires, "")
 }
+
+// NewPerson is an account to add with CreatePerson.
+type NewPerson struct {
+	Name    string
+	Role    Role
+	Expires time.Time // zero: no end date
+	Email   string    // "": none
+}
+
+// CreatePerson is CreateUser with the person's e-mail address.
+func (v *Vault) CreatePerson(ctx context.Context, req Request, p *Principal, np NewPerson) (OneTimeLogin, error) {
+	return v.accounts.CreateUser(ctx, req, p, np.Name, np.Role, np.Expires, np.Email)
+}
+
+// SetEmail sets or (with "") removes an account's e-mail address.
+func (v *Vault) SetEmail(ctx context.Context, req Request, p *Principal, name, email string) error {
+	return v.accounts.SetEmail(ctx, req, p, name, email)
+}
+
+// ParseEmail checks an e-mail address for field (identity.ParseEmail).
+func ParseEmail(field, s string) (string, error) { return identity.ParseEmail(field, s) }
+
+// Contact is where to reach one person (identity.Contact).
+type Contact = identity.Contact
+
+// Contacts lists every account's contact details for the notifiers; it
+// needs the vault unsealed and records nothing.
+func (v *Vault) Contacts(ctx context.Context) ([]Contact, error) { return v.accounts.Contacts(ctx) }
 
 // ListUsers lists the accounts (provider only).
 func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]User, error) {

@@ -148,3 +148,19 @@ func (v *Vault) Report(ctx context.Context, req Request, p *Principal, from, to 
 	}
 	return v.audit.Report(ctx, req, p, council, from, to)
 }
+
+// AuditHead is the seq of the newest audit entry (0: none), from one
+// short read.
+func (v *Vault) AuditHead(ctx context.Context) (head uint64, err error) {
+	err = v.store.View(ctx, func(tx Tx) error {
+		head, _ = auditlog.Head(tx)
+		return nil
+	})
+	return head, err
+}
+
+// ProbeCommit runs an empty write through the store's group commit, for
+// readiness checks: it fails if the store cannot commit.
+func (v *Vault) ProbeCommit(ctx context.Context) error {
+	return v.store.Update(ctx, func(Tx) error { return nil })
+}

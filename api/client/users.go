@@ -54,6 +54,11 @@ func (c *Client) CreateUser(ctx context.Context, in wire.UserRequest) (wire.OneT
 	return out, err
 }
 
+// SetEmail sets (or, with "", removes) an account's e-mail address.
+func (c *Client) SetEmail(ctx context.Context, name, email string) error {
+	return c.do(ctx, "POST", "/v1/users/"+pathName(name)+"/email", wire.EmailRequest{Email: email}, nil)
+}
+
 // DisableUser disables an account and ends its sessions.
 func (c *Client) DisableUser(ctx context.Context, name string) error {
 	return c.do(ctx, "POST", "/v1/users/"+pathName(name)+"/disable", nil, nil)

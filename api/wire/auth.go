@@ -55,6 +55,14 @@ type UserRequest struct {
 	// Expires is the end date of a contractor's or third party's account
 	// (zero: none).
 	Expires time.Time `json:"expires,omitzero"`
+	// Email is where the vault's messages to the person go (optional).
+	Email string `json:"email,omitempty"`
+}
+
+// EmailRequest is the body of POST /v1/users/{name}/email ("" removes
+// the address).
+type EmailRequest struct {
+	Email string `json:"email"`
 }
 
 // User is what callers see of an account (GET /v1/users).
@@ -67,6 +75,7 @@ type User struct {
 	Locked     bool      `json:"locked"`
 	Created    time.Time `json:"created"`
 	Expires    time.Time `json:"expires,omitempty"`
+	Email      string    `json:"email,omitempty"`
 }
 
 // OneTimeLogin is a new account's first password and TOTP enrolment,

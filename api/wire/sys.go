@@ -31,6 +31,24 @@ type Status struct {
 	VerifierKeySource string `json:"verifier_key_source,omitempty"`
 	// Recovery is set while the vault is in emergency recovery.
 	Recovery *RecoveryStatus `json:"recovery,omitempty"`
+	// Delivery reports each notifier (e-mail, webhook, syslog).
+	Delivery []Delivery `json:"delivery,omitempty"`
+}
+
+// Delivery is one notifier's state: entries delivered, failed attempts
+// (in all and in a row now), messages refused for good, entries waiting.
+// LastError is a fixed sentence, never a server's reply.
+type Delivery struct {
+	Name      string    `json:"name"`
+	Delivered uint64    `json:"delivered"`
+	Failures  uint64    `json:"failures"`
+	Refused   uint64    `json:"refused"`
+	Pending   uint64    `json:"pending"`
+	Failing   int       `json:"failing"`
+	LastError string    `json:"last_error,omitempty"`
+	LastOK    time.Time `json:"last_ok,omitzero"`
+	LastFail  time.Time `json:"last_failure,omitzero"`
+	Waiting   bool      `json:"waiting,omitempty"`
 }
 
 // RewrapResponse is the answer to POST /v1/escrow/rewrap.

@@ -128,14 +128,14 @@ func passwdCmd(g *globals) *cobra.Command {
 
 func userCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage accounts (IT provider)"}
-	cmd.AddCommand(userAddCmd(g), userListCmd(g), userDisableCmd(g), userOffboardCmd(g), userResetMFACmd(g), userMFAExemptCmd(g))
+	cmd.AddCommand(userAddCmd(g), userListCmd(g), userDisableCmd(g), userOffboardCmd(g), userResetMFACmd(g), userMFAExemptCmd(g), userSetEmailCmd(g))
 	return cmd
 }
 
 func userAddCmd(g *globals) *cobra.Command {
-	var role, expires string
+	var role, expires, email string
 	add := &cobra.Command{
-		Use:   "add NAME --role provider|clerk|chairman|auditor|member [--expires DATE]",
+		Use:   "add NAME --role provider|clerk|chairman|auditor|member [--expires DATE] [--email ADDR]",
 		Short: "Add an account; prints its one-time password and TOTP enrolment once",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -151,7 +151,10 @@ func userAddCmd(g *globals) *cobra.Command {
 				}
 				return err
 			}
-			in := wire.UserRequest{Name: args[0], Role: role}
+			if _, err := vault.ParseEmail("email", email); err != nil {
+				return usagef("--email must be a plain e-mail address, such as clerk@example-parish.gov.uk")
+			}
+			in := wire.UserRequest{Name: args[0], Role: role, Email: email}
 			if expires != "" {
 				t, err := parseWhen(expires)
 				if err != nil {
@@ -176,6 +179,7 @@ func userAddCmd(g *globals) *cobra.Command {
 		},
 	}
 	add.Flags().StringVar(&role, "role", "", "provider, clerk, chairman, auditor or member")
+	add.Flags().StringVar(&email, "email", "", "the person's e-mail address, where the vault's messages to them go")
 	add.Flags().StringVar(&expires, "expires", "", "end of a contractor's or third party's access (a date or RFC 3339 time)")
 	return add
 }
@@ -361,4 +365,30 @@ func mfaCmd(g *globals) *cobra.Command {
 		},
 	})
 	return cmd
+}
+
+func userSetEmailCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set-email NAME ADDR",
+		Short: "Set the e-mail address the vault's messages to a person go to (\"\" removes it)",
+		Args:  nargs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, err := vault.ParseEmail("email", args[1]); err != nil {
+				return usagef("ADDR must be a plain e-mail address, such as clerk@example-parish.gov.uk")
+			}
+			c, err := newClient(g)
+			if err != nil {
+				return err
+			}
+			if err := c.SetEmail(cmd.Context(), args[0], args[1]); err != nil {
+				return err
+			}
+			if args[1] == "" {
+				fmt.Printf("E-mail address of %s removed.\n", args[0])
+			} else {
+				fmt.Printf("E-mail address of %s set.\n", args[0])
+			}
+			return nil
+		},
+	}
 }

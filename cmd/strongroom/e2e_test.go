@@ -41,14 +41,15 @@ type server struct {
 	cmd         *exec.Cmd
 	addr        string
 	fingerprint string
+	metrics     string // the /metrics address, with --metrics-listen
 	log         *bytes.Buffer
 }
 
 // startServer runs the real binary on a free loopback port and waits for it
 // to say where it listens.
-func startServer(t *testing.T, data string) *server {
+func startServer(t *testing.T, data string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, "server", "--data", data, "--listen", "127.0.0.1:0", "--kdf-memory", "19456", "--kdf-time", "2")
+	cmd := exec.Command(binary, append([]string{"server", "--data", data, "--listen", "127.0.0.1:0", "--kdf-memory", "19456", "--kdf-time", "2"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -63,6 +64,9 @@ func startServer(t *testing.T, data string) *server {
 	deadline := time.AfterFunc(20*time.Second, func() { cmd.Process.Kill() })
 	defer deadline.Stop()
 	for sc.Scan() {
+		if a, ok := strings.CutPrefix(sc.Text(), "strongroom: metrics on "); ok {
+			s.metrics = a
+		}
 		if a, ok := strings.CutPrefix(sc.Text(), "strongroom: listening on "); ok {
 			s.addr = strings.TrimSuffix(a, " (sealed)")
 		}

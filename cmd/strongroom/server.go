@@ -37,6 +37,7 @@ func serverCmd() *cobra.Command {
 	var kdfTime uint32
 	var breakGlass, cpEvery, retention, backupEvery, commitDelay time.Duration
 	var backupDir, backupKeep, cpuProfile, adminApprover string
+	var nf notifyFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -44,6 +45,9 @@ func serverCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (certFile == "") != (keyFile == "") {
 				return usagef("give both --tls-cert and --tls-key, or neither")
+			}
+			if err := nf.check(listen); err != nil {
+				return err
 			}
 			kdf := vault.DefaultKDF()
 			if kdfMemory != 0 {
@@ -91,10 +95,11 @@ func serverCmd() *cobra.Command {
 				defer pprof.StopCPUProfile()
 			}
 			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver, AuditRetention: retention},
-				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep})
+				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep}, &nf)
 		},
 	}
 	f := cmd.Flags()
+	nf.register(f)
 	f.StringVar(&data, "data", "./data", "data directory (holds strongroom.db and tls/)")
 	f.DurationVar(&commitDelay, "commit-delay", time.Millisecond, "under load, how long the committer waits for more writes (every audited read is one) to share the next commit and its fsyncs; a lone write never waits")
 	f.StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
@@ -195,8 +200,8 @@ func hardenProcess() error {
 	return prctlNotDumpable()
 }
 
-func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config, hk housekeeping) error {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config, hk housekeeping, nf *notifyFlags) error {
+	log := nf.logger()
 	if err := hardenProcess(); err != nil {
 		return err
 	}
@@ -220,16 +225,23 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	if err != nil {
 		return err
 	}
-	cfg.Store, cfg.Logger = store, log
+	metrics := api.NewMetrics()
+	cfg.Store, cfg.Logger = metrics.Store(store), log
 	v := vault.New(cfg)
 	defer v.Close()
-
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %v", err)
 	}
+	opts, err := nf.start(ctx, v, metrics, log, ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	srv := &http.Server{
-		Handler:           api.New(v, api.Options{Logger: log}),
+		Handler:           api.New(v, opts),
 		TLSConfig:         serverTLS(cert),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -241,9 +253,6 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	fmt.Printf("strongroom: listening on https://%s (sealed)\n", ln.Addr())
 	fmt.Printf("strongroom: certificate %s\n", certFile)
 	fmt.Printf("strongroom: certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	go hk.run(ctx, v, log)

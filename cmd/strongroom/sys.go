@@ -244,6 +244,17 @@ func statusCmd(g *globals) *cobra.Command {
 				}
 				fmt.Printf("Verifier key: %s\n  from %s\n", st.VerifierKey, st.VerifierKeySource)
 			}
+			for _, d := range st.Delivery {
+				fmt.Printf("Delivery %s: %d delivered, %d waiting, %d failed attempts (%d in a row), %d refused",
+					d.Name, d.Delivered, d.Pending, d.Failures, d.Failing, d.Refused)
+				if d.Waiting {
+					fmt.Print("; waiting for the vault to be unsealed")
+				}
+				if d.Failing > 0 && d.LastError != "" {
+					fmt.Printf("; last: %s", d.LastError)
+				}
+				fmt.Println()
+			}
 			return nil
 		},
 	}

@@ -247,3 +247,48 @@ func (s *Subscriber) Ack(ctx context.Context, seq uint64) error {
 		return tx.Put(storage.BucketMeta, s.key, binary.BigEndian.AppendUint64(nil, seq))
 	})
 }
+
+// Pending is how many entries after the saved position are waiting to be
+// delivered (the subscriber's queue depth), from one short read.
+func (s *Subscriber) Pending(ctx context.Context) (n uint64, err error) {
+	err = s.l.store.View(ctx, func(tx storage.Tx) error {
+		pos, err := position(tx, s.key)
+		if err != nil {
+			return err
+		}
+		_, floor, err := logStart(tx)
+		head, _ := Head(tx)
+		if after := max(pos, floor); head > after {
+			n = head - after
+		}
+		return err
+	})
+	return n, err
+}
+
+// StartAtHead gives a subscriber that has never saved a position the
+// log's head as its position, so a destination set up on a vault with a
+// history is sent what happens from then on, not the whole past. It
+// reports whether it did; a saved position is left as it is.
+func (s *Subscriber) StartAtHead(ctx context.Context) (started bool, err error) {
+	err = access.Commit(ctx, s.l.store, func(tx storage.Tx) error {
+		started = false
+		if tx.Peek(storage.BucketMeta, s.key) != nil {
+			return nil
+		}
+		head, _ := Head(tx)
+		started = true
+		return tx.Put(storage.BucketMeta, s.key, binary.BigEndian.AppendUint64(nil, head))
+	})
+	return started, err
+}
+
+// Restart moves the subscriber's position to the log's head, whatever it
+// was: for a consumer that counts only what happens while it runs (the
+// metrics' incident counter).
+func (s *Subscriber) Restart(ctx context.Context) error {
+	return access.Commit(ctx, s.l.store, func(tx storage.Tx) error {
+		head, _ := Head(tx)
+		return tx.Put(storage.BucketMeta, s.key, binary.BigEndian.AppendUint64(nil, head))
+	})
+}

@@ -38,6 +38,8 @@ type Record struct {
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`
 	// MFAExempt: a member a provider exempted from TOTP.
 	MFAExempt bool `json:"mfa_exempt,omitempty"`
+	// Email is where the vault's messages to this person go ("": none).
+	Email string `json:"email,omitempty"`
 }
 
 func (u *Record) Expired(now time.Time) bool {
@@ -54,6 +56,7 @@ type User struct {
 	Locked     bool        `json:"locked"`
 	Created    time.Time   `json:"created"`
 	Expires    time.Time   `json:"expires,omitempty"`
+	Email      string      `json:"email,omitempty"`
 }
 
 type Prepared struct {
@@ -150,7 +153,8 @@ func All(tx barrier.Tx) ([]*Record, error) {
 // at first login. Only a provider may.
 // expires, if not zero, is the account's end date (contractors, third
 // parties).
-func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *access.Principal, name string, role access.Role, expires time.Time) (OneTimeLogin, error) {
+// email, if not "", is the person's e-mail address (ParseEmail).
+func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *access.Principal, name string, role access.Role, expires time.Time, email string) (OneTimeLogin, error) {
 	target := audit.Target{Kind: "user", Name: name}
 	if p.Role != access.RoleProvider {
 		return OneTimeLogin{}, a.log.Deny(ctx, req, p, audit.UserCreate, target, "only a provider manages accounts")
@@ -158,11 +162,15 @@ func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *acce
 	if !expires.IsZero() && !expires.After(a.now()) {
 		return OneTimeLogin{}, access.Invalid("expires", "the account's end date must be in the future")
 	}
+	email, err := ParseEmail("email", email)
+	if err != nil {
+		return OneTimeLogin{}, err
+	}
 	pu, err := a.Prepare(name, role)
 	if err != nil {
 		return OneTimeLogin{}, err
 	}
-	pu.Rec.Expires = expires.UTC()
+	pu.Rec.Expires, pu.Rec.Email = expires.UTC(), email
 	err = a.keys.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			if err := a.routine(tx); err != nil {
@@ -188,7 +196,7 @@ func (a *Accounts) ListUsers(ctx context.Context, req auditlog.Request, p *acces
 			recs, err := All(tx)
 			for _, u := range recs {
 				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled || u.Expired(a.now()),
-					MustChange: u.MustChange, Locked: u.LockedUntil.After(a.now()), Created: u.Created, Expires: u.Expires})
+					MustChange: u.MustChange, Locked: u.LockedUntil.After(a.now()), Created: u.Created, Expires: u.Expires, Email: u.Email})
 			}
 			return err
 		})

@@ -1,0 +1,262 @@
+package notify
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+	"time"
+	_ "time/tzdata" // Europe/London on machines without a zoneinfo database
+
+	"strongroom/audit"
+	"strongroom/vault"
+)
+
+// Kind is one kind of message; each is on unless the council switches it
+// off (server --mail-off).
+type Kind string
+
+// The kinds of message.
+const (
+	// KindIncidents: every incident (audit.IsIncident) to the clerks and
+	// the providers, grouped: one message per batch.
+	KindIncidents Kind = "incidents"
+	// KindRequests: each new access request to those who may decide it.
+	KindRequests Kind = "requests"
+	// KindDecisions: a request's decision to the person who asked.
+	KindDecisions Kind = "decisions"
+	// KindSeal: an emergency recovery, a re-key, an envelope check to the
+	// chairman and the providers.
+	KindSeal Kind = "seal"
+)
+
+// Kinds lists every kind of message.
+var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal}
+
+// ParseKinds reads a comma-separated list of kinds ("" is none).
+func ParseKinds(s string) ([]Kind, error) {
+	var out []Kind
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(Kinds, Kind(f)) {
+			return nil, errors.New("notify: the kinds of message are incidents, requests, decisions and seal")
+		}
+		out = append(out, Kind(f))
+	}
+	return out, nil
+}
+
+// London is the time zone of every time in a message.
+var London = mustLondon()
+
+func mustLondon() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic("notify: no Europe/London in the embedded tzdata: " + err.Error())
+	}
+	return loc
+}
+
+// UKTime is how a message shows a time: "Tuesday 3 March 2026 at 14:05:09
+// (UK time)", in Europe/London.
+func UKTime(t time.Time) string {
+	return t.In(London).Format("Monday 2 January 2006 at 15:04:05") + " (UK time)"
+}
+
+// Message is one e-mail to one person.
+type Message struct {
+	// Key names the message within its batch (kind, seqs, recipient), so
+	// that a retry of the batch does not send it again.
+	Key     string
+	To      vault.Contact
+	Subject string
+	Text    string
+	HTML    string
+}
+
+// Composer turns a batch of entries into messages.
+type Composer struct {
+	Council string // "": "your council"
+	BaseURL string // the vault's address as people reach it, no trailing /
+	Off     []Kind // kinds switched off
+}
+
+// item is one entry as a message shows it.
+type item struct {
+	Seq                          uint64
+	What, Who, Target, When, Why string
+}
+
+func itemOf(e *audit.Entry) item {
+	who := e.Actor.Name
+	if who == "" {
+		who = "someone not signed in"
+	}
+	if e.Actor.Role != "" {
+		who += " (" + e.Actor.Role + ")"
+	}
+	what := string(e.Action)
+	if audit.IsIncident(e) {
+		what = string(audit.KindOf(e))
+	}
+	target := e.Target.Kind
+	if e.Target.Name != "" {
+		target += " “" + e.Target.Name + "”"
+	}
+	return item{Seq: e.Seq, What: what, Who: who, Target: target, When: UKTime(e.Time), Why: e.Reason}
+}
+
+// letter is what the templates fill in.
+type letter struct {
+	Council, Intro, Link, LinkText, Footer string
+	Items                                  []item
+}
+
+// Compose returns the messages a batch makes for people, given everyone's
+// contact details. People without an address, or whose account has ended,
+// get none.
+func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact) ([]Message, error) {
+	var out []Message
+	add := func(k Kind, to []vault.Contact, entries []*audit.Entry, subject, intro, path, linkText string) error {
+		if len(entries) == 0 || slices.Contains(c.Off, k) {
+			return nil
+		}
+		l := letter{Council: c.council(), Intro: intro, Link: c.BaseURL + path, LinkText: linkText,
+			Footer: "This message carries no password or other secret. Sign in to the vault to see more."}
+		for _, e := range entries {
+			l.Items = append(l.Items, itemOf(e))
+		}
+		text, html, err := render(l)
+		if err != nil {
+			return err
+		}
+		for _, p := range to {
+			key := fmt.Sprintf("%s/%d-%d/%s", k, entries[0].Seq, entries[len(entries)-1].Seq, p.ID)
+			out = append(out, Message{Key: key, To: p, Subject: subject, Text: text, HTML: html})
+		}
+		return nil
+	}
+	var incidents, seal []*audit.Entry
+	for _, e := range batch {
+		if audit.IsIncident(e) {
+			incidents = append(incidents, e)
+		}
+		switch {
+		case e.Outcome != audit.OutcomeOK:
+		case e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck:
+			seal = append(seal, e)
+		case e.Action == audit.RequestCreate:
+			to := filter(people, func(p vault.Contact) bool {
+				return (p.Role == vault.RoleClerk || p.Role == vault.RoleChairman) && p.ID != e.Actor.ID
+			})
+			if err := add(KindRequests, to, []*audit.Entry{e}, "Strongroom: "+e.Actor.Name+" asks for access to "+e.Target.Name,
+				e.Actor.Name+" has asked for time-limited access. Please decide the request in the vault.", "/ui/requests", "Decide the request"); err != nil {
+				return nil, err
+			}
+		case e.Action == audit.RequestApprove || e.Action == audit.RequestDeny:
+			requester := requesterOf(e.Reason)
+			to := filter(people, func(p vault.Contact) bool { return requester != "" && p.Name == requester })
+			verb := map[bool]string{true: "approved", false: "refused"}[e.Action == audit.RequestApprove]
+			if err := add(KindDecisions, to, []*audit.Entry{e}, "Strongroom: your request for "+e.Target.Name+" was "+verb,
+				e.Actor.Name+" has "+verb+" your request for access to "+e.Target.Name+".", "/ui/requests", "See your requests"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	subject := "Strongroom: " + string(audit.KindOf(first(incidents))) + " at " + c.council()
+	if len(incidents) > 1 {
+		subject = fmt.Sprintf("Strongroom: %d security incidents at %s", len(incidents), c.council())
+	}
+	officers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleClerk || p.Role == vault.RoleProvider })
+	if err := add(KindIncidents, officers, incidents, subject,
+		"The vault has recorded what council policy treats as a security incident. A suspected incident must be reported immediately to the Clerk.",
+		"/ui/incidents", "See the incidents"); err != nil {
+		return nil, err
+	}
+	if len(seal) > 0 {
+		chair := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleChairman || p.Role == vault.RoleProvider })
+		if err := add(KindSeal, chair, seal, "Strongroom: "+describeSeal(seal)+" at "+c.council(),
+			"Something happened to the vault's envelopes or its keys that the chairman and the IT provider should know about.",
+			"/ui/audit", "See the audit log"); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func first(es []*audit.Entry) *audit.Entry {
+	if len(es) == 0 {
+		return &audit.Entry{}
+	}
+	return es[0]
+}
+
+func describeSeal(es []*audit.Entry) string {
+	if len(es) > 1 {
+		return fmt.Sprintf("%d changes to the envelopes and keys", len(es))
+	}
+	switch es[0].Action {
+	case audit.EscrowRecover:
+		return "an emergency recovery"
+	case audit.EscrowRekey:
+		return "a re-key of the envelopes"
+	}
+	return "an envelope check"
+}
+
+func (c *Composer) council() string {
+	if c.Council == "" {
+		return "your council"
+	}
+	return c.Council
+}
+
+func filter(people []vault.Contact, keep func(vault.Contact) bool) []vault.Contact {
+	var out []vault.Contact
+	for _, p := range people {
+		if p.Active && p.Email != "" && keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// requesterOf reads the requester's name from a decision's reason,
+// "request ID by NAME[; ...]" (vault/credentials DecideRequest).
+func requesterOf(reason string) string {
+	_, after, ok := strings.Cut(reason, " by ")
+	if !ok || !strings.HasPrefix(reason, "request ") {
+		return ""
+	}
+	name, _, _ := strings.Cut(after, "; ")
+	return name
+}
+
+//go:embed message.txt.tmpl
+var textSource string
+
+//go:embed message.html.tmpl
+var htmlSource string
+
+var (
+	textTmpl = texttemplate.Must(texttemplate.New("text").Parse(textSource))
+	htmlTmpl = htmltemplate.Must(htmltemplate.New("html").Parse(htmlSource))
+)
+
+func render(l letter) (string, string, error) {
+	var t, h bytes.Buffer
+	if err := textTmpl.Execute(&t, l); err != nil {
+		return "", "", err
+	}
+	if err := htmlTmpl.Execute(&h, l); err != nil {
+		return "", "", err
+	}
+	return t.String(), h.String(), nil
+}

@@ -1,0 +1,64 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+)
+
+func FuzzParseSMTPURL(f *testing.F) {
+	for _, s := range []string{"smtp://user@smtp.office365.com:587", "smtps://u@smtp.gmail.com:465", "smtp://127.0.0.1:25",
+		"smtp://u:pw@host", "smtp://host/path", "smtp://u@host?auth=login", "smtp://[::1]:25", "smtp://%zz@h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		srv, err := ParseSMTPURL(s)
+		if err != nil {
+			if err != ErrSMTPURL {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if srv.Host == "" || srv.Port < 1 || srv.Port > 65535 || strings.ContainsAny(srv.User, "\r\n") {
+			t.Fatalf("accepted %q as %+v", s, srv)
+		}
+	})
+}
+
+func FuzzParseWebhookURL(f *testing.F) {
+	for _, s := range []string{"https://hooks.slack.com/services/T/B/X", "http://127.0.0.1:9/x", "http://example.org/", "https://u:p@h/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := ParseWebhookURL(s)
+		if err != nil {
+			return
+		}
+		if u.User != nil || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			t.Fatalf("accepted %q", s)
+		}
+	})
+}
+
+func TestParseSMTPURL(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want *SMTPServer
+	}{
+		{"smtp://strongroom@parish.gov.uk@smtp.office365.com:587", &SMTPServer{Host: "smtp.office365.com", Port: 587, User: "strongroom@parish.gov.uk"}},
+		{"smtps://u%40x.org@smtp.gmail.com", &SMTPServer{Host: "smtp.gmail.com", Port: 465, User: "u@x.org", ImplicitTLS: true}},
+		{"smtp://127.0.0.1:25", &SMTPServer{Host: "127.0.0.1", Port: 25, Loopback: true}},
+		{"smtp://u@h.example?auth=login", &SMTPServer{Host: "h.example", Port: 587, User: "u", AuthLogin: true}},
+		{"smtp://u:secretpw@h.example", nil}, {"http://h.example", nil}, {"smtp://h.example/x", nil},
+		{"smtp://h.example?auth=cram", nil}, {"smtp://h.example:0", nil}, {"smtp://", nil},
+	} {
+		got, err := ParseSMTPURL(c.in)
+		switch {
+		case c.want == nil && err == nil:
+			t.Errorf("%s accepted", c.in)
+		case c.want == nil && strings.Contains(err.Error(), "secretpw"):
+			t.Errorf("error quotes the password")
+		case c.want != nil && (err != nil || *got != *c.want):
+			t.Errorf("%s: %+v %v", c.in, got, err)
+		}
+	}
+}

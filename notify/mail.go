@@ -1,0 +1,228 @@
+package notify
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+
+	"strongroom/audit"
+	"strongroom/vault"
+)
+
+// People gives the notifiers everyone's contact details.
+type People interface {
+	// Contacts reads the sealed account records: it fails while sealed.
+	Contacts(ctx context.Context) ([]vault.Contact, error)
+	Sealed() bool
+}
+
+// Mailer is the e-mail destination: it composes the messages a batch
+// makes (Composer) and submits them, one per recipient, to the SMTP
+// server.
+type Mailer struct {
+	Server   *SMTPServer
+	Password []byte // for AUTH; never logged or shown
+	From     string
+	// TLS, if set, is used for STARTTLS and implicit TLS (tests and
+	// --smtp-ca-file give their own roots); ServerName is set from Host.
+	TLS      *tls.Config
+	Composer *Composer
+	// Council, if set, names the council in each batch's messages.
+	Council func() string
+	People  People
+	Log     *slog.Logger
+
+	mu sync.Mutex
+	// contacts is the last directory read while unsealed: while the
+	// vault is sealed the mailer still reaches people it knew of.
+	contacts []vault.Contact
+	// done holds the keys of the messages of the batch being tried that
+	// were sent or refused for good, so a retry sends only the rest.
+	done  map[string]bool
+	batch uint64
+	// dial, if set, replaces the network dialer (tests reach a host name
+	// on 127.0.0.1 with it).
+	dial mail.DialContextFunc
+}
+
+// mailError is a delivery failure with a fixed public sentence.
+type mailError struct {
+	public string
+	err    error
+}
+
+func (e *mailError) Error() string  { return "notify: " + e.public + ": " + e.err.Error() }
+func (e *mailError) Unwrap() error  { return e.err }
+func (e *mailError) Public() string { return e.public }
+
+// relevant reports whether any entry of the batch could make a message,
+// so a batch that makes none is acknowledged even while sealed.
+func relevant(batch []*audit.Entry) bool {
+	for _, e := range batch {
+		switch {
+		case audit.IsIncident(e):
+			return true
+		case e.Outcome == audit.OutcomeOK && (e.Action == audit.RequestCreate || e.Action == audit.RequestApprove ||
+			e.Action == audit.RequestDeny || e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck):
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Mailer) people(ctx context.Context) ([]vault.Contact, error) {
+	m.mu.Lock()
+	cached := m.contacts
+	m.mu.Unlock()
+	if m.People.Sealed() {
+		if cached == nil {
+			return nil, ErrNotReady
+		}
+		return cached, nil
+	}
+	ps, err := m.People.Contacts(ctx)
+	if err != nil {
+		if m.People.Sealed() && cached != nil { // sealed meanwhile
+			return cached, nil
+		}
+		if m.People.Sealed() {
+			return nil, ErrNotReady
+		}
+		return nil, err
+	}
+	m.mu.Lock()
+	m.contacts = ps
+	m.mu.Unlock()
+	return ps, nil
+}
+
+// Deliver implements Destination.
+func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error) {
+	if !relevant(batch) {
+		return 0, nil
+	}
+	people, err := m.people(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if m.Council != nil {
+		m.Composer.Council = m.Council()
+	}
+	msgs, err := m.Composer.Compose(batch, people)
+	if err != nil || len(msgs) == 0 {
+		return 0, err
+	}
+	m.mu.Lock()
+	if m.batch != batch[0].Seq || m.done == nil {
+		m.batch, m.done = batch[0].Seq, map[string]bool{}
+	}
+	m.mu.Unlock()
+	var todo []Message
+	for _, msg := range msgs {
+		if !m.isDone(msg.Key) {
+			todo = append(todo, msg)
+		}
+	}
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	c, err := m.client()
+	if err != nil {
+		return 0, &mailError{"the SMTP settings are not usable", err}
+	}
+	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := c.DialWithContext(dctx); err != nil {
+		return 0, &mailError{"could not connect to, or sign in to, the SMTP server", err}
+	}
+	defer c.Close()
+	refused := 0
+	for _, msg := range todo {
+		mm, err := m.message(msg)
+		if err != nil {
+			return refused, &mailError{"could not build a message", err}
+		}
+		err = c.Send(mm)
+		var se *mail.SendError
+		switch {
+		case err == nil:
+		case errors.As(err, &se) && se.Reason == mail.ErrSMTPRcptTo && !se.IsTemp():
+			refused++
+			m.Log.Warn("the SMTP server refused a recipient for good; the message is dropped",
+				"to", msg.To.Name, "code", se.ErrorCode(), "message", msg.Key)
+		default:
+			return refused, &mailError{"the SMTP server did not accept a message", err}
+		}
+		m.markDone(msg.Key)
+	}
+	return refused, nil
+}
+
+func (m *Mailer) isDone(key string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.done[key]
+}
+
+func (m *Mailer) markDone(key string) {
+	m.mu.Lock()
+	m.done[key] = true
+	m.mu.Unlock()
+}
+
+func (m *Mailer) message(msg Message) (*mail.Msg, error) {
+	mm := mail.NewMsg()
+	if err := mm.From(m.From); err != nil {
+		return nil, err
+	}
+	if err := mm.AddToFormat(msg.To.Name, msg.To.Email); err != nil {
+		return nil, err
+	}
+	mm.Subject(msg.Subject)
+	mm.SetDate()
+	mm.SetMessageID()
+	mm.SetGenHeader("Auto-Submitted", "auto-generated")
+	mm.SetBodyString(mail.TypeTextPlain, msg.Text)
+	mm.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
+	return mm, nil
+}
+
+func (m *Mailer) client() (*mail.Client, error) {
+	s := m.Server
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if m.TLS != nil {
+		tc = m.TLS.Clone()
+	}
+	tc.ServerName = s.Host
+	opts := []mail.Option{mail.WithPort(s.Port), mail.WithTLSConfig(tc), mail.WithTimeout(30 * time.Second), mail.WithHELO("strongroom")}
+	switch {
+	case s.ImplicitTLS:
+		opts = append(opts, mail.WithSSL())
+	case s.Loopback:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSOpportunistic))
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if s.User != "" {
+		auth := map[bool]mail.SMTPAuthType{false: mail.SMTPAuthPlain, true: mail.SMTPAuthLogin}[s.AuthLogin]
+		if s.Loopback && !s.ImplicitTLS {
+			// a local relay may not offer STARTTLS; the password stays on this machine
+			auth = map[bool]mail.SMTPAuthType{false: mail.SMTPAuthPlainNoEnc, true: mail.SMTPAuthLoginNoEnc}[s.AuthLogin]
+		}
+		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(s.User), mail.WithPassword(string(m.Password)))
+	}
+	if m.dial != nil {
+		opts = append(opts, mail.WithDialContextFunc(m.dial))
+	}
+	c, err := mail.NewClient(s.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return c, nil
+}
