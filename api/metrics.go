@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"strongroom/audit"
-	"strongroom/notify"
+	"strongroom/internal/notify"
 	"strongroom/vault"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"strongroom/notify"
+	"strongroom/internal/notify"
 	"strongroom/vault"
 )
 

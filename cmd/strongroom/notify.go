@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"strongroom/api"
-	"strongroom/notify"
+	"strongroom/internal/notify"
 	"strongroom/vault"
 )
 
