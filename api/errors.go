@@ -68,7 +68,7 @@ func classify(err error) (int, string) {
 		return http.StatusConflict, public(err)
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
 		return http.StatusInsufficientStorage, "the server cannot write to its disk (full or read-only): nothing was changed and nothing was returned; free space and try again"
-	case errors.Is(err, vault.ErrRolledBack):
+	case errors.Is(err, vault.ErrRolledBack), errors.Is(err, vault.ErrNoStateSeal):
 		// The state check refused the database: what it found names buckets,
 		// seqs and counts, never a value.
 		return http.StatusConflict, public(err)

@@ -318,9 +318,14 @@ func TestFirstStateSealOfAnOlderVault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := f.v.UnsealPassphrase(ctx, req, f.pass); !errors.Is(err, recovery.ErrNoStateSeal) || !f.v.Sealed() {
+		t.Fatalf("an older vault unsealed without --first-state-seal: %v", err)
+	}
+	f.v.seal.SetFirstStateSeal(true) // the operator starts the server once with --first-state-seal
 	if err := f.v.UnsealPassphrase(ctx, req, f.pass); err != nil {
 		t.Fatalf("first unseal of an older vault: %v", err)
 	}
+	f.v.seal.SetFirstStateSeal(false)
 	if last := f.last(t); last.Action != audit.SysUnseal || !strings.Contains(last.Reason, "first state seal") {
 		t.Fatalf("the first seal is not on record: %+v", last)
 	}

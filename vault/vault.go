@@ -35,6 +35,12 @@ type Config struct {
 	// ever pruned, whoever asks. 0 keeps every entry; a non-zero value below
 	// MinAuditRetention counts as MinAuditRetention.
 	AuditRetention time.Duration
+	// FirstStateSeal lets the next unseal of a vault made before the state
+	// seal take the database as it is and seal it (server
+	// --first-state-seal, once after upgrading). Without it such a vault
+	// refuses to unseal: the database alone cannot tell a vault never
+	// sealed from one whose keyring was put back to before its seal.
+	FirstStateSeal bool
 	Logger         *slog.Logger
 }
 
@@ -89,6 +95,9 @@ var (
 	// ErrRolledBack: a record was put back to an earlier copy, deleted,
 	// added or edited outside the vault (the state seal, SECURITY.md).
 	ErrRolledBack = barrier.ErrRolledBack
+	// ErrNoStateSeal: a vault with no state seal, unsealed without
+	// Config.FirstStateSeal.
+	ErrNoStateSeal = recovery.ErrNoStateSeal
 )
 
 // New wraps a store. The vault starts sealed.
@@ -122,7 +131,7 @@ func New(cfg Config) *Vault {
 	v.audit.SetRetention(cfg.AuditRetention)
 	v.audit.SetPause(v.pause)
 	v.seal = recovery.New(recovery.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now, KDF: v.kdf,
-		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, Hooks: recovery.Hooks{
+		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, FirstStateSeal: cfg.FirstStateSeal, Hooks: recovery.Hooks{
 			Sealing:     func(ctx context.Context) error { _, err := v.AutoCheckpoint(ctx); return err },
 			Unsealed:    func() { _ = v.creds.Warm(context.Background()) },
 			Sealed:      credentials.Drain,

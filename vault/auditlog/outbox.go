@@ -79,11 +79,32 @@ func logStart(tx storage.Tx) (anchor []byte, after uint64, err error) {
 	if anchor == nil {
 		return nil, 0, nil
 	}
-	cp, err := audit.OpenCheckpoint(anchor, string(tx.Get(storage.BucketMeta, KeyVerifier)))
+	cp, err := openAnchor(tx, anchor)
 	if err != nil {
-		return nil, 0, fmt.Errorf("vault: the audit log's anchor does not verify: %w", err)
+		return nil, 0, err
 	}
 	return anchor, cp.Size, nil
+}
+
+// openAnchor opens the signed anchor with the audit key of its era: the
+// current key, or, for an anchor signed before a re-key rotated the key,
+// the old key of a stored key transition at or after its size.
+func openAnchor(tx storage.Tx, anchor []byte) (*audit.Checkpoint, error) {
+	cp, err := audit.OpenCheckpoint(anchor, string(tx.Get(storage.BucketMeta, KeyVerifier)))
+	if err == nil {
+		return cp, nil
+	}
+	trans, terr := Transitions(tx, 0)
+	for i := len(trans) - 1; terr == nil && i >= 0; i-- {
+		kt, kerr := audit.OpenTransition(trans[i])
+		if kerr != nil {
+			continue
+		}
+		if old, oerr := audit.OpenCheckpoint(anchor, kt.Old); oerr == nil && old.Size <= kt.Seq {
+			return old, nil
+		}
+	}
+	return nil, fmt.Errorf("vault: the audit log's anchor does not verify: %w", err)
 }
 
 // AuditPage is one page of the log, newest first.

@@ -46,9 +46,27 @@ const (
 // put back to an earlier copy, deleted, added or edited outside the vault.
 var ErrRolledBack = errors.New("vault: the database was changed outside the vault")
 
-// ErrSealedWrite refuses a write to a sealed record's bucket without the
-// keys (only audit entries are written while sealed).
-var ErrSealedWrite = errors.New("vault: sealed: only audit entries can be written without the keys")
+// ErrSealedWrite refuses, without the keys, any write but an audit entry
+// of the kinds the vault writes while sealed (WrittenWhileSealed). It is
+// ErrSealed to callers.
+var ErrSealedWrite = fmt.Errorf("%w: only refusals and envelope steps can be recorded without the keys", ErrSealed)
+
+// WrittenWhileSealed says e is an entry of a kind the vault writes
+// without its keys: a refusal or failure of any kind, an envelope step (a
+// share given, an envelope checked, the shares forgotten), a seal asked of
+// a sealed vault, or a restore recorded offline. Every other entry is written with the keys, so it
+// moves the state seal's pin: one found after the pin was not written by
+// the vault (or the records are older than the log).
+func WrittenWhileSealed(e *audit.Entry) bool {
+	if e.Outcome != audit.OutcomeOK {
+		return true
+	}
+	switch e.Action {
+	case audit.EscrowShare, audit.EscrowCheck, audit.SysUnsealReset, audit.BackupRestore, audit.SysSeal:
+		return true
+	}
+	return false
+}
 
 // errNoStateKey is a keyring from before the state seal (no term 0).
 var errNoStateKey = errors.New("vault: the keyring has no state key")
@@ -264,11 +282,23 @@ func checkAudit(tx storage.Tx, h *stateHead) error {
 	if _, got := chain.Head(); got != pinHex {
 		return &RollbackError{Bucket: storage.BucketAudit, What: fmt.Sprintf("entry %d is not the one the vault wrote (the log was rewritten)", h.auditSeq)}
 	}
+	var alien *audit.Entry
 	err = tx.Scan(storage.BucketAudit, binary.BigEndian.AppendUint64(nil, h.auditSeq+1), func(_, v []byte) (bool, error) {
-		return true, chain.Add(v)
+		if err := chain.Add(v); err != nil {
+			return false, err
+		}
+		if e, err := audit.ParseLine(v); err != nil || !WrittenWhileSealed(e) {
+			alien = e
+			return false, nil
+		}
+		return true, nil
 	})
 	if err != nil {
 		return &RollbackError{Bucket: storage.BucketAudit, What: "the entries after the last one the vault wrote with its keys do not chain from it: " + err.Error()}
+	}
+	if alien != nil {
+		return &RollbackError{Bucket: storage.BucketAudit, What: fmt.Sprintf("entry %d (%s) follows the last write the vault made with its keys, "+
+			"but without them it records only refusals and envelope steps: the records are older than the log, or the entry was added", alien.Seq, alien.Action)}
 	}
 	if last, lastHash := chain.Head(); last != seq || lastHash != hex.EncodeToString(head[:]) {
 		return &RollbackError{Bucket: storage.BucketMeta, What: "the audit head does not name the log's last entry"}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"strongroom/audit"
 	"strongroom/vault/storage"
 )
 
@@ -162,9 +163,21 @@ func TestStateSealRefusesSealedWrites(t *testing.T) {
 	if !errors.Is(err, ErrSealedWrite) {
 		t.Fatalf("a sealed write to users: %v", err)
 	}
-	err = b.Store().Update(ctx, func(tx storage.Tx) error { return tx.Put(storage.BucketAudit, []byte("00000001"), []byte("entry")) })
-	if err != nil {
-		t.Fatalf("a sealed audit append: %v", err)
+	entry := func(action audit.Action, outcome string) error {
+		e := audit.Entry{Action: action, Outcome: outcome, Actor: audit.Actor{Name: "operator", Role: "operator"}}
+		e.Seal(0, audit.ZeroHash)
+		return b.Store().Update(ctx, func(tx storage.Tx) error { return tx.Put(storage.BucketAudit, []byte("00000001"), e.Line()) })
+	}
+	if err := entry(audit.SysUnseal, audit.OutcomeDenied); err != nil {
+		t.Fatalf("a sealed append of a refusal: %v", err)
+	}
+	if err := entry(audit.EscrowShare, audit.OutcomeOK); err != nil {
+		t.Fatalf("a sealed append of a share given: %v", err)
+	}
+	// An entry of a kind written only with the keys: the next unseal
+	// would refuse it after the pin, so it is refused now.
+	if err := entry(audit.CredRead, audit.OutcomeOK); !errors.Is(err, ErrSealedWrite) || !errors.Is(err, ErrSealed) {
+		t.Fatalf("a sealed append of a read: %v", err)
 	}
 	k := NewKeyring(1, stateKeys(0x22), nil)
 	blob, err := SealRecord(bytes.Repeat([]byte{0x22}, 32), 0, "users/u1", []byte(`{}`))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 
+	"strongroom/audit"
 	"strongroom/vault/storage"
 )
 
@@ -52,8 +53,9 @@ func (s stateStore) Update(ctx context.Context, fn func(storage.Tx) error) error
 // value it had before the function's first change to it.
 type trackTx struct {
 	storage.Tx
-	before map[string]touched
-	audit  bool // an audit entry or the audit head changed
+	before  map[string]touched
+	audit   bool     // an audit entry or the audit head changed
+	entries [][]byte // the keys of audit entries written
 }
 
 type touched struct {
@@ -65,6 +67,9 @@ type touched struct {
 func (t *trackTx) touch(bucket string, key []byte) {
 	if !Covered(bucket, key) {
 		t.audit = true
+		if bucket == storage.BucketAudit {
+			t.entries = append(t.entries, append([]byte(nil), key...))
+		}
 		return
 	}
 	id := bucket + "\x00" + string(key)
@@ -125,7 +130,12 @@ func (b *Barrier) foldWith(t *trackTx, k *Keyring, recount bool) error {
 		if len(t.before) > 0 {
 			return ErrSealedWrite
 		}
-		return nil // an entry appended while sealed: the next unseal checks it
+		for _, key := range t.entries { // what the next unseal accepts after the pin
+			if e, err := audit.ParseLine(t.Tx.Peek(storage.BucketAudit, key)); err != nil || !WrittenWhileSealed(e) {
+				return ErrSealedWrite
+			}
+		}
+		return nil // entries appended while sealed: the next unseal checks them
 	}
 	return k.withStateKey(func(key []byte) error {
 		if recount {

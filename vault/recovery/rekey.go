@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -137,6 +138,9 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 	if err != nil {
 		for _, s := range next.shares {
 			s.Wipe()
+		}
+		if errors.Is(err, barrier.ErrRolledBack) { // the state it would re-key is not the vault's
+			return nil, sl.sealTampered(ctx, err)
 		}
 		return nil, err
 	}

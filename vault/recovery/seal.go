@@ -298,7 +298,7 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 	ks := u.ks
 	var verifier string
 	err = access.Commit(ctx, sl.store, func(tx storage.Tx) error {
-		if err := u.checkState(tx); err != nil {
+		if err := u.checkState(tx, sl.firstSeal); err != nil {
 			return err
 		}
 		verifier = string(tx.Get(storage.BucketMeta, auditlog.KeyVerifier))
@@ -320,7 +320,7 @@ func (sl *Seal) finishUnseal(ctx context.Context, req auditlog.Request, root []b
 		}
 		return sl.log.Append(tx, req, e)
 	})
-	if errors.Is(err, barrier.ErrRolledBack) {
+	if errors.Is(err, barrier.ErrRolledBack) || errors.Is(err, ErrNoStateSeal) {
 		return sl.refuseState(ctx, req, ev, err)
 	}
 	if err != nil {
@@ -353,6 +353,9 @@ func (sl *Seal) Seal(ctx context.Context, req auditlog.Request, p *access.Princi
 	target := audit.Target{Kind: "vault"}
 	if p.Role != access.RoleProvider && p.Role != access.RoleChairman {
 		return sl.log.Deny(ctx, req, p, audit.SysSeal, target, "only the provider or chairman may seal")
+	}
+	if sl.Sealed() { // nothing to end or sign: on record, without the keys
+		return sl.log.Record(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysSeal, Target: target, Reason: "already sealed"})
 	}
 	err := access.Commit(ctx, sl.store, func(tx storage.Tx) error {
 		ended, err := sl.endSessions(tx) // everyone signs in again after the next unseal

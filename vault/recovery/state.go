@@ -28,6 +28,9 @@ type Config struct {
 	// Pause is the interleaving hook tests set (nil: none).
 	Pause  func(point string)
 	Logger *slog.Logger
+	// FirstStateSeal allows the first state seal of a vault made before
+	// it (vault.Config.FirstStateSeal).
+	FirstStateSeal bool
 }
 
 // Hooks are what the rest of the vault does as the seal changes.
@@ -73,6 +76,7 @@ type Seal struct {
 	hooks      Hooks
 	hook       func(point string)
 	logger     *slog.Logger
+	firstSeal  bool // Config.FirstStateSeal
 
 	mu      sync.Mutex // guards pending
 	pending *shareProgress
@@ -92,7 +96,7 @@ type Seal struct {
 // New is the seal of one vault.
 func New(c Config) *Seal {
 	return &Seal{store: c.Store, barrier: c.Barrier, log: c.Log, clock: c.Now, kdf: c.KDF,
-		breakGlass: c.BreakGlassWindow, hooks: c.Hooks, hook: c.Pause, logger: c.Logger}
+		breakGlass: c.BreakGlassWindow, hooks: c.Hooks, hook: c.Pause, logger: c.Logger, firstSeal: c.FirstStateSeal}
 }
 
 func (sl *Seal) now() time.Time { return sl.clock().UTC() }

@@ -20,6 +20,14 @@ import (
 // copy put back from before it.
 const firstStateSeal = "first state seal: the database was taken as it is now"
 
+// ErrNoStateSeal refuses to unseal a vault without a state seal unless the
+// operator says this is the first unseal after upgrading: the database
+// alone cannot tell a vault made before the seal from one whose keyring
+// was put back to a copy from before its seal.
+var ErrNoStateSeal = errors.New("vault: this vault has no state seal: it was made by a release before the state seal, " +
+	"or its keyring was put back to a copy from before it. If it was just upgraded, start the server once with " +
+	"--first-state-seal and unseal; otherwise restore the latest backup")
+
 // stateUpgrade is the keyring a vault made before the state seal gets at
 // its first unseal: the old one with a state key (term 0) added.
 type stateUpgrade struct {
@@ -61,7 +69,7 @@ func stateKeyring(active uint32, keys map[uint32][]byte, root, blob []byte) (uns
 // must be exactly those the vault last wrote (barrier.CheckState); a vault
 // from before the state seal gets its first one here, unless its log
 // shows that it had one (then its keyring was put back from before).
-func (u unsealing) checkState(tx storage.Tx) error {
+func (u unsealing) checkState(tx storage.Tx, allowFirst bool) error {
 	up := u.up
 	if up == nil {
 		if err := barrier.CheckState(tx, u.ks); err != nil {
@@ -79,6 +87,12 @@ func (u unsealing) checkState(tx storage.Tx) error {
 	if tx.Peek(storage.BucketMeta, []byte(barrier.KeyState)) != nil || hadStateSeal(tx) {
 		return &barrier.RollbackError{Bucket: storage.BucketKeyring,
 			What: "the keyring was put back to a copy from before the vault's state seal"}
+	}
+	if !allowFirst {
+		return ErrNoStateSeal
+	}
+	if err := auditlog.CheckStored(tx); err != nil { // the log at least must be whole
+		return &barrier.RollbackError{Bucket: storage.BucketAudit, What: err.Error()}
 	}
 	if err := tx.Put(storage.BucketKeyring, keyKeyring, up.newBlob); err != nil {
 		return err
@@ -121,6 +135,13 @@ func (sl *Seal) refuseState(ctx context.Context, req auditlog.Request, ev auditl
 // it is not, it records the incident and seals the vault, so nothing more
 // is served from it or written upon it. The server runs it hourly.
 func (sl *Seal) CheckRunning(ctx context.Context) error {
+	// A re-key or rewrap in progress changes the state key and the keyring
+	// under the check: skip this round rather than check a new seal with
+	// an old key (the next round runs after it).
+	if !sl.rekeyMu.TryLock() {
+		return nil
+	}
+	defer sl.rekeyMu.Unlock()
 	err := sl.barrier.Hold(func(h *barrier.Held) error {
 		return h.View(ctx, func(tx barrier.Tx) error {
 			if err := h.CheckState(tx); err != nil {
@@ -135,6 +156,12 @@ func (sl *Seal) CheckRunning(ctx context.Context) error {
 	if !errors.Is(err, barrier.ErrRolledBack) {
 		return err
 	}
+	return sl.sealTampered(ctx, err)
+}
+
+// sealTampered records that a check while unsealed found the database
+// changed outside the vault (an incident), and seals.
+func (sl *Seal) sealTampered(ctx context.Context, err error) error {
 	if sl.logger != nil {
 		sl.logger.Error("the database was changed outside the vault: sealing", "err", err)
 	}
