@@ -163,3 +163,27 @@ func TestSubscriberResumes(t *testing.T) {
 		t.Fatalf("bad name: %v", err)
 	}
 }
+
+// A subscriber position set past the log's head outside the vault (it is
+// outside the state seal) does not silence the subscriber: entries after
+// the head are still delivered.
+func TestSubscriberPositionPastTheHead(t *testing.T) {
+	f := newFixture(t)
+	s, err := f.v.Subscriber("mail-clerk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Update(ctx, func(tx Tx) error {
+		return tx.Put(bucketMeta, []byte("outbox/mail-clerk"), []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Next(ctx, 10); err != nil || len(got) != 0 { // put back at the head
+		t.Fatalf("the first read after: %d entries, %v", len(got), err)
+	}
+	f.put(t, f.admin, "Website host", "admin", "pw", "IT Provider")
+	got, err := s.Next(ctx, 10)
+	if err != nil || len(got) == 0 || got[len(got)-1].Action != audit.CredCreate {
+		t.Fatalf("after a position past the head: %d entries, %v", len(got), err)
+	}
+}

@@ -226,7 +226,8 @@ func position(tx storage.Tx, key []byte) (uint64, error) {
 // first. Entries a prune removed before they were delivered are skipped:
 // the first entry returned then follows the log's anchor.
 func (s *Subscriber) Next(ctx context.Context, limit int) ([]*audit.Entry, error) {
-	var after uint64
+	var after, head uint64
+	var bad []byte
 	err := s.l.store.View(ctx, func(tx storage.Tx) error {
 		pos, err := position(tx, s.key)
 		if err != nil {
@@ -234,10 +235,31 @@ func (s *Subscriber) Next(ctx context.Context, limit int) ([]*audit.Entry, error
 		}
 		_, floor, err := logStart(tx)
 		after = max(pos, floor)
+		if head, _ = Head(tx); pos > head {
+			bad = tx.Get(storage.BucketMeta, s.key)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if bad != nil {
+		// Positions are outside the state seal (they move while sealed) and
+		// Ack never saves one past the head: one beyond it was set outside
+		// the vault, and would silence this subscriber for good. It is put
+		// back at the head, so that what comes next is delivered.
+		s.l.log.Warn("an outbox position is past the log's head (changed outside the vault); delivering from the head",
+			"subscriber", string(s.key), "head", head)
+		err := access.Commit(ctx, s.l.store, func(tx storage.Tx) error {
+			if !tx.Expect(storage.BucketMeta, s.key, bad) {
+				return nil
+			}
+			return tx.Put(storage.BucketMeta, s.key, binary.BigEndian.AppendUint64(nil, head))
+		})
+		if err != nil {
+			return nil, err
+		}
+		after = head
 	}
 	lines, err := s.l.since(ctx, after, 0, min(max(limit, 1), s.l.chunk))
 	if err != nil {
