@@ -123,14 +123,26 @@ func TestImportRefusalsAndDryRun(t *testing.T) {
 	if list, _ := f.v.ListCredentialsAll(ctx, f.admin); len(list) != 0 || len(f.entries(t)) != n {
 		t.Fatalf("a dry run stored %d credentials", len(list))
 	}
-	// A TOTP the vault cannot keep is reported, the login still lands.
+	// A TOTP the vault cannot keep is reported and kept verbatim in the
+	// notes, the login still lands; a short seed is kept, with a warning.
+	const md5 = "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"
 	rep, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "csv"}, func() (*transfer.Result, error) {
-		return &transfer.Result{Items: []transfer.Item{{Title: "Site", Password: []byte("pw-one-two"), TOTP: "SHORT", Source: "line 2"},
-			{Title: " ", Password: []byte("x"), Source: "line 3"}}}, nil
+		return &transfer.Result{Items: []transfer.Item{{Title: "Site", Password: []byte("pw-one-two"), TOTP: md5, Notes: []byte("door code"), Source: "line 2"},
+			{Title: " ", Password: []byte("x"), Source: "line 3"},
+			{Title: "Short", Password: []byte("pw-three"), TOTP: "SHORT", Source: "line 4"}}}, nil
 	})
-	if err != nil || len(rep.Imported) != 1 || !strings.HasPrefix(rep.Imported[0].Note, "TOTP not imported: the TOTP secret must be base32") ||
+	if err != nil || len(rep.Imported) != 2 || rep.Imported[0].Note != "TOTP kept in the notes, not as a TOTP: the TOTP algorithm is not SHA1, SHA256 or SHA512" ||
+		rep.Imported[0].HasTOTP || !rep.Imported[1].HasTOTP || !strings.Contains(rep.Imported[1].Note, "24 bits, below RFC 4226") ||
 		len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, "its name cannot be used") {
 		t.Fatalf("%v %+v", err, rep)
+	}
+	s, err := f.v.ReadCredential(ctx, req, clerk, "Site", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Destroy()
+	if want := "door code\n\nTOTP kept here, not as a TOTP, because the TOTP algorithm is not SHA1, SHA256 or SHA512. As it was in the file:\n" + md5; string(s.Notes()) != want || s.TOTPURI() != nil {
+		t.Fatalf("notes %q, want %q", s.Notes(), want)
 	}
 }
 

@@ -171,6 +171,7 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 		skip := func(reason string) {
 			rep.Skipped = append(rep.Skipped, transfer.Skipped{Source: it.Source, Title: it.Title, Reason: reason})
 		}
+		totp, note := importTOTP(it) // first: a TOTP it cannot keep lands in the notes, checked below
 		switch {
 		case len(it.Password) > 4096 || len(it.Notes) > 64*1024 || len(it.URL) > 2048 || len(it.Username) > 512:
 			skip("a field is longer than Strongroom keeps (password 4096, notes 65536, URL 2048, user name 512 bytes)")
@@ -179,15 +180,7 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 			skip("a field is not valid UTF-8 text")
 			continue
 		}
-		pr := importItem{it: it}
-		if it.TOTP != "" {
-			t, err := normaliseTOTP(it.TOTP, it.Title)
-			var ie *access.InputError
-			if errors.As(err, &ie) {
-				pr.note = "TOTP not imported: " + ie.Msg
-			}
-			pr.totp = t
-		}
+		pr := importItem{it: it, totp: totp, note: note}
 		seen := map[string]bool{}
 		for _, t := range append(append([]string{tag}, folderTag(it.Folder)...), it.Tags...) {
 			t = strings.TrimSpace(t)
@@ -256,7 +249,8 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 			continue
 		}
 		h := &credHead{ID: access.NewID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
-			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
+			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids}
+		h.setTOTP(pr.totp)
 		cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
 			TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
 		if err := putVersion(tx, h.ID, 1, &cv); err != nil {
@@ -276,6 +270,26 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 	}
 	return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport, Target: audit.Target{Kind: "import", Name: opt.Format},
 		Reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
+}
+
+// importTOTP keeps an item's TOTP exactly, with any warning as the note,
+// or, if it cannot be kept as a TOTP, puts it verbatim at the end of the
+// notes (which are as secret as the seed) with a line saying why.
+func importTOTP(it *transfer.Item) (uri []byte, note string) {
+	if strings.TrimSpace(it.TOTP) == "" {
+		return nil, ""
+	}
+	uri, warn, err := normaliseTOTP(it.TOTP, it.Title)
+	var ie *access.InputError
+	if errors.As(err, &ie) {
+		if len(it.Notes) > 0 {
+			it.Notes = append(it.Notes, "\n\n"...)
+		}
+		it.Notes = append(it.Notes, "TOTP kept here, not as a TOTP, because "+ie.Msg+". As it was in the file:\n"...)
+		it.Notes = append(it.Notes, it.TOTP...)
+		return nil, "TOTP kept in the notes, not as a TOTP: " + ie.Msg
+	}
+	return uri, warn
 }
 
 // folderTag keeps a folder path as one tag.
