@@ -149,6 +149,8 @@ func readEntry(res *Result, e *node, folder, src string) {
 		case "Binary":
 			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: title,
 				Reason: "an attachment not imported (Strongroom stores no files)"})
+		case "History":
+			kdbxHistory(res, it, c, src)
 		}
 	}
 	var uris []string
@@ -160,6 +162,52 @@ func readEntry(res *Result, e *node, folder, src string) {
 		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: title, Reason: "TOTP kept in the notes, not as a TOTP: " + why})
 	}
 	finishItem(res, it, uris, extra, "KeePass fields")
+}
+
+// kdbxHistory keeps an entry's history (earlier copies of the entry) as
+// earlier versions, dated by their modification times; a copy without a
+// readable time cannot be placed and is reported.
+func kdbxHistory(res *Result, it *Item, h *node, src string) {
+	undated := 0
+	for _, e := range h.Children {
+		if e.Name != "Entry" {
+			continue
+		}
+		var when time.Time
+		ok := false
+		if t := e.child("Times"); t != nil {
+			when, ok = kdbxParseTime(t.text("LastModificationTime"))
+		}
+		if !ok {
+			undated++
+			continue
+		}
+		it.History = append(it.History, Past{Username: fieldText(e, "UserName"), URL: strings.TrimSpace(fieldText(e, "URL")),
+			Password: append([]byte(nil), field(e, "Password")...), Notes: append([]byte(nil), field(e, "Notes")...), Date: when})
+	}
+	sortHistory(res, it, src, it.Title)
+	if undated > 0 {
+		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: it.Title, Reason: fmt.Sprintf("%d earlier version(s) not imported: "+
+			"they have no modification time, so they cannot be placed in the history", undated)})
+	}
+}
+
+// kdbxParseTime reads a KeePass time: KDBX 4's base64 of little-endian
+// seconds since 0001-01-01, or the ISO 8601 text of KDBX 3.1 and XML.
+func kdbxParseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != 8 {
+		return time.Time{}, false
+	}
+	secs := binary.LittleEndian.Uint64(b)
+	if secs < 62135596800 || secs > 62135596800+1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(secs-62135596800), 0).UTC(), true
 }
 
 // fallbackTitle names an untitled entry by its site or user name.

@@ -334,3 +334,46 @@ func TestAdminSecretsNeedReauthentication(t *testing.T) {
 		t.Fatalf("after the window: %v, %v", err, terr)
 	}
 }
+
+// A file's password history lands as versions 1 to n, oldest first and
+// dated as the file dates them, each a new version record, then the
+// current password; a dry run reports the count and stores nothing.
+func TestImportPasswordHistory(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	d1, d2 := time.Date(2023, 1, 1, 9, 0, 0, 0, time.UTC), time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	items := func() (*transfer.Result, error) {
+		return &transfer.Result{Items: []transfer.Item{{Title: "Council email", Username: "clerk", Password: []byte("third-pw"), Source: "item 1",
+			History: []transfer.Past{{Username: "clerk", Password: []byte("first-pw"), Date: d1}, {Username: "clerk", Password: []byte("second-pw"), Date: d2}}}}}, nil
+	}
+	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "bitwarden-json", DryRun: true}, items)
+	if err != nil || len(rep.Imported) != 1 || rep.Imported[0].History != 2 {
+		t.Fatalf("dry run: %v %+v", err, rep)
+	}
+	if rep, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "bitwarden-json"}, items); err != nil || rep.Imported[0].History != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	vers, err := f.v.CredentialHistory(ctx, req, clerk, "Council email")
+	if err != nil || len(vers) != 3 || !vers[0].Current || vers[0].Version != 3 || vers[2].Version != 1 {
+		t.Fatalf("history %v %+v", err, vers)
+	}
+	for ver, want := range map[int]string{1: "first-pw", 2: "second-pw", 3: "third-pw", 0: "third-pw"} {
+		s, err := f.v.ReadCredential(ctx, req, clerk, "Council email", ver)
+		if err != nil || string(s.Password()) != want {
+			t.Fatalf("version %d: %v", ver, err)
+		}
+		s.Destroy()
+	}
+	if !strings.Contains(vers[2].Created, "2023-01-01") || !strings.Contains(vers[1].Created, "2024-05-01") {
+		t.Fatalf("history dates %+v", vers)
+	}
+	var e *audit.Entry
+	for _, x := range f.entries(t) {
+		if x.Action == audit.CredCreate {
+			e = x
+		}
+	}
+	if e == nil || !strings.Contains(e.Reason, "version 3 (versions 1 to 2 are the file's password history)") {
+		t.Fatalf("create entry %+v", e)
+	}
+}

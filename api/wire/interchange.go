@@ -34,6 +34,9 @@ type ImportedItem struct {
 	Source  string   `json:"source"`
 	Tags    []string `json:"tags"`
 	HasTOTP bool     `json:"has_totp"`
+	// History is how many earlier versions came from the file's password
+	// history (stored as versions 1 to History).
+	History int `json:"history,omitempty"`
 	// Note says what was changed on the way in: a renamed duplicate, a
 	// TOTP seed that could not be kept.
 	Note string `json:"note,omitempty"`

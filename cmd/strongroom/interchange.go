@@ -136,6 +136,9 @@ func printImportReport(file string, rep wire.ImportReport) {
 		if it.HasTOTP {
 			extra = ", TOTP"
 		}
+		if it.History > 0 {
+			extra += fmt.Sprintf(", %d earlier passwords as versions 1 to %d", it.History, it.History)
+		}
 		if it.Note != "" {
 			extra += "; " + it.Note
 		}
