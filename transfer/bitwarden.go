@@ -77,11 +77,15 @@ func str(p *string) string {
 
 const bwJSON, bwCSV = "bitwarden-json", "bitwarden-csv"
 
+// utf8BOM is the byte-order mark Windows editors put before UTF-8 text.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // DecodeBitwardenJSON reads an unencrypted Bitwarden JSON export.
 func DecodeBitwardenJSON(data []byte) (*Result, error) {
 	if len(data) > MaxFileSize {
 		return nil, bad(bwJSON, "the file is larger than %d MiB", MaxFileSize>>20)
 	}
+	data = bytes.TrimPrefix(data, utf8BOM) // Windows tools write one; JSON has none
 	if !utf8.Valid(data) {
 		return nil, bad(bwJSON, "the file is not UTF-8 text")
 	}
@@ -237,7 +241,7 @@ func readCSV(format string, data []byte) (header []string, rows [][]string, err 
 	if len(data) > MaxFileSize {
 		return nil, nil, bad(format, "the file is larger than %d MiB", MaxFileSize>>20)
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if !utf8.Valid(data) {
 		return nil, nil, bad(format, "the file is not UTF-8 text (save it from the spreadsheet as \"CSV UTF-8\")")
 	}

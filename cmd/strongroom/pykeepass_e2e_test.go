@@ -98,3 +98,50 @@ kp.save()
 		t.Fatalf("TOTP code %q", tc.Code)
 	}
 }
+
+// Argon2d files (pykeepass's and KeePassXC's default) that keepassxc-cli
+// cannot open are refused in plain words and recorded as the vault's own
+// refusals are; an empty password (an empty password file) and an XML
+// key file with a byte-order mark open.
+func TestArgon2dRefusalsAndEmptyPassword(t *testing.T) {
+	keepassxc(t)
+	pyBin := pykeepass(t)
+	v := newProvisioned(t)
+	files := t.TempDir()
+	db, key := filepath.Join(files, "kf.kdbx"), filepath.Join(files, "kf.keyx")
+	py(t, pyBin, `
+import sys
+from pykeepass import create_database
+import hashlib, os
+# An XML v2.0 key file as KeePassXC writes it, saved with a byte-order mark.
+k = os.urandom(32)
+data = ' '.join(k.hex().upper()[i:i+8] for i in range(0, 64, 8))
+check = hashlib.sha256(k).hexdigest()[:8].upper()
+open(sys.argv[2], 'wb').write(b'\xef\xbb\xbf<?xml version="1.0" encoding="UTF-8"?>\n<KeyFile><Meta><Version>2.0</Version></Meta>'
+  + ('<Key><Data Hash="%s">%s</Data></Key></KeyFile>\n' % (check, data)).encode())
+kp = create_database(sys.argv[1], password='', keyfile=sys.argv[2])
+kp.add_entry(kp.root_group, 'Parish hall', 'caretaker', 'hall-key-pw')
+kp.save()
+`, db, key)
+	empty := filepath.Join(files, "empty.pw")
+	if err := os.WriteFile(empty, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wrong := write(t, filepath.Join(files, "wrong.pw"), "not-the-password")
+	if msg := v.provider.must(2, "import", "--format", "kdbx", db, "--password-file", wrong); !strings.Contains(msg, "wrong password, or the file also needs its key file") {
+		t.Fatalf("no key file: %s", msg)
+	}
+	if msg := v.provider.must(2, "import", "--format", "kdbx", db, "--password-file", wrong, "--key-file", key); !strings.Contains(msg, "wrong password or key file") {
+		t.Fatalf("wrong password: %s", msg)
+	}
+	out := v.provider.must(0, "import", "--format", "kdbx", db, "--password-file", empty, "--key-file", key)
+	if !strings.Contains(out, "Imported 1 credentials") {
+		t.Fatalf("empty password and BOM key file: %s", out)
+	}
+	log := v.provider.must(0, "audit", "export")
+	for _, want := range []string{`file refused: kdbx: wrong password, or the file also needs its key file`, `file refused: kdbx: wrong password or key file`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+}
