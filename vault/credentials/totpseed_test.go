@@ -97,6 +97,20 @@ func TestTOTPCodes(t *testing.T) {
 	}
 }
 
+// totpReasons are every refusal totpseed.go gives (fixed texts).
+var totpReasons = map[string]bool{
+	"the TOTP URI is for counter-based (HOTP) codes, which Strongroom does not generate": true,
+	"the TOTP URI is not a valid otpauth:// URI":                                         true,
+	"the TOTP URI is not otpauth://totp":                                                 true,
+	"the TOTP URI's parameters cannot be read":                                           true,
+	"the TOTP algorithm is not SHA1, SHA256 or SHA512":                                   true,
+	"the TOTP digits are not a number from 5 to 10":                                      true,
+	"the TOTP encoder is not one Strongroom knows (only steam)":                          true,
+	"the TOTP period is not a number of seconds from 1 to 86400 (24 hours)":              true,
+	"the TOTP secret is empty":                                                           true,
+	"the TOTP secret is not base32 (letters A to Z and digits 2 to 7)":                   true,
+}
+
 func FuzzNormaliseTOTP(f *testing.F) {
 	f.Add("otpauth://totp/Strongroom:x?secret=JBSWY3DPEHPK3PXP&issuer=Strongroom")
 	f.Add("JBSW Y3DP EHPK 3PXP")
@@ -108,13 +122,10 @@ func FuzzNormaliseTOTP(f *testing.F) {
 		out, _, err := normaliseTOTP(in, "Facebook page")
 		if err != nil {
 			// An error never echoes what was given (it may be a seed): it is
-			// a fixed message about the totp field.
+			// one of the fixed reasons totpseed.go gives.
 			var ie *access.InputError
-			if !errors.As(err, &ie) || ie.Field != "totp" || !strings.HasPrefix(ie.Msg, "the TOTP ") {
+			if !errors.As(err, &ie) || ie.Field != "totp" || !totpReasons[ie.Msg] {
 				t.Fatalf("unexpected error: %v", err)
-			}
-			if len(strings.TrimSpace(in)) > 12 && strings.Contains(ie.Msg, strings.TrimSpace(in)) {
-				t.Fatalf("the error quotes the input: %v", err)
 			}
 			return
 		}
