@@ -37,10 +37,17 @@ func (s *server) importFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	refused, known := transfer.KeePassXCRefusals[in.KeePassXCRefused]
+	if in.KeePassXCRefused != "" && (!known || in.ConvertedFrom == "") {
+		return &vault.InputError{Field: "keepassxc_refused", Msg: "keepassxc_refused is not a reason code Strongroom knows, or comes without converted_from"}
+	}
 	rep, err := s.v.Import(c.Request().Context(), request(c), principal(c), vault.ImportOptions{
 		Format: in.Format, Kind: in.Kind, Assignees: in.Assignees, Tag: in.Tag, DryRun: in.DryRun, ConvertedFrom: in.ConvertedFrom,
 	}, func() (*transfer.Result, error) {
-		return transfer.Decode(in.Format, data, transfer.KDBXKey{Password: in.Password, KeyFile: keyFile}, csvMap)
+		if refused != nil { // keepassxc-cli's refusal, recorded as the vault's own
+			return nil, refused
+		}
+		return transfer.Decode(in.Format, data, transfer.KDBXKey{Password: in.Password, KeyFile: keyFile, EmptyPassword: in.EmptyPassword}, csvMap)
 	})
 	if err != nil {
 		return err

@@ -37,7 +37,7 @@ func userOut(u vault.User) wire.User {
 
 func credInfoOut(ci vault.CredentialInfo) wire.CredentialInfo {
 	return wire.CredentialInfo{ID: ci.ID, Name: ci.Name, Kind: string(ci.Kind), URL: ci.URL, Username: ci.Username,
-		Tags: ci.Tags, Assignees: ci.Assignees, Version: ci.Version, HasTOTP: ci.HasTOTP, Created: ci.Created,
+		Tags: ci.Tags, Assignees: ci.Assignees, Version: ci.Version, HasTOTP: ci.HasTOTP, TOTPWarning: ci.TOTPWarning, Created: ci.Created,
 		Updated: ci.Updated, Compromised: (*wire.Compromise)(ci.Compromised), Access: ci.Access}
 }
 

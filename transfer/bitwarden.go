@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -44,7 +46,14 @@ type bwItem struct {
 		Username *string `json:"username"`
 		Password *string `json:"password"`
 		TOTP     *string `json:"totp"`
+		// Passkeys: their private keys are in the export, but a passkey
+		// is bound to the manager that made it and cannot move.
+		Fido2Credentials []json.RawMessage `json:"fido2Credentials"`
 	} `json:"login"`
+	PasswordHistory []struct {
+		LastUsedDate *string `json:"lastUsedDate"`
+		Password     *string `json:"password"`
+	} `json:"passwordHistory"`
 }
 
 type bwField struct {
@@ -68,11 +77,15 @@ func str(p *string) string {
 
 const bwJSON, bwCSV = "bitwarden-json", "bitwarden-csv"
 
+// utf8BOM is the byte-order mark Windows editors put before UTF-8 text.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // DecodeBitwardenJSON reads an unencrypted Bitwarden JSON export.
 func DecodeBitwardenJSON(data []byte) (*Result, error) {
 	if len(data) > MaxFileSize {
 		return nil, bad(bwJSON, "the file is larger than %d MiB", MaxFileSize>>20)
 	}
+	data = bytes.TrimPrefix(data, utf8BOM) // Windows tools write one; JSON has none
 	if !utf8.Valid(data) {
 		return nil, bad(bwJSON, "the file is not UTF-8 text")
 	}
@@ -137,15 +150,57 @@ func DecodeBitwardenJSON(data []byte) (*Result, error) {
 			}
 		}
 		var extra []string
-		for _, f := range b.Fields {
-			if f.Type == 3 { // linked field: a pointer to another field
+		for n, f := range b.Fields {
+			if f.Type == 3 { // linked field: a pointer to another field, no value of its own
+				res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: fmt.Sprintf("custom field %d not imported: "+
+					"it is a linked field, which only points to another field of the item (that field is imported)", n+1)})
 				continue
 			}
 			extra = append(extra, str(f.Name)+": "+str(f.Value))
 		}
+		if n := len(b.Login.Fido2Credentials); n > 0 {
+			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: fmt.Sprintf("%d passkey(s) not imported: "+
+				"a passkey cannot move between password managers; sign in with the password and add a new passkey if the site asks", n)})
+		}
+		bwHistory(res, &it, b, src, name)
 		finishItem(res, &it, uris, extra, "Bitwarden fields")
 	}
 	return res, nil
+}
+
+// bwHistory keeps an item's password history as earlier versions, oldest
+// first; an entry without a date it was last used cannot be placed and is
+// reported.
+func bwHistory(res *Result, it *Item, b bwItem, src, name string) {
+	undated := 0
+	for _, h := range b.PasswordHistory {
+		t, err := time.Parse(time.RFC3339Nano, str(h.LastUsedDate))
+		if err != nil || h.Password == nil {
+			undated++
+			continue
+		}
+		it.History = append(it.History, Past{Username: it.Username, Password: []byte(*h.Password), Date: t.UTC()})
+	}
+	sortHistory(res, it, src, name)
+	if undated > 0 {
+		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: fmt.Sprintf("%d earlier password(s) not imported: "+
+			"the file gives no date they were last used, so they cannot be placed in the history", undated)})
+	}
+}
+
+// sortHistory puts an item's history oldest first and keeps the newest
+// MaxHistory, reporting any left out.
+func sortHistory(res *Result, it *Item, src, name string) {
+	sort.SliceStable(it.History, func(i, j int) bool { return it.History[i].Date.Before(it.History[j].Date) })
+	if n := len(it.History) - MaxHistory; n > 0 {
+		for _, p := range it.History[:n] {
+			wipeBuf(p.Password)
+			wipeBuf(p.Notes)
+		}
+		it.History = it.History[n:]
+		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: fmt.Sprintf("its %d oldest earlier versions not imported: "+
+			"Strongroom keeps the newest %d from a file", n, MaxHistory)})
+	}
 }
 
 // finishItem applies the rules every format shares: the first URI is
@@ -186,7 +241,7 @@ func readCSV(format string, data []byte) (header []string, rows [][]string, err 
 	if len(data) > MaxFileSize {
 		return nil, nil, bad(format, "the file is larger than %d MiB", MaxFileSize>>20)
 	}
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	data = bytes.TrimPrefix(data, utf8BOM)
 	if !utf8.Valid(data) {
 		return nil, nil, bad(format, "the file is not UTF-8 text (save it from the spreadsheet as \"CSV UTF-8\")")
 	}

@@ -20,8 +20,9 @@ var csvAliases = map[string][]string{
 	"url":      {"url", "website", "web", "address", "link", "loginuri", "uri"},
 	"notes":    {"notes", "note", "comments", "comment", "extra"},
 	"totp":     {"totp", "otp", "otpauth", "2fa", "mfa", "authenticator", "totpseed"},
-	"folder":   {"folder", "group", "category", "path"},
-	"tags":     {"tags", "tag", "labels"},
+	// LastPass calls its folders "grouping".
+	"folder": {"folder", "group", "grouping", "category", "path"},
+	"tags":   {"tags", "tag", "labels"},
 }
 
 var headerPunct = strings.NewReplacer(" ", "", "_", "", "-", "")
@@ -142,7 +143,8 @@ func csvColumns(header []string, mapping map[string]string) (map[string]int, map
 	}
 	// The header's own text is never quoted: a file without a header row
 	// has a password there.
-	if _, ok := idx["title"]; !ok {
+	_, hasURL := idx["url"]
+	if _, ok := idx["title"]; !ok && !(hasURL && firefoxHeader(norm)) {
 		return nil, nil, bad(genericCSV, "the header (line 1, %d columns) has no column for the title (title, name, account, service, "+
 			"site or entry; %d other columns recognised): does the file have a header row? Name the column with --map title=COLUMN",
 			len(header), len(idx))
@@ -153,6 +155,19 @@ func csvColumns(header []string, mapping map[string]string) (map[string]int, map
 			len(header), len(idx))
 	}
 	return idx, used, nil
+}
+
+// firefoxHeader reports whether a header is Firefox's password export
+// (url, username, password, httpRealm, formActionOrigin, guid, …), which
+// has no title column: its items are named by their site.
+func firefoxHeader(norm []string) bool {
+	n := 0
+	for _, c := range norm {
+		if c == "httprealm" || c == "formactionorigin" || c == "guid" || c == "timepasswordchanged" {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 // Decode reads data in the named format (one of Formats).

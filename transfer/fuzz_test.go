@@ -74,6 +74,8 @@ func FuzzDecodeKDBX(f *testing.F) {
 func FuzzDecodeBitwardenJSON(f *testing.F) {
 	f.Add(read(f, "good_bitwarden.json"))
 	f.Add([]byte(`{"encrypted":false,"folders":[{"id":"a","name":"F"}],"items":[{"type":1,"name":"","folderId":"a","login":{"uris":[{"uri":"https://x.example"}],"password":"p"}}]}`))
+	f.Add([]byte("\xef\xbb\xbf" + `{"items":[{"type":1,"name":"A","fields":[{"type":3}],"login":{"password":"p","totp":"steam://AB","fido2Credentials":[{}]},` +
+		`"passwordHistory":[{"lastUsedDate":"2024-05-01T10:00:00.000Z","password":"o"},{"lastUsedDate":null}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeBitwardenJSON(data)
 		checkItems(t, data, r, err)
@@ -93,6 +95,8 @@ func FuzzDecodeCSV(f *testing.F) {
 	f.Add(read(f, "good_generic.csv"), "")
 	f.Add(read(f, "good_generic.csv"), "title=Renewal,password=Login")
 	f.Add([]byte("a,b\n1,2\n"), "title=a,password=b,notes=a")
+	f.Add([]byte("url,username,password,httpRealm,formActionOrigin,guid\nhttps://a.example,u,p,,,g\n"), "")
+	f.Add([]byte("url,username,password,totp,extra,name,grouping,fav\nhttps://a.example,u,p,,,A,F/G,0\n"), "")
 	f.Fuzz(func(t *testing.T, data []byte, mapping string) {
 		m, err := ParseCSVMap(mapping)
 		if err != nil {
@@ -108,6 +112,10 @@ func FuzzDecodeCSV(f *testing.F) {
 func FuzzKeePassXML(f *testing.F) {
 	f.Add(read(f, "keepassxc_council.xml"))
 	f.Add(read(f, "keepassxc_council_customdata.xml"))
+	f.Add([]byte(`<KeePassFile><Root><Group><Entry><String><Key>Password</Key><Value>n</Value></String><History><Entry><Times>` +
+		`<LastModificationTime>AAAAAAAAAAA=</LastModificationTime></Times></Entry><Entry><Times><LastModificationTime>2022-03-04T05:06:07Z` +
+		`</LastModificationTime></Times></Entry></History><String><Key>TOTP Seed</Key><Value>AB</Value></String>` +
+		`<String><Key>TOTP Settings</Key><Value>30;S</Value></String></Entry></Group></Root></KeePassFile>`))
 	f.Add([]byte(`<KeePassFile><Root><Group><Entry><String><Key>Password</Key><Value Protected="True">AAAA</Value></String></Entry></Group></Root></KeePassFile>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := DecodeKeePassXML(data)

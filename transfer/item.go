@@ -3,6 +3,7 @@ package transfer
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Limits on what a decoder accepts. A council's whole password file is
@@ -11,6 +12,7 @@ import (
 const (
 	MaxFileSize = 16 << 20 // bytes of input
 	MaxItems    = 10000    // items in one file
+	MaxHistory  = 50       // earlier versions kept of one item
 	maxDepth    = 64       // nesting of groups or XML elements
 	maxField    = 64 << 10 // bytes in one field
 )
@@ -33,14 +35,31 @@ type Item struct {
 	// Source says where in the file the item came from ("entry 12",
 	// "line 7"), for reports.
 	Source string
+	// History is the item's earlier passwords the file dates, oldest
+	// first (KDBX entry history, Bitwarden passwordHistory).
+	History []Past
+}
+
+// Past is one earlier version of an item, as the file kept it.
+type Past struct {
+	Username string
+	URL      string
+	Password []byte
+	Notes    []byte
+	// Date is the date the file gives the version: when it was made
+	// (KeePass: its LastModificationTime) or last used (Bitwarden's
+	// lastUsedDate). History is sorted by it.
+	Date time.Time
 }
 
 // Wipe zeroes the item's secret bytes.
 func (it *Item) Wipe() {
 	for _, b := range [][]byte{it.Password, it.Notes} {
-		for i := range b {
-			b[i] = 0
-		}
+		wipeBuf(b)
+	}
+	for _, p := range it.History {
+		wipeBuf(p.Password)
+		wipeBuf(p.Notes)
 	}
 }
 

@@ -26,6 +26,20 @@ var ErrArgon2d = &FormatError{Format: kdbxName, Msg: "this file uses Argon2d key
 	"Security > Encryption Settings, set Key Derivation Function to Argon2id, save and import again, or export it " +
 	"from KeePassXC as XML and import that with --format keepass-xml"}
 
+// KeePassXCRefusals are the reasons keepassxc-cli gives for not opening
+// an Argon2d file, as the client reports them (by code: the server never
+// takes text from the client into the record), in plain words.
+var KeePassXCRefusals = map[string]error{
+	"wrong_key": ErrBadKey,
+	"wrong_key_no_key_file": &FormatError{Format: kdbxName, Msg: "wrong password, or the file also needs its key file " +
+		"(give it with --key-file) or a hardware key"},
+	"hardware_key": &FormatError{Format: kdbxName, Msg: "the file needs a hardware key (a YubiKey's challenge-response), " +
+		"which Strongroom cannot use: in KeePassXC save a copy without the hardware key (Database > Database Security) and import that"},
+	"key_file_unreadable": &FormatError{Format: kdbxName, Msg: "keepassxc-cli could not load the key file"},
+	"not_kdbx":            &FormatError{Format: kdbxName, Msg: "keepassxc-cli says this is not a KeePass database"},
+	"unreadable":          &FormatError{Format: kdbxName, Msg: "keepassxc-cli could not read the file (it may be damaged)"},
+}
+
 // UsesArgon2d reports whether data is a KDBX 4 file whose key
 // derivation is Argon2d. It reads only the header.
 func UsesArgon2d(data []byte) bool {
@@ -39,7 +53,13 @@ func UsesArgon2d(data []byte) bool {
 
 // DecodeKDBX opens a KDBX 4.x or 3.1 file and reads its entries.
 func DecodeKDBX(data []byte, key KDBXKey) (*Result, error) {
-	return decodeKDBX(data, key, defaultLimits)
+	r, err := decodeKDBX(data, key, defaultLimits)
+	if errors.Is(err, ErrBadKey) && key.EmptyPassword && len(key.Password) == 0 && len(key.KeyFile) > 0 {
+		// KeePassXC's "no password": the key file alone.
+		key.EmptyPassword = false
+		return decodeKDBX(data, key, defaultLimits)
+	}
+	return r, err
 }
 
 func decodeKDBX(data []byte, key KDBXKey, lim kdfLimits) (*Result, error) {

@@ -25,15 +25,19 @@ import (
 type KDBXKey struct {
 	Password []byte
 	KeyFile  []byte
+	// EmptyPassword says the password is the empty one (given as an empty
+	// password file), not absent: KeePass 2 and pykeepass then hash "" into
+	// the key, while KeePassXC leaves the password out; both are tried.
+	EmptyPassword bool
 }
 
 // compositeKey is SHA-256 over SHA-256(password) then the key file's key.
 func (k KDBXKey) compositeKey() ([]byte, error) {
-	if len(k.Password) == 0 && len(k.KeyFile) == 0 {
+	if len(k.Password) == 0 && len(k.KeyFile) == 0 && !k.EmptyPassword {
 		return nil, bad(kdbxName, "give the file's password, its key file, or both")
 	}
 	h := sha256.New()
-	if len(k.Password) > 0 {
+	if len(k.Password) > 0 || k.EmptyPassword {
 		p := sha256.Sum256(k.Password)
 		h.Write(p[:])
 	}
@@ -51,7 +55,10 @@ func (k KDBXKey) compositeKey() ([]byte, error) {
 // 2.0 (hex key with a hash check), 32 raw bytes, 64 hex characters, or
 // else any file, whose SHA-256 is the key.
 func keyFileKey(b []byte) ([]byte, error) {
-	if t := bytes.TrimSpace(b); bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<KeyFile")) {
+	// An XML key file saved by a Windows editor starts with a byte-order
+	// mark, which KeePass and KeePassXC pass over; any other file is
+	// hashed whole, mark and all.
+	if t := bytes.TrimSpace(bytes.TrimPrefix(b, utf8BOM)); bytes.HasPrefix(t, []byte("<?xml")) || bytes.HasPrefix(t, []byte("<KeyFile")) {
 		root, err := parseXML("key file", t)
 		if err == nil && root.Name == "KeyFile" {
 			meta, key := root.child("Meta"), root.child("Key")

@@ -133,11 +133,8 @@ func readEntry(res *Result, e *node, folder, src string) {
 			it.Tags = append(it.Tags, t)
 		}
 	}
-	totp, note := entryTOTP(e, title)
+	totp, rawTOTP, why := entryTOTP(e, title)
 	it.TOTP = totp
-	if note != "" {
-		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: title, Reason: note})
-	}
 	var extra []string
 	for _, c := range e.Children {
 		switch c.Name {
@@ -152,13 +149,65 @@ func readEntry(res *Result, e *node, folder, src string) {
 		case "Binary":
 			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: title,
 				Reason: "an attachment not imported (Strongroom stores no files)"})
+		case "History":
+			kdbxHistory(res, it, c, src)
 		}
 	}
 	var uris []string
 	if u := strings.TrimSpace(fieldText(e, "URL")); u != "" {
 		uris = []string{u}
 	}
+	if why != "" {
+		extra = append(extra, "TOTP kept here, not as a TOTP, because "+why+". As it was in the file:\n"+rawTOTP)
+		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: title, Reason: "TOTP kept in the notes, not as a TOTP: " + why})
+	}
 	finishItem(res, it, uris, extra, "KeePass fields")
+}
+
+// kdbxHistory keeps an entry's history (earlier copies of the entry) as
+// earlier versions, dated by their modification times; a copy without a
+// readable time cannot be placed and is reported.
+func kdbxHistory(res *Result, it *Item, h *node, src string) {
+	undated := 0
+	for _, e := range h.Children {
+		if e.Name != "Entry" {
+			continue
+		}
+		var when time.Time
+		ok := false
+		if t := e.child("Times"); t != nil {
+			when, ok = kdbxParseTime(t.text("LastModificationTime"))
+		}
+		if !ok {
+			undated++
+			continue
+		}
+		it.History = append(it.History, Past{Username: fieldText(e, "UserName"), URL: strings.TrimSpace(fieldText(e, "URL")),
+			Password: append([]byte(nil), field(e, "Password")...), Notes: append([]byte(nil), field(e, "Notes")...), Date: when})
+	}
+	sortHistory(res, it, src, it.Title)
+	if undated > 0 {
+		res.Skipped = append(res.Skipped, Skipped{Source: src, Title: it.Title, Reason: fmt.Sprintf("%d earlier version(s) not imported: "+
+			"they have no modification time, so they cannot be placed in the history", undated)})
+	}
+}
+
+// kdbxParseTime reads a KeePass time: KDBX 4's base64 of little-endian
+// seconds since 0001-01-01, or the ISO 8601 text of KDBX 3.1 and XML.
+func kdbxParseTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(b) != 8 {
+		return time.Time{}, false
+	}
+	secs := binary.LittleEndian.Uint64(b)
+	if secs < 62135596800 || secs > 62135596800+1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(secs-62135596800), 0).UTC(), true
 }
 
 // fallbackTitle names an untitled entry by its site or user name.
@@ -172,55 +221,62 @@ func fallbackTitle(rawURL, user string) string {
 // entryTOTP reads the TOTP settings of the three layouts in use:
 // KeePassXC's "otp" (an otpauth URI, or KeeOtp's key=…&step=…&size=…),
 // the older "TOTP Seed"/"TOTP Settings" pair, and KeePass 2.47's
-// TimeOtp-* fields. note explains a TOTP that could not be kept.
-func entryTOTP(e *node, title string) (uri, note string) {
+// TimeOtp-* fields, as an otpauth URI whose parameters are the file's
+// (the vault refuses those it cannot keep). A TOTP that cannot be put
+// as a URI is returned as raw, verbatim, with the reason.
+func entryTOTP(e *node, title string) (uri, raw, reason string) {
 	if v := strings.TrimSpace(fieldText(e, "otp")); v != "" {
 		if strings.HasPrefix(strings.ToLower(v), "otpauth://") {
-			return v, ""
+			return v, "", ""
 		}
 		q, err := url.ParseQuery(v)
 		if err != nil || q.Get("key") == "" {
-			return "", "TOTP field not understood; not imported"
+			return "", v, "its otp field is neither an otpauth:// URI nor KeeOtp settings"
 		}
 		if t := q.Get("type"); t != "" && !strings.EqualFold(t, "totp") {
-			return "", "HOTP (counter-based) codes are not supported; not imported"
+			return "", v, "it is a counter-based (HOTP) code, which Strongroom does not generate"
 		}
-		return otpURI(title, q.Get("key"), q.Get("step"), q.Get("size"), q.Get("otpHashMode")), ""
+		return otpURI(title, q.Get("key"), q.Get("step"), q.Get("size"), q.Get("otpHashMode")), "", ""
 	}
 	if seed := strings.TrimSpace(fieldText(e, "TOTP Seed")); seed != "" {
 		period, digits := "30", "6"
-		if s := strings.Split(fieldText(e, "TOTP Settings"), ";"); len(s) == 2 {
+		if s := strings.Split(fieldText(e, "TOTP Settings"), ";"); len(s) >= 2 {
 			period, digits = strings.TrimSpace(s[0]), strings.TrimSpace(s[1])
 		}
-		if strings.EqualFold(digits, "S") {
-			return "", "Steam Guard codes are not supported; not imported"
+		if digits == "S" { // Steam Guard, as KeePassXC writes it
+			return otpURI(title, seed, "", "", "") + "&encoder=steam", "", ""
 		}
-		return otpURI(title, seed, period, digits, ""), ""
+		return otpURI(title, seed, period, digits, ""), "", ""
 	}
+	return timeOtp(e, title)
+}
+
+// timeOtp reads KeePass 2.47's TimeOtp-* fields.
+func timeOtp(e *node, title string) (uri, raw, reason string) {
 	var secret []byte
 	switch {
 	case fieldText(e, "TimeOtp-Secret-Base32") != "":
 		return otpURI(title, fieldText(e, "TimeOtp-Secret-Base32"), fieldText(e, "TimeOtp-Period"),
-			fieldText(e, "TimeOtp-Length"), fieldText(e, "TimeOtp-Algorithm")), ""
+			fieldText(e, "TimeOtp-Length"), fieldText(e, "TimeOtp-Algorithm")), "", ""
 	case fieldText(e, "TimeOtp-Secret") != "":
 		secret = field(e, "TimeOtp-Secret")
 	case fieldText(e, "TimeOtp-Secret-Hex") != "":
 		b, err := hexBytes(fieldText(e, "TimeOtp-Secret-Hex"))
 		if err != nil {
-			return "", "TOTP secret is not hex; not imported"
+			return "", "TimeOtp-Secret-Hex: " + fieldText(e, "TimeOtp-Secret-Hex"), "its TimeOtp-Secret-Hex is not hex"
 		}
 		secret = b
 	case fieldText(e, "TimeOtp-Secret-Base64") != "":
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(fieldText(e, "TimeOtp-Secret-Base64")))
 		if err != nil {
-			return "", "TOTP secret is not base64; not imported"
+			return "", "TimeOtp-Secret-Base64: " + fieldText(e, "TimeOtp-Secret-Base64"), "its TimeOtp-Secret-Base64 is not base64"
 		}
 		secret = b
 	default:
-		return "", ""
+		return "", "", ""
 	}
 	return otpURI(title, base32NoPad(secret), fieldText(e, "TimeOtp-Period"), fieldText(e, "TimeOtp-Length"),
-		fieldText(e, "TimeOtp-Algorithm")), ""
+		fieldText(e, "TimeOtp-Algorithm")), "", ""
 }
 
 func hexBytes(s string) ([]byte, error) {
@@ -249,8 +305,9 @@ func otpURI(label, secret, period, digits, algo string) string {
 	if d := strings.TrimSpace(digits); d != "" && d != "6" {
 		q.Set("digits", d)
 	}
-	a := strings.ToUpper(strings.NewReplacer("HMAC-", "", "-", "").Replace(strings.TrimSpace(algo)))
-	if a == "SHA256" || a == "SHA512" {
+	// KeePass writes HMAC-SHA-256; anything not SHA-1 is passed on as it
+	// is, so the vault keeps it or refuses it, never turns it into SHA-1.
+	if a := strings.ToUpper(strings.NewReplacer("HMAC-", "", "-", "").Replace(strings.TrimSpace(algo))); a != "" && a != "SHA1" {
 		q.Set("algorithm", a)
 	}
 	if label == "" {

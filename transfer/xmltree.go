@@ -53,7 +53,7 @@ func (n *node) walk(fn func(*node) error) error {
 // parseXML reads an XML document into a tree, bounding depth and the
 // number of elements. Character data is kept only for leaf elements.
 func parseXML(format string, data []byte) (*node, error) {
-	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec := xml.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, utf8BOM)))
 	dec.Strict = true
 	var stack []*node
 	var root *node

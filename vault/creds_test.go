@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,7 +56,10 @@ func TestCredentialVersionsAndRead(t *testing.T) {
 
 func TestTOTPInput(t *testing.T) {
 	f := newFixture(t)
-	for _, in := range []string{"not a seed", "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/x"} {
+	// "not a seed" would be base32 (NOTASEED, a short seed, kept with a
+	// warning): a hyphen is not.
+	for _, in := range []string{"not-a-seed", "otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP", "otpauth://totp/x",
+		"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&digits=11", "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"} {
 		_, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "X", Kind: "admin", Password: []byte("p"), TOTP: in})
 		if !errors.Is(err, ErrInvalid) || bytes.Contains([]byte(err.Error()), []byte(in)) {
 			t.Errorf("TOTP %q: err = %v", in, err)
@@ -63,8 +67,12 @@ func TestTOTPInput(t *testing.T) {
 	}
 	info, _, err := f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "X", Kind: "admin", Password: []byte("p"),
 		TOTP: "JBSW Y3DP EHPK 3PXP", Assignees: []string{"IT Provider"}})
-	if err != nil || !info.HasTOTP {
+	if err != nil || !info.HasTOTP || !strings.Contains(info.TOTPWarning, "80 bits, below RFC 4226's 128-bit minimum") {
 		t.Fatalf("%+v %v", info, err)
+	}
+	info, _, err = f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "X", TOTP: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"})
+	if err != nil || !info.HasTOTP || info.TOTPWarning != "" {
+		t.Fatalf("a 160-bit seed: %+v %v", info, err)
 	}
 }
 

@@ -123,14 +123,26 @@ func TestImportRefusalsAndDryRun(t *testing.T) {
 	if list, _ := f.v.ListCredentialsAll(ctx, f.admin); len(list) != 0 || len(f.entries(t)) != n {
 		t.Fatalf("a dry run stored %d credentials", len(list))
 	}
-	// A TOTP the vault cannot keep is reported, the login still lands.
+	// A TOTP the vault cannot keep is reported and kept verbatim in the
+	// notes, the login still lands; a short seed is kept, with a warning.
+	const md5 = "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&algorithm=MD5"
 	rep, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "csv"}, func() (*transfer.Result, error) {
-		return &transfer.Result{Items: []transfer.Item{{Title: "Site", Password: []byte("pw-one-two"), TOTP: "SHORT", Source: "line 2"},
-			{Title: " ", Password: []byte("x"), Source: "line 3"}}}, nil
+		return &transfer.Result{Items: []transfer.Item{{Title: "Site", Password: []byte("pw-one-two"), TOTP: md5, Notes: []byte("door code"), Source: "line 2"},
+			{Title: " ", Password: []byte("x"), Source: "line 3"},
+			{Title: "Short", Password: []byte("pw-three"), TOTP: "SHORT", Source: "line 4"}}}, nil
 	})
-	if err != nil || len(rep.Imported) != 1 || !strings.HasPrefix(rep.Imported[0].Note, "TOTP not imported: the TOTP secret must be base32") ||
+	if err != nil || len(rep.Imported) != 2 || rep.Imported[0].Note != "TOTP kept in the notes, not as a TOTP: the TOTP algorithm is not SHA1, SHA256 or SHA512" ||
+		rep.Imported[0].HasTOTP || !rep.Imported[1].HasTOTP || !strings.Contains(rep.Imported[1].Note, "24 bits, below RFC 4226") ||
 		len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, "its name cannot be used") {
 		t.Fatalf("%v %+v", err, rep)
+	}
+	s, err := f.v.ReadCredential(ctx, req, clerk, "Site", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Destroy()
+	if want := "door code\n\nTOTP kept here, not as a TOTP, because the TOTP algorithm is not SHA1, SHA256 or SHA512. As it was in the file:\n" + md5; string(s.Notes()) != want || s.TOTPURI() != nil {
+		t.Fatalf("notes %q, want %q", s.Notes(), want)
 	}
 }
 
@@ -320,5 +332,48 @@ func TestAdminSecretsNeedReauthentication(t *testing.T) {
 	}
 	if err, terr := reads(); !errors.Is(err, ErrReauthNeeded) || !errors.Is(terr, ErrReauthNeeded) {
 		t.Fatalf("after the window: %v, %v", err, terr)
+	}
+}
+
+// A file's password history lands as versions 1 to n, oldest first and
+// dated as the file dates them, each a new version record, then the
+// current password; a dry run reports the count and stores nothing.
+func TestImportPasswordHistory(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	d1, d2 := time.Date(2023, 1, 1, 9, 0, 0, 0, time.UTC), time.Date(2024, 5, 1, 10, 0, 0, 0, time.UTC)
+	items := func() (*transfer.Result, error) {
+		return &transfer.Result{Items: []transfer.Item{{Title: "Council email", Username: "clerk", Password: []byte("third-pw"), Source: "item 1",
+			History: []transfer.Past{{Username: "clerk", Password: []byte("first-pw"), Date: d1}, {Username: "clerk", Password: []byte("second-pw"), Date: d2}}}}}, nil
+	}
+	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "bitwarden-json", DryRun: true}, items)
+	if err != nil || len(rep.Imported) != 1 || rep.Imported[0].History != 2 {
+		t.Fatalf("dry run: %v %+v", err, rep)
+	}
+	if rep, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "bitwarden-json"}, items); err != nil || rep.Imported[0].History != 2 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+	vers, err := f.v.CredentialHistory(ctx, req, clerk, "Council email")
+	if err != nil || len(vers) != 3 || !vers[0].Current || vers[0].Version != 3 || vers[2].Version != 1 {
+		t.Fatalf("history %v %+v", err, vers)
+	}
+	for ver, want := range map[int]string{1: "first-pw", 2: "second-pw", 3: "third-pw", 0: "third-pw"} {
+		s, err := f.v.ReadCredential(ctx, req, clerk, "Council email", ver)
+		if err != nil || string(s.Password()) != want {
+			t.Fatalf("version %d: %v", ver, err)
+		}
+		s.Destroy()
+	}
+	if !strings.Contains(vers[2].Created, "2023-01-01") || !strings.Contains(vers[1].Created, "2024-05-01") {
+		t.Fatalf("history dates %+v", vers)
+	}
+	var e *audit.Entry
+	for _, x := range f.entries(t) {
+		if x.Action == audit.CredCreate {
+			e = x
+		}
+	}
+	if e == nil || !strings.Contains(e.Reason, "version 3 (versions 1 to 2 are the file's password history)") {
+		t.Fatalf("create entry %+v", e)
 	}
 }

@@ -31,17 +31,19 @@ type CredentialRequest struct {
 // CredentialInfo is what may be shown of a credential without its secret
 // (lists, and the answer to every change).
 type CredentialInfo struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Kind      string    `json:"kind"`
-	URL       string    `json:"url"`
-	Username  string    `json:"username"`
-	Tags      []string  `json:"tags"`
-	Assignees []string  `json:"assignees"`
-	Version   int       `json:"version"`
-	HasTOTP   bool      `json:"has_totp"`
-	Created   time.Time `json:"created"`
-	Updated   time.Time `json:"updated"`
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Kind      string   `json:"kind"`
+	URL       string   `json:"url"`
+	Username  string   `json:"username"`
+	Tags      []string `json:"tags"`
+	Assignees []string `json:"assignees"`
+	Version   int      `json:"version"`
+	HasTOTP   bool     `json:"has_totp"`
+	// TOTPWarning says what is unusual about a TOTP seed kept anyway.
+	TOTPWarning string    `json:"totp_warning,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
 	// Compromised, when set, means: change this password now.
 	Compromised *Compromise `json:"compromised,omitempty"`
 	// Access, in a list, says how the caller may read a credential they
@@ -91,6 +93,10 @@ type TOTPCode struct {
 	SecondsLeft int    `json:"seconds_left"`
 	Period      int    `json:"period"`
 	Digits      int    `json:"digits"`
+	// Encoder is "steam" for Steam Guard codes (letters), else empty.
+	Encoder string `json:"encoder,omitempty"`
+	// Warning says what is unusual about the seed (a short one).
+	Warning string `json:"warning,omitempty"`
 }
 
 // Version is one stored version in GET /v1/creds/{name}/history (no

@@ -16,6 +16,13 @@ type ImportRequest struct {
 	// ConvertedFrom says the client converted the file first (an Argon2d
 	// KDBX read by keepassxc-cli); it is recorded with the import.
 	ConvertedFrom string `json:"converted_from,omitempty"`
+	// EmptyPassword says the KDBX password is the empty one (an empty
+	// password file), not absent.
+	EmptyPassword bool `json:"empty_password,omitempty"`
+	// KeePassXCRefused, with ConvertedFrom, says keepassxc-cli could not
+	// open the file, as one of transfer.KeePassXCRefusals' codes; the
+	// server records the refusal as its own and answers 400.
+	KeePassXCRefused string `json:"keepassxc_refused,omitempty"`
 }
 
 // ImportReport is the answer to an import (or a dry run).
@@ -34,6 +41,9 @@ type ImportedItem struct {
 	Source  string   `json:"source"`
 	Tags    []string `json:"tags"`
 	HasTOTP bool     `json:"has_totp"`
+	// History is how many earlier versions came from the file's password
+	// history (stored as versions 1 to History).
+	History int `json:"history,omitempty"`
 	// Note says what was changed on the way in: a renamed duplicate, a
 	// TOTP seed that could not be kept.
 	Note string `json:"note,omitempty"`

@@ -257,6 +257,9 @@ func credTOTPCmd(g *globals) *cobra.Command {
 				return printAnswer(res)
 			}
 			fmt.Printf("%s  (valid for %d more seconds)\n", res.Code, res.SecondsLeft)
+			if res.Warning != "" {
+				fmt.Fprintf(os.Stderr, "Note: %s.\n", res.Warning)
+			}
 			return nil
 		},
 	}

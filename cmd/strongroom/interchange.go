@@ -97,9 +97,15 @@ func addKDBXKey(in *wire.ImportRequest, file string, data []byte, pwFile, keyFil
 			return wipeAll, err
 		}
 	}
+	empty := false
 	if pwFile != "" {
+		// An empty password file is the empty password (KeePass 2 and
+		// pykeepass allow one), not a mistake.
 		if pw, err = readSecretFile(pwFile, "KDBX password"); err != nil {
-			return wipeAll, err
+			if raw, rerr := os.ReadFile(pwFile); rerr != nil || len(bytes.TrimRight(raw, "\r\n")) > 0 {
+				return wipeAll, err
+			}
+			pw, empty = nil, true
 		}
 	}
 	if keyFile != "" {
@@ -109,15 +115,20 @@ func addKDBXKey(in *wire.ImportRequest, file string, data []byte, pwFile, keyFil
 	}
 	if kxc, err := exec.LookPath("keepassxc-cli"); err == nil && transfer.UsesArgon2d(data) {
 		// x/crypto has no Argon2d: KeePassXC itself reads the file.
-		if xml, err = readWithKeePassXC(kxc, file, pw, keyFile); err != nil {
-			return wipeAll, err
-		}
+		var refused string
+		xml, refused = readWithKeePassXC(kxc, file, pw, empty, keyFile)
 		in.Data.Wipe()
+		if refused != "" {
+			// The server records the refusal as it records its own.
+			in.Data, in.KeePassXCRefused = wire.Secret{}, refused
+			in.ConvertedFrom = "an Argon2d KDBX file keepassxc-cli could not open"
+			return wipeAll, nil
+		}
 		in.Format, in.Data = "keepass-xml", encodeBase64(xml)
 		in.ConvertedFrom = "an Argon2d KDBX file read by keepassxc-cli"
 		return wipeAll, nil
 	}
-	in.Password, in.KeyFile = pw, encodeBase64(kf)
+	in.Password, in.KeyFile, in.EmptyPassword = pw, encodeBase64(kf), empty
 	return wipeAll, nil
 }
 
@@ -136,6 +147,9 @@ func printImportReport(file string, rep wire.ImportReport) {
 		if it.HasTOTP {
 			extra = ", TOTP"
 		}
+		if it.History > 0 {
+			extra += fmt.Sprintf(", %d earlier passwords as versions 1 to %d", it.History, it.History)
+		}
 		if it.Note != "" {
 			extra += "; " + it.Note
 		}
@@ -150,13 +164,26 @@ func printImportReport(file string, rep wire.ImportReport) {
 }
 
 // readWithKeePassXC has keepassxc-cli decrypt a KDBX file and return it
-// as KeePass XML, in memory: the plain text never touches the disk.
-func readWithKeePassXC(kxc, file string, pw []byte, keyFile string) ([]byte, error) {
-	args := []string{"export", "-q", "--format", "xml"}
+// as KeePass XML, in memory: the plain text never touches the disk. If
+// it cannot, refused is the reason's code (transfer.KeePassXCRefusals),
+// read from keepassxc-cli's own message, which is never passed on: it
+// could quote the file.
+func readWithKeePassXC(kxc, file string, pw []byte, empty bool, keyFile string) (xml []byte, refused string) {
+	xml, refused = keepassxcExport(kxc, file, pw, empty, keyFile)
+	if empty && keyFile != "" && refused == "wrong_key" {
+		// The empty password may be KeePassXC's "no password".
+		return keepassxcExport(kxc, file, nil, false, keyFile)
+	}
+	return xml, refused
+}
+
+// keepassxcExport runs keepassxc-cli export once.
+func keepassxcExport(kxc, file string, pw []byte, empty bool, keyFile string) (xml []byte, refused string) {
+	args := []string{"export", "--format", "xml"}
 	if keyFile != "" {
 		args = append(args, "--key-file", keyFile)
 	}
-	if len(pw) == 0 {
+	if len(pw) == 0 && !empty {
 		args = append(args, "--no-password")
 	}
 	cmd := exec.Command(kxc, append(args, file)...)
@@ -166,14 +193,27 @@ func readWithKeePassXC(kxc, file string, pw []byte, keyFile string) ([]byte, err
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(strings.SplitN(errOut.String(), "\n", 2)[0])
-		if msg == "" {
-			msg = err.Error()
-		}
 		wipe(out.Bytes())
-		return nil, usagef("keepassxc-cli could not open %s (it uses Argon2d, which keepassxc-cli reads for us): %s", file, msg)
+		return nil, keepassxcRefusal(errOut.String(), keyFile != "")
 	}
-	return out.Bytes(), nil
+	return out.Bytes(), ""
+}
+
+// keepassxcRefusal maps keepassxc-cli 2.7's messages to a reason code.
+func keepassxcRefusal(msg string, keyFile bool) string {
+	switch {
+	case strings.Contains(msg, "challenge") || strings.Contains(msg, "hardware key") || strings.Contains(msg, "YubiKey"):
+		return "hardware_key"
+	case strings.Contains(msg, "Invalid credentials") && keyFile:
+		return "wrong_key"
+	case strings.Contains(msg, "Invalid credentials"):
+		return "wrong_key_no_key_file"
+	case strings.Contains(msg, "Failed to load key file"):
+		return "key_file_unreadable"
+	case strings.Contains(msg, "Not a KeePass database"):
+		return "not_kdbx"
+	}
+	return "unreadable"
 }
 
 // encodeBase64 encodes a file for the wire into bytes that can be wiped.

@@ -2,12 +2,9 @@ package credentials
 
 import (
 	"context"
-	"encoding/base32"
 	"errors"
 	"fmt"
-	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,8 +12,6 @@ import (
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
 	"strongroom/vault/storage"
-
-	"github.com/pquerna/otp"
 
 	"strongroom/audit"
 )
@@ -34,9 +29,12 @@ type credHead struct {
 	Owner     string      `json:"owner"`     // user id of the creator
 	Version   int         `json:"version"`
 	HasTOTP   bool        `json:"has_totp"`
-	Created   time.Time   `json:"created"`
-	Updated   time.Time   `json:"updated"`
-	Deleted   bool        `json:"deleted"`
+	// TOTPWarning says what is unusual about a TOTP seed kept anyway (one
+	// shorter than RFC 4226's minimum).
+	TOTPWarning string    `json:"totp_warning,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
+	Deleted     bool      `json:"deleted"`
 	// Compromised is set from a report of suspected compromise until rotated.
 	Compromised *Compromise `json:"compromised,omitempty"`
 	// Reviewed is when someone last confirmed who should hold access.
@@ -49,6 +47,12 @@ type Compromise struct {
 	Since  time.Time `json:"since"`
 	Reason string    `json:"reason"`
 	By     string    `json:"by"`
+}
+
+// setTOTP notes in the head whether the current version has a TOTP seed
+// and any warning about it.
+func (h *credHead) setTOTP(uri []byte) {
+	h.HasTOTP, h.TOTPWarning = len(uri) > 0, storedTOTPWarning(uri)
 }
 
 func (h *credHead) assigned(userID string) bool {
@@ -117,63 +121,15 @@ type CredentialInfo struct {
 	Assignees []string    `json:"assignees"`
 	Version   int         `json:"version"`
 	HasTOTP   bool        `json:"has_totp"`
-	Created   time.Time   `json:"created"`
-	Updated   time.Time   `json:"updated"`
+	// TOTPWarning says what is unusual about a TOTP seed kept anyway.
+	TOTPWarning string    `json:"totp_warning,omitempty"`
+	Created     time.Time `json:"created"`
+	Updated     time.Time `json:"updated"`
 	// Compromised, when set, means: change this password now.
 	Compromised *Compromise `json:"compromised,omitempty"`
 	// Access, in a list, says how the caller may read a credential they
 	// are not assigned: "grant until T" or "break-glass until T".
 	Access string `json:"access,omitempty"`
-}
-
-// normaliseTOTP accepts an otpauth://totp URI or a bare base32 seed and
-// returns a canonical otpauth://totp URI: label, secret (at least 16 base32
-// characters, 80 bits), issuer, and the algorithm, digits and period the
-// service uses. Errors never echo the input.
-func normaliseTOTP(in, name string) ([]byte, error) {
-	in = strings.TrimSpace(in)
-	if in == "" {
-		return nil, nil
-	}
-	seed, label, issuer := in, name, "Strongroom"
-	q := url.Values{}
-	if strings.HasPrefix(strings.ToLower(in), "otpauth://") {
-		k, err := otp.NewKeyFromURL(in)
-		if err != nil || k.Type() != "totp" {
-			return nil, access.Invalid("totp", "the TOTP URI is not a valid otpauth://totp URI")
-		}
-		seed = k.Secret()
-		if k.AccountName() != "" {
-			label = k.AccountName()
-		}
-		if k.Issuer() != "" {
-			issuer = k.Issuer()
-		}
-		switch k.Algorithm() {
-		case otp.AlgorithmSHA256:
-			q.Set("algorithm", "SHA256")
-		case otp.AlgorithmSHA512:
-			q.Set("algorithm", "SHA512")
-		}
-		if d := k.Digits(); d == otp.DigitsEight {
-			q.Set("digits", "8")
-		}
-		if p := k.Period(); p != 30 {
-			if p < 10 || p > 300 {
-				return nil, access.Invalid("totp", "the TOTP URI's period must be 10 to 300 seconds")
-			}
-			q.Set("period", strconv.FormatUint(p, 10))
-		}
-	}
-	seed = strings.TrimRight(strings.ToUpper(strings.ReplaceAll(seed, " ", "")), "=")
-	raw, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(seed)
-	if err != nil || len(seed) < 16 || len(raw) < 10 {
-		return nil, access.Invalid("totp", "the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)")
-	}
-	q.Set("secret", seed)
-	q.Set("issuer", issuer)
-	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + label, RawQuery: q.Encode()}
-	return []byte(u.String()), nil
 }
 
 // eachHead calls fn with each credential head, in id order. Version
@@ -215,7 +171,7 @@ var errStopScan = errors.New("stop")
 
 func (c *Credentials) info(h *credHead, names map[string]string) CredentialInfo {
 	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
-		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, Created: h.Created, Updated: h.Updated,
+		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, TOTPWarning: h.TOTPWarning, Created: h.Created, Updated: h.Updated,
 		Compromised: h.Compromised}
 	ci.Assignees = []string{}
 	for _, id := range h.Assignees {
@@ -246,7 +202,7 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 	if len(in.Password) > 4096 || len(in.Notes) > 64*1024 || len(in.URL) > 2048 || len(in.Username) > 512 || len(in.Tags) > 50 {
 		return info, false, access.Invalid("", "a field is too long")
 	}
-	totpURI, err := normaliseTOTP(in.TOTP, in.Name)
+	totpURI, _, err := normaliseTOTP(in.TOTP, in.Name)
 	if err != nil {
 		return info, false, err
 	}
@@ -309,7 +265,8 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 			next := credVersion{Version: h.Version + 1, Username: pick(in.Username, prev.Username), URL: pick(in.URL, prev.URL),
 				Password: pickBytes(in.Password, prev.Password), TOTP: pickBytes(totpURI, prev.TOTP),
 				Notes: pickBytes(in.Notes, prev.Notes), Created: now, CreatedBy: p.Name}
-			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = next.Version, next.Username, next.URL, len(next.TOTP) > 0, now
+			h.Version, h.Username, h.URL, h.Updated = next.Version, next.Username, next.URL, now
+			h.setTOTP(next.TOTP)
 			if in.Tags != nil {
 				h.Tags = in.Tags
 			}

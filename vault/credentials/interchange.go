@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"strongroom/audit"
@@ -46,6 +47,9 @@ type ImportedItem struct {
 	Source  string   `json:"source"`
 	Tags    []string `json:"tags"`
 	HasTOTP bool     `json:"has_totp"`
+	// History is how many earlier versions came from the file's password
+	// history (stored as versions 1 to History).
+	History int `json:"history,omitempty"`
 	// Note says what was changed on the way in: a renamed duplicate, a
 	// TOTP seed that could not be kept.
 	Note string `json:"note,omitempty"`
@@ -97,7 +101,7 @@ func (c *Credentials) Import(ctx context.Context, req auditlog.Request, p *acces
 	}
 	defer res.Wipe()
 	rep := &ImportReport{Format: opt.Format, ConvertedFrom: opt.ConvertedFrom, Kind: kind, DryRun: opt.DryRun,
-		Skipped: append([]transfer.Skipped{}, res.Skipped...)}
+		Imported: []ImportedItem{}, Skipped: append([]transfer.Skipped{}, res.Skipped...)}
 	ready := prepareImport(res.Items, opt.Tag, rep)
 	err = c.barrier.Hold(func(h *barrier.Held) error { return c.importChunks(ctx, h, req, p, kind, opt, source, ready, rep) })
 	if err != nil {
@@ -171,6 +175,7 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 		skip := func(reason string) {
 			rep.Skipped = append(rep.Skipped, transfer.Skipped{Source: it.Source, Title: it.Title, Reason: reason})
 		}
+		totp, note := importTOTP(it) // first: a TOTP it cannot keep lands in the notes, checked below
 		switch {
 		case len(it.Password) > 4096 || len(it.Notes) > 64*1024 || len(it.URL) > 2048 || len(it.Username) > 512:
 			skip("a field is longer than Strongroom keeps (password 4096, notes 65536, URL 2048, user name 512 bytes)")
@@ -179,15 +184,8 @@ func prepareImport(items []transfer.Item, tag string, rep *ImportReport) []impor
 			skip("a field is not valid UTF-8 text")
 			continue
 		}
-		pr := importItem{it: it}
-		if it.TOTP != "" {
-			t, err := normaliseTOTP(it.TOTP, it.Title)
-			var ie *access.InputError
-			if errors.As(err, &ie) {
-				pr.note = "TOTP not imported: " + ie.Msg
-			}
-			pr.totp = t
-		}
+		checkHistory(it, skip)
+		pr := importItem{it: it, totp: totp, note: note}
 		seen := map[string]bool{}
 		for _, t := range append(append([]string{tag}, folderTag(it.Folder)...), it.Tags...) {
 			t = strings.TrimSpace(t)
@@ -251,23 +249,11 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		}
 		planned[access.NameKey(name)] = true
 		rep.Imported = append(rep.Imported, ImportedItem{Name: name, Source: pr.it.Source, Tags: pr.tags,
-			HasTOTP: len(pr.totp) > 0, Note: note})
+			HasTOTP: len(pr.totp) > 0, History: len(pr.it.History), Note: note})
 		if opt.DryRun {
 			continue
 		}
-		h := &credHead{ID: access.NewID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
-			Version: 1, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids, HasTOTP: len(pr.totp) > 0}
-		cv := credVersion{Version: 1, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
-			TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
-		if err := putVersion(tx, h.ID, 1, &cv); err != nil {
-			return err
-		}
-		if err := putHead(tx, h); err != nil {
-			return err
-		}
-		if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredCreate,
-			Target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name},
-			Reason: fmt.Sprintf("imported from %s, %s; version 1", source, pr.it.Source)}); err != nil {
+		if err := c.storeImported(tx, req, p, kind, ids, name, source, pr, now); err != nil {
 			return err
 		}
 	}
@@ -276,6 +262,78 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 	}
 	return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredImport, Target: audit.Target{Kind: "import", Name: opt.Format},
 		Reason: fmt.Sprintf("%d imported as %s from %s, %d skipped", len(rep.Imported), kind, source, len(rep.Skipped))})
+}
+
+// importTOTP keeps an item's TOTP exactly, with any warning as the note,
+// or, if it cannot be kept as a TOTP, puts it verbatim at the end of the
+// notes (which are as secret as the seed) with a line saying why.
+func importTOTP(it *transfer.Item) (uri []byte, note string) {
+	if strings.TrimSpace(it.TOTP) == "" {
+		return nil, ""
+	}
+	uri, warn, err := normaliseTOTP(it.TOTP, it.Title)
+	var ie *access.InputError
+	if errors.As(err, &ie) {
+		if len(it.Notes) > 0 {
+			it.Notes = append(it.Notes, "\n\n"...)
+		}
+		it.Notes = append(it.Notes, "TOTP kept here, not as a TOTP, because "+ie.Msg+". As it was in the file:\n"...)
+		it.Notes = append(it.Notes, it.TOTP...)
+		return nil, "TOTP kept in the notes, not as a TOTP: " + ie.Msg
+	}
+	return uri, warn
+}
+
+// storeImported writes one imported credential in tx: the file's
+// history as versions 1 to n, oldest first, each a new version record
+// dated as the file dates it, then the current one as version n+1.
+func (c *Credentials) storeImported(tx barrier.Tx, req auditlog.Request, p *access.Principal, kind access.Kind, ids []string,
+	name, source string, pr importItem, now time.Time) error {
+	cur := len(pr.it.History) + 1
+	h := &credHead{ID: access.NewID(), Name: name, Kind: kind, Owner: p.UserID, Created: now, Updated: now,
+		Version: cur, URL: pr.it.URL, Username: pr.it.Username, Tags: pr.tags, Assignees: ids}
+	h.setTOTP(pr.totp)
+	for i, past := range pr.it.History {
+		pv := credVersion{Version: i + 1, Username: past.Username, URL: past.URL, Password: past.Password, Notes: past.Notes,
+			Created: past.Date, CreatedBy: p.Name + " (imported history)"}
+		if err := putVersion(tx, h.ID, i+1, &pv); err != nil {
+			return err
+		}
+	}
+	cv := credVersion{Version: cur, Username: pr.it.Username, URL: pr.it.URL, Password: pr.it.Password,
+		TOTP: pr.totp, Notes: pr.it.Notes, Created: now, CreatedBy: p.Name}
+	if err := putVersion(tx, h.ID, cur, &cv); err != nil {
+		return err
+	}
+	if err := putHead(tx, h); err != nil {
+		return err
+	}
+	reason := fmt.Sprintf("imported from %s, %s; version %d", source, pr.it.Source, cur)
+	if cur > 1 {
+		reason += fmt.Sprintf(" (versions 1 to %d are the file's password history)", cur-1)
+	}
+	return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.CredCreate,
+		Target: audit.Target{Kind: "credential", ID: h.ID, Name: h.Name}, Reason: reason})
+}
+
+// checkHistory drops earlier versions Strongroom cannot store (a field
+// too long, not UTF-8), reporting them.
+func checkHistory(it *transfer.Item, skip func(string)) {
+	kept, dropped := it.History[:0], 0
+	for _, h := range it.History {
+		if len(h.Password) > 4096 || len(h.Notes) > 64*1024 || len(h.URL) > 2048 || len(h.Username) > 512 ||
+			!utf8.Valid(h.Password) || !utf8.Valid(h.Notes) || !utf8.ValidString(h.URL) || !utf8.ValidString(h.Username) {
+			barrier.Wipe(h.Password)
+			barrier.Wipe(h.Notes)
+			dropped++
+			continue
+		}
+		kept = append(kept, h)
+	}
+	it.History = kept
+	if dropped > 0 {
+		skip(fmt.Sprintf("%d earlier version(s) not imported: a field is too long or not UTF-8 text", dropped))
+	}
 }
 
 // folderTag keeps a folder path as one tag.

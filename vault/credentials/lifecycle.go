@@ -88,7 +88,8 @@ func (c *Credentials) newVersion(ctx context.Context, req auditlog.Request, p *a
 			}
 			now := c.now()
 			cv.Version, cv.Created, cv.CreatedBy = h.Version+1, now, p.Name
-			h.Version, h.Username, h.URL, h.HasTOTP, h.Updated = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0, now
+			h.Version, h.Username, h.URL, h.Updated = cv.Version, cv.Username, cv.URL, now
+			h.setTOTP(cv.TOTP)
 			if err := putVersion(tx, h.ID, cv.Version, &cv); err != nil {
 				return err
 			}

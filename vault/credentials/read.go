@@ -174,6 +174,7 @@ func (c *Credentials) planRead(tx barrier.Tx, req auditlog.Request, p *access.Pr
 	}
 	info := c.info(h, names)
 	info.Version, info.Username, info.URL, info.HasTOTP = cv.Version, cv.Username, cv.URL, len(cv.TOTP) > 0
+	info.TOTPWarning = storedTOTPWarning(cv.TOTP)
 	pl.sec = newSecret(info, &cv)
 	pl.ev = auditlog.Event{Actor: auditlog.ActorOf(p), Action: action, Target: target, Reason: fmt.Sprintf("%s%sversion %d", why, purpose, cv.Version)}
 	if pl.fast {

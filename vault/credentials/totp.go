@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"strongroom/vault/access"
 	"strongroom/vault/auditlog"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // TOTPCode is a stored credential's current one-time code.
@@ -16,6 +13,10 @@ type TOTPCode struct {
 	SecondsLeft int    `json:"seconds_left"`
 	Period      int    `json:"period"`
 	Digits      int    `json:"digits"`
+	// Encoder is "steam" for Steam Guard codes (letters), else empty.
+	Encoder string `json:"encoder,omitempty"`
+	// Warning says what is unusual about the seed (a short one).
+	Warning string `json:"warning,omitempty"`
 }
 
 // CredentialTOTP returns the current code of a credential's TOTP seed. It is
@@ -30,18 +31,15 @@ func (c *Credentials) CredentialTOTP(ctx context.Context, req auditlog.Request, 
 	if sec.TOTPURI() == nil {
 		return TOTPCode{}, notFound("TOTP seed for credential", sec.Name)
 	}
-	k, err := otp.NewKeyFromURL(string(sec.TOTPURI()))
+	s, err := parseTOTP(string(sec.TOTPURI()), sec.Name)
 	if err != nil {
 		return TOTPCode{}, fmt.Errorf("vault: stored TOTP of %q is unreadable", sec.Name)
 	}
-	period := k.Period()
-	if period == 0 {
-		period = 30
-	}
 	now := c.now()
-	code, err := totp.GenerateCodeCustom(k.Secret(), now, totp.ValidateOpts{Period: uint(period), Digits: k.Digits(), Algorithm: k.Algorithm()})
-	if err != nil {
-		return TOTPCode{}, fmt.Errorf("vault: TOTP of %q: %w", sec.Name, err)
+	out := TOTPCode{Code: s.code(now), SecondsLeft: int(int64(s.period) - now.Unix()%int64(s.period)), Period: s.period,
+		Digits: s.digits, Warning: s.warning()}
+	if s.steam {
+		out.Encoder = "steam"
 	}
-	return TOTPCode{Code: code, SecondsLeft: int(int64(period) - now.Unix()%int64(period)), Period: int(period), Digits: k.Digits().Length()}, nil
+	return out, nil
 }

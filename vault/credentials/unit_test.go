@@ -7,36 +7,10 @@ import (
 	"fmt"
 	"strings"
 	"strongroom/transfer"
-	"strongroom/vault/access"
 	"strongroom/vault/barrier"
 	"strongroom/vault/storage"
 	"testing"
-
-	"github.com/pquerna/otp"
 )
-
-func TestNormaliseTOTP(t *testing.T) {
-	cases := []struct{ in, want string }{
-		{"JBSW Y3DP EHPK 3PXP", "otpauth://totp/Facebook%20page?issuer=Strongroom&secret=JBSWY3DPEHPK3PXP"},
-		{"otpauth://totp/Meta:council?secret=jbswy3dpehpk3pxp&issuer=Meta&algorithm=SHA256&digits=8&period=60",
-			"otpauth://totp/council?algorithm=SHA256&digits=8&issuer=Meta&period=60&secret=JBSWY3DPEHPK3PXP"},
-		{"otpAuth://totp?secret=2", ""},          // found by the fuzzer: a 1-character secret
-		{"otpauth://totp/x?secret=JBSWY3DP", ""}, // 40 bits is too short
-		{"otpauth://totp/x?secret=JBSWY3DPEHPK3PXP&period=1", ""},
-	}
-	for _, tc := range cases {
-		got, err := normaliseTOTP(tc.in, "Facebook page")
-		if tc.want == "" {
-			if !errors.Is(err, access.ErrInvalid) {
-				t.Errorf("%q accepted as %q", tc.in, got)
-			}
-			continue
-		}
-		if err != nil || string(got) != tc.want {
-			t.Errorf("%q -> %q, %v; want %q", tc.in, got, err, tc.want)
-		}
-	}
-}
 
 // Secret buffers go back to the pool wiped, and are reused.
 func TestSecretBuffersWipedAndReused(t *testing.T) {
@@ -70,37 +44,6 @@ func TestSecretBuffersWipedAndReused(t *testing.T) {
 	if bb.IsAlive() {
 		t.Fatal("a buffer larger than the pool's size was kept")
 	}
-}
-
-func FuzzNormaliseTOTP(f *testing.F) {
-	f.Add("otpauth://totp/Strongroom:x?secret=JBSWY3DPEHPK3PXP&issuer=Strongroom")
-	f.Add("JBSW Y3DP EHPK 3PXP")
-	f.Add("otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP")
-	f.Fuzz(func(t *testing.T, in string) {
-		out, err := normaliseTOTP(in, "Facebook page")
-		if err != nil {
-			// An error never echoes what was given (it may be a seed): it is
-			// one of a fixed set of messages.
-			switch strings.TrimPrefix(err.Error(), "vault: invalid input: ") {
-			case "the TOTP URI is not a valid otpauth://totp URI", "the TOTP URI's period must be 10 to 300 seconds",
-				"the TOTP secret must be base32 of at least 16 characters (in an otpauth:// URI or on its own)":
-			default:
-				t.Fatalf("unexpected error text: %v", err)
-			}
-			return
-		}
-		if len(out) == 0 {
-			if strings.TrimSpace(in) != "" {
-				t.Fatalf("%q accepted as no TOTP at all", in)
-			}
-			return
-		}
-		// What is accepted is a canonical URI that parses back with a real secret.
-		k, err := otp.NewKeyFromURL(string(out))
-		if err != nil || !bytes.HasPrefix(out, []byte("otpauth://totp/")) || len(k.Secret()) < 16 {
-			t.Fatalf("normalised %q to %q (%v)", in, out, err)
-		}
-	})
 }
 
 // A refused file's entry quotes the decoder's typed errors, whose text is
