@@ -62,11 +62,11 @@ type bwField struct {
 	Type  int     `json:"type"`
 }
 
-var bwTypes = map[int]string{2: "secure note", 3: "card", 4: "identity", 5: "SSH key"}
+var bwTypes = map[int]string{2: "a secure note", 3: "a card", 4: "an identity", 5: "an SSH key"}
 
 // bwCSVTypes are the type column's values in a Bitwarden CSV export other
 // than "login".
-var bwCSVTypes = map[string]string{"note": "secure note", "card": "card", "identity": "identity", "sshkey": "SSH key"}
+var bwCSVTypes = map[string]string{"note": "a secure note", "card": "a card", "identity": "an identity", "sshkey": "an SSH key"}
 
 func str(p *string) string {
 	if p == nil {
@@ -128,9 +128,9 @@ func DecodeBitwardenJSON(data []byte) (*Result, error) {
 		if b.Type != 1 || b.Login == nil {
 			kind := bwTypes[b.Type]
 			if kind == "" {
-				kind = fmt.Sprintf("type %d", b.Type)
+				kind = fmt.Sprintf("an item of type %d", b.Type)
 			}
-			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: "a " + kind + ", not a login"})
+			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: kind + ", not a login"})
 			continue
 		}
 		it := Item{Title: name, Username: str(b.Login.Username), Password: []byte(str(b.Login.Password)),
@@ -330,7 +330,7 @@ func DecodeBitwardenCSV(data []byte) (*Result, error) {
 			// column may hold anything.
 			reason := "not a login"
 			if kind := bwCSVTypes[t]; kind != "" {
-				reason = "a " + kind + ", not a login"
+				reason = kind + ", not a login"
 			}
 			res.Skipped = append(res.Skipped, Skipped{Source: src, Title: name, Reason: reason})
 			continue

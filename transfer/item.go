@@ -38,6 +38,10 @@ type Item struct {
 	// History is the item's earlier passwords the file dates, oldest
 	// first (KDBX entry history, Bitwarden passwordHistory).
 	History []Past
+	// Created and Modified are when the item was made and last changed,
+	// as an export writes them (zero: the export's time). Decoders leave
+	// them zero.
+	Created, Modified time.Time
 }
 
 // Past is one earlier version of an item, as the file kept it.
@@ -46,6 +50,8 @@ type Past struct {
 	URL      string
 	Password []byte
 	Notes    []byte
+	// TOTP is the version's TOTP, as Item.TOTP; only exports set it.
+	TOTP string
 	// Date is the date the file gives the version: when it was made
 	// (KeePass: its LastModificationTime) or last used (Bitwarden's
 	// lastUsedDate). History is sorted by it.

@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -334,63 +333,6 @@ func wipeBuf(b []byte) {
 func base32NoPad(b []byte) string {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)
 }
-
-// keePassXML builds the document: a root group named after the export,
-// one subgroup per folder path, and each item as an entry.
-func keePassXML(items []Item, o KDBXOptions) *node {
-	ts := kdbxTime(o.Now)
-	times := func() *node {
-		return elem("Times", leaf("CreationTime", ts), leaf("LastModificationTime", ts), leaf("LastAccessTime", ts),
-			leaf("ExpiryTime", ts), leaf("Expires", "False"), leaf("UsageCount", "0"), leaf("LocationChanged", ts))
-	}
-	group := func(name string) *node {
-		return elem("Group", leaf("UUID", newUUID()), leaf("Name", name), leaf("IconID", "48"), times(), leaf("IsExpanded", "True"))
-	}
-	root := group(o.Name)
-	groups := map[string]*node{"": root}
-	var groupFor func(path string) *node
-	groupFor = func(path string) *node {
-		if g, ok := groups[path]; ok {
-			return g
-		}
-		parent, name := "", path
-		if i := strings.LastIndex(path, "/"); i >= 0 {
-			parent, name = path[:i], path[i+1:]
-		}
-		g := group(name)
-		p := groupFor(parent)
-		p.Children = append(p.Children, g)
-		groups[path] = g
-		return g
-	}
-	// Groups first in a stable order, so the file reads the same each time.
-	sorted := append([]Item(nil), items...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Folder < sorted[j].Folder })
-	for _, it := range sorted {
-		str := func(k string, v []byte, protected bool) *node {
-			return elem("String", leaf("Key", k), &node{Name: "Value", Text: append([]byte(nil), v...), Protected: protected})
-		}
-		e := elem("Entry", leaf("UUID", newUUID()), leaf("IconID", "0"), times(), leaf("Tags", strings.Join(it.Tags, ";")),
-			str("Title", []byte(it.Title), false), str("UserName", []byte(it.Username), false),
-			str("Password", it.Password, true), str("URL", []byte(it.URL), false), str("Notes", it.Notes, false))
-		if it.TOTP != "" {
-			e.Children = append(e.Children, str("otp", []byte(it.TOTP), true))
-		}
-		g := groupFor(strings.Trim(it.Folder, "/"))
-		g.Children = append(g.Children, e)
-	}
-	meta := elem("Meta", leaf("Generator", "Strongroom"), leaf("DatabaseName", o.Name), leaf("DatabaseNameChanged", ts),
-		leaf("RecycleBinEnabled", "False"))
-	return elem("KeePassFile", meta, elem("Root", root, elem("DeletedObjects")))
-}
-
-// kdbxTime is KDBX 4's time: base64 of seconds since 0001-01-01 UTC.
-func kdbxTime(t time.Time) string {
-	secs := t.UTC().Unix() + 62135596800
-	return base64.StdEncoding.EncodeToString(le64(uint64(secs)))
-}
-
-func newUUID() string { return base64.StdEncoding.EncodeToString(random(16)) }
 
 // protect encrypts every Protected value with the ChaCha20 inner stream.
 func protect(root *node, key []byte) error {

@@ -298,3 +298,25 @@ func TestTextFormatRefusals(t *testing.T) {
 		}
 	}
 }
+
+// Items that are not logins are named with the right article ("an
+// identity", not "a identity").
+func TestBitwardenNotALoginWording(t *testing.T) {
+	r, err := DecodeBitwardenJSON([]byte(`{"items":[{"type":4,"name":"Clerk"},{"type":5,"name":"Server"},{"type":9,"name":"Odd"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, err := DecodeBitwardenCSV([]byte("folder,favorite,type,name,notes,fields,reprompt,login_uri,login_username,login_password,login_totp\n" +
+		",,identity,Clerk,,,,,,,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range append(r.Skipped, csv.Skipped...) {
+		got = append(got, s.Reason)
+	}
+	want := []string{"an identity, not a login", "an SSH key, not a login", "an item of type 9, not a login", "an identity, not a login"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("reasons %q, want %q", got, want)
+	}
+}

@@ -13,15 +13,20 @@ import (
 	"github.com/pquerna/otp/totp"
 )
 
-// keepassxc returns the path of keepassxc-cli. CI installs it; elsewhere
-// the test is skipped with the reason.
-func keepassxc(t *testing.T) string {
-	p, err := exec.LookPath("keepassxc-cli")
+// keepassxc returns the path of keepassxc-cli.
+func keepassxc(t *testing.T) string { return needTool(t, "keepassxc-cli", "keepassxc") }
+
+// needTool returns the path of an outside tool from Debian's package
+// pkg. CI installs it (.ci/run) and a missing one fails there;
+// elsewhere the test is skipped with the reason.
+func needTool(t *testing.T, tool, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(tool)
 	if err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("keepassxc-cli is missing: .ci/run installs Debian's keepassxc")
+			t.Fatalf("%s is missing: .ci/run installs Debian's %s", tool, pkg)
 		}
-		t.Skip("keepassxc-cli not installed (apt-get install keepassxc)")
+		t.Skipf("%s not installed (apt-get install %s)", tool, pkg)
 	}
 	return p
 }

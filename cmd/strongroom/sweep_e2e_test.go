@@ -64,7 +64,7 @@ func planted() []string {
 }
 
 var secretFileFlags = map[string]bool{"--password-file": true, "--new-password-file": true, "--old-password-file": true,
-	"--passphrase-file": true, "--totp-file": true, "--share-file": true, "--key-file": true}
+	"--passphrase-file": true, "--totp-file": true, "--share-file": true, "--key-file": true, "--notes-file": true}
 
 // plantArgs plants what a CLI invocation is given as secrets, and marks
 // its secret inputs (and import files) as holding secrets by design.

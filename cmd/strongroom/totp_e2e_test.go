@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -72,13 +71,7 @@ var refusedTOTP = map[string]string{
 // and Steam codes work; what cannot be kept is in the notes verbatim.
 func TestTOTPFidelity(t *testing.T) {
 	kxc := keepassxc(t)
-	oath, err := exec.LookPath("oathtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("oathtool is missing: .ci/run installs it")
-		}
-		t.Skip("oathtool not installed")
-	}
+	oath := needTool(t, "oathtool", "oathtool")
 	v := newProvisioned(t)
 	files := t.TempDir() // the plain files a council brings: outside the vault's directory, which is swept for secrets
 	var doc strings.Builder
