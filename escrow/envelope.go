@@ -35,7 +35,8 @@ func (e *Envelope) String() string {
 }
 
 // Text renders the plain-text envelope: everything a holder needs, in plain
-// English, with the share between the markers in rows of four groups.
+// English, with the share between the markers in rows of four groups,
+// each row labelled with its group numbers as the PDF labels it.
 func (e *Envelope) Text() string {
 	var b strings.Builder
 	s := e.Share
@@ -52,14 +53,23 @@ func (e *Envelope) Text() string {
 	fmt.Fprintf(&b, "Issued:           %s\n", e.Issued.UTC().Format("2 January 2006 15:04 MST"))
 	fmt.Fprintf(&b, "%s %s\n\n", VerifierKeyLabel, e.VerifierKey)
 	b.WriteString(BeginMarker + "\n")
-	groups := s.groups()
-	for i := 0; i < len(groups); i += 4 {
-		end := min(i+4, len(groups))
-		b.WriteString(strings.Join(groups[i:end], " ") + "\n")
-	}
+	b.WriteString(strings.Join(s.rows(), "\n") + "\n")
 	b.WriteString(EndMarker + "\n\n")
 	b.WriteString(Instructions)
 	return b.String()
+}
+
+// rows is the share as printed, one row of rowGroups groups per line, each
+// after its RowLabel, the numbers padded to two places (" 1-4  047HH …",
+// "21-24 3CE1V …"), so the groups line up.
+func (s *Share) rows() []string {
+	groups := s.groups()
+	var out []string
+	for i := 0; i < len(groups); i += rowGroups {
+		end := min(i+rowGroups, len(groups))
+		out = append(out, fmt.Sprintf("%2d-%-2d ", i+1, end)+strings.Join(groups[i:end], " "))
+	}
+	return out
 }
 
 // Instructions are the emergency steps printed on every envelope; the same

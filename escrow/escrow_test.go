@@ -156,6 +156,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(shares[0].Encode())
 	f.Add(BeginMarker + "\n" + shares[1].Encode() + "\n" + EndMarker)
 	f.Add("0000")
+	f.Add((&Envelope{Holder: "Clerk", Shares: 3, Share: shares[2]}).Text())
+	f.Add(strings.Join(shares[0].rows(), " "))
+	f.Add("1-4 5-8 9-12")
 	for _, v := range vectors.Read(f, "testdata") {
 		f.Add(string(v.Body))
 	}
@@ -168,6 +171,10 @@ func FuzzDecode(f *testing.F) {
 		again, err := Decode(s.Encode())
 		if err != nil || again.Commitment() != s.Commitment() {
 			t.Fatalf("accepted share does not round-trip: %v", err)
+		}
+		// So does its printed form, row labels and all.
+		if again, err = Decode(strings.Join(s.rows(), "\n")); err != nil || again.Commitment() != s.Commitment() {
+			t.Fatalf("accepted share's printed rows do not read back: %v", err)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,7 +19,9 @@ import (
 // decoder together still fails here. A new encoding gets new files.
 //
 // A vector file is header lines "name: value" (lines starting with # are
-// comments), a blank line, then the body: the share as printed.
+// comments), a blank line, then the body: the share as printed. "typed:
+// yes" marks a holder's typing (decoded only); "printed: yes" a body that
+// is exactly the rows the envelopes print.
 
 // share builds the vector's share from its header.
 func shareOf(t *testing.T, v vectors.Vector) *Share {
@@ -70,6 +73,14 @@ func testGoodShare(t *testing.T, v vectors.Vector) {
 	if hex.EncodeToString(c[:]) != v.Header["commitment"] {
 		t.Fatalf("commitment %x, want %s", c, v.Header["commitment"])
 	}
+	if v.Header["printed"] == "yes" {
+		// The share's rows exactly as both envelopes print them.
+		env := (&Envelope{Holder: "Clerk", Shares: 5, Share: want, Issued: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}).Text()
+		if !strings.Contains(env, BeginMarker+"\n"+string(v.Body)+EndMarker+"\n") || strings.Join(want.rows(), "\n")+"\n" != string(v.Body) {
+			t.Fatalf("the envelopes do not print the vector's rows:\n%s", env)
+		}
+		return
+	}
 	if v.Header["typed"] == "yes" {
 		return // a holder's typing of a share: decode only
 	}
@@ -84,14 +95,19 @@ func testGoodShare(t *testing.T, v vectors.Vector) {
 	if len(groups) != groupCount || strings.Join(want.groups(), " ") != strings.Join(groups, " ") {
 		t.Fatalf("%d groups, want the vector's %d", len(want.groups()), len(groups))
 	}
-	// The text envelope prints the same groups, four to a row, between the markers.
+	// The text envelope prints the same groups, four to a row, each row
+	// after its group numbers as the PDF prints them, between the markers;
+	// read back, labels and all, it is the same share.
 	env := (&Envelope{Holder: "Clerk", Shares: 5, Share: want, Issued: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}).Text()
 	var rows strings.Builder
 	for i := 0; i < len(groups); i += 4 {
-		rows.WriteString(strings.Join(groups[i:i+4], " ") + "\n")
+		fmt.Fprintf(&rows, "%2d-%-2d %s\n", i+1, i+4, strings.Join(groups[i:i+4], " "))
 	}
 	if !strings.Contains(env, BeginMarker+"\n"+rows.String()+EndMarker+"\n") {
 		t.Fatalf("the text envelope does not print the golden rows:\n%s", env)
+	}
+	if back, err := ReadShareFile(env); err != nil || back.Commitment() != c {
+		t.Fatalf("the text envelope reads back as %v, %v", back, err)
 	}
 }
 

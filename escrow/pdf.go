@@ -139,16 +139,13 @@ func (e *Envelope) pdfFacts(p *pdfPage) error {
 // numbers, so "typo in group 7" is easy to find, and its QR code to the
 // right of the rows.
 func (p *pdfPage) share(s *Share) error {
-	groups := s.groups()
 	shareTop := p.y
 	if err := p.pdf.SetFont("mono", "", 13); err != nil {
 		return err
 	}
-	for i := 0; i < len(groups); i += 4 {
-		end := min(i+4, len(groups))
+	for _, row := range s.rows() {
 		p.pdf.SetXY(pdfLeft, p.y+8)
-		label := fmt.Sprintf("%2d-%-2d ", i+1, end)
-		if err := p.pdf.Text(label + strings.Join(groups[i:end], " ")); err != nil {
+		if err := p.pdf.Text(row); err != nil {
 			return err
 		}
 		p.y += 20

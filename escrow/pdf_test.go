@@ -68,6 +68,23 @@ func TestPDFQRCodeDecodesToTheShare(t *testing.T) {
 				t.Fatalf("PDF text lacks %q:\n%s", want, txt)
 			}
 		}
+		// Its rows, typed exactly as pdftotext reads them (labels and all),
+		// are the share, and number the groups as the text envelope does.
+		var typed, printed []string
+		for _, line := range strings.Split(string(txt), "\n") {
+			if f := strings.Fields(line); len(f) == 5 && f[0] == RowLabel(len(typed)*4+1) {
+				typed = append(typed, strings.Join(f, " "))
+			}
+		}
+		for _, row := range s.rows() {
+			printed = append(printed, strings.Join(strings.Fields(row), " "))
+		}
+		if strings.Join(typed, "\n") != strings.Join(printed, "\n") {
+			t.Fatalf("PDF rows\n%s\nwant the text envelope's\n%s", strings.Join(typed, "\n"), strings.Join(printed, "\n"))
+		}
+		if got, err := Decode(strings.Join(typed, "\n")); err != nil || got.Commitment() != s.Commitment() {
+			t.Fatalf("the PDF's rows typed as printed: %v", err)
+		}
 		for _, p := range pages {
 			os.Remove(p)
 		}

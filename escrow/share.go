@@ -29,7 +29,11 @@ import (
 // weights are odd, so any one wrong character changes the check: a single
 // typo is always caught and its group named. Groups are printed with a space
 // between them; readers ignore spaces, dashes and line breaks, read O as 0
-// and I, L as 1, and accept lower case.
+// and I, L as 1, and accept lower case. Envelopes print the groups in rows
+// of four, each row labelled with its group numbers ("1-4", "5-8", …,
+// "21-24": RowLabel); a reader drops a word that is exactly the label of
+// the row starting at that point of the share, so a share typed as
+// printed, labels and all, reads the same as one typed without them.
 const (
 	Version      = 1
 	VaultIDLen   = 16
@@ -40,6 +44,7 @@ const (
 	groupData    = 4
 	groupLen     = groupData + 1
 	groupCount   = bodyLen * 8 / 5 / groupData
+	rowGroups    = 4 // groups in one printed row
 	alphabet     = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 	checksumSalt = "strongroom-share-v1"
 )
@@ -155,20 +160,11 @@ func (s *Share) body() []byte {
 	return append(b, sum[:checksumLen]...)
 }
 
-// Decode reads a share in encoding v1. Separators and case are forgiven; a
-// wrong character is reported as a *TypoError naming its group.
+// Decode reads a share in encoding v1. Separators, case and the printed
+// row labels are forgiven; a wrong character is reported as a *TypoError
+// naming its group.
 func Decode(text string) (*Share, error) {
-	var clean []byte
-	for _, r := range text {
-		switch {
-		case r == ' ' || r == '-' || r == '\n' || r == '\r' || r == '\t':
-			continue
-		case r < 0x80:
-			clean = append(clean, normalise(byte(r)))
-		default:
-			clean = append(clean, '?')
-		}
-	}
+	clean := shareChars(text)
 	if len(clean) != groupCount*groupLen {
 		return nil, fmt.Errorf("%w: a share has %d groups of %d characters (%d characters); this has %d characters",
 			ErrFormat, groupCount, groupLen, groupCount*groupLen, len(clean))
@@ -208,6 +204,35 @@ func Decode(text string) (*Share, error) {
 		return nil, fmt.Errorf("%w: share number %d, threshold %d", ErrFormat, s.Index, s.Threshold)
 	}
 	return s, nil
+}
+
+// shareChars is the share's characters in text, normalised: words are
+// split at spaces, tabs and line breaks; a word that is the label of the
+// row starting where it stands is dropped; dashes are dropped; any other
+// character outside ASCII becomes '?' (which no group holds).
+func shareChars(text string) []byte {
+	var clean []byte
+	for _, word := range strings.FieldsFunc(text, func(r rune) bool { return r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
+		if len(clean)%(rowGroups*groupLen) == 0 && len(clean) < groupCount*groupLen && word == RowLabel(len(clean)/groupLen+1) {
+			continue
+		}
+		for _, r := range word {
+			switch {
+			case r == '-':
+			case r < 0x80:
+				clean = append(clean, normalise(byte(r)))
+			default:
+				clean = append(clean, '?')
+			}
+		}
+	}
+	return clean
+}
+
+// RowLabel is the label printed before the row that starts with group
+// first (1, 5, 9, …): the numbers of its first and last groups, "1-4".
+func RowLabel(first int) string {
+	return fmt.Sprintf("%d-%d", first, min(first+rowGroups-1, groupCount))
 }
 
 func normalise(c byte) byte {

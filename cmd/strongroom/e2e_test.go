@@ -307,7 +307,7 @@ func TestTour(t *testing.T) {
 	}
 	env := func(i int) string { return filepath.Join(work, ini.Envelopes[i]) }
 	typo, _ := os.ReadFile(env(1))
-	i := bytes.Index(typo, []byte("-----BEGIN STRONGROOM SHARE-----\n")) + 34
+	i := bytes.Index(typo, []byte("-----BEGIN STRONGROOM SHARE-----\n")) + 34 + 6 // after " 1-4  ": group 1's second character
 	typo[i] = map[bool]byte{true: '1', false: '0'}[typo[i] == '0']
 	if msg := op.must(2, "unseal", "--share-file", write(t, filepath.Join(work, "typo.txt"), string(typo))); !strings.Contains(msg, "typo in group 1") {
 		t.Fatalf("typo: %s", msg)

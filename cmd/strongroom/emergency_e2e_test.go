@@ -53,11 +53,19 @@ func TestEmergencyEnvelope(t *testing.T) {
 		t.Fatal("zbarimg missing under CI")
 	}
 	typo, _ := os.ReadFile(chairEnv)
-	i := strings.Index(string(typo), "-----BEGIN STRONGROOM SHARE-----\n") + 34 + 24 + 2*6 // row 2, third group: group 7
+	i := strings.Index(string(typo), "-----BEGIN STRONGROOM SHARE-----\n") + 34 + 30 + 6 + 2*6 // row 2 (" 5-8  …"), third group: group 7
 	typo[i] = map[bool]byte{true: '1', false: '0'}[typo[i] == '0']
 	if msg := op.must(1, "escrow", "check", "--share-file", write(t, filepath.Join(work, "typo.txt"), string(typo))); !strings.Contains(msg, "typo in group 7") {
 		t.Fatalf("typo: %s", msg)
 	}
+	// Typed as printed, row labels and all, on one line: the same share.
+	printed, _ := os.ReadFile(chairEnv)
+	_, rows, _ := strings.Cut(string(printed), "-----BEGIN STRONGROOM SHARE-----\n")
+	rows, _, _ = strings.Cut(rows, "-----END STRONGROOM SHARE-----")
+	if !strings.HasPrefix(rows, " 1-4  ") || !strings.Contains(rows, "\n 5-8  ") || !strings.Contains(rows, "\n21-24 ") {
+		t.Fatalf("the envelope's rows are not numbered as the PDF numbers them:\n%s", rows)
+	}
+	op.must(0, "escrow", "check", "--share-file", write(t, filepath.Join(work, "typed.txt"), strings.Join(strings.Fields(rows), " ")))
 
 	op.must(0, "unseal", "--passphrase-file", pass)
 	provider := newCLI(t, srv, work, "provider")
