@@ -151,7 +151,7 @@ func (c *Credentials) PasswordHealth(ctx context.Context, req auditlog.Request, 
 		olderThan = DefaultHealthAge
 	}
 	if olderThan < MinHealthAge || olderThan > MaxHealthAge {
-		return nil, access.Invalid("older_than", "the age must be from %d to %d days", int(MinHealthAge.Hours()/24), int(MaxHealthAge.Hours()/24))
+		return nil, access.Invalid("older_than", "older_than must be from %d to %d days", int(MinHealthAge.Hours()/24), int(MaxHealthAge.Hours()/24))
 	}
 	select {
 	case c.health <- struct{}{}:

@@ -42,10 +42,10 @@ var totpSites = map[string]string{
 type siteJudgement int
 
 const (
-	siteNoURL     siteJudgement = iota // no web address to judge by
-	siteUnknown                        // an address the vault cannot read as a site on the internet
-	siteNotListed                      // a site not on the built-in list: not judged
-	siteOffersTOTP                     // a listed site: it offers TOTP
+	siteNoURL      siteJudgement = iota // no web address to judge by
+	siteUnknown                         // an address the vault cannot read as a site on the internet
+	siteNotListed                       // a site not on the built-in list: not judged
+	siteOffersTOTP                      // a listed site: it offers TOTP
 )
 
 // judgeSite reads a register URL ("https://www.facebook.com/page",
