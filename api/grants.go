@@ -84,8 +84,11 @@ func olderThan(s string) (time.Duration, error) {
 		return 0, nil
 	}
 	d, err := wire.ParseAge(s)
-	if err != nil {
+	switch {
+	case err != nil:
 		return 0, &bodyError{Field: "older_than", Msg: "older_than " + err.Error()}
+	case d == 0: // given as 0: not the default, which is asked for by leaving it out
+		return 0, &bodyError{Field: "older_than", Msg: "older_than must be from 1 to 3650 days"}
 	}
 	return d, nil
 }

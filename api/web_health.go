@@ -42,7 +42,7 @@ var london = func() *time.Location {
 
 func (w *web) passwordHealth(c echo.Context) error {
 	days := strings.TrimSpace(c.QueryParam("older_than"))
-	pg := &page{Title: "Password health", Form: map[string]string{"older_than": days}}
+	pg := &page{Title: "Password health", Form: map[string]string{"older_than": days}, Data: map[string]any{}}
 	age, err := olderThan(days)
 	if err == nil && days != "" && strings.Trim(days, "0123456789") != "" {
 		err = errors.New("days only") // the form asks for a number of days

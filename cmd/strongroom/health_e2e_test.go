@@ -43,7 +43,7 @@ func TestPasswordHealthReport(t *testing.T) {
 		Weak        []struct{ Credential, Action string }
 		MissingTOTP []struct {
 			Credential, Site string
-			Links        struct{ Credential, Rotate string }
+			Links            struct{ Credential, Rotate string }
 		} `json:"missing_totp"`
 		NoURL []struct{ Credential string } `json:"no_url"`
 	}
