@@ -166,3 +166,17 @@ func names(fs []HealthFinding) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// TestPasswordHealthFailsClosed: a report whose reading cannot be recorded
+// is not returned.
+func TestPasswordHealthFailsClosed(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Facebook page", "shared", "parish2024", "IT Provider")
+	f.store.mu.Lock()
+	f.store.failAudit = true
+	f.store.mu.Unlock()
+	rep, err := f.v.PasswordHealth(ctx, req, f.admin, 0)
+	if !errors.Is(err, errDiskFull) || rep != nil {
+		t.Fatalf("unrecorded report: %v %+v", err, rep)
+	}
+}
