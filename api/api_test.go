@@ -147,6 +147,12 @@ func TestErrorShapes(t *testing.T) {
 		{"POST", "/v1/import", e.token, `{"format":"csv","data":"` + strings.Repeat("A", 25<<20) + `"}`, 413, "Too Large", ""},
 		{"POST", "/v1/export", e.token, `{"format":"csv"}`, 400, "format must be kdbx", ""},
 		{"POST", "/v1/export", e.token, `{"format":"kdbx","passphrase":"quartz meadow lantern","password":"wrong","totp":"000000"}`, 403, "re-authenticate: give your password", ""},
+		{"GET", "/v1/report/password-health?older_than=soon", e.token, "", 400, "older_than must be a number of days", "older_than"},
+		{"GET", "/v1/report/password-health?older_than=-3d", e.token, "", 400, "older_than must be a number of days", "older_than"},
+		{"GET", "/v1/report/password-health?older_than=0d", e.token, "", 400, "older_than must be from 1 to 3650 days", "older_than"},
+		{"GET", "/v1/report/password-health?older_than=1h", e.token, "", 400, "older_than must be from 1 to 3650 days", "older_than"},
+		{"GET", "/v1/report/password-health?older_than=4000d", e.token, "", 400, "older_than must be from 1 to 3650 days", "older_than"},
+		{"GET", "/v1/report/password-health", "", "", 401, "not logged in", ""},
 	}
 	for _, tc := range cases {
 		st, body := e.call(t, tc.method, tc.path, tc.token, tc.body)

@@ -66,6 +66,8 @@ func classify(err error) (int, string) {
 	case errors.Is(err, vault.ErrExists), errors.Is(err, vault.ErrConflict), errors.Is(err, vault.ErrAlreadyInitialised), errors.Is(err, vault.ErrRecoveryMode),
 		errors.Is(err, vault.ErrNotInitialised), errors.Is(err, vault.ErrDuplicateShare):
 		return http.StatusConflict, public(err)
+	case errors.Is(err, vault.ErrBusy):
+		return http.StatusTooManyRequests, public(err)
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.EDQUOT):
 		return http.StatusInsufficientStorage, "the server cannot write to its disk (full or read-only): nothing was changed and nothing was returned; free space and try again"
 	case errors.Is(err, vault.ErrRolledBack), errors.Is(err, vault.ErrNoStateSeal):

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -61,6 +62,35 @@ func (s *server) accessReview(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, each(reg, registerOut))
+}
+
+// passwordHealth is GET /v1/report/password-health?older_than=365d.
+func (s *server) passwordHealth(c echo.Context) error {
+	age, err := olderThan(c.QueryParam("older_than"))
+	if err != nil {
+		return err
+	}
+	rep, err := s.v.PasswordHealth(c.Request().Context(), request(c), principal(c), age)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, healthOut(*rep))
+}
+
+// olderThan reads the report's age ("" is the vault's default), as an
+// input error on older_than.
+func olderThan(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, nil
+	}
+	d, err := wire.ParseAge(s)
+	switch {
+	case err != nil:
+		return 0, &bodyError{Field: "older_than", Msg: "older_than " + err.Error()}
+	case d == 0: // given as 0: not the default, which is asked for by leaving it out
+		return 0, &bodyError{Field: "older_than", Msg: "older_than must be from 1 to 3650 days"}
+	}
+	return d, nil
 }
 
 func (s *server) credReview(c echo.Context) error {

@@ -171,6 +171,7 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.POST("/requests/:id/deny", s.decideRequest(false), auth)
 	g.POST("/grants/:id/revoke", s.revokeGrant, auth)
 	g.GET("/report/access-review", s.accessReview, auth)
+	g.GET("/report/password-health", s.passwordHealth, auth)
 	g.GET("/backup", s.backup, auth)
 	g.POST("/creds/:name/undelete", s.credUndelete, auth)
 	g.POST("/creds/:name/review", s.credReview, auth)

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/url"
+
 	"strongroom/api/wire"
 	"strongroom/transfer"
 	"strongroom/vault"
@@ -70,4 +72,28 @@ func importOut(r vault.ImportReport) wire.ImportReport {
 	return wire.ImportReport{Format: r.Format, Kind: string(r.Kind), DryRun: r.DryRun, ConvertedFrom: r.ConvertedFrom,
 		Imported: each(r.Imported, func(it vault.ImportedItem) wire.ImportedItem { return wire.ImportedItem(it) }),
 		Skipped:  each(r.Skipped, func(s transfer.Skipped) wire.Skipped { return wire.Skipped(s) })}
+}
+
+// healthOut is the report with each finding's web links: the credential's
+// page and its "change the password" form (the page's #change section),
+// or, for an account, the People page.
+func healthOut(r vault.HealthReport) wire.PasswordHealth {
+	findings := func(fs []vault.HealthFinding) []wire.HealthFinding {
+		return each(fs, func(f vault.HealthFinding) wire.HealthFinding {
+			page := "/ui/creds/" + url.PathEscape(f.Credential)
+			return wire.HealthFinding{Credential: f.Credential, Kind: string(f.Kind), Detail: f.Detail, Strength: f.Strength,
+				Since: f.Since, Site: f.Site, Action: f.Action, Links: wire.Links{Credential: page, Rotate: page + "#change"}}
+		})
+	}
+	return wire.PasswordHealth{Generated: r.Generated, OlderThanDays: r.OlderThanDays, Checked: r.Checked,
+		PersonalLeftOut: r.PersonalLeftOut, WithoutTOTP: r.WithoutTOTP, TOTPNotJudged: r.TOTPNotJudged,
+		Reused: each(r.Reused, func(g vault.ReusedPassword) wire.ReusedPassword {
+			return wire.ReusedPassword{Credentials: findings(g.Credentials)}
+		}),
+		Weak: findings(r.Weak), Stale: findings(r.Stale), Compromised: findings(r.Compromised),
+		MissingTOTP: findings(r.MissingTOTP), NoURL: findings(r.NoURL),
+		AccountsWithoutMFA: each(r.AccountsWithoutMFA, func(a vault.AccountFinding) wire.AccountFinding {
+			return wire.AccountFinding{Name: a.Name, Role: string(a.Role), Detail: a.Detail, Action: a.Action,
+				Links: wire.Links{People: "/ui/users"}}
+		})}
 }

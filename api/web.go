@@ -131,6 +131,7 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.POST("/audit/checkpoint", w.user(w.auditCheckpoint))
 	g.POST("/audit/export", w.user(w.auditExport))
 	g.GET("/incidents", w.user(w.incidents))
+	g.GET("/report/password-health", w.user(w.passwordHealth))
 	g.GET("/export", w.user(w.exportForm))
 	g.POST("/export", w.user(w.export), login)
 	g.RouteNotFound("/*", func(c echo.Context) error { return w.refuse(c, http.StatusNotFound, "There is no such page.") })
@@ -230,6 +231,7 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 		add("/ui/users", "People", "add people, hand them their first sign-in, disable them")
 		add("/ui/requests", "Requests", "time-limited access")
 		add("/ui/audit", "Audit log", "who did what")
+		add("/ui/report/password-health", "Password health", "reused, weak and old passwords")
 		add("/ui/export", "Export", "take everything out as a KeePass file")
 		add("/ui/emergency", "Emergency", "recovery and break-glass")
 	case vault.RoleClerk:
@@ -243,6 +245,7 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 	case vault.RoleAuditor:
 		add("/ui/audit", "Audit log", "filter, verify, download")
 		add("/ui/incidents", "Incidents", "refusals, failures and emergencies")
+		add("/ui/report/password-health", "Password health", "reused, weak and old passwords")
 	default:
 		add("/ui/creds", "Passwords", "what you may use")
 		add("/ui/requests", "Requests", "ask for time-limited access")

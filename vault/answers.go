@@ -22,6 +22,7 @@ var (
 	ErrDuplicateShare     = access.ErrDuplicateShare
 	ErrShareSet           = access.ErrShareSet
 	ErrConflict           = access.ErrConflict
+	ErrBusy               = access.ErrBusy
 	ErrReauth             = access.ErrReauth
 	ErrReauthNeeded       = access.ErrReauthNeeded
 	ErrRecoveryMode       = access.ErrRecoveryMode

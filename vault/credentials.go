@@ -45,6 +45,14 @@ type (
 	Secret = credentials.Secret
 	// TOTPCode is credentials.TOTPCode.
 	TOTPCode = credentials.TOTPCode
+	// HealthReport is credentials.HealthReport.
+	HealthReport = credentials.HealthReport
+	// HealthFinding is credentials.HealthFinding.
+	HealthFinding = credentials.HealthFinding
+	// ReusedPassword is credentials.ReusedPassword.
+	ReusedPassword = credentials.ReusedPassword
+	// AccountFinding is credentials.AccountFinding.
+	AccountFinding = credentials.AccountFinding
 )
 
 // Limits and states of credentials and grants.
@@ -54,6 +62,11 @@ const (
 	RequestPending  = credentials.RequestPending
 	RequestApproved = credentials.RequestApproved
 	RequestDenied   = credentials.RequestDenied
+	// DefaultHealthAge, MinHealthAge and MaxHealthAge: the password health
+	// report's stale age, by default and at the extremes.
+	DefaultHealthAge = credentials.DefaultHealthAge
+	MinHealthAge     = credentials.MinHealthAge
+	MaxHealthAge     = credentials.MaxHealthAge
 )
 
 // PutCredential creates a credential, or writes a new version of an
@@ -178,6 +191,16 @@ func (v *Vault) ReadCredential(ctx context.Context, req Request, p *Principal, n
 // not reviewed in the last days days (never reviewed: counted from creation).
 func (v *Vault) AccessReview(ctx context.Context, req Request, p *Principal, days int) ([]RegisterEntry, error) {
 	return v.creds.AccessReview(ctx, req, p, days)
+}
+
+// PasswordHealth is the password health report over the live admin and
+// shared credentials and the vault's accounts (credentials.PasswordHealth):
+// reused, weak, stale and compromised passwords, missing TOTP where the
+// site offers it, accounts without a second factor; a provider or the
+// auditor only, recorded, and showing no secret. olderThan 0 is
+// DefaultHealthAge.
+func (v *Vault) PasswordHealth(ctx context.Context, req Request, p *Principal, olderThan time.Duration) (*HealthReport, error) {
+	return v.creds.PasswordHealth(ctx, req, p, olderThan)
 }
 
 // ReviewCredential records that someone confirmed who holds access.

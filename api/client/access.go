@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"strongroom/api/wire"
 )
@@ -42,5 +43,17 @@ func (c *Client) RevokeGrant(ctx context.Context, id string) error {
 func (c *Client) AccessReview(ctx context.Context, days int) ([]wire.RegisterEntry, error) {
 	var out []wire.RegisterEntry
 	err := c.do(ctx, "GET", fmt.Sprintf("/v1/report/access-review?days=%d", days), nil, &out)
+	return out, err
+}
+
+// PasswordHealth reads the password health report; olderThan is sent as
+// given ("365d", "8760h"; "" for the server's default).
+func (c *Client) PasswordHealth(ctx context.Context, olderThan string) (wire.PasswordHealth, error) {
+	var out wire.PasswordHealth
+	path := "/v1/report/password-health"
+	if olderThan != "" {
+		path += "?older_than=" + url.QueryEscape(olderThan)
+	}
+	err := c.do(ctx, "GET", path, nil, &out)
 	return out, err
 }

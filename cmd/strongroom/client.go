@@ -62,7 +62,11 @@ func newClient(g *globals) (*client.Client, error) {
 		}
 		tlsConf.RootCAs = pool
 	}
-	c := client.New(g.addr, &http.Client{Timeout: 2 * time.Minute,
+	timeout := 2 * time.Minute
+	if g.timeout > 0 {
+		timeout = g.timeout
+	}
+	c := client.New(g.addr, &http.Client{Timeout: timeout,
 		Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: nil}})
 	token := os.Getenv("STRONGROOM_TOKEN")
 	if token == "" {

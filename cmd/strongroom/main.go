@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/awnumar/memguard"
 	"github.com/spf13/cobra"
@@ -74,6 +75,9 @@ func exitCode(err error) int {
 type globals struct {
 	addr, ca, fingerprint string
 	json                  bool
+	// timeout is how long a command waits for the server's answer (0:
+	// two minutes); a long report sets its own.
+	timeout time.Duration
 }
 
 func newRoot() *cobra.Command {

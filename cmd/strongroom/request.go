@@ -167,7 +167,7 @@ func reportCmdGroup(g *globals) *cobra.Command {
 		},
 	}
 	review.Flags().IntVar(&days, "days", 90, "how often access must be reviewed")
-	cmd.AddCommand(review)
+	cmd.AddCommand(review, healthCmd(g))
 	return cmd
 }
 

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -347,6 +350,22 @@ func TestWebInterface(t *testing.T) {
 	}
 	prov.check("admin password revealed")
 
+	// The password health report: the admin password has no web address
+	// to judge a TOTP by; each finding links to the password and to its
+	// change form; a bad age is named on the field.
+	prov.open("/ui/report/password-health", "password health")
+	prov.mustSee("#no-url + table", "Website host", "No web address is recorded")
+	var rotateLink string
+	prov.run(chromedp.AttributeValue(`#no-url + table a[href$="#change"]`, "href", &rotateLink, nil, chromedp.ByQuery))
+	if rotateLink != "/ui/creds/Website%20host#change" {
+		t.Fatalf("the change link is %q", rotateLink)
+	}
+	prov.open("/ui/report/password-health?older_than=soon", "password health age error")
+	prov.mustSee(".error-summary", "Enter the number of days")
+	// Without JavaScript the age form and the links still work: the page
+	// read as plain HTML, by an HTTP client with the browser's session.
+	noScript(t, prov, filepath.Join(work, "data", "tls", "cert.pem"))
+
 	// The clerk: search, view, reveal, copy, live TOTP, by keyboard for sign-in.
 	clerk := newPerson(t, srv, work, "clerk", axe, &shot)
 	clerk.open("/ui/login", "clerk sign in")
@@ -468,6 +487,13 @@ func TestWebInterface(t *testing.T) {
 	aud.open("/ui/incidents", "incidents")
 	aud.mustSee("table", "Member", "Facebook page")
 	aud.open("/ui/creds", "auditor cannot see passwords")
+	aud.open("/ui/report/password-health", "auditor password health")
+	aud.mustSee("#no-url + table", "Website host")
+	var changeLinks int
+	aud.run(chromedp.Evaluate(`document.querySelectorAll('a[href$="#change"]').length`, &changeLinks))
+	if changeLinks != 0 {
+		t.Fatalf("the auditor is offered %d change links", changeLinks)
+	}
 
 	// Cross-site: a form on another origin posting to the vault is refused.
 	evil := evilSite(t, srv.addr)
@@ -539,4 +565,57 @@ func evilSite(t *testing.T, vault string) string {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return "http://" + ln.Addr().String() + "/"
+}
+
+// noScript follows the password health page as a browser without
+// JavaScript would, with p's session: the age form (a GET form whose
+// field is older_than) and the first finding's change link, which must
+// land on the password's page at its change form.
+func noScript(t *testing.T, p *person, ca string) {
+	t.Helper()
+	var cookies []*network.Cookie
+	p.run(chromedp.ActionFunc(func(ctx context.Context) (err error) {
+		cookies, err = network.GetCookies().WithURLs([]string{p.base + "/ui/"}).Do(ctx)
+		return err
+	}))
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}}
+	get := func(path string) string {
+		t.Helper()
+		r, _ := http.NewRequest("GET", p.base+path, nil)
+		for _, c := range cookies {
+			r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+		}
+		resp, err := hc.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s without JavaScript: %d %.300s", path, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	page := get("/ui/report/password-health")
+	form := regexp.MustCompile(`<form method="get" action="(/ui/report/password-health)"[^>]*>[\s\S]*?name="(older_than)"`).FindStringSubmatch(page)
+	if form == nil {
+		t.Fatalf("no GET form with an older_than field:\n%s", page)
+	}
+	page = get(form[1] + "?" + form[2] + "=30")
+	if !strings.Contains(page, `<h2 id="stale">Not changed for more than 30 days</h2>`) {
+		t.Fatalf("the age form's answer:\n%s", page)
+	}
+	link := regexp.MustCompile(`href="(/ui/creds/[^"#]+)#change"`).FindStringSubmatch(page)
+	if link == nil {
+		t.Fatalf("no change link:\n%s", page)
+	}
+	if cred := get(strings.ReplaceAll(link[1], "&amp;", "&")); !strings.Contains(cred, `<h2 id="change">`) || !strings.Contains(cred, `action="`+link[1]+`/rotate"`) {
+		t.Fatalf("the change link's page has no change form:\n%s", cred)
+	}
 }

@@ -116,6 +116,11 @@ func MayBeAssigned(role Role, disabled bool) bool { return !disabled && role != 
 // MayReadLog: read, export and verify the audit log.
 func MayReadLog(p *Principal) bool { return p.Role == RoleAuditor || p.Role == RoleProvider }
 
+// MayReadHealth: read the password health report (what is weak, reused,
+// old or unprotected, never a secret): the provider, who acts on it, and
+// the auditor, who checks that they do.
+func MayReadHealth(p *Principal) bool { return p.Role == RoleProvider || p.Role == RoleAuditor }
+
 // MayApprove: decide another person's access request (the rule for kind
 // is MayApproveKind).
 func MayApprove(p *Principal) bool { return p.Role == RoleClerk || p.Role == RoleChairman }

@@ -69,7 +69,7 @@ func IsAnswer(err error) bool {
 }
 
 var answers = []error{ErrInvalid, ErrNotFound, ErrExists, ErrForbidden, ErrBadLogin, ErrUnauthenticated,
-	ErrPasswordChange, ErrRecoveryMode, ErrWrongPassphrase, ErrReauth, ErrConflict,
+	ErrPasswordChange, ErrRecoveryMode, ErrWrongPassphrase, ErrReauth, ErrConflict, ErrBusy,
 	ErrWrongVault, ErrSuperseded, ErrShareMismatch, ErrDuplicateShare, ErrShareSet}
 
 // countingTx counts the writes fn makes, for write's check.

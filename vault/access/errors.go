@@ -42,6 +42,10 @@ var (
 	// ErrConflict says something the request relied on changed while it
 	// ran (a guard failed); nothing was written.
 	ErrConflict = errors.New("vault: changed by another request meanwhile; try again")
+	// ErrBusy says the vault is already doing the same long piece of work
+	// (a password health report) for someone and does one at a time;
+	// nothing was done or recorded.
+	ErrBusy = errors.New("vault: busy")
 )
 
 // InputError says which input is wrong and why. It wraps ErrInvalid. Its

@@ -9,6 +9,9 @@ type Person struct {
 	Role     Role
 	Disabled bool
 	Expires  time.Time
+	// MFAExempt: a provider exempted this member from the second factor
+	// at sign-in (not a secret; the password health report lists them).
+	MFAExempt bool
 }
 
 // Expired says the account's end date has passed.

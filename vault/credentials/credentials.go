@@ -61,6 +61,8 @@ type Config struct {
 	// AdminApprover is who besides the chairman approves requests for
 	// admin credentials (access.MayApproveKind).
 	AdminApprover access.AdminApprover
+	// Pause is the interleaving hook tests set (nil: none).
+	Pause func(point string)
 }
 
 // Credentials are the vault's stored logins and who may use them: names,
@@ -76,12 +78,22 @@ type Credentials struct {
 	kdf      barrier.KDFParams
 
 	adminApprover access.AdminApprover
+	hook          func(point string)
+	// health is the one slot for a password health report being made.
+	health chan struct{}
 }
 
 // New is the credentials of one vault.
 func New(c Config) *Credentials {
 	return &Credentials{store: c.Store, barrier: c.Barrier, log: c.Log, clock: c.Now, people: c.People,
-		recovery: c.Recovery, logger: c.Logger, kdf: c.ExportKDF, adminApprover: c.AdminApprover}
+		recovery: c.Recovery, logger: c.Logger, kdf: c.ExportKDF, adminApprover: c.AdminApprover, hook: c.Pause,
+		health: make(chan struct{}, 1)}
+}
+
+func (c *Credentials) pause(point string) {
+	if c.hook != nil {
+		c.hook(point)
+	}
 }
 
 func (c *Credentials) now() time.Time { return c.clock().UTC() }

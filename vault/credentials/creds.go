@@ -137,8 +137,12 @@ type CredentialInfo struct {
 // head the scan seeks past that credential's versions instead of walking
 // them: a credential rewritten a million times costs one seek, not a
 // million steps.
-func eachHead(tx barrier.Tx, fn func(*credHead) bool) error {
-	var from []byte
+func eachHead(tx barrier.Tx, fn func(*credHead) bool) error { return eachHeadFrom(tx, nil, fn) }
+
+// eachHeadFrom is eachHead from the store key from on (nil: the first),
+// for a walk in chunks: a chunk that ends before head h resumes at
+// headsAt(h.ID).
+func eachHeadFrom(tx barrier.Tx, from []byte, fn func(*credHead) bool) error {
 	for {
 		var next []byte
 		err := tx.Scan(storage.BucketCredentials, from, func(k, val []byte) (bool, error) {
@@ -168,6 +172,10 @@ func eachHead(tx barrier.Tx, fn func(*credHead) bool) error {
 }
 
 var errStopScan = errors.New("stop")
+
+// headsAt is the store key a walk of heads resumes at to start with
+// credential id's.
+func headsAt(id string) []byte { return []byte(id + "/") }
 
 func (c *Credentials) info(h *credHead, names map[string]string) CredentialInfo {
 	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
