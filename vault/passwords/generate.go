@@ -136,7 +136,14 @@ func GeneratePassword(opts GenOptions) (*Generated, error) {
 // CheckStrength refuses a password on the list of the most common ones,
 // or one too easy to guess for the account called name.
 func CheckStrength(name string, pw []byte) error {
-	res := zxcvbn.PasswordStrength(string(pw), []string{name, "strongroom", "council", "parish"})
+	// Judged on its first StrengthRunes characters, as Strength is: the
+	// matcher's cost grows far faster than the length, and a signed-in
+	// person could otherwise tie the server up with one long password.
+	judged := string(pw)
+	if runes := []rune(judged); len(runes) > StrengthRunes {
+		judged = string(runes[:StrengthRunes])
+	}
+	res := zxcvbn.PasswordStrength(judged, []string{name, "strongroom", "council", "parish"})
 	for _, m := range res.MatchSequence {
 		if m.Pattern == "dictionary" && strings.Contains(strings.ToLower(m.DictionaryName), "password") &&
 			m.I == 0 && m.J == len(pw)-1 {
