@@ -1,3 +1,4 @@
+package passwords
 
 import (
 	"strings"
