@@ -51,16 +51,6 @@ type Mailer struct {
 	dial mail.DialContextFunc
 }
 
-// mailError is a delivery failure with a fixed public sentence.
-type mailError struct {
-	public string
-	err    error
-}
-
-func (e *mailError) Error() string  { return "notify: " + e.public + ": " + e.err.Error() }
-func (e *mailError) Unwrap() error  { return e.err }
-func (e *mailError) Public() string { return e.public }
-
 // relevant reports whether any entry of the batch could make a message,
 // so a batch that makes none is acknowledged even while sealed.
 func relevant(batch []*audit.Entry) bool {
@@ -134,19 +124,19 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	}
 	c, err := m.client()
 	if err != nil {
-		return 0, &mailError{"the SMTP settings are not usable", err}
+		return 0, &deliveryError{"the SMTP settings are not usable", err}
 	}
 	dctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := c.DialWithContext(dctx); err != nil {
-		return 0, &mailError{"could not connect to, or sign in to, the SMTP server", err}
+		return 0, &deliveryError{"could not connect to, or sign in to, the SMTP server", err}
 	}
 	defer c.Close()
 	refused := 0
 	for _, msg := range todo {
 		mm, err := m.message(msg)
 		if err != nil {
-			return refused, &mailError{"could not build a message", err}
+			return refused, &deliveryError{"could not build a message", err}
 		}
 		err = c.Send(mm)
 		var se *mail.SendError
@@ -157,7 +147,7 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 			m.Log.Warn("the SMTP server refused a recipient for good; the message is dropped",
 				"to", msg.To.Name, "code", se.ErrorCode(), "message", msg.Key)
 		default:
-			return refused, &mailError{"the SMTP server did not accept a message", err}
+			return refused, &deliveryError{"the SMTP server did not accept a message", err}
 		}
 		m.markDone(msg.Key)
 	}

@@ -35,6 +35,18 @@ var ErrNotReady = errors.New("notify: not ready")
 // status (it quotes no server reply and no input).
 type PublicError interface{ Public() string }
 
+// deliveryError is a destination's failure: a fixed public sentence, and
+// the cause for the server's log only. A cause never carries a webhook
+// URL (a bearer secret to chat services) or a password.
+type deliveryError struct {
+	public string
+	err    error
+}
+
+func (e *deliveryError) Error() string  { return "notify: " + e.public + ": " + e.err.Error() }
+func (e *deliveryError) Unwrap() error  { return e.err }
+func (e *deliveryError) Public() string { return e.public }
+
 // Status is what status and /metrics show of one destination.
 type Status struct {
 	Name      string    `json:"name"`
