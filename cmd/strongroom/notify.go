@@ -48,7 +48,7 @@ func (n *notifyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.smtpFrom, "smtp-from", "", "the From address of the vault's e-mail (required with --smtp-url)")
 	f.StringVar(&n.smtpCAFile, "smtp-ca-file", "", "PEM certificates to trust for the SMTP server instead of the system's")
 	f.StringVar(&n.publicURL, "public-url", "", "the vault's address as people reach it, for links in messages (default https://LISTEN)")
-	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this council switches off, comma-separated: incidents, requests, decisions, seal")
+	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this council switches off, comma-separated: incidents, requests, decisions, seal, digest")
 	f.StringVar(&n.webhookURL, "webhook-url", "", "POST each audit entry, signed (Standard Webhooks), to this https:// URL (http:// only to loopback)")
 	f.StringVar(&n.webhookEvents, "webhook-events", "all", "which entries the webhook gets: all, or incidents")
 	f.StringVar(&n.syslogURL, "syslog-url", "", "send each audit entry to a SIEM as RFC 5424 syslog over TLS: tls://HOST:6514 (tcp://HOST:PORT only to loopback)")
@@ -77,7 +77,7 @@ func (n *notifyFlags) check(listen string) error {
 	n.publicURL = strings.TrimSuffix(n.publicURL, "/")
 	off, err := notify.ParseKinds(n.mailOff)
 	if err != nil {
-		return usagef("--mail-off: the kinds are incidents, requests, decisions and seal")
+		return usagef("--mail-off: the kinds are incidents, requests, decisions, seal and digest")
 	}
 	n.off = off
 	if err := n.checkSMTP(); err != nil {
@@ -278,11 +278,18 @@ func (n *notifyFlags) runners(ctx context.Context, v *vault.Vault, log *slog.Log
 			}
 			return st.Council
 		}
-		m := &notify.Mailer{Server: n.smtp, Password: n.pass, From: n.smtpFrom, TLS: tc, People: people{v}, Log: log,
-			Composer: &notify.Composer{BaseURL: n.publicURL, Off: n.off}, Council: council}
-		if err := add("mail", m); err != nil {
+		mailer := func() *notify.Mailer {
+			return &notify.Mailer{Server: n.smtp, Password: n.pass, From: n.smtpFrom, TLS: tc, People: people{v}, Log: log,
+				Composer: &notify.Composer{BaseURL: n.publicURL, Off: n.off}, Council: council}
+		}
+		if err := add("mail", mailer()); err != nil {
 			return nil, err
 		}
+		// The weekly digest has a mailer and a subscriber of its own.
+		if err := add("digest", &notify.Digest{Mailer: mailer(), Checkpoint: v.LatestCheckpoint}); err != nil {
+			return nil, err
+		}
+		out[len(out)-1].Batch, out[len(out)-1].Poll = 10000, time.Minute
 	}
 	if n.syslog != nil {
 		var tc *tls.Config

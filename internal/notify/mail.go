@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -97,20 +98,33 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	if !relevant(batch) {
 		return 0, nil
 	}
-	people, err := m.people(ctx)
+	people, err := m.directory(ctx)
 	if err != nil {
 		return 0, err
-	}
-	if m.Council != nil {
-		m.Composer.Council = m.Council()
 	}
 	msgs, err := m.Composer.Compose(batch, people)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
+	return m.send(ctx, batch[0].Seq, msgs)
+}
+
+// directory returns everyone's contact details, and brings the council's
+// name up to date.
+func (m *Mailer) directory(ctx context.Context) ([]vault.Contact, error) {
+	people, err := m.people(ctx)
+	if err == nil && m.Council != nil {
+		m.Composer.Council = m.Council()
+	}
+	return people, err
+}
+
+// send sends the messages of the batch that starts at first, but those
+// already sent or refused for good in an earlier try of the same batch.
+func (m *Mailer) send(ctx context.Context, first uint64, msgs []Message) (int, error) {
 	m.mu.Lock()
-	if m.batch != batch[0].Seq || m.done == nil {
-		m.batch, m.done = batch[0].Seq, map[string]bool{}
+	if m.batch != first || m.done == nil {
+		m.batch, m.done = first, map[string]bool{}
 	}
 	m.mu.Unlock()
 	var todo []Message
@@ -180,6 +194,11 @@ func (m *Mailer) message(msg Message) (*mail.Msg, error) {
 	mm.SetGenHeader("Auto-Submitted", "auto-generated")
 	mm.SetBodyString(mail.TypeTextPlain, msg.Text)
 	mm.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
+	for _, a := range msg.Attachments {
+		if err := mm.AttachReader(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.TypeTextPlain)); err != nil {
+			return nil, err
+		}
+	}
 	return mm, nil
 }
 

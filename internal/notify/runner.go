@@ -28,6 +28,14 @@ type Destination interface {
 	Deliver(ctx context.Context, batch []*audit.Entry) (refused int, err error)
 }
 
+// Taker is a destination that may take only the first part of a batch
+// now (the weekly digest, which waits for its week to end): Take returns
+// how many entries to deliver and acknowledge; 0 leaves them all waiting,
+// which is not a failure.
+type Taker interface {
+	Take(batch []*audit.Entry) int
+}
+
 // ErrNotReady: the destination cannot deliver yet, and nothing failed.
 var ErrNotReady = errors.New("notify: not ready")
 
@@ -155,6 +163,11 @@ func (r *Runner) step(ctx context.Context) (int, error) {
 			r.Log.Error("delivery: reading the audit log failed", "destination", r.Name, "err", err)
 		}
 		return 0, err
+	}
+	if t, ok := r.Dest.(Taker); ok {
+		if batch = batch[:t.Take(batch)]; len(batch) == 0 {
+			return 0, nil
+		}
 	}
 	refused, err := r.Dest.Deliver(ctx, batch)
 	if err == nil {
