@@ -75,6 +75,12 @@ func (v *Vault) AutoCheckpoint(ctx context.Context) (bool, error) {
 	return v.audit.AutoCheckpoint(ctx, v.logKeys)
 }
 
+// LatestCheckpoint returns the newest signed checkpoint, or nil if there
+// is none yet; it records nothing.
+func (v *Vault) LatestCheckpoint(ctx context.Context) ([]byte, error) {
+	return v.audit.LatestCheckpoint(ctx)
+}
+
 // ExportAudit records an export of the log and writes it to w (see
 // auditlog.Log.BeginExport): the keys are held only while it is recorded,
 // not while a slow client downloads it.

@@ -341,3 +341,29 @@ func TestExportAcrossARekeyLeavesOutTheLaterTransition(t *testing.T) {
 		t.Fatalf("the export does not verify with the key that closed it: %v", err)
 	}
 }
+
+// TestLatestCheckpoint: none before the first is signed; then the newest,
+// verifiable with the vault's key; reading it records nothing.
+func TestLatestCheckpoint(t *testing.T) {
+	f := newFixture(t)
+	auditor, _ := f.addUser(t, "Auditor", RoleAuditor)
+	if cp, err := f.v.LatestCheckpoint(ctx); err != nil || cp != nil {
+		t.Fatalf("before any checkpoint: %q %v", cp, err)
+	}
+	if _, err := f.v.Checkpoint(ctx, req, auditor); err != nil {
+		t.Fatal(err)
+	}
+	f.addUser(t, "Clerk", RoleClerk)
+	if cut, err := f.v.AutoCheckpoint(ctx); !cut || err != nil {
+		t.Fatalf("auto checkpoint: %v %v", cut, err)
+	}
+	head := f.last(t).Seq
+	cp, err := f.v.LatestCheckpoint(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := audit.OpenCheckpoint(cp, f.init.VerifierKey)
+	if err != nil || c.Size != head || f.last(t).Seq != head {
+		t.Fatalf("latest checkpoint %+v (head %d, now %d): %v", c, head, f.last(t).Seq, err)
+	}
+}

@@ -379,10 +379,10 @@ type provisioned struct {
 	admin        oneTime
 }
 
-func newProvisioned(t *testing.T) *provisioned {
+func newProvisioned(t *testing.T, serverFlags ...string) *provisioned {
 	t.Helper()
 	v := &provisioned{work: t.TempDir()}
-	v.srv = startServer(t, filepath.Join(v.work, "data"))
+	v.srv = startServer(t, filepath.Join(v.work, "data"), serverFlags...)
 	v.op = newCLI(t, v.srv, v.work, "operator")
 	v.pass = write(t, filepath.Join(v.work, "pass"), "correct horse battery staple")
 	var ini struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -21,12 +22,12 @@ import (
 	"strongroom/vault"
 )
 
-// notifyFlags are the server's outlets: e-mail, webhooks, metrics and
+// notifyFlags are the server's outlets: e-mail, webhooks, syslog, metrics and
 // the log's format.
 type notifyFlags struct {
 	smtpURL, smtpPassFile, smtpFrom, smtpCAFile, publicURL, mailOff string
 	webhookURL, webhookSecretFile, metricsListen, logFormat         string
-	webhookEvents                                                   string
+	webhookEvents, syslogURL, syslogCAFile                          string
 	defaultURL                                                      bool // no --public-url: the listener's address
 
 	smtp    *notify.SMTPServer
@@ -35,6 +36,8 @@ type notifyFlags struct {
 	roots   *x509.CertPool
 	hookURL *url.URL
 	secret  []byte
+	syslog  *notify.SyslogServer
+	sysRoot *x509.CertPool
 }
 
 func (n *notifyFlags) register(f *pflag.FlagSet) {
@@ -45,9 +48,11 @@ func (n *notifyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.smtpFrom, "smtp-from", "", "the From address of the vault's e-mail (required with --smtp-url)")
 	f.StringVar(&n.smtpCAFile, "smtp-ca-file", "", "PEM certificates to trust for the SMTP server instead of the system's")
 	f.StringVar(&n.publicURL, "public-url", "", "the vault's address as people reach it, for links in messages (default https://LISTEN)")
-	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this council switches off, comma-separated: incidents, requests, decisions, seal")
+	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this council switches off, comma-separated: incidents, requests, decisions, seal, digest")
 	f.StringVar(&n.webhookURL, "webhook-url", "", "POST each audit entry, signed (Standard Webhooks), to this https:// URL (http:// only to loopback)")
 	f.StringVar(&n.webhookEvents, "webhook-events", "all", "which entries the webhook gets: all, or incidents")
+	f.StringVar(&n.syslogURL, "syslog-url", "", "send each audit entry to a SIEM as RFC 5424 syslog over TLS: tls://HOST:6514 (tcp://HOST:PORT only to loopback)")
+	f.StringVar(&n.syslogCAFile, "syslog-ca-file", "", "PEM certificates to trust for the syslog collector instead of the system's")
 	f.StringVar(&n.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook signing secret (whsec_BASE64 or at least 24 bytes)")
 }
 
@@ -72,13 +77,48 @@ func (n *notifyFlags) check(listen string) error {
 	n.publicURL = strings.TrimSuffix(n.publicURL, "/")
 	off, err := notify.ParseKinds(n.mailOff)
 	if err != nil {
-		return usagef("--mail-off: the kinds are incidents, requests, decisions and seal")
+		return usagef("--mail-off: the kinds are incidents, requests, decisions, seal and digest")
 	}
 	n.off = off
 	if err := n.checkSMTP(); err != nil {
 		return err
 	}
+	if err := n.checkSyslog(); err != nil {
+		return err
+	}
 	return n.checkWebhook()
+}
+
+func (n *notifyFlags) checkSyslog() error {
+	if n.syslogURL == "" {
+		if n.syslogCAFile != "" {
+			return usagef("--syslog-ca-file needs --syslog-url")
+		}
+		return nil
+	}
+	s, err := notify.ParseSyslogURL(n.syslogURL)
+	if err != nil {
+		return usagef("--syslog-url must be tls://HOST[:PORT] (tcp://HOST:PORT only to 127.0.0.1, ::1 or localhost)")
+	}
+	if n.syslogCAFile != "" {
+		roots, err := readRoots(n.syslogCAFile)
+		if err != nil {
+			return usagef("--syslog-ca-file must be a readable PEM file of certificates")
+		}
+		n.sysRoot = roots
+	}
+	n.syslog = s
+	return nil
+}
+
+// readRoots reads a PEM file of certificates to trust.
+func readRoots(file string) (*x509.CertPool, error) {
+	b, err := os.ReadFile(file)
+	roots := x509.NewCertPool()
+	if err != nil || !roots.AppendCertsFromPEM(b) {
+		return nil, errors.New("no certificates")
+	}
+	return roots, nil
 }
 
 func (n *notifyFlags) checkSMTP() error {
@@ -109,11 +149,11 @@ func (n *notifyFlags) checkSMTP() error {
 		}
 	}
 	if n.smtpCAFile != "" {
-		b, err := os.ReadFile(n.smtpCAFile)
-		n.roots = x509.NewCertPool()
-		if err != nil || !n.roots.AppendCertsFromPEM(b) {
+		roots, err := readRoots(n.smtpCAFile)
+		if err != nil {
 			return usagef("--smtp-ca-file must be a readable PEM file of certificates")
 		}
+		n.roots = roots
 	}
 	n.smtp = s
 	return nil
@@ -238,9 +278,25 @@ func (n *notifyFlags) runners(ctx context.Context, v *vault.Vault, log *slog.Log
 			}
 			return st.Council
 		}
-		m := &notify.Mailer{Server: n.smtp, Password: n.pass, From: n.smtpFrom, TLS: tc, People: people{v}, Log: log,
-			Composer: &notify.Composer{BaseURL: n.publicURL, Off: n.off}, Council: council}
-		if err := add("mail", m); err != nil {
+		mailer := func() *notify.Mailer {
+			return &notify.Mailer{Server: n.smtp, Password: n.pass, From: n.smtpFrom, TLS: tc, People: people{v}, Log: log,
+				Composer: &notify.Composer{BaseURL: n.publicURL, Off: n.off}, Council: council}
+		}
+		if err := add("mail", mailer()); err != nil {
+			return nil, err
+		}
+		// The weekly digest has a mailer and a subscriber of its own.
+		if err := add("digest", &notify.Digest{Mailer: mailer(), Checkpoint: v.LatestCheckpoint}); err != nil {
+			return nil, err
+		}
+		out[len(out)-1].Batch, out[len(out)-1].Poll = 10000, time.Minute
+	}
+	if n.syslog != nil {
+		var tc *tls.Config
+		if n.sysRoot != nil {
+			tc = &tls.Config{RootCAs: n.sysRoot, MinVersion: tls.VersionTLS12}
+		}
+		if err := add("syslog", &notify.Syslog{Server: n.syslog, TLS: tc}); err != nil {
 			return nil, err
 		}
 	}

@@ -50,10 +50,11 @@ func TestMailEndToEnd(t *testing.T) {
 	provider.must(2, "user", "add", "Bad", "--role", "clerk", "--email", "not an address")
 	provider.must(2, "user", "set-email", "IT Provider", "a@b")
 	clerk := login("Clerk", "clerk", "--email", "clerk@parish.test")
-	login("Chair", "chairman")
+	chair := login("Chair", "chairman")
 	provider.must(0, "user", "set-email", "Chair", "chair@parish.test")
-	member := login("Member", "member")
+	member := login("Member", "member", "--email", "member@parish.test")
 	provider.must(0, "cred", "put", "Bank", "--kind", "shared", "--password-file", filepath.Join(work, "a.pw"), "--assign", "Clerk")
+	provider.must(0, "cred", "put", "Payroll", "--kind", "shared", "--password-file", filepath.Join(work, "a.pw"), "--assign", "Clerk")
 	clerk.must(0, "cred", "get", "Bank")
 
 	member.must(1, "cred", "get", "Bank") // denied: an incident
@@ -63,7 +64,14 @@ func TestMailEndToEnd(t *testing.T) {
 		t.Fatalf("incident mail: tls %v auth %q\n%s", m.TLS, m.AuthUser, m.Data)
 	}
 
-	member.must(0, "request", "create", "--cred", "Bank", "--reason", "pay the grass cutter", "--for", "1h")
+	// The requester is told of each decision.
+	id := strings.TrimSpace(member.must(0, "request", "create", "--cred", "Bank", "--reason", "buy more stamps", "--for", "1h"))
+	chair.must(0, "request", "deny", id)
+	m = waitMail(t, mail, "member@parish.test", "your request for Bank was refused", 60*time.Second)
+	if !strings.Contains(string(m.Data), "Chair has refused your request for access to Bank") || !strings.Contains(string(m.Data), srv.addr+"/ui/requests") {
+		t.Fatalf("refusal mail:\n%s", m.Data)
+	}
+	id = strings.TrimSpace(member.must(0, "request", "create", "--cred", "Bank", "--reason", "pay the grass cutter", "--for", "1h"))
 	m = waitMail(t, mail, "chair@parish.test", "asks for access to Bank", 60*time.Second)
 	link := regexp.MustCompile(`https://[^\s"<]+/ui/requests`).FindString(string(m.Data))
 	if link == "" {
@@ -72,13 +80,18 @@ func TestMailEndToEnd(t *testing.T) {
 	if res, err := httpsClient(t, work).Get(link); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("the link %s does not work: %v %v", link, res, err)
 	}
+	chair.must(0, "request", "approve", id)
+	m = waitMail(t, mail, "member@parish.test", "your request for Bank was approved", 60*time.Second)
+	if !strings.Contains(string(m.Data), "Chair has approved your request") || strings.Contains(string(m.Data), "ultramarine") {
+		t.Fatalf("approval mail:\n%s", m.Data)
+	}
 
 	// The SMTP server goes down; incidents keep being recorded, and the
 	// failures show in status.
 	mail.Stop()
 	before := len(mail.Mail())
-	member.must(1, "cred", "get", "Bank")
-	member.must(1, "cred", "get", "Bank")
+	member.must(1, "cred", "get", "Payroll") // the member has a grant for Bank now
+	member.must(1, "cred", "get", "Payroll")
 	waitStatus(t, op, func(d map[string]any) bool { return d["name"] == "mail" && d["failures"].(float64) > 0 })
 	if out := op.must(0, "status"); !strings.Contains(out, "Delivery mail:") || !strings.Contains(out, "could not connect") {
 		t.Fatalf("status: %s", out)

@@ -33,6 +33,10 @@ func TestUsageErrors(t *testing.T) {
 		{"required flags missing", []string{"restore"}, "--from FILE and --data DIR are required"},
 		{"bad address", []string{"status", "--addr", "nowhere"}, "--addr must be a URL"},
 		{"audit retention under a year", []string{"server", "--audit-retention", "8759h"}, "--audit-retention must be 0 (keep everything) or at least one year"},
+		{"syslog to a remote host without TLS", []string{"server", "--syslog-url", "tcp://siem.example.org:514"}, "--syslog-url must be tls://HOST[:PORT]"},
+		{"syslog URL with a password", []string{"server", "--syslog-url", "tls://u:hunter2secret@siem.example.org"}, "--syslog-url must be"},
+		{"syslog CA without a URL", []string{"server", "--syslog-ca-file", "ca.pem"}, "--syslog-ca-file needs --syslog-url"},
+		{"syslog CA unreadable", []string{"server", "--syslog-url", "tls://siem.example.org", "--syslog-ca-file", "/nonexistent/ca.pem"}, "--syslog-ca-file must be a readable PEM file"},
 		{"backup verify without a key", []string{"backup", "verify", "none.srbk"}, "give --key KEY"},
 		{"restore without a key", []string{"restore", "--from", "none.srbk", "--data", "none"}, "give --key KEY"},
 	}
@@ -53,6 +57,9 @@ func TestUsageErrors(t *testing.T) {
 		}
 		if stdout.Len() != 0 {
 			t.Errorf("%s: stdout %q", tc.name, stdout.String())
+		}
+		if strings.Contains(stderr.String(), "hunter2secret") {
+			t.Errorf("%s: the error quotes the password", tc.name)
 		}
 	}
 }

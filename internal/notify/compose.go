@@ -35,7 +35,7 @@ const (
 )
 
 // Kinds lists every kind of message.
-var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal}
+var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal, KindDigest}
 
 // ParseKinds reads a comma-separated list of kinds ("" is none).
 func ParseKinds(s string) ([]Kind, error) {
@@ -46,7 +46,7 @@ func ParseKinds(s string) ([]Kind, error) {
 			continue
 		}
 		if !slices.Contains(Kinds, Kind(f)) {
-			return nil, errors.New("notify: the kinds of message are incidents, requests, decisions and seal")
+			return nil, errors.New("notify: the kinds of message are incidents, requests, decisions, seal and digest")
 		}
 		out = append(out, Kind(f))
 	}
@@ -79,6 +79,15 @@ type Message struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Attachments are files sent with the message (the digest's
+	// checkpoint).
+	Attachments []Attachment
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Name string
+	Data []byte
 }
 
 // Composer turns a batch of entries into messages.

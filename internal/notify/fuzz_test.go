@@ -3,6 +3,8 @@ package notify
 import (
 	"strings"
 	"testing"
+
+	"github.com/leodido/go-syslog/v4/rfc5424"
 )
 
 func FuzzParseSMTPURL(f *testing.F) {
@@ -61,4 +63,52 @@ func TestParseSMTPURL(t *testing.T) {
 			t.Errorf("%s: %+v %v", c.in, got, err)
 		}
 	}
+}
+
+func FuzzParseSyslogURL(f *testing.F) {
+	for _, s := range []string{"tls://siem.example.org:6514", "tls://10.0.0.1", "tcp://127.0.0.1:514", "tcp://siem.example.org:514",
+		"tls://u:p@h", "tls://h/x?y", "tls://[::1]:6514", "tls://%zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		srv, err := ParseSyslogURL(s)
+		if err != nil {
+			if err != ErrSyslogURL {
+				t.Fatalf("error %v", err)
+			}
+			return
+		}
+		if srv.Host == "" || srv.Port < 1 || srv.Port > 65535 || (!srv.TLS && !isLoopback(srv.Host)) {
+			t.Fatalf("accepted %q as %+v", s, srv)
+		}
+	})
+}
+
+// FuzzSyslogMessage: whatever an entry's fields hold, the message is
+// valid RFC 5424 and an independent parser reads the same values back.
+func FuzzSyslogMessage(f *testing.F) {
+	e := syslogEntry()
+	f.Add(e.Actor.Name, e.Target.Name, e.Reason, e.Client.IP, "host")
+	f.Add("", "]]\\\"", "\xff\x00\n", "::1", "")
+	f.Fuzz(func(t *testing.T, actor, target, reason, ip, host string) {
+		e := syslogEntry()
+		e.Actor.Name, e.Target.Name, e.Reason, e.Client.IP = actor, target, reason, ip
+		msg, err := SyslogMessage(e, host)
+		if err != nil {
+			t.Fatalf("%v", err)
+		}
+		m, err := rfc5424.NewParser().Parse([]byte(msg))
+		if err != nil {
+			t.Fatalf("%v: %q", err, msg)
+		}
+		sd := (*m.(*rfc5424.SyslogMessage).StructuredData)[SyslogSDID]
+		for name, v := range map[string]string{"actor": actor, "target": target, "reason": reason, "client_ip": ip} {
+			if v = strings.ToValidUTF8(v, "\uFFFD"); v == "" {
+				v = "-"
+			}
+			if sd[name] != v {
+				t.Fatalf("%s: wrote %q, read %q", name, v, sd[name])
+			}
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -51,16 +52,6 @@ type Mailer struct {
 	dial mail.DialContextFunc
 }
 
-// mailError is a delivery failure with a fixed public sentence.
-type mailError struct {
-	public string
-	err    error
-}
-
-func (e *mailError) Error() string  { return "notify: " + e.public + ": " + e.err.Error() }
-func (e *mailError) Unwrap() error  { return e.err }
-func (e *mailError) Public() string { return e.public }
-
 // relevant reports whether any entry of the batch could make a message,
 // so a batch that makes none is acknowledged even while sealed.
 func relevant(batch []*audit.Entry) bool {
@@ -107,20 +98,33 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	if !relevant(batch) {
 		return 0, nil
 	}
-	people, err := m.people(ctx)
+	people, err := m.directory(ctx)
 	if err != nil {
 		return 0, err
-	}
-	if m.Council != nil {
-		m.Composer.Council = m.Council()
 	}
 	msgs, err := m.Composer.Compose(batch, people)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
+	return m.send(ctx, batch[0].Seq, msgs)
+}
+
+// directory returns everyone's contact details, and brings the council's
+// name up to date.
+func (m *Mailer) directory(ctx context.Context) ([]vault.Contact, error) {
+	people, err := m.people(ctx)
+	if err == nil && m.Council != nil {
+		m.Composer.Council = m.Council()
+	}
+	return people, err
+}
+
+// send sends the messages of the batch that starts at first, but those
+// already sent or refused for good in an earlier try of the same batch.
+func (m *Mailer) send(ctx context.Context, first uint64, msgs []Message) (int, error) {
 	m.mu.Lock()
-	if m.batch != batch[0].Seq || m.done == nil {
-		m.batch, m.done = batch[0].Seq, map[string]bool{}
+	if m.batch != first || m.done == nil {
+		m.batch, m.done = first, map[string]bool{}
 	}
 	m.mu.Unlock()
 	var todo []Message
@@ -134,19 +138,19 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	}
 	c, err := m.client()
 	if err != nil {
-		return 0, &mailError{"the SMTP settings are not usable", err}
+		return 0, &deliveryError{"the SMTP settings are not usable", err}
 	}
 	dctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := c.DialWithContext(dctx); err != nil {
-		return 0, &mailError{"could not connect to, or sign in to, the SMTP server", err}
+		return 0, &deliveryError{"could not connect to, or sign in to, the SMTP server", err}
 	}
 	defer c.Close()
 	refused := 0
 	for _, msg := range todo {
 		mm, err := m.message(msg)
 		if err != nil {
-			return refused, &mailError{"could not build a message", err}
+			return refused, &deliveryError{"could not build a message", err}
 		}
 		err = c.Send(mm)
 		var se *mail.SendError
@@ -157,7 +161,7 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 			m.Log.Warn("the SMTP server refused a recipient for good; the message is dropped",
 				"to", msg.To.Name, "code", se.ErrorCode(), "message", msg.Key)
 		default:
-			return refused, &mailError{"the SMTP server did not accept a message", err}
+			return refused, &deliveryError{"the SMTP server did not accept a message", err}
 		}
 		m.markDone(msg.Key)
 	}
@@ -190,6 +194,11 @@ func (m *Mailer) message(msg Message) (*mail.Msg, error) {
 	mm.SetGenHeader("Auto-Submitted", "auto-generated")
 	mm.SetBodyString(mail.TypeTextPlain, msg.Text)
 	mm.AddAlternativeString(mail.TypeTextHTML, msg.HTML)
+	for _, a := range msg.Attachments {
+		if err := mm.AttachReader(a.Name, bytes.NewReader(a.Data), mail.WithFileContentType(mail.TypeTextPlain)); err != nil {
+			return nil, err
+		}
+	}
 	return mm, nil
 }
 

@@ -1,11 +1,14 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
 	"log/slog"
+	"mime"
 	"net"
+	"net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -263,4 +266,61 @@ func TestSealedWaits(t *testing.T) {
 	if len(srv.Mail()) != 2 {
 		t.Fatal("not delivered after unseal")
 	}
+}
+
+// TestSealMessages: an emergency recovery, a re-key and an envelope check
+// each reach the chairman and the provider (and nobody else, but for the
+// incident mail a recovery also makes), in plain English with the time in
+// Europe/London, over the SMTP server.
+func TestSealMessages(t *testing.T) {
+	when := time.Date(2026, 7, 14, 13, 5, 9, 0, time.UTC) // 14:05:09 BST
+	for _, c := range []struct {
+		action   audit.Action
+		subject  string
+		incident bool
+	}{
+		{audit.EscrowRecover, "Strongroom: an emergency recovery at Little Wittering Parish Council", true},
+		{audit.EscrowRekey, "Strongroom: a re-key of the envelopes at Little Wittering Parish Council", false},
+		{audit.EscrowCheck, "Strongroom: an envelope check at Little Wittering Parish Council", false},
+	} {
+		t.Run(string(c.action), func(t *testing.T) {
+			srv := smtptest.Start(t, "u", "p")
+			src := &fakeSource{}
+			src.add(&audit.Entry{Time: when, Actor: audit.Actor{ID: "h1", Name: "Harry Chair", Role: "chairman"}, Action: c.action,
+				Target: audit.Target{Kind: "vault"}, Outcome: audit.OutcomeOK, Reason: "2 of 3 envelopes"})
+			r := runner(src, newMailer(t, srv, &fakePeople{people: council}))
+			defer start(t, r)()
+			waitAcked(t, src, 1)
+			seal := map[string]bool{}
+			for _, m := range srv.Mail() {
+				if subject := subjectOf(t, m.Data); subject != c.subject {
+					if !c.incident || !strings.HasPrefix(subject, "Strongroom: emergency recovery") {
+						t.Errorf("unexpected mail to %s:\n%s", m.To[0], m.Data)
+					}
+					continue
+				}
+				seal[m.To[0]] = true
+				if !strings.Contains(string(m.Data), "Tuesday 14 July 2026 at 14:05:09 (UK time)") || !strings.Contains(string(m.Data), "https://vault.parish.test/ui/audit") {
+					t.Errorf("mail to %s lacks the UK time or the link:\n%s", m.To[0], m.Data)
+				}
+			}
+			if len(seal) != 2 || !seal["chair@parish.test"] || !seal["it@provider.test"] {
+				t.Fatalf("the seal mail went to %v, want the chairman and the provider", seal)
+			}
+		})
+	}
+}
+
+// subjectOf returns a message's Subject, unfolded and decoded.
+func subjectOf(t *testing.T, data []byte) string {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return subject
 }

@@ -28,12 +28,32 @@ type Destination interface {
 	Deliver(ctx context.Context, batch []*audit.Entry) (refused int, err error)
 }
 
+// Taker is a destination that may take only the first part of a batch
+// now (the weekly digest, which waits for its week to end): Take returns
+// how many entries to deliver and acknowledge; 0 leaves them all waiting,
+// which is not a failure.
+type Taker interface {
+	Take(batch []*audit.Entry) int
+}
+
 // ErrNotReady: the destination cannot deliver yet, and nothing failed.
 var ErrNotReady = errors.New("notify: not ready")
 
 // PublicError is an error with a fixed sentence that is safe to show in
 // status (it quotes no server reply and no input).
 type PublicError interface{ Public() string }
+
+// deliveryError is a destination's failure: a fixed public sentence, and
+// the cause for the server's log only. A cause never carries a webhook
+// URL (a bearer secret to chat services) or a password.
+type deliveryError struct {
+	public string
+	err    error
+}
+
+func (e *deliveryError) Error() string  { return "notify: " + e.public + ": " + e.err.Error() }
+func (e *deliveryError) Unwrap() error  { return e.err }
+func (e *deliveryError) Public() string { return e.public }
 
 // Status is what status and /metrics show of one destination.
 type Status struct {
@@ -143,6 +163,11 @@ func (r *Runner) step(ctx context.Context) (int, error) {
 			r.Log.Error("delivery: reading the audit log failed", "destination", r.Name, "err", err)
 		}
 		return 0, err
+	}
+	if t, ok := r.Dest.(Taker); ok {
+		if batch = batch[:t.Take(batch)]; len(batch) == 0 {
+			return 0, nil
+		}
 	}
 	refused, err := r.Dest.Deliver(ctx, batch)
 	if err == nil {

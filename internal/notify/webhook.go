@@ -100,16 +100,6 @@ type Webhook struct {
 	sent uint64 // the last seq accepted in the batch being tried
 }
 
-// webhookError is a failure with a fixed public sentence; it never
-// carries the URL.
-type webhookError struct {
-	public string
-	err    error
-}
-
-func (e *webhookError) Error() string  { return "notify: " + e.public + ": " + e.err.Error() }
-func (e *webhookError) Public() string { return e.public }
-
 func (w *Webhook) client() *http.Client {
 	if w.Client != nil {
 		return w.Client
@@ -135,7 +125,7 @@ func (w *Webhook) Deliver(ctx context.Context, batch []*audit.Entry) (int, error
 		ts := now().Unix()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL.String(), bytes.NewReader(body))
 		if err != nil {
-			return 0, &webhookError{"the webhook request could not be made", errors.New("bad request")}
+			return 0, &deliveryError{"the webhook request could not be made", errors.New("bad request")}
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "Strongroom")
@@ -148,11 +138,11 @@ func (w *Webhook) Deliver(ctx context.Context, batch []*audit.Entry) (int, error
 			if errors.As(err, &ue) {
 				err = ue.Err // the URL may hold a token: never in a log
 			}
-			return 0, &webhookError{"the webhook receiver could not be reached", err}
+			return 0, &deliveryError{"the webhook receiver could not be reached", err}
 		}
 		res.Body.Close()
 		if res.StatusCode < 200 || res.StatusCode > 299 {
-			return 0, &webhookError{"the webhook receiver did not accept an entry", fmt.Errorf("HTTP %d", res.StatusCode)}
+			return 0, &deliveryError{"the webhook receiver did not accept an entry", fmt.Errorf("HTTP %d", res.StatusCode)}
 		}
 		w.mu.Lock()
 		w.sent = e.Seq

@@ -96,6 +96,20 @@ func (l *Log) AutoCheckpoint(ctx context.Context, keys Keys) (bool, error) {
 	return cut, err
 }
 
+// LatestCheckpoint returns the newest signed checkpoint (a signed note,
+// as `audit checkpoint` prints it), or nil if none was signed yet. It
+// records nothing: the weekly digest attaches it for the auditor.
+func (l *Log) LatestCheckpoint(ctx context.Context) ([]byte, error) {
+	var out []byte
+	err := l.store.View(ctx, func(tx storage.Tx) error {
+		return tx.ScanBack(storage.BucketCheckpoints, nil, func(_, v []byte) (bool, error) {
+			out = v // ScanBack copies
+			return false, nil
+		})
+	})
+	return out, err
+}
+
 // Filter selects entries. Empty fields match everything. Action may end in
 // "*" to match a prefix ("cred.*").
 type Filter struct {
