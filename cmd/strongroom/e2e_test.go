@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"strongroom/vault/storage"
 	"testing"
 	"time"
 
@@ -334,10 +336,7 @@ func TestTour(t *testing.T) {
 	srv.stop()
 	db := filepath.Join(data, "strongroom.db")
 	good, _ := os.ReadFile(db)
-	raw := bytes.Clone(good)
-	at := bytes.Index(raw, []byte(`"outcome":"denied"`))
-	raw[at+12] ^= 0x01
-	os.WriteFile(db, raw, 0o600)
+	flipDenied(t, data) // in the live entry, as a bbolt tool would (a byte search may hit a freed page)
 	srv = startServer(t, data)
 	op = newCLI(t, srv, work, "operator")
 	if msg := op.must(1, "unseal", "--passphrase-file", pass); !strings.Contains(msg, "changed outside the vault") || !strings.Contains(msg, `bucket "audit"`) {
@@ -398,4 +397,32 @@ func newProvisioned(t *testing.T, serverFlags ...string) *provisioned {
 	v.provider.must(0, "login", "--user", "IT Provider", "--password-file", write(t, filepath.Join(v.work, "a.otp"), ini.Admin.Password),
 		"--totp", code(t, ini.Admin.TOTPURI), "--new-password-file", write(t, filepath.Join(v.work, "a.pw"), "ultramarine kettle drum"))
 	return v
+}
+
+// flipDenied flips one byte of the first stored audit entry whose outcome
+// is "denied", in the stopped server's database, through bbolt.
+func flipDenied(t *testing.T, data string) {
+	t.Helper()
+	st, err := storage.OpenBolt(data, storage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var key, val []byte
+	_ = st.View(context.Background(), func(tx storage.Tx) error {
+		return tx.Scan(storage.BucketAudit, nil, func(k, v []byte) (bool, error) {
+			if at := bytes.Index(v, []byte(`"outcome":"denied"`)); at >= 0 {
+				key, val = k, v
+				val[at+12] ^= 0x01
+				return false, nil
+			}
+			return true, nil
+		})
+	})
+	if key == nil {
+		t.Fatal("no denied entry to change")
+	}
+	if err := st.Update(context.Background(), func(tx storage.Tx) error { return tx.Put(storage.BucketAudit, key, val) }); err != nil {
+		t.Fatal(err)
+	}
 }
