@@ -8,7 +8,6 @@ import (
 	"errors"
 	"strings"
 	"strongroom/audit"
-	"strongroom/escrow"
 	"strongroom/vault/barrier"
 	"strongroom/vault/recovery"
 	"testing"
@@ -107,32 +106,7 @@ func TestFirstStateSealNeedsTheOperator(t *testing.T) {
 		})
 	})
 	f.v.dropKeys()
-	root, err := escrow.Combine([]*escrow.Share{f.init.Envelopes[0].Share, f.init.Envelopes[1].Share})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var legacy []byte
-	err = f.store.Update(ctx, func(tx Tx) error { // as an earlier release left it
-		plain, err := barrier.OpenRecord(root, tx.Get("keyring", []byte("keyring")), "keyring/keyring")
-		if err != nil {
-			return err
-		}
-		active, keys, err := barrier.DecodeKeyring(plain)
-		if err != nil {
-			return err
-		}
-		delete(keys, 0)
-		if legacy, err = barrier.SealRecord(root, 0, "keyring/keyring", barrier.EncodeKeyring(active, keys)); err != nil {
-			return err
-		}
-		if err := tx.Put("keyring", []byte("keyring"), legacy); err != nil {
-			return err
-		}
-		return tx.Delete(bucketMeta, []byte(barrier.KeyState))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	legacy := makeLegacy(t, f) // the vault as an earlier release left it
 	var preHead []byte
 	_ = f.store.View(ctx, func(tx Tx) error { preHead = tx.Get(bucketMeta, []byte("audit.head")); return nil })
 	f.v.seal.SetFirstStateSeal(true) // once, after the upgrade
@@ -151,7 +125,7 @@ func TestFirstStateSealNeedsTheOperator(t *testing.T) {
 	// The attacker: the pre-upgrade keyring back (from any old backup), the
 	// seal deleted, the log cut before the first-state-seal entry, stored
 	// checkpoints emptied, and a credential head put back.
-	err = f.store.Update(ctx, func(tx Tx) error {
+	err := f.store.Update(ctx, func(tx Tx) error {
 		var cut [][]byte
 		_ = tx.Scan(bucketAudit, binary.BigEndian.AppendUint64(nil, firstSeq), func(k, _ []byte) (bool, error) { cut = append(cut, k); return true, nil })
 		for _, k := range cut {

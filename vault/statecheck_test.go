@@ -292,32 +292,7 @@ func TestFirstStateSealOfAnOlderVault(t *testing.T) {
 	f := newFixture(t)
 	f.put(t, f.admin, "Facebook", "shared", "first-password", "IT Provider")
 	f.v.dropKeys()
-	root, err := escrow.Combine([]*escrow.Share{f.init.Envelopes[0].Share, f.init.Envelopes[1].Share})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var legacy []byte
-	err = f.store.Update(ctx, func(tx Tx) error { // the vault as an earlier release left it
-		plain, err := barrier.OpenRecord(root, tx.Get("keyring", []byte("keyring")), "keyring/keyring")
-		if err != nil {
-			return err
-		}
-		active, keys, err := barrier.DecodeKeyring(plain)
-		if err != nil {
-			return err
-		}
-		delete(keys, 0)
-		if legacy, err = barrier.SealRecord(root, 0, "keyring/keyring", barrier.EncodeKeyring(active, keys)); err != nil {
-			return err
-		}
-		if err := tx.Put("keyring", []byte("keyring"), legacy); err != nil {
-			return err
-		}
-		return tx.Delete(bucketMeta, []byte(barrier.KeyState))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	legacy := makeLegacy(t, f) // the vault as an earlier release left it
 	if err := f.v.UnsealPassphrase(ctx, req, f.pass); !errors.Is(err, recovery.ErrNoStateSeal) || !f.v.Sealed() {
 		t.Fatalf("an older vault unsealed without --first-state-seal: %v", err)
 	}
@@ -336,7 +311,7 @@ func TestFirstStateSealOfAnOlderVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.v.dropKeys()
-	err = f.store.Update(ctx, func(tx Tx) error {
+	err := f.store.Update(ctx, func(tx Tx) error {
 		if err := tx.Put("keyring", []byte("keyring"), legacy); err != nil {
 			return err
 		}
@@ -481,4 +456,38 @@ func TestRecoveredOldAuditKeyCannotCloseALaterExport(t *testing.T) {
 			t.Fatalf("re-closed with the recovered old key, verified with %s: %v", key[:20], err)
 		}
 	}
+}
+
+// makeLegacy makes f's sealed vault look as a release before the state seal
+// left it (its keyring without a state key, no seal) and returns that
+// keyring's sealed bytes.
+func makeLegacy(t *testing.T, f *fixture) []byte {
+	t.Helper()
+	root, err := escrow.Combine([]*escrow.Share{f.init.Envelopes[0].Share, f.init.Envelopes[1].Share})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var legacy []byte
+	err = f.store.Update(ctx, func(tx Tx) error {
+		plain, err := barrier.OpenRecord(root, tx.Get("keyring", []byte("keyring")), "keyring/keyring")
+		if err != nil {
+			return err
+		}
+		active, keys, err := barrier.DecodeKeyring(plain)
+		if err != nil {
+			return err
+		}
+		delete(keys, 0)
+		if legacy, err = barrier.SealRecord(root, 0, "keyring/keyring", barrier.EncodeKeyring(active, keys)); err != nil {
+			return err
+		}
+		if err := tx.Put("keyring", []byte("keyring"), legacy); err != nil {
+			return err
+		}
+		return tx.Delete(bucketMeta, []byte(barrier.KeyState))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return legacy
 }
