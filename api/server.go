@@ -24,6 +24,9 @@ type Options struct {
 	Metrics *Metrics
 	// Deliveries, if set, reports the notifiers for status.
 	Deliveries func() []notify.Status
+	// MailOff is the kinds of e-mail the server switched off (--mail-off),
+	// shown with the council's own settings.
+	MailOff []notify.Kind
 }
 
 // attemptRate is how many sign-in, unseal, init and share-check requests a
@@ -48,6 +51,7 @@ type server struct {
 	log        *slog.Logger
 	metrics    *Metrics
 	deliveries func() []notify.Status
+	mailOff    []notify.Kind
 }
 
 // New returns the HTTP handler for a vault.
@@ -59,7 +63,7 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries}
+	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries, mailOff: opt.MailOff}
 	e := s.newEcho()
 	g := e.Group("/v1")
 	limits := newAttemptLimits(rate)
@@ -139,6 +143,8 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.POST("/users", s.createUser, auth)
 	g.POST("/users/:name/disable", s.disableUser, auth)
 	g.POST("/users/:name/email", s.setEmail, auth)
+	g.GET("/notify/settings", s.mailSettings, auth)
+	g.PUT("/notify/settings/:kind", s.setMail, auth)
 	g.POST("/users/:name/offboard", s.offboardUser, auth)
 	g.POST("/users/:name/reset-mfa", s.resetMFA, auth)
 	g.POST("/users/:name/mfa-exempt", s.mfaExempt, auth)

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -65,11 +66,24 @@ func backupFacts(tx barrier.Tx) ([]byte, uint32, note.Signer, error) {
 }
 
 // BackupToDir writes a backup into dir atomically and prunes older ones.
+// A backup that could not be written is recorded (backup.create with the
+// outcome error and a fixed reason; the cause goes only to the caller),
+// after the failure, in its own commit, so the notifiers tell the
+// provider from the log.
 func (v *Vault) BackupToDir(ctx context.Context, dir string, keep BackupRetention) (string, []string, error) {
-	return backup.ToDir(dir, v.now(), keep, func(w io.Writer) error {
-		_, err := v.Backup(ctx, Request{ID: "scheduled-backup"}, nil, w)
+	req := Request{ID: "scheduled-backup"}
+	name, removed, err := backup.ToDir(dir, v.now(), keep, func(w io.Writer) error {
+		_, err := v.Backup(ctx, req, nil, w)
 		return err
 	})
+	if err != nil && ctx.Err() == nil {
+		ev := event{actor: systemActor, action: audit.BackupCreate, target: audit.Target{Kind: "vault"},
+			outcome: audit.OutcomeError, reason: "the scheduled backup could not be written"}
+		if rerr := v.record(ctx, req, ev); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return name, removed, err
 }
 
 // PruneBackups deletes the backups in dir that the retention does not keep.

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"net/url"
 
 	"strongroom/api/wire"
 )
@@ -63,4 +64,22 @@ func (c *Client) BreakGlass(ctx context.Context, reason string) (wire.BreakGlass
 	var out wire.BreakGlass
 	err := c.do(ctx, "POST", "/v1/breakglass", wire.BreakGlassRequest{Reason: reason}, &out)
 	return out, err
+}
+
+// MailSettings reads the council's e-mail switches.
+func (c *Client) MailSettings(ctx context.Context) (*wire.MailSettings, error) {
+	var out wire.MailSettings
+	if err := c.do(ctx, "GET", "/v1/notify/settings", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// SetMail switches one kind of e-mail on or off for the council.
+func (c *Client) SetMail(ctx context.Context, kind string, on bool) (*wire.MailSettings, error) {
+	var out wire.MailSettings
+	if err := c.do(ctx, "PUT", "/v1/notify/settings/"+url.PathEscape(kind), wire.MailSwitch{On: &on}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }

@@ -166,3 +166,24 @@ type BreakGlassRequest struct {
 type BreakGlass struct {
 	Expires time.Time `json:"expires"`
 }
+
+// MailKind is one kind of the vault's e-mail and its switches (GET
+// /v1/notify/settings): On is the council's stored setting, ServerOff
+// says the server's --mail-off switches it off whatever the council
+// chose, and Sent is whether it is sent (On and not ServerOff).
+type MailKind struct {
+	Kind      string `json:"kind"`
+	On        bool   `json:"on"`
+	ServerOff bool   `json:"server_off"`
+	Sent      bool   `json:"sent"`
+}
+
+// MailSettings is GET /v1/notify/settings.
+type MailSettings struct {
+	Kinds []MailKind `json:"kinds"`
+}
+
+// MailSwitch is the body of PUT /v1/notify/settings/{kind}.
+type MailSwitch struct {
+	On *bool `json:"on"`
+}

@@ -38,6 +38,8 @@ type notifyFlags struct {
 	secret  []byte
 	syslog  *notify.SyslogServer
 	sysRoot *x509.CertPool
+	// reminders are the provider's daily reminders (with --smtp-url).
+	reminders *notify.Reminders
 }
 
 func (n *notifyFlags) register(f *pflag.FlagSet) {
@@ -48,7 +50,7 @@ func (n *notifyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.smtpFrom, "smtp-from", "", "the From address of the vault's e-mail (required with --smtp-url)")
 	f.StringVar(&n.smtpCAFile, "smtp-ca-file", "", "PEM certificates to trust for the SMTP server instead of the system's")
 	f.StringVar(&n.publicURL, "public-url", "", "the vault's address as people reach it, for links in messages (default https://LISTEN)")
-	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this council switches off, comma-separated: incidents, requests, decisions, seal, digest")
+	f.StringVar(&n.mailOff, "mail-off", "", "kinds of e-mail this server never sends, comma-separated, whatever the council's settings (strongroom notify settings): "+notify.KindList())
 	f.StringVar(&n.webhookURL, "webhook-url", "", "POST each audit entry, signed (Standard Webhooks), to this https:// URL (http:// only to loopback)")
 	f.StringVar(&n.webhookEvents, "webhook-events", "all", "which entries the webhook gets: all, or incidents")
 	f.StringVar(&n.syslogURL, "syslog-url", "", "send each audit entry to a SIEM as RFC 5424 syslog over TLS: tls://HOST:6514 (tcp://HOST:PORT only to loopback)")
@@ -77,7 +79,7 @@ func (n *notifyFlags) check(listen string) error {
 	n.publicURL = strings.TrimSuffix(n.publicURL, "/")
 	off, err := notify.ParseKinds(n.mailOff)
 	if err != nil {
-		return usagef("--mail-off: the kinds are incidents, requests, decisions, seal and digest")
+		return usagef("--mail-off: the kinds are %s", notify.KindList())
 	}
 	n.off = off
 	if err := n.checkSMTP(); err != nil {
@@ -208,14 +210,20 @@ func (n *notifyFlags) start(ctx context.Context, v *vault.Vault, m *api.Metrics,
 		return api.Options{}, err
 	}
 	statuses := func() []notify.Status {
-		out := make([]notify.Status, 0, len(rs))
+		out := make([]notify.Status, 0, len(rs)+1)
 		for _, r := range rs {
 			out = append(out, r.Status())
+		}
+		if n.reminders != nil {
+			out = append(out, n.reminders.Status())
 		}
 		return out
 	}
 	for _, r := range rs {
 		go r.Run(ctx)
+	}
+	if n.reminders != nil {
+		go n.reminders.Run(ctx)
 	}
 	m.Attach(v, statuses)
 	if n.metricsListen != "" {
@@ -240,7 +248,7 @@ func (n *notifyFlags) start(ctx context.Context, v *vault.Vault, m *api.Metrics,
 		go func() { <-ctx.Done(); srv.Close() }()
 		fmt.Printf("strongroom: metrics on http://%s/metrics\n", ln.Addr())
 	}
-	return api.Options{Logger: log, Metrics: m, Deliveries: statuses}, nil
+	return api.Options{Logger: log, Metrics: m, Deliveries: statuses, MailOff: n.off}, nil
 }
 
 // people is the vault as the mailer sees it.
@@ -248,6 +256,13 @@ type people struct{ v *vault.Vault }
 
 func (p people) Contacts(ctx context.Context) ([]vault.Contact, error) { return p.v.Contacts(ctx) }
 func (p people) Sealed() bool                                          { return p.v.Sealed() }
+func (p people) MailOff(ctx context.Context) ([]string, error)         { return p.v.MailOff(ctx) }
+func (p people) Requester(ctx context.Context, id string) (string, error) {
+	return p.v.Requester(ctx, id)
+}
+func (p people) Deciders(ctx context.Context, credID, requesterID string) ([]string, error) {
+	return p.v.Deciders(ctx, credID, requesterID)
+}
 
 // runners makes one delivery runner per configured destination, each on
 // its own named subscriber, started at the log's head the first time.
@@ -290,6 +305,7 @@ func (n *notifyFlags) runners(ctx context.Context, v *vault.Vault, log *slog.Log
 			return nil, err
 		}
 		out[len(out)-1].Batch, out[len(out)-1].Poll = 10000, time.Minute
+		n.reminders = &notify.Reminders{Mailer: mailer(), Vault: v, Log: log}
 	}
 	if n.syslog != nil {
 		var tc *tls.Config

@@ -16,8 +16,10 @@ import (
 	"strongroom/vault"
 )
 
-// Kind is one kind of message; each is on unless the council switches it
-// off (server --mail-off).
+// Kind is one kind of message. Each is on unless switched off: by the
+// council (`strongroom notify set KIND off`, stored in the vault) or by
+// the server (`server --mail-off`); a kind either switches off is not
+// sent (Composer.IsOff).
 type Kind string
 
 // The kinds of message.
@@ -32,10 +34,36 @@ const (
 	// KindSeal: an emergency recovery, a re-key, an envelope check to the
 	// chairman and the providers.
 	KindSeal Kind = "seal"
+	// KindBackup: a scheduled backup that failed, to the providers.
+	KindBackup Kind = "backup"
 )
 
 // Kinds lists every kind of message.
-var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal, KindDigest}
+var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal, KindDigest, KindBackup,
+	KindCompromised, KindReviews, KindContractors}
+
+// KindList is Kinds as people read it: "incidents, requests, … and contractors".
+func KindList() string {
+	var b strings.Builder
+	for i, k := range Kinds {
+		switch {
+		case i == len(Kinds)-1:
+			b.WriteString(" and ")
+		case i > 0:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(k))
+	}
+	return b.String()
+}
+
+// ParseKind reads one kind's name.
+func ParseKind(s string) (Kind, error) {
+	if !slices.Contains(Kinds, Kind(s)) {
+		return "", errors.New("notify: the kinds of message are " + KindList())
+	}
+	return Kind(s), nil
+}
 
 // ParseKinds reads a comma-separated list of kinds ("" is none).
 func ParseKinds(s string) ([]Kind, error) {
@@ -45,10 +73,11 @@ func ParseKinds(s string) ([]Kind, error) {
 		if f == "" {
 			continue
 		}
-		if !slices.Contains(Kinds, Kind(f)) {
-			return nil, errors.New("notify: the kinds of message are incidents, requests, decisions, seal and digest")
+		k, err := ParseKind(f)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, Kind(f))
+		out = append(out, k)
 	}
 	return out, nil
 }
@@ -94,7 +123,25 @@ type Attachment struct {
 type Composer struct {
 	Council string // "": "your council"
 	BaseURL string // the vault's address as people reach it, no trailing /
-	Off     []Kind // kinds switched off
+	Off     []Kind // kinds the server switched off (--mail-off)
+	// CouncilOff is the kinds the council switched off (stored in the
+	// vault), as last read while unsealed.
+	CouncilOff []Kind
+}
+
+// IsOff says whether messages of kind k are not sent: the council or the
+// server switched it off.
+func (c *Composer) IsOff(k Kind) bool {
+	return slices.Contains(c.Off, k) || slices.Contains(c.CouncilOff, k)
+}
+
+// Facts are what a batch's messages need to know of the vault beyond
+// the entries: for each new request's entry (by seq) the account ids of
+// those who may decide it (vault.Deciders), and for each decision's the
+// requester's account id (vault.Requester).
+type Facts struct {
+	Deciders  map[uint64][]string
+	Requester map[uint64]string
 }
 
 // item is one entry as a message shows it.
@@ -122,23 +169,26 @@ func itemOf(e *audit.Entry) item {
 	return item{Seq: e.Seq, What: what, Who: who, Target: target, When: UKTime(e.Time), Why: e.Reason}
 }
 
-// letter is what the templates fill in.
+// letter is what the templates fill in: audit entries (Items), or
+// lines of a list (Lines: the reminders).
 type letter struct {
 	Council, Intro, Link, LinkText, Footer string
 	Items                                  []item
+	Lines                                  []string
 }
 
+const noSecret = "This message carries no password or other secret. Sign in to the vault to see more."
+
 // Compose returns the messages a batch makes for people, given everyone's
-// contact details. People without an address, or whose account has ended,
-// get none.
-func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact) ([]Message, error) {
+// contact details and the batch's facts. People without an address, or
+// whose account has ended, get none.
+func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts Facts) ([]Message, error) {
 	var out []Message
 	add := func(k Kind, to []vault.Contact, entries []*audit.Entry, subject, intro, path, linkText string) error {
-		if len(entries) == 0 || slices.Contains(c.Off, k) {
+		if len(entries) == 0 || c.IsOff(k) {
 			return nil
 		}
-		l := letter{Council: c.council(), Intro: intro, Link: c.BaseURL + path, LinkText: linkText,
-			Footer: "This message carries no password or other secret. Sign in to the vault to see more."}
+		l := letter{Council: c.council(), Intro: intro, Link: c.BaseURL + path, LinkText: linkText, Footer: noSecret}
 		for _, e := range entries {
 			l.Items = append(l.Items, itemOf(e))
 		}
@@ -152,26 +202,27 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact) ([]Mess
 		}
 		return nil
 	}
-	var incidents, seal []*audit.Entry
+	var incidents, seal, backups []*audit.Entry
 	for _, e := range batch {
 		if audit.IsIncident(e) {
 			incidents = append(incidents, e)
 		}
 		switch {
+		case e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError:
+			backups = append(backups, e)
 		case e.Outcome != audit.OutcomeOK:
 		case e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck:
 			seal = append(seal, e)
 		case e.Action == audit.RequestCreate:
-			to := filter(people, func(p vault.Contact) bool {
-				return (p.Role == vault.RoleClerk || p.Role == vault.RoleChairman) && p.ID != e.Actor.ID
-			})
+			deciders := facts.Deciders[e.Seq]
+			to := filter(people, func(p vault.Contact) bool { return slices.Contains(deciders, p.ID) })
 			if err := add(KindRequests, to, []*audit.Entry{e}, "Strongroom: "+e.Actor.Name+" asks for access to "+e.Target.Name,
 				e.Actor.Name+" has asked for time-limited access. Please decide the request in the vault.", "/ui/requests", "Decide the request"); err != nil {
 				return nil, err
 			}
 		case e.Action == audit.RequestApprove || e.Action == audit.RequestDeny:
-			requester := requesterOf(e.Reason)
-			to := filter(people, func(p vault.Contact) bool { return requester != "" && p.Name == requester })
+			requester := facts.Requester[e.Seq]
+			to := filter(people, func(p vault.Contact) bool { return requester != "" && p.ID == requester })
 			verb := map[bool]string{true: "approved", false: "refused"}[e.Action == audit.RequestApprove]
 			if err := add(KindDecisions, to, []*audit.Entry{e}, "Strongroom: your request for "+e.Target.Name+" was "+verb,
 				e.Actor.Name+" has "+verb+" your request for access to "+e.Target.Name+".", "/ui/requests", "See your requests"); err != nil {
@@ -189,15 +240,42 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact) ([]Mess
 		"/ui/incidents", "See the incidents"); err != nil {
 		return nil, err
 	}
-	if len(seal) > 0 {
-		chair := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleChairman || p.Role == vault.RoleProvider })
-		if err := add(KindSeal, chair, seal, "Strongroom: "+describeSeal(seal)+" at "+c.council(),
-			"Something happened to the vault's envelopes or its keys that the chairman and the IT provider should know about.",
-			"/ui/audit", "See the audit log"); err != nil {
-			return nil, err
-		}
+	if err := c.addSeal(add, people, seal); err != nil {
+		return nil, err
+	}
+	providers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleProvider })
+	if err := add(KindBackup, providers, backups, "Strongroom: a scheduled backup failed at "+c.council(),
+		"The vault could not write its scheduled backup. Check the backup directory (its disk space and permissions) and the server's log, then take a backup by hand with strongroom backup.",
+		"/ui/audit", "See the audit log"); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+type addFunc func(k Kind, to []vault.Contact, entries []*audit.Entry, subject, intro, path, linkText string) error
+
+// addSeal tells the chairman and the providers of the batch's changes to
+// the envelopes and keys. A provider already told of an entry by the
+// incidents message (an emergency recovery is an incident) is not told
+// again: they get only the changes that message did not carry.
+func (c *Composer) addSeal(add addFunc, people []vault.Contact, seal []*audit.Entry) error {
+	intro := "Something happened to the vault's envelopes or its keys that the chairman and the IT provider should know about."
+	send := func(to []vault.Contact, es []*audit.Entry) error {
+		if len(es) == 0 {
+			return nil
+		}
+		return add(KindSeal, to, es, "Strongroom: "+describeSeal(es)+" at "+c.council(), intro, "/ui/audit", "See the audit log")
+	}
+	chair := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleChairman })
+	providers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleProvider })
+	if err := send(chair, seal); err != nil {
+		return err
+	}
+	forProviders := seal
+	if !c.IsOff(KindIncidents) {
+		forProviders = slices.DeleteFunc(slices.Clone(seal), audit.IsIncident)
+	}
+	return send(providers, forProviders)
 }
 
 func first(es []*audit.Entry) *audit.Entry {
@@ -235,17 +313,6 @@ func filter(people []vault.Contact, keep func(vault.Contact) bool) []vault.Conta
 		}
 	}
 	return out
-}
-
-// requesterOf reads the requester's name from a decision's reason,
-// "request ID by NAME[; ...]" (vault/credentials DecideRequest).
-func requesterOf(reason string) string {
-	_, after, ok := strings.Cut(reason, " by ")
-	if !ok || !strings.HasPrefix(reason, "request ") {
-		return ""
-	}
-	name, _, _ := strings.Cut(after, "; ")
-	return name
 }
 
 //go:embed message.txt.tmpl

@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"strongroom/audit"
@@ -67,7 +66,7 @@ func (d *Digest) Take(batch []*audit.Entry) int {
 // entries Take chose).
 func (d *Digest) Deliver(ctx context.Context, batch []*audit.Entry) (int, error) {
 	m := d.Mailer
-	if len(batch) == 0 || slices.Contains(m.Composer.Off, KindDigest) {
+	if len(batch) == 0 || m.Composer.IsOff(KindDigest) {
 		return 0, nil
 	}
 	people, err := m.directory(ctx)

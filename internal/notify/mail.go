@@ -16,11 +16,19 @@ import (
 	"strongroom/vault"
 )
 
-// People gives the notifiers everyone's contact details.
+// People gives the notifiers everyone's contact details, and what else
+// they need of the vault (*vault.Vault has each method). Each but Sealed
+// reads sealed records: it fails while sealed.
 type People interface {
-	// Contacts reads the sealed account records: it fails while sealed.
 	Contacts(ctx context.Context) ([]vault.Contact, error)
 	Sealed() bool
+	// MailOff is the kinds the council switched off (vault.MailOff).
+	MailOff(ctx context.Context) ([]string, error)
+	// Requester is the account id of whoever made a request.
+	Requester(ctx context.Context, requestID string) (string, error)
+	// Deciders are the account ids of those who may decide a request
+	// by requesterID for a credential (the vault's own rule).
+	Deciders(ctx context.Context, credID, requesterID string) ([]string, error)
 }
 
 // Mailer is the e-mail destination: it composes the messages a batch
@@ -42,7 +50,8 @@ type Mailer struct {
 	mu sync.Mutex
 	// contacts is the last directory read while unsealed: while the
 	// vault is sealed the mailer still reaches people it knew of.
-	contacts []vault.Contact
+	contacts   []vault.Contact
+	councilOff []Kind
 	// done holds the keys of the messages of the batch being tried that
 	// were sent or refused for good, so a retry sends only the rest.
 	done  map[string]bool
@@ -57,7 +66,7 @@ type Mailer struct {
 func relevant(batch []*audit.Entry) bool {
 	for _, e := range batch {
 		switch {
-		case audit.IsIncident(e):
+		case audit.IsIncident(e), e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError:
 			return true
 		case e.Outcome == audit.OutcomeOK && (e.Action == audit.RequestCreate || e.Action == audit.RequestApprove ||
 			e.Action == audit.RequestDeny || e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck):
@@ -87,10 +96,52 @@ func (m *Mailer) people(ctx context.Context) ([]vault.Contact, error) {
 		}
 		return nil, err
 	}
+	off, err := m.People.MailOff(ctx)
+	if err != nil {
+		return nil, m.notReady(err)
+	}
 	m.mu.Lock()
 	m.contacts = ps
+	m.councilOff = nil
+	for _, k := range off {
+		m.councilOff = append(m.councilOff, Kind(k))
+	}
 	m.mu.Unlock()
 	return ps, nil
+}
+
+// notReady is err, or ErrNotReady if the vault sealed meanwhile.
+func (m *Mailer) notReady(err error) error {
+	if m.People.Sealed() {
+		return ErrNotReady
+	}
+	return &deliveryError{"the vault's records could not be read", err}
+}
+
+// facts reads what the batch's request and decision messages need of the
+// vault: who may decide each new request, and who made each decided one.
+func (m *Mailer) facts(ctx context.Context, batch []*audit.Entry) (Facts, error) {
+	f := Facts{Deciders: map[uint64][]string{}, Requester: map[uint64]string{}}
+	for _, e := range batch {
+		if e.Outcome != audit.OutcomeOK {
+			continue
+		}
+		switch {
+		case e.Action == audit.RequestCreate && !m.Composer.IsOff(KindRequests):
+			ids, err := m.People.Deciders(ctx, e.Target.ID, e.Actor.ID)
+			if err != nil {
+				return f, m.notReady(err)
+			}
+			f.Deciders[e.Seq] = ids
+		case (e.Action == audit.RequestApprove || e.Action == audit.RequestDeny) && !m.Composer.IsOff(KindDecisions):
+			id, err := m.People.Requester(ctx, e.Target.ID)
+			if err != nil {
+				return f, m.notReady(err)
+			}
+			f.Requester[e.Seq] = id
+		}
+	}
+	return f, nil
 }
 
 // Deliver implements Destination.
@@ -102,7 +153,11 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	msgs, err := m.Composer.Compose(batch, people)
+	facts, err := m.facts(ctx, batch)
+	if err != nil {
+		return 0, err
+	}
+	msgs, err := m.Composer.Compose(batch, people, facts)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
@@ -113,10 +168,16 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 // name up to date.
 func (m *Mailer) directory(ctx context.Context) ([]vault.Contact, error) {
 	people, err := m.people(ctx)
-	if err == nil && m.Council != nil {
+	if err != nil {
+		return nil, err
+	}
+	if m.Council != nil {
 		m.Composer.Council = m.Council()
 	}
-	return people, err
+	m.mu.Lock()
+	m.Composer.CouncilOff = m.councilOff
+	m.mu.Unlock()
+	return people, nil
 }
 
 // send sends the messages of the batch that starts at first, but those

@@ -44,7 +44,7 @@ func mayReview(p *access.Principal) bool {
 // not reviewed in the last days days (never reviewed: counted from creation).
 func (c *Credentials) AccessReview(ctx context.Context, req auditlog.Request, p *access.Principal, days int) ([]RegisterEntry, error) {
 	if days <= 0 {
-		days = 90
+		days = ReviewDays
 	}
 	target := audit.Target{Kind: "register"}
 	if !mayReview(p) && p.Role != access.RoleAuditor {
@@ -103,11 +103,7 @@ func (c *Credentials) AccessReview(ctx context.Context, req auditlog.Request, p 
 				for _, g := range grants[h.ID] {
 					holder(g.UserID, "grant until "+g.Until.Format(time.RFC3339))
 				}
-				base := h.Reviewed
-				if base.IsZero() {
-					base = h.Created
-				}
-				e.ReviewDue = now.Sub(base) > time.Duration(days)*24*time.Hour
+				e.ReviewDue = reviewDue(h, now, days)
 				out = append(out, e)
 				return true
 			})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/mail"
 	"strings"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/vault/access"
@@ -70,6 +71,9 @@ type Contact struct {
 	Role   access.Role
 	Email  string
 	Active bool // not disabled and not past its end date
+	// Expires is the account's end date (contractors, third parties);
+	// zero if it has none.
+	Expires time.Time
 }
 
 // Contacts lists every account's contact details, for the notifiers. It
@@ -83,7 +87,7 @@ func (a *Accounts) Contacts(ctx context.Context) ([]Contact, error) {
 			recs, err := All(tx)
 			for _, u := range recs {
 				out = append(out, Contact{ID: u.ID, Name: u.Name, Role: u.Role, Email: u.Email,
-					Active: !u.Disabled && !u.Expired(a.now())})
+					Active: !u.Disabled && !u.Expired(a.now()), Expires: u.Expires})
 			}
 			return err
 		})
