@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -153,13 +154,30 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	facts, err := m.facts(ctx, batch)
+	facts, ferr := m.facts(ctx, batch)
+	if ferr != nil && !errors.Is(ferr, ErrNotReady) {
+		return 0, ferr
+	}
+	msgs, err := m.Composer.Compose(batch, people, facts)
 	if err != nil {
 		return 0, err
 	}
-	msgs, err := m.Composer.Compose(batch, people, facts)
-	if err != nil || len(msgs) == 0 {
-		return 0, err
+	if ferr != nil {
+		// Sealed: who may decide a request, and who made one, are in
+		// sealed records. What needs neither (an incident, above all
+		// the vault's own seal after a failed state check) goes now;
+		// the batch then waits for the unseal, and a retry of it does
+		// not send again what went (unless the batch grew meanwhile:
+		// then an incident may be sent twice, never lost).
+		msgs = slices.DeleteFunc(msgs, func(msg Message) bool { return msg.Kind == KindRequests || msg.Kind == KindDecisions })
+		refused, err := m.send(ctx, batch[0].Seq, msgs)
+		if err != nil {
+			return refused, err
+		}
+		return refused, ErrNotReady
+	}
+	if len(msgs) == 0 {
+		return 0, nil
 	}
 	return m.send(ctx, batch[0].Seq, msgs)
 }

@@ -222,3 +222,48 @@ func TestMailSwitchesAndRecipients(t *testing.T) {
 		}
 	}
 }
+
+// Sealed, an incident goes out with the directory last read, while a
+// request in the same batch (whose deciders are in sealed records) waits
+// for the unseal; the retry does not send the incident again.
+func TestSealedBatchSendsIncidentsAndHoldsRequests(t *testing.T) {
+	srv := smtptest.Start(t, "u", "p")
+	pp := &fakePeople{people: council, deciders: map[string][]string{"bank": {"c1", "h1"}}}
+	m := newMailer(t, srv, pp)
+	ctx := context.Background()
+	if _, err := m.directory(ctx); err != nil { // read while unsealed
+		t.Fatal(err)
+	}
+	pp.mu.Lock()
+	pp.sealed = true
+	pp.mu.Unlock()
+	when := time.Date(2026, 7, 14, 13, 5, 9, 0, time.UTC)
+	batch := []*audit.Entry{
+		{Seq: 1, Time: when, Actor: audit.Actor{ID: "m1", Name: "Mo Member", Role: "member"}, Action: audit.RequestCreate,
+			Target: audit.Target{Kind: "credential", ID: "bank", Name: "Bank"}, Outcome: audit.OutcomeOK},
+		deniedRead(when),
+	}
+	batch[1].Seq = 2
+	if _, err := m.Deliver(ctx, batch); !errors.Is(err, ErrNotReady) {
+		t.Fatalf("sealed: %v", err)
+	}
+	got := srv.Mail()
+	if len(got) != 2 || strings.Contains(subjectOf(t, got[0].Data), "asks for access") || strings.Contains(subjectOf(t, got[1].Data), "asks for access") {
+		t.Fatalf("sealed: %d messages, want the 2 incident ones only", len(got))
+	}
+	pp.mu.Lock()
+	pp.sealed = false
+	pp.mu.Unlock()
+	if _, err := m.Deliver(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got = srv.Mail()[2:]
+	if len(got) != 2 {
+		t.Fatalf("after the unseal: %d more messages, want the request to the clerk and the chairman", len(got))
+	}
+	for _, msg := range got {
+		if !strings.Contains(subjectOf(t, msg.Data), "Mo Member asks for access to Bank") {
+			t.Fatalf("after the unseal: %s", subjectOf(t, msg.Data))
+		}
+	}
+}
