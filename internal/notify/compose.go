@@ -104,7 +104,6 @@ type Message struct {
 	// Key names the message within its batch (kind, seqs, recipient), so
 	// that a retry of the batch does not send it again.
 	Key     string
-	Kind    Kind
 	To      vault.Contact
 	Subject string
 	Text    string
@@ -199,7 +198,7 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 		}
 		for _, p := range to {
 			key := fmt.Sprintf("%s/%d-%d/%s", k, entries[0].Seq, entries[len(entries)-1].Seq, p.ID)
-			out = append(out, Message{Key: key, Kind: k, To: p, Subject: subject, Text: text, HTML: html})
+			out = append(out, Message{Key: key, To: p, Subject: subject, Text: text, HTML: html})
 		}
 		return nil
 	}

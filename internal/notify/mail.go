@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -164,12 +163,12 @@ func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error)
 	}
 	if ferr != nil {
 		// Sealed: who may decide a request, and who made one, are in
-		// sealed records. What needs neither (an incident, above all
-		// the vault's own seal after a failed state check) goes now;
-		// the batch then waits for the unseal, and a retry of it does
-		// not send again what went (unless the batch grew meanwhile:
-		// then an incident may be sent twice, never lost).
-		msgs = slices.DeleteFunc(msgs, func(msg Message) bool { return msg.Kind == KindRequests || msg.Kind == KindDecisions })
+		// sealed records, so those messages have no recipient yet. What
+		// needs neither (an incident, above all the vault's own seal
+		// after a failed state check) goes now; the batch then waits
+		// for the unseal, and a retry of it does not send again what
+		// went (unless the batch grew meanwhile: then an incident may
+		// be sent twice, never lost).
 		refused, err := m.send(ctx, batch[0].Seq, msgs)
 		if err != nil {
 			return refused, err
