@@ -112,3 +112,28 @@ func FuzzSyslogMessage(f *testing.F) {
 		}
 	})
 }
+
+// ParseKinds (--mail-off) accepts only the kinds there are, and what it
+// accepts, joined again, parses to the same.
+func FuzzParseKinds(f *testing.F) {
+	for _, s := range []string{"", "incidents", "requests, seal", "digest,,contractors", "weather", "incidents,Incidents", " backup ,reviews", "compromised\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ks, err := ParseKinds(s)
+		if err != nil {
+			return
+		}
+		var names []string
+		for _, k := range ks {
+			if _, err := ParseKind(string(k)); err != nil {
+				t.Fatalf("accepted %q in %q", k, s)
+			}
+			names = append(names, string(k))
+		}
+		again, err := ParseKinds(strings.Join(names, ","))
+		if err != nil || len(again) != len(ks) {
+			t.Fatalf("%q: %v then %v, %v", s, ks, again, err)
+		}
+	})
+}
