@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"strongroom/audit"
@@ -66,12 +67,15 @@ func (d *Digest) Take(batch []*audit.Entry) int {
 // entries Take chose).
 func (d *Digest) Deliver(ctx context.Context, batch []*audit.Entry) (int, error) {
 	m := d.Mailer
-	if len(batch) == 0 || m.Composer.IsOff(KindDigest) {
+	if len(batch) == 0 || slices.Contains(m.Composer.Off, KindDigest) {
 		return 0, nil
 	}
-	people, err := m.directory(ctx)
+	people, err := m.directory(ctx) // reads the council's switches too
 	if err != nil {
 		return 0, err
+	}
+	if m.Composer.IsOff(KindDigest) {
+		return 0, nil
 	}
 	to := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleAuditor })
 	if len(to) == 0 {

@@ -158,3 +158,23 @@ func readDigest(t *testing.T, data []byte) (string, map[string][]byte) {
 	walk(m.Body, m.Header.Get("Content-Type"))
 	return text.String(), files
 }
+
+// A digest the council switched off is not sent, by a mailer that has
+// not read the switches before (the first digest after a restart), and
+// its week is acknowledged.
+func TestDigestSwitchedOffByCouncil(t *testing.T) {
+	srv := smtptest.Start(t, "u", "p")
+	people := append([]vault.Contact{{ID: "a1", Name: "Ada Auditor", Role: vault.RoleAuditor, Email: "auditor@parish.test", Active: true}}, council...)
+	d := &Digest{Mailer: newMailer(t, srv, &fakePeople{people: people, off: []string{string(KindDigest)}}),
+		Now: func() time.Time { return time.Date(2026, 7, 20, 9, 0, 0, 0, time.UTC) }}
+	src := &fakeSource{}
+	src.add(deniedRead(time.Date(2026, 7, 10, 12, 0, 0, 0, time.UTC)))
+	r := runner(src, d)
+	r.defaults()
+	if n, err := r.step(context.Background()); err != nil || n != 1 {
+		t.Fatalf("step: %d, %v", n, err)
+	}
+	if n := len(srv.Mail()); n != 0 {
+		t.Fatalf("%d digests sent, switched off", n)
+	}
+}
