@@ -20,6 +20,15 @@
 //     `strongroom status`, on the web's home page for the provider, and in
 //     /metrics.
 //
+// The provider's daily reminders (Reminders) are the one kind not made
+// from entries: they say what state needs attention (credentials flagged
+// compromised and not rotated, reviews due, accounts ending), read after
+// the fact from the vault on its own behalf, once a day at a fixed UK
+// time (ReminderDue), with the day sent saved beside the positions.
+//
+// Each kind of message (Kinds) is on unless the council (a setting
+// stored in the vault) or the server (--mail-off) switches it off.
+//
 // Messages carry what happened, who, when, the entry's seq and a link to
 // the vault, never a secret: audit entries hold none (package audit), and
 // nothing else goes into a message. Errors kept for status are fixed
