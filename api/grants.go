@@ -36,7 +36,13 @@ func (s *server) listRequests(c echo.Context) error {
 
 func (s *server) decideRequest(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		r, g, err := s.v.DecideRequest(c.Request().Context(), request(c), principal(c), c.Param("id"), approve)
+		var in wire.DecisionBody
+		if c.Request().ContentLength != 0 {
+			if err := bind(c, &in); err != nil {
+				return err
+			}
+		}
+		r, g, err := s.v.DecideRequest(c.Request().Context(), request(c), principal(c), c.Param("id"), approve, in.Reason)
 		if err != nil {
 			return err
 		}

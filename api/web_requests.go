@@ -58,7 +58,7 @@ func (w *web) requestCreate(c echo.Context) error {
 
 func (w *web) decide(approve bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if _, _, err := w.s.v.DecideRequest(ctx(c), request(c), webUser(c), c.Param("id"), approve); err != nil {
+		if _, _, err := w.s.v.DecideRequest(ctx(c), request(c), webUser(c), c.Param("id"), approve, c.FormValue("reason")); err != nil {
 			return w.fail(c, err)
 		}
 		return c.Redirect(http.StatusSeeOther, "/ui/requests")

@@ -88,8 +88,8 @@ func (v *Vault) CreateRequest(ctx context.Context, req Request, p *Principal, cr
 
 // DecideRequest approves (making a grant) or denies a pending request. The
 // requester can never decide their own request.
-func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id string, approve bool) (*AccessRequest, *Grant, error) {
-	return v.creds.DecideRequest(ctx, req, p, id, approve)
+func (v *Vault) DecideRequest(ctx context.Context, req Request, p *Principal, id string, approve bool, why string) (*AccessRequest, *Grant, error) {
+	return v.creds.DecideRequest(ctx, req, p, id, approve, why)
 }
 
 // ListRequests shows approvers every request (pending first), and anyone

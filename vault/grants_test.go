@@ -56,13 +56,13 @@ func TestGrantTimeline(t *testing.T) {
 	}
 	// Nobody decides their own request; members and providers do not decide at all.
 	own, _ := f.v.CreateRequest(ctx, req, clerk, "Website admin", "clerk wants a look", time.Hour)
-	if _, _, err := f.v.DecideRequest(ctx, req, clerk, own.ID, true); !errors.Is(err, ErrForbidden) {
+	if _, _, err := f.v.DecideRequest(ctx, req, clerk, own.ID, true, ""); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("self-approval: %v", err)
 	}
 	if e := f.last(t); e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "own request") {
 		t.Fatalf("self-approval entry %+v", e)
 	}
-	if _, _, err := f.v.DecideRequest(ctx, req, member, r.ID, true); !errors.Is(err, ErrForbidden) {
+	if _, _, err := f.v.DecideRequest(ctx, req, member, r.ID, true, ""); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("member approval: %v", err)
 	}
 	if pending, _ := f.v.ListRequests(ctx, chair); len(pending) != 2 || pending[0].Status != RequestPending {
@@ -71,11 +71,20 @@ func TestGrantTimeline(t *testing.T) {
 	if mine, _ := f.v.ListRequests(ctx, con); len(mine) != 1 {
 		t.Fatalf("requester's list: %+v", mine)
 	}
-	_, g, err := f.v.DecideRequest(ctx, req, chair, r.ID, true)
-	if err != nil || g.Until.Sub(f.clock.Now()) != 2*time.Hour {
-		t.Fatalf("approve: %+v %v", g, err)
+	for _, bad := range []string{"two\nlines", strings.Repeat("x", 501), "bad \xff byte"} {
+		var fe *InputError
+		if _, _, err := f.v.DecideRequest(ctx, req, chair, r.ID, true, bad); !errors.As(err, &fe) || fe.Field != "reason" {
+			t.Fatalf("reason %.10q: %v", bad, err)
+		}
 	}
-	if _, _, err := f.v.DecideRequest(ctx, req, chair, r.ID, false); !errors.Is(err, ErrInvalid) {
+	ar, g, err := f.v.DecideRequest(ctx, req, chair, r.ID, true, " until the plugins are done ")
+	if err != nil || g.Until.Sub(f.clock.Now()) != 2*time.Hour || ar.DecisionReason != "until the plugins are done" {
+		t.Fatalf("approve: %+v %+v %v", ar, g, err)
+	}
+	if e := f.last(t); !strings.HasSuffix(e.Reason, "; reason given: until the plugins are done") {
+		t.Fatalf("approval entry %+v", e)
+	}
+	if _, _, err := f.v.DecideRequest(ctx, req, chair, r.ID, false, ""); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("decided twice: %v", err)
 	}
 	if !f.canRead(t, con, "Website admin") {
@@ -93,7 +102,7 @@ func TestGrantTimeline(t *testing.T) {
 	}
 	// A second grant cannot outlive the account (which ends in 59 minutes).
 	r2, _ := f.v.CreateRequest(ctx, req, con, "Website admin", "finish the plugin update", 5*time.Hour)
-	_, g2, err := f.v.DecideRequest(ctx, req, chair, r2.ID, true)
+	_, g2, err := f.v.DecideRequest(ctx, req, chair, r2.ID, true, "")
 	if err != nil || !g2.Until.Equal(f.clock.Now().Add(time.Hour-time.Second)) {
 		t.Fatalf("grant outlives the account: %+v %v", g2, err)
 	}
@@ -112,7 +121,7 @@ func TestGrantTimeline(t *testing.T) {
 	if _, _, err := f.v.Login(ctx, req, LoginRequest{Name: "Contractor", Password: []byte("x"), TOTP: "000000"}); !errors.Is(err, ErrBadLogin) {
 		t.Fatalf("expired contractor login: %v", err)
 	}
-	if _, _, err := f.v.DecideRequest(ctx, req, chair, own.ID, true); err != nil {
+	if _, _, err := f.v.DecideRequest(ctx, req, chair, own.ID, true, ""); err != nil {
 		t.Fatalf("approving the clerk's own request by the chairman: %v", err)
 	}
 }
@@ -152,7 +161,7 @@ func TestOffboardListsWhatToRotate(t *testing.T) {
 	f.put(t, f.admin, "Website admin", "admin", "pw", "IT Provider")
 	f.put(t, f.admin, "Bank", "admin", "pw", "IT Provider")
 	r, _ := f.v.CreateRequest(ctx, req, clerk, "Website admin", "annual return upload", 48*time.Hour)
-	f.v.DecideRequest(ctx, req, chair, r.ID, true)
+	f.v.DecideRequest(ctx, req, chair, r.ID, true, "")
 	if !f.canRead(t, clerk, "Website admin") || !f.canRead(t, clerk, "Facebook page") {
 		t.Fatal("setup reads failed")
 	}
@@ -234,7 +243,10 @@ func TestRequestApprovers(t *testing.T) {
 			}
 			return r.ID
 		}
-		decide := func(p *Principal, id string) error { _, _, err := f.v.DecideRequest(ctx, req, p, id, true); return err }
+		decide := func(p *Principal, id string) error {
+			_, _, err := f.v.DecideRequest(ctx, req, p, id, true, "")
+			return err
+		}
 		adminReq := ask(member, "Router admin")
 		for _, p := range []*Principal{clerk, member} {
 			if err := decide(p, adminReq); !errors.Is(err, ErrForbidden) || f.last(t).Outcome != audit.OutcomeDenied {

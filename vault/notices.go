@@ -29,8 +29,9 @@ func (v *Vault) Attention(ctx context.Context) (compromised, reviews []Notice, e
 	return v.creds.Attention(ctx)
 }
 
-// Requester is the account id of whoever made the access request id.
-func (v *Vault) Requester(ctx context.Context, id string) (string, error) {
+// Requester is the account id of whoever made the access request id, and
+// the reason its approver gave when deciding it ("" if none).
+func (v *Vault) Requester(ctx context.Context, id string) (requesterID, reason string, err error) {
 	return v.creds.Requester(ctx, id)
 }
 

@@ -52,17 +52,17 @@ func TestDeciders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.v.DecideRequest(ctx, req, clerk, ar.ID, true); err == nil {
+		if _, _, err := f.v.DecideRequest(ctx, req, clerk, ar.ID, true, ""); err == nil {
 			t.Fatal("the clerk decided a request for an admin login")
 		}
-		if _, _, err := f.v.DecideRequest(ctx, req, chair, ar.ID, false); err != nil {
+		if _, _, err := f.v.DecideRequest(ctx, req, chair, ar.ID, false, "  the router was rebooted this morning "); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := f.v.Requester(ctx, ar.ID); err != nil || got != member.UserID {
-			t.Fatalf("Requester = %q, %v; want the member's id", got, err)
+		if got, why, err := f.v.Requester(ctx, ar.ID); err != nil || got != member.UserID || why != "the router was rebooted this morning" {
+			t.Fatalf("Requester = %q, %q, %v; want the member's id and the chairman's reason, trimmed", got, why, err)
 		}
-		if got, err := f.v.Requester(ctx, "no-such-request"); err != nil || got != "" {
-			t.Fatalf("Requester of no request = %q, %v", got, err)
+		if got, why, err := f.v.Requester(ctx, "no-such-request"); err != nil || got != "" || why != "" {
+			t.Fatalf("Requester of no request = %q, %q, %v", got, why, err)
 		}
 	}
 }

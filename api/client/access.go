@@ -22,14 +22,19 @@ func (c *Client) ListRequests(ctx context.Context) ([]wire.AccessRequest, error)
 	return out, err
 }
 
-// DecideRequest approves (a grant that expires) or denies a request.
-func (c *Client) DecideRequest(ctx context.Context, id string, approve bool) (wire.Decision, error) {
+// DecideRequest approves (a grant that expires) or denies a request, with
+// the approver's reason if why is not empty.
+func (c *Client) DecideRequest(ctx context.Context, id string, approve bool, why string) (wire.Decision, error) {
 	verb := "deny"
 	if approve {
 		verb = "approve"
 	}
 	var out wire.Decision
-	err := c.do(ctx, "POST", "/v1/requests/"+pathName(id)+"/"+verb, nil, &out)
+	var body any
+	if why != "" {
+		body = wire.DecisionBody{Reason: why}
+	}
+	err := c.do(ctx, "POST", "/v1/requests/"+pathName(id)+"/"+verb, body, &out)
 	return out, err
 }
 

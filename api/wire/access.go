@@ -28,6 +28,14 @@ type AccessRequest struct {
 	DecidedBy   string        `json:"decided_by,omitempty"`
 	DecidedAt   time.Time     `json:"decided_at,omitempty"`
 	GrantID     string        `json:"grant_id,omitempty"`
+	// DecisionReason is what the approver said when deciding, if anything.
+	DecisionReason string `json:"decision_reason,omitempty"`
+}
+
+// DecisionBody is the optional body of POST /v1/requests/ID/approve and
+// /deny: the approver's reason, one line of at most 500 characters.
+type DecisionBody struct {
+	Reason string `json:"reason"`
 }
 
 // Grant is time-limited access to a credential, from an approved request.

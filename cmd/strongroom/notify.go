@@ -257,7 +257,7 @@ type people struct{ v *vault.Vault }
 func (p people) Contacts(ctx context.Context) ([]vault.Contact, error) { return p.v.Contacts(ctx) }
 func (p people) Sealed() bool                                          { return p.v.Sealed() }
 func (p people) MailOff(ctx context.Context) ([]string, error)         { return p.v.MailOff(ctx) }
-func (p people) Requester(ctx context.Context, id string) (string, error) {
+func (p people) Requester(ctx context.Context, id string) (string, string, error) {
 	return p.v.Requester(ctx, id)
 }
 func (p people) Deciders(ctx context.Context, credID, requesterID string) ([]string, error) {

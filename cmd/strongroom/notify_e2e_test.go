@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"io"
+	"mime/quotedprintable"
 	"net/http"
 	"os"
 	"os/exec"
@@ -66,10 +69,12 @@ func TestMailEndToEnd(t *testing.T) {
 
 	// The requester is told of each decision.
 	id := strings.TrimSpace(member.must(0, "request", "create", "--cred", "Bank", "--reason", "buy more stamps", "--for", "1h"))
-	chair.must(0, "request", "deny", id)
+	chair.must(2, "request", "deny", id, "--reason", "two\nlines") // a reason is one line; nothing is decided
+	chair.must(0, "request", "deny", id, "--reason", "stamps come from the petty cash")
 	m = waitMail(t, mail, "member@parish.test", "your request for Bank was refused", 60*time.Second)
-	if !strings.Contains(string(m.Data), "Chair has refused your request for access to Bank") || !strings.Contains(string(m.Data), srv.addr+"/ui/requests") {
-		t.Fatalf("refusal mail:\n%s", m.Data)
+	if text := unQP(t, m.Data); !strings.Contains(text, "Chair has refused your request for access to Bank. Their reason: “stamps come from the petty cash”.") ||
+		!strings.Contains(text, srv.addr+"/ui/requests") {
+		t.Fatalf("refusal mail:\n%s", text)
 	}
 	id = strings.TrimSpace(member.must(0, "request", "create", "--cred", "Bank", "--reason", "pay the grass cutter", "--for", "1h"))
 	m = waitMail(t, mail, "chair@parish.test", "asks for access to Bank", 60*time.Second)
@@ -191,4 +196,15 @@ func promtoolCheck(t *testing.T, srv *server) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
+}
+
+// unQP is a message with its quoted-printable parts decoded (the whole
+// message is read as quoted-printable: enough to find text in it).
+func unQP(t *testing.T, data []byte) string {
+	t.Helper()
+	b, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -68,8 +68,9 @@ func requestCmd(g *globals) *cobra.Command {
 		},
 	}
 	decide := func(verb string) *cobra.Command {
-		return &cobra.Command{
-			Use:   verb + " ID",
+		var why string
+		cmd := &cobra.Command{
+			Use:   verb + " ID [--reason TEXT]",
 			Short: map[string]string{"approve": "Approve a request (clerk or chairman, never your own): it becomes a grant that expires", "deny": "Deny a request"}[verb],
 			Args:  nargs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
@@ -77,7 +78,7 @@ func requestCmd(g *globals) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				res, err := c.DecideRequest(cmd.Context(), args[0], verb == "approve")
+				res, err := c.DecideRequest(cmd.Context(), args[0], verb == "approve", why)
 				if err != nil {
 					return err
 				}
@@ -96,6 +97,8 @@ func requestCmd(g *globals) *cobra.Command {
 				return nil
 			},
 		}
+		cmd.Flags().StringVar(&why, "reason", "", "why, in one line (recorded, and told to the person who asked)")
+		return cmd
 	}
 	cmd.AddCommand(create, list, decide("approve"), decide("deny"))
 	return cmd

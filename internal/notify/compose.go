@@ -138,10 +138,11 @@ func (c *Composer) IsOff(k Kind) bool {
 // Facts are what a batch's messages need to know of the vault beyond
 // the entries: for each new request's entry (by seq) the account ids of
 // those who may decide it (vault.Deciders), and for each decision's the
-// requester's account id (vault.Requester).
+// requester's account id and the approver's reason (vault.Requester).
 type Facts struct {
 	Deciders  map[uint64][]string
 	Requester map[uint64]string
+	Reason    map[uint64]string
 }
 
 // item is one entry as a message shows it.
@@ -224,8 +225,12 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 			requester := facts.Requester[e.Seq]
 			to := filter(people, func(p vault.Contact) bool { return requester != "" && p.ID == requester })
 			verb := map[bool]string{true: "approved", false: "refused"}[e.Action == audit.RequestApprove]
+			intro := e.Actor.Name + " has " + verb + " your request for access to " + e.Target.Name + "."
+			if why := facts.Reason[e.Seq]; why != "" {
+				intro += " Their reason: “" + why + "”."
+			}
 			if err := add(KindDecisions, to, []*audit.Entry{e}, "Strongroom: your request for "+e.Target.Name+" was "+verb,
-				e.Actor.Name+" has "+verb+" your request for access to "+e.Target.Name+".", "/ui/requests", "See your requests"); err != nil {
+				intro, "/ui/requests", "See your requests"); err != nil {
 				return nil, err
 			}
 		}

@@ -24,8 +24,9 @@ type People interface {
 	Sealed() bool
 	// MailOff is the kinds the council switched off (vault.MailOff).
 	MailOff(ctx context.Context) ([]string, error)
-	// Requester is the account id of whoever made a request.
-	Requester(ctx context.Context, requestID string) (string, error)
+	// Requester is the account id of whoever made a request, and the
+	// reason its approver gave ("" if none).
+	Requester(ctx context.Context, requestID string) (requesterID, reason string, err error)
 	// Deciders are the account ids of those who may decide a request
 	// by requesterID for a credential (the vault's own rule).
 	Deciders(ctx context.Context, credID, requesterID string) ([]string, error)
@@ -121,7 +122,7 @@ func (m *Mailer) notReady(err error) error {
 // facts reads what the batch's request and decision messages need of the
 // vault: who may decide each new request, and who made each decided one.
 func (m *Mailer) facts(ctx context.Context, batch []*audit.Entry) (Facts, error) {
-	f := Facts{Deciders: map[uint64][]string{}, Requester: map[uint64]string{}}
+	f := Facts{Deciders: map[uint64][]string{}, Requester: map[uint64]string{}, Reason: map[uint64]string{}}
 	for _, e := range batch {
 		if e.Outcome != audit.OutcomeOK {
 			continue
@@ -134,11 +135,11 @@ func (m *Mailer) facts(ctx context.Context, batch []*audit.Entry) (Facts, error)
 			}
 			f.Deciders[e.Seq] = ids
 		case (e.Action == audit.RequestApprove || e.Action == audit.RequestDeny) && !m.Composer.IsOff(KindDecisions):
-			id, err := m.People.Requester(ctx, e.Target.ID)
+			id, why, err := m.People.Requester(ctx, e.Target.ID)
 			if err != nil {
 				return f, m.notReady(err)
 			}
-			f.Requester[e.Seq] = id
+			f.Requester[e.Seq], f.Reason[e.Seq] = id, why
 		}
 	}
 	return f, nil

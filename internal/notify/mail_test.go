@@ -59,6 +59,7 @@ type fakePeople struct {
 	people     []vault.Contact
 	off        []string            // MailOff
 	requesters map[string]string   // request id: requester's account id
+	reasons    map[string]string   // request id: the approver's reason
 	deciders   map[string][]string // credential id: deciders' account ids
 }
 
@@ -71,13 +72,13 @@ func (f *fakePeople) MailOff(context.Context) ([]string, error) {
 	return f.off, nil
 }
 
-func (f *fakePeople) Requester(_ context.Context, id string) (string, error) {
+func (f *fakePeople) Requester(_ context.Context, id string) (string, string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sealed {
-		return "", vault.ErrSealed
+		return "", "", vault.ErrSealed
 	}
-	return f.requesters[id], nil
+	return f.requesters[id], f.reasons[id], nil
 }
 
 func (f *fakePeople) Deciders(_ context.Context, credID, _ string) ([]string, error) {

@@ -185,7 +185,8 @@ func TestReminders(t *testing.T) {
 func TestMailSwitchesAndRecipients(t *testing.T) {
 	srv := smtptest.Start(t, "u", "p")
 	people := append([]vault.Contact{{ID: "r1", Name: "Reg by Name; Sr", Role: vault.RoleMember, Email: "reg@parish.test", Active: true}}, council...)
-	pp := &fakePeople{people: people, requesters: map[string]string{"req1": "r1"}, deciders: map[string][]string{"admin-cred": {"h1"}}}
+	pp := &fakePeople{people: people, requesters: map[string]string{"req1": "r1"}, reasons: map[string]string{"req1": "the router was rebooted this morning"},
+		deciders: map[string][]string{"admin-cred": {"h1"}}}
 	m := newMailer(t, srv, pp)
 	m.Composer.Off = []Kind{KindSeal}
 	when := time.Date(2026, 7, 14, 13, 5, 9, 0, time.UTC)
@@ -207,6 +208,9 @@ func TestMailSwitchesAndRecipients(t *testing.T) {
 	got := map[string][]string{}
 	for _, msg := range srv.Mail() {
 		got[msg.To[0]] = append(got[msg.To[0]], subjectOf(t, msg.Data))
+		if text, _ := readDigest(t, msg.Data); msg.To[0] == "reg@parish.test" && !strings.Contains(text, "Their reason: “the router was rebooted this morning”.") {
+			t.Errorf("the decision does not give the chairman's reason:\n%s", msg.Data)
+		}
 	}
 	want := map[string][]string{
 		"chair@parish.test": {"Strongroom: Reg by Name; Sr asks for access to Router"},

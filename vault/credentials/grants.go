@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"strongroom/audit"
 	"strongroom/vault/access"
@@ -45,6 +47,8 @@ type AccessRequest struct {
 	DecidedBy   string        `json:"decided_by,omitempty"`
 	DecidedAt   time.Time     `json:"decided_at,omitempty"`
 	GrantID     string        `json:"grant_id,omitempty"`
+	// DecisionReason is what the approver said when deciding, if anything.
+	DecisionReason string `json:"decision_reason,omitempty"`
 }
 
 // Grant is time-limited read access to one credential, sealed at grants/grant/<id>.
@@ -104,10 +108,16 @@ func (c *Credentials) CreateRequest(ctx context.Context, req auditlog.Request, p
 	return out, err
 }
 
-// DecideRequest approves (making a grant) or denies a pending request. The
-// requester can never decide their own request.
-func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p *access.Principal, id string, approve bool) (*AccessRequest, *Grant, error) {
+// DecideRequest approves (making a grant) or denies a pending request,
+// with the approver's reason if they give one (up to 500 characters, one
+// line: it is recorded and sent to the requester). The requester can
+// never decide their own request.
+func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p *access.Principal, id string, approve bool, why string) (*AccessRequest, *Grant, error) {
 	action := map[bool]audit.Action{true: audit.RequestApprove, false: audit.RequestDeny}[approve]
+	why = strings.TrimSpace(why)
+	if len(why) > 500 || strings.ContainsFunc(why, unicode.IsControl) || !utf8.ValidString(why) {
+		return nil, nil, access.Invalid("reason", "the reason must be one line of at most 500 characters")
+	}
 	var ar AccessRequest
 	var grant *Grant
 	err := c.barrier.Hold(func(h *barrier.Held) error {
@@ -142,7 +152,7 @@ func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p
 				return access.Invalid("", "request %s is already %s", ar.ID, ar.Status)
 			}
 			now := c.now()
-			ar.DecidedBy, ar.DecidedAt = p.Name, now
+			ar.DecidedBy, ar.DecidedAt, ar.DecisionReason = p.Name, now, why
 			reason := fmt.Sprintf("request %s by %s", ar.ID, ar.Requester)
 			if !approve {
 				ar.Status = RequestDenied
@@ -165,6 +175,9 @@ func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p
 				}
 				ar.Status, ar.GrantID = RequestApproved, grant.ID
 				reason += fmt.Sprintf("; grant %s until %s", grant.ID, until.Format(time.RFC3339))
+			}
+			if why != "" {
+				reason += "; reason given: " + why
 			}
 			if err := tx.PutRecord(storage.BucketRequests, ar.ID, &ar); err != nil {
 				return err

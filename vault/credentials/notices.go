@@ -70,17 +70,18 @@ func (c *Credentials) Attention(ctx context.Context) (compromised, reviews []Not
 }
 
 // Requester is the account id of the person who made request id ("" if
-// there is no such request).
-func (c *Credentials) Requester(ctx context.Context, id string) (string, error) {
+// there is no such request), and the reason its approver gave when
+// deciding it ("" if none, or not decided).
+func (c *Credentials) Requester(ctx context.Context, id string) (requesterID, reason string, err error) {
 	var ar AccessRequest
-	err := c.barrier.Hold(func(h *barrier.Held) error {
+	err = c.barrier.Hold(func(h *barrier.Held) error {
 		return h.View(ctx, func(tx barrier.Tx) error {
 			ar = AccessRequest{}
 			_, err := tx.GetRecord(storage.BucketRequests, id, &ar)
 			return err
 		})
 	})
-	return ar.RequesterID, err
+	return ar.RequesterID, ar.DecisionReason, err
 }
 
 // Deciders are the account ids of the active people who may decide a
