@@ -107,7 +107,12 @@ func TestWebDeliveryFailsThenWorks(t *testing.T) {
 	if st, body := e.call(t, "POST", "/v1/users", e.token, `{"name":"Clerk","role":"clerk"}`); st != 201 { // an audit entry to send
 		t.Fatalf("user add %d %s", st, body)
 	}
-	waitUntil(t, func() bool { return r.Status().Failing >= 2 })
+	waitUntil(t, func() bool { return r.Status().Failing >= 1 })
+	first := r.Status().FailingSince
+	waitUntil(t, func() bool { return r.Status().Failing >= 3 })
+	if st := r.Status(); first.IsZero() || !st.FailingSince.Equal(first) || st.LastFail.Before(first) {
+		t.Fatalf("failing since %v, then %+v: want the first failure's time, kept", first, st)
+	}
 	if p := page("/ui/delivery"); !strings.Contains(p, "is not getting through") || !strings.Contains(p, "in a row since") ||
 		!strings.Contains(p, "What went wrong: The webhook receiver did not accept an entry.") {
 		t.Fatalf("the messages page does not say it fails:\n%s", p)
@@ -118,6 +123,9 @@ func TestWebDeliveryFailsThenWorks(t *testing.T) {
 
 	down.Store(false)
 	waitUntil(t, func() bool { s := r.Status(); return s.Failing == 0 && s.Delivered > 0 })
+	if st := r.Status(); !st.FailingSince.IsZero() {
+		t.Fatalf("still failing since %v after a delivery", st.FailingSince)
+	}
 	if p := page("/ui/delivery"); !strings.Contains(p, "(webhook): working") || strings.Contains(p, "not getting through") ||
 		!strings.Contains(p, "tried again until it worked") {
 		t.Fatalf("the messages page does not say it works:\n%s", p)
