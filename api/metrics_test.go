@@ -174,3 +174,32 @@ func TestMetricsStoreCommits(t *testing.T) {
 		t.Errorf("writes timed %v, writes committed %v", w, after["strongroom_store_commit_writes_sum"])
 	}
 }
+
+// FuzzMetricsToken: a token file is taken only as at least 32 visible
+// ASCII characters once trimmed, and an Authorization header opens the
+// metrics only when it is Bearer and exactly that token.
+func FuzzMetricsToken(f *testing.F) {
+	f.Add([]byte(strings.Repeat("k3", 20)+"\n"), "Bearer "+strings.Repeat("k3", 20))
+	f.Add([]byte(" short "), "Bearer short")
+	f.Add([]byte(strings.Repeat("é", 40)), "bearer  x")
+	f.Fuzz(func(t *testing.T, file []byte, header string) {
+		tok, err := ParseMetricsToken(file)
+		if err != nil {
+			return
+		}
+		if len(tok) < MinMetricsToken || string(tok) != strings.TrimSpace(string(file)) || strings.ContainsFunc(string(tok), func(r rune) bool { return r < 0x21 || r > 0x7e }) {
+			t.Fatalf("took %q from %q", tok, file)
+		}
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		r.Header.Set("Authorization", "Bearer "+string(tok))
+		if ok, _, _ := checkBearer(r, tok); !ok {
+			t.Fatal("the right token was refused")
+		}
+		r.Header.Set("Authorization", header)
+		scheme, given, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		want := strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(given) == string(tok)
+		if ok, _, _ := checkBearer(r, tok); ok != want {
+			t.Fatalf("header %q: opened %v, want %v", header, ok, want)
+		}
+	})
+}
