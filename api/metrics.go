@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,12 +24,12 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
-	commit   prometheus.Histogram
+	write    prometheus.Histogram // per write: start to durable
 	commits  prometheus.Counter
+	batch    prometheus.Histogram // per commit: write functions carried
+	commit   prometheus.Histogram // per commit: bbolt's Tx.Commit
+	disk     prometheus.Histogram // per commit: page and meta writes with their fdatasyncs
 	incident *prometheus.CounterVec
-
-	mu  sync.Mutex
-	rev uint64 // the newest commit revision counted
 }
 
 // NewMetrics makes the registry with the process's, the requests' and the
@@ -41,15 +40,25 @@ func NewMetrics() *Metrics {
 		Help: "HTTP requests answered, by route pattern, method and status code."}, []string{"route", "method", "code"})
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "strongroom_http_request_duration_seconds",
 		Help: "Time to answer an HTTP request, by route pattern and method.", Buckets: prometheus.DefBuckets}, []string{"route", "method"})
-	m.commit = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "strongroom_store_write_seconds",
-		Help:    "Time from a write's start until its group commit is durable (fsynced).",
-		Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5}})
+	secs := []float64{.0002, .0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1, 2.5}
+	m.write = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "strongroom_store_write_seconds",
+		Help:    "Time from a write's start until its group commit is durable (fsynced): queueing, the transaction and the commit.",
+		Buckets: secs})
 	m.commits = prometheus.NewCounter(prometheus.CounterOpts{Name: "strongroom_store_commits_total",
-		Help: "Group commits seen by writes (each may carry many writes)."})
+		Help: "Durable group commits of the store (each may carry many writes)."})
+	m.batch = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "strongroom_store_commit_writes",
+		Help:    "Writes carried by one durable group commit (the batch size).",
+		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000}})
+	m.commit = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "strongroom_store_commit_seconds",
+		Help:    "Time bbolt's commit took for one group commit: laying out the changed pages, writing them and the meta page, and both fdatasyncs.",
+		Buckets: secs})
+	m.disk = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "strongroom_store_commit_disk_write_seconds",
+		Help:    "Time one commit spent writing its pages and then its meta page to the file, each followed by an fdatasync (bbolt's TxStats.WriteTime).",
+		Buckets: secs})
 	m.incident = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "strongroom_incidents_total",
 		Help: "Security incidents recorded since the server started, by kind."}, []string{"kind"})
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.latency, m.commit, m.commits, m.incident)
+		m.requests, m.latency, m.write, m.commits, m.batch, m.commit, m.disk, m.incident)
 	return m
 }
 
@@ -116,7 +125,17 @@ func (m *Metrics) Deliver(_ context.Context, batch []*audit.Entry) (int, error) 
 	return 0, nil
 }
 
-// Store wraps a store so that writes are timed and commits counted.
+// ObserveCommit records one durable commit of the store; it is the
+// store's observer (vault.BoltOptions.Observe).
+func (m *Metrics) ObserveCommit(s vault.CommitStats) {
+	m.commits.Inc()
+	m.batch.Observe(float64(s.Writes))
+	m.commit.Observe(s.Commit.Seconds())
+	m.disk.Observe(s.Write.Seconds())
+}
+
+// Store wraps a store so that each write is timed from its start until
+// it is durable.
 func (m *Metrics) Store(st vault.Store) vault.Store { return &meteredStore{Store: st, m: m} }
 
 type meteredStore struct {
@@ -126,19 +145,9 @@ type meteredStore struct {
 
 func (s *meteredStore) Update(ctx context.Context, fn func(vault.Tx) error) error {
 	start := time.Now()
-	var rev uint64
-	err := s.Store.Update(ctx, func(tx vault.Tx) error {
-		rev = tx.Revision()
-		return fn(tx)
-	})
+	err := s.Store.Update(ctx, fn)
 	if err == nil {
-		s.m.commit.Observe(time.Since(start).Seconds())
-		s.m.mu.Lock()
-		if rev > s.m.rev { // the first write of its group commit to return
-			s.m.rev = rev
-			s.m.commits.Inc()
-		}
-		s.m.mu.Unlock()
+		s.m.write.Observe(time.Since(start).Seconds())
 	}
 	return err
 }

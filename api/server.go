@@ -22,6 +22,10 @@ type Options struct {
 	// Metrics, if set, counts every request (its /metrics is served on a
 	// listener of its own: Metrics.Handler).
 	Metrics *Metrics
+	// MetricsToken, if set with Metrics, also serves GET /metrics on this
+	// listener, to requests with "Authorization: Bearer TOKEN" only
+	// (ParseMetricsToken reads it).
+	MetricsToken []byte
 	// Deliveries, if set, reports the notifiers for status.
 	Deliveries func() []notify.Status
 	// MailOff is the kinds of e-mail the server switched off (--mail-off),
@@ -76,6 +80,9 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/ui/") })
 	e.GET("/healthz", healthz)
 	e.GET("/readyz", s.readyz)
+	if opt.Metrics != nil && opt.MetricsToken != nil {
+		e.GET("/metrics", s.metricsRoute(opt.MetricsToken))
+	}
 	return e
 }
 

@@ -131,6 +131,7 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.POST("/audit/checkpoint", w.user(w.auditCheckpoint))
 	g.POST("/audit/export", w.user(w.auditExport))
 	g.GET("/incidents", w.user(w.incidents))
+	g.GET("/delivery", w.user(w.delivery))
 	g.GET("/report/password-health", w.user(w.passwordHealth))
 	g.GET("/export", w.user(w.exportForm))
 	g.POST("/export", w.user(w.export), login)
@@ -182,7 +183,9 @@ func (w *web) root(c echo.Context) error {
 }
 
 func (w *web) home(c echo.Context) error {
-	return w.render(c, http.StatusOK, "home", &page{Title: "Home"})
+	p := webUser(c)
+	return w.render(c, http.StatusOK, "home", &page{Title: "Home",
+		Data: map[string]any{"Failing": w.failingDeliveries(p), "Tell": deliveryTell(p)}})
 }
 
 // page is what every template gets.
@@ -234,9 +237,11 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 		add("/ui/report/password-health", "Password health", "reused, weak and old passwords")
 		add("/ui/export", "Export", "take everything out as a KeePass file")
 		add("/ui/emergency", "Emergency", "recovery and break-glass")
+		add("/ui/delivery", "Messages", "are e-mail, webhook and syslog getting through?")
 	case vault.RoleClerk:
 		add("/ui/creds", "Passwords", "the council's shared logins and their codes")
 		add("/ui/requests", "Requests", "approve or ask for time-limited access")
+		add("/ui/delivery", "Messages", "is the vault's e-mail getting through?")
 	case vault.RoleChairman:
 		add("/ui/creds", "Passwords", "what you may use")
 		add("/ui/requests", "Requests", "approve time-limited access")

@@ -110,7 +110,7 @@ func TestWebPagesHeaders(t *testing.T) {
 	e := newEnv(t)
 	w := newWebClient(t, e, e.token)
 	for _, path := range []string{"/ui/login", "/ui/home", "/ui/creds", "/ui/creds/new", "/ui/users", "/ui/requests",
-		"/ui/audit", "/ui/incidents", "/ui/export", "/ui/emergency", "/ui/escrow/check", "/ui/nope", "/ui/reauth?next=//evil.example",
+		"/ui/audit", "/ui/incidents", "/ui/delivery", "/ui/export", "/ui/emergency", "/ui/escrow/check", "/ui/nope", "/ui/reauth?next=//evil.example",
 		"/ui/report/password-health", "/ui/report/password-health?older_than=30", "/ui/report/password-health?older_than=soon",
 		"/ui/report/password-health?older_than=0", "/ui/report/password-health?older_than=99999"} {
 		resp := w.req(t, "GET", path, nil, nil)

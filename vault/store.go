@@ -10,6 +10,8 @@ type (
 	Tx = storage.Tx
 	// BoltOptions tunes the embedded bbolt store.
 	BoltOptions = storage.Options
+	// CommitStats is storage.CommitStats: one commit, for metrics.
+	CommitStats = storage.CommitStats
 )
 
 // OpenBolt opens (creating if needed) DIR/strongroom.db with mode 0600.

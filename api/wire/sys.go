@@ -49,6 +49,8 @@ type Delivery struct {
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastFail  time.Time `json:"last_failure,omitzero"`
 	Waiting   bool      `json:"waiting,omitempty"`
+	// FailingSince is when the failures in a row began.
+	FailingSince time.Time `json:"failing_since,omitzero"`
 }
 
 // RewrapResponse is the answer to POST /v1/escrow/rewrap.

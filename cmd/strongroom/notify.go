@@ -28,6 +28,7 @@ type notifyFlags struct {
 	smtpURL, smtpPassFile, smtpFrom, smtpCAFile, publicURL, mailOff string
 	webhookURL, webhookSecretFile, metricsListen, logFormat         string
 	webhookEvents, syslogURL, syslogCAFile                          string
+	metricsTokenFile                                                string
 	defaultURL                                                      bool // no --public-url: the listener's address
 
 	smtp    *notify.SMTPServer
@@ -38,12 +39,14 @@ type notifyFlags struct {
 	secret  []byte
 	syslog  *notify.SyslogServer
 	sysRoot *x509.CertPool
+	mtoken  []byte // --metrics-token-file's token
 	// reminders are the provider's daily reminders (with --smtp-url).
 	reminders *notify.Reminders
 }
 
 func (n *notifyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.metricsListen, "metrics-listen", "", "serve GET /metrics (Prometheus) on this address, such as 127.0.0.1:9464, apart from the vault's own listener")
+	f.StringVar(&n.metricsTokenFile, "metrics-token-file", "", "serve GET /metrics on the vault's own listener too, to requests with \"Authorization: Bearer TOKEN\" only, TOKEN being this file's content (at least 32 characters); --metrics-listen then asks for it too")
 	f.StringVar(&n.logFormat, "log-format", "json", "the server log's format: json or text")
 	f.StringVar(&n.smtpURL, "smtp-url", "", "send e-mail through this SMTP submission server: smtp://USER@HOST:587 (STARTTLS) or smtps://USER@HOST:465; plain SMTP only to a relay on loopback")
 	f.StringVar(&n.smtpPassFile, "smtp-password-file", "", "file holding the SMTP password (for the user in --smtp-url)")
@@ -68,6 +71,15 @@ func (n *notifyFlags) check(listen string) error {
 	if n.metricsListen != "" {
 		if _, _, err := net.SplitHostPort(n.metricsListen); err != nil {
 			return usagef("--metrics-listen must be HOST:PORT, such as 127.0.0.1:9464")
+		}
+	}
+	if n.metricsTokenFile != "" {
+		b, err := os.ReadFile(n.metricsTokenFile)
+		if err != nil {
+			return usagef("--metrics-token-file cannot be read")
+		}
+		if n.mtoken, err = api.ParseMetricsToken(b); err != nil {
+			return usagef("--metrics-token-file must hold at least %d visible characters with no spaces, such as the output of: openssl rand -hex 32", api.MinMetricsToken)
 		}
 	}
 	if n.publicURL == "" {
@@ -226,7 +238,7 @@ func (n *notifyFlags) start(ctx context.Context, v *vault.Vault, m *api.Metrics,
 		go n.reminders.Run(ctx)
 	}
 	m.Attach(v, statuses)
-	if n.metricsListen != "" {
+	if n.metricsListen != "" || n.mtoken != nil {
 		sub, err := v.Subscriber("metrics")
 		if err != nil {
 			return api.Options{}, err
@@ -237,18 +249,20 @@ func (n *notifyFlags) start(ctx context.Context, v *vault.Vault, m *api.Metrics,
 			return api.Options{}, err
 		}
 		go (&notify.Runner{Name: "metrics", Source: sub, Dest: m, Log: log}).Run(ctx)
+	}
+	if n.metricsListen != "" {
 		ln, err := net.Listen("tcp", n.metricsListen)
 		if err != nil {
 			return api.Options{}, fmt.Errorf("--metrics-listen: %v", err)
 		}
 		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", m.Handler())
+		mux.Handle("GET /metrics", m.Protected(n.mtoken)) // with a token given, this listener asks for it too
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		go srv.Serve(ln)
 		go func() { <-ctx.Done(); srv.Close() }()
 		fmt.Printf("strongroom: metrics on http://%s/metrics\n", ln.Addr())
 	}
-	return api.Options{Logger: log, Metrics: m, Deliveries: statuses, MailOff: n.off}, nil
+	return api.Options{Logger: log, Metrics: m, MetricsToken: n.mtoken, Deliveries: statuses, MailOff: n.off}, nil
 }
 
 // people is the vault as the mailer sees it.

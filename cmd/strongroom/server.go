@@ -223,11 +223,11 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 		// about 15 MB more resident (docs/benchmarks.md). GOGC overrides.
 		debug.SetGCPercent(200)
 	}
-	store, err := vault.OpenBolt(data, vault.BoltOptions{MaxBatchDelay: hk.commitDelay})
+	metrics := api.NewMetrics()
+	store, err := vault.OpenBolt(data, vault.BoltOptions{MaxBatchDelay: hk.commitDelay, Observe: metrics.ObserveCommit})
 	if err != nil {
 		return err
 	}
-	metrics := api.NewMetrics()
 	cfg.Store, cfg.Logger = metrics.Store(store), log
 	v := vault.New(cfg)
 	defer v.Close()

@@ -67,6 +67,9 @@ type Status struct {
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastFail  time.Time `json:"last_failure,omitzero"`
 	Waiting   bool      `json:"waiting,omitempty"` // not ready (vault sealed)
+	// FailingSince is when the failures in a row began (zero while
+	// delivering).
+	FailingSince time.Time `json:"failing_since,omitzero"`
 }
 
 // Runner moves entries from one Source to one Destination until its
@@ -187,18 +190,22 @@ func (r *Runner) step(ctx context.Context) (int, error) {
 		}
 		r.Log.Warn("delivery failed; will try again", "destination", r.Name,
 			"from_seq", batch[0].Seq, "through_seq", batch[len(batch)-1].Seq, "err", err)
+		now := time.Now()
 		r.update(func(s *Status) {
+			if s.Failing == 0 {
+				s.FailingSince = now
+			}
 			s.Failures++
 			s.Failing++
 			s.Refused += uint64(refused)
-			s.LastError, s.LastFail, s.Waiting = public, time.Now(), false
+			s.LastError, s.LastFail, s.Waiting = public, now, false
 		})
 		return 0, err
 	}
 	r.update(func(s *Status) {
 		s.Delivered += uint64(len(batch))
 		s.Refused += uint64(refused)
-		s.Failing, s.LastOK, s.Waiting = 0, time.Now(), false
+		s.Failing, s.LastOK, s.Waiting, s.FailingSince = 0, time.Now(), false, time.Time{}
 	})
 	return len(batch), nil
 }

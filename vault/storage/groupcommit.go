@@ -26,9 +26,10 @@ import (
 // Under the store contract a function fails only on I/O or integrity
 // errors, so this is rare.
 type groupCommit struct {
-	db    *bolt.DB
-	delay time.Duration
-	max   int
+	db      *bolt.DB
+	delay   time.Duration
+	max     int
+	observe func(CommitStats)
 
 	mu      sync.Mutex
 	queue   []*groupCall
@@ -108,9 +109,8 @@ func (g *groupCommit) commit(calls []*groupCall) {
 	for len(calls) > 0 {
 		bad := -1
 		txs := make([]*boltTx, len(calls))
-		g.commits.Add(1)
 		scratch := map[string]any{}
-		err := g.db.Update(func(tx *bolt.Tx) error {
+		err := g.update(len(calls), func(tx *bolt.Tx) error {
 			for i, c := range calls {
 				txs[i] = &boltTx{tx: tx, scratch: scratch}
 				if err := safelyCall(c.fn, txs[i]); err != nil {
@@ -135,8 +135,7 @@ func (g *groupCommit) commit(calls []*groupCall) {
 	}
 	for _, c := range failed {
 		var t *boltTx
-		g.commits.Add(1)
-		err := g.db.Update(func(tx *bolt.Tx) error {
+		err := g.update(1, func(tx *bolt.Tx) error {
 			t = &boltTx{tx: tx}
 			return safelyCall(c.fn, t)
 		})
@@ -145,6 +144,28 @@ func (g *groupCommit) commit(calls []*groupCall) {
 		}
 		c.err <- err
 	}
+}
+
+// update runs fn in one bbolt write transaction carrying writes write
+// functions, and tells the observer about the commit once it is durable.
+func (g *groupCommit) update(writes int, fn func(*bolt.Tx) error) error {
+	g.commits.Add(1)
+	var ran time.Time
+	var st CommitStats
+	err := g.db.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		// bbolt runs its commit handlers at the end of Tx.Commit, after
+		// the meta page's fdatasync; the transaction's stats stay readable.
+		tx.OnCommit(func() { st = CommitStats{Writes: writes, Commit: time.Since(ran), Write: txWriteTime(tx)} })
+		ran = time.Now() // bbolt's Update calls Commit as soon as fn returns
+		return nil
+	})
+	if err == nil && g.observe != nil {
+		g.observe(st)
+	}
+	return err
 }
 
 func safelyCall(fn func(*boltTx) error, tx *boltTx) (err error) {
@@ -160,4 +181,10 @@ func safelyCall(fn func(*boltTx) error, tx *boltTx) (err error) {
 		}
 	}()
 	return fn(tx)
+}
+
+// txWriteTime is bbolt's TxStats.WriteTime of a committed transaction.
+func txWriteTime(tx *bolt.Tx) time.Duration {
+	s := tx.Stats()
+	return s.GetWriteTime()
 }

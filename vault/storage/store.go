@@ -91,6 +91,27 @@ type Options struct {
 	// next commit. Zero commits at once: writes that arrive while a commit
 	// runs share the next one anyway (see groupCommit).
 	MaxBatchDelay time.Duration
+	// Observe, if set, is told of each commit once it is durable, on the
+	// committer's goroutine before the writers it carried return: it must
+	// be quick (a metrics update) and must not use the store.
+	Observe func(CommitStats)
+}
+
+// CommitStats describes one durable commit, for metrics.
+type CommitStats struct {
+	// Writes is how many write functions the commit carried: the group
+	// commit's batch size (1 for a function run alone after a failure).
+	Writes int
+	// Commit is how long bbolt's Tx.Commit took: rebalancing and spilling
+	// the changed nodes into pages, growing the file if needed, writing
+	// the pages and the meta page, and the fdatasync after each of those
+	// two writes. It leaves out the write functions themselves and the
+	// wait for bbolt's writer lock.
+	Commit time.Duration
+	// Write is the part of Commit spent writing the pages and then the
+	// meta page to the file, each followed by its fdatasync (bbolt's
+	// TxStats.WriteTime): the time the disk took to make it durable.
+	Write time.Duration
 }
 
 // maxBatch caps the writes in one commit.
@@ -137,7 +158,7 @@ func OpenBolt(dir string, opt Options) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: create buckets: %w", err)
 	}
-	return &Bolt{db: db, gc: &groupCommit{db: db, delay: opt.MaxBatchDelay, max: maxBatch}}, nil
+	return &Bolt{db: db, gc: &groupCommit{db: db, delay: opt.MaxBatchDelay, max: maxBatch, observe: opt.Observe}}, nil
 }
 
 // View runs fn in a read-only transaction.

@@ -13,9 +13,12 @@ import (
 
 // The writes queued while one commit runs share the next commit; a write
 // that fails is taken out and gets its own error; a panicking write is an
-// error, not a crash; the others are all committed.
+// error, not a crash; the others are all committed. The observer hears of
+// each durable commit with its batch size, and of none that rolled back.
 func TestGroupCommit(t *testing.T) {
-	st, err := OpenBolt(t.TempDir(), Options{})
+	var omu sync.Mutex
+	var seen []CommitStats
+	st, err := OpenBolt(t.TempDir(), Options{Observe: func(s CommitStats) { omu.Lock(); seen = append(seen, s); omu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +76,19 @@ func TestGroupCommit(t *testing.T) {
 	if got := gc.commits.Load() - before; got != 5 {
 		t.Errorf("%d transactions after the first was released, want 5", got)
 	}
+	// Two durable commits: the first write alone, then the 38 that
+	// committed together; the rolled-back attempts and the two failures
+	// run alone are not commits.
+	omu.Lock()
+	if len(seen) != 2 || seen[0].Writes != 1 || seen[1].Writes != n-2 {
+		t.Errorf("observed commits %+v, want batches of 1 and %d", seen, n-2)
+	}
+	for _, s := range seen {
+		if s.Write <= 0 || s.Commit < s.Write {
+			t.Errorf("commit times %+v: want 0 < Write <= Commit", s)
+		}
+	}
+	omu.Unlock()
 	for i, err := range errs {
 		switch i {
 		case 7:
