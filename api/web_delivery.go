@@ -36,6 +36,7 @@ var deliveryLabels = map[string]string{
 	"digest":  "The auditor’s weekly e-mail",
 	"webhook": "Messages to a chat channel or another system (webhook)",
 	"syslog":  "The copy of the audit log for the security log server (syslog)",
+	"reminders": "The IT provider’s daily reminders by e-mail",
 }
 
 // deliveryViews describes each destination at now; tell is what to do
