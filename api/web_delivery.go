@@ -32,10 +32,10 @@ type deliveryView struct {
 
 // deliveryLabels name the destinations in plain words.
 var deliveryLabels = map[string]string{
-	"mail":    "E-mail",
-	"digest":  "The auditor’s weekly e-mail",
-	"webhook": "Messages to a chat channel or another system (webhook)",
-	"syslog":  "The copy of the audit log for the security log server (syslog)",
+	"mail":      "E-mail",
+	"digest":    "The auditor’s weekly e-mail",
+	"webhook":   "Messages to a chat channel or another system (webhook)",
+	"syslog":    "The copy of the audit log for the security log server (syslog)",
 	"reminders": "The IT provider’s daily reminders by e-mail",
 }
 
