@@ -170,8 +170,9 @@ func printImportReport(file string, rep wire.ImportReport) {
 // could quote the file.
 func readWithKeePassXC(kxc, file string, pw []byte, empty bool, keyFile string) (xml []byte, refused string) {
 	xml, refused = keepassxcExport(kxc, file, pw, empty, keyFile)
-	if empty && keyFile != "" && refused == "wrong_key" {
-		// The empty password may be KeePassXC's "no password".
+	if empty && (refused == "wrong_key" || refused == "wrong_key_no_key_file") {
+		// The empty password may be KeePassXC's "no password" (with a key
+		// file or none at all, as pykeepass writes password='').
 		return keepassxcExport(kxc, file, nil, false, keyFile)
 	}
 	return xml, refused
