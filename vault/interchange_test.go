@@ -17,7 +17,7 @@ func decoded(t *testing.T, file string, key transfer.KDBXKey) func() (*transfer.
 	if err != nil {
 		t.Fatal(err)
 	}
-	format := map[string]string{".kdbx": "kdbx", ".json": "bitwarden-json", ".csv": "bitwarden-csv"}[file[strings.LastIndex(file, "."):]]
+	format := map[string]string{".xml": "keepass-xml", ".json": "bitwarden-json", ".csv": "bitwarden-csv"}[file[strings.LastIndex(file, "."):]]
 	return func() (*transfer.Result, error) { return transfer.Decode(format, data, key, nil) }
 }
 
@@ -27,8 +27,8 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 	f.put(t, f.admin, "YouTube", "shared", "already-here-pw", "Clerk")
 	before := len(f.entries(t))
 
-	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx", Kind: "shared"},
-		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("fixture-pass")}))
+	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "keepass-xml", Kind: "shared"},
+		decoded(t, "keepassxc_council.xml", transfer.KDBXKey{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +64,25 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 	es := f.entries(t)[before:]
 	var creates int
 	for _, e := range es {
-		if e.Action == "cred.create" && strings.Contains(e.Reason, "imported from kdbx") {
+		if e.Action == "cred.create" && strings.Contains(e.Reason, "imported from keepass-xml") {
 			creates++
 		}
 	}
-	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared from kdbx, 1 skipped" {
+	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared from keepass-xml, 1 skipped" {
 		t.Fatalf("entries: %d creates, then %s %q", creates, es[3].Action, es[3].Reason)
 	}
 
 	// A bad file changes nothing and is recorded as refused.
 	n := len(f.entries(t))
 	list, _ := f.v.ListCredentialsAll(ctx, f.admin)
-	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx"},
-		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("wrong")}))
+	kdbx, err := transfer.EncodeKDBX([]transfer.Item{{Title: "Website host", Password: []byte("river-candle-orbit")}},
+		[]byte("file-pass"), transfer.KDBXOptions{MemoryKiB: 64, Iterations: 1, Lanes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx"}, func() (*transfer.Result, error) {
+		return transfer.Decode("kdbx", kdbx, transfer.KDBXKey{Password: []byte("wrong")}, nil)
+	})
 	if !errors.Is(err, transfer.ErrBadKey) {
 		t.Fatalf("wrong password: %v", err)
 	}

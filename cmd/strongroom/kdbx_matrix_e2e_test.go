@@ -3,48 +3,16 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"strongroom/transfer/kdbxmatrix"
 )
 
-// matrixCase is one database transfer/testdata/make_kdbx_matrix.py
-// wrote, as it describes it.
-type matrixCase struct {
-	Name     string
-	File     string
-	KeyFile  string `json:"key_file"`
-	Password *string
-	Version  int
-	KDF      string
-	Cipher   string
-	Entries  []matrixEntry
-}
-
-// matrixEntry is one entry as pykeepass wrote it.
-type matrixEntry struct {
-	Title, Username, Password, URL, Notes, OTP, Folder, Skip string
-	Tags                                                     []string
-	Fields                                                   map[string]string
-	History                                                  int
-}
-
-// imported says whether Strongroom imports the entry (an attachment is
-// listed as not imported, but its entry comes in).
-func (e matrixEntry) imported() bool { return e.Skip == "" || e.Skip == "attachment not imported" }
-
-// path is the entry's place as keepassxc-cli ls -R -f lists it.
-func (e matrixEntry) path() string {
-	if e.Folder == "" {
-		return e.Title
-	}
-	return e.Folder + "/" + e.Title
-}
-
 // kxArgs are the options and standard input that open c in keepassxc-cli.
-func (c matrixCase) kxArgs() (opts []string, stdin string) {
+func kxArgs(c kdbxmatrix.Case) (opts []string, stdin string) {
 	if c.KeyFile != "" {
 		opts = append(opts, "-k", c.KeyFile)
 	}
@@ -66,21 +34,17 @@ func (c matrixCase) kxArgs() (opts []string, stdin string) {
 // with what pykeepass wrote; TOTP codes agree with keepassxc-cli's.
 func TestKDBXMatrixImport(t *testing.T) {
 	kxc := keepassxc(t)
-	pyBin := pykeepass(t)
-	script, err := filepath.Abs("../../transfer/testdata/make_kdbx_matrix.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := t.TempDir()
-	out, err := exec.Command(pyBin, script, files, kxc).Output()
-	if err != nil {
-		t.Fatalf("make_kdbx_matrix.py: %v\n%s", err, stderrOf(err))
-	}
-	var cases []matrixCase
-	if err := json.Unmarshal(out, &cases); err != nil || len(cases) < 20 {
-		t.Fatalf("manifest: %v (%d cases)", err, len(cases))
+	cases := kdbxmatrix.Make(t)
+	files := t.TempDir() // password files
+	if len(cases) < 20 {
+		t.Fatalf("%d cases", len(cases))
 	}
 	v := newProvisioned(t)
+	for _, c := range cases {
+		if c.Name == "k4-argon2d-aes" {
+			argon2dRefusals(t, v, files, c)
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			provider := *v.provider
@@ -90,20 +54,41 @@ func TestKDBXMatrixImport(t *testing.T) {
 			checkMatrixCase(t, &provider, kxc, c, rep)
 		})
 	}
+	log := v.provider.must(0, "audit", "export")
+	for _, want := range []string{`imported from keepass-xml (an Argon2d KDBX file read by keepassxc-cli), entry 1`, `imported from kdbx, entry 4`,
+		`file refused: kdbx: wrong password`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
 }
 
-func stderrOf(err error) string {
-	if ee, ok := err.(*exec.ExitError); ok {
-		return string(ee.Stderr)
+// argon2dRefusals: an Argon2d file (KeePassXC's default KDF, which
+// x/crypto lacks) with the wrong password is refused in keepassxc-cli's
+// words, and without keepassxc-cli with the ways round.
+func argon2dRefusals(t *testing.T, v *provisioned, files string, c kdbxmatrix.Case) {
+	t.Helper()
+	if c.KDF != "argon2" || c.KeyFile != "" {
+		t.Fatalf("case %s is not an Argon2d file opened by a password", c.Name)
 	}
-	return ""
+	wrong := write(t, filepath.Join(files, "wrong.pw"), "not-"+*c.Password)
+	if msg := v.provider.must(2, "import", "--format", "kdbx", c.File, "--password-file", wrong); !strings.Contains(msg, "wrong password") {
+		t.Fatalf("wrong password: %s", msg)
+	}
+	right := write(t, filepath.Join(files, "right.pw"), *c.Password)
+	noKX := *v.provider
+	noKX.env = append(append([]string(nil), noKX.env...), "PATH=/nonexistent")
+	if msg := noKX.must(2, "import", "--format", "kdbx", c.File, "--password-file", right); !strings.Contains(msg, "Argon2d key derivation") ||
+		!strings.Contains(msg, "--format keepass-xml") {
+		t.Fatalf("argon2d without keepassxc-cli: %s", msg)
+	}
 }
 
 // proveWithKeePassXC has keepassxc-cli list every entry of c and show
 // one entry's fields as pykeepass wrote them.
-func proveWithKeePassXC(t *testing.T, kxc string, c matrixCase) {
+func proveWithKeePassXC(t *testing.T, kxc string, c kdbxmatrix.Case) {
 	t.Helper()
-	opts, stdin := c.kxArgs()
+	opts, stdin := kxArgs(c)
 	ls := kx(t, kxc, stdin, append(append([]string{"ls", "-q", "-R", "-f"}, opts...), c.File)...)
 	var listed, want []string
 	for _, line := range strings.Split(strings.TrimSpace(ls), "\n") {
@@ -112,7 +97,7 @@ func proveWithKeePassXC(t *testing.T, kxc string, c matrixCase) {
 		}
 	}
 	for _, e := range c.Entries {
-		want = append(want, e.path())
+		want = append(want, e.Path())
 	}
 	sort.Strings(listed)
 	sort.Strings(want)
@@ -120,7 +105,7 @@ func proveWithKeePassXC(t *testing.T, kxc string, c matrixCase) {
 		t.Fatalf("keepassxc-cli lists\n%s\nwant\n%s", strings.Join(listed, "\n"), strings.Join(want, "\n"))
 	}
 	e := c.Entries[0]
-	got := kx(t, kxc, stdin, append(append([]string{"show", "-q", "-s", "-a", "UserName", "-a", "Password", "-a", "URL", "-a", "Notes"}, opts...), c.File, e.path())...)
+	got := kx(t, kxc, stdin, append(append([]string{"show", "-q", "-s", "-a", "UserName", "-a", "Password", "-a", "URL", "-a", "Notes"}, opts...), c.File, e.Path())...)
 	if want := e.Username + "\n" + e.Password + "\n" + e.URL + "\n" + e.Notes + "\n"; got != want {
 		t.Fatalf("keepassxc-cli shows %q, pykeepass wrote %q", got, want)
 	}
@@ -139,7 +124,7 @@ type matrixReport struct {
 
 // importMatrixCase imports c as a council would: --password-file (an
 // empty one for the empty password), --key-file, or the key file alone.
-func importMatrixCase(t *testing.T, provider *cli, files string, c matrixCase) matrixReport {
+func importMatrixCase(t *testing.T, provider *cli, files string, c kdbxmatrix.Case) matrixReport {
 	t.Helper()
 	args := []string{"import", "--format", "kdbx", c.File, "--json"}
 	if c.Password != nil {
@@ -167,7 +152,7 @@ func importMatrixCase(t *testing.T, provider *cli, files string, c matrixCase) m
 // checkMatrixCase compares what Strongroom holds with what pykeepass
 // wrote: every entry imported or listed with its reason, and each
 // imported one's fields, tags, history and TOTP.
-func checkMatrixCase(t *testing.T, provider *cli, kxc string, c matrixCase, rep matrixReport) {
+func checkMatrixCase(t *testing.T, provider *cli, kxc string, c kdbxmatrix.Case, rep matrixReport) {
 	t.Helper()
 	got := map[string]int{}
 	for i, it := range rep.Imported {
@@ -182,7 +167,7 @@ func checkMatrixCase(t *testing.T, provider *cli, kxc string, c matrixCase, rep 
 		if e.Skip != "" && !strings.Contains(skipped[e.Title], e.Skip) {
 			t.Errorf("%s: not listed as %q (skipped: %q)", e.Title, e.Skip, skipped[e.Title])
 		}
-		if !e.imported() {
+		if !e.Imported() {
 			continue
 		}
 		n++
@@ -222,10 +207,10 @@ func checkMatrixCase(t *testing.T, provider *cli, kxc string, c matrixCase, rep 
 
 // sameTOTP compares Strongroom's code for e with keepassxc-cli's, taken
 // on both sides of it so a step boundary between them is not a failure.
-func sameTOTP(t *testing.T, provider *cli, kxc string, c matrixCase, e matrixEntry) {
+func sameTOTP(t *testing.T, provider *cli, kxc string, c kdbxmatrix.Case, e kdbxmatrix.Entry) {
 	t.Helper()
-	opts, stdin := c.kxArgs()
-	show := append(append([]string{"show", "-q", "-t"}, opts...), c.File, e.path())
+	opts, stdin := kxArgs(c)
+	show := append(append([]string{"show", "-q", "-t"}, opts...), c.File, e.Path())
 	before := strings.TrimSpace(kx(t, kxc, stdin, show...))
 	var ours struct{ Code string }
 	json.Unmarshal([]byte(provider.must(0, "cred", "totp", e.Title, "--json")), &ours)

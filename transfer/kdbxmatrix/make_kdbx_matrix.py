@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Make the KeePass import matrix with the real tools.
 
-Usage: make_kdbx_matrix.py OUTDIR KEEPASSXC_CLI
+Usage: make_kdbx_matrix.py OUTDIR KEEPASSXC_CLI (the Go package kdbxmatrix runs it)
 
 Writes one database per case into OUTDIR, each with its own key file
 where the case has one, and prints a JSON manifest on stdout: for every
