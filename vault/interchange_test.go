@@ -152,16 +152,26 @@ func TestImportRefusalsAndDryRun(t *testing.T) {
 	}
 }
 
-func TestExportKDBXReauthAndAudit(t *testing.T) {
-	f := newFixture(t)
+// exportPassword is the provider's password after providerLogin.
+const exportPassword = "lantern-pebble-orchard-7"
+
+// providerLogin makes the provider's first login, which replaces the
+// one-time password with exportPassword, and moves to the next TOTP step.
+func providerLogin(t *testing.T, f *fixture) {
+	t.Helper()
 	otl := f.init.Admin
-	// The provider's first login replaces the one-time password.
-	const pwText = "lantern-pebble-orchard-7"
 	if _, _, err := f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte(otl.Password),
-		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(pwText)}); err != nil {
+		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(exportPassword)}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(30 * time.Second)
+}
+
+func TestExportKDBXReauthAndAudit(t *testing.T) {
+	f := newFixture(t)
+	otl := f.init.Admin
+	const pwText = exportPassword
+	providerLogin(t, f)
 	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
 	f.put(t, f.admin, "Router", "admin", "router-admin-pw")
 	f.put(t, f.admin, "Facebook page", "shared", "tulip-marble-glacier", "Clerk")
