@@ -16,9 +16,9 @@ func kxArgs(c kdbxmatrix.Case) (opts []string, stdin string) {
 	if c.KeyFile != "" {
 		opts = append(opts, "-k", c.KeyFile)
 	}
-	if c.Password == nil || *c.Password == "" {
+	if c.Password == nil || *c.Password == "" && !c.EmptyPasswordHashed {
 		// pykeepass's password='' is no password: keepassxc-cli's empty
-		// password would hash "" into the key.
+		// line would hash "" into the key.
 		return append(opts, "--no-password"), ""
 	}
 	return opts, *c.Password + "\n"
@@ -28,8 +28,9 @@ func kxArgs(c kdbxmatrix.Case) (opts []string, stdin string) {
 // test time by pykeepass and keepassxc-cli, in every KDF (AES-KDF,
 // Argon2d, Argon2id), cipher (AES-256, ChaCha20, Twofish), KDBX version
 // (3.1 and 4) and key file form (XML 1.0 and 2.0, 2.0 with a byte-order
-// mark, 32 raw bytes, 64 hex digits, any file; key file alone; empty
-// password), each first opened by keepassxc-cli (so each is a real
+// mark, 32 raw bytes, 64 hex digits, any file; key file alone; an empty
+// password both as KeePass 2 and keepassxc-cli hash it and as pykeepass
+// and KeePassXC's "no password" leave it out), each first opened by keepassxc-cli (so each is a real
 // database), then imported by Strongroom and compared field by field
 // with what pykeepass wrote; TOTP codes agree with keepassxc-cli's.
 func TestKDBXMatrixImport(t *testing.T) {

@@ -25,11 +25,16 @@ type Case struct {
 	Name     string
 	File     string
 	KeyFile  string  `json:"key_file"` // "" for none
-	Password *string // nil for none; "" is pykeepass's password='' (no password part)
-	Version  int     // 3 (3.1) or 4
-	KDF      string  // pykeepass's names: aeskdf, argon2 (Argon2d), argon2id
-	Cipher   string  // aes256, chacha20, twofish
-	Entries  []Entry
+	Password *string // nil for none; "" an empty one
+	// EmptyPasswordHashed says an empty Password is KeePass 2's (and
+	// keepassxc-cli's, given an empty line): SHA-256("") is part of the
+	// key. Otherwise an empty Password is pykeepass's password='', which
+	// leaves the password out, as KeePassXC's "no password" does.
+	EmptyPasswordHashed bool   `json:"empty_password_hashed"`
+	Version             int    // 3 (3.1) or 4
+	KDF                 string // pykeepass's names: aeskdf, argon2 (Argon2d), argon2id
+	Cipher              string // aes256, chacha20, twofish
+	Entries             []Entry
 }
 
 // Entry is one entry as pykeepass wrote it. Skip is the reason an

@@ -30,6 +30,7 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 
 from construct import Container
+import argon2
 import pykeepass
 from pykeepass import PyKeePass
 from pykeepass.kdbx_parsing.kdbx4 import kdf_uuids
@@ -161,6 +162,22 @@ def base(major, _cache={}):
     return PyKeePass(path, password=password, transformed_key=tk)
 
 
+# KeePass 2's empty password (and keepassxc-cli's, given an empty line):
+# SHA-256("") is hashed into the composite key, which pykeepass's
+# password='' leaves out; such files are saved with pykeepass's
+# transformed_key, derived here from that composite key.
+KP2_EMPTY = 'kp2-empty'
+
+
+def kp2_empty_transformed(kp):
+    composite = hashlib.sha256(hashlib.sha256(b'').digest()).digest()
+    d = kp.kdbx.header.value.dynamic_header.kdf_parameters.data.dict
+    typ = argon2.low_level.Type.ID if d['$UUID'].value == kdf_uuids['argon2id'] else argon2.low_level.Type.D
+    return argon2.low_level.hash_secret_raw(secret=composite, salt=d['S'].value, hash_len=32, type=typ,
+                                            time_cost=d['I'].value, memory_cost=d['M'].value // 1024,
+                                            parallelism=d['P'].value, version=d['V'].value)
+
+
 # name: (KDBX major version, KDF, cipher, key file form or None, password or None)
 CASES = OrderedDict([
     ('k31-aes', (3, 'aeskdf', 'aes256', None, 'matrix-pass')),
@@ -184,6 +201,8 @@ CASES = OrderedDict([
     ('key-only-argon2d', (4, 'argon2', 'aes256', 'bin32', None)),
     ('empty-password', (4, 'argon2id', 'chacha20', None, '')),
     ('empty-password-argon2d', (4, 'argon2', 'aes256', None, '')),
+    ('empty-password-kp2', (4, 'argon2id', 'aes256', None, KP2_EMPTY)),
+    ('empty-password-kp2-argon2d', (4, 'argon2', 'chacha20', None, KP2_EMPTY)),
 ])
 
 
@@ -196,9 +215,12 @@ def main():
         kp.filename, kp.password, kp.keyfile = path, password, keyfile
         written = fill(kp, name)
         set_header(kp, kdf, cipher)
-        kp.save()
+        tk = None
+        if password == KP2_EMPTY:
+            kp.password, tk = None, kp2_empty_transformed(kp)
+        kp.save(transformed_key=tk)
         # Read back with pykeepass: what it wrote is what the file holds.
-        back = PyKeePass(path, password=password, keyfile=keyfile)
+        back = PyKeePass(path, password=kp.password, keyfile=keyfile, transformed_key=tk)
         if major == 3:
             # 3.1 keeps the header's SHA-256 in Meta/HeaderHash, which
             # KeePassXC checks: set it for the header just written.
@@ -207,7 +229,9 @@ def main():
             back = PyKeePass(path, password=password, keyfile=keyfile)
         if back.version[0] != major or back.encryption_algorithm != cipher or (major == 4 and back.kdf_algorithm != kdf):
             raise SystemExit('%s: saved as %s %s %s' % (name, back.version, back.encryption_algorithm, back.kdf_algorithm))
-        manifest.append(dict(name=name, file=path, key_file=keyfile or '', password=password,
+        hashed = password == KP2_EMPTY
+        manifest.append(dict(name=name, file=path, key_file=keyfile or '', password='' if hashed else password,
+                             empty_password_hashed=hashed,
                              version=major, kdf=kdf, cipher=cipher, entries=[describe(w) for w in written]))
     json.dump(manifest, sys.stdout, ensure_ascii=False, indent=1)
 
