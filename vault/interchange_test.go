@@ -393,3 +393,30 @@ func TestImportPasswordHistory(t *testing.T) {
 		t.Fatalf("create entry %+v", e)
 	}
 }
+
+// A TOTP with no password (Bitwarden JSON, CSV) is stored as a
+// credential with an empty password and its TOTP working.
+func TestImportTOTPWithoutPassword(t *testing.T) {
+	f := newFixture(t)
+	const uri = "otpauth://totp/Portal:clerk?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Portal"
+	files := map[string]string{
+		"bitwarden-json": `{"encrypted":false,"items":[{"type":1,"name":"Portal","login":{"username":"clerk","password":null,"totp":"` + uri + `"}}]}`,
+		"csv":            "Title,Username,Password,TOTP\nPortal,clerk,," + uri + "\n",
+	}
+	for format, data := range files {
+		rep, err := f.v.Import(ctx, req, f.admin, ImportOptions{Format: format, Kind: "shared", Tag: format}, func() (*transfer.Result, error) {
+			return transfer.Decode(format, []byte(data), transfer.KDBXKey{}, nil)
+		})
+		if err != nil || len(rep.Imported) != 1 || len(rep.Skipped) != 0 || !rep.Imported[0].HasTOTP {
+			t.Fatalf("%s: %v %+v", format, err, rep)
+		}
+		s, err := f.v.ReadCredential(ctx, req, f.admin, rep.Imported[0].Name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Password()) != 0 || !strings.Contains(string(s.TOTPURI()), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") || s.Username != "clerk" {
+			t.Errorf("%s: password %q, TOTP %q, user %q", format, s.Password(), s.TOTPURI(), s.Username)
+		}
+		s.Destroy()
+	}
+}
