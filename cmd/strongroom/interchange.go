@@ -22,8 +22,8 @@ func importCmd(g *globals) *cobra.Command {
 		Use:   "import --format kdbx|keepass-xml|bitwarden-json|bitwarden-csv|csv FILE",
 		Short: "Import credentials from KeePass, Bitwarden or a spreadsheet: all of them or none, each recorded",
 		Long: `Import reads a KeePass KDBX file (4.x or 3.1; Argon2id or AES-KDF; AES-256, ChaCha20
-or Twofish; password and/or key file; Argon2d files are read through keepassxc-cli when it is installed), a KeePass XML
-export, an unencrypted Bitwarden JSON or CSV export, or a CSV with a header row, and stores
+or Twofish; password and/or key file; Argon2d files are read through keepassxc-cli when it
+is installed), a KeePass XML export, an unencrypted Bitwarden JSON or CSV export, or a CSV with a header row, and stores
 every login in it as a new credential, in one step: if anything goes wrong nothing is stored.
 Folders and collections become tags, TOTP seeds and notes are kept, other fields are added to
 the notes, and whatever is not imported (recycle bin, cards, attachments, entries with
