@@ -205,8 +205,11 @@ func sortHistory(res *Result, it *Item, src, name string) {
 
 // finishItem applies the rules every format shares: the first URI is
 // the URL and the rest go to the notes with any custom fields; an item
-// with no name is named by its site or user; one with no password is
-// skipped.
+// with no name is named by its site or user; one with neither a
+// password nor a TOTP is skipped. A TOTP with no password (a second
+// factor kept on its own, as KeePassXC and Bitwarden allow) is imported
+// as a credential whose password is empty: its seed is the secret worth
+// keeping, and the health report lists the empty password.
 func finishItem(res *Result, it *Item, uris, extra []string, heading string) {
 	if len(uris) > 0 {
 		it.URL = uris[0]
@@ -227,7 +230,7 @@ func finishItem(res *Result, it *Item, uris, extra []string, heading string) {
 	case it.Title == "":
 		it.Wipe()
 		res.Skipped = append(res.Skipped, Skipped{Source: it.Source, Reason: "no name, URL or user name to name it by"})
-	case len(it.Password) == 0:
+	case len(it.Password) == 0 && it.TOTP == "":
 		it.Wipe()
 		res.Skipped = append(res.Skipped, Skipped{Source: it.Source, Title: it.Title, Reason: "no password"})
 	default:

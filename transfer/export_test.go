@@ -94,7 +94,7 @@ func TestKDBXExportHistoryTimesTags(t *testing.T) {
 		h[1].Username != "old-treasurer" || !h[1].Date.Equal(created.Add(48*time.Hour)) {
 		t.Fatalf("history read back: %+v", h)
 	}
-	if got := r.Items[0].Tags; !reflect.DeepEqual(got, []string{"finance， audit", "a；b"}) {
+	if got := r.Items[0].Tags; !reflect.DeepEqual(got, []string{"finance, audit", "a;b"}) { // mapped back: the file is our export
 		t.Fatalf("tags read back %q", got)
 	}
 }
@@ -133,4 +133,36 @@ func FuzzExportOTP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Strongroom's own export gives its tags back whole, "," and ";"
+// included; in any other file "，" and "；" are the user's own and stay.
+func TestExportTagsRoundTrip(t *testing.T) {
+	tags := []string{"finance, audit", "a;b", "plain", "wide，already"}
+	out, err := EncodeKDBX([]Item{{Title: "Bank", Password: []byte("bank-pw"), Tags: tags}}, []byte("export-pass"),
+		KDBXOptions{MemoryKiB: 64, Iterations: 1, Lanes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := DecodeKDBX(out, KDBXKey{Password: []byte("export-pass")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "wide，already" was the user's "，": the export cannot tell it from a
+	// mapped ",", so it comes back as ",". Recorded, not hidden.
+	check(t, r, []want{{title: "Bank", password: "bank-pw", tags: []string{"finance, audit", "a;b", "plain", "wide,already"}}}, nil)
+
+	other := `<KeePassFile><Meta><Generator>KeePassXC</Generator></Meta><Root><Group><Name>Root</Name><Entry>` +
+		`<String><Key>Title</Key><Value>Bank</Value></String><String><Key>Password</Key><Value>bank-pw</Value></String>` +
+		`<Tags>finance，audit;a；b</Tags></Entry></Group></Root></KeePassFile>`
+	r, err = DecodeKeePassXML([]byte(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, []want{{title: "Bank", password: "bank-pw", tags: []string{"finance，audit", "a；b"}}}, nil)
+	marked := strings.Replace(other, "</Generator>", "</Generator><CustomData><Item><Key>"+ExportMarker+"</Key><Value>fullwidth , ;</Value></Item></CustomData>", 1)
+	if r, err = DecodeKeePassXML([]byte(marked)); err != nil {
+		t.Fatal(err)
+	}
+	check(t, r, []want{{title: "Bank", password: "bank-pw", tags: []string{"finance,audit", "a;b"}}}, nil)
 }

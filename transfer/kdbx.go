@@ -54,9 +54,10 @@ func UsesArgon2d(data []byte) bool {
 // DecodeKDBX opens a KDBX 4.x or 3.1 file and reads its entries.
 func DecodeKDBX(data []byte, key KDBXKey) (*Result, error) {
 	r, err := decodeKDBX(data, key, defaultLimits)
-	if errors.Is(err, ErrBadKey) && key.EmptyPassword && len(key.Password) == 0 && len(key.KeyFile) > 0 {
-		// KeePassXC's "no password": the key file alone.
-		key.EmptyPassword = false
+	if errors.Is(err, ErrBadKey) && key.EmptyPassword && len(key.Password) == 0 {
+		// KeePassXC's "no password" (and what pykeepass writes for an
+		// empty one): the key file alone, or no key at all.
+		key.EmptyPassword, key.noPassword = false, true
 		return decodeKDBX(data, key, defaultLimits)
 	}
 	return r, err
@@ -106,7 +107,7 @@ func decodeKDBX(data []byte, key KDBXKey, lim kdfLimits) (*Result, error) {
 // is encrypted and whether it is gzipped.
 type payloadCipher struct {
 	masterSeed []byte
-	cipherID   []byte // cipherAES256 or cipherChaCha
+	cipherID   []byte // cipherAES256, cipherChaCha or cipherTwofish
 	iv         []byte
 	gzip       bool
 }
@@ -125,11 +126,10 @@ func (h *kdbxHeader) payloadCipher() (payloadCipher, error) {
 		return payloadCipher{}, err
 	}
 	switch {
-	case bytes.Equal(cid, cipherAES256) && len(iv) == 16, bytes.Equal(cid, cipherChaCha) && len(iv) == 12:
-	case bytes.Equal(cid, cipherTwofish):
-		return payloadCipher{}, bad(kdbxName, "the file is encrypted with Twofish; in KeePassXC set Encryption Settings > Encryption Algorithm to AES 256 or ChaCha20, save, and import again")
+	case bytes.Equal(cid, cipherAES256) && len(iv) == 16, bytes.Equal(cid, cipherChaCha) && len(iv) == 12,
+		bytes.Equal(cid, cipherTwofish) && len(iv) == 16:
 	default:
-		return payloadCipher{}, bad(kdbxName, "the cipher is not AES-256 or ChaCha20, or its IV is the wrong size")
+		return payloadCipher{}, bad(kdbxName, "the cipher is not AES-256, ChaCha20 or Twofish, or its IV is the wrong size")
 	}
 	pc := payloadCipher{masterSeed: seed, cipherID: cid, iv: iv}
 	if c, ok := h.fields[hdrCompression]; ok {
@@ -166,6 +166,10 @@ func openKDBX4(h *kdbxHeader, pc payloadCipher, transformed, rest []byte) ([]byt
 		return nil, innerStream{}, err
 	}
 	plain, err := decryptPayload(pc.cipherID, masterKey(pc.masterSeed, transformed), pc.iv, ct)
+	if errors.Is(err, errPadding) {
+		// The HMACs proved the key, so this is a damaged or miswritten file.
+		return nil, innerStream{}, bad(kdbxName, "the encrypted content does not decrypt (its padding is wrong)")
+	}
 	if err != nil {
 		return nil, innerStream{}, err
 	}

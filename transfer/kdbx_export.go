@@ -28,6 +28,19 @@ func ExportTag(tag string) string { return tagMapper.Replace(tag) }
 
 var tagMapper = strings.NewReplacer(",", "\uFF0C", ";", "\uFF1B")
 
+// tagUnmapper undoes tagMapper, for a file that declares it (ExportMarker).
+var tagUnmapper = strings.NewReplacer("\uFF0C", ",", "\uFF1B", ";")
+
+// ExportMarker is the key of the Meta/CustomData item an export writes
+// to say its tags are mapped as ExportTag maps them; its value is
+// tagMarkerValue. An import maps the tags back only in a file that has
+// it (KeePassXC keeps Meta custom data when it saves a file, so an
+// export opened and saved there still has it), never in another
+// file, whose "，" is the user's own.
+const ExportMarker = "Strongroom.TagsMapped"
+
+const tagMarkerValue = "fullwidth , ;"
+
 // keePassXML builds the document.
 func keePassXML(items []Item, o KDBXOptions) *node {
 	ts := kdbxTime(o.Now)
@@ -63,7 +76,8 @@ func keePassXML(items []Item, o KDBXOptions) *node {
 	// KeePassXC keep every earlier version when an entry is next saved.
 	meta := elem("Meta", leaf("Generator", "Strongroom"), leaf("DatabaseName", o.Name), leaf("DatabaseNameChanged", ts),
 		leaf("RecycleBinEnabled", "True"), leaf("RecycleBinUUID", binUUID), leaf("RecycleBinChanged", ts),
-		leaf("HistoryMaxItems", "-1"), leaf("HistoryMaxSize", "-1"))
+		leaf("HistoryMaxItems", "-1"), leaf("HistoryMaxSize", "-1"),
+		elem("CustomData", elem("Item", leaf("Key", ExportMarker), leaf("Value", tagMarkerValue))))
 	return elem("KeePassFile", meta, elem("Root", root, elem("DeletedObjects")))
 }
 

@@ -26,14 +26,19 @@ type KDBXKey struct {
 	Password []byte
 	KeyFile  []byte
 	// EmptyPassword says the password is the empty one (given as an empty
-	// password file), not absent: KeePass 2 and pykeepass then hash "" into
-	// the key, while KeePassXC leaves the password out; both are tried.
+	// password file), not absent: KeePass 2 and keepassxc-cli given an
+	// empty line hash "" into the key, while KeePassXC's "no password" and
+	// pykeepass leave the password out; both are tried.
 	EmptyPassword bool
+	// noPassword is the retry of an empty password as none: the key file
+	// alone, or with no key file the SHA-256 of nothing, as KeePassXC's
+	// --no-password and pykeepass's password='' make it.
+	noPassword bool
 }
 
 // compositeKey is SHA-256 over SHA-256(password) then the key file's key.
 func (k KDBXKey) compositeKey() ([]byte, error) {
-	if len(k.Password) == 0 && len(k.KeyFile) == 0 && !k.EmptyPassword {
+	if len(k.Password) == 0 && len(k.KeyFile) == 0 && !k.EmptyPassword && !k.noPassword {
 		return nil, bad(kdbxName, "give the file's password, its key file, or both")
 	}
 	h := sha256.New()

@@ -3,7 +3,7 @@ package transfer
 // What lies between a KDBX header and its XML, in the order a reader
 // meets it: the block stream (KDBX 4's HMAC-SHA-256 blocks, or 3.1's
 // SHA-256 hashed blocks inside the ciphertext), the AES-256-CBC or
-// ChaCha20 payload, its gzip, KDBX 4's inner header, and the inner
+// ChaCha20 or Twofish-CBC payload, its gzip, KDBX 4's inner header, and the inner
 // random stream (Salsa20 or ChaCha20) that protects values in the XML.
 
 import (
@@ -23,6 +23,8 @@ import (
 
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/salsa20"
+	//lint:ignore SA1019 Twofish is deprecated for new data; it is used here only to read KeePass files that already use it
+	"golang.org/x/crypto/twofish"
 )
 
 const (
@@ -102,9 +104,16 @@ func decryptPayload(cid, key, iv, ct []byte) ([]byte, error) {
 		return out, nil
 	}
 	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
-		return nil, bad(kdbxName, "the encrypted data is truncated (not whole AES blocks)")
+		return nil, bad(kdbxName, "the encrypted data is truncated (not whole cipher blocks)")
 	}
-	b, _ := aes.NewCipher(key)
+	var b cipher.Block
+	if bytes.Equal(cid, cipherTwofish) {
+		// KeePass's third cipher, read so that a council's older file
+		// comes in whole; Strongroom never writes it.
+		b, _ = twofish.NewCipher(key)
+	} else {
+		b, _ = aes.NewCipher(key)
+	}
 	out := make([]byte, len(ct))
 	cipher.NewCBCDecrypter(b, iv).CryptBlocks(out, ct)
 	pad := int(out[len(out)-1])

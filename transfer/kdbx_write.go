@@ -28,10 +28,6 @@ type KDBXOptions struct {
 	Lanes      uint8
 	Name       string // database name shown in KeePass
 	Now        time.Time
-	// argon2d, for tests only, derives with Argon2d instead (a function
-	// from outside this package: x/crypto has no Argon2d), to make the
-	// Argon2d fixtures that imports must route through KeePassXC.
-	argon2d func(composite, salt []byte) []byte
 }
 
 func (o KDBXOptions) withDefaults() KDBXOptions {
@@ -62,9 +58,6 @@ func EncodeKDBX(items []Item, passphrase []byte, o KDBXOptions) ([]byte, error) 
 	}
 	o = o.withDefaults()
 	seed, salt, iv, streamKey := random(32), random(32), random(16), random(64)
-	if o.argon2d != nil {
-		salt = []byte("strongroom-test-fixture-salt-32b") // printable: it goes on a command line
-	}
 	hdr := writeOuterHeader(seed, iv, o.kdfParameters(salt))
 	transformed, err := o.transformKey(passphrase, salt)
 	if err != nil {
@@ -78,14 +71,10 @@ func EncodeKDBX(items []Item, passphrase []byte, o KDBXOptions) ([]byte, error) 
 	return writeHMACBlocks(hdr, ct, hmacBase(seed, transformed)), nil
 }
 
-// kdfParameters is the header's variant dictionary: Argon2id (Argon2d
-// for the test fixtures) with the options' cost and version 0x13.
+// kdfParameters is the header's variant dictionary: Argon2id with the
+// options' cost and version 0x13.
 func (o KDBXOptions) kdfParameters(salt []byte) variantDict {
-	kdfID := kdfArgon2id
-	if o.argon2d != nil {
-		kdfID = kdfArgon2d
-	}
-	return variantDict{"$UUID": kdfID, "S": salt,
+	return variantDict{"$UUID": kdfArgon2id, "S": salt,
 		"P": le64(uint64(o.Lanes)), "M": le64(uint64(o.MemoryKiB) * 1024), "I": le64(uint64(o.Iterations)), "V": le64(0x13)}
 }
 
@@ -95,9 +84,6 @@ func (o KDBXOptions) transformKey(passphrase, salt []byte) ([]byte, error) {
 	composite, err := KDBXKey{Password: passphrase}.compositeKey()
 	if err != nil {
 		return nil, err
-	}
-	if o.argon2d != nil {
-		return o.argon2d(composite, salt), nil
 	}
 	return argon2IDKey(composite, salt, o), nil
 }

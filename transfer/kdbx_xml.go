@@ -70,6 +70,7 @@ func readKeePassXML(root *node) (*Result, error) {
 		recycle = strings.TrimSpace(m.text("RecycleBinUUID"))
 	}
 	res := &Result{}
+	mapped := tagsMapped(root.child("Meta"))
 	count := 0
 	var walk func(g *node, path []string, binned bool) error
 	walk = func(g *node, path []string, binned bool) error {
@@ -85,7 +86,7 @@ func readKeePassXML(root *node) (*Result, error) {
 					res.Skipped = append(res.Skipped, Skipped{Source: src, Title: fieldText(c, "Title"), Reason: "in the recycle bin"})
 					continue
 				}
-				readEntry(res, c, strings.Join(path, "/"), src)
+				readEntry(res, c, strings.Join(path, "/"), src, mapped)
 			case "Group":
 				name := strings.TrimSpace(c.text("Name"))
 				inBin := binned || (recycle != "" && strings.TrimSpace(c.text("UUID")) == recycle && recycle != "AAAAAAAAAAAAAAAAAAAAAA==")
@@ -123,12 +124,31 @@ func field(e *node, key string) []byte {
 	return nil
 }
 
-func readEntry(res *Result, e *node, folder, src string) {
+// tagsMapped reports whether meta declares Strongroom's tag mapping
+// (ExportMarker): the file is Strongroom's own export.
+func tagsMapped(meta *node) bool {
+	if meta == nil {
+		return false
+	}
+	if cd := meta.child("CustomData"); cd != nil {
+		for _, it := range cd.Children {
+			if it.Name == "Item" && it.text("Key") == ExportMarker && it.text("Value") == tagMarkerValue {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func readEntry(res *Result, e *node, folder, src string, tagsMapped bool) {
 	title := strings.TrimSpace(fieldText(e, "Title"))
 	it := &Item{Title: title, Username: fieldText(e, "UserName"), Folder: folder, Source: src,
 		Password: append([]byte(nil), field(e, "Password")...), Notes: append([]byte(nil), field(e, "Notes")...)}
 	for _, t := range strings.FieldsFunc(e.text("Tags"), func(r rune) bool { return r == ';' || r == ',' }) {
 		if t = strings.TrimSpace(t); t != "" {
+			if tagsMapped {
+				t = tagUnmapper.Replace(t)
+			}
 			it.Tags = append(it.Tags, t)
 		}
 	}

@@ -81,33 +81,7 @@ var councilKeePass = []want{
 		totpHas: "digits=8&period=60&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
 }
 
-func TestDecodeKeePassXCFiles(t *testing.T) {
-	pw := []byte("fixture-pass")
-	cases := []struct {
-		file  string
-		key   KDBXKey
-		items []want
-		skip  []string
-	}{
-		{"good_kdbx31_aes.kdbx", KDBXKey{Password: pw}, councilKeePass, []string{"Old router: in the recycle bin"}},
-		{"good_kdbx4_aes_keyfile.kdbx", KDBXKey{Password: pw, KeyFile: read(t, "good_kdbx4_aes_keyfile.keyx")}, councilKeePass,
-			[]string{"Old router: in the recycle bin"}},
-		// Written by Strongroom, then changed and saved by KeePassXC.
-		{"good_kdbx4_argon2id.kdbx", KDBXKey{Password: []byte("export-pass")}, append(append([]want(nil), councilKeePass...),
-			want{title: "Bank", user: "treasurer", password: "bank-ledger-copper", url: "https://bank.example", folder: "Finance"}), nil},
-	}
-	for _, c := range cases {
-		t.Run(c.file, func(t *testing.T) {
-			r, err := DecodeKDBX(read(t, c.file), c.key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			check(t, r, c.items, c.skip)
-		})
-	}
-}
-
-func TestKeePassXMLAndArgon2d(t *testing.T) {
+func TestKeePassXML(t *testing.T) {
 	r, err := DecodeKeePassXML(read(t, "keepassxc_council.xml"))
 	if err != nil {
 		t.Fatal(err)
@@ -117,40 +91,45 @@ func TestKeePassXMLAndArgon2d(t *testing.T) {
 		!strings.Contains(err.Error(), "not an XML export") {
 		t.Fatalf("protected XML: %v", err)
 	}
-	// KeePassXC's default KDF: recognised from the header, refused with the ways round it.
-	d := read(t, "good_kdbx4_argon2d.kdbx")
-	if !UsesArgon2d(d) || UsesArgon2d(read(t, "good_kdbx4_argon2id.kdbx")) || UsesArgon2d(read(t, "good_kdbx31_aes.kdbx")) {
-		t.Fatal("UsesArgon2d is wrong")
-	}
-	if _, err := DecodeKDBX(d, KDBXKey{Password: []byte("fixture-pass")}); !errors.Is(err, ErrArgon2d) ||
-		!strings.Contains(err.Error(), "keepassxc-cli") || !strings.Contains(err.Error(), "--format keepass-xml") {
-		t.Fatalf("argon2d: %v", err)
-	}
 }
 
 func TestKDBXRefusals(t *testing.T) {
-	good := read(t, "good_kdbx4_aes_keyfile.kdbx")
-	kf := read(t, "good_kdbx4_aes_keyfile.keyx")
-	pw := []byte("fixture-pass")
+	// Made at test time: KDBX 4 (Argon2id, AES-256) with a password and
+	// an XML v2.0 key file, and KDBX 3.1 (AES-KDF) with a password.
+	m := kdbxMatrix(t)
+	readFile := func(p string) []byte {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	good, kf, k31 := readFile(m["key-xml2"].File), readFile(m["key-xml2"].KeyFile), readFile(m["k31-aes"].File)
+	pw := []byte(*m["key-xml2"].Password)
 	flip := func(b []byte, i int) []byte { c := append([]byte(nil), b...); c[i] ^= 1; return c }
-	typo := bytes.Replace(kf, []byte("0C18E14C"), []byte("0C18E14D"), 1)
+	// A typo in the key's first hex digit, its check hash unchanged.
+	at := bytes.Index(kf, []byte(`">`)) + 2
+	typo := append([]byte(nil), kf...)
+	if typo[at] = '0'; kf[at] == '0' {
+		typo[at] = '1'
+	}
 	cases := []struct {
 		name string
 		data []byte
 		key  KDBXKey
 		want string // substring of the error; "" means ErrBadKey
 	}{
-		{"wrong password", good, KDBXKey{Password: []byte("fixture-pasS"), KeyFile: kf}, ""},
+		{"wrong password", good, KDBXKey{Password: []byte("matrix-pasS"), KeyFile: kf}, ""},
 		{"key file missing", good, KDBXKey{Password: pw}, ""},
 		{"other key file", good, KDBXKey{Password: pw, KeyFile: []byte("not the key")}, ""},
 		{"key file typo", good, KDBXKey{Password: pw, KeyFile: typo}, "does not match its check hash"},
 		{"no key at all", good, KDBXKey{}, "give the file's password"},
-		{"wrong password 3.1", read(t, "good_kdbx31_aes.kdbx"), KDBXKey{Password: []byte("nope")}, ""},
+		{"wrong password 3.1", k31, KDBXKey{Password: []byte("nope")}, ""},
 		{"header byte", flip(good, 60), KDBXKey{Password: pw, KeyFile: kf}, "header"},
 		{"payload byte", flip(good, len(good)-80), KDBXKey{Password: pw, KeyFile: kf}, "block 0 is damaged or altered"},
 		{"truncated", good[:len(good)-100], KDBXKey{Password: pw, KeyFile: kf}, "truncated"},
 		{"truncated header", good[:100], KDBXKey{Password: pw, KeyFile: kf}, "truncated"},
-		{"3.1 truncated", read(t, "good_kdbx31_aes.kdbx")[:1500], KDBXKey{Password: pw}, "truncated"},
+		{"3.1 truncated", k31[:len(k31)-100], KDBXKey{Password: pw}, "truncated"},
 		{"not kdbx", []byte("Title,Password\nx,y\n"), KDBXKey{Password: pw}, "not a KeePass database"},
 		{"kdb 1.x", append([]byte{0x03, 0xd9, 0xa2, 0x9a, 0x65, 0xfb, 0x4b, 0xb5}, make([]byte, 100)...), KDBXKey{Password: pw}, "KeePass 1"},
 	}

@@ -17,7 +17,7 @@ func decoded(t *testing.T, file string, key transfer.KDBXKey) func() (*transfer.
 	if err != nil {
 		t.Fatal(err)
 	}
-	format := map[string]string{".kdbx": "kdbx", ".json": "bitwarden-json", ".csv": "bitwarden-csv"}[file[strings.LastIndex(file, "."):]]
+	format := map[string]string{".xml": "keepass-xml", ".json": "bitwarden-json", ".csv": "bitwarden-csv"}[file[strings.LastIndex(file, "."):]]
 	return func() (*transfer.Result, error) { return transfer.Decode(format, data, key, nil) }
 }
 
@@ -27,8 +27,8 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 	f.put(t, f.admin, "YouTube", "shared", "already-here-pw", "Clerk")
 	before := len(f.entries(t))
 
-	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx", Kind: "shared"},
-		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("fixture-pass")}))
+	rep, err := f.v.Import(ctx, req, clerk, ImportOptions{Format: "keepass-xml", Kind: "shared"},
+		decoded(t, "keepassxc_council.xml", transfer.KDBXKey{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,19 +64,25 @@ func TestImportKeePassAllOrNothing(t *testing.T) {
 	es := f.entries(t)[before:]
 	var creates int
 	for _, e := range es {
-		if e.Action == "cred.create" && strings.Contains(e.Reason, "imported from kdbx") {
+		if e.Action == "cred.create" && strings.Contains(e.Reason, "imported from keepass-xml") {
 			creates++
 		}
 	}
-	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared from kdbx, 1 skipped" {
+	if creates != 3 || es[3].Action != "cred.import" || es[3].Reason != "3 imported as shared from keepass-xml, 1 skipped" {
 		t.Fatalf("entries: %d creates, then %s %q", creates, es[3].Action, es[3].Reason)
 	}
 
 	// A bad file changes nothing and is recorded as refused.
 	n := len(f.entries(t))
 	list, _ := f.v.ListCredentialsAll(ctx, f.admin)
-	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx"},
-		decoded(t, "good_kdbx31_aes.kdbx", transfer.KDBXKey{Password: []byte("wrong")}))
+	kdbx, err := transfer.EncodeKDBX([]transfer.Item{{Title: "Website host", Password: []byte("river-candle-orbit")}},
+		[]byte("file-pass"), transfer.KDBXOptions{MemoryKiB: 64, Iterations: 1, Lanes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.v.Import(ctx, req, clerk, ImportOptions{Format: "kdbx"}, func() (*transfer.Result, error) {
+		return transfer.Decode("kdbx", kdbx, transfer.KDBXKey{Password: []byte("wrong")}, nil)
+	})
 	if !errors.Is(err, transfer.ErrBadKey) {
 		t.Fatalf("wrong password: %v", err)
 	}
@@ -146,16 +152,26 @@ func TestImportRefusalsAndDryRun(t *testing.T) {
 	}
 }
 
-func TestExportKDBXReauthAndAudit(t *testing.T) {
-	f := newFixture(t)
+// exportPassword is the provider's password after providerLogin.
+const exportPassword = "lantern-pebble-orchard-7"
+
+// providerLogin makes the provider's first login, which replaces the
+// one-time password with exportPassword, and moves to the next TOTP step.
+func providerLogin(t *testing.T, f *fixture) {
+	t.Helper()
 	otl := f.init.Admin
-	// The provider's first login replaces the one-time password.
-	const pwText = "lantern-pebble-orchard-7"
 	if _, _, err := f.v.Login(ctx, req, LoginRequest{Name: otl.Name, Password: []byte(otl.Password),
-		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(pwText)}); err != nil {
+		TOTP: code(t, otl.TOTPURI, f.clock.Now()), NewPassword: []byte(exportPassword)}); err != nil {
 		t.Fatal(err)
 	}
 	f.clock.Advance(30 * time.Second)
+}
+
+func TestExportKDBXReauthAndAudit(t *testing.T) {
+	f := newFixture(t)
+	otl := f.init.Admin
+	const pwText = exportPassword
+	providerLogin(t, f)
 	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
 	f.put(t, f.admin, "Router", "admin", "router-admin-pw")
 	f.put(t, f.admin, "Facebook page", "shared", "tulip-marble-glacier", "Clerk")
@@ -375,5 +391,32 @@ func TestImportPasswordHistory(t *testing.T) {
 	}
 	if e == nil || !strings.Contains(e.Reason, "version 3 (versions 1 to 2 are the file's password history)") {
 		t.Fatalf("create entry %+v", e)
+	}
+}
+
+// A TOTP with no password (Bitwarden JSON, CSV) is stored as a
+// credential with an empty password and its TOTP working.
+func TestImportTOTPWithoutPassword(t *testing.T) {
+	f := newFixture(t)
+	const uri = "otpauth://totp/Portal:clerk?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Portal"
+	files := map[string]string{
+		"bitwarden-json": `{"encrypted":false,"items":[{"type":1,"name":"Portal","login":{"username":"clerk","password":null,"totp":"` + uri + `"}}]}`,
+		"csv":            "Title,Username,Password,TOTP\nPortal,clerk,," + uri + "\n",
+	}
+	for format, data := range files {
+		rep, err := f.v.Import(ctx, req, f.admin, ImportOptions{Format: format, Kind: "shared", Tag: format}, func() (*transfer.Result, error) {
+			return transfer.Decode(format, []byte(data), transfer.KDBXKey{}, nil)
+		})
+		if err != nil || len(rep.Imported) != 1 || len(rep.Skipped) != 0 || !rep.Imported[0].HasTOTP {
+			t.Fatalf("%s: %v %+v", format, err, rep)
+		}
+		s, err := f.v.ReadCredential(ctx, req, f.admin, rep.Imported[0].Name, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Password()) != 0 || !strings.Contains(string(s.TOTPURI()), "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP") || s.Username != "clerk" {
+			t.Errorf("%s: password %q, TOTP %q, user %q", format, s.Password(), s.TOTPURI(), s.Username)
+		}
+		s.Destroy()
 	}
 }

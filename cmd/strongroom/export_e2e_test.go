@@ -5,6 +5,7 @@ import (
 	le "encoding/binary"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -112,6 +113,43 @@ func TestExportReadBack(t *testing.T) {
 		pe := py.entry(t, c.name)
 		checkPyEntry(t, c, pe, vault)
 		checkExportTOTP(t, v, kxc, oath, export, c, pe)
+	}
+	checkTagsRoundTrip(t, v, kxc, export, exPass)
+}
+
+// checkTagsRoundTrip imports the export back, as it is and after
+// KeePassXC has changed and saved it: each time every tag comes back
+// as the vault holds it, "," and ";" included.
+func checkTagsRoundTrip(t *testing.T, v *provisioned, kxc, export, exPass string) {
+	t.Helper()
+	for round, saved := range []bool{false, true} {
+		if saved {
+			kx(t, kxc, "quartz meadow lantern\n", "mkdir", "-q", export, "Added in KeePassXC")
+		}
+		var rep struct {
+			Imported []struct {
+				Name string
+				Tags []string
+			}
+		}
+		tag := fmt.Sprintf("round-trip-%d", round)
+		json.Unmarshal([]byte(v.provider.must(0, "import", "--format", "kdbx", export, "--password-file", exPass, "--tag", tag, "--json")), &rep)
+		if len(rep.Imported) != len(exportCases) {
+			t.Fatalf("round trip %d: imported %+v", round, rep)
+		}
+		byName := map[string][]string{}
+		for _, it := range rep.Imported {
+			byName[strings.SplitN(it.Name, " (", 2)[0]] = it.Tags // "Bank (shared)", "Bank (2)": the name is taken
+		}
+		for _, c := range exportCases {
+			want := append([]string{tag, "shared"}, c.tags...)
+			got := append([]string(nil), byName[c.name]...)
+			sort.Strings(want)
+			sort.Strings(got)
+			if strings.Join(got, "|") != strings.Join(want, "|") {
+				t.Errorf("round trip %d: %s tags %q, want %q", round, c.name, got, want)
+			}
+		}
 	}
 }
 

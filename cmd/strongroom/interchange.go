@@ -21,13 +21,14 @@ func importCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "import --format kdbx|keepass-xml|bitwarden-json|bitwarden-csv|csv FILE",
 		Short: "Import credentials from KeePass, Bitwarden or a spreadsheet: all of them or none, each recorded",
-		Long: `Import reads a KeePass KDBX file (4.x or 3.1; Argon2id or AES-KDF; password and/or key
-file; Argon2d files are read through keepassxc-cli when it is installed), a KeePass XML
-export, an unencrypted Bitwarden JSON or CSV export, or a CSV with a header row, and stores
+		Long: `Import reads a KeePass KDBX file (4.x or 3.1; Argon2id or AES-KDF; AES-256, ChaCha20
+or Twofish; password and/or key file; Argon2d files are read through keepassxc-cli when it
+is installed), a KeePass XML export, an unencrypted Bitwarden JSON or CSV export, or a CSV with a header row, and stores
 every login in it as a new credential, in one step: if anything goes wrong nothing is stored.
 Folders and collections become tags, TOTP seeds and notes are kept, other fields are added to
-the notes, and whatever is not imported (recycle bin, cards, attachments, entries with no
-password) is listed with the reason. A name already in the vault gets the folder or a number
+the notes, and whatever is not imported (recycle bin, cards, attachments, entries with
+neither a password nor a TOTP) is listed with the reason; a TOTP with no password comes in
+with an empty password. A name already in the vault gets the folder or a number
 appended. For a generic CSV, columns are found by their usual names; --map names them
 (--map title=Account,password=Pass,username=Login,url=Site,notes=Notes,totp=OTP,folder=Group).`,
 		Args: nargs(1),
@@ -170,8 +171,9 @@ func printImportReport(file string, rep wire.ImportReport) {
 // could quote the file.
 func readWithKeePassXC(kxc, file string, pw []byte, empty bool, keyFile string) (xml []byte, refused string) {
 	xml, refused = keepassxcExport(kxc, file, pw, empty, keyFile)
-	if empty && keyFile != "" && refused == "wrong_key" {
-		// The empty password may be KeePassXC's "no password".
+	if empty && (refused == "wrong_key" || refused == "wrong_key_no_key_file") {
+		// The empty password may be KeePassXC's "no password" (with a key
+		// file or none at all, as pykeepass writes password='').
 		return keepassxcExport(kxc, file, nil, false, keyFile)
 	}
 	return xml, refused

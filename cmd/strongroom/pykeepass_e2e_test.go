@@ -7,23 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"strongroom/transfer/kdbxmatrix"
 )
 
 // pykeepass returns a python3 that can import pykeepass (Debian's
 // python3-pykeepass, which .ci/run installs).
-func pykeepass(t *testing.T) string {
-	t.Helper()
-	for _, py := range []string{"python3", "/usr/bin/python3"} {
-		if p, err := exec.LookPath(py); err == nil && exec.Command(p, "-c", "import pykeepass").Run() == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("pykeepass is missing: .ci/run installs Debian's python3-pykeepass")
-	}
-	t.Skip("pykeepass not installed (apt-get install python3-pykeepass)")
-	return ""
-}
+func pykeepass(t *testing.T) string { return kdbxmatrix.PyKeePass(t) }
 
 // py runs a python script with args.
 func py(t *testing.T, bin, script string, args ...string) string {

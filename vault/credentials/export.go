@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"strongroom/audit"
 	"strongroom/transfer"
@@ -23,16 +25,36 @@ type ExportReport struct {
 	OthersPersonal int `json:"others_personal_left_out"`
 }
 
+// exportChunk is how many credentials one export transaction reads
+// (with every version of each): short transactions, as the store
+// contract asks of long work.
+const exportChunk = 256
+
+// exportAttempts is how often an export reads the vault again when a
+// credential changed while it read; then it gives up (ErrConflict).
+const exportAttempts = 3
+
 // ExportKDBX writes every live admin and shared credential, and the
 // caller's own personal ones, to a KDBX 4 file under passphrase (which
 // must be as strong as an account password). Provider only, after
 // re-authentication (password and a TOTP code not used before, which
-// counts towards lockout like a login). Each credential's read is a
-// cred.export entry and the whole is an export.kdbx entry, written in
-// the same transaction as the reads: if they cannot be recorded nothing
-// is returned. Entries are in groups named by kind, tags kept (a "," or
-// ";" in a tag as its fullwidth form: transfer.ExportTag), dated as the
-// vault dates the credential, with every earlier version as KDBX history.
+// counts towards lockout like a login). Entries are in groups named by
+// kind, tags kept (a "," or ";" in a tag as its fullwidth form:
+// transfer.ExportTag), dated as the vault dates the credential, with
+// every earlier version as KDBX history.
+//
+// The credentials are read exportChunk at a time, each chunk in its own
+// write transaction that also appends a cred.export entry for each
+// credential it read: a read is recorded in the transaction that makes
+// it, or not made. The file is one snapshot nonetheless: the first
+// transaction notes each credential's head (its name, kind, owner, tags,
+// version and time changed), each chunk reads only heads still as noted,
+// and a last transaction, finding every head of the vault as noted,
+// appends the export.kdbx entry; versions are never rewritten, so what
+// was read is what the vault holds at that commit. If a credential
+// changed meanwhile, the export reads again from the heads as they now
+// are (the earlier reads stay recorded, as they happened), up to
+// exportAttempts times, then refuses with ErrConflict, recorded.
 //
 // The file's Argon2id cost is the vault's own passphrase KDF setting
 // (server --kdf-memory, --kdf-time).
@@ -46,8 +68,86 @@ func (c *Credentials) ExportKDBX(ctx context.Context, req auditlog.Request, p *a
 		}
 		return nil, nil, access.Invalid("passphrase", "%s", strings.Replace(ie.Msg, "the new password", "the export passphrase", 1))
 	}
+	snap, err := c.exportBegin(ctx, req, p, ra)
+	if err != nil {
+		return nil, nil, err
+	}
 	var items []transfer.Item
-	var rep ExportReport
+	defer func() { wipeItems(items) }()
+	for attempt := 1; ; attempt++ {
+		wipeItems(items)
+		var complete bool
+		if items, complete, err = c.exportRead(ctx, req, p, snap); err != nil {
+			return nil, nil, err
+		}
+		now, err := c.exportFinish(ctx, req, p, snap, complete, attempt)
+		if err != nil {
+			return nil, nil, err
+		}
+		if now == nil {
+			break
+		}
+		snap = now
+	}
+	o := transfer.KDBXOptions{MemoryKiB: c.kdf.Memory, Iterations: c.kdf.Time, Lanes: max(c.kdf.Threads, 1),
+		Name: "Strongroom export", Now: c.now()}
+	out, err := transfer.EncodeKDBX(items, passphrase, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, &ExportReport{Exported: len(items), OthersPersonal: snap.othersPersonal}, nil
+}
+
+func wipeItems(items []transfer.Item) {
+	for i := range items {
+		items[i].Wipe()
+	}
+}
+
+// exportStamp is what an export notes of a credential's head: if any of
+// it changes, the credential changed.
+type exportStamp struct {
+	id, name, owner, tags string
+	kind                  access.Kind
+	version               int
+	updated               time.Time
+}
+
+func stampOf(h *credHead) exportStamp {
+	return exportStamp{id: h.ID, name: h.Name, owner: h.Owner, tags: strings.Join(h.Tags, "\x00"), kind: h.Kind,
+		version: h.Version, updated: h.Updated}
+}
+
+// exportSnapshot is the credentials an export holds, as noted.
+type exportSnapshot struct {
+	heads          []exportStamp
+	othersPersonal int
+}
+
+// snapshotHeads notes, in tx, the live heads p may export.
+func snapshotHeads(tx barrier.Tx, p *access.Principal) (*exportSnapshot, error) {
+	s := &exportSnapshot{}
+	err := eachHead(tx, func(h *credHead) bool {
+		switch {
+		case h.Deleted:
+		case h.Kind == access.KindPersonal && h.Owner != p.UserID:
+			s.othersPersonal++
+		default:
+			s.heads = append(s.heads, stampOf(h))
+		}
+		return true
+	})
+	return s, err
+}
+
+func (s *exportSnapshot) equal(o *exportSnapshot) bool {
+	return s.othersPersonal == o.othersPersonal && slices.Equal(s.heads, o.heads)
+}
+
+// exportBegin checks the caller may export (provider, re-authenticated:
+// a refusal is recorded and returned) and notes the heads to export.
+func (c *Credentials) exportBegin(ctx context.Context, req auditlog.Request, p *access.Principal, ra access.Reauth) (*exportSnapshot, error) {
+	var snap *exportSnapshot
 	var result error
 	err := c.barrier.Hold(func(h *barrier.Held) error {
 		now := c.now()
@@ -56,10 +156,7 @@ func (c *Credentials) ExportKDBX(ctx context.Context, req auditlog.Request, p *a
 			return err
 		}
 		return h.Write(ctx, func(tx barrier.Tx) error {
-			for i := range items {
-				items[i].Wipe()
-			}
-			items, rep, result = nil, ExportReport{}, nil
+			snap, result = nil, nil
 			target := audit.Target{Kind: "export", Name: "kdbx"}
 			if p.Role != access.RoleProvider {
 				result = &access.ForbiddenError{Action: "export", Target: "kdbx"}
@@ -71,23 +168,38 @@ func (c *Credentials) ExportKDBX(ctx context.Context, req auditlog.Request, p *a
 				result = denied
 				return err
 			}
-			var heads []*credHead
-			if err := eachHead(tx, func(h *credHead) bool {
-				switch {
-				case h.Deleted:
-				case h.Kind == access.KindPersonal && h.Owner != p.UserID:
-					rep.OthersPersonal++
-				default:
-					heads = append(heads, h)
+			snap, err = snapshotHeads(tx, p)
+			return err
+		})
+	})
+	return snap, access.FirstErr(err, result)
+}
+
+// exportRead reads the snapshot's credentials a chunk at a time, each
+// read recorded in its chunk's transaction. It stops early (complete
+// false, no error) at a head that is no longer as noted.
+func (c *Credentials) exportRead(ctx context.Context, req auditlog.Request, p *access.Principal, snap *exportSnapshot) (items []transfer.Item, complete bool, err error) {
+	for from := 0; from < len(snap.heads); from += exportChunk {
+		if from > 0 {
+			c.pause("export.chunk")
+		}
+		var chunk []transfer.Item
+		changed := false
+		err := c.barrier.Write(ctx, func(tx barrier.Tx) error {
+			wipeItems(chunk) // a group commit may run this again
+			chunk, changed = nil, false
+			for _, st := range snap.heads[from:min(from+exportChunk, len(snap.heads))] {
+				h, ok, err := getHead(tx, st.id)
+				if err != nil {
+					return err
 				}
-				return true
-			}); err != nil {
-				return err
-			}
-			for _, h := range heads {
+				if !ok || h.Deleted || stampOf(h) != st {
+					changed = true
+					return nil
+				}
 				it, err := exportItem(tx, h)
 				if it != nil {
-					items = append(items, *it)
+					chunk = append(chunk, *it)
 				}
 				if err != nil {
 					return err
@@ -101,30 +213,44 @@ func (c *Credentials) ExportKDBX(ctx context.Context, req auditlog.Request, p *a
 					return err
 				}
 			}
-			rep.Exported = len(items)
-			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.ExportKDBX, Target: target,
-				Reason: fmt.Sprintf("%d credentials exported after re-authentication; %d other people's personal credentials left out",
-					rep.Exported, rep.OthersPersonal)})
+			return nil
 		})
-	})
-	if err == nil {
-		err = result
-	}
-	defer func() {
-		for i := range items {
-			items[i].Wipe()
+		items = append(items, chunk...)
+		if err != nil || changed {
+			return items, false, err
 		}
-	}()
-	if err != nil {
-		return nil, nil, err
 	}
-	o := transfer.KDBXOptions{MemoryKiB: c.kdf.Memory, Iterations: c.kdf.Time, Lanes: max(c.kdf.Threads, 1),
-		Name: "Strongroom export", Now: c.now()}
-	out, err := transfer.EncodeKDBX(items, passphrase, o)
-	if err != nil {
-		return nil, nil, err
-	}
-	return out, &rep, nil
+	return items, true, nil
+}
+
+// exportFinish, in one transaction, compares the vault's heads with the
+// snapshot. Unchanged and read completely, it appends the export.kdbx entry and returns nil;
+// changed, it returns the heads as they now are for another attempt, or
+// after the last attempt records the refusal and returns ErrConflict.
+func (c *Credentials) exportFinish(ctx context.Context, req auditlog.Request, p *access.Principal, snap *exportSnapshot, complete bool, attempt int) (*exportSnapshot, error) {
+	var now *exportSnapshot
+	var result error
+	err := c.barrier.Write(ctx, func(tx barrier.Tx) error {
+		now, result = nil, nil
+		cur, err := snapshotHeads(tx, p)
+		if err != nil {
+			return err
+		}
+		ev := auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.ExportKDBX, Target: audit.Target{Kind: "export", Name: "kdbx"}}
+		switch {
+		case complete && cur.equal(snap):
+			ev.Reason = fmt.Sprintf("%d credentials exported after re-authentication; %d other people's personal credentials left out",
+				len(snap.heads), snap.othersPersonal)
+		case attempt < exportAttempts:
+			now = cur
+			return nil
+		default:
+			result = fmt.Errorf("%w: credentials changed while the export read them, %d times; nothing was exported", access.ErrConflict, exportAttempts)
+			ev.Outcome, ev.Reason = audit.OutcomeError, fmt.Sprintf("credentials changed while the export read them, %d times; nothing was exported", exportAttempts)
+		}
+		return c.log.Append(tx, req, ev)
+	})
+	return now, access.FirstErr(err, result)
 }
 
 // exportItem reads a credential's current version and, as its history,
