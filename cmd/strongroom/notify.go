@@ -42,6 +42,9 @@ type notifyFlags struct {
 	mtoken  []byte // --metrics-token-file's token
 	// reminders are the provider's daily reminders (with --smtp-url).
 	reminders *notify.Reminders
+	// remindersAt is --reminders-at; remindHour and remindMinute it parsed.
+	remindersAt              string
+	remindHour, remindMinute int
 }
 
 func (n *notifyFlags) register(f *pflag.FlagSet) {
@@ -59,6 +62,7 @@ func (n *notifyFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&n.syslogURL, "syslog-url", "", "send each audit entry to a SIEM as RFC 5424 syslog over TLS: tls://HOST:6514 (tcp://HOST:PORT only to loopback)")
 	f.StringVar(&n.syslogCAFile, "syslog-ca-file", "", "PEM certificates to trust for the syslog collector instead of the system's")
 	f.StringVar(&n.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook signing secret (whsec_BASE64 or at least 24 bytes)")
+	f.StringVar(&n.remindersAt, "reminders-at", "08:00", "the time of day (UK time, 24-hour HH:MM) the IT provider's daily reminders are e-mailed")
 }
 
 // check validates the flags and reads their files; every problem is a
@@ -67,6 +71,11 @@ func (n *notifyFlags) check(listen string) error {
 	n.defaultURL = n.publicURL == ""
 	if n.logFormat != "json" && n.logFormat != "text" {
 		return usagef("--log-format must be json or text")
+	}
+	if t, err := time.Parse("15:04", n.remindersAt); err != nil || len(n.remindersAt) != 5 {
+		return usagef("--reminders-at must be a time of day as HH:MM, such as 08:00")
+	} else {
+		n.remindHour, n.remindMinute = t.Hour(), t.Minute()
 	}
 	if n.metricsListen != "" {
 		if _, _, err := net.SplitHostPort(n.metricsListen); err != nil {
@@ -319,7 +328,7 @@ func (n *notifyFlags) runners(ctx context.Context, v *vault.Vault, log *slog.Log
 			return nil, err
 		}
 		out[len(out)-1].Batch, out[len(out)-1].Poll = 10000, time.Minute
-		n.reminders = &notify.Reminders{Mailer: mailer(), Vault: v, Log: log}
+		n.reminders = &notify.Reminders{Mailer: mailer(), Vault: v, Log: log, Due: notify.ReminderDueAt(n.remindHour, n.remindMinute)}
 	}
 	if n.syslog != nil {
 		var tc *tls.Config

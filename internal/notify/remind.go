@@ -42,8 +42,18 @@ func Day(t time.Time) uint64 {
 // outside the vault) does not hold today's reminders back: a duplicate
 // reminder is harmless, a skipped one is not.
 func ReminderDue(now time.Time, last uint64) uint64 {
+	return dueAt(now, last, RemindHour, 0)
+}
+
+// ReminderDueAt is ReminderDue with the reminders due from hour:minute UK
+// time instead of RemindHour:00 (server --reminders-at).
+func ReminderDueAt(hour, minute int) func(now time.Time, last uint64) uint64 {
+	return func(now time.Time, last uint64) uint64 { return dueAt(now, last, hour, minute) }
+}
+
+func dueAt(now time.Time, last uint64, hour, minute int) uint64 {
 	l := now.In(London)
-	if l.Before(time.Date(l.Year(), l.Month(), l.Day(), RemindHour, 0, 0, 0, London)) {
+	if l.Before(time.Date(l.Year(), l.Month(), l.Day(), hour, minute, 0, 0, London)) {
 		return 0
 	}
 	if day := Day(l); day != last {
@@ -78,6 +88,8 @@ type Reminders struct {
 	Now func() time.Time
 	// Poll is how often the schedule is checked (default a minute).
 	Poll time.Duration
+	// Due is the schedule (default ReminderDue).
+	Due func(now time.Time, last uint64) uint64
 
 	mu sync.Mutex
 	st Status
@@ -92,22 +104,28 @@ func (r *Reminders) Status() Status {
 	return st
 }
 
-// Run sends each day's reminders until ctx ends.
+// Run sends each day's reminders until ctx ends. While the vault is
+// sealed it looks every few seconds, so the day's reminders go soon after
+// the unseal.
 func (r *Reminders) Run(ctx context.Context) {
 	poll := r.Poll
 	if poll <= 0 {
 		poll = time.Minute
 	}
 	for {
-		err := r.Step(ctx)
+		sent, err := r.step(ctx)
 		if ctx.Err() != nil {
 			return
 		}
+		wait := poll
 		r.mu.Lock()
 		switch {
 		case errors.Is(err, ErrNotReady):
-			r.st.Waiting = true
+			r.st.Waiting, wait = true, min(poll, 5*time.Second)
 		case err != nil:
+			if r.st.Failing == 0 {
+				r.st.FailingSince = time.Now()
+			}
 			r.st.Failures++
 			r.st.Failing++
 			r.st.LastError, r.st.LastFail, r.st.Waiting = "delivery failed", time.Now(), false
@@ -115,8 +133,10 @@ func (r *Reminders) Run(ctx context.Context) {
 			if errors.As(err, &pe) {
 				r.st.LastError = pe.Public()
 			}
+		case sent: // only a day done ends a run of failures
+			r.st.Failing, r.st.Waiting, r.st.FailingSince = 0, false, time.Time{}
 		default:
-			r.st.Failing, r.st.Waiting = 0, false
+			r.st.Waiting = false
 		}
 		r.mu.Unlock()
 		if err != nil && !errors.Is(err, ErrNotReady) && r.Log != nil {
@@ -125,7 +145,7 @@ func (r *Reminders) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(poll):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -133,37 +153,47 @@ func (r *Reminders) Run(ctx context.Context) {
 // Step sends the reminders of the day that is due, if one is: ErrNotReady
 // while the vault is sealed.
 func (r *Reminders) Step(ctx context.Context) error {
+	_, err := r.step(ctx)
+	return err
+}
+
+// step is Step, saying whether a due day was done.
+func (r *Reminders) step(ctx context.Context) (bool, error) {
 	now := time.Now()
 	if r.Now != nil {
 		now = r.Now()
 	}
 	last, err := r.Vault.ReminderDay(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
-	day := ReminderDue(now, last)
+	due := r.Due
+	if due == nil {
+		due = ReminderDue
+	}
+	day := due(now, last)
 	if day == 0 {
-		return nil
+		return false, nil
 	}
 	if r.Mailer.People.Sealed() {
-		return ErrNotReady
+		return false, ErrNotReady
 	}
 	people, err := r.Mailer.directory(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	compromised, reviews, err := r.Vault.Attention(ctx)
 	if err != nil {
-		return r.Mailer.notReady(err)
+		return false, r.Mailer.notReady(err)
 	}
 	msgs, err := r.compose(day, now, people, compromised, reviews)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(msgs) > 0 {
 		refused, err := r.Mailer.send(ctx, day, msgs)
 		if err != nil {
-			return err
+			return false, err
 		}
 		r.mu.Lock()
 		r.st.Refused += uint64(refused)
@@ -171,7 +201,7 @@ func (r *Reminders) Step(ctx context.Context) error {
 		r.st.LastOK = time.Now()
 		r.mu.Unlock()
 	}
-	return r.Vault.SetReminderDay(ctx, day)
+	return true, r.Vault.SetReminderDay(ctx, day)
 }
 
 func (r *Reminders) compose(day uint64, now time.Time, people []vault.Contact, compromised, reviews []vault.Notice) ([]Message, error) {
