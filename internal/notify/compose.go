@@ -38,7 +38,25 @@ const (
 	KindBackup Kind = "backup"
 )
 
-// Kinds lists every kind of message.
+// kindAlarm is what no switch silences: the incidents that say the vault
+// itself or its log may be under attack (isAlarm), sent on their own
+// when incident mail is switched off, and every change to the switches
+// themselves, so nobody can quietly stop the clerk hearing of incidents.
+// It is not in Kinds: nobody can switch it off.
+const kindAlarm Kind = "alarm"
+
+// isAlarm says whether an incident is one no switch silences: the
+// database changed outside the vault, the log failing verification or
+// a write, an emergency recovery, break-glass.
+func isAlarm(e *audit.Entry) bool {
+	switch audit.KindOf(e) {
+	case audit.IncidentTampered, audit.IncidentVerifyFailure, audit.IncidentWriteFailure, audit.IncidentRecovery, audit.IncidentBreakGlass:
+		return true
+	}
+	return false
+}
+
+// Kinds lists every kind of message that can be switched off.
 var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal, KindDigest, KindBackup,
 	KindCompromised, KindReviews, KindContractors}
 
@@ -203,12 +221,14 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 		}
 		return nil
 	}
-	var incidents, seal, backups []*audit.Entry
+	var incidents, seal, backups, settings []*audit.Entry
 	for _, e := range batch {
 		if audit.IsIncident(e) {
 			incidents = append(incidents, e)
 		}
 		switch {
+		case e.Action == audit.SysMailSetting && e.Outcome == audit.OutcomeOK:
+			settings = append(settings, e)
 		case e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError:
 			backups = append(backups, e)
 		case e.Outcome != audit.OutcomeOK:
@@ -235,17 +255,29 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 			}
 		}
 	}
+	incidentKind := KindIncidents
+	if c.IsOff(KindIncidents) { // the alarms go all the same
+		incidents, incidentKind = slices.DeleteFunc(incidents, func(e *audit.Entry) bool { return !isAlarm(e) }), kindAlarm
+	}
 	subject := "Strongroom: " + string(audit.KindOf(first(incidents))) + " at " + c.council()
 	if len(incidents) > 1 {
 		subject = fmt.Sprintf("Strongroom: %d security incidents at %s", len(incidents), c.council())
 	}
 	officers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleClerk || p.Role == vault.RoleProvider })
-	if err := add(KindIncidents, officers, incidents, subject,
+	if err := add(incidentKind, officers, incidents, subject,
 		"The vault has recorded what council policy treats as a security incident. A suspected incident must be reported immediately to the Clerk.",
 		"/ui/incidents", "See the incidents"); err != nil {
 		return nil, err
 	}
 	if err := c.addSeal(add, people, seal); err != nil {
+		return nil, err
+	}
+	told := filter(people, func(p vault.Contact) bool {
+		return p.Role == vault.RoleClerk || p.Role == vault.RoleChairman || p.Role == vault.RoleProvider
+	})
+	if err := add(kindAlarm, told, settings, "Strongroom: the vault's e-mail settings were changed at "+c.council(),
+		"Someone changed which e-mails the vault sends. If incident e-mail is switched off, the clerk is no longer told of denied reads or failed sign-ins by e-mail (the vault still records them, and still e-mails if it finds its database changed or its log damaged). Check that this change was agreed.",
+		"/ui/audit", "See the audit log"); err != nil {
 		return nil, err
 	}
 	providers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleProvider })

@@ -67,7 +67,8 @@ type Mailer struct {
 func relevant(batch []*audit.Entry) bool {
 	for _, e := range batch {
 		switch {
-		case audit.IsIncident(e), e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError:
+		case audit.IsIncident(e), e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError,
+			e.Action == audit.SysMailSetting && e.Outcome == audit.OutcomeOK:
 			return true
 		case e.Outcome == audit.OutcomeOK && (e.Action == audit.RequestCreate || e.Action == audit.RequestApprove ||
 			e.Action == audit.RequestDeny || e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck):
@@ -99,7 +100,9 @@ func (m *Mailer) people(ctx context.Context) ([]vault.Contact, error) {
 	}
 	off, err := m.People.MailOff(ctx)
 	if err != nil {
-		return nil, m.notReady(err)
+		// Switches that cannot be read (sealed meanwhile, or damaged)
+		// are all on: an unwanted message is better than a lost incident.
+		off = nil
 	}
 	m.mu.Lock()
 	m.contacts = ps

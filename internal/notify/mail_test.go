@@ -58,6 +58,7 @@ type fakePeople struct {
 	sealed     bool
 	people     []vault.Contact
 	off        []string            // MailOff
+	offErr     error               // MailOff's error, if set
 	requesters map[string]string   // request id: requester's account id
 	reasons    map[string]string   // request id: the approver's reason
 	deciders   map[string][]string // credential id: deciders' account ids
@@ -68,6 +69,9 @@ func (f *fakePeople) MailOff(context.Context) ([]string, error) {
 	defer f.mu.Unlock()
 	if f.sealed {
 		return nil, vault.ErrSealed
+	}
+	if f.offErr != nil {
+		return nil, f.offErr
 	}
 	return f.off, nil
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -269,5 +270,68 @@ func TestSealedBatchSendsIncidentsAndHoldsRequests(t *testing.T) {
 		if !strings.Contains(subjectOf(t, msg.Data), "Mo Member asks for access to Bank") {
 			t.Fatalf("after the unseal: %s", subjectOf(t, msg.Data))
 		}
+	}
+}
+
+// With incident e-mail switched off by the council, a denied read is not
+// mailed, but the alarms are: the vault finding its database changed,
+// the log failing verification, and every change to the switches
+// themselves, to the clerk, the chairman and the providers.
+func TestAlarmsIgnoreTheSwitches(t *testing.T) {
+	srv := smtptest.Start(t, "u", "p")
+	pp := &fakePeople{people: council, off: []string{string(KindIncidents)}}
+	m := newMailer(t, srv, pp)
+	when := time.Date(2026, 7, 14, 13, 5, 9, 0, time.UTC)
+	batch := []*audit.Entry{
+		{Seq: 1, Time: when, Actor: audit.Actor{ID: "p1", Name: "Pat Provider", Role: "provider"}, Action: audit.SysMailSetting,
+			Target: audit.Target{Kind: "mail", Name: "incidents"}, Outcome: audit.OutcomeOK, Reason: "incidents e-mail switched off"},
+		deniedRead(when),
+		{Seq: 3, Time: when, Actor: audit.Actor{Name: "system"}, Action: audit.SysSeal, Target: audit.Target{Kind: "vault"},
+			Outcome: audit.OutcomeError, Reason: audit.StateCheckFailed + "the credentials bucket does not match the seal"},
+		{Seq: 4, Time: when, Actor: audit.Actor{ID: "p1", Name: "Pat Provider", Role: "provider"}, Action: audit.AuditVerify,
+			Target: audit.Target{Kind: "audit"}, Outcome: audit.OutcomeError, Reason: "entry 7: hash mismatch"},
+	}
+	batch[1].Seq = 2
+	if _, err := m.Deliver(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, msg := range srv.Mail() {
+		text, _ := readDigest(t, msg.Data)
+		if strings.Contains(text, "Mo Member") {
+			t.Errorf("the denied read was mailed to %s with incident e-mail off", msg.To[0])
+		}
+		got[msg.To[0]] = append(got[msg.To[0]], subjectOf(t, msg.Data))
+	}
+	settings := "Strongroom: the vault's e-mail settings were changed at Little Wittering Parish Council"
+	alarms := "Strongroom: 2 security incidents at Little Wittering Parish Council"
+	for to, want := range map[string][]string{
+		"clerk@parish.test": {settings, alarms},
+		"it@provider.test":  {settings, alarms},
+		"chair@parish.test": {settings},
+	} {
+		slices.Sort(got[to])
+		slices.Sort(want)
+		if !slices.Equal(got[to], want) {
+			t.Errorf("to %s: %q, want %q", to, got[to], want)
+		}
+	}
+	if len(got) != 3 {
+		t.Errorf("mail went to %v", got)
+	}
+}
+
+// Switches that cannot be read are all on: the incident goes out.
+func TestUnreadableSwitchesAreOn(t *testing.T) {
+	srv := smtptest.Start(t, "u", "p")
+	pp := &fakePeople{people: council, off: []string{string(KindIncidents)}, offErr: errors.New("vault: the mail settings are malformed")}
+	m := newMailer(t, srv, pp)
+	e := deniedRead(time.Date(2026, 7, 14, 13, 5, 9, 0, time.UTC))
+	e.Seq = 1
+	if _, err := m.Deliver(context.Background(), []*audit.Entry{e}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Mail()); n != 2 {
+		t.Fatalf("%d messages, want the incident to the clerk and the provider", n)
 	}
 }
