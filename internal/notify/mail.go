@@ -151,6 +151,15 @@ func (m *Mailer) facts(ctx context.Context, batch []*audit.Entry) (Facts, error)
 // Deliver implements Destination.
 func (m *Mailer) Deliver(ctx context.Context, batch []*audit.Entry) (int, error) {
 	if !relevant(batch) {
+		// Learn the directory at the first chance (the unseal's own entry
+		// after a restart), so an incident that seals the vault before
+		// anything relevant happened still has someone to go to.
+		m.mu.Lock()
+		cold := m.contacts == nil
+		m.mu.Unlock()
+		if cold && !m.People.Sealed() {
+			_, _ = m.people(ctx) // a failure is tried again with the next batch
+		}
 		return 0, nil
 	}
 	people, err := m.directory(ctx)
