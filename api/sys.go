@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,12 +18,26 @@ func (s *server) status(c echo.Context) error {
 		return err
 	}
 	out := statusOut(st)
-	if s.deliveries != nil {
+	if s.deliveries != nil && s.maySeeDelivery(c) {
 		for _, d := range s.deliveries() {
 			out.Delivery = append(out.Delivery, wire.Delivery(d))
 		}
 	}
 	return c.JSON(http.StatusOK, out)
+}
+
+// maySeeDelivery says whether the caller of the public status route is
+// told how the vault's messages are getting through: only a signed-in
+// provider or clerk (the Messages page's audience), so nobody outside
+// learns when incident e-mail is failing. While sealed nobody is signed
+// in; the server's log and /metrics still say.
+func (s *server) maySeeDelivery(c echo.Context) bool {
+	token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+	if !ok || token == "" {
+		return false
+	}
+	p, err := s.v.AuthenticateFrom(c.Request().Context(), request(c), token)
+	return err == nil && !p.MustChange && deliveryAudience(p)
 }
 
 // envelopesOut renders envelopes once and wipes the shares they hold.

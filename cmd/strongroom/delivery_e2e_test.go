@@ -31,7 +31,7 @@ func TestWebDeliveryPage(t *testing.T) {
 	}
 	// An incident for the clerk: a sign-in as someone who does not exist.
 	newCLI(t, v.srv, v.work, "stranger").must(1, "login", "--user", "Nobody", "--password-file", write(t, filepath.Join(dir, "guess"), "a guess at it"), "--totp", "123456")
-	waitStatus(t, v.op, func(d map[string]any) bool { return d["name"] == "mail" && d["failing"].(float64) > 0 })
+	waitStatus(t, v.provider, func(d map[string]any) bool { return d["name"] == "mail" && d["failing"].(float64) > 0 })
 
 	shot := 0
 	p := newPerson(t, v.srv, v.work, "clerk-delivery", axe, &shot)
@@ -43,7 +43,7 @@ func TestWebDeliveryPage(t *testing.T) {
 
 	mail.Restart(t)
 	waitMail(t, mail, "clerk@parish.test", "Nobody", time.Minute)
-	waitStatus(t, v.op, func(d map[string]any) bool {
+	waitStatus(t, v.provider, func(d map[string]any) bool {
 		return d["name"] == "mail" && d["failing"].(float64) == 0 && d["delivered"].(float64) > 0
 	})
 	p.open("/ui/delivery", "messages working")

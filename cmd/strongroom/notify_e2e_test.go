@@ -97,9 +97,14 @@ func TestMailEndToEnd(t *testing.T) {
 	before := len(mail.Mail())
 	member.must(1, "cred", "get", "Payroll") // the member has a grant for Bank now
 	member.must(1, "cred", "get", "Payroll")
-	waitStatus(t, op, func(d map[string]any) bool { return d["name"] == "mail" && d["failures"].(float64) > 0 })
-	if out := op.must(0, "status"); !strings.Contains(out, "Delivery mail:") || !strings.Contains(out, "could not connect") {
+	waitStatus(t, provider, func(d map[string]any) bool { return d["name"] == "mail" && d["failures"].(float64) > 0 })
+	if out := provider.must(0, "status"); !strings.Contains(out, "Delivery mail:") || !strings.Contains(out, "could not connect") {
 		t.Fatalf("status: %s", out)
+	}
+	for _, c := range []*cli{op, member} { // not signed in, or not the Messages page's audience
+		if out := c.must(0, "status", "--json"); strings.Contains(out, `"delivery"`) {
+			t.Fatalf("status told the delivery state to one not signed in as a provider or clerk: %s", out)
+		}
 	}
 	// Strongroom restarts mid-queue, sealed; then the SMTP server returns.
 	srv.stop()

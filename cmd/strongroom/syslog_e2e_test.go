@@ -175,7 +175,7 @@ func TestSyslogEndToEnd(t *testing.T) {
 	certs := testcert.New(t)
 	rs := startRsyslog(t, certs)
 	v := newProvisioned(t, "--syslog-url", "tls://127.0.0.1:"+strconv.Itoa(rs.port), "--syslog-ca-file", certs.CAFile)
-	work, op, provider := v.work, v.op, v.provider
+	work, provider := v.work, v.provider
 	var o oneTime
 	json.Unmarshal([]byte(provider.must(0, "user", "add", "Member", "--role", "member", "--json")), &o)
 	member := newCLI(t, v.srv, work, "Member")
@@ -217,8 +217,8 @@ func TestSyslogEndToEnd(t *testing.T) {
 	rs.stop()
 	member.must(1, "cred", "get", `Bank "main" [x]\y`)
 	member.must(1, "cred", "get", `Bank "main" [x]\y`)
-	waitStatus(t, op, func(d map[string]any) bool { return d["name"] == "syslog" && d["failures"].(float64) > 0 })
-	if out := op.must(0, "status"); !strings.Contains(out, "Delivery syslog:") || !strings.Contains(out, "syslog collector") {
+	waitStatus(t, provider, func(d map[string]any) bool { return d["name"] == "syslog" && d["failures"].(float64) > 0 })
+	if out := provider.must(0, "status"); !strings.Contains(out, "Delivery syslog:") || !strings.Contains(out, "syslog collector") {
 		t.Fatalf("status: %s", out)
 	}
 	rs.start()
