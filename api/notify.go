@@ -8,11 +8,17 @@ import (
 
 	"strongroom/api/wire"
 	"strongroom/internal/notify"
+	"strongroom/vault"
 )
 
 // mailSettings is GET /v1/notify/settings: each kind of e-mail, whether
 // the council has it on, and whether the server switched it off.
 func (s *server) mailSettings(c echo.Context) error {
+	switch principal(c).Role { // not members or auditors: nobody probing learns what goes unmailed
+	case vault.RoleProvider, vault.RoleClerk, vault.RoleChairman:
+	default:
+		return vault.ErrForbidden
+	}
 	off, err := s.v.MailOff(c.Request().Context())
 	if err != nil {
 		return err

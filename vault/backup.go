@@ -76,7 +76,7 @@ func (v *Vault) BackupToDir(ctx context.Context, dir string, keep BackupRetentio
 		_, err := v.Backup(ctx, req, nil, w)
 		return err
 	})
-	if err != nil && ctx.Err() == nil {
+	if err != nil && name == "" && ctx.Err() == nil { // with a name it was written; only pruning failed
 		ev := event{actor: systemActor, action: audit.BackupCreate, target: audit.Target{Kind: "vault"},
 			outcome: audit.OutcomeError, reason: "the scheduled backup could not be written"}
 		if rerr := v.record(ctx, req, ev); rerr != nil {

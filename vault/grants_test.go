@@ -71,11 +71,21 @@ func TestGrantTimeline(t *testing.T) {
 	if mine, _ := f.v.ListRequests(ctx, con); len(mine) != 1 {
 		t.Fatalf("requester's list: %+v", mine)
 	}
-	for _, bad := range []string{"two\nlines", strings.Repeat("x", 501), "bad \xff byte"} {
+	if _, _, err := f.v.DecideRequest(ctx, req, member, r.ID, true, "two\nlines"); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("a member with a bad reason: %v, want refused as a member", err)
+	}
+	for _, bad := range []string{"two\nlines", strings.Repeat("é", 501), "bad \xff byte", "fine\u202egnirts", "line\u2028break"} {
 		var fe *InputError
 		if _, _, err := f.v.DecideRequest(ctx, req, chair, r.ID, true, bad); !errors.As(err, &fe) || fe.Field != "reason" {
 			t.Fatalf("reason %.10q: %v", bad, err)
 		}
+	}
+	if _, _, err := f.v.DecideRequest(ctx, req, chair, r.ID, false, strings.Repeat("é", 500)); err != nil { // 500 characters, 1,000 bytes
+		t.Fatalf("a 500-character reason: %v", err)
+	}
+	r, err = f.v.CreateRequest(ctx, req, con, "Website admin", "update the site's plugins", 2*time.Hour)
+	if err != nil {
+		t.Fatal(err)
 	}
 	ar, g, err := f.v.DecideRequest(ctx, req, chair, r.ID, true, " until the plugins are done ")
 	if err != nil || g.Until.Sub(f.clock.Now()) != 2*time.Hour || ar.DecisionReason != "until the plugins are done" {

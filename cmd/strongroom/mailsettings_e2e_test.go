@@ -56,6 +56,8 @@ func TestMailSettingsEndToEnd(t *testing.T) {
 	provider.must(2, "notify", "set", "weather", "off")
 	provider.must(2, "notify", "set", "requests", "maybe")
 	clerk.must(1, "notify", "set", "requests", "off")
+	clerk.must(0, "notify", "settings")
+	member.must(1, "notify", "settings") // a member does not learn what goes unmailed
 
 	provider.must(0, "cred", "put", "Router", "--kind", "admin", "--password-file", filepath.Join(work, "a.pw"))
 	provider.must(0, "cred", "put", "Bank", "--kind", "shared", "--password-file", filepath.Join(work, "a.pw"))

@@ -115,9 +115,12 @@ func (c *Credentials) CreateRequest(ctx context.Context, req auditlog.Request, p
 func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p *access.Principal, id string, approve bool, why string) (*AccessRequest, *Grant, error) {
 	action := map[bool]audit.Action{true: audit.RequestApprove, false: audit.RequestDeny}[approve]
 	why = strings.TrimSpace(why)
-	if len(why) > 500 || strings.ContainsFunc(why, unicode.IsControl) || !utf8.ValidString(why) {
-		return nil, nil, access.Invalid("reason", "the reason must be one line of at most 500 characters")
-	}
+	// One line of plain text: no control or format characters (bidi
+	// overrides could make it read otherwise in the mail and the log), no
+	// line or paragraph separators. Refused after the caller is found
+	// entitled to decide, so a refusal is recorded as for any reason.
+	badWhy := utf8.RuneCountInString(why) > 500 || !utf8.ValidString(why) ||
+		strings.ContainsFunc(why, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) })
 	var ar AccessRequest
 	var grant *Grant
 	err := c.barrier.Hold(func(h *barrier.Held) error {
@@ -150,6 +153,8 @@ func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p
 				return refuse("only a clerk or the chairman decides requests")
 			case ar.Status != RequestPending:
 				return access.Invalid("", "request %s is already %s", ar.ID, ar.Status)
+			case badWhy:
+				return access.Invalid("reason", "the reason must be one line of at most 500 characters")
 			}
 			now := c.now()
 			ar.DecidedBy, ar.DecidedAt, ar.DecisionReason = p.Name, now, why
