@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -144,6 +145,46 @@ func TestWebDeliveryAudience(t *testing.T) {
 		vault.RoleAuditor: false, vault.RoleMember: false} {
 		if got := deliveryAudience(&vault.Principal{Role: role}); got != want {
 			t.Errorf("%s: %v", role, got)
+		}
+	}
+}
+
+// The Messages page and its warning are the provider's and the clerk's:
+// the chairman, the auditor and a member are refused the page and are
+// not warned.
+func TestWebDeliveryRoute(t *testing.T) {
+	e := newEnv(t)
+	failing := []notify.Status{{Name: "mail", Failing: 2, Failures: 2, FailingSince: time.Now(), LastFail: time.Now()}}
+	srv := httptest.NewServer(newServer(e.v, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Deliveries: func() []notify.Status { return failing }}, 1000))
+	t.Cleanup(srv.Close)
+	for _, c := range []struct {
+		role string
+		see  bool
+	}{{"clerk", true}, {"chairman", false}, {"auditor", false}, {"member", false}} {
+		name := "Person " + c.role
+		st, body := e.call(t, "POST", "/v1/users", e.token, jsonBody(map[string]string{"name": name, "role": c.role}))
+		var otl OneTimeLogin
+		if st != 201 || json.Unmarshal(body, &otl) != nil {
+			t.Fatalf("create %s: %d %s", c.role, st, body)
+		}
+		st, body = e.call(t, "POST", "/v1/auth/login", "", jsonBody(map[string]string{"name": name, "password": otl.Password,
+			"totp": code(t, otl.TOTPURI), "new_password": "sparrow lantern quarry"}))
+		var in struct{ Token string }
+		if st != 200 || json.Unmarshal(body, &in) != nil {
+			t.Fatalf("login %s: %d %s", c.role, st, body)
+		}
+		w := newWebClient(t, &env{srv: srv, v: e.v}, in.Token)
+		resp := w.req(t, "GET", "/ui/delivery", nil, nil)
+		resp.Body.Close()
+		if want := map[bool]int{true: 200, false: 403}[c.see]; resp.StatusCode != want {
+			t.Errorf("%s: /ui/delivery %d, want %d", c.role, resp.StatusCode, want)
+		}
+		resp = w.req(t, "GET", "/ui/home", nil, nil)
+		home, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if warned := strings.Contains(string(home), "messages are not getting through"); warned != c.see {
+			t.Errorf("%s: warned %v, want %v", c.role, warned, c.see)
 		}
 	}
 }
