@@ -280,6 +280,9 @@ func EndSessions(tx barrier.Tx, userID, keep string) error {
 	var doomed [][]byte
 	var created []time.Time
 	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
+		if bytes.HasPrefix(k, []byte(devicePrefix)) {
+			return true, nil // a command line's request (device.go): not yet a session
+		}
 		var s Session
 		if err := tx.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
