@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 
+	"strongroom/vault/access"
 	"strongroom/vault/identity"
 )
 
@@ -45,3 +46,7 @@ func (v *Vault) DecideDevice(ctx context.Context, req Request, p *Principal, cod
 func (v *Vault) PollDevice(ctx context.Context, req Request, deviceCode string) (string, *Principal, error) {
 	return v.accounts.PollDevice(ctx, req, deviceCode)
 }
+
+// Reauthed says p re-authenticated within ReauthWindow (what approving a
+// command line's sign-in needs).
+func (v *Vault) Reauthed(p *Principal) bool { return access.Reauthed(p, v.now()) }

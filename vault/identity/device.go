@@ -99,6 +99,7 @@ type DeviceGrant struct {
 	DeviceCode string
 	UserCode   string // as shown: XXXX-XXXX
 	Expires    time.Time
+	ExpiresIn  time.Duration
 	Interval   time.Duration
 }
 
@@ -259,5 +260,5 @@ func (a *Accounts) startDevice(tx barrier.Tx, req auditlog.Request, name, key st
 			r.Expires.UTC().Format(time.RFC3339)}); err != nil {
 		return DeviceGrant{}, err
 	}
-	return DeviceGrant{UserCode: ShowUserCode(uc), Expires: r.Expires, Interval: DeviceInterval}, nil
+	return DeviceGrant{UserCode: ShowUserCode(uc), Expires: r.Expires, ExpiresIn: DeviceExpiry, Interval: DeviceInterval}, nil
 }
