@@ -37,7 +37,11 @@ func loginCmd(g *globals) *cobra.Command {
 			if browser {
 				var c *client.Client
 				if c, err = newClient(g); err == nil {
-					res, err = loginBrowser(cmd.Context(), c.WithToken(""), os.Stdout, user)
+					out := os.Stdout
+					if g.json {
+						out = os.Stderr // standard output is the answer's JSON
+					}
+					res, err = loginBrowser(cmd.Context(), c.WithToken(""), out, user)
 				}
 			} else {
 				res, err = loginPassword(cmd, g, user, pwFile, newPWFile, code, recovery)

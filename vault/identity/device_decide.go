@@ -108,7 +108,6 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 	if until := a.throttle.until(deviceThrottleKey(p), now); !until.IsZero() {
 		return &access.LockedError{Until: until}
 	}
-	a.pause("device.decide")
 	return a.keys.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			key, r, why, err := deviceMatch(tx, p, uc, now)
