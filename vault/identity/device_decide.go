@@ -60,6 +60,38 @@ func (a *Accounts) noMatch(tx barrier.Tx, req auditlog.Request, p *access.Princi
 	return access.Recorded(errNoDevice)
 }
 
+// withDevice runs fn, in a write, on the request waiting for p with the
+// user code uc. The throttle is asked again inside the write, so guesses
+// sent at once learn no more answers than ThrottleAfter; a code that
+// matches none is recorded and counted (noMatch).
+func (a *Accounts) withDevice(ctx context.Context, req auditlog.Request, p *access.Principal, uc string, now time.Time,
+	fn func(tx barrier.Tx, key string, r *deviceRequest) error) error {
+	throttled := func() error {
+		if until := a.throttle.until(deviceThrottleKey(p), now); !until.IsZero() {
+			return &access.LockedError{Until: until}
+		}
+		return nil
+	}
+	if err := throttled(); err != nil {
+		return err
+	}
+	return a.keys.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
+			if err := throttled(); err != nil {
+				return err
+			}
+			key, r, why, err := deviceMatch(tx, p, uc, now)
+			if err != nil {
+				return err
+			}
+			if r == nil {
+				return a.noMatch(tx, req, p, why, now)
+			}
+			return fn(tx, key, r)
+		})
+	})
+}
+
 // FindDevice is the request waiting for p with the user code uc, for the
 // approver to compare. A code that matches none is recorded and
 // throttled, as in DecideDevice.
@@ -68,25 +100,11 @@ func (a *Accounts) FindDevice(ctx context.Context, req auditlog.Request, p *acce
 	if err != nil {
 		return DeviceRequest{}, err
 	}
-	now := a.now()
-	if until := a.throttle.until(deviceThrottleKey(p), now); !until.IsZero() {
-		return DeviceRequest{}, &access.LockedError{Until: until}
-	}
 	var out DeviceRequest
-	err = a.keys.Hold(func(h *barrier.Held) error {
-		var why string
-		if err := h.View(ctx, func(tx barrier.Tx) error {
-			_, r, w, err := deviceMatch(tx, p, uc, now)
-			if r != nil {
-				out = DeviceRequest{UserCode: ShowUserCode(r.UserCode), Name: r.Name, IP: r.IP, UserAgent: r.UserAgent,
-					Asked: r.Asked, Expires: r.Expires}
-			}
-			why = w
-			return err
-		}); err != nil || why == "" {
-			return err
-		}
-		return h.Write(ctx, func(tx barrier.Tx) error { return a.noMatch(tx, req, p, why, now) })
+	err = a.withDevice(ctx, req, p, uc, a.now(), func(_ barrier.Tx, _ string, r *deviceRequest) error {
+		out = DeviceRequest{UserCode: ShowUserCode(r.UserCode), Name: r.Name, IP: r.IP, UserAgent: r.UserAgent,
+			Asked: r.Asked, Expires: r.Expires}
+		return nil
 	})
 	return out, err
 }
@@ -105,31 +123,19 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 	if approve && !access.Reauthed(p, now) {
 		return access.ErrReauth
 	}
-	if until := a.throttle.until(deviceThrottleKey(p), now); !until.IsZero() {
-		return &access.LockedError{Until: until}
-	}
-	return a.keys.Hold(func(h *barrier.Held) error {
-		return h.Write(ctx, func(tx barrier.Tx) error {
-			key, r, why, err := deviceMatch(tx, p, uc, now)
-			if err != nil {
-				return err
-			}
-			if r == nil {
-				return a.noMatch(tx, req, p, why, now)
-			}
-			action, verb := audit.AuthDeviceRefuse, "refused"
-			if approve {
-				action, verb, r.Status = audit.AuthDeviceApprove, "approved", deviceApproved
-			} else {
-				r.Status = deviceRefused
-			}
-			r.DecidedBy = p.UserID
-			if err := tx.PutRecord(storage.BucketSessions, key, r); err != nil {
-				return err
-			}
-			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action,
-				Target: audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}, Reason: verb + " " + deviceWhere(key, r)})
-		})
+	return a.withDevice(ctx, req, p, uc, now, func(tx barrier.Tx, key string, r *deviceRequest) error {
+		action, verb := audit.AuthDeviceRefuse, "refused"
+		if approve {
+			action, verb, r.Status = audit.AuthDeviceApprove, "approved", deviceApproved
+		} else {
+			r.Status = deviceRefused
+		}
+		r.DecidedBy = p.UserID
+		if err := tx.PutRecord(storage.BucketSessions, key, r); err != nil {
+			return err
+		}
+		return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action,
+			Target: audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}, Reason: verb + " " + deviceWhere(key, r)})
 	})
 }
 

@@ -313,3 +313,40 @@ func FuzzParseUserCode(f *testing.F) {
 		}
 	})
 }
+
+// Guesses sent at once learn no more answers than ThrottleAfter: the
+// throttle is asked again inside each write.
+func TestDeviceConcurrentGuesses(t *testing.T) {
+	f := newFixture(t)
+	alice := f.addUser(t, "alice", access.RoleClerk)
+	f.start(t, "alice")
+	p := f.approver(t, alice, true)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	answers := map[string]int{}
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.a.FindDevice(ctx, fromBrowser, p, "BBBB-BBBB")
+			var le *access.LockedError
+			kind := "other: " + f.answer(err)
+			switch {
+			case errors.Is(err, access.ErrInvalid):
+				kind = "no match"
+			case errors.As(err, &le):
+				kind = "throttled"
+			}
+			mu.Lock()
+			answers[kind]++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if answers["no match"] != ThrottleAfter || answers["throttled"] != 30-ThrottleAfter {
+		t.Fatalf("answers %v", answers)
+	}
+	if n := len(f.count(t, audit.AuthDeviceApprove)); n != ThrottleAfter {
+		t.Fatalf("%d entries", n)
+	}
+}
