@@ -16,7 +16,8 @@ const (
 	AuthTokenRefused Action = "auth.token_refused"
 	// AuthDeviceRequest: a command line asked to sign in as a person by
 	// approval in the web interface (RFC 8628); the entry carries its
-	// address and user agent, the reason a short id of the request.
+	// address and user agent, the reason a short id of the request. The
+	// same action records a request that expired unused (not an incident).
 	AuthDeviceRequest Action = "auth.device_request"
 	// AuthDeviceApprove: the person approved a command line's sign-in (the
 	// reason names its address and user agent), or, denied, typed a code

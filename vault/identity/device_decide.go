@@ -226,7 +226,13 @@ func (a *Accounts) pollDecide(tx barrier.Tx, req auditlog.Request, key string, r
 	}
 	switch {
 	case now.After(r.Expires):
-		return end(ErrDeviceExpired, "the command-line sign-in "+DeviceID(key)+" expired at "+r.Expires.UTC().Format(time.RFC3339)+" without being used")
+		// A request left to expire is no refusal and no incident: recorded
+		// as the request's end.
+		if err := tx.Delete(storage.BucketSessions, []byte(key)); err != nil {
+			return nil, nil, err
+		}
+		return nil, ErrDeviceExpired, a.log.Append(tx, req, auditlog.Event{Actor: anon, Action: audit.AuthDeviceRequest, Target: target,
+			Reason: "the command-line sign-in " + DeviceID(key) + " expired at " + r.Expires.UTC().Format(time.RFC3339) + " without being used"})
 	case r.Status == deviceRefused:
 		return end(ErrDeviceDenied, "") // the refusal is on record
 	case r.Status == devicePending:

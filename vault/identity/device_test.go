@@ -123,7 +123,7 @@ func TestDeviceExpires(t *testing.T) {
 	if _, _, err := f.a.PollDevice(ctx, fromCLI, g.DeviceCode); !errors.Is(err, ErrDeviceExpired) {
 		t.Fatalf("poll after expiry: %v", err)
 	}
-	if e := f.last(t); e.Action != audit.AuthLogin || e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "expired") {
+	if e := f.last(t); e.Action != audit.AuthDeviceRequest || e.Outcome != audit.OutcomeOK || !strings.Contains(e.Reason, "expired") || audit.IsIncident(&e) {
 		t.Fatalf("entry %+v", e)
 	}
 	if _, _, err := f.a.PollDevice(ctx, fromCLI, g.DeviceCode); !errors.Is(err, ErrDeviceUnknown) {
