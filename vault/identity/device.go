@@ -193,6 +193,26 @@ func scanDevices(tx barrier.Tx, fn func(key string, r *deviceRequest) error) err
 	})
 }
 
+// endDevices deletes every request to sign in as userID: a password
+// change, MFA reset or disabling ends them as it ends sessions.
+func endDevices(tx barrier.Tx, userID string) error {
+	var doomed []string
+	if err := scanDevices(tx, func(k string, r *deviceRequest) error {
+		if r.Account == userID {
+			doomed = append(doomed, k)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range doomed {
+		if err := tx.Delete(storage.BucketSessions, []byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // StartDevice records a command line's request to sign in as name. An
 // unknown name is answered as a known one. Requests past their expiry are
 // removed on the way.

@@ -350,3 +350,24 @@ func TestDeviceConcurrentGuesses(t *testing.T) {
 		t.Fatalf("%d entries", n)
 	}
 }
+
+// A password change ends an approved request not yet collected, as it
+// ends the account's other sessions.
+func TestDeviceEndedByPasswordChange(t *testing.T) {
+	f := newFixture(t)
+	alice := f.addUser(t, "alice", access.RoleClerk)
+	g := f.start(t, "alice")
+	p := f.approver(t, alice, true)
+	if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); err != nil {
+		t.Fatal(err)
+	}
+	pending := f.start(t, "alice")
+	if err := f.a.ChangePassword(ctx, fromBrowser, p, alice.password, []byte("heron quarry lantern 9")); err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{g.DeviceCode, pending.DeviceCode} {
+		if _, _, err := f.a.PollDevice(ctx, fromCLI, code); !errors.Is(err, ErrDeviceUnknown) {
+			t.Fatalf("poll after the password change: %v", err)
+		}
+	}
+}
