@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"strongroom/audit"
@@ -102,7 +103,7 @@ func (a *Accounts) FindDevice(ctx context.Context, req auditlog.Request, p *acce
 	}
 	var out DeviceRequest
 	err = a.withDevice(ctx, req, p, uc, a.now(), func(_ barrier.Tx, _ string, r *deviceRequest) error {
-		out = DeviceRequest{UserCode: ShowUserCode(r.UserCode), Name: r.Name, IP: r.IP, UserAgent: r.UserAgent,
+		out = DeviceRequest{UserCode: ShowUserCode(r.UserCode), Name: r.Name, IP: r.IP, UserAgent: shortUA(r.UserAgent),
 			Asked: r.Asked, Expires: r.Expires}
 		return nil
 	})
@@ -142,12 +143,17 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 // deviceWhere names a request in an entry: its id, when and where from.
 // The user agent is the client's own words: quoted and cut short.
 func deviceWhere(key string, r *deviceRequest) string {
-	ua := r.UserAgent
+	return fmt.Sprintf("the command-line sign-in %s asked at %s from address %s, user agent %s",
+		DeviceID(key), r.Asked.UTC().Format(time.RFC3339), r.IP, strconv.QuoteToASCII(shortUA(r.UserAgent)))
+}
+
+// shortUA is a user agent cut to 200 bytes, invalid UTF-8 dropped: the
+// client's own words, shown and recorded, not trusted.
+func shortUA(ua string) string {
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
-	return fmt.Sprintf("the command-line sign-in %s asked at %s from address %s, user agent %s",
-		DeviceID(key), r.Asked.UTC().Format(time.RFC3339), r.IP, strconv.QuoteToASCII(ua))
+	return strings.ToValidUTF8(ua, "")
 }
 
 // PollDevice is the command line asking whether its request was decided.
