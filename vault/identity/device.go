@@ -220,6 +220,12 @@ func (a *Accounts) StartDevice(ctx context.Context, req auditlog.Request, name s
 	if strings.TrimSpace(name) == "" {
 		return DeviceGrant{}, access.Invalid("user", "name the account to sign in as")
 	}
+	// Anyone may ask, so what is stored is bounded: a name no account can
+	// have (too long, a control character) is refused before anything is
+	// read, the same answer for every such name.
+	if _, err := access.NormaliseName("user", "the user", name); err != nil {
+		return DeviceGrant{}, err
+	}
 	code := newDeviceCode()
 	key := deviceKey(code)
 	var g DeviceGrant

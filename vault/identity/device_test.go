@@ -271,8 +271,10 @@ func TestDeviceUnknownName(t *testing.T) {
 		t.Fatalf("entry %+v", e)
 	}
 	var ie *access.InputError
-	if _, err := f.a.StartDevice(ctx, fromCLI, "  "); !errors.As(err, &ie) || ie.Field != "user" {
-		t.Fatalf("no name: %v", err)
+	for _, name := range []string{"  ", strings.Repeat("a", 101), strings.Repeat("a", 300000), "a\x00b", "\xff"} {
+		if _, err := f.a.StartDevice(ctx, fromCLI, name); !errors.As(err, &ie) || ie.Field != "user" || strings.Contains(err.Error(), "aaa") {
+			t.Fatalf("name of %d bytes: %v", len(name), err)
+		}
 	}
 }
 
