@@ -272,7 +272,7 @@ func (a *Accounts) startDevice(tx barrier.Tx, req auditlog.Request, name, key st
 		uc = newUserCode()
 	}
 	r := deviceRequest{Name: name, UserCode: uc, Asked: now, Expires: now.Add(DeviceExpiry), IP: req.IP,
-		UserAgent: req.UserAgent, Interval: int64(DeviceInterval / time.Second), NextPoll: now, Status: devicePending}
+		UserAgent: shortUA(req.UserAgent), Interval: int64(DeviceInterval / time.Second), NextPoll: now, Status: devicePending}
 	target := audit.Target{Kind: "user", Name: name}
 	if u != nil {
 		r.Account, target.ID = u.ID, u.ID
