@@ -134,6 +134,8 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.POST("/sys/init", s.init, limits.init)
 	g.POST("/sys/unseal", s.unseal, limits.unseal)
 	g.POST("/auth/login", s.login, limits.signIn)
+	g.POST("/auth/device", s.deviceStart, limits.signIn)
+	g.POST("/auth/device/token", s.deviceToken, limits.signIn)
 	g.POST("/escrow/check", s.checkShare, limits.share)
 
 	// Authentication is per route, not a group middleware: a group with

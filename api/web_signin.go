@@ -132,9 +132,12 @@ func safeNext(next string) string {
 const reauthRefused = "The password or code is not right (a code can be used once: wait for the next one)"
 
 func (w *web) reauthForm(c echo.Context) error {
-	return w.render(c, http.StatusOK, "reauth", &page{Title: "Confirm it is you", Data: map[string]string{
-		"Next": safeNext(c.QueryParam("next")),
-		"Why":  "Admin passwords and their two-factor codes are shown only after you give your password and a new authenticator code again. It lasts 5 minutes."}})
+	next := safeNext(c.QueryParam("next"))
+	why := "Admin passwords and their two-factor codes are shown only after you give your password and a new authenticator code again. It lasts 5 minutes."
+	if next == deviceNext {
+		why = "Signing in a command line needs your password and a new authenticator code again."
+	}
+	return w.render(c, http.StatusOK, "reauth", &page{Title: "Confirm it is you", Data: map[string]string{"Next": next, "Why": why}})
 }
 
 func (w *web) reauth(c echo.Context) error {

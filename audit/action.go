@@ -13,7 +13,18 @@ const (
 	// AuthTokenRefused: a session token was refused (unknown, ended,
 	// expired, revoked, or its account disabled or ended); rate limited,
 	// the reason carries a count.
-	AuthTokenRefused  Action = "auth.token_refused"
+	AuthTokenRefused Action = "auth.token_refused"
+	// AuthDeviceRequest: a command line asked to sign in as a person by
+	// approval in the web interface (RFC 8628); the entry carries its
+	// address and user agent, the reason a short id of the request. The
+	// same action records a request that expired unused (not an incident).
+	AuthDeviceRequest Action = "auth.device_request"
+	// AuthDeviceApprove: the person approved a command line's sign-in (the
+	// reason names its address and user agent), or, denied, typed a code
+	// that matched no request waiting for them.
+	AuthDeviceApprove Action = "auth.device_approve"
+	// AuthDeviceRefuse: the person refused a command line's sign-in.
+	AuthDeviceRefuse  Action = "auth.device_refuse"
 	UserCreate        Action = "user.create"
 	UserList          Action = "user.list"
 	UserDisable       Action = "user.disable"
@@ -77,4 +88,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}

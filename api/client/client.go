@@ -25,6 +25,10 @@ type APIError struct {
 	// the request is allowed, or that a re-authentication was refused.
 	Reauth    bool
 	RequestID string
+	// Code is the OAuth error code of an RFC 8628 answer of the device
+	// token endpoint (authorization_pending, slow_down, access_denied,
+	// expired_token, invalid_grant); "" for any other answer.
+	Code string
 }
 
 // NeedsReauth says whether err is the server asking for a fresh
@@ -150,7 +154,12 @@ func (c *Client) send(ctx context.Context, method, path string, in any) (*http.R
 		if json.Unmarshal(raw, &eb) != nil || eb.Error == "" {
 			eb.Error = resp.Status
 		}
-		return nil, &APIError{Status: resp.StatusCode, Message: eb.Error, Field: eb.Field, Reauth: eb.Reauth, RequestID: eb.RequestID}
+		ae := &APIError{Status: resp.StatusCode, Message: eb.Error, Field: eb.Field, Reauth: eb.Reauth, RequestID: eb.RequestID}
+		var de wire.DeviceTokenError
+		if json.Unmarshal(raw, &de) == nil && de.Description != "" {
+			ae.Code, ae.Message = de.Error, de.Description
+		}
+		return nil, ae
 	}
 	return resp, nil
 }

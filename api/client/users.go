@@ -83,3 +83,28 @@ func (c *Client) ResetMFA(ctx context.Context, name string) (wire.MFAReset, erro
 func (c *Client) SetMFAExempt(ctx context.Context, name string, exempt bool) error {
 	return c.do(ctx, "POST", "/v1/users/"+pathName(name)+"/mfa-exempt", wire.ExemptRequest{Exempt: exempt}, nil)
 }
+
+// StartDevice asks to sign in as user by approval in the web interface
+// (POST /v1/auth/device, RFC 8628). Keep the answer's DeviceCode secret.
+func (c *Client) StartDevice(ctx context.Context, user string) (wire.DeviceStart, error) {
+	var out wire.DeviceStart
+	err := c.do(ctx, "POST", "/v1/auth/device", wire.DeviceStartRequest{User: user}, &out)
+	return out, err
+}
+
+// PollDevice asks whether the sign-in was approved (POST
+// /v1/auth/device/token). Until then the error is an *APIError whose Code
+// is authorization_pending or slow_down; access_denied, expired_token and
+// invalid_grant end the wait.
+func (c *Client) PollDevice(ctx context.Context, deviceCode string) (wire.LoginResponse, error) {
+	var out wire.LoginResponse
+	err := c.do(ctx, "POST", "/v1/auth/device/token", wire.DeviceTokenRequest{DeviceCode: deviceCode}, &out)
+	return out, err
+}
+
+// Whoami is the session's account (GET /v1/auth/whoami).
+func (c *Client) Whoami(ctx context.Context) (wire.Whoami, error) {
+	var out wire.Whoami
+	err := c.do(ctx, "GET", "/v1/auth/whoami", nil, &out)
+	return out, err
+}

@@ -115,3 +115,37 @@ type RotateItem struct {
 	Why        string `json:"why"`
 	Action     string `json:"action"` // always "rotate"
 }
+
+// DeviceStartRequest is the body of POST /v1/auth/device: a command line
+// asks to sign in as User by approval in the web interface (RFC 8628).
+type DeviceStartRequest struct {
+	User string `json:"user"`
+}
+
+// DeviceStart answers POST /v1/auth/device (RFC 8628 §3.2). DeviceCode is
+// a secret: the command line keeps it and sends it only in the body of
+// POST /v1/auth/device/token. The person types UserCode at
+// VerificationURI (there is no verification_uri_complete: the code is
+// typed, not carried in a link).
+type DeviceStart struct {
+	DeviceCode      string `json:"device_code"`
+	UserCode        string `json:"user_code"`
+	VerificationURI string `json:"verification_uri"`
+	ExpiresIn       int    `json:"expires_in"`
+	Interval        int    `json:"interval"`
+}
+
+// DeviceTokenRequest is the body of POST /v1/auth/device/token.
+type DeviceTokenRequest struct {
+	DeviceCode string `json:"device_code"`
+}
+
+// DeviceTokenError is a 400 answer of POST /v1/auth/device/token that is
+// not a malformed request (RFC 8628 §3.5): Error is authorization_pending,
+// slow_down (wait 5 seconds longer between polls from now on), access_denied,
+// expired_token or invalid_grant; Description says it in plain words.
+type DeviceTokenError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	RequestID   string `json:"request_id,omitempty"`
+}

@@ -10,42 +10,42 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"strongroom/api/client"
 	"strongroom/api/wire"
 	"strongroom/vault"
 )
 
 func loginCmd(g *globals) *cobra.Command {
 	var user, pwFile, newPWFile, code, recovery string
+	var browser bool
 	cmd := &cobra.Command{
-		Use:   "login --user NAME --password-file F --totp CODE [--new-password-file F2]",
+		Use:   "login --user NAME (--password-file F --totp CODE [--new-password-file F2] | --browser)",
 		Short: "Log in; the session token is kept in a 0600 file under $STRONGROOM_CONFIG",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if user == "" {
 				return usagef("--user NAME is required")
 			}
+			if browser && (pwFile != "" || newPWFile != "" || code != "" || recovery != "") {
+				return usagef("--browser takes no password or code: you approve the sign-in in the web interface")
+			}
 			if code != "" && recovery != "" {
 				return usagef("give --totp or --recovery-code, not both")
 			}
-			pw, err := secretFromFileOrPrompt(pwFile, "password", "--password-file")
-			if err != nil {
-				return err
-			}
-			defer wipe(pw)
-			in := wire.LoginRequest{Name: user, Password: pw, TOTP: code, RecoveryCode: recovery}
-			if newPWFile != "" {
-				npw, err := readSecretFile(newPWFile, "new password")
-				if err != nil {
-					return err
+			var res wire.LoginResponse
+			var err error
+			if browser {
+				var c *client.Client
+				if c, err = newClient(g); err == nil {
+					out := os.Stdout
+					if g.json {
+						out = os.Stderr // standard output is the answer's JSON
+					}
+					res, err = loginBrowser(cmd.Context(), c.WithToken(""), out, user)
 				}
-				defer wipe(npw)
-				in.NewPassword = npw
+			} else {
+				res, err = loginPassword(cmd, g, user, pwFile, newPWFile, code, recovery)
 			}
-			c, err := newClient(g)
-			if err != nil {
-				return err
-			}
-			res, err := c.WithToken("").Login(cmd.Context(), in)
 			if err != nil {
 				return err
 			}
@@ -68,7 +68,31 @@ func loginCmd(g *globals) *cobra.Command {
 	f.StringVar(&code, "totp", "", "current TOTP code (required unless a provider exempted you, a member)")
 	f.StringVar(&recovery, "recovery-code", "", "a one-time recovery code, instead of --totp when the device is lost")
 	f.StringVar(&newPWFile, "new-password-file", "", "file holding a new password (required at first login)")
+	f.BoolVar(&browser, "browser", false, "sign in by approving a code in the web interface (for a passkey, or no code at hand)")
 	return cmd
+}
+
+// loginPassword is login with a password and a second factor.
+func loginPassword(cmd *cobra.Command, g *globals, user, pwFile, newPWFile, code, recovery string) (wire.LoginResponse, error) {
+	pw, err := secretFromFileOrPrompt(pwFile, "password", "--password-file")
+	if err != nil {
+		return wire.LoginResponse{}, err
+	}
+	defer wipe(pw)
+	in := wire.LoginRequest{Name: user, Password: pw, TOTP: code, RecoveryCode: recovery}
+	if newPWFile != "" {
+		npw, err := readSecretFile(newPWFile, "new password")
+		if err != nil {
+			return wire.LoginResponse{}, err
+		}
+		defer wipe(npw)
+		in.NewPassword = npw
+	}
+	c, err := newClient(g)
+	if err != nil {
+		return wire.LoginResponse{}, err
+	}
+	return c.WithToken("").Login(cmd.Context(), in)
 }
 
 func logoutCmd(g *globals) *cobra.Command {

@@ -273,13 +273,20 @@ func (a *Accounts) changePassword(ctx context.Context, req auditlog.Request, h *
 	return again, err
 }
 
-// EndSessions deletes every session of userID except keep. Once the
-// deletion commits, a later use of one of their tokens is recorded against
-// the account (tokens.go).
+// EndSessions deletes every session of userID except keep, and every
+// command line's request to sign in as userID (device.go), approved or
+// not. Once the deletion commits, a later use of one of their tokens is
+// recorded against the account (tokens.go).
 func EndSessions(tx barrier.Tx, userID, keep string) error {
+	if err := endDevices(tx, userID); err != nil {
+		return err
+	}
 	var doomed [][]byte
 	var created []time.Time
 	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
+		if bytes.HasPrefix(k, []byte(devicePrefix)) {
+			return true, nil // a command line's request: endDevices
+		}
 		var s Session
 		if err := tx.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
