@@ -97,6 +97,16 @@ func (s *server) newEcho() *echo.Echo {
 	e.HTTPErrorHandler = newErrorHandler(s.log)
 
 	e.Pre(middleware.RemoveTrailingSlash())
+	// The request id names the request in the log and the audit entries,
+	// and the sign-in throttle counts one attempt per id: it is always the
+	// server's, never one a client sends (which could stop its guesses
+	// being counted, or put its own text in an entry).
+	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Request().Header.Del(echo.HeaderXRequestID)
+			return next(c)
+		}
+	})
 	e.Use(middleware.RequestID())
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{StackSize: 8 << 10, DisableStackAll: true, LogErrorFunc: redactPanic}))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
