@@ -54,8 +54,8 @@ func (w *web) deviceCheck(c echo.Context) error {
 		return w.deviceRefused(c, err, code)
 	}
 	now := time.Now()
-	return w.render(c, http.StatusOK, "device_confirm", &page{Title: "Is this you signing in?", Data: map[string]string{
-		"Code": r.UserCode, "Name": r.Name, "IP": r.IP, "UserAgent": r.UserAgent,
+	return w.render(c, http.StatusOK, "device_confirm", &page{Title: "Is this you signing in?", Data: map[string]any{
+		"Code": r.UserCode, "Name": r.Name, "IP": r.IP, "UserAgent": r.UserAgent, "YourIP": c.RealIP(), "Elsewhere": r.IP != c.RealIP(),
 		"Asked": ukTime(r.Asked, now), "Expires": ukTime(r.Expires, now)}})
 }
 

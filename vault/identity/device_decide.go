@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"strongroom/audit"
 	"strongroom/vault/access"
@@ -19,6 +20,20 @@ import (
 // caller: wrong, expired, already decided or another person's all look
 // the same.
 var errNoDevice = access.Invalid("code", "no command-line sign-in is waiting for you with that code: check the code, or start again on the command line")
+
+// errDeviceApproved answers a code its approver already approved.
+var errDeviceApproved = access.Invalid("code", "you already approved this sign-in: go back to the command line")
+
+// errDeviceRefused answers a code its approver already refused.
+var errDeviceRefused = access.Invalid("code", "you already refused this sign-in: the command line will not be signed in")
+
+// alreadyDecided is the answer to a code its approver already decided.
+func alreadyDecided(r *deviceRequest) error {
+	if r.Status == deviceRefused {
+		return errDeviceRefused
+	}
+	return errDeviceApproved
+}
 
 // deviceMatch finds, in tx, the request waiting for p with user code uc.
 // Every stored code is compared in constant time, and the scan does not
@@ -34,6 +49,10 @@ func deviceMatch(tx barrier.Tx, p *access.Principal, uc string, now time.Time) (
 			why = "the code is of a sign-in as another account (" + strconv.Quote(d.Name) + ")"
 		case now.After(d.Expires):
 			why = "the code expired at " + d.Expires.UTC().Format(time.RFC3339)
+		case d.Status != devicePending && d.DecidedBy == p.UserID:
+			// p decided it already (a second click, or Back and again):
+			// the caller answers as such, counting no guess.
+			key, r, why = k, d, ""
 		case d.Status != devicePending:
 			why = "the code was already " + d.Status
 		default:
@@ -103,6 +122,9 @@ func (a *Accounts) FindDevice(ctx context.Context, req auditlog.Request, p *acce
 	}
 	var out DeviceRequest
 	err = a.withDevice(ctx, req, p, uc, a.now(), func(_ barrier.Tx, _ string, r *deviceRequest) error {
+		if r.Status != devicePending {
+			return alreadyDecided(r)
+		}
 		out = DeviceRequest{UserCode: ShowUserCode(r.UserCode), Name: r.Name, IP: r.IP, UserAgent: shortUA(r.UserAgent),
 			Asked: r.Asked, Expires: r.Expires}
 		return nil
@@ -125,6 +147,15 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 		return access.ErrReauth
 	}
 	return a.withDevice(ctx, req, p, uc, now, func(tx barrier.Tx, key string, r *deviceRequest) error {
+		switch {
+		case r.Status == deviceApproved && approve, r.Status == deviceRefused && !approve:
+			return nil // the same decision again: done already, nothing to record
+		case r.Status == deviceRefused:
+			return alreadyDecided(r) // a refusal stands
+		}
+		// Pending, or approved and not yet collected, and now refused: an
+		// approval given by mistake can be taken back until the command
+		// line collects its session.
 		action, verb := audit.AuthDeviceRefuse, "refused"
 		if approve {
 			action, verb, r.Status = audit.AuthDeviceApprove, "approved", deviceApproved
@@ -147,13 +178,19 @@ func deviceWhere(key string, r *deviceRequest) string {
 		DeviceID(key), r.Asked.UTC().Format(time.RFC3339), r.IP, strconv.QuoteToASCII(shortUA(r.UserAgent)))
 }
 
-// shortUA is a user agent cut to 200 bytes, invalid UTF-8 dropped: the
-// client's own words, shown and recorded, not trusted.
+// shortUA is a user agent cut to 200 bytes, invalid UTF-8, control and
+// format characters (bidi overrides, which could make it read otherwise)
+// dropped: the client's own words, shown and recorded, not trusted.
 func shortUA(ua string) string {
 	if len(ua) > 200 {
 		ua = ua[:200]
 	}
-	return strings.ToValidUTF8(ua, "")
+	return strings.Map(func(r rune) rune {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(ua, ""))
 }
 
 // PollDevice is the command line asking whether its request was decided.

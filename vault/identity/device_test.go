@@ -85,8 +85,8 @@ func TestDeviceApprovedOnce(t *testing.T) {
 		!strings.Contains(e.Reason, fromCLI.IP) || !strings.Contains(e.Reason, fromCLI.UserAgent) || e.Client.IP != fromBrowser.IP {
 		t.Fatalf("approval entry %+v", e)
 	}
-	if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); !errors.Is(err, access.ErrInvalid) {
-		t.Fatalf("second approval: %v", err)
+	if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); err != nil || f.last(t).Seq != e.Seq { // a second click
+		t.Fatalf("second approval: %v, or it was recorded again", err)
 	}
 	f.advance(10 * time.Second)
 	token, cp, err := f.a.PollDevice(ctx, fromCLI, g.DeviceCode)
@@ -371,5 +371,57 @@ func TestDeviceEndedByPasswordChange(t *testing.T) {
 		if _, _, err := f.a.PollDevice(ctx, fromCLI, code); !errors.Is(err, ErrDeviceUnknown) {
 			t.Fatalf("poll after the password change: %v", err)
 		}
+	}
+}
+
+// A decision made twice (a second click, or Back and again) is answered
+// as done, not as a wrong code: no guess counted, no incident. An
+// approval can be taken back until the command line collects it; a
+// refusal stands.
+func TestDeviceDecidedTwice(t *testing.T) {
+	f := newFixture(t)
+	alice := f.addUser(t, "alice", access.RoleClerk)
+	g := f.start(t, "alice")
+	p := f.approver(t, alice, true)
+	if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.FindDevice(ctx, fromBrowser, p, g.UserCode); !errors.Is(err, errDeviceApproved) {
+		t.Fatalf("find after approval: %v", err)
+	}
+	if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, false); err != nil { // taken back
+		t.Fatal(err)
+	}
+	if e := f.last(t); e.Action != audit.AuthDeviceRefuse || e.Outcome != audit.OutcomeOK {
+		t.Fatalf("entry %+v", e)
+	}
+	for i := 0; i < 2*ThrottleAfter; i++ {
+		if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); !errors.Is(err, errDeviceRefused) {
+			t.Fatalf("approval %d after the refusal: %v", i, err)
+		}
+	}
+	if e := f.last(t); e.Action != audit.AuthDeviceRefuse || e.Outcome != audit.OutcomeOK {
+		t.Fatalf("a repeat was recorded: %+v", e)
+	}
+	f.advance(10 * time.Second)
+	if _, _, err := f.a.PollDevice(ctx, fromCLI, g.DeviceCode); !errors.Is(err, ErrDeviceDenied) {
+		t.Fatalf("poll after the approval was taken back: %v", err)
+	}
+}
+
+// The command line's user agent is its own words: shown without control
+// or format characters, so a bidi override cannot make it read otherwise.
+func TestDeviceUserAgentCleaned(t *testing.T) {
+	f := newFixture(t)
+	alice := f.addUser(t, "alice", access.RoleClerk)
+	req := fromCLI
+	req.UserAgent = "curl/8 \u202eevorppa\u202c by your IT provider\x07\u2028"
+	g, err := f.a.StartDevice(ctx, req, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.a.FindDevice(ctx, fromBrowser, f.approver(t, alice, true), g.UserCode)
+	if err != nil || got.UserAgent != "curl/8 evorppa by your IT provider" {
+		t.Fatalf("user agent %q, %v", got.UserAgent, err)
 	}
 }
