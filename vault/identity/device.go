@@ -58,6 +58,8 @@ const (
 	// maxDevices bounds the requests waiting at once: a request can be
 	// made without signing in.
 	maxDevices = 1000
+	// maxDevicesPerAddress bounds those waiting from one address.
+	maxDevicesPerAddress = 5
 )
 
 // The answers of PollDevice, named as RFC 8628 §3.5 names them.
@@ -223,13 +225,14 @@ func (a *Accounts) StartDevice(ctx context.Context, req auditlog.Request, name s
 	// Anyone may ask, so what is stored is bounded: a name no account can
 	// have (too long, a control character) is refused before anything is
 	// read, the same answer for every such name.
-	if _, err := access.NormaliseName("user", "the user", name); err != nil {
+	name, err := access.NormaliseName("user", "the user", name)
+	if err != nil {
 		return DeviceGrant{}, err
 	}
 	code := newDeviceCode()
 	key := deviceKey(code)
 	var g DeviceGrant
-	err := a.keys.Hold(func(h *barrier.Held) error {
+	err = a.keys.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			var err error
 			g, err = a.startDevice(tx, req, name, key)
@@ -244,24 +247,34 @@ func (a *Accounts) startDevice(tx barrier.Tx, req auditlog.Request, name, key st
 	now := a.now()
 	var expired []string
 	taken := map[string]bool{}
-	n := 0
+	n, fromHere := 0, 0
 	if err := scanDevices(tx, func(k string, r *deviceRequest) error {
-		if now.After(r.Expires) {
+		switch {
+		case now.After(r.Expires):
 			expired = append(expired, k)
-		} else {
+		default:
 			taken[r.UserCode], n = true, n+1
+			if r.IP == req.IP {
+				fromHere++
+			}
 		}
 		return nil
 	}); err != nil {
 		return DeviceGrant{}, err
 	}
+	// Refused before anything is written. One address holds only a few
+	// places, so nobody fills the vault's maxDevices from one machine. (No
+	// cap per name: anyone could then block one person's sign-in.)
+	switch {
+	case fromHere >= maxDevicesPerAddress:
+		return DeviceGrant{}, fmt.Errorf("%w: several command-line sign-ins are already waiting from this address; approve, refuse or wait for them first", access.ErrBusy)
+	case n >= maxDevices:
+		return DeviceGrant{}, fmt.Errorf("%w: too many command-line sign-ins are waiting; try again in a few minutes", access.ErrBusy)
+	}
 	for _, k := range expired {
 		if err := tx.Delete(storage.BucketSessions, []byte(k)); err != nil {
 			return DeviceGrant{}, err
 		}
-	}
-	if n >= maxDevices {
-		return DeviceGrant{}, fmt.Errorf("%w: too many command-line sign-ins are waiting; try again in a few minutes", access.ErrBusy)
 	}
 	u, err := Find(tx, name)
 	if err != nil {

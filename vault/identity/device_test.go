@@ -425,3 +425,26 @@ func TestDeviceUserAgentCleaned(t *testing.T) {
 		t.Fatalf("user agent %q, %v", got.UserAgent, err)
 	}
 }
+
+// One address holds at most maxDevicesPerAddress waiting requests, so no
+// one machine fills the vault's places; another address still may ask,
+// and the places come back as requests expire.
+func TestDevicePlacesPerAddress(t *testing.T) {
+	f := newFixture(t)
+	f.addUser(t, "alice", access.RoleClerk)
+	for i := 0; i < maxDevicesPerAddress; i++ {
+		f.start(t, "alice")
+	}
+	if _, err := f.a.StartDevice(ctx, fromCLI, "alice"); !errors.Is(err, access.ErrBusy) {
+		t.Fatalf("request %d from one address: %v", maxDevicesPerAddress+1, err)
+	}
+	other := fromCLI
+	other.IP = "198.51.100.7"
+	if _, err := f.a.StartDevice(ctx, other, "alice"); err != nil {
+		t.Fatalf("from another address: %v", err)
+	}
+	f.advance(DeviceExpiry + time.Second)
+	if _, err := f.a.StartDevice(ctx, fromCLI, "alice"); err != nil {
+		t.Fatalf("after the first expired: %v", err)
+	}
+}
