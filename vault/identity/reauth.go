@@ -96,19 +96,15 @@ func (a *Accounts) Reauthenticate(ctx context.Context, req auditlog.Request, p *
 		}
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
+			if required, err := a.passkeyRequired(tx, req, p, target); err != nil || required != nil {
+				result = required
+				return err
+			}
 			denied, err := a.CheckReauth(tx, req, p, pwOK, step, now, audit.AuthReauth, target)
 			if result = denied; err != nil || denied != nil {
 				return err
 			}
-			var s Session
-			if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok {
-				return errors.Join(err, access.ErrUnauthenticated)
-			}
-			s.ReauthAt = now
-			if err := tx.PutRecord(storage.BucketSessions, p.Session(), &s); err != nil {
-				return err
-			}
-			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthReauth, Target: target})
+			return a.markReauth(tx, req, p, now, "")
 		})
 	})
 	if err == nil && result == nil {
@@ -118,4 +114,33 @@ func (a *Accounts) Reauthenticate(ctx context.Context, req auditlog.Request, p *
 		err = result
 	}
 	return err
+}
+
+// markReauth marks p's session re-authenticated at now, in tx, recorded
+// as auth.reauth (reason: which factor, if not password and TOTP).
+func (a *Accounts) markReauth(tx barrier.Tx, req auditlog.Request, p *access.Principal, now time.Time, reason string) error {
+	var s Session
+	if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok {
+		return errors.Join(err, access.ErrUnauthenticated)
+	}
+	s.ReauthAt = now
+	if err := tx.PutRecord(storage.BucketSessions, p.Session(), &s); err != nil {
+		return err
+	}
+	return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthReauth,
+		Target: audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}, Reason: reason})
+}
+
+// passkeyRequired refuses, recorded, a re-authentication by password and
+// TOTP for a person who must use their passkey (server --require-passkey).
+func (a *Accounts) passkeyRequired(tx barrier.Tx, req auditlog.Request, p *access.Principal, target audit.Target) (error, error) {
+	var cur Record
+	if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
+		return nil, errors.Join(err, access.ErrUnauthenticated)
+	}
+	if !a.mustUsePasskey(&cur, LoginRequest{}) {
+		return nil, nil
+	}
+	return passkeyErr(access.PasskeyRequired), a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthReauth,
+		Target: target, Outcome: audit.OutcomeDenied, Reason: "re-authentication: TOTP not accepted; a passkey is required for the " + string(cur.Role) + " role"})
 }
