@@ -167,7 +167,9 @@ type (
 )
 
 // NewRelyingParty is the relying party of a vault reached at publicURL.
-func NewRelyingParty(publicURL string) (*RelyingParty, error) { return identity.NewRelyingParty(publicURL) }
+func NewRelyingParty(publicURL string) (*RelyingParty, error) {
+	return identity.NewRelyingParty(publicURL)
+}
 
 // PasskeysOn says the server can register and check passkeys.
 func (v *Vault) PasskeysOn() bool { return v.accounts.PasskeysOn() }
