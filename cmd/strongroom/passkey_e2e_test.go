@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+)
+
+// passkeyVault is a provisioned vault whose public address is
+// https://localhost:PORT (browsers refuse WebAuthn on an IP address;
+// Chromium resolves localhost to 127.0.0.1 itself), with a clerk.
+func passkeyVault(t *testing.T, flags ...string) (v *provisioned, port string, clerk oneTime, clerkKey string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port = strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close()
+	v = newProvisioned(t, append([]string{"--listen", "127.0.0.1:" + port, "--public-url", "https://localhost:" + port}, flags...)...)
+	json.Unmarshal([]byte(v.provider.must(0, "user", "add", "Clerk", "--role", "clerk", "--json")), &clerk)
+	u, err := url.Parse(clerk.TOTPURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, port, clerk, u.Query().Get("secret")
+}
+
+// authenticator adds a virtual CTAP2 authenticator to p's browser: a
+// platform one (a phone's or laptop's) or a USB security key.
+func (p *person) authenticator(transport webauthn.AuthenticatorTransport) webauthn.AuthenticatorID {
+	p.t.Helper()
+	var id webauthn.AuthenticatorID
+	p.run(webauthn.Enable(), chromedp.ActionFunc(func(ctx context.Context) (err error) {
+		id, err = webauthn.AddVirtualAuthenticator(&webauthn.VirtualAuthenticatorOptions{Protocol: webauthn.AuthenticatorProtocolCtap2,
+			Ctap2version: webauthn.Ctap2versionCtap21, Transport: transport, HasResidentKey: true, HasUserVerification: true,
+			IsUserVerified: true, AutomaticPresenceSimulation: true}).Do(ctx)
+		return err
+	}))
+	return id
+}
+
+// passkeySignIn signs in with password and passkey from the sign-in page.
+func (p *person) passkeySignIn(name, password, label string) {
+	p.t.Helper()
+	p.open("/ui/login", "sign in "+label)
+	p.run(chromedp.WaitVisible(`[data-passkey-go]`, chromedp.ByQuery))
+	p.fill("#name", name, "#password", password)
+	p.navigateBy(chromedp.Click(`[data-passkey-go]`, chromedp.ByQuery))
+	p.check(label)
+}
+
+func (p *person) signOut() {
+	p.t.Helper()
+	p.submit(`#logout-form button`, "signed out")
+}
+
+// TestWebPasskeys: a clerk registers a passkey, signs out, signs in with
+// password and passkey, re-authenticates with it to reveal an admin
+// password, and removes it; a passkey is refused from a cloned
+// authenticator (its counter goes back) and from another web address.
+func TestWebPasskeys(t *testing.T) {
+	axe := needBrowser(t)
+	v, port, clerk, key := passkeyVault(t)
+	v.provider.must(0, "cred", "put", "Router", "--kind", "admin", "--username", "admin", "--password-file",
+		write(t, filepath.Join(v.work, "router.pw"), "copper lantern meadow"), "--assign", "Clerk")
+	shot := 0
+	p := newPerson(t, v.srv, v.work, "clerk-passkey", axe, &shot)
+	p.base = "https://localhost:" + port
+	phone := p.authenticator(webauthn.AuthenticatorTransportInternal)
+	const pw = "sparrow lantern quarry 7"
+	p.signIn("Clerk", clerk.Password, key, pw)
+
+	// Register, naming it.
+	p.open("/ui/passkeys", "passkeys none yet")
+	p.mustSee("main", "You have no passkey yet")
+	p.run(chromedp.SetValue("#passkey_name", "Clerk's iPhone", chromedp.ByQuery)) // a name, not a secret: the audit log holds it
+	p.submit(`form[data-passkey=register] button[type=submit]`, "passkey added")
+	p.mustSee("main", "Your passkey is registered", "Clerk's iPhone", "Not yet")
+
+	// Sign out; sign in with password and passkey.
+	p.signOut()
+	p.passkeySignIn("Clerk", pw, "home after passkey")
+	p.mustSee("h1", "Hello, Clerk")
+
+	// Re-authenticate with it to reveal an admin password.
+	p.open("/ui/creds/Router", "admin password")
+	p.submit(`main a.button`, "confirm it is you with passkey")
+	p.run(chromedp.WaitVisible(`[data-passkey-go]`, chromedp.ByQuery))
+	p.navigateBy(chromedp.Click(`[data-passkey-go]`, chromedp.ByQuery))
+	p.check("admin password after passkey")
+	p.run(chromedp.Click(`[data-reveal]`, chromedp.ByQuery), chromedp.WaitVisible("#secret-password", chromedp.ByQuery))
+	if got := p.text("#secret-password"); got != "copper lantern meadow" {
+		t.Fatalf("admin reveal after passkey re-authentication: %q", got)
+	}
+
+	// A cloned authenticator: the credential as it is now, copied to a
+	// second authenticator, after the first has been used again.
+	var creds []*webauthn.Credential
+	p.run(chromedp.ActionFunc(func(ctx context.Context) (err error) {
+		creds, err = webauthn.GetCredentials(phone).Do(ctx)
+		return err
+	}))
+	if len(creds) != 1 {
+		t.Fatalf("the phone holds %d credentials", len(creds))
+	}
+	p.signOut()
+	p.passkeySignIn("Clerk", pw, "home again")
+	p.signOut()
+	p.run(webauthn.RemoveVirtualAuthenticator(phone))
+	clone := p.authenticator(webauthn.AuthenticatorTransportInternal)
+	p.run(webauthn.AddCredential(clone, creds[0]))
+	p.passkeySignIn("Clerk", pw, "sign in with a cloned passkey")
+	p.mustSee(".error-summary", "The account name, password or passkey is not right")
+
+	// Another web address: the same vault reached through another port
+	// (the relying-party ID, localhost, is the same, so the browser signs;
+	// the origin is not the vault's, so the vault refuses).
+	other := p.base
+	p.base = "https://localhost:" + tcpProxy(t, "127.0.0.1:"+port)
+	p.passkeySignIn("Clerk", pw, "sign in from another address")
+	p.mustSee(".error-summary", "different web address")
+	p.base = other
+
+	// The copy's counter is past the stored one again, so it signs in;
+	// removing the passkey asks to confirm it is you first.
+	p.passkeySignIn("Clerk", pw, "home to remove")
+	p.open("/ui/passkeys", "passkeys one")
+	p.submit(`form[action="/ui/passkeys/remove"] button`, "confirm it is you to remove")
+	p.run(chromedp.WaitVisible(`[data-passkey-go]`, chromedp.ByQuery))
+	p.navigateBy(chromedp.Click(`[data-passkey-go]`, chromedp.ByQuery))
+	p.check("passkeys after re-authentication")
+	p.submit(`form[action="/ui/passkeys/remove"] button`, "passkey removed")
+	p.mustSee("main", "The passkey is removed", "You have no passkey yet")
+	p.signOut()
+	p.passkeySignIn("Clerk", pw, "sign in with a removed passkey")
+	p.mustSee(".error-summary", "The account name, password or passkey is not right")
+
+	log := v.provider.must(0, "audit", "export")
+	for _, want := range []string{`"action":"user.passkey_add"`, `"action":"user.passkey_remove"`, `"action":"auth.passkey_cloned"`,
+		`passkey \"Clerk's iPhone\"`, `another web address (origin)`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("audit log lacks %s", want)
+		}
+	}
+}
+
+// tcpProxy forwards connections from a new port on 127.0.0.1 to target,
+// and returns the port.
+func tcpProxy(t *testing.T, target string) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				d, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer d.Close()
+				go io.Copy(d, c)
+				io.Copy(c, d)
+			}()
+		}
+	}()
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
