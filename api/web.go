@@ -111,6 +111,8 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.POST("/creds/:name/assign", w.user(w.assign))
 	g.POST("/genpass", w.user(w.genpass))
 	g.POST("/passkey/login/begin", w.passkeyLoginBegin, login)
+	g.POST("/passkey/passwordless/begin", w.passwordlessBegin, login)
+	g.POST("/login/passkey", w.passwordlessLogin, login)
 	g.GET("/passkeys", w.user(w.passkeys))
 	g.POST("/passkeys", w.user(w.passkeyAdd))
 	g.POST("/passkeys/begin", w.user(w.passkeyRegisterBegin))

@@ -80,6 +80,29 @@ func (w *web) passkeyLoginBegin(c echo.Context) error {
 	return w.beginCeremony(c, cer, err)
 }
 
+func (w *web) passwordlessBegin(c echo.Context) error {
+	cer, err := w.s.v.BeginPasswordlessLogin()
+	return w.beginCeremony(c, cer, err)
+}
+
+// passwordlessLogin signs in with a passkey alone (server --passwordless).
+func (w *web) passwordlessLogin(c echo.Context) error {
+	if done, err := w.state(c, false); done || err != nil {
+		return err
+	}
+	ans := passkeyAnswer(c)
+	if ans == nil {
+		return w.render(c, http.StatusUnprocessableEntity, "login", w.loginPage(nil,
+			&fieldError{"name", "Signing in with a passkey needs JavaScript in your browser. Without it, use your password and code"}))
+	}
+	token, _, err := w.s.v.PasswordlessLogin(ctx(c), request(c), *ans)
+	if err != nil {
+		return w.loginRefused(c, err, nil, "The passkey was not accepted")
+	}
+	setSession(c, token)
+	return c.Redirect(http.StatusSeeOther, "/ui/home")
+}
+
 func (w *web) passkeyRegisterBegin(c echo.Context) error {
 	cer, err := w.s.v.BeginPasskeyRegistration(ctx(c), webUser(c))
 	return w.beginCeremony(c, cer, err)

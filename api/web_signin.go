@@ -23,7 +23,7 @@ func (w *web) loginForm(c echo.Context) error {
 	if webUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/ui/home")
 	}
-	return w.render(c, http.StatusOK, "login", &page{Title: "Sign in", Data: map[string]any{"Passkeys": w.s.v.PasskeysOn()}})
+	return w.render(c, http.StatusOK, "login", w.loginPage(nil))
 }
 
 func (w *web) login(c echo.Context) error {
@@ -42,7 +42,7 @@ func (w *web) login(c echo.Context) error {
 		errs = append(errs, &fieldError{"password", "Enter your password"})
 	}
 	if len(errs) > 0 {
-		return w.render(c, http.StatusUnprocessableEntity, "login", &page{Title: "Sign in", Errors: errs, Form: f, Data: map[string]any{"Passkeys": w.s.v.PasskeysOn()}})
+		return w.render(c, http.StatusUnprocessableEntity, "login", w.loginPage(f, errs...))
 	}
 	in := vault.LoginRequest{Name: f["name"], Password: pw, TOTP: code, Passkey: passkeyAnswer(c)}
 	if len(code) > 8 { // a recovery code, not a TOTP code
@@ -53,25 +53,40 @@ func (w *web) login(c echo.Context) error {
 	}
 	token, _, err := w.s.v.Login(ctx(c), request(c), in)
 	if err != nil {
-		status, msg := classify(err)
-		if status >= 500 {
-			return w.fail(c, err)
+		bad := "The account name, password or code is not right"
+		if in.Passkey != nil {
+			bad = "The account name, password or passkey is not right"
 		}
-		if errors.Is(err, vault.ErrBadLogin) {
-			msg = "The account name, password or code is not right"
-			if in.Passkey != nil {
-				msg = "The account name, password or passkey is not right"
-			}
-		}
-		msg = passkeyMessage(err, msg)
-		if le := (*vault.LockedError)(nil); errors.As(err, &le) {
-			setRetryAfter(c, le.Until)
-		}
-		return w.render(c, status, "login", &page{Title: "Sign in", Errors: []*fieldError{{"name", sentence(msg)}}, Form: f,
-			Data: map[string]any{"Passkeys": w.s.v.PasskeysOn()}})
+		return w.loginRefused(c, err, f, bad)
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	setSession(c, token)
 	return c.Redirect(http.StatusSeeOther, "/ui/home")
+}
+
+// loginPage is the sign-in page, with the form as given and an error.
+func (w *web) loginPage(f map[string]string, errs ...*fieldError) *page {
+	return &page{Title: "Sign in", Errors: errs, Form: f,
+		Data: map[string]any{"Passkeys": w.s.v.PasskeysOn(), "Passwordless": w.s.v.PasswordlessOn()}}
+}
+
+// loginRefused answers a refused sign-in: bad is what to say of a wrong
+// name, password or second factor (every such failure alike).
+func (w *web) loginRefused(c echo.Context, err error, f map[string]string, bad string) error {
+	status, msg := classify(err)
+	if status >= 500 {
+		return w.fail(c, err)
+	}
+	if errors.Is(err, vault.ErrBadLogin) {
+		msg = bad
+	}
+	if le := (*vault.LockedError)(nil); errors.As(err, &le) {
+		setRetryAfter(c, le.Until)
+	}
+	return w.render(c, status, "login", w.loginPage(f, &fieldError{"name", sentence(passkeyMessage(err, msg))}))
+}
+
+func setSession(c echo.Context, token string) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 }
 
 func (w *web) logout(c echo.Context) error {

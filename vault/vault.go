@@ -48,6 +48,9 @@ type Config struct {
 	// RequirePasskey: roles for whom, once they have a passkey, TOTP is no
 	// longer accepted (server --require-passkey).
 	RequirePasskey []access.Role
+	// Passwordless lets people sign in with a passkey alone, one that
+	// verified them (server --passwordless).
+	Passwordless bool
 }
 
 // Request describes where a call came from, for the audit log.
@@ -145,7 +148,7 @@ func New(cfg Config) *Vault {
 		}})
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
 		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause,
-		RelyingParty: cfg.RelyingParty, RequirePasskey: cfg.RequirePasskey})
+		RelyingParty: cfg.RelyingParty, RequirePasskey: cfg.RequirePasskey, Passwordless: cfg.Passwordless})
 	v.creds = credentials.New(credentials.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now,
 		People: people{v.accounts}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf, AdminApprover: cfg.AdminApprover,
 		Pause: v.pause})

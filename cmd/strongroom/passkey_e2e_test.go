@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/url"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
@@ -181,4 +184,57 @@ func tcpProxy(t *testing.T, target string) string {
 		}
 	}()
 	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// TestWebPasswordless: with server --passwordless and --require-passkey
+// clerk, a clerk who has registered a passkey signs in with it alone; the
+// authenticator app code is then refused for them, with a plain reason.
+func TestWebPasswordless(t *testing.T) {
+	axe := needBrowser(t)
+	v, port, clerk, key := passkeyVault(t, "--passwordless", "--require-passkey", "clerk")
+	shot := 0
+	p := newPerson(t, v.srv, v.work, "clerk-passwordless", axe, &shot)
+	p.base = "https://localhost:" + port
+	p.authenticator(webauthn.AuthenticatorTransportUsb)
+	const pw = "sparrow lantern quarry 7"
+	p.signIn("Clerk", clerk.Password, key, pw)
+	p.open("/ui/passkeys", "passkeys")
+	p.run(chromedp.SetValue("#passkey_name", "Blue security key", chromedp.ByQuery))
+	p.submit(`form[data-passkey=register] button[type=submit]`, "security key added")
+	p.mustSee("main", "Blue security key", "Security key or device-bound passkey")
+	p.signOut()
+
+	p.open("/ui/login", "sign in passwordless")
+	p.run(chromedp.WaitVisible(`form[data-passkey=passwordless] [data-passkey-go]`, chromedp.ByQuery))
+	p.navigateBy(chromedp.Click(`form[data-passkey=passwordless] [data-passkey-go]`, chromedp.ByQuery))
+	p.check("home after passwordless")
+	p.mustSee("h1", "Hello, Clerk")
+	p.signOut()
+
+	p.open("/ui/login", "sign in with a code")
+	p.fill("#name", "Clerk", "#password", pw, "#totp", codeAt(t, key, time.Now().Add(30*time.Second)))
+	p.submit(`form[action="/ui/login"] button[type=submit]`, "code refused")
+	p.mustSee(".error-summary", "Your role must sign in with a passkey")
+	if log := v.provider.must(0, "audit", "export"); !strings.Contains(log, `passwordless: passkey \"Blue security key\"`) ||
+		!strings.Contains(log, "TOTP not accepted: a passkey is required for the clerk role") {
+		t.Error("the audit log lacks the passwordless sign-in or the refused code")
+	}
+}
+
+// TestServerPasskeyFlags: bad --require-passkey and --passwordless are
+// refused with exit code 2 and one line.
+func TestServerPasskeyFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--require-passkey", "provider,wizard", "--public-url", "https://vault.parish.test"},
+		{"--require-passkey", "provider,", "--public-url", "https://vault.parish.test"},
+		{"--require-passkey", "chairman"},
+		{"--passwordless", "--public-url", "https://192.0.2.1:8443"},
+	} {
+		cmd := exec.Command(binary, append([]string{"server", "--data", t.TempDir(), "--listen", "127.0.0.1:0"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 {
+			t.Errorf("%v: %v, %q", args, err, out)
+		}
+	}
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// RequirePasskey: for a person of these roles with a passkey, TOTP is
 	// not accepted (server --require-passkey); recovery codes still are.
 	RequirePasskey []access.Role
+	// Passwordless lets a person sign in with a passkey alone, one that
+	// verified them (PasswordlessLogin).
+	Passwordless bool
 }
 
 // Accounts are the vault's people: accounts, sessions, MFA and
@@ -66,6 +69,7 @@ type Accounts struct {
 	rp             *RelyingParty
 	cer            ceremonies
 	requirePasskey map[access.Role]bool
+	passwordless   bool
 }
 
 // New is the accounts of one vault.
@@ -73,7 +77,7 @@ func New(c Config) *Accounts {
 	a := &Accounts{store: c.Store, log: c.Log, clock: c.Now, pwKDF: c.PasswordKDF, idle: c.Idle, maxAge: c.MaxAge,
 		keys: c.Keys, routine: c.Routine, hook: c.Pause,
 		throttle: newThrottle(throttleEntries), tokens: newThrottle(throttleEntries),
-		rp: c.RelyingParty, requirePasskey: map[access.Role]bool{}}
+		rp: c.RelyingParty, requirePasskey: map[access.Role]bool{}, passwordless: c.Passwordless && c.RelyingParty != nil}
 	for _, r := range c.RequirePasskey {
 		a.requirePasskey[r] = true
 	}

@@ -36,6 +36,9 @@ type LoginRequest struct {
 	// ceremony, standing in for TOTP.
 	Passkey *PasskeyAnswer
 	passkey *passkeyProof // Passkey, taken and read (login)
+	// passwordless: no password; the passkey, which verified the person,
+	// stands for both (PasswordlessLogin; passkeyFactor checks it).
+	passwordless bool
 }
 
 // Login checks password and TOTP and opens a session. Failures are recorded
@@ -101,7 +104,7 @@ func (a *Accounts) precheck(c *loginCheck, in LoginRequest) error {
 		MatchTOTP(dummyTOTPSecret, in.TOTP, now)
 		return nil
 	}
-	c.pwOK = passwords.Verify(c.u.PasswordHash, in.Password)
+	c.pwOK = in.passwordless || passwords.Verify(c.u.PasswordHash, in.Password)
 	// The second factor is checked again on the stored record inside the
 	// transaction (factors.go); this precheck only spares a login bound to
 	// fail the cost of hashing a new password.

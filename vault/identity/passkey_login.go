@@ -163,12 +163,19 @@ func (passkeyFactor) confirm(in LoginRequest, cur *Record, now time.Time) (strin
 	if pf.problem != "" {
 		return pf.why, "", 0
 	}
+	if in.passwordless && pf.data.UserVerification != protocol.VerificationRequired {
+		return "passwordless sign-in without user verification", "", 0 // cannot happen: the ceremony asks for it
+	}
 	i, cred, refusal, incident := pf.check(cur)
 	if refusal != "" {
 		pf.incident, pf.reason = incident, refusal
 		return refusal, "", 0
 	}
-	return "", cur.use(i, cred, now), cur.LastTOTPStep
+	how := cur.use(i, cred, now)
+	if in.passwordless {
+		how = "passwordless: " + how
+	}
+	return "", how, cur.LastTOTPStep
 }
 
 // passkeyIncident records, in tx, the anomaly a refused passkey showed.

@@ -160,6 +160,7 @@ const (
 	ceremonyRegister ceremonyKind = iota + 1
 	ceremonyLogin
 	ceremonyReauth
+	ceremonyPasswordless
 )
 
 // ceremony is one begun WebAuthn ceremony, waiting for the browser.

@@ -30,6 +30,7 @@ type softKey struct {
 	handle []byte
 	count  uint32
 	flags  byte // beside UP, UV and AT: BE (0x08), BS (0x10)
+	noUV   bool // the person was not verified (no fingerprint, face or PIN)
 	origin string
 }
 
@@ -69,6 +70,9 @@ func (k *softKey) clientData(typ string, options []byte) []byte {
 func (k *softKey) authData(at bool) []byte {
 	rp := sha256.Sum256([]byte("vault.parish.test"))
 	flags := byte(0x01|0x04) | k.flags
+	if k.noUV {
+		flags &^= 0x04
+	}
 	if at {
 		flags |= 0x40
 	}
@@ -323,5 +327,45 @@ func TestRelyingPartyRefusesIPAndHTTP(t *testing.T) {
 	rp, err := NewRelyingParty("https://Vault.Parish.test:8443/")
 	if err != nil || rp.Origin() != "https://vault.parish.test:8443" {
 		t.Fatalf("%v %v", rp, err)
+	}
+}
+
+func TestPasswordless(t *testing.T) {
+	f, _, _, k := passkeyFixture(t)
+	if _, err := f.a.BeginPasswordlessLogin(); err == nil {
+		t.Fatal("passwordless sign-in begun while off")
+	}
+	f.a.passwordless = true
+	signIn := func() (*access.Principal, error) {
+		cer, err := f.a.BeginPasswordlessLogin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, p, err := f.a.PasswordlessLogin(ctx, auditlog.Request{IP: "192.0.2.9"}, PasskeyAnswer{Ceremony: cer.ID, Response: k.get(cer.Options)})
+		return p, err
+	}
+	p, err := signIn()
+	if err != nil || p.Name != "Clerk" {
+		t.Fatalf("passwordless: %v %v", p, err)
+	}
+	if e := f.last(t); e.Action != audit.AuthLogin || e.Reason != `passwordless: passkey "Clerk's iPhone"` {
+		t.Fatalf("entry %+v", e)
+	}
+	// Not verified (presence only): refused, as it is only one factor.
+	k.noUV = true
+	if _, err := signIn(); !errors.Is(err, access.ErrBadLogin) {
+		t.Fatalf("passwordless without user verification: %v", err)
+	}
+	// A passkey whose user handle names no account.
+	k.noUV, k.handle = false, []byte("no such account handle")
+	cer, _ := f.a.BeginPasswordlessLogin()
+	resp := k.get(cer.Options)
+	if _, _, err := f.a.PasswordlessLogin(ctx, auditlog.Request{}, PasskeyAnswer{Ceremony: cer.ID, Response: resp}); !errors.Is(err, access.ErrBadLogin) {
+		t.Fatalf("unknown handle: %v", err)
+	}
+	// A passkey answer for the second-factor ceremony is not passwordless.
+	cer, _ = f.a.BeginPasskeyLogin()
+	if _, _, err := f.a.PasswordlessLogin(ctx, auditlog.Request{}, PasskeyAnswer{Ceremony: cer.ID, Response: k.get(cer.Options)}); err == nil {
+		t.Fatal("a second-factor ceremony signed in without a password")
 	}
 }

@@ -27,7 +27,8 @@
     });
   }
 
-  var begins = { login: "/ui/passkey/login/begin", reauth: "/ui/reauth/passkey/begin", register: "/ui/passkeys/begin" };
+  var begins = { login: "/ui/passkey/login/begin", passwordless: "/ui/passkey/passwordless/begin",
+    reauth: "/ui/reauth/passkey/begin", register: "/ui/passkeys/begin" };
 
   function run(section, form, status) {
     var kind = section.getAttribute("data-passkey");
