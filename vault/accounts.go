@@ -223,7 +223,9 @@ const (
 func (v *Vault) PasswordlessOn() bool { return v.accounts.PasswordlessOn() }
 
 // BeginPasswordlessLogin begins a sign-in with a passkey alone.
-func (v *Vault) BeginPasswordlessLogin() (*Ceremony, error) { return v.accounts.BeginPasswordlessLogin() }
+func (v *Vault) BeginPasswordlessLogin() (*Ceremony, error) {
+	return v.accounts.BeginPasswordlessLogin()
+}
 
 // PasswordlessLogin signs in with a passkey alone and opens a session.
 func (v *Vault) PasswordlessLogin(ctx context.Context, req Request, ans PasskeyAnswer) (string, *Principal, error) {
