@@ -142,13 +142,13 @@ func (pp people) Disable(tx barrier.Tx, name string) (access.Person, error) {
 	return u.Person(), identity.EndSessions(tx, u.ID, "")
 }
 
-func (pp people) ReauthInputs(ctx context.Context, h *barrier.Held, p *Principal, ra Reauth, now time.Time) (bool, int64, error) {
+func (pp people) ReauthInputs(ctx context.Context, h *barrier.Held, p *Principal, ra Reauth, now time.Time) (access.ReauthCheck, error) {
 	return pp.a.ReauthInputs(ctx, h, p, ra, now)
 }
 
-func (pp people) CheckReauth(tx barrier.Tx, req Request, p *Principal, pwOK bool, step int64, now time.Time,
+func (pp people) CheckReauth(tx barrier.Tx, req Request, p *Principal, rc access.ReauthCheck, now time.Time,
 	action audit.Action, target audit.Target) (denied, err error) {
-	return pp.a.CheckReauth(tx, req, p, pwOK, step, now, action, target)
+	return pp.a.CheckReauth(tx, req, p, rc, now, action, target)
 }
 
 // Passkeys (package identity, passkey_rp.go), as the vault's callers name

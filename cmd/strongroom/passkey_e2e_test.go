@@ -238,3 +238,32 @@ func TestServerPasskeyFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestWebPasskeyExport: the provider exports to KeePass confirming with a
+// passkey in place of password and code.
+func TestWebPasskeyExport(t *testing.T) {
+	axe := needBrowser(t)
+	v, port, _, _ := passkeyVault(t)
+	shot := 0
+	p := newPerson(t, v.srv, v.work, "provider-passkey", axe, &shot)
+	p.base = "https://localhost:" + port
+	p.authenticator(webauthn.AuthenticatorTransportInternal)
+	u, err := url.Parse(v.admin.TOTPURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.open("/ui/login", "provider sign in")
+	p.fill("#name", "IT Provider", "#password", "ultramarine kettle drum", "#totp", codeAt(t, u.Query().Get("secret"), time.Now().Add(30*time.Second)))
+	p.submit(`form[action="/ui/login"] button[type=submit]`, "provider home")
+	p.open("/ui/passkeys", "provider passkeys")
+	p.run(chromedp.SetValue("#passkey_name", "Provider laptop", chromedp.ByQuery))
+	p.submit(`form[data-passkey=register] button[type=submit]`, "provider passkey added")
+	p.open("/ui/export", "export with passkey")
+	p.fill("#passphrase", "harbour violet engine 42")
+	p.run(chromedp.WaitVisible(`[data-passkey=export] [data-passkey-go]`, chromedp.ByQuery),
+		chromedp.Click(`[data-passkey=export] [data-passkey-go]`, chromedp.ByQuery))
+	waitFile(t, p.dl, ".kdbx")
+	if log := v.provider.must(0, "audit", "export"); !strings.Contains(log, `"action":"export.kdbx"`) {
+		t.Error("the export is not in the audit log")
+	}
+}

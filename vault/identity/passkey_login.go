@@ -14,7 +14,6 @@ import (
 	"strongroom/vault/access"
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
-	"strongroom/vault/storage"
 )
 
 // BeginPasskeyLogin begins a sign-in with password and passkey. The
@@ -65,6 +64,7 @@ type passkeyProof struct {
 	// incident is the anomaly check found, to record beside the refusal.
 	incident audit.Action
 	reason   string
+	used     string // the passkey used, for the entry of what it allowed
 }
 
 func (a *Accounts) passkeyProof(ans *PasskeyAnswer, kind ceremonyKind, session string) *passkeyProof {
@@ -193,60 +193,8 @@ func (a *Accounts) mustUsePasskey(cur *Record, in LoginRequest) bool {
 	return a.requirePasskey[cur.Role] && len(cur.Passkeys) > 0 && in.passkey == nil && in.RecoveryCode == ""
 }
 
-// ReauthenticateWithPasskey checks one of the caller's passkeys again, in
-// place of password and TOTP, and marks the session (Principal.ReauthAt),
-// recorded as auth.reauth. A failure is throttled and recorded as
-// Reauthenticate's are.
+// ReauthenticateWithPasskey is Reauthenticate with one of the caller's
+// passkeys in place of password and TOTP.
 func (a *Accounts) ReauthenticateWithPasskey(ctx context.Context, req auditlog.Request, p *access.Principal, ans PasskeyAnswer) error {
-	pf := a.passkeyProof(&ans, ceremonyReauth, p.Session())
-	now := a.now()
-	var result error
-	err := a.keys.Hold(func(h *barrier.Held) error {
-		return h.Write(ctx, func(tx barrier.Tx) error {
-			result = nil
-			target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
-			var cur Record
-			if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
-				return access.FirstErr(err, access.ErrUnauthenticated)
-			}
-			key := ThrottleKey(p.Name, req.IP)
-			var reason, how string
-			switch until := a.throttle.until(key, now); {
-			case !until.IsZero():
-				reason, result = "re-authentication throttled: "+throttledReason(until), &access.LockedError{Until: until}
-			case pf.problem != "":
-				reason, result = "re-authentication: "+pf.why, passkeyErr(pf.problem)
-			default:
-				i, cred, refusal, incident := pf.check(&cur)
-				if refusal != "" {
-					pf.incident, pf.reason = incident, refusal
-					reason, result = "re-authentication: "+refusal, access.ErrReauth
-					if until := a.throttle.fail(key, req.ID, now); !until.IsZero() {
-						reason += "; " + throttledReason(until)
-					}
-					break
-				}
-				how = cur.use(i, cred, now)
-			}
-			if reason != "" {
-				if err := a.passkeyIncident(tx, req, pf, auditlog.ActorOf(p), target); err != nil {
-					return err
-				}
-				return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthReauth, Target: target,
-					Outcome: audit.OutcomeDenied, Reason: reason})
-			}
-			tx.OnCommit(func() { a.throttle.succeed(key) })
-			if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
-				return err
-			}
-			return a.markReauth(tx, req, p, now, how)
-		})
-	})
-	if err == nil && result == nil {
-		p.ReauthAt = now
-	}
-	if err == nil {
-		err = result
-	}
-	return err
+	return a.Reauthenticate(ctx, req, p, Reauth{Passkey: &ans})
 }

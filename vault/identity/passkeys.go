@@ -30,12 +30,8 @@ type Ceremony struct {
 	Options []byte
 }
 
-// PasskeyAnswer is a browser's answer to a ceremony: the ceremony's ID and
-// the PublicKeyCredential's JSON (its toJSON()).
-type PasskeyAnswer struct {
-	Ceremony string
-	Response []byte
-}
+// PasskeyAnswer is a browser's answer to a ceremony.
+type PasskeyAnswer = access.PasskeyAnswer
 
 // own reads the caller's account.
 func (a *Accounts) own(ctx context.Context, p *access.Principal) (*Record, error) {

@@ -28,7 +28,7 @@
   }
 
   var begins = { login: "/ui/passkey/login/begin", passwordless: "/ui/passkey/passwordless/begin",
-    reauth: "/ui/reauth/passkey/begin", register: "/ui/passkeys/begin" };
+    reauth: "/ui/reauth/passkey/begin", export: "/ui/reauth/passkey/begin", register: "/ui/passkeys/begin" };
 
   function run(section, form, status) {
     var kind = section.getAttribute("data-passkey");
