@@ -62,6 +62,19 @@ func (p *person) passkeySignIn(name, password, label string) {
 	p.check(label)
 }
 
+// reflow checks the page at 320 CSS pixels wide (WCAG 2.2 1.4.10): no
+// scrolling sideways.
+func (p *person) reflow(label string) {
+	p.t.Helper()
+	var over bool
+	p.run(chromedp.EmulateViewport(320, 640), chromedp.Sleep(100*time.Millisecond),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &over),
+		chromedp.EmulateViewport(1000, 900))
+	if over {
+		p.t.Errorf("%s: the page scrolls sideways at 320 pixels wide", label)
+	}
+}
+
 func (p *person) signOut() {
 	p.t.Helper()
 	p.submit(`#logout-form button`, "signed out")
@@ -89,6 +102,7 @@ func TestWebPasskeys(t *testing.T) {
 	p.run(chromedp.SetValue("#passkey_name", "Clerk's iPhone", chromedp.ByQuery)) // a name, not a secret: the audit log holds it
 	p.submit(`form[data-passkey=register] button[type=submit]`, "passkey added")
 	p.mustSee("main", "Your passkey is registered", "Clerk's iPhone", "Not yet")
+	p.reflow("passkeys page")
 
 	// Sign out; sign in with password and passkey.
 	p.signOut()
@@ -98,6 +112,7 @@ func TestWebPasskeys(t *testing.T) {
 	// Re-authenticate with it to reveal an admin password.
 	p.open("/ui/creds/Router", "admin password")
 	p.submit(`main a.button`, "confirm it is you with passkey")
+	p.reflow("confirm it is you with passkey")
 	p.run(chromedp.WaitVisible(`[data-passkey-go]`, chromedp.ByQuery))
 	p.navigateBy(chromedp.Click(`[data-passkey-go]`, chromedp.ByQuery))
 	p.check("admin password after passkey")
@@ -205,6 +220,7 @@ func TestWebPasswordless(t *testing.T) {
 	p.signOut()
 
 	p.open("/ui/login", "sign in passwordless")
+	p.reflow("sign-in page with passkeys")
 	p.run(chromedp.WaitVisible(`form[data-passkey=passwordless] [data-passkey-go]`, chromedp.ByQuery))
 	p.navigateBy(chromedp.Click(`form[data-passkey=passwordless] [data-passkey-go]`, chromedp.ByQuery))
 	p.check("home after passwordless")
