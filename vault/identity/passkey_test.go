@@ -410,3 +410,28 @@ func FuzzPasskeyAnswer(f *testing.F) {
 		}
 	})
 }
+
+// TestPasskeyRemovedDuringSignIn: a passkey removed between a sign-in's
+// check outside the write and its decision inside it is refused there.
+func TestPasskeyRemovedDuringSignIn(t *testing.T) {
+	f, u, p, k := passkeyFixture(t)
+	cer, err := f.a.BeginPasskeyReauth(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.ReauthenticateWithPasskey(ctx, auditlog.Request{}, p, PasskeyAnswer{Ceremony: cer.ID, Response: k.get(cer.Options)}); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := f.a.ListPasskeys(ctx, p)
+	f.on("login.decide", func() {
+		if err := f.a.RemovePasskey(ctx, auditlog.Request{}, p, keys[0].ID); err != nil {
+			t.Errorf("removal: %v", err)
+		}
+	})
+	if err := f.passkeyLogin(t, u, k); !errors.Is(err, access.ErrBadLogin) {
+		t.Fatalf("sign-in with a passkey removed meanwhile: %v", err)
+	}
+	if e := f.last(t); e.Action != audit.AuthLogin || e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "not one of this account's passkeys") {
+		t.Fatalf("entry %+v", e)
+	}
+}
