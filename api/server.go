@@ -156,6 +156,8 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.POST("/users/:name/reset-mfa", s.resetMFA, auth)
 	g.POST("/users/:name/mfa-exempt", s.mfaExempt, auth)
 	g.POST("/auth/recovery-codes", s.recoveryCodes, auth)
+	g.GET("/auth/passkeys", s.passkeysList, auth)
+	g.DELETE("/auth/passkeys/:id", s.passkeyRemove, auth)
 	g.GET("/creds", s.listCreds, auth)
 	g.POST("/creds", s.putCred, auth)
 	g.GET("/creds/:name", s.readCred, auth)

@@ -282,4 +282,22 @@ func TestWebPasskeyExport(t *testing.T) {
 	if log := v.provider.must(0, "audit", "export"); !strings.Contains(log, `"action":"export.kdbx"`) {
 		t.Error("the export is not in the audit log")
 	}
+
+	// The command line lists it and removes it after a re-authentication
+	// (with a code of a step the web sign-in did not use).
+	var list struct {
+		Passkeys []struct{ ID, Name string }
+	}
+	json.Unmarshal([]byte(v.provider.must(0, "passkey", "list", "--json")), &list)
+	if len(list.Passkeys) != 1 || list.Passkeys[0].Name != "Provider laptop" {
+		t.Fatalf("passkey list: %+v", list)
+	}
+	if msg := v.provider.must(2, "passkey", "remove", list.Passkeys[0].ID); !strings.Contains(msg, "re-authentication") {
+		t.Fatalf("removal without re-authentication: %q", msg)
+	}
+	time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30 * time.Second)))
+	v.provider.must(0, "passkey", "remove", list.Passkeys[0].ID, "--password-file", filepath.Join(v.work, "a.pw"), "--totp", codeAfter(t, v.admin.TOTPURI))
+	if out := v.provider.must(0, "passkey", "list"); !strings.Contains(out, "You have no passkey") {
+		t.Fatalf("after removal: %q", out)
+	}
 }
