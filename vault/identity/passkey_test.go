@@ -435,3 +435,35 @@ func TestPasskeyRemovedDuringSignIn(t *testing.T) {
 		t.Fatalf("entry %+v", e)
 	}
 }
+
+// TestPasskeyFirstRegistrationsRace: two first registrations begun before
+// either finished carry different user handles; the second to finish is
+// refused, so the first passkey keeps working.
+func TestPasskeyFirstRegistrationsRace(t *testing.T) {
+	f := newFixture(t)
+	rp, err := NewRelyingParty(testOrigin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.a.rp = rp
+	u := f.addUser(t, "Clerk", access.RoleClerk)
+	_, p, err := f.a.Login(ctx, auditlog.Request{}, LoginRequest{Name: u.name, Password: u.password, TOTP: f.code(t, u)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1, k2 := newSoftKey(t, testOrigin), newSoftKey(t, testOrigin)
+	c1, _ := f.a.BeginPasskeyRegistration(ctx, p)
+	c2, _ := f.a.BeginPasskeyRegistration(ctx, p)
+	r1, r2 := k1.create(c1.Options), k2.create(c2.Options)
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Phone", PasskeyAnswer{Ceremony: c1.ID, Response: r1}); err != nil {
+		t.Fatal(err)
+	}
+	err = f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Laptop", PasskeyAnswer{Ceremony: c2.ID, Response: r2})
+	var pe *access.PasskeyError
+	if !errors.As(err, &pe) {
+		t.Fatalf("second first registration: %v", err)
+	}
+	if err := f.passkeyLogin(t, u, k1); err != nil {
+		t.Fatalf("the first passkey after the race: %v", err)
+	}
+}
