@@ -137,6 +137,22 @@ const testOrigin = "https://vault.parish.test"
 // a registered software passkey.
 func passkeyFixture(t *testing.T) (*fixture, account, *access.Principal, *softKey) {
 	t.Helper()
+	f, u, p := signedInClerk(t)
+	k := newSoftKey(t, testOrigin)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Clerk's iPhone", PasskeyAnswer{Ceremony: cer.ID, Response: k.create(cer.Options)}); err != nil {
+		t.Fatal(err)
+	}
+	return f, u, p, k
+}
+
+// signedInClerk is a fixture with passkeys on and a clerk signed in with
+// password and TOTP.
+func signedInClerk(t *testing.T) (*fixture, account, *access.Principal) {
+	t.Helper()
 	f := newFixture(t)
 	rp, err := NewRelyingParty(testOrigin)
 	if err != nil {
@@ -148,15 +164,7 @@ func passkeyFixture(t *testing.T) (*fixture, account, *access.Principal, *softKe
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := newSoftKey(t, testOrigin)
-	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Clerk's iPhone", PasskeyAnswer{Ceremony: cer.ID, Response: k.create(cer.Options)}); err != nil {
-		t.Fatal(err)
-	}
-	return f, u, p, k
+	return f, u, p
 }
 
 // passkeyLogin signs in with password and an answer from k.
@@ -440,17 +448,7 @@ func TestPasskeyRemovedDuringSignIn(t *testing.T) {
 // either finished carry different user handles; the second to finish is
 // refused, so the first passkey keeps working.
 func TestPasskeyFirstRegistrationsRace(t *testing.T) {
-	f := newFixture(t)
-	rp, err := NewRelyingParty(testOrigin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.a.rp = rp
-	u := f.addUser(t, "Clerk", access.RoleClerk)
-	_, p, err := f.a.Login(ctx, auditlog.Request{}, LoginRequest{Name: u.name, Password: u.password, TOTP: f.code(t, u)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, u, p := signedInClerk(t)
 	k1, k2 := newSoftKey(t, testOrigin), newSoftKey(t, testOrigin)
 	c1, _ := f.a.BeginPasskeyRegistration(ctx, p)
 	c2, _ := f.a.BeginPasskeyRegistration(ctx, p)
@@ -458,7 +456,7 @@ func TestPasskeyFirstRegistrationsRace(t *testing.T) {
 	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Phone", PasskeyAnswer{Ceremony: c1.ID, Response: r1}); err != nil {
 		t.Fatal(err)
 	}
-	err = f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Laptop", PasskeyAnswer{Ceremony: c2.ID, Response: r2})
+	err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Laptop", PasskeyAnswer{Ceremony: c2.ID, Response: r2})
 	var pe *access.PasskeyError
 	if !errors.As(err, &pe) {
 		t.Fatalf("second first registration: %v", err)
