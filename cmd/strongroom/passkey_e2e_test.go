@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"os/exec"
+	"regexp"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -163,6 +169,11 @@ func TestWebPasskeys(t *testing.T) {
 	p.passkeySignIn("Clerk", pw, "sign in with a removed passkey")
 	p.mustSee(".error-summary", "The account name, password or passkey is not right")
 
+	// Without JavaScript the page says passkeys need it, and the code
+	// from the authenticator app still signs in.
+	signInWithoutScript(t, "https://localhost:"+port, filepath.Join(v.work, "data", "tls", "cert.pem"), "Clerk", pw,
+		codeAt(t, key, time.Now().Add(30*time.Second)))
+
 	log := v.provider.must(0, "audit", "export")
 	for _, want := range []string{`"action":"user.passkey_add"`, `"action":"user.passkey_remove"`, `"action":"auth.passkey_cloned"`,
 		`passkey \"Clerk's iPhone\"`, `another web address (origin)`} {
@@ -299,5 +310,42 @@ func TestWebPasskeyExport(t *testing.T) {
 	v.provider.must(0, "passkey", "remove", list.Passkeys[0].ID, "--password-file", filepath.Join(v.work, "a.pw"), "--totp", codeAfter(t, v.admin.TOTPURI))
 	if out := v.provider.must(0, "passkey", "list"); !strings.Contains(out, "You have no passkey") {
 		t.Fatalf("after removal: %q", out)
+	}
+}
+
+// signInWithoutScript signs in as a browser without JavaScript would: the
+// sign-in page's form, posted with password and authenticator code.
+func signInWithoutScript(t *testing.T, base, ca, name, password, code string) {
+	t.Helper()
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(base + "/ui/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "<noscript><p>Passkeys need JavaScript in your browser. Without it, sign in with the code from your authenticator app.</p></noscript>") {
+		t.Fatalf("the sign-in page does not say passkeys need JavaScript:\n%s", page)
+	}
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF field on the sign-in page")
+	}
+	resp, err = hc.PostForm(base+"/ui/login", url.Values{"csrf": {string(m[1])}, "name": {name}, "password": {password},
+		"totp": {code}, "passkey": {""}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/home" {
+		t.Fatalf("sign-in without JavaScript: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
