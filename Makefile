@@ -17,7 +17,7 @@ FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:30000
                 ./transfer:FuzzDecodeKDBX:3000x ./transfer:FuzzKeePassXML:100000x \
                 ./transfer:FuzzDecodeBitwardenJSON:100000x ./transfer:FuzzDecodeBitwardenCSV:100000x \
                 ./transfer:FuzzDecodeCSV:100000x ./transfer:FuzzExportOTP:100000x \
-                ./vault/identity:FuzzParseEmail:50000x ./vault/identity:FuzzParseUserCode:50000x ./api:FuzzDeviceBodies:3000x ./internal/notify:FuzzParseSMTPURL:50000x ./internal/notify:FuzzParseWebhookURL:50000x \
+                ./vault/identity:FuzzParseEmail:50000x ./vault/identity:FuzzParseUserCode:50000x ./vault/identity:FuzzPasskeyAnswer:20000x ./api:FuzzDeviceBodies:3000x ./internal/notify:FuzzParseSMTPURL:50000x ./internal/notify:FuzzParseWebhookURL:50000x \
                 ./internal/notify:FuzzParseSyslogURL:50000x ./internal/notify:FuzzSyslogMessage:20000x ./internal/notify:FuzzParseKinds:50000x
 
 # axe-core, run inside the pages by the browser tests, from the npm registry.

@@ -24,8 +24,12 @@ func (s *server) deviceStart(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	base := s.publicURL
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
 	return c.JSON(http.StatusOK, wire.DeviceStart{DeviceCode: g.DeviceCode, UserCode: g.UserCode,
-		VerificationURI: c.Scheme() + "://" + c.Request().Host + "/ui/device",
+		VerificationURI: base + "/ui/device",
 		ExpiresIn:       int(g.ExpiresIn.Seconds()), Interval: int(g.Interval.Seconds())})
 }
 

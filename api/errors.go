@@ -43,6 +43,8 @@ func classify(err error) (int, string) {
 		return http.StatusTooManyRequests, throttleMessage(le.Until)
 	case errors.Is(err, vault.ErrInvalid):
 		return http.StatusBadRequest, public(err)
+	case errors.Is(err, vault.ErrPasskey):
+		return http.StatusUnprocessableEntity, public(err)
 	case errors.Is(err, vault.ErrReauth):
 		// The session is valid but not recently re-authenticated (or the
 		// re-authentication just given was refused): 403, not 401, so a

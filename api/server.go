@@ -26,6 +26,10 @@ type Options struct {
 	// listener, to requests with "Authorization: Bearer TOKEN" only
 	// (ParseMetricsToken reads it).
 	MetricsToken []byte
+	// PublicURL is the vault's address as people reach it (server
+	// --public-url), for the link a command line's sign-in prints; if
+	// empty, the address the request came to.
+	PublicURL string
 	// Deliveries, if set, reports the notifiers for status.
 	Deliveries func() []notify.Status
 	// MailOff is the kinds of e-mail the server switched off (--mail-off),
@@ -56,6 +60,7 @@ type server struct {
 	metrics    *Metrics
 	deliveries func() []notify.Status
 	mailOff    []notify.Kind
+	publicURL  string
 }
 
 // New returns the HTTP handler for a vault.
@@ -67,7 +72,7 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries, mailOff: opt.MailOff}
+	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries, mailOff: opt.MailOff, publicURL: opt.PublicURL}
 	e := s.newEcho()
 	g := e.Group("/v1")
 	limits := newAttemptLimits(rate)
@@ -168,6 +173,8 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.POST("/users/:name/reset-mfa", s.resetMFA, auth)
 	g.POST("/users/:name/mfa-exempt", s.mfaExempt, auth)
 	g.POST("/auth/recovery-codes", s.recoveryCodes, auth)
+	g.GET("/auth/passkeys", s.passkeysList, auth)
+	g.DELETE("/auth/passkeys/:id", s.passkeyRemove, auth)
 	g.GET("/creds", s.listCreds, auth)
 	g.POST("/creds", s.putCred, auth)
 	g.GET("/creds/:name", s.readCred, auth)

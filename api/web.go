@@ -110,6 +110,14 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.POST("/creds/:name/rotate", w.user(w.rotate))
 	g.POST("/creds/:name/assign", w.user(w.assign))
 	g.POST("/genpass", w.user(w.genpass))
+	g.POST("/passkey/login/begin", w.passkeyLoginBegin, login)
+	g.POST("/passkey/passwordless/begin", w.passwordlessBegin, login)
+	g.POST("/login/passkey", w.passwordlessLogin, login)
+	g.GET("/passkeys", w.user(w.passkeys))
+	g.POST("/passkeys", w.user(w.passkeyAdd))
+	g.POST("/passkeys/begin", w.user(w.passkeyRegisterBegin))
+	g.POST("/passkeys/remove", w.user(w.passkeyRemove))
+	g.POST("/reauth/passkey/begin", w.user(w.passkeyReauthBegin))
 	g.GET("/reauth", w.user(w.reauthForm))
 	g.POST("/reauth", w.user(w.reauth), login)
 	g.GET("/device", w.user(w.deviceForm))
@@ -258,6 +266,7 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 		add("/ui/creds", "Passwords", "what you may use")
 		add("/ui/requests", "Requests", "ask for time-limited access")
 	}
+	add("/ui/passkeys", "Passkeys", "sign in with your phone, laptop or security key")
 	return m
 }
 
@@ -403,7 +412,7 @@ func totpSecret(uri string) string {
 
 func (w *web) static(c echo.Context) error {
 	name := c.Param("name")
-	if name != "app.css" && name != "app.js" {
+	if name != "app.css" && name != "app.js" && name != "passkey.js" {
 		return w.refuse(c, http.StatusNotFound, "There is no such page.")
 	}
 	b, err := webFS.ReadFile("web/static/" + name)

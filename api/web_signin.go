@@ -23,7 +23,7 @@ func (w *web) loginForm(c echo.Context) error {
 	if webUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/ui/home")
 	}
-	return w.render(c, http.StatusOK, "login", &page{Title: "Sign in"})
+	return w.render(c, http.StatusOK, "login", w.loginPage(nil))
 }
 
 func (w *web) login(c echo.Context) error {
@@ -42,28 +42,51 @@ func (w *web) login(c echo.Context) error {
 		errs = append(errs, &fieldError{"password", "Enter your password"})
 	}
 	if len(errs) > 0 {
-		return w.render(c, http.StatusUnprocessableEntity, "login", &page{Title: "Sign in", Errors: errs, Form: f})
+		return w.render(c, http.StatusUnprocessableEntity, "login", w.loginPage(f, errs...))
 	}
-	in := vault.LoginRequest{Name: f["name"], Password: pw, TOTP: code}
+	in := vault.LoginRequest{Name: f["name"], Password: pw, TOTP: code, Passkey: passkeyAnswer(c)}
 	if len(code) > 8 { // a recovery code, not a TOTP code
 		in.TOTP, in.RecoveryCode = "", code
 	}
+	if in.Passkey != nil {
+		in.TOTP, in.RecoveryCode = "", ""
+	}
 	token, _, err := w.s.v.Login(ctx(c), request(c), in)
 	if err != nil {
-		status, msg := classify(err)
-		if status >= 500 {
-			return w.fail(c, err)
+		bad := "The account name, password or code is not right"
+		if in.Passkey != nil {
+			bad = "The account name, password or passkey is not right"
 		}
-		if errors.Is(err, vault.ErrBadLogin) {
-			msg = "The account name, password or code is not right"
-		}
-		if le := (*vault.LockedError)(nil); errors.As(err, &le) {
-			setRetryAfter(c, le.Until)
-		}
-		return w.render(c, status, "login", &page{Title: "Sign in", Errors: []*fieldError{{"name", sentence(msg)}}, Form: f})
+		return w.loginRefused(c, err, f, bad)
 	}
-	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
+	setSession(c, token)
 	return c.Redirect(http.StatusSeeOther, "/ui/home")
+}
+
+// loginPage is the sign-in page, with the form as given and an error.
+func (w *web) loginPage(f map[string]string, errs ...*fieldError) *page {
+	return &page{Title: "Sign in", Errors: errs, Form: f,
+		Data: map[string]any{"Passkeys": w.s.v.PasskeysOn(), "Passwordless": w.s.v.PasswordlessOn()}}
+}
+
+// loginRefused answers a refused sign-in: bad is what to say of a wrong
+// name, password or second factor (every such failure alike).
+func (w *web) loginRefused(c echo.Context, err error, f map[string]string, bad string) error {
+	status, msg := classify(err)
+	if status >= 500 {
+		return w.fail(c, err)
+	}
+	if errors.Is(err, vault.ErrBadLogin) {
+		msg = bad
+	}
+	if le := (*vault.LockedError)(nil); errors.As(err, &le) {
+		setRetryAfter(c, le.Until)
+	}
+	return w.render(c, status, "login", w.loginPage(f, &fieldError{"name", sentence(passkeyMessage(err, msg))}))
+}
+
+func setSession(c echo.Context, token string) {
+	c.SetCookie(&http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode})
 }
 
 func (w *web) logout(c echo.Context) error {
@@ -133,18 +156,24 @@ const reauthRefused = "The password or code is not right (a code can be used onc
 
 func (w *web) reauthForm(c echo.Context) error {
 	next := safeNext(c.QueryParam("next"))
-	why := "Admin passwords and their two-factor codes are shown only after you give your password and a new authenticator code again. It lasts 5 minutes."
+	why := "Admin passwords and their two-factor codes are shown only after you confirm it is you again: with your passkey, or your password and a new authenticator code. It lasts 5 minutes."
 	if next == deviceNext {
-		why = "Signing in a command line needs your password and a new authenticator code again."
+		why = "Signing in a command line needs you to confirm it is you again: with your passkey, or your password and a new authenticator code."
 	}
-	return w.render(c, http.StatusOK, "reauth", &page{Title: "Confirm it is you", Data: map[string]string{"Next": next, "Why": why}})
+	return w.render(c, http.StatusOK, "reauth", &page{Title: "Confirm it is you", Data: map[string]any{
+		"Next": next, "Passkeys": w.s.v.PasskeysOn(), "Why": why}})
 }
 
 func (w *web) reauth(c echo.Context) error {
 	pw := secretField(c, "password")
 	next := safeNext(c.FormValue("next"))
 	code := codeField(c, "totp")
-	err := w.s.v.Reauthenticate(ctx(c), request(c), webUser(c), vault.Reauth{Password: pw, TOTP: code})
+	var err error
+	if ans := passkeyAnswer(c); ans != nil {
+		err = w.s.v.ReauthenticateWithPasskey(ctx(c), request(c), webUser(c), *ans)
+	} else {
+		err = w.s.v.Reauthenticate(ctx(c), request(c), webUser(c), vault.Reauth{Password: pw, TOTP: code})
+	}
 	if err != nil {
 		status, msg := classify(err)
 		if status >= 500 {
@@ -153,6 +182,7 @@ func (w *web) reauth(c echo.Context) error {
 		if errors.Is(err, vault.ErrReauth) {
 			msg = reauthRefused
 		}
+		msg = passkeyMessage(err, msg)
 		if le := (*vault.LockedError)(nil); errors.As(err, &le) {
 			setRetryAfter(c, le.Until)
 			status = http.StatusTooManyRequests
@@ -160,7 +190,7 @@ func (w *web) reauth(c echo.Context) error {
 			status = http.StatusUnprocessableEntity
 		}
 		return w.render(c, status, "reauth", &page{Title: "Confirm it is you",
-			Errors: []*fieldError{{"password", sentence(msg)}}, Data: map[string]string{"Next": next, "Why": "Try again."}})
+			Errors: []*fieldError{{"password", sentence(msg)}}, Data: map[string]any{"Next": next, "Why": "Try again.", "Passkeys": w.s.v.PasskeysOn()}})
 	}
 	return c.Redirect(http.StatusSeeOther, next)
 }

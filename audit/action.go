@@ -35,28 +35,39 @@ const (
 	UserOffboard      Action = "user.offboard"
 	// UserEmail: an account's e-mail address was set or removed (the
 	// entry never carries the address).
-	UserEmail       Action = "user.email"
-	CredCreate      Action = "cred.create"
-	CredUpdate      Action = "cred.update"
-	CredRead        Action = "cred.read"
-	CredDelete      Action = "cred.delete"
-	CredUndelete    Action = "cred.undelete"
-	CredRotate      Action = "cred.rotate"
-	CredRestore     Action = "cred.restore"
-	CredHistory     Action = "cred.history"
-	CredCompromised Action = "cred.compromised"
-	CredReview      Action = "cred.review"
-	CredImport      Action = "cred.import"
-	CredExport      Action = "cred.export"
-	GrantRevoke     Action = "grant.revoke"
-	RequestCreate   Action = "request.create"
-	RequestApprove  Action = "request.approve"
-	RequestDeny     Action = "request.deny"
-	SysInit         Action = "sys.init"
-	SysUnseal       Action = "sys.unseal"
-	SysSeal         Action = "sys.seal"
-	SysUnsealReset  Action = "sys.unseal_reset"
-	SysPassphrase   Action = "sys.passphrase"
+	UserEmail Action = "user.email"
+	// UserPasskeyAdd, UserPasskeyRemove: a passkey or security key was
+	// registered or removed; the entry names it ("Clerk's iPhone") and
+	// never holds its public key.
+	UserPasskeyAdd    Action = "user.passkey_add"
+	UserPasskeyRemove Action = "user.passkey_remove"
+	// AuthPasskeyCloned: a passkey answered with a signature count not
+	// above the one stored (a copied authenticator, or a faulty one); the
+	// sign-in was refused. AuthPasskeyBackup: a passkey's backup flags
+	// changed in a way the standard forbids; refused. Both are incidents.
+	AuthPasskeyCloned Action = "auth.passkey_cloned"
+	AuthPasskeyBackup Action = "auth.passkey_backup"
+	CredCreate        Action = "cred.create"
+	CredUpdate        Action = "cred.update"
+	CredRead          Action = "cred.read"
+	CredDelete        Action = "cred.delete"
+	CredUndelete      Action = "cred.undelete"
+	CredRotate        Action = "cred.rotate"
+	CredRestore       Action = "cred.restore"
+	CredHistory       Action = "cred.history"
+	CredCompromised   Action = "cred.compromised"
+	CredReview        Action = "cred.review"
+	CredImport        Action = "cred.import"
+	CredExport        Action = "cred.export"
+	GrantRevoke       Action = "grant.revoke"
+	RequestCreate     Action = "request.create"
+	RequestApprove    Action = "request.approve"
+	RequestDeny       Action = "request.deny"
+	SysInit           Action = "sys.init"
+	SysUnseal         Action = "sys.unseal"
+	SysSeal           Action = "sys.seal"
+	SysUnsealReset    Action = "sys.unseal_reset"
+	SysPassphrase     Action = "sys.passphrase"
 	// SysMailSetting: a provider switched one kind of the vault's e-mail
 	// on or off for the council; the entry names the kind and the state.
 	SysMailSetting     Action = "sys.mail_setting"
@@ -88,4 +99,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}

@@ -10,6 +10,8 @@ func IsIncident(e *Entry) bool {
 	switch {
 	case e.Outcome == OutcomeDenied:
 		return true
+	case e.Action == AuthPasskeyCloned, e.Action == AuthPasskeyBackup:
+		return true
 	case e.Action == EscrowRecover, e.Action == BreakglassOpen, e.Action == BreakglassRead,
 		e.Action == CredCompromised && e.Outcome == OutcomeOK:
 		return true
@@ -37,6 +39,8 @@ const (
 	IncidentVerifyFailure IncidentKind = "audit verification failure"
 	IncidentWriteFailure  IncidentKind = "audit write failure"
 	IncidentTampered      IncidentKind = "database changed outside the vault"
+	IncidentPasskeyCloned IncidentKind = "passkey may be copied"
+	IncidentPasskeyBackup IncidentKind = "passkey backup flags changed"
 	IncidentDenied        IncidentKind = "denied"
 )
 
@@ -49,6 +53,10 @@ func KindOf(e *Entry) IncidentKind {
 	switch {
 	case strings.HasPrefix(e.Reason, StateCheckFailed):
 		return IncidentTampered
+	case e.Action == AuthPasskeyCloned:
+		return IncidentPasskeyCloned
+	case e.Action == AuthPasskeyBackup:
+		return IncidentPasskeyBackup
 	case e.Action == EscrowRecover:
 		return IncidentRecovery
 	case e.Action == BreakglassOpen || e.Action == BreakglassRead:

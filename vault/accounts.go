@@ -142,11 +142,92 @@ func (pp people) Disable(tx barrier.Tx, name string) (access.Person, error) {
 	return u.Person(), identity.EndSessions(tx, u.ID, "")
 }
 
-func (pp people) ReauthInputs(ctx context.Context, h *barrier.Held, p *Principal, ra Reauth, now time.Time) (bool, int64, error) {
+func (pp people) ReauthInputs(ctx context.Context, h *barrier.Held, p *Principal, ra Reauth, now time.Time) (access.ReauthCheck, error) {
 	return pp.a.ReauthInputs(ctx, h, p, ra, now)
 }
 
-func (pp people) CheckReauth(tx barrier.Tx, req Request, p *Principal, pwOK bool, step int64, now time.Time,
+func (pp people) CheckReauth(tx barrier.Tx, req Request, p *Principal, rc access.ReauthCheck, now time.Time,
 	action audit.Action, target audit.Target) (denied, err error) {
-	return pp.a.CheckReauth(tx, req, p, pwOK, step, now, action, target)
+	return pp.a.CheckReauth(tx, req, p, rc, now, action, target)
+}
+
+// Passkeys (package identity, passkey_rp.go), as the vault's callers name
+// them.
+type (
+	// RelyingParty is the vault as WebAuthn knows it.
+	RelyingParty = identity.RelyingParty
+	// Ceremony is a begun WebAuthn ceremony.
+	Ceremony = identity.Ceremony
+	// PasskeyAnswer is a browser's answer to a ceremony.
+	PasskeyAnswer = identity.PasskeyAnswer
+	// PasskeyInfo is what a person sees of one of their passkeys.
+	PasskeyInfo = identity.PasskeyInfo
+	// PasskeyError is a refused passkey ceremony; Problem says why.
+	PasskeyError = access.PasskeyError
+)
+
+// NewRelyingParty is the relying party of a vault reached at publicURL.
+func NewRelyingParty(publicURL string) (*RelyingParty, error) {
+	return identity.NewRelyingParty(publicURL)
+}
+
+// PasskeysOn says the server can register and check passkeys.
+func (v *Vault) PasskeysOn() bool { return v.accounts.PasskeysOn() }
+
+// BeginPasskeyRegistration begins registering a passkey for the caller.
+func (v *Vault) BeginPasskeyRegistration(ctx context.Context, p *Principal) (*Ceremony, error) {
+	return v.accounts.BeginPasskeyRegistration(ctx, p)
+}
+
+// FinishPasskeyRegistration stores the caller's new passkey, named name.
+func (v *Vault) FinishPasskeyRegistration(ctx context.Context, req Request, p *Principal, name string, ans PasskeyAnswer) error {
+	return v.accounts.FinishPasskeyRegistration(ctx, req, p, name, ans)
+}
+
+// ListPasskeys lists the caller's passkeys.
+func (v *Vault) ListPasskeys(ctx context.Context, p *Principal) ([]PasskeyInfo, error) {
+	return v.accounts.ListPasskeys(ctx, p)
+}
+
+// RemovePasskey removes one of the caller's passkeys, after a
+// re-authentication.
+func (v *Vault) RemovePasskey(ctx context.Context, req Request, p *Principal, id string) error {
+	return v.accounts.RemovePasskey(ctx, req, p, id)
+}
+
+// BeginPasskeyLogin begins a sign-in with password and passkey.
+func (v *Vault) BeginPasskeyLogin() (*Ceremony, error) { return v.accounts.BeginPasskeyLogin() }
+
+// BeginPasskeyReauth begins a re-authentication with a passkey.
+func (v *Vault) BeginPasskeyReauth(ctx context.Context, p *Principal) (*Ceremony, error) {
+	return v.accounts.BeginPasskeyReauth(ctx, p)
+}
+
+// ReauthenticateWithPasskey re-authenticates the caller with a passkey.
+func (v *Vault) ReauthenticateWithPasskey(ctx context.Context, req Request, p *Principal, ans PasskeyAnswer) error {
+	return v.accounts.ReauthenticateWithPasskey(ctx, req, p, ans)
+}
+
+// Why a passkey ceremony was refused (PasskeyError.Problem).
+const (
+	PasskeysOff        = access.PasskeysOff
+	PasskeyExpired     = access.PasskeyExpired
+	PasskeyOrigin      = access.PasskeyOrigin
+	PasskeyUnreadable  = access.PasskeyUnreadable
+	PasskeyNotAccepted = access.PasskeyNotAccepted
+	PasskeyNone        = access.PasskeyNone
+	PasskeyRequired    = access.PasskeyRequired
+)
+
+// PasswordlessOn says a person may sign in with a passkey alone.
+func (v *Vault) PasswordlessOn() bool { return v.accounts.PasswordlessOn() }
+
+// BeginPasswordlessLogin begins a sign-in with a passkey alone.
+func (v *Vault) BeginPasswordlessLogin() (*Ceremony, error) {
+	return v.accounts.BeginPasswordlessLogin()
+}
+
+// PasswordlessLogin signs in with a passkey alone and opens a session.
+func (v *Vault) PasswordlessLogin(ctx context.Context, req Request, ans PasskeyAnswer) (string, *Principal, error) {
+	return v.accounts.PasswordlessLogin(ctx, req, ans)
 }

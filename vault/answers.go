@@ -25,6 +25,7 @@ var (
 	ErrBusy               = access.ErrBusy
 	ErrReauth             = access.ErrReauth
 	ErrReauthNeeded       = access.ErrReauthNeeded
+	ErrPasskey            = access.ErrPasskey
 	ErrRecoveryMode       = access.ErrRecoveryMode
 )
 

@@ -42,6 +42,15 @@ type Config struct {
 	// sealed from one whose keyring was put back to before its seal.
 	FirstStateSeal bool
 	Logger         *slog.Logger
+	// RelyingParty, if set, turns passkeys on (server --public-url with a
+	// host name).
+	RelyingParty *RelyingParty
+	// RequirePasskey: roles for whom, once they have a passkey, TOTP is no
+	// longer accepted (server --require-passkey).
+	RequirePasskey []access.Role
+	// Passwordless lets people sign in with a passkey alone, one that
+	// verified them (server --passwordless).
+	Passwordless bool
 }
 
 // Request describes where a call came from, for the audit log.
@@ -138,7 +147,8 @@ func New(cfg Config) *Vault {
 			EndSessions: identity.EndAll,
 		}})
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
-		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause})
+		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause,
+		RelyingParty: cfg.RelyingParty, RequirePasskey: cfg.RequirePasskey, Passwordless: cfg.Passwordless})
 	v.creds = credentials.New(credentials.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now,
 		People: people{v.accounts}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf, AdminApprover: cfg.AdminApprover,
 		Pause: v.pause})

@@ -98,7 +98,7 @@ func newRoot() *cobra.Command {
 	pf.StringVar(&g.fingerprint, "fingerprint", os.Getenv("STRONGROOM_FINGERPRINT"), "pinned SHA-256 fingerprint of the server certificate (env STRONGROOM_FINGERPRINT)")
 	pf.BoolVar(&g.json, "json", false, "print JSON")
 	root.AddCommand(serverCmd(), initCmd(g), unsealCmd(g), sealCmd(g), statusCmd(g), loginCmd(g), logoutCmd(g), whoamiCmd(g),
-		passwdCmd(g), userCmd(g), credCmd(g), auditCmd(g), escrowCmd(g), recoverCmd(g), breakglassCmd(g), genpassCmd(g), requestCmd(g), grantCmd(g), mfaCmd(g), reportCmdGroup(g), backupCmd(g), restoreCmd(g), importCmd(g), exportCmd(g), notifyCmd(g))
+		passwdCmd(g), userCmd(g), credCmd(g), auditCmd(g), escrowCmd(g), recoverCmd(g), breakglassCmd(g), genpassCmd(g), requestCmd(g), grantCmd(g), mfaCmd(g), reportCmdGroup(g), backupCmd(g), restoreCmd(g), importCmd(g), exportCmd(g), notifyCmd(g), passkeyCmd(g))
 	groupsRefuseUnknown(root)
 	return root
 }

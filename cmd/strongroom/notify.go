@@ -271,7 +271,7 @@ func (n *notifyFlags) start(ctx context.Context, v *vault.Vault, m *api.Metrics,
 		go func() { <-ctx.Done(); srv.Close() }()
 		fmt.Printf("strongroom: metrics on http://%s/metrics\n", ln.Addr())
 	}
-	return api.Options{Logger: log, Metrics: m, MetricsToken: n.mtoken, Deliveries: statuses, MailOff: n.off}, nil
+	return api.Options{Logger: log, Metrics: m, MetricsToken: n.mtoken, Deliveries: statuses, MailOff: n.off, PublicURL: n.publicURL}, nil
 }
 
 // people is the vault as the mailer sees it.

@@ -39,6 +39,8 @@ func serverCmd() *cobra.Command {
 	var backupDir, backupKeep, cpuProfile, adminApprover string
 	var nf notifyFlags
 	var firstSeal bool
+	var requirePasskey string
+	var passwordless bool
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
@@ -95,7 +97,11 @@ func serverCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return serve(cmd.Context(), data, listen, certFile, keyFile, vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver, AuditRetention: retention, FirstStateSeal: firstSeal},
+			cfg := vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver, AuditRetention: retention, FirstStateSeal: firstSeal}
+			if err := passkeyConfig(&nf, requirePasskey, passwordless, &cfg); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), data, listen, certFile, keyFile, cfg,
 				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep}, &nf)
 		},
 	}
@@ -115,6 +121,8 @@ func serverCmd() *cobra.Command {
 	f.DurationVar(&backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")
 	f.StringVar(&cpuProfile, "cpu-profile", "", "write a Go CPU profile (pprof) to this file until the server stops (for benchmarking)")
 	f.StringVar(&backupKeep, "backup-keep", "7,4,12", "scheduled backups kept: daily,weekly,monthly")
+	f.StringVar(&requirePasskey, "require-passkey", "", "roles (e.g. provider,chairman) for whom, once they have a passkey, an authenticator code is no longer accepted (recovery codes still are); needs --public-url with a host name")
+	f.BoolVar(&passwordless, "passwordless", false, "let people sign in with a passkey alone (one that checks their fingerprint, face or PIN), with no password; needs --public-url with a host name")
 	f.BoolVar(&firstSeal, "first-state-seal", false, "once, after upgrading from a release before the state seal: let the next unseal take the database as it is and seal it (SECURITY.md \"The state seal\"); without it such a vault refuses to unseal")
 	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept, at least one year (0 keeps everything); older ones are pruned automatically behind a signed checkpoint, and no one can prune younger ones")
 	return cmd

@@ -70,7 +70,7 @@ func IsAnswer(err error) bool {
 
 var answers = []error{ErrInvalid, ErrNotFound, ErrExists, ErrForbidden, ErrBadLogin, ErrUnauthenticated,
 	ErrPasswordChange, ErrRecoveryMode, ErrWrongPassphrase, ErrReauth, ErrConflict, ErrBusy,
-	ErrWrongVault, ErrSuperseded, ErrShareMismatch, ErrDuplicateShare, ErrShareSet}
+	ErrWrongVault, ErrSuperseded, ErrShareMismatch, ErrDuplicateShare, ErrShareSet, ErrPasskey}
 
 // countingTx counts the writes fn makes, for write's check.
 type countingTx struct {

@@ -123,3 +123,37 @@ func (reauthNeeded) Error() string {
 }
 
 func (reauthNeeded) Is(target error) bool { return target == ErrReauth }
+
+// ErrPasskey says a passkey (WebAuthn) ceremony was refused; the
+// PasskeyError it is wrapped in says why.
+var ErrPasskey = errors.New("vault: passkey refused")
+
+// PasskeyProblem is why a passkey ceremony was refused, for the web and
+// the CLI to choose what to say.
+type PasskeyProblem string
+
+// The problems.
+const (
+	// PasskeysOff: the server has no public address with a name
+	// (server --public-url), which passkeys are bound to.
+	PasskeysOff PasskeyProblem = "passkeys are not set up on this server (server --public-url)"
+	// PasskeyExpired: the ceremony is unknown, used or older than 5 minutes.
+	PasskeyExpired PasskeyProblem = "the passkey request has expired or was already used; start again"
+	// PasskeyOrigin: the browser's answer was made for another web address.
+	PasskeyOrigin PasskeyProblem = "the passkey answer was made for a different web address than this vault's"
+	// PasskeyUnreadable: the browser's answer could not be read.
+	PasskeyUnreadable PasskeyProblem = "the browser's passkey answer could not be read"
+	// PasskeyNotAccepted: the authenticator's answer did not verify.
+	PasskeyNotAccepted PasskeyProblem = "the passkey was not accepted"
+	// PasskeyNone: the account has no passkey registered.
+	PasskeyNone PasskeyProblem = "you have no passkey registered"
+	// PasskeyRequired: TOTP is not accepted for this role once the person
+	// has a passkey (server --require-passkey); recovery codes still are.
+	PasskeyRequired PasskeyProblem = "a passkey is required for your role: use your passkey or a recovery code, not an authenticator code"
+)
+
+// PasskeyError is a refused passkey ceremony.
+type PasskeyError struct{ Problem PasskeyProblem }
+
+func (e *PasskeyError) Error() string { return "vault: " + string(e.Problem) }
+func (e *PasskeyError) Unwrap() error { return ErrPasskey }

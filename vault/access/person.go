@@ -23,4 +23,23 @@ func (u *Person) Expired(now time.Time) bool {
 type Reauth struct {
 	Password []byte
 	TOTP     string
+	// Passkey, if set, stands in for password and TOTP: the browser's
+	// answer to a re-authentication ceremony begun in this session.
+	Passkey *PasskeyAnswer
+}
+
+// PasskeyAnswer is a browser's answer to a WebAuthn ceremony: the
+// ceremony's ID and the PublicKeyCredential's JSON (its toJSON()).
+type PasskeyAnswer struct {
+	Ceremony string
+	Response []byte
+}
+
+// ReauthCheck is what a re-authentication's inputs were found to be
+// outside the write transaction, for CheckReauth to decide inside it.
+type ReauthCheck struct {
+	PasswordOK bool
+	Step       int64 // the TOTP step the code matches; -1 if none
+	// Passkey is the passkey answer, taken and read (identity's own type).
+	Passkey any
 }

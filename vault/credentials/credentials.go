@@ -24,10 +24,11 @@ type People interface {
 	// and ends its sessions, in tx; the caller records it.
 	Disable(tx barrier.Tx, name string) (access.Person, error)
 	// ReauthInputs checks a re-authentication's password (slow: outside
-	// any write) and finds the TOTP step its code matches.
-	ReauthInputs(ctx context.Context, h *barrier.Held, p *access.Principal, ra access.Reauth, now time.Time) (bool, int64, error)
+	// any write) and finds the TOTP step its code matches, or takes its
+	// passkey answer.
+	ReauthInputs(ctx context.Context, h *barrier.Held, p *access.Principal, ra access.Reauth, now time.Time) (access.ReauthCheck, error)
 	// CheckReauth confirms it in tx and records a refusal (denied).
-	CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Principal, pwOK bool, step int64, now time.Time,
+	CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Principal, rc access.ReauthCheck, now time.Time,
 		action audit.Action, target audit.Target) (denied, err error)
 }
 

@@ -151,7 +151,7 @@ func (c *Credentials) exportBegin(ctx context.Context, req auditlog.Request, p *
 	var result error
 	err := c.barrier.Hold(func(h *barrier.Held) error {
 		now := c.now()
-		pwOK, step, err := c.people.ReauthInputs(ctx, h, p, ra, now)
+		rc, err := c.people.ReauthInputs(ctx, h, p, ra, now)
 		if err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func (c *Credentials) exportBegin(ctx context.Context, req auditlog.Request, p *
 				return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.ExportKDBX, Target: target,
 					Outcome: audit.OutcomeDenied, Reason: "only the IT provider may export"})
 			}
-			denied, err := c.people.CheckReauth(tx, req, p, pwOK, step, now, audit.ExportKDBX, target)
+			denied, err := c.people.CheckReauth(tx, req, p, rc, now, audit.ExportKDBX, target)
 			if err != nil || denied != nil {
 				result = denied
 				return err

@@ -88,11 +88,11 @@ func (pp fakePeople) Disable(barrier.Tx, string) (access.Person, error) {
 	return access.Person{}, access.ErrForbidden
 }
 
-func (pp fakePeople) ReauthInputs(context.Context, *barrier.Held, *access.Principal, access.Reauth, time.Time) (bool, int64, error) {
-	return false, -1, nil
+func (pp fakePeople) ReauthInputs(context.Context, *barrier.Held, *access.Principal, access.Reauth, time.Time) (access.ReauthCheck, error) {
+	return access.ReauthCheck{Step: -1}, nil
 }
 
-func (pp fakePeople) CheckReauth(barrier.Tx, auditlog.Request, *access.Principal, bool, int64, time.Time, audit.Action, audit.Target) (error, error) {
+func (pp fakePeople) CheckReauth(barrier.Tx, auditlog.Request, *access.Principal, access.ReauthCheck, time.Time, audit.Action, audit.Target) (error, error) {
 	return access.ErrForbidden, nil
 }
 

@@ -40,6 +40,11 @@ type Record struct {
 	MFAExempt bool `json:"mfa_exempt,omitempty"`
 	// Email is where the vault's messages to this person go ("": none).
 	Email string `json:"email,omitempty"`
+	// PasskeyHandle is the account's WebAuthn user handle (32 random
+	// bytes, set at its first passkey); Passkeys its passkeys and security
+	// keys (passkey_rp.go).
+	PasskeyHandle []byte    `json:"passkey_handle,omitempty"`
+	Passkeys      []Passkey `json:"passkeys,omitempty"`
 }
 
 func (u *Record) Expired(now time.Time) bool {

@@ -2,8 +2,10 @@
 // one-time password and TOTP enrolment, disabled, ended), their sessions
 // (tokens stored only as SHA-256, idle and absolute expiry), sign-in with
 // a password and a second factor (factors.go: TOTP, recovery codes, a
-// provider's exemption; a passkey plugs in there), sign-in throttling per
-// name and source address (throttle.go), MFA resets and re-authentication.
+// provider's exemption, a passkey), passkeys and security keys (WebAuthn:
+// passkey_rp.go, passkeys.go, passkey_login.go, passwordless.go), sign-in
+// throttling per name and source address (throttle.go), MFA resets and
+// re-authentication.
 //
 // It guarantees:
 //   - Every read-then-write checks in its own transaction what it read: a

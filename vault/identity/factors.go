@@ -9,7 +9,7 @@ import (
 
 // A secondFactor is one way to prove, beside the password, that the
 // account's holder is signing in: today a TOTP code, a one-time recovery
-// code, or a provider's exemption of a member; a passkey is the next. This
+// code, a provider's exemption of a member, or a passkey (passkey_login.go). This
 // is the seam a new factor plugs into: add a type here and put it in
 // secondFactors, before the factors it should be tried ahead of.
 //
@@ -28,7 +28,7 @@ type secondFactor interface {
 
 // secondFactors in the order they are tried; totpFactor is offered always
 // and so comes last.
-var secondFactors = []secondFactor{recoveryCodeFactor{}, exemptFactor{}, totpFactor{}}
+var secondFactors = []secondFactor{passkeyFactor{}, recoveryCodeFactor{}, exemptFactor{}, totpFactor{}}
 
 // factorFor is the factor the request offers.
 func factorFor(in LoginRequest, u *Record) secondFactor {

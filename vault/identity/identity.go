@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"strongroom/vault/access"
 	"strongroom/vault/auditlog"
 	"strongroom/vault/barrier"
 	"strongroom/vault/passwords"
@@ -32,6 +33,14 @@ type Config struct {
 	// Pause is the interleaving hook tests set (nil: none).
 	Pause  func(point string)
 	Logger *slog.Logger
+	// RelyingParty, if set, turns passkeys on (passkey_rp.go).
+	RelyingParty *RelyingParty
+	// RequirePasskey: for a person of these roles with a passkey, TOTP is
+	// not accepted (server --require-passkey); recovery codes still are.
+	RequirePasskey []access.Role
+	// Passwordless lets a person sign in with a passkey alone, one that
+	// verified them (PasswordlessLogin).
+	Passwordless bool
 }
 
 // Accounts are the vault's people: accounts, sessions, MFA and
@@ -55,13 +64,24 @@ type Accounts struct {
 	// one does.
 	dummyOnce sync.Once
 	dummy     string
+	// rp is the vault as WebAuthn knows it (nil: passkeys off); cer the
+	// ceremonies begun and not yet finished.
+	rp             *RelyingParty
+	cer            ceremonies
+	requirePasskey map[access.Role]bool
+	passwordless   bool
 }
 
 // New is the accounts of one vault.
 func New(c Config) *Accounts {
-	return &Accounts{store: c.Store, log: c.Log, clock: c.Now, pwKDF: c.PasswordKDF, idle: c.Idle, maxAge: c.MaxAge,
+	a := &Accounts{store: c.Store, log: c.Log, clock: c.Now, pwKDF: c.PasswordKDF, idle: c.Idle, maxAge: c.MaxAge,
 		keys: c.Keys, routine: c.Routine, hook: c.Pause,
-		throttle: newThrottle(throttleEntries), tokens: newThrottle(throttleEntries)}
+		throttle: newThrottle(throttleEntries), tokens: newThrottle(throttleEntries),
+		rp: c.RelyingParty, requirePasskey: map[access.Role]bool{}, passwordless: c.Passwordless && c.RelyingParty != nil}
+	for _, r := range c.RequirePasskey {
+		a.requirePasskey[r] = true
+	}
+	return a
 }
 
 // dummyHash is the hash an unknown name's password is checked against.

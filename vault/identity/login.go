@@ -32,6 +32,13 @@ type LoginRequest struct {
 	NewPassword []byte
 	// RecoveryCode may stand in for TOTP once per code.
 	RecoveryCode string
+	// Passkey, if set, is the browser's answer to BeginPasskeyLogin's
+	// ceremony, standing in for TOTP.
+	Passkey *PasskeyAnswer
+	passkey *passkeyProof // Passkey, taken and read (login)
+	// passwordless: no password; the passkey, which verified the person,
+	// stands for both (PasswordlessLogin; passkeyFactor checks it).
+	passwordless bool
 }
 
 // Login checks password and TOTP and opens a session. Failures are recorded
@@ -57,6 +64,9 @@ type loginCheck struct {
 
 func (a *Accounts) login(ctx context.Context, req auditlog.Request, h *barrier.Held, in LoginRequest) (string, *access.Principal, error) {
 	c := loginCheck{key: ThrottleKey(in.Name, req.IP), attempt: a.attemptID()}
+	if in.Passkey != nil {
+		in.passkey = a.passkeyProof(in.Passkey, ceremonyLogin, "") // used up, whatever follows
+	}
 	// A refused attempt costs nothing and reads nothing: the same for a
 	// known and an unknown name. A recovery code is decided all the same.
 	if until := a.throttle.until(c.key, a.now()); !until.IsZero() && in.RecoveryCode == "" {
@@ -94,7 +104,7 @@ func (a *Accounts) precheck(c *loginCheck, in LoginRequest) error {
 		MatchTOTP(dummyTOTPSecret, in.TOTP, now)
 		return nil
 	}
-	c.pwOK = passwords.Verify(c.u.PasswordHash, in.Password)
+	c.pwOK = in.passwordless || passwords.Verify(c.u.PasswordHash, in.Password)
 	// The second factor is checked again on the stored record inside the
 	// transaction (factors.go); this precheck only spares a login bound to
 	// fail the cost of hashing a new password.
@@ -146,6 +156,12 @@ func (a *Accounts) decide(tx barrier.Tx, req auditlog.Request, in LoginRequest, 
 		}
 		return deny(reason, answer)
 	}
+	if pf := in.passkey; pf != nil && pf.problem != "" {
+		// Refused before any account was read: an expired ceremony, an
+		// unreadable answer, another web address. Said plainly, and the
+		// same for every name.
+		return nil, deny(pf.why, passkeyErr(pf.problem))
+	}
 	if c.u == nil {
 		return nil, failed("unknown account")
 	}
@@ -171,7 +187,13 @@ func (a *Accounts) decide(tx barrier.Tx, req auditlog.Request, in LoginRequest, 
 				return nil, err
 			}
 		}
+		if err := a.passkeyIncident(tx, req, in.passkey, anon, target); err != nil {
+			return nil, err
+		}
 		return nil, failed(reason)
+	}
+	if a.mustUsePasskey(&cur, in) {
+		return nil, deny("TOTP not accepted: a passkey is required for the "+string(cur.Role)+" role", passkeyErr(access.PasskeyRequired))
 	}
 	key := c.key
 	tx.OnCommit(func() { a.throttle.succeed(key) }) // password and second factor proven, once on record

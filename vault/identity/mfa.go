@@ -84,8 +84,9 @@ func (a *Accounts) ResetMFA(ctx context.Context, req auditlog.Request, p *access
 		if err != nil {
 			return "", err
 		}
-		u.TOTPSecret, u.LastTOTPStep, u.RecoveryCodes, uri = key.Secret(), 0, nil, key.URL()
-		return "new TOTP seed issued; recovery codes voided; sessions ended", nil
+		removed := len(u.Passkeys)
+		u.TOTPSecret, u.LastTOTPStep, u.RecoveryCodes, u.Passkeys, uri = key.Secret(), 0, nil, nil, key.URL()
+		return fmt.Sprintf("new TOTP seed issued; recovery codes voided; %d passkeys removed; sessions ended", removed), nil
 	})
 	return uri, err
 }

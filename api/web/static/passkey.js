@@ -1,0 +1,64 @@
+// Strongroom: passkeys (WebAuthn). navigator.credentials cannot be
+// reached without JavaScript, so this file does the browser's half of a
+// passkey ceremony: it asks the vault to begin one (the challenge stays in
+// the vault; the browser holds only an HttpOnly cookie naming it), asks the
+// browser for the passkey, and puts the browser's answer in the form's
+// hidden "passkey" field before sending the form as usual. Nothing here
+// goes in a URL or in storage. Pages without JavaScript keep the
+// authenticator app code.
+(function () {
+  "use strict";
+  var PKC = window.PublicKeyCredential;
+  if (!PKC || !PKC.parseRequestOptionsFromJSON || !PKC.parseCreationOptionsFromJSON || !navigator.credentials) {
+    return; // the sections stay hidden; the code fields still work
+  }
+  var csrf = document.querySelector('meta[name="csrf"]');
+  csrf = csrf ? csrf.getAttribute("content") : "";
+
+  function begin(url) {
+    var body = new URLSearchParams();
+    body.set("csrf", csrf);
+    return fetch(url, { method: "POST", body: body, credentials: "same-origin",
+      headers: { "Accept": "application/json" }, cache: "no-store" }).then(function (r) {
+      return r.json().then(function (j) {
+        if (!r.ok) { throw new Error(j.error || "The vault did not answer. Try again."); }
+        return j;
+      });
+    });
+  }
+
+  var begins = { login: "/ui/passkey/login/begin", passwordless: "/ui/passkey/passwordless/begin",
+    reauth: "/ui/reauth/passkey/begin", export: "/ui/reauth/passkey/begin", register: "/ui/passkeys/begin" };
+
+  function run(section, form, status) {
+    var kind = section.getAttribute("data-passkey");
+    status.textContent = "Follow your browser’s steps to use your passkey…";
+    return begin(begins[kind]).then(function (opts) {
+      if (kind === "register") {
+        return navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(opts) });
+      }
+      return navigator.credentials.get({ publicKey: PKC.parseRequestOptionsFromJSON(opts) });
+    }).then(function (cred) {
+      form.querySelector("[data-passkey-answer]").value = JSON.stringify(cred.toJSON());
+      status.textContent = "Checking your passkey…";
+      HTMLFormElement.prototype.submit.call(form);
+    }).catch(function (e) {
+      status.textContent = (e && e.name === "NotAllowedError") ?
+        "The passkey was not used (cancelled, timed out, or not one registered here). Try again, or use your code." :
+        (e && e.message) || "The passkey could not be used. Try again, or use your code.";
+    });
+  }
+
+  document.querySelectorAll("[data-passkey]").forEach(function (section) {
+    var form = section.tagName === "FORM" ? section : section.closest("form");
+    var status = section.querySelector("[data-passkey-status]");
+    var go = section.querySelector("[data-passkey-go]");
+    if (!form || !status || !go) { return; }
+    section.hidden = false;
+    if (section.getAttribute("data-passkey") === "register") {
+      form.addEventListener("submit", function (ev) { ev.preventDefault(); run(section, form, status); });
+    } else {
+      go.addEventListener("click", function () { run(section, form, status); });
+    }
+  });
+})();

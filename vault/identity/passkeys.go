@@ -1,0 +1,215 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/auditlog"
+	"strongroom/vault/barrier"
+	"strongroom/vault/storage"
+)
+
+// PasskeysOn says the server can register and check passkeys.
+func (a *Accounts) PasskeysOn() bool { return a.rp != nil }
+
+// Ceremony is a begun WebAuthn ceremony: ID for the browser to hold in an
+// HttpOnly cookie, Options the JSON for navigator.credentials.
+type Ceremony struct {
+	ID      string
+	Options []byte
+}
+
+// PasskeyAnswer is a browser's answer to a ceremony.
+type PasskeyAnswer = access.PasskeyAnswer
+
+// own reads the caller's account.
+func (a *Accounts) own(ctx context.Context, p *access.Principal) (*Record, error) {
+	var u Record
+	err := a.keys.Hold(func(h *barrier.Held) error {
+		return h.View(ctx, func(tx barrier.Tx) error {
+			ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &u)
+			if err == nil && !ok {
+				err = access.ErrUnauthenticated
+			}
+			return err
+		})
+	})
+	return &u, err
+}
+
+// BeginPasskeyRegistration begins registering a passkey for the caller,
+// bound to the caller's session. Passkeys are discoverable (resident), so
+// that signing in need not say which an account has.
+func (a *Accounts) BeginPasskeyRegistration(ctx context.Context, p *access.Principal) (*Ceremony, error) {
+	if a.rp == nil {
+		return nil, passkeyErr(access.PasskeysOff)
+	}
+	u, err := a.own(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if len(u.Passkeys) >= maxPasskeys {
+		return nil, access.Invalid("passkey_name", "you have %d passkeys, the most one person may have; remove one first", maxPasskeys)
+	}
+	handle := make([]byte, 32)
+	rand.Read(handle)
+	creation, data, err := a.rp.wa.BeginRegistration(waUser{r: u, handle: handle},
+		webauthn.WithExclusions(webauthn.Credentials(waUser{r: u}.WebAuthnCredentials()).CredentialDescriptors()),
+		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
+			ResidentKey: protocol.ResidentKeyRequirementRequired, RequireResidentKey: protocol.ResidentKeyRequired(),
+			UserVerification: protocol.VerificationPreferred}))
+	if err != nil {
+		return nil, fmt.Errorf("identity: begin registration: %w", err)
+	}
+	return a.begin(ceremonyRegister, p.Session(), data, creation.Response)
+}
+
+func (a *Accounts) begin(kind ceremonyKind, session string, data *webauthn.SessionData, options any) (*Ceremony, error) {
+	opts, err := json.Marshal(options)
+	if err != nil {
+		return nil, err
+	}
+	id, err := a.cer.put(a.now(), &ceremony{kind: kind, session: session, data: *data})
+	if err != nil {
+		return nil, err
+	}
+	return &Ceremony{ID: id, Options: opts}, nil
+}
+
+// FinishPasskeyRegistration stores the passkey the browser made for the
+// ceremony, named name, in the caller's account, recorded as
+// user.passkey_add; a refusal is recorded as denied.
+func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.Request, p *access.Principal, name string, ans PasskeyAnswer) error {
+	name, err := CheckPasskeyName(name)
+	if err != nil {
+		return err
+	}
+	if a.rp == nil {
+		return passkeyErr(access.PasskeysOff)
+	}
+	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
+	deny := func(tx barrier.Tx, reason string, answer error) error {
+		if err := a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPasskeyAdd,
+			Target: target, Outcome: audit.OutcomeDenied, Reason: reason}); err != nil {
+			return err
+		}
+		return access.Recorded(answer)
+	}
+	c, ok := a.cer.take(ans.Ceremony, ceremonyRegister, p.Session(), a.now())
+	parsed, perr := protocol.ParseCredentialCreationResponseBytes(ans.Response)
+	return a.keys.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
+			switch {
+			case !ok:
+				return deny(tx, "passkey registration expired or already used", passkeyErr(access.PasskeyExpired))
+			case perr != nil:
+				return deny(tx, "the browser's answer could not be read", passkeyErr(access.PasskeyUnreadable))
+			case !a.rp.sameOrigin(parsed.Response.CollectedClientData):
+				return deny(tx, "answer made for another web address (origin)", passkeyErr(access.PasskeyOrigin))
+			}
+			var cur Record
+			if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &cur); err != nil || !ok {
+				return access.FirstErr(err, access.ErrUnauthenticated)
+			}
+			cred, err := a.rp.wa.CreateCredential(waUser{r: &cur, handle: c.data.UserID}, c.data, parsed)
+			switch {
+			case err != nil:
+				return deny(tx, "passkey registration did not verify: "+problemType(err), passkeyErr(access.PasskeyNotAccepted))
+			case cur.passkeyOf(cred.ID) >= 0:
+				return deny(tx, "that passkey is registered already", access.Invalid("passkey_name", "that passkey is registered already"))
+			case len(cur.Passkeys) >= maxPasskeys:
+				return deny(tx, "too many passkeys", access.Invalid("passkey_name", "you have %d passkeys, the most one person may have; remove one first", maxPasskeys))
+			}
+			for i := range cur.Passkeys {
+				if cur.Passkeys[i].Name == name {
+					return access.Invalid("passkey_name", "you have a passkey with that name already; choose another")
+				}
+			}
+			cur.PasskeyHandle = c.data.UserID
+			k := newPasskey(cred, name, a.now())
+			cur.Passkeys = append(cur.Passkeys, k)
+			if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
+				return err
+			}
+			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPasskeyAdd, Target: target,
+				Reason: fmt.Sprintf("passkey %s registered (%s)", strconv.Quote(name), kindOf(&k))})
+		})
+	})
+}
+
+func newPasskey(cred *webauthn.Credential, name string, now time.Time) Passkey {
+	tr := make([]string, len(cred.Transport))
+	for i, t := range cred.Transport {
+		tr[i] = string(t)
+	}
+	return Passkey{ID: cred.ID, PublicKey: cred.PublicKey, AttestationType: cred.AttestationType,
+		AttestationFormat: cred.AttestationFormat, Transports: tr, AAGUID: cred.Authenticator.AAGUID,
+		SignCount: cred.Authenticator.SignCount, UserVerified: cred.Flags.UserVerified,
+		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Name: name, Created: now}
+}
+
+// kindOf says, in an entry, whether a passkey may be synced.
+func kindOf(k *Passkey) string {
+	if k.BackupEligible {
+		return "synced passkey"
+	}
+	return "device-bound key"
+}
+
+// problemType is the kind of go-webauthn's refusal, for an entry: its
+// fixed type name, never the input it quotes.
+func problemType(err error) string {
+	var pe *protocol.Error
+	if errors.As(err, &pe) && pe.Type != "" {
+		return pe.Type
+	}
+	return "invalid"
+}
+
+// ListPasskeys lists the caller's passkeys.
+func (a *Accounts) ListPasskeys(ctx context.Context, p *access.Principal) ([]PasskeyInfo, error) {
+	u, err := a.own(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PasskeyInfo, len(u.Passkeys))
+	for i := range u.Passkeys {
+		out[i] = u.Passkeys[i].info()
+	}
+	return out, nil
+}
+
+// RemovePasskey removes one of the caller's passkeys (id: PasskeyInfo.ID).
+// It needs a re-authentication within ReauthWindow; recorded as
+// user.passkey_remove.
+func (a *Accounts) RemovePasskey(ctx context.Context, req auditlog.Request, p *access.Principal, id string) error {
+	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
+	if !access.Reauthed(p, a.now()) {
+		return a.log.RecordThen(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPasskeyRemove,
+			Target: target, Outcome: audit.OutcomeDenied, Reason: "not re-authenticated"}, access.ErrReauthNeeded)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(id)
+	if err != nil {
+		return &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
+	}
+	return a.updateUser(ctx, req, p, p.UserID, audit.UserPasskeyRemove, func(u *Record) (string, error) {
+		i := u.passkeyOf(raw)
+		if i < 0 {
+			return "", &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
+		}
+		name := u.Passkeys[i].Name
+		u.Passkeys = append(u.Passkeys[:i:i], u.Passkeys[i+1:]...)
+		return fmt.Sprintf("passkey %s removed (%d left)", strconv.Quote(name), len(u.Passkeys)), nil
+	})
+}
