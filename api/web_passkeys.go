@@ -14,6 +14,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -29,6 +30,9 @@ func (w *web) beginCeremony(c echo.Context, cer *vault.Ceremony, err error) erro
 		status, msg := classify(err)
 		if status >= 500 {
 			return w.fail(c, err)
+		}
+		if errors.Is(err, vault.ErrReauth) {
+			msg = "Confirm it is you first: reload this page and follow the link to confirm"
 		}
 		return c.JSON(status, map[string]string{"error": sentence(passkeyMessage(err, msg))})
 	}
@@ -131,7 +135,9 @@ func (w *web) passkeysPage(c echo.Context, status int, pg *page) error {
 		}
 	}
 	pg.Title = "Passkeys and security keys"
-	pg.Data = map[string]any{"Keys": rows, "On": w.s.v.PasskeysOn()}
+	// Adding a passkey (a new way in) needs a sign-in or re-authentication
+	// in the last 5 minutes; otherwise the page links to the confirmation.
+	pg.Data = map[string]any{"Keys": rows, "On": w.s.v.PasskeysOn(), "Fresh": vault.Fresh(webUser(c), time.Now())}
 	return w.render(c, status, "passkeys", pg)
 }
 
@@ -154,6 +160,9 @@ func (w *web) passkeyAdd(c echo.Context) error {
 			Errors: []*fieldError{{"passkey_name", "Adding a passkey needs JavaScript in your browser: turn it on, or use a browser that has it"}}})
 	}
 	err := w.s.v.FinishPasskeyRegistration(ctx(c), request(c), webUser(c), f["passkey_name"], *ans)
+	if errors.Is(err, vault.ErrReauth) {
+		return c.Redirect(http.StatusSeeOther, "/ui/reauth?next=/ui/passkeys")
+	}
 	if err != nil {
 		status, msg := classify(err)
 		if status >= 500 {

@@ -1,6 +1,8 @@
 package vault
 
 import (
+	"time"
+
 	"context"
 
 	"strongroom/vault/access"
@@ -50,3 +52,7 @@ func (v *Vault) PollDevice(ctx context.Context, req Request, deviceCode string) 
 // Reauthed says p re-authenticated within ReauthWindow (what approving a
 // command line's sign-in needs).
 func (v *Vault) Reauthed(p *Principal) bool { return access.Reauthed(p, v.now()) }
+
+// Fresh says p signed in, or re-authenticated, within ReauthWindow (what
+// adding a passkey needs; access.Fresh).
+func Fresh(p *Principal, now time.Time) bool { return access.Fresh(p, now) }

@@ -115,7 +115,7 @@ func TestLoginBrowserApproval(t *testing.T) {
 		t.Fatalf("link %q (server %s)", bl.link, v.srv.addr)
 	}
 	web.open(u.Path, "device reauth")
-	web.mustSee("main", "Signing in a command line needs your password")
+	web.mustSee("main", "Signing in a command line needs you to confirm it is you")
 	web.fill("#password", clerkPW, "#totp", codeAt(t, k.Secret(), time.Now().Add(30*time.Second)))
 	web.submit(`main button[type=submit]`, "device code form")
 	if !strings.HasSuffix(web.url(), "/ui/device") {

@@ -55,7 +55,10 @@ type Principal struct {
 	MustChange bool
 	// ReauthAt is when the session last re-authenticated (zero if never).
 	ReauthAt time.Time
-	session  string
+	// SignedInAt is when the session was opened by a full sign-in (zero
+	// if unknown).
+	SignedInAt time.Time
+	session    string
 }
 
 // NewPrincipal is the caller of session (the key under which it is
@@ -186,4 +189,12 @@ const ReauthWindow = 5 * time.Minute
 // reading an admin secret or its code needs, in every client.
 func Reauthed(p *Principal, now time.Time) bool {
 	return !p.ReauthAt.IsZero() && !now.Before(p.ReauthAt) && now.Sub(p.ReauthAt) <= ReauthWindow
+}
+
+// Fresh says whether p proved who they are within ReauthWindow: by a
+// re-authentication, or by the full sign-in that opened the session
+// (what adding a new way to sign in asks for).
+func Fresh(p *Principal, now time.Time) bool {
+	signedIn := !p.SignedInAt.IsZero() && !now.Before(p.SignedInAt) && now.Sub(p.SignedInAt) <= ReauthWindow
+	return signedIn || Reauthed(p, now)
 }

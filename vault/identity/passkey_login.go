@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -43,7 +44,9 @@ func (a *Accounts) BeginPasskeyReauth(ctx context.Context, p *access.Principal) 
 	if len(u.Passkeys) == 0 {
 		return nil, passkeyErr(access.PasskeyNone)
 	}
-	assertion, data, err := a.rp.wa.BeginLogin(waUser{r: u}, webauthn.WithUserVerification(protocol.VerificationPreferred))
+	// Required: a re-authentication stands for password and code, so a
+	// touch on a key left in a signed-in computer is not enough.
+	assertion, data, err := a.rp.wa.BeginLogin(waUser{r: u}, webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return nil, err
 	}
@@ -107,9 +110,12 @@ func (pf *passkeyProof) check(u *Record) (i int, cred *webauthn.Credential, refu
 	// go-webauthn refuses a changed backup-eligible flag without saying
 	// whether the signature held: it is given the flag the answer has,
 	// and the stored flag is compared below, once the signature verified.
-	asked := stored
-	asked.BackupEligible = flags.HasBackupEligible()
-	user := waUser{r: &Record{Name: u.Name, PasskeyHandle: u.PasskeyHandle, Passkeys: []Passkey{asked}}}
+	// Every passkey of the account is given (a ceremony that named them
+	// all is refused unless the user owns every one), the one used with
+	// the flag its answer has.
+	all := slices.Clone(u.Passkeys)
+	all[i].BackupEligible = flags.HasBackupEligible()
+	user := waUser{r: &Record{Name: u.Name, PasskeyHandle: u.PasskeyHandle, Passkeys: all}}
 	var err error
 	if len(pf.data.UserID) > 0 {
 		cred, err = pf.rp.wa.ValidateLogin(user, pf.data, pf.parsed)

@@ -51,7 +51,8 @@ func NewRelyingParty(publicURL string) (*RelyingParty, error) {
 	if net.ParseIP(u.Hostname()) != nil {
 		return nil, access.Invalid("public-url", "passkeys need the vault's address to be a name, not an IP address (browsers refuse passkeys on an IP address)")
 	}
-	origin := "https://" + strings.ToLower(u.Host)
+	// The origin as browsers send it: the default port left out.
+	origin := "https://" + strings.ToLower(strings.TrimSuffix(u.Host, ":443"))
 	wa, err := webauthn.New(&webauthn.Config{
 		RPID:                  strings.ToLower(u.Hostname()),
 		RPDisplayName:         "Strongroom",

@@ -341,6 +341,10 @@ func TestRelyingPartyRefusesIPAndHTTP(t *testing.T) {
 	if err != nil || rp.Origin() != "https://vault.parish.test:8443" {
 		t.Fatalf("%v %v", rp, err)
 	}
+	// Browsers leave the default port out of the origin.
+	if rp, err := NewRelyingParty("https://vault.parish.test:443"); err != nil || rp.Origin() != "https://vault.parish.test" {
+		t.Fatalf("with :443: %v %v", rp, err)
+	}
 }
 
 func TestPasswordless(t *testing.T) {
@@ -463,5 +467,63 @@ func TestPasskeyFirstRegistrationsRace(t *testing.T) {
 	}
 	if err := f.passkeyLogin(t, u, k1); err != nil {
 		t.Fatalf("the first passkey after the race: %v", err)
+	}
+}
+
+// With two passkeys, each re-authenticates and signs in (the ceremony
+// names both; go-webauthn refuses unless the account owns every one),
+// and re-authentication needs the person verified (fingerprint, face or
+// PIN), not a touch alone.
+func TestPasskeyTwoKeysAndVerification(t *testing.T) {
+	f, u, p, phone := passkeyFixture(t)
+	key := newSoftKey(t, testOrigin)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Blue key", PasskeyAnswer{Ceremony: cer.ID, Response: key.create(cer.Options)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*softKey{phone, key, phone} {
+		k.count++
+		cer, err := f.a.BeginPasskeyReauth(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.a.ReauthenticateWithPasskey(ctx, auditlog.Request{}, p, PasskeyAnswer{Ceremony: cer.ID, Response: k.get(cer.Options)}); err != nil {
+			t.Fatalf("re-authentication with one of two passkeys: %v", err)
+		}
+		k.count++
+		if err := f.passkeyLogin(t, u, k); err != nil {
+			t.Fatalf("sign-in with one of two passkeys: %v", err)
+		}
+	}
+	key.noUV, key.count = true, key.count+1
+	cer, err = f.a.BeginPasskeyReauth(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.ReauthenticateWithPasskey(ctx, auditlog.Request{}, p, PasskeyAnswer{Ceremony: cer.ID, Response: key.get(cer.Options)}); err == nil {
+		t.Fatal("a re-authentication by touch alone, the person not verified")
+	}
+}
+
+// Adding a passkey is a new way in: only within 5 minutes of the sign-in
+// or a re-authentication.
+func TestPasskeyRegistrationNeedsAFreshSignIn(t *testing.T) {
+	f, u, p := signedInClerk(t)
+	f.advance(access.ReauthWindow + time.Second)
+	if _, err := f.a.BeginPasskeyRegistration(ctx, p); !errors.Is(err, access.ErrReauth) {
+		t.Fatalf("registration begun long after the sign-in: %v", err)
+	}
+	k := newSoftKey(t, testOrigin)
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Late key", PasskeyAnswer{Response: k.create([]byte(`{"publicKey":{"challenge":"AA","user":{"id":"AA"}}}`))}); !errors.Is(err, access.ErrReauth) {
+		t.Fatalf("registration finished long after the sign-in: %v", err)
+	}
+	if err := f.a.Reauthenticate(ctx, auditlog.Request{}, p, Reauth{Password: append([]byte(nil), u.password...), TOTP: f.code(t, u)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.BeginPasskeyRegistration(ctx, p); err != nil {
+		t.Fatalf("registration after a re-authentication: %v", err)
 	}
 }

@@ -55,6 +55,9 @@ func (a *Accounts) BeginPasskeyRegistration(ctx context.Context, p *access.Princ
 	if a.rp == nil {
 		return nil, passkeyErr(access.PasskeysOff)
 	}
+	if !access.Fresh(p, a.now()) { // a new way in: only just after proving who you are
+		return nil, access.ErrReauth
+	}
 	u, err := a.own(ctx, p)
 	if err != nil {
 		return nil, err
@@ -97,6 +100,9 @@ func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.R
 	}
 	if a.rp == nil {
 		return passkeyErr(access.PasskeysOff)
+	}
+	if !access.Fresh(p, a.now()) {
+		return access.ErrReauth
 	}
 	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 	deny := func(tx barrier.Tx, reason string, answer error) error {

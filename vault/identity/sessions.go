@@ -68,7 +68,7 @@ func (a *Accounts) openSession(tx barrier.Tx, req auditlog.Request, cur *Record,
 		return nil, err
 	}
 	pr := access.NewPrincipal(cur.ID, cur.Name, cur.Role, key)
-	pr.MustChange = cur.MustChange
+	pr.MustChange, pr.SignedInAt = cur.MustChange, now
 	return pr, nil
 }
 
@@ -173,7 +173,7 @@ func (a *Accounts) authenticate(ctx context.Context, h *barrier.Held, key string
 		}
 	}
 	pr := access.NewPrincipal(u.ID, u.Name, u.Role, key)
-	pr.MustChange, pr.ReauthAt = s.MustChange, s.ReauthAt
+	pr.MustChange, pr.ReauthAt, pr.SignedInAt = s.MustChange, s.ReauthAt, s.Created
 	return pr, nil, false, nil
 }
 
