@@ -26,7 +26,8 @@ import (
 // ceremonyTTL is how long a begun ceremony may be finished.
 const ceremonyTTL = 5 * time.Minute
 
-// maxCeremonies bounds the ceremonies waiting at once (ErrBusy beyond).
+// maxCeremonies bounds the sign-in ceremonies waiting at once (the oldest
+// gives way beyond); a session holds one ceremony of its own.
 const maxCeremonies = 4096
 
 // maxPasskeys is how many passkeys one person may register.
@@ -179,6 +180,10 @@ type ceremonies struct {
 	m  map[string]*ceremony
 }
 
+// put keeps c and returns its ID. Nobody can crowd others out: a session
+// holds one ceremony (a new one replaces its last), and the sign-ins,
+// which anyone may begin, hold at most maxCeremonies, the oldest giving
+// way to a new one (its browser begins again) rather than refusing.
 func (cs *ceremonies) put(now time.Time, c *ceremony) (string, error) {
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -189,13 +194,20 @@ func (cs *ceremonies) put(now time.Time, c *ceremony) (string, error) {
 	if cs.m == nil {
 		cs.m = map[string]*ceremony{}
 	}
+	anonymous, oldest := 0, ""
 	for k, old := range cs.m {
-		if !now.Before(old.expires) {
+		switch {
+		case !now.Before(old.expires), c.session != "" && old.session == c.session:
 			delete(cs.m, k)
+		case old.session == "":
+			anonymous++
+			if oldest == "" || old.expires.Before(cs.m[oldest].expires) {
+				oldest = k
+			}
 		}
 	}
-	if len(cs.m) >= maxCeremonies {
-		return "", access.ErrBusy
+	if c.session == "" && anonymous >= maxCeremonies {
+		delete(cs.m, oldest)
 	}
 	cs.m[id] = c
 	return id, nil

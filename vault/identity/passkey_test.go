@@ -449,18 +449,24 @@ func TestPasskeyRemovedDuringSignIn(t *testing.T) {
 }
 
 // TestPasskeyFirstRegistrationsRace: two first registrations begun before
-// either finished carry different user handles; the second to finish is
+// either finished, in two sessions of the same person (one session holds
+// one ceremony), carry different user handles; the second to finish is
 // refused, so the first passkey keeps working.
 func TestPasskeyFirstRegistrationsRace(t *testing.T) {
 	f, u, p := signedInClerk(t)
+	f.advance(30 * time.Second)
+	_, p2, err := f.a.Login(ctx, auditlog.Request{IP: "192.0.2.2"}, LoginRequest{Name: u.name, Password: u.password, TOTP: f.code(t, u)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	k1, k2 := newSoftKey(t, testOrigin), newSoftKey(t, testOrigin)
 	c1, _ := f.a.BeginPasskeyRegistration(ctx, p)
-	c2, _ := f.a.BeginPasskeyRegistration(ctx, p)
+	c2, _ := f.a.BeginPasskeyRegistration(ctx, p2)
 	r1, r2 := k1.create(c1.Options), k2.create(c2.Options)
 	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Phone", PasskeyAnswer{Ceremony: c1.ID, Response: r1}); err != nil {
 		t.Fatal(err)
 	}
-	err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Laptop", PasskeyAnswer{Ceremony: c2.ID, Response: r2})
+	err = f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p2, "Laptop", PasskeyAnswer{Ceremony: c2.ID, Response: r2})
 	var pe *access.PasskeyError
 	if !errors.As(err, &pe) {
 		t.Fatalf("second first registration: %v", err)
@@ -525,5 +531,44 @@ func TestPasskeyRegistrationNeedsAFreshSignIn(t *testing.T) {
 	}
 	if _, err := f.a.BeginPasskeyRegistration(ctx, p); err != nil {
 		t.Fatalf("registration after a re-authentication: %v", err)
+	}
+}
+
+// Nobody crowds others out of the ceremonies: a session holds one (a new
+// begin replaces its last), a flood of sign-in begins evicts the oldest
+// sign-in ceremony rather than refusing, and leaves sessions' alone.
+func TestCeremoniesCannotBeFilled(t *testing.T) {
+	var cs ceremonies
+	now := time.Now()
+	at := now
+	put := func(session string) string {
+		at = at.Add(time.Millisecond)
+		id, err := cs.put(at, &ceremony{kind: ceremonyLogin, session: session})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	first := put("s1")
+	second := put("s1")
+	mine := put("s2")
+	oldest := put("")
+	for i := 0; i < maxCeremonies; i++ {
+		put("")
+	}
+	newest := put("")
+	if _, ok := cs.take(first, ceremonyLogin, "s1", now); ok {
+		t.Fatal("a session kept two ceremonies")
+	}
+	if _, ok := cs.take(oldest, ceremonyLogin, "", now); ok {
+		t.Fatal("the oldest sign-in ceremony did not give way")
+	}
+	for _, c := range []struct{ id, session string }{{second, "s1"}, {mine, "s2"}, {newest, ""}} {
+		if _, ok := cs.take(c.id, ceremonyLogin, c.session, now); !ok {
+			t.Fatalf("ceremony of session %q lost in the flood", c.session)
+		}
+	}
+	if n := len(cs.m); n != maxCeremonies-1 {
+		t.Fatalf("%d sign-in ceremonies kept, want %d", n, maxCeremonies-1)
 	}
 }
