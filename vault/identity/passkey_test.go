@@ -572,3 +572,25 @@ func TestCeremoniesCannotBeFilled(t *testing.T) {
 		t.Fatalf("%d sign-in ceremonies kept, want %d", n, maxCeremonies-1)
 	}
 }
+
+// A credential ID is one account's (WebAuthn §7.1): the same
+// authenticator credential cannot be registered to a second account.
+func TestPasskeyIDIsOneAccounts(t *testing.T) {
+	f, _, _, k := passkeyFixture(t)
+	bob := f.addUser(t, "Bob", access.RoleMember)
+	_, pb, err := f.a.Login(ctx, auditlog.Request{IP: "192.0.2.3"}, LoginRequest{Name: bob.name, Password: bob.password, TOTP: f.code(t, bob)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cer, err := f.a.BeginPasskeyRegistration(ctx, pb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, pb, "Borrowed", PasskeyAnswer{Ceremony: cer.ID, Response: k.create(cer.Options)})
+	if !errors.Is(err, access.ErrInvalid) {
+		t.Fatalf("the clerk's credential registered to Bob: %v", err)
+	}
+	if e := f.last(t); e.Action != audit.UserPasskeyAdd || e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "another account") {
+		t.Fatalf("entry %+v", e)
+	}
+}

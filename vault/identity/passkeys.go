@@ -134,6 +134,9 @@ func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.R
 				return deny(tx, "passkey registration did not verify: "+problemType(err), passkeyErr(access.PasskeyNotAccepted))
 			case cur.passkeyOf(cred.ID) >= 0:
 				return deny(tx, "that passkey is registered already", access.Invalid("passkey_name", "that passkey is registered already"))
+			case registeredElsewhere(tx, cur.ID, cred.ID):
+				// WebAuthn §7.1 step 25: a credential ID is one account's.
+				return deny(tx, "that passkey is registered to another account", access.Invalid("passkey_name", "that passkey is registered already"))
 			case len(cur.Passkeys) >= maxPasskeys:
 				return deny(tx, "too many passkeys", access.Invalid("passkey_name", "you have %d passkeys, the most one person may have; remove one first", maxPasskeys))
 			}
@@ -218,4 +221,20 @@ func (a *Accounts) RemovePasskey(ctx context.Context, req auditlog.Request, p *a
 		u.Passkeys = append(u.Passkeys[:i:i], u.Passkeys[i+1:]...)
 		return fmt.Sprintf("passkey %s removed (%d left)", strconv.Quote(name), len(u.Passkeys)), nil
 	})
+}
+
+// registeredElsewhere says whether an account other than id holds a
+// passkey with the credential ID cid (read in tx; a record that cannot be
+// read counts as holding it, so the check fails closed).
+func registeredElsewhere(tx barrier.Tx, id string, cid []byte) bool {
+	all, err := All(tx)
+	if err != nil {
+		return true
+	}
+	for _, u := range all {
+		if u.ID != id && u.passkeyOf(cid) >= 0 {
+			return true
+		}
+	}
+	return false
 }
