@@ -193,7 +193,21 @@ func (a *Accounts) decide(tx barrier.Tx, req auditlog.Request, in LoginRequest, 
 		return nil, failed(reason)
 	}
 	if a.mustUsePasskey(&cur, in) {
-		return nil, deny("TOTP not accepted: a passkey is required for the "+string(cur.Role)+" role", passkeyErr(access.PasskeyRequired))
+		// Refused after the password and code verified, so the answer
+		// tells whoever sent them that they were right: the code is spent
+		// and the attempt counted, so a phished pair is no use again and
+		// cannot be tried at leisure.
+		if step > cur.LastTOTPStep {
+			cur.LastTOTPStep = step
+			if err := tx.PutRecord(storage.BucketUsers, cur.ID, &cur); err != nil {
+				return nil, err
+			}
+		}
+		reason := "TOTP not accepted: a passkey is required for the " + string(cur.Role) + " role"
+		if until := a.throttle.fail(c.key, c.attempt, now); !until.IsZero() {
+			reason += "; " + throttledReason(until)
+		}
+		return nil, deny(reason, passkeyErr(access.PasskeyRequired))
 	}
 	key := c.key
 	tx.OnCommit(func() { a.throttle.succeed(key) }) // password and second factor proven, once on record

@@ -280,11 +280,19 @@ func TestPasskeyRequiredRefusesTOTP(t *testing.T) {
 	f, u, _, k := passkeyFixture(t)
 	f.a.requirePasskey[access.RoleClerk] = true
 	f.advance(time.Minute) // a TOTP step not used yet
-	_, _, err := f.a.Login(ctx, auditlog.Request{}, LoginRequest{Name: u.name, Password: u.password, TOTP: f.code(t, u)})
+	code := f.code(t, u)
+	_, _, err := f.a.Login(ctx, auditlog.Request{}, LoginRequest{Name: u.name, Password: u.password, TOTP: code})
 	var pe *access.PasskeyError
 	if !errors.As(err, &pe) || pe.Problem != access.PasskeyRequired {
 		t.Fatalf("TOTP for a role that must use its passkey: %v", err)
 	}
+	// The refusal told the sender the pair was right, so the code is spent:
+	// it does not work again, even were the rule lifted.
+	f.a.requirePasskey = map[access.Role]bool{}
+	if _, _, err := f.a.Login(ctx, auditlog.Request{}, LoginRequest{Name: u.name, Password: u.password, TOTP: code}); !errors.Is(err, access.ErrBadLogin) {
+		t.Fatalf("the code refused for want of a passkey, used again: %v", err)
+	}
+	f.a.requirePasskey = map[access.Role]bool{access.RoleClerk: true}
 	if err := f.passkeyLogin(t, u, k); err != nil {
 		t.Fatalf("passkey: %v", err)
 	}
