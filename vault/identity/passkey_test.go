@@ -602,3 +602,27 @@ func TestPasskeyIDIsOneAccounts(t *testing.T) {
 		t.Fatalf("entry %+v", e)
 	}
 }
+
+// Under --require-passkey a person cannot remove their last passkey (it
+// would turn authenticator codes back on for them); with a second one
+// they may remove either.
+func TestPasskeyLastOneStaysWhenRequired(t *testing.T) {
+	f, _, p, _ := passkeyFixture(t)
+	f.a.requirePasskey[access.RoleClerk] = true
+	p.ReauthAt = f.clock() // as a passkey re-authentication marks it
+	keys, _ := f.a.ListPasskeys(ctx, p)
+	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, p, keys[0].ID); !errors.Is(err, access.ErrInvalid) {
+		t.Fatalf("the last passkey of a role that must use one removed: %v", err)
+	}
+	spare := newSoftKey(t, testOrigin)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Spare key", PasskeyAnswer{Ceremony: cer.ID, Response: spare.create(cer.Options)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, p, keys[0].ID); err != nil {
+		t.Fatalf("removing one of two: %v", err)
+	}
+}

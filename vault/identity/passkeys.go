@@ -217,6 +217,11 @@ func (a *Accounts) RemovePasskey(ctx context.Context, req auditlog.Request, p *a
 		if i < 0 {
 			return "", &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
 		}
+		if len(u.Passkeys) == 1 && a.requirePasskey[u.Role] {
+			// The last one would silently turn authenticator codes back on
+			// for a role that must use a passkey.
+			return "", access.Invalid("passkey", "your role must sign in with a passkey: add another passkey before you remove your last one, or ask your IT provider to reset your sign-in")
+		}
 		name := u.Passkeys[i].Name
 		u.Passkeys = append(u.Passkeys[:i:i], u.Passkeys[i+1:]...)
 		return fmt.Sprintf("passkey %s removed (%d left)", strconv.Quote(name), len(u.Passkeys)), nil
