@@ -187,11 +187,16 @@ func TestIsIncident(t *testing.T) {
 		{Entry{Action: "escrow.recover", Outcome: OutcomeOK}, true},
 		{Entry{Action: "audit.verify", Outcome: OutcomeError}, true},
 		{Entry{Action: "user.create", Outcome: OutcomeError}, false},
+		{Entry{Action: AuthDeviceRefuse, Outcome: OutcomeOK}, true}, // someone may be trying to be let in
+		{Entry{Action: AuthDeviceApprove, Outcome: OutcomeOK}, false},
 	}
 	for _, tc := range cases {
 		if got := IsIncident(&tc.e); got != tc.want {
 			t.Errorf("IsIncident(%s/%s) = %v", tc.e.Action, tc.e.Outcome, got)
 		}
+	}
+	if k := KindOf(&Entry{Action: AuthDeviceRefuse, Outcome: OutcomeOK}); k != IncidentDeviceRefused {
+		t.Errorf("a refused command-line sign-in is %q", k)
 	}
 }
 

@@ -12,6 +12,10 @@ func IsIncident(e *Entry) bool {
 		return true
 	case e.Action == AuthPasskeyCloned, e.Action == AuthPasskeyBackup:
 		return true
+	case e.Action == AuthDeviceRefuse && e.Outcome == OutcomeOK:
+		// A command-line sign-in refused by the person named: someone
+		// else may know their name and be trying to be let in.
+		return true
 	case e.Action == EscrowRecover, e.Action == BreakglassOpen, e.Action == BreakglassRead,
 		e.Action == CredCompromised && e.Outcome == OutcomeOK:
 		return true
@@ -41,6 +45,7 @@ const (
 	IncidentTampered      IncidentKind = "database changed outside the vault"
 	IncidentPasskeyCloned IncidentKind = "passkey may be copied"
 	IncidentPasskeyBackup IncidentKind = "passkey backup flags changed"
+	IncidentDeviceRefused IncidentKind = "command-line sign-in refused"
 	IncidentDenied        IncidentKind = "denied"
 )
 
@@ -51,6 +56,8 @@ const StateCheckFailed = "state check failed: "
 // KindOf names the kind of the incident e records (see IsIncident).
 func KindOf(e *Entry) IncidentKind {
 	switch {
+	case e.Action == AuthDeviceRefuse && e.Outcome == OutcomeOK:
+		return IncidentDeviceRefused
 	case strings.HasPrefix(e.Reason, StateCheckFailed):
 		return IncidentTampered
 	case e.Action == AuthPasskeyCloned:
