@@ -31,13 +31,17 @@ func loginBrowser(ctx context.Context, c *client.Client, out io.Writer, user str
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return wire.LoginResponse{}, ctx.Err()
+			return wire.LoginResponse{}, &exitError{code: 1, msg: "stopped: not signed in"}
 		case <-time.After(interval):
 		}
 		res, err := c.PollDevice(ctx, ds.DeviceCode)
 		var ae *client.APIError
 		if err == nil || !errors.As(err, &ae) {
 			return res, err
+		}
+		if ae.Status == 429 { // the server's request budget: wait longer, as for slow_down
+			interval += 5 * time.Second
+			continue
 		}
 		switch ae.Code {
 		case "authorization_pending":
