@@ -1,10 +1,13 @@
 package api
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -102,13 +105,15 @@ func (s *server) newEcho() *echo.Echo {
 	e.HTTPErrorHandler = newErrorHandler(s.log)
 
 	e.Pre(middleware.RemoveTrailingSlash())
-	// The request id names the request in the log and the audit entries,
-	// and the sign-in throttle counts one attempt per id: it is always the
-	// server's, never one a client sends (which could stop its guesses
-	// being counted, or put its own text in an entry).
+	// The request id names the request in the log and the audit entries. A
+	// client may give its own (tools correlate by it) if it is a short
+	// token of plain characters; anything else is dropped and the server
+	// makes one. The throttle never counts by it (Request.Attempt).
 	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			c.Request().Header.Del(echo.HeaderXRequestID)
+			if id := c.Request().Header.Get(echo.HeaderXRequestID); id != "" && !clientRequestID.MatchString(id) {
+				c.Request().Header.Del(echo.HeaderXRequestID)
+			}
 			return next(c)
 		}
 	})
@@ -237,9 +242,23 @@ func (s *server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func request(c echo.Context) vault.Request {
+	attempt, _ := c.Get(attemptKey).(string)
+	if attempt == "" {
+		b := make([]byte, 16)
+		rand.Read(b)
+		attempt = hex.EncodeToString(b)
+		c.Set(attemptKey, attempt)
+	}
 	return vault.Request{IP: c.RealIP(), UserAgent: c.Request().UserAgent(),
-		ID: c.Response().Header().Get(echo.HeaderXRequestID)}
+		ID: c.Response().Header().Get(echo.HeaderXRequestID), Attempt: attempt}
 }
+
+// attemptKey holds, in the request's context, the server's own name for
+// the request (vault.Request.Attempt).
+const attemptKey = "strongroom.attempt"
+
+// clientRequestID is the shape of a request id a client may give.
+var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
 var _ http.Handler = (*echo.Echo)(nil)
 

@@ -105,6 +105,11 @@ func SeqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) 
 // Request is where a call came from, for its entry.
 type Request struct {
 	IP, UserAgent, ID string
+	// Attempt names this one request, made by the server and never by the
+	// client (ID may be the client's): the sign-in throttle counts an
+	// attempt once by it, however often a group commit runs the write
+	// ("" counts every time).
+	Attempt string
 }
 
 // Log is the audit log in the store: appends in the caller's transaction,

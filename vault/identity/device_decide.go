@@ -70,7 +70,7 @@ func deviceThrottleKey(p *access.Principal) string { return "device\x00" + p.Use
 // the approver.
 func (a *Accounts) noMatch(tx barrier.Tx, req auditlog.Request, p *access.Principal, why string, now time.Time) error {
 	reason := "command-line sign-in code refused: " + why
-	if until := a.throttle.fail(deviceThrottleKey(p), req.ID, now); !until.IsZero() {
+	if until := a.throttle.fail(deviceThrottleKey(p), req.Attempt, now); !until.IsZero() {
 		reason += "; codes from this account refused until " + until.UTC().Format(time.RFC3339)
 	}
 	if err := a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.AuthDeviceApprove,

@@ -86,7 +86,7 @@ func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Pr
 	}
 	if denied == nil {
 		denied = access.ErrReauth
-		if until := a.throttle.fail(key, req.ID, now); !until.IsZero() {
+		if until := a.throttle.fail(key, req.Attempt, now); !until.IsZero() {
 			reason += "; " + throttledReason(until)
 		}
 		if pf == nil && !rc.PasswordOK && rc.Step > cur.LastTOTPStep {
