@@ -177,6 +177,10 @@ func (w *web) state(c echo.Context, needUser bool) (bool, error) {
 		return false, nil
 	}
 	p := webUser(c)
+	if p == nil && c.Request().Header.Get("Accept") == "application/json" {
+		// passkey.js beginning a ceremony: it shows this sentence.
+		return true, c.JSON(http.StatusUnauthorized, map[string]string{"error": "You have been signed out. Reload the page and sign in again."})
+	}
 	if p == nil {
 		return true, c.Redirect(http.StatusSeeOther, "/ui/login")
 	}

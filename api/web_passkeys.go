@@ -108,7 +108,7 @@ func (w *web) passwordlessLogin(c echo.Context) error {
 }
 
 func (w *web) passkeyRegisterBegin(c echo.Context) error {
-	cer, err := w.s.v.BeginPasskeyRegistration(ctx(c), webUser(c))
+	cer, err := w.s.v.BeginPasskeyRegistration(ctx(c), webUser(c), c.FormValue("passkey_name"))
 	return w.beginCeremony(c, cer, err)
 }
 

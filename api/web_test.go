@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -171,6 +172,28 @@ func TestSentence(t *testing.T) {
 	} {
 		if got := sentence(in); got != want {
 			t.Errorf("sentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestWebCeremonyBeginSignedOut: passkey.js, beginning a ceremony after
+// the session ended, gets a sentence it can show, not the sign-in page;
+// a browser's own navigation is still sent to sign in.
+func TestWebCeremonyBeginSignedOut(t *testing.T) {
+	e := newEnv(t)
+	w := newWebClient(t, e, "")
+	for _, path := range []string{"/ui/passkeys/begin", "/ui/reauth/passkey/begin"} {
+		resp := w.req(t, "POST", path, url.Values{"csrf": {w.csrf}, "passkey_name": {"Phone"}}, map[string]string{"Accept": "application/json"})
+		var body map[string]string
+		err := json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || err != nil || !strings.Contains(body["error"], "signed out") {
+			t.Errorf("%s signed out: %d %v %v", path, resp.StatusCode, body, err)
+		}
+		resp = w.req(t, "POST", path, url.Values{"csrf": {w.csrf}}, nil)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/login" {
+			t.Errorf("%s signed out, as a page: %d %s", path, resp.StatusCode, resp.Header.Get("Location"))
 		}
 	}
 }

@@ -175,8 +175,8 @@ func NewRelyingParty(publicURL string) (*RelyingParty, error) {
 func (v *Vault) PasskeysOn() bool { return v.accounts.PasskeysOn() }
 
 // BeginPasskeyRegistration begins registering a passkey for the caller.
-func (v *Vault) BeginPasskeyRegistration(ctx context.Context, p *Principal) (*Ceremony, error) {
-	return v.accounts.BeginPasskeyRegistration(ctx, p)
+func (v *Vault) BeginPasskeyRegistration(ctx context.Context, p *Principal, name string) (*Ceremony, error) {
+	return v.accounts.BeginPasskeyRegistration(ctx, p, name)
 }
 
 // FinishPasskeyRegistration stores the caller's new passkey, named name.

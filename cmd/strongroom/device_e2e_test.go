@@ -144,8 +144,8 @@ func TestLoginBrowserApproval(t *testing.T) {
 	web.mustSee(".error-summary", "no command-line sign-in is waiting for you")
 	// Ctrl-C stops a waiting command line.
 	blp.cmd.Process.Signal(syscall.SIGINT)
-	if code, _, _ := blp.wait(t); code == 0 {
-		t.Fatal("login --browser ended 0 after Ctrl-C")
+	if code, _, errOut := blp.wait(t); code != 1 || strings.TrimSpace(errOut) != "strongroom: stopped: not signed in" {
+		t.Fatalf("login --browser after Ctrl-C: exit %d, stderr %q", code, errOut)
 	}
 
 	// A refusal.

@@ -41,7 +41,12 @@ func secretFromFileOrPrompt(path, what, flag string) ([]byte, error) {
 		return nil, usagef("%s is required when not at a terminal", flag)
 	}
 	fmt.Fprintf(os.Stderr, "%s: ", what)
-	b, err := term.ReadPassword(int(os.Stdin.Fd()))
+	fd := int(os.Stdin.Fd())
+	if st, err := term.GetState(fd); err == nil {
+		promptingOn(fd, st) // Ctrl-C at the prompt gives the echo back
+		defer promptingOn(fd, nil)
+	}
+	b, err := term.ReadPassword(fd)
 	fmt.Fprintln(os.Stderr)
 	if err != nil || len(b) == 0 {
 		return nil, usagef("no %s given", what)

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -33,15 +34,14 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
-	memguard.CatchInterrupt()
-	code := run(os.Args[1:])
+	code := run(withInterrupts(context.Background()), os.Args[1:])
 	memguard.SafeExit(code)
 }
 
-func run(args []string) int {
+func run(ctx context.Context, args []string) int {
 	root := newRoot()
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}

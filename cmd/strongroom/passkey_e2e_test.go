@@ -105,6 +105,14 @@ func TestWebPasskeys(t *testing.T) {
 	// Register, naming it.
 	p.open("/ui/passkeys", "passkeys none yet")
 	p.mustSee("main", "You have no passkey yet")
+	// With no name, the vault says so before the phone makes a passkey
+	// (one made and then refused would stay on the phone, useless).
+	p.run(chromedp.Click(`form[data-passkey=register] button[type=submit]`, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector("[data-passkey-status]").textContent.indexOf("1 to 60 characters") >= 0`, nil,
+			chromedp.WithPollingTimeout(20*time.Second)))
+	if n := p.credentials(phone); n != 0 {
+		t.Fatalf("a passkey was made for a name the vault refuses: the phone holds %d", n)
+	}
 	p.run(chromedp.SetValue("#passkey_name", "Clerk's iPhone", chromedp.ByQuery)) // a name, not a secret: the audit log holds it
 	p.submit(`form[data-passkey=register] button[type=submit]`, "passkey added")
 	p.mustSee("main", "Your passkey is registered", "Clerk's iPhone", "Not yet")
@@ -129,11 +137,7 @@ func TestWebPasskeys(t *testing.T) {
 
 	// A cloned authenticator: the credential as it is now, copied to a
 	// second authenticator, after the first has been used again.
-	var creds []*webauthn.Credential
-	p.run(chromedp.ActionFunc(func(ctx context.Context) (err error) {
-		creds, err = webauthn.GetCredentials(phone).Do(ctx)
-		return err
-	}))
+	creds := p.credentialsOf(phone)
 	if len(creds) != 1 {
 		t.Fatalf("the phone holds %d credentials", len(creds))
 	}
@@ -349,3 +353,16 @@ func signInWithoutScript(t *testing.T, base, ca, name, password, code string) {
 		t.Fatalf("sign-in without JavaScript: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
+
+// credentialsOf is what the virtual authenticator holds.
+func (p *person) credentialsOf(a webauthn.AuthenticatorID) []*webauthn.Credential {
+	p.t.Helper()
+	var creds []*webauthn.Credential
+	p.run(chromedp.ActionFunc(func(ctx context.Context) (err error) {
+		creds, err = webauthn.GetCredentials(a).Do(ctx)
+		return err
+	}))
+	return creds
+}
+
+func (p *person) credentials(a webauthn.AuthenticatorID) int { return len(p.credentialsOf(a)) }

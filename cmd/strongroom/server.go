@@ -241,6 +241,7 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	defer v.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	allowStopping(15 * time.Second) // the shutdown below: 10 s for requests, then the checkpoint
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %v", err)

@@ -303,6 +303,6 @@ func (a *Accounts) pollDecide(tx barrier.Tx, req auditlog.Request, key string, r
 		return nil, nil, err
 	}
 	p, err := a.openSession(tx, req, &cur, token, "", cur.LastTOTPStep,
-		"approved in the web interface (command-line sign-in "+DeviceID(key)+")")
+		"approved in the web interface (command-line sign-in "+DeviceID(key)+")", nil)
 	return p, nil, err
 }

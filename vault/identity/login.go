@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -211,7 +212,11 @@ func (a *Accounts) decide(tx barrier.Tx, req auditlog.Request, in LoginRequest, 
 	}
 	key := c.key
 	tx.OnCommit(func() { a.throttle.succeed(key) }) // password and second factor proven, once on record
-	return a.openSession(tx, req, &cur, token, c.newHash, step, how)
+	var passkey []byte
+	if in.passkey != nil {
+		passkey = bytes.Clone(in.passkey.parsed.RawID)
+	}
+	return a.openSession(tx, req, &cur, token, c.newHash, step, how, passkey)
 }
 
 // throttledReason says, in an entry, until when a key is refused.

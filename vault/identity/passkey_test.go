@@ -139,7 +139,7 @@ func passkeyFixture(t *testing.T) (*fixture, account, *access.Principal, *softKe
 	t.Helper()
 	f, u, p := signedInClerk(t)
 	k := newSoftKey(t, testOrigin)
-	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p, "Clerk's iPhone")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,8 +468,8 @@ func TestPasskeyFirstRegistrationsRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	k1, k2 := newSoftKey(t, testOrigin), newSoftKey(t, testOrigin)
-	c1, _ := f.a.BeginPasskeyRegistration(ctx, p)
-	c2, _ := f.a.BeginPasskeyRegistration(ctx, p2)
+	c1, _ := f.a.BeginPasskeyRegistration(ctx, p, "Phone")
+	c2, _ := f.a.BeginPasskeyRegistration(ctx, p2, "Laptop")
 	r1, r2 := k1.create(c1.Options), k2.create(c2.Options)
 	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Phone", PasskeyAnswer{Ceremony: c1.ID, Response: r1}); err != nil {
 		t.Fatal(err)
@@ -491,7 +491,7 @@ func TestPasskeyFirstRegistrationsRace(t *testing.T) {
 func TestPasskeyTwoKeysAndVerification(t *testing.T) {
 	f, u, p, phone := passkeyFixture(t)
 	key := newSoftKey(t, testOrigin)
-	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p, "Blue key")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +527,7 @@ func TestPasskeyTwoKeysAndVerification(t *testing.T) {
 func TestPasskeyRegistrationNeedsAFreshSignIn(t *testing.T) {
 	f, u, p := signedInClerk(t)
 	f.advance(access.ReauthWindow + time.Second)
-	if _, err := f.a.BeginPasskeyRegistration(ctx, p); !errors.Is(err, access.ErrReauth) {
+	if _, err := f.a.BeginPasskeyRegistration(ctx, p, "Clerk's iPhone"); !errors.Is(err, access.ErrReauth) {
 		t.Fatalf("registration begun long after the sign-in: %v", err)
 	}
 	k := newSoftKey(t, testOrigin)
@@ -537,7 +537,7 @@ func TestPasskeyRegistrationNeedsAFreshSignIn(t *testing.T) {
 	if err := f.a.Reauthenticate(ctx, auditlog.Request{}, p, Reauth{Password: append([]byte(nil), u.password...), TOTP: f.code(t, u)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.a.BeginPasskeyRegistration(ctx, p); err != nil {
+	if _, err := f.a.BeginPasskeyRegistration(ctx, p, "Clerk's iPhone"); err != nil {
 		t.Fatalf("registration after a re-authentication: %v", err)
 	}
 }
@@ -590,7 +590,7 @@ func TestPasskeyIDIsOneAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cer, err := f.a.BeginPasskeyRegistration(ctx, pb)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, pb, "Borrowed")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -615,7 +615,7 @@ func TestPasskeyLastOneStaysWhenRequired(t *testing.T) {
 		t.Fatalf("the last passkey of a role that must use one removed: %v", err)
 	}
 	spare := newSoftKey(t, testOrigin)
-	cer, err := f.a.BeginPasskeyRegistration(ctx, p)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p, "Spare key")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -624,5 +624,94 @@ func TestPasskeyLastOneStaysWhenRequired(t *testing.T) {
 	}
 	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, p, keys[0].ID); err != nil {
 		t.Fatalf("removing one of two: %v", err)
+	}
+}
+
+// TestPasskeyRemovalEndsItsSessions: removing a lost phone's passkey
+// signs the phone out; sessions signed in with another passkey or with a
+// code, and the session that removes it, stay.
+func TestPasskeyRemovalEndsItsSessions(t *testing.T) {
+	f, u, p, phone := passkeyFixture(t)
+	key := newSoftKey(t, testOrigin)
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p, "Blue key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "Blue key", PasskeyAnswer{Ceremony: cer.ID, Response: key.create(cer.Options)}); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(k *softKey) (string, *access.Principal) {
+		t.Helper()
+		cer, err := f.a.BeginPasskeyLogin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, pr, err := f.a.Login(ctx, auditlog.Request{IP: "192.0.2.1"}, LoginRequest{Name: u.name, Password: u.password,
+			Passkey: &PasskeyAnswer{Ceremony: cer.ID, Response: k.get(cer.Options)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok, pr
+	}
+	onPhone, _ := signIn(phone)
+	alsoOnPhone, _ := signIn(phone)
+	onKey, byKey := signIn(key)
+	f.advance(31 * time.Second)
+	codeTok, _, err := f.a.Login(ctx, auditlog.Request{IP: "192.0.2.1"}, LoginRequest{Name: u.name, Password: u.password, TOTP: f.code(t, u)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Removed from the session the blue key signed in, after confirming
+	// with the blue key.
+	cer, _ = f.a.BeginPasskeyReauth(ctx, byKey)
+	if err := f.a.ReauthenticateWithPasskey(ctx, auditlog.Request{}, byKey, PasskeyAnswer{Ceremony: cer.ID, Response: key.get(cer.Options)}); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := f.a.ListPasskeys(ctx, byKey)
+	phoneID := ""
+	for _, k := range keys {
+		if k.Name == "Clerk's iPhone" {
+			phoneID = k.ID
+		}
+	}
+	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, byKey, phoneID); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.last(t); !strings.Contains(e.Reason, "2 session(s) signed in with it ended") {
+		t.Fatalf("removal entry %+v", e)
+	}
+	for _, tok := range []string{onPhone, alsoOnPhone} {
+		if _, err := f.a.Authenticate(ctx, tok); !errors.Is(err, access.ErrUnauthenticated) {
+			t.Fatalf("a session signed in with the removed passkey: %v", err)
+		}
+	}
+	for name, tok := range map[string]string{"blue key": onKey, "code": codeTok} {
+		if _, err := f.a.Authenticate(ctx, tok); err != nil {
+			t.Fatalf("the %s session ended: %v", name, err)
+		}
+	}
+	// The session the blue key signed in removes the blue key: it stays.
+	keys, _ = f.a.ListPasskeys(ctx, byKey)
+	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, byKey, keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.Authenticate(ctx, onKey); err != nil {
+		t.Fatalf("the session that removed its own passkey ended: %v", err)
+	}
+}
+
+// TestPasskeyNameCheckedFirst: a name the vault would refuse is refused
+// before the authenticator is asked to make a passkey.
+func TestPasskeyNameCheckedFirst(t *testing.T) {
+	f, _, p, _ := passkeyFixture(t)
+	for _, name := range []string{"", "   ", strings.Repeat("x", 61), "Clerk's iPhone", "bad\u202ename"} {
+		_, err := f.a.BeginPasskeyRegistration(ctx, p, name)
+		var fe *access.InputError
+		if !errors.As(err, &fe) || fe.Field != "passkey_name" {
+			t.Errorf("name %q: %v", name, err)
+		}
+	}
+	if _, err := f.a.BeginPasskeyRegistration(ctx, p, " Blue key "); err != nil {
+		t.Fatal(err)
 	}
 }

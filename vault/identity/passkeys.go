@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -50,8 +51,14 @@ func (a *Accounts) own(ctx context.Context, p *access.Principal) (*Record, error
 
 // BeginPasskeyRegistration begins registering a passkey for the caller,
 // bound to the caller's session. Passkeys are discoverable (resident), so
-// that signing in need not say which an account has.
-func (a *Accounts) BeginPasskeyRegistration(ctx context.Context, p *access.Principal) (*Ceremony, error) {
+// that signing in need not say which an account has. The name it will
+// have is checked first, so that an authenticator never makes a passkey
+// the vault would then refuse (it would stay on the phone, useless).
+func (a *Accounts) BeginPasskeyRegistration(ctx context.Context, p *access.Principal, name string) (*Ceremony, error) {
+	name, err := CheckPasskeyName(name)
+	if err != nil {
+		return nil, err
+	}
 	if a.rp == nil {
 		return nil, passkeyErr(access.PasskeysOff)
 	}
@@ -64,6 +71,9 @@ func (a *Accounts) BeginPasskeyRegistration(ctx context.Context, p *access.Princ
 	}
 	if len(u.Passkeys) >= maxPasskeys {
 		return nil, access.Invalid("passkey_name", "you have %d passkeys, the most one person may have; remove one first", maxPasskeys)
+	}
+	if u.passkeyNamed(name) {
+		return nil, errNameTaken
 	}
 	handle := make([]byte, 32)
 	rand.Read(handle)
@@ -140,10 +150,8 @@ func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.R
 			case len(cur.Passkeys) >= maxPasskeys:
 				return deny(tx, "too many passkeys", access.Invalid("passkey_name", "you have %d passkeys, the most one person may have; remove one first", maxPasskeys))
 			}
-			for i := range cur.Passkeys {
-				if cur.Passkeys[i].Name == name {
-					return access.Invalid("passkey_name", "you have a passkey with that name already; choose another")
-				}
+			if cur.passkeyNamed(name) {
+				return errNameTaken
 			}
 			cur.PasskeyHandle = c.data.UserID
 			k := newPasskey(cred, name, a.now())
@@ -155,6 +163,18 @@ func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.R
 				Reason: fmt.Sprintf("passkey %s registered (%s)", strconv.Quote(name), kindOf(&k))})
 		})
 	})
+}
+
+var errNameTaken = access.Invalid("passkey_name", "you have a passkey with that name already; choose another")
+
+// passkeyNamed says whether u has a passkey named name.
+func (u *Record) passkeyNamed(name string) bool {
+	for i := range u.Passkeys {
+		if u.Passkeys[i].Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func newPasskey(cred *webauthn.Credential, name string, now time.Time) Passkey {
@@ -212,19 +232,40 @@ func (a *Accounts) RemovePasskey(ctx context.Context, req auditlog.Request, p *a
 	if err != nil {
 		return &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
 	}
-	return a.updateUser(ctx, req, p, p.UserID, audit.UserPasskeyRemove, func(u *Record) (string, error) {
-		i := u.passkeyOf(raw)
-		if i < 0 {
-			return "", &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
-		}
-		if len(u.Passkeys) == 1 && a.requirePasskey[u.Role] {
-			// The last one would silently turn authenticator codes back on
-			// for a role that must use a passkey.
-			return "", access.Invalid("passkey", "your role must sign in with a passkey: add another passkey before you remove your last one, or ask your IT provider to reset your sign-in")
-		}
-		name := u.Passkeys[i].Name
-		u.Passkeys = append(u.Passkeys[:i:i], u.Passkeys[i+1:]...)
-		return fmt.Sprintf("passkey %s removed (%d left)", strconv.Quote(name), len(u.Passkeys)), nil
+	return a.keys.Hold(func(h *barrier.Held) error {
+		return h.Write(ctx, func(tx barrier.Tx) error {
+			var u Record
+			if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &u); err != nil || !ok {
+				return access.FirstErr(err, access.ErrUnauthenticated)
+			}
+			i := u.passkeyOf(raw)
+			if i < 0 {
+				return &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
+			}
+			if len(u.Passkeys) == 1 && a.requirePasskey[u.Role] {
+				// The last one would silently turn authenticator codes back
+				// on for a role that must use a passkey.
+				return access.Invalid("passkey", "your role must sign in with a passkey: add another passkey before you remove your last one, or ask your IT provider to reset your sign-in")
+			}
+			name := u.Passkeys[i].Name
+			u.Passkeys = append(u.Passkeys[:i:i], u.Passkeys[i+1:]...)
+			if err := tx.PutRecord(storage.BucketUsers, u.ID, &u); err != nil {
+				return err
+			}
+			// A lost phone's sessions go with its passkey; the session
+			// that removes it stays, whichever passkey signed it in.
+			ended, err := endSessionsWhere(tx, u.Person(), p.Session(), "session ended: the passkey it was signed in with was removed",
+				func(s Session) bool { return bytes.Equal(s.Passkey, raw) })
+			if err != nil {
+				return err
+			}
+			reason := fmt.Sprintf("passkey %s removed (%d left)", strconv.Quote(name), len(u.Passkeys))
+			if ended > 0 {
+				reason += fmt.Sprintf("; %d session(s) signed in with it ended", ended)
+			}
+			return a.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserPasskeyRemove,
+				Target: target, Reason: reason})
+		})
 	})
 }
 

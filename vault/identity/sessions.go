@@ -31,6 +31,9 @@ type Session struct {
 	// ReauthAt is when the user last proved password and TOTP again in
 	// this session (Reauthenticate).
 	ReauthAt time.Time `json:"reauth_at,omitempty"`
+	// Passkey is the credential ID of the passkey the session was signed
+	// in with, if one was: removing that passkey ends the session.
+	Passkey []byte `json:"passkey,omitempty"`
 }
 
 func SessionKey(token string) string {
@@ -40,7 +43,8 @@ func SessionKey(token string) string {
 
 // openSession records a successful login of cur in tx: the account's
 // counters, a new password if one was set, the session and the entry.
-func (a *Accounts) openSession(tx barrier.Tx, req auditlog.Request, cur *Record, token, newHash string, step int64, how string) (*access.Principal, error) {
+// passkey is the credential ID of the passkey it used, if any.
+func (a *Accounts) openSession(tx barrier.Tx, req auditlog.Request, cur *Record, token, newHash string, step int64, how string, passkey []byte) (*access.Principal, error) {
 	now := a.now()
 	target := audit.Target{Kind: "user", ID: cur.ID, Name: cur.Name}
 	cur.FailedLogins, cur.LockedUntil, cur.LastTOTPStep = 0, time.Time{}, step
@@ -57,7 +61,7 @@ func (a *Accounts) openSession(tx barrier.Tx, req auditlog.Request, cur *Record,
 	}
 	key := SessionKey(token)
 	if err := tx.PutRecord(storage.BucketSessions, key, &Session{UserID: cur.ID, Created: now,
-		LastSeen: now, MustChange: cur.MustChange}); err != nil {
+		LastSeen: now, MustChange: cur.MustChange, Passkey: passkey}); err != nil {
 		return nil, err
 	}
 	reason := how
@@ -281,6 +285,22 @@ func EndSessions(tx barrier.Tx, userID, keep string) error {
 	if err := endDevices(tx, userID); err != nil {
 		return err
 	}
+	u, _, err := GetSummary(tx, userID)
+	if err != nil {
+		return err
+	}
+	u.ID = userID // an account already removed still has its sessions ended
+	why := "session ended by a password change or MFA reset"
+	if u.Disabled {
+		why = "session ended: account disabled or offboarded"
+	}
+	_, err = endSessionsWhere(tx, u, keep, why, func(Session) bool { return true })
+	return err
+}
+
+// endSessionsWhere deletes the sessions of u, other than keep, that end
+// says to, noting why (tokens.go); it says how many it ended.
+func endSessionsWhere(tx barrier.Tx, u Summary, keep, why string, end func(Session) bool) (int, error) {
 	var doomed [][]byte
 	var created []time.Time
 	err := tx.Scan(storage.BucketSessions, nil, func(k, val []byte) (bool, error) {
@@ -291,26 +311,18 @@ func EndSessions(tx barrier.Tx, userID, keep string) error {
 		if err := tx.Decode(storage.BucketSessions+"/"+string(k), val, &s); err != nil {
 			return false, err
 		}
-		if s.UserID == userID && string(k) != keep {
-			doomed, created = append(doomed, k), append(created, s.Created)
+		if s.UserID == u.ID && string(k) != keep && end(s) {
+			doomed, created = append(doomed, bytes.Clone(k)), append(created, s.Created)
 		}
 		return true, nil
 	})
-	if err != nil || len(doomed) == 0 {
-		return err
-	}
-	u, _, err := GetSummary(tx, userID)
-	why := "session ended by a password change or MFA reset"
-	if u.Disabled {
-		why = "session ended: account disabled or offboarded"
-	}
 	for i, k := range doomed {
 		if err == nil {
 			err = tx.Delete(storage.BucketSessions, k)
 			noteEnded(tx, string(k), u, why, created[i])
 		}
 	}
-	return err
+	return len(doomed), err
 }
 
 // EndAll ends every session (at seal and at unseal: every sign-in after an

@@ -15,13 +15,23 @@
   var csrf = document.querySelector('meta[name="csrf"]');
   csrf = csrf ? csrf.getAttribute("content") : "";
 
-  function begin(url) {
+  // begin asks the vault to begin a ceremony; a refusal's sentence (the
+  // vault's {"error": ...}) becomes the error's message, and an answer that
+  // is not the vault's JSON (a proxy's page, a dropped connection) says
+  // so plainly.
+  function begin(url, fields) {
     var body = new URLSearchParams();
     body.set("csrf", csrf);
+    Object.keys(fields).forEach(function (k) { body.set(k, fields[k]); });
+    var unclear = new Error("The vault did not answer as expected. Reload the page and try again.");
     return fetch(url, { method: "POST", body: body, credentials: "same-origin",
-      headers: { "Accept": "application/json" }, cache: "no-store" }).then(function (r) {
-      return r.json().then(function (j) {
-        if (!r.ok) { throw new Error(j.error || "The vault did not answer. Try again."); }
+      headers: { "Accept": "application/json" }, cache: "no-store" }).catch(function () {
+      throw unclear;
+    }).then(function (r) {
+      var json = (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+      if (!json || r.redirected) { throw unclear; }
+      return r.json().catch(function () { throw unclear; }).then(function (j) {
+        if (!r.ok) { throw new Error((j && typeof j.error === "string" && j.error) || unclear.message); }
         return j;
       });
     });
@@ -33,7 +43,12 @@
   function run(section, form, status) {
     var kind = section.getAttribute("data-passkey");
     status.textContent = "Follow your browser’s steps to use your passkey…";
-    return begin(begins[kind]).then(function (opts) {
+    var fields = {};
+    if (kind === "register") {
+      var name = form.querySelector("[name=passkey_name]");
+      fields.passkey_name = name ? name.value : "";
+    }
+    return begin(begins[kind], fields).then(function (opts) {
       if (kind === "register") {
         return navigator.credentials.create({ publicKey: PKC.parseCreationOptionsFromJSON(opts) });
       }
