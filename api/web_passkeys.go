@@ -73,6 +73,8 @@ func passkeyMessage(err error, fallback string) string {
 		return "The passkey request ran out of time or was already used. Try again"
 	case vault.PasskeyRequired:
 		return "Your role must sign in with a passkey: use your passkey, or one of your recovery codes"
+	case vault.PasskeyReauthRequired:
+		return "Your role must confirm it is you with a passkey: press Confirm with my passkey"
 	case vault.PasskeysOff:
 		return "Passkeys are not set up on this vault. Ask your IT provider"
 	}

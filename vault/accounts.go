@@ -210,13 +210,14 @@ func (v *Vault) ReauthenticateWithPasskey(ctx context.Context, req Request, p *P
 
 // Why a passkey ceremony was refused (PasskeyError.Problem).
 const (
-	PasskeysOff        = access.PasskeysOff
-	PasskeyExpired     = access.PasskeyExpired
-	PasskeyOrigin      = access.PasskeyOrigin
-	PasskeyUnreadable  = access.PasskeyUnreadable
-	PasskeyNotAccepted = access.PasskeyNotAccepted
-	PasskeyNone        = access.PasskeyNone
-	PasskeyRequired    = access.PasskeyRequired
+	PasskeysOff           = access.PasskeysOff
+	PasskeyExpired        = access.PasskeyExpired
+	PasskeyOrigin         = access.PasskeyOrigin
+	PasskeyUnreadable     = access.PasskeyUnreadable
+	PasskeyNotAccepted    = access.PasskeyNotAccepted
+	PasskeyNone           = access.PasskeyNone
+	PasskeyRequired       = access.PasskeyRequired
+	PasskeyReauthRequired = access.PasskeyReauthRequired
 )
 
 // PasswordlessOn says a person may sign in with a passkey alone.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/url"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -133,6 +134,14 @@ func TestLoginBrowserApproval(t *testing.T) {
 	}
 	if out := cli.must(0, "whoami"); !strings.Contains(out, "Clerk") {
 		t.Fatalf("whoami: %s", out)
+	}
+	// The approval needed the clerk to confirm it was them: for 5 minutes
+	// from then the command line may read an admin password without
+	// asking again (a person whose only factor is a passkey can).
+	v.provider.must(0, "cred", "put", "Router", "--kind", "admin", "--username", "admin", "--password-file",
+		write(t, filepath.Join(v.work, "router.pw"), "copper lantern meadow"), "--assign", "Clerk")
+	if out := cli.must(0, "cred", "get", "Router"); !strings.Contains(out, "copper lantern meadow") {
+		t.Fatalf("admin read after an approved sign-in: %s", out)
 	}
 
 	// The code of a sign-in as the provider: the clerk cannot approve it.

@@ -88,6 +88,12 @@ type deviceRequest struct {
 	NextPoll  time.Time `json:"next_poll"`
 	Status    string    `json:"status"` // devicePending, deviceApproved, deviceRefused
 	DecidedBy string    `json:"decided_by,omitempty"`
+	// ReauthAt is when the approver last confirmed it was them (a passkey,
+	// or password and code), which an approval needs: the command line's
+	// session starts re-authenticated as of then (ReauthWindow), so a
+	// person whose only factor is a passkey can read an admin password
+	// from the command line.
+	ReauthAt time.Time `json:"reauth_at,omitempty"`
 }
 
 const (

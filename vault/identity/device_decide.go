@@ -158,9 +158,9 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 		// line collects its session.
 		action, verb := audit.AuthDeviceRefuse, "refused"
 		if approve {
-			action, verb, r.Status = audit.AuthDeviceApprove, "approved", deviceApproved
+			action, verb, r.Status, r.ReauthAt = audit.AuthDeviceApprove, "approved", deviceApproved, p.ReauthAt
 		} else {
-			r.Status = deviceRefused
+			r.Status, r.ReauthAt = deviceRefused, time.Time{}
 		}
 		r.DecidedBy = p.UserID
 		if err := tx.PutRecord(storage.BucketSessions, key, r); err != nil {
@@ -304,5 +304,14 @@ func (a *Accounts) pollDecide(tx barrier.Tx, req auditlog.Request, key string, r
 	}
 	p, err := a.openSession(tx, req, &cur, token, "", cur.LastTOTPStep,
 		"approved in the web interface (command-line sign-in "+DeviceID(key)+")", nil)
-	return p, nil, err
+	if err != nil || r.ReauthAt.IsZero() {
+		return p, nil, err
+	}
+	var s Session
+	if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok {
+		return nil, nil, access.FirstErr(err, access.ErrUnauthenticated)
+	}
+	s.ReauthAt = r.ReauthAt
+	p.ReauthAt = r.ReauthAt // the principal is returned only once the commit made it true
+	return p, nil, tx.PutRecord(storage.BucketSessions, p.Session(), &s)
 }

@@ -69,7 +69,7 @@ func (a *Accounts) CheckReauth(tx barrier.Tx, req auditlog.Request, p *access.Pr
 		pf.used = cur.use(i, cred, now)
 	case a.mustUsePasskey(&cur, LoginRequest{}):
 		reason = "re-authentication: TOTP not accepted; a passkey is required for the " + string(cur.Role) + " role"
-		denied = passkeyErr(access.PasskeyRequired)
+		denied = passkeyErr(access.PasskeyReauthRequired)
 	case !rc.PasswordOK:
 		reason = "re-authentication: wrong password"
 	case rc.Step < 0:
