@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 )
@@ -177,6 +178,20 @@ func TestWebPasskeys(t *testing.T) {
 	// from the authenticator app still signs in.
 	signInWithoutScript(t, "https://localhost:"+port, filepath.Join(v.work, "data", "tls", "cert.pem"), "Clerk", pw,
 		codeAt(t, key, time.Now().Add(30*time.Second)))
+
+	// A browser too old for WebAuthn's JSON methods is told why passkeys
+	// are not offered, and keeps the code.
+	p.run(chromedp.ActionFunc(func(ctx context.Context) error {
+		_, err := page.AddScriptToEvaluateOnNewDocument(`delete PublicKeyCredential.parseRequestOptionsFromJSON`).Do(ctx)
+		return err
+	}))
+	p.open("/ui/login", "sign-in in an old browser")
+	p.mustSee("main", "This browser is too old to use passkeys here")
+	var shown bool
+	p.run(chromedp.Evaluate(`[...document.querySelectorAll("[data-passkey-go]")].some(b => b.offsetParent !== null)`, &shown))
+	if shown {
+		t.Error("a passkey button offered by a browser that cannot use it")
+	}
 
 	log := v.provider.must(0, "audit", "export")
 	for _, want := range []string{`"action":"user.passkey_add"`, `"action":"user.passkey_remove"`, `"action":"auth.passkey_cloned"`,

@@ -263,12 +263,32 @@ func TestDeviceGuessesThrottled(t *testing.T) {
 func TestDeviceUnknownName(t *testing.T) {
 	f := newFixture(t)
 	f.addUser(t, "alice", access.RoleClerk)
-	g := f.start(t, "nobody")
-	if _, _, err := f.a.PollDevice(ctx, fromCLI, g.DeviceCode); !errors.Is(err, ErrDevicePending) {
-		t.Fatalf("poll: %v", err)
+	known, unknown := f.start(t, "alice"), f.start(t, "nobody")
+	// The answers look alike: nothing tells the command line whether the
+	// name is an account's.
+	if !ValidDeviceCode(unknown.DeviceCode) || len(unknown.UserCode) != len(known.UserCode) || unknown.Interval != known.Interval ||
+		!unknown.Expires.Equal(known.Expires) || unknown.ExpiresIn != known.ExpiresIn {
+		t.Fatalf("grant for an unknown name %+v, for a known one %+v", unknown, known)
 	}
-	if e := f.last(t); e.Action != audit.AuthDeviceRequest || e.Client.IP != fromCLI.IP || e.Client.UserAgent != fromCLI.UserAgent {
-		t.Fatalf("entry %+v", e)
+	var answers [2][]error
+	for i, g := range []DeviceGrant{known, unknown} {
+		_, _, err1 := f.a.PollDevice(ctx, fromCLI, g.DeviceCode)
+		_, _, err2 := f.a.PollDevice(ctx, fromCLI, g.DeviceCode) // too soon
+		answers[i] = []error{err1, err2}
+	}
+	for i := range answers[0] {
+		if !errors.Is(answers[1][i], answers[0][i]) || answers[1][i].Error() != answers[0][i].Error() {
+			t.Fatalf("poll %d: unknown name %v, known name %v", i, answers[1][i], answers[0][i])
+		}
+	}
+	reqs := f.count(t, audit.AuthDeviceRequest)
+	if len(reqs) != 2 || reqs[1].Client.IP != fromCLI.IP || reqs[1].Client.UserAgent != fromCLI.UserAgent {
+		t.Fatalf("request entries %+v", reqs)
+	}
+	// Nobody can approve it: no account's code matches.
+	f.advance(DeviceExpiry + time.Minute)
+	if _, _, err := f.a.PollDevice(ctx, fromCLI, unknown.DeviceCode); !errors.Is(err, ErrDeviceExpired) && !errors.Is(err, ErrDeviceUnknown) {
+		t.Fatalf("unknown name's request at its end: %v", err)
 	}
 	var ie *access.InputError
 	for _, name := range []string{"  ", strings.Repeat("a", 101), strings.Repeat("a", 300000), "a\x00b", "\xff"} {
@@ -353,24 +373,52 @@ func TestDeviceConcurrentGuesses(t *testing.T) {
 	}
 }
 
-// A password change ends an approved request not yet collected, as it
-// ends the account's other sessions.
-func TestDeviceEndedByPasswordChange(t *testing.T) {
-	f := newFixture(t)
-	alice := f.addUser(t, "alice", access.RoleClerk)
-	g := f.start(t, "alice")
-	p := f.approver(t, alice, true)
-	if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); err != nil {
-		t.Fatal(err)
-	}
-	pending := f.start(t, "alice")
-	if err := f.a.ChangePassword(ctx, fromBrowser, p, alice.password, []byte("heron quarry lantern 9")); err != nil {
-		t.Fatal(err)
-	}
-	for _, code := range []string{g.DeviceCode, pending.DeviceCode} {
-		if _, _, err := f.a.PollDevice(ctx, fromCLI, code); !errors.Is(err, ErrDeviceUnknown) {
-			t.Fatalf("poll after the password change: %v", err)
-		}
+// A password change, an MFA reset or disabling the account ends every
+// request to sign in as it, approved and not yet collected or still
+// waiting, as it ends the account's other sessions.
+func TestDeviceEndedByAccountChanges(t *testing.T) {
+	admin := access.NewPrincipal("admin", "IT Provider", access.RoleProvider, "")
+	for name, change := range map[string]func(f *fixture, p *access.Principal, alice account) error{
+		"password change": func(f *fixture, p *access.Principal, alice account) error {
+			return f.a.ChangePassword(ctx, fromBrowser, p, alice.password, []byte("heron quarry lantern 9"))
+		},
+		"MFA reset": func(f *fixture, _ *access.Principal, _ account) error {
+			_, err := f.a.ResetMFA(ctx, fromBrowser, admin, "alice")
+			return err
+		},
+		"disabled": func(f *fixture, _ *access.Principal, _ account) error {
+			return f.a.DisableUser(ctx, fromBrowser, admin, "alice")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			alice := f.addUser(t, "alice", access.RoleClerk)
+			bob := f.addUser(t, "bob", access.RoleClerk)
+			g := f.start(t, "alice")
+			p := f.approver(t, alice, true)
+			if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); err != nil {
+				t.Fatal(err)
+			}
+			pending := f.start(t, "alice")
+			others := f.start(t, "bob")
+			if err := change(f, p, alice); err != nil {
+				t.Fatal(err)
+			}
+			for _, code := range []string{g.DeviceCode, pending.DeviceCode} {
+				if _, _, err := f.a.PollDevice(ctx, fromCLI, code); !errors.Is(err, ErrDeviceUnknown) {
+					t.Fatalf("poll after the %s: %v", name, err)
+				}
+			}
+			// Another person's request is untouched.
+			f.advance(time.Minute)
+			pb := f.approver(t, bob, true)
+			if err := f.a.DecideDevice(ctx, fromBrowser, pb, others.UserCode, true); err != nil {
+				t.Fatal(err)
+			}
+			if _, cp, err := f.a.PollDevice(ctx, fromCLI, others.DeviceCode); err != nil || cp.Name != "bob" {
+				t.Fatalf("bob's request after alice's %s: %v", name, err)
+			}
+		})
 	}
 }
 

@@ -10,7 +10,20 @@
   "use strict";
   var PKC = window.PublicKeyCredential;
   if (!PKC || !PKC.parseRequestOptionsFromJSON || !PKC.parseCreationOptionsFromJSON || !navigator.credentials) {
-    return; // the sections stay hidden; the code fields still work
+    // A browser without WebAuthn's JSON methods (Chrome before 129,
+    // Firefox before 119, Safari before 18.4): say why passkeys are not
+    // offered, rather than nothing.
+    // The code fields still work.
+    document.querySelectorAll("[data-passkey]").forEach(function (section) {
+      var status = section.querySelector("[data-passkey-status]");
+      var go = section.querySelector("[data-passkey-go]");
+      if (!status || !go) { return; }
+      section.hidden = false;
+      go.hidden = true;
+      go.disabled = true;
+      status.textContent = "This browser is too old to use passkeys here. Update it, or use your authenticator app code.";
+    });
+    return;
   }
   var csrf = document.querySelector('meta[name="csrf"]');
   csrf = csrf ? csrf.getAttribute("content") : "";
