@@ -12,9 +12,9 @@ FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:30000
                 ./audit:FuzzOpenCheckpoint:100000x ./audit:FuzzReadCheckpoint:100000x ./audit:FuzzOpenTransition:50000x ./audit:FuzzOpenWitnessed:100000x ./escrow:FuzzDecode:200000x \
                 ./vault/barrier:FuzzOpenBlob:300000x ./vault/passwords:FuzzParsePHC:300000x \
                 ./vault/credentials:FuzzNormaliseTOTP:200000x ./vault/credentials:FuzzJudgeSite:100000x ./vault/backup:FuzzParseBackup:200000x \
-                ./api:FuzzRequestBodies:3000x ./api:FuzzWebForms:3000x ./api:FuzzDecodeStrict:100000x ./api:FuzzMetricsToken:100000x ./api/wire:FuzzParseAge:50000x \
+                ./api:FuzzRequestBodies:3000x ./api:FuzzWebForms:3000x ./api:FuzzDecodeStrict:100000x ./api:FuzzMetricsToken:30000x ./api/wire:FuzzParseAge:50000x \
                 ./vault/access:FuzzNormaliseName:50000x \
-                ./transfer:FuzzDecodeKDBX:3000x ./transfer:FuzzKeePassXML:100000x \
+                ./transfer:FuzzDecodeKDBX:1000x ./transfer:FuzzKeePassXML:100000x \
                 ./transfer:FuzzDecodeBitwardenJSON:100000x ./transfer:FuzzDecodeBitwardenCSV:100000x \
                 ./transfer:FuzzDecodeCSV:100000x ./transfer:FuzzExportOTP:100000x \
                 ./vault/identity:FuzzParseEmail:50000x ./vault/identity:FuzzParseUserCode:50000x ./vault/identity:FuzzPasskeyAnswer:20000x ./api:FuzzDeviceBodies:3000x ./internal/notify:FuzzParseSMTPURL:50000x ./internal/notify:FuzzParseWebhookURL:50000x \
