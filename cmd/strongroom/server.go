@@ -32,62 +32,21 @@ import (
 )
 
 func serverCmd() *cobra.Command {
-	var data, listen, certFile, keyFile string
-	var kdfMemory uint32
-	var kdfTime uint32
-	var breakGlass, cpEvery, retention, backupEvery, commitDelay time.Duration
-	var backupDir, backupKeep, cpuProfile, adminApprover string
-	var nf notifyFlags
-	var firstSeal bool
-	var requirePasskey string
-	var passwordless bool
+	var sf serverFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the vault server (starts sealed)",
 		Args:  nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if (certFile == "") != (keyFile == "") {
-				return usagef("give both --tls-cert and --tls-key, or neither")
-			}
-			if err := nf.check(listen); err != nil {
+			if err := applyConfig(cmd.Flags(), sf.config); err != nil {
 				return err
 			}
-			kdf := vault.DefaultKDF()
-			if kdfMemory != 0 {
-				kdf.Memory = kdfMemory
-			}
-			if kdfTime != 0 {
-				kdf.Time = kdfTime
-			}
-			if kdf.Memory < vault.MinKDFMemory || kdf.Time < vault.MinKDFTime {
-				return usagef("--kdf-memory must be at least %d KiB and --kdf-time at least %d", vault.MinKDFMemory, vault.MinKDFTime)
-			}
-			if breakGlass < time.Minute || breakGlass > 24*time.Hour {
-				return usagef("--breakglass-window must be between 1m and 24h")
-			}
-			approver, err := vault.ParseAdminApprover(adminApprover)
+			cfg, hk, err := sf.check()
 			if err != nil {
-				return usagef("--admin-approver must be chairman or provider")
+				return err
 			}
-			if cpEvery < time.Second {
-				return usagef("--checkpoint-interval must be at least 1s")
-			}
-			if retention != 0 && retention < vault.MinAuditRetention {
-				return usagef("--audit-retention must be 0 (keep everything) or at least one year (8760h)")
-			}
-			var keep vault.BackupRetention
-			if _, err := fmt.Sscanf(backupKeep, "%d,%d,%d", &keep.Daily, &keep.Weekly, &keep.Monthly); err != nil ||
-				keep.Daily < 1 || keep.Weekly < 0 || keep.Monthly < 0 {
-				return usagef("--backup-keep is daily,weekly,monthly counts, e.g. 7,4,12")
-			}
-			if commitDelay < 0 || commitDelay > 50*time.Millisecond {
-				return usagef("--commit-delay must be between 0 and 50ms")
-			}
-			if backupDir != "" && backupEvery < time.Minute {
-				return usagef("--backup-every must be at least 1m")
-			}
-			if cpuProfile != "" { // for docs/benchmarks.md: where the time goes
-				f, err := os.OpenFile(cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if sf.cpuProfile != "" { // for docs/benchmarks.md: where the time goes
+				f, err := os.OpenFile(sf.cpuProfile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 				if err != nil {
 					return usagef("--cpu-profile: %v", err)
 				}
@@ -97,34 +56,10 @@ func serverCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			cfg := vault.Config{KDF: kdf, BreakGlassWindow: breakGlass, AdminApprover: approver, AuditRetention: retention, FirstStateSeal: firstSeal}
-			if err := passkeyConfig(&nf, requirePasskey, passwordless, &cfg); err != nil {
-				return err
-			}
-			return serve(cmd.Context(), data, listen, certFile, keyFile, cfg,
-				housekeeping{commitDelay: commitDelay, checkpointEvery: cpEvery, retention: retention, backupDir: backupDir, backupEvery: backupEvery, backupKeep: keep}, &nf)
+			return serve(cmd.Context(), sf.data, sf.listen, sf.certFile, sf.keyFile, cfg, hk, &sf.nf)
 		},
 	}
-	f := cmd.Flags()
-	nf.register(f)
-	f.StringVar(&data, "data", "./data", "data directory (holds strongroom.db and tls/)")
-	f.DurationVar(&commitDelay, "commit-delay", time.Millisecond, "under load, how long the committer waits for more writes (every audited read is one) to share the next commit and its fsyncs; a lone write never waits")
-	f.StringVar(&listen, "listen", "127.0.0.1:8443", "address to listen on")
-	f.StringVar(&certFile, "tls-cert", "", "TLS certificate (PEM); default: a self-signed one made in DATA/tls on first start")
-	f.StringVar(&keyFile, "tls-key", "", "TLS private key (PEM)")
-	f.Uint32Var(&kdfMemory, "kdf-memory", 0, "Argon2id memory in KiB for the passphrase at init (default 65536)")
-	f.Uint32Var(&kdfTime, "kdf-time", 0, "Argon2id passes for the passphrase at init (default 3)")
-	f.DurationVar(&breakGlass, "breakglass-window", 4*time.Hour, "how long the chairman's break-glass access lasts after an emergency recovery")
-	f.StringVar(&adminApprover, "admin-approver", "chairman", "who approves requests for admin credentials: chairman, or provider (the chairman, or a provider who is not the requester)")
-	f.DurationVar(&cpEvery, "checkpoint-interval", time.Hour, "how often to sign a checkpoint of the audit log when there is new activity")
-	f.StringVar(&backupDir, "backup-dir", "", "directory for scheduled backups (none if empty)")
-	f.DurationVar(&backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")
-	f.StringVar(&cpuProfile, "cpu-profile", "", "write a Go CPU profile (pprof) to this file until the server stops (for benchmarking)")
-	f.StringVar(&backupKeep, "backup-keep", "7,4,12", "scheduled backups kept: daily,weekly,monthly")
-	f.StringVar(&requirePasskey, "require-passkey", "", "roles (e.g. provider,chairman) for whom, once they have a passkey, an authenticator code is no longer accepted (recovery codes still are); needs --public-url with a host name")
-	f.BoolVar(&passwordless, "passwordless", false, "let people sign in with a passkey alone (one that checks their fingerprint, face or PIN), with no password; needs --public-url with a host name")
-	f.BoolVar(&firstSeal, "first-state-seal", false, "once, after upgrading from a release before the state seal: let the next unseal take the database as it is and seal it (SECURITY.md \"The state seal\"); without it such a vault refuses to unseal")
-	f.DurationVar(&retention, "audit-retention", 6*365*24*time.Hour, "how long audit entries are kept, at least one year (0 keeps everything); older ones are pruned automatically behind a signed checkpoint, and no one can prune younger ones")
+	sf.register(cmd.Flags())
 	return cmd
 }
 
