@@ -24,10 +24,16 @@ FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:30000
 AXE_VERSION := 4.11.0
 AXE         := .cache/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: build run test lint unit fuzz bench clean axe crash
+# The release (a Debian version: starts with a digit), and nfpm, which
+# builds the package, from the Go module proxy.
+VERSION     ?= 0.2.0
+NFPM        := github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
+DEB_ARCHES  ?= amd64 arm64
+
+.PHONY: build run test lint unit fuzz bench clean axe crash deb
 
 build:
-	$(GO) build -o $(BIN) ./cmd/strongroom
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/strongroom
 
 run: build
 	./$(BIN) server --data ./data --listen 127.0.0.1:8443
@@ -66,5 +72,23 @@ crash:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./audit ./vault ./api
 
+# dist/strongroom_VERSION_ARCH.deb for each of DEB_ARCHES (see
+# internal/packaging): the manual pages and completions come from the
+# commands themselves, the notices from the modules compiled in.
+deb:
+	@set -e; rm -rf build/host && mkdir -p build/host dist; \
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o build/host/strongroom ./cmd/strongroom; \
+	for arch in $(DEB_ARCHES); do \
+	  rm -rf build/pkg && mkdir -p build/pkg/completions; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o build/pkg/strongroom ./cmd/strongroom; \
+	  SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || date +%s) build/host/strongroom docs man build/pkg/man; \
+	  gzip -9n build/pkg/man/*.1; \
+	  build/host/strongroom completion bash > build/pkg/completions/strongroom.bash; \
+	  build/host/strongroom completion zsh > build/pkg/completions/_strongroom; \
+	  build/host/strongroom completion fish > build/pkg/completions/strongroom.fish; \
+	  PATH="$$(dirname $$(command -v $(GO))):$$PATH" sh internal/packaging/notices.sh > build/pkg/copyright; \
+	  ARCH=$$arch VERSION=$(VERSION) $(GO) run $(NFPM) pkg --config internal/packaging/nfpm.yaml --packager deb --target dist/; \
+	done; ls dist/*.deb
+
 clean:
-	rm -rf bin
+	rm -rf bin build dist

@@ -52,6 +52,14 @@ type server struct {
 func startServer(t *testing.T, data string, flags ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"server", "--data", data, "--listen", "127.0.0.1:0", "--kdf-memory", "19456", "--kdf-time", "2"}, flags...)...)
+	return startServerCmd(t, cmd, filepath.Dir(data))
+}
+
+// startServerCmd starts a server command, waits until it listens, and at
+// the test's end stops it and sweeps its output and the files under
+// sweep for planted secrets.
+func startServerCmd(t *testing.T, cmd *exec.Cmd, sweep string) *server {
+	t.Helper()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +101,7 @@ func startServer(t *testing.T, data string, flags ...string) *server {
 		<-done
 		sweepCheck(t, "the server's stderr", s.log.Bytes())
 		sweepCheck(t, "the server's stdout", out.Bytes())
-		sweepDir(t, filepath.Dir(data))
+		sweepDir(t, sweep)
 	})
 	return s
 }

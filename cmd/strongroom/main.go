@@ -99,6 +99,8 @@ func newRoot() *cobra.Command {
 	pf.BoolVar(&g.json, "json", false, "print JSON")
 	root.AddCommand(serverCmd(), initCmd(g), unsealCmd(g), sealCmd(g), statusCmd(g), loginCmd(g), logoutCmd(g), whoamiCmd(g),
 		passwdCmd(g), userCmd(g), credCmd(g), auditCmd(g), escrowCmd(g), recoverCmd(g), breakglassCmd(g), genpassCmd(g), requestCmd(g), grantCmd(g), mfaCmd(g), reportCmdGroup(g), backupCmd(g), restoreCmd(g), importCmd(g), exportCmd(g), notifyCmd(g), passkeyCmd(g))
+	root.AddCommand(docsCmd(root))
+	root.Version = version
 	groupsRefuseUnknown(root)
 	return root
 }

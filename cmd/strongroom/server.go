@@ -202,12 +202,14 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
 	go hk.run(ctx, v, log)
+	go tellSystemd(ctx, v, ln.Addr().String(), log)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 	case <-ctx.Done():
+		tellSystemdStopping()
 		log.Info("shutting down: sealing")
 		if !v.Sealed() {
 			if _, err := v.AutoCheckpoint(context.Background()); err != nil { // the log's state at shutdown, signed
