@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"strongroom/api/wire"
 	"strongroom/internal/notify"
 	"strongroom/vault"
 )
@@ -35,6 +36,8 @@ type Options struct {
 	PublicURL string
 	// Deliveries, if set, reports the notifiers for status.
 	Deliveries func() []notify.Status
+	// Backups, if set, reports the scheduled backups for status.
+	Backups func() wire.Backups
 	// MailOff is the kinds of e-mail the server switched off (--mail-off),
 	// shown with the council's own settings.
 	MailOff []notify.Kind
@@ -62,6 +65,7 @@ type server struct {
 	log        *slog.Logger
 	metrics    *Metrics
 	deliveries func() []notify.Status
+	backups    func() wire.Backups
 	mailOff    []notify.Kind
 	publicURL  string
 }
@@ -75,7 +79,7 @@ func newServer(v *vault.Vault, opt Options, rate float64) *echo.Echo {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries, mailOff: opt.MailOff, publicURL: opt.PublicURL}
+	s := &server{v: v, log: log, metrics: opt.Metrics, deliveries: opt.Deliveries, backups: opt.Backups, mailOff: opt.MailOff, publicURL: opt.PublicURL}
 	e := s.newEcho()
 	g := e.Group("/v1")
 	limits := newAttemptLimits(rate)

@@ -18,16 +18,22 @@ func (s *server) status(c echo.Context) error {
 		return err
 	}
 	out := statusOut(st)
-	if s.deliveries != nil && s.maySeeDelivery(c) {
-		for _, d := range s.deliveries() {
-			out.Delivery = append(out.Delivery, wire.Delivery(d))
+	if (s.deliveries != nil || s.backups != nil) && s.maySeeDelivery(c) {
+		if s.deliveries != nil {
+			for _, d := range s.deliveries() {
+				out.Delivery = append(out.Delivery, wire.Delivery(d))
+			}
+		}
+		if s.backups != nil {
+			b := s.backups()
+			out.Backups = &b
 		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
 // maySeeDelivery says whether the caller of the public status route is
-// told how the vault's messages are getting through: only a signed-in
+// told how the vault's messages and backups are getting through: only a signed-in
 // provider or clerk (the Messages page's audience), so nobody outside
 // learns when incident e-mail is failing. While sealed nobody is signed
 // in; the server's log and /metrics still say.

@@ -70,24 +70,28 @@ const (
 	SysPassphrase     Action = "sys.passphrase"
 	// SysMailSetting: a provider switched one kind of the vault's e-mail
 	// on or off for the council; the entry names the kind and the state.
-	SysMailSetting     Action = "sys.mail_setting"
-	EscrowShare        Action = "escrow.share"
-	EscrowCheck        Action = "escrow.check"
-	EscrowRecover      Action = "escrow.recover"
-	EscrowRekey        Action = "escrow.rekey"
-	BreakglassOpen     Action = "breakglass.open"
-	BreakglassRead     Action = "breakglass.read"
-	AuditVerify        Action = "audit.verify"
-	AuditCheckpoint    Action = "audit.checkpoint"
-	AuditExport        Action = "audit.export"
-	AuditSubject       Action = "audit.subject"
-	AuditView          Action = "audit.view"
-	AuditIncidents     Action = "audit.incidents"
-	AuditReport        Action = "audit.report"
-	AuditPrune         Action = "audit.prune"
-	AuditPruneRequest  Action = "audit.prune_request"
-	AuditWrite         Action = "audit.write"
-	BackupCreate       Action = "backup.create"
+	SysMailSetting    Action = "sys.mail_setting"
+	EscrowShare       Action = "escrow.share"
+	EscrowCheck       Action = "escrow.check"
+	EscrowRecover     Action = "escrow.recover"
+	EscrowRekey       Action = "escrow.rekey"
+	BreakglassOpen    Action = "breakglass.open"
+	BreakglassRead    Action = "breakglass.read"
+	AuditVerify       Action = "audit.verify"
+	AuditCheckpoint   Action = "audit.checkpoint"
+	AuditExport       Action = "audit.export"
+	AuditSubject      Action = "audit.subject"
+	AuditView         Action = "audit.view"
+	AuditIncidents    Action = "audit.incidents"
+	AuditReport       Action = "audit.report"
+	AuditPrune        Action = "audit.prune"
+	AuditPruneRequest Action = "audit.prune_request"
+	AuditWrite        Action = "audit.write"
+	BackupCreate      Action = "backup.create"
+	// BackupCopy: the server's --backup-copy command ran on a scheduled
+	// backup (its file name is the target); an error outcome carries a
+	// fixed sentence of the server's, never the command's output.
+	BackupCopy         Action = "backup.copy"
 	BackupRestore      Action = "backup.restore"
 	ExportKDBX         Action = "export.kdbx"
 	ReportAccessReview Action = "report.access_review"
@@ -99,4 +103,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}

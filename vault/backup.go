@@ -86,6 +86,23 @@ func (v *Vault) BackupToDir(ctx context.Context, dir string, keep BackupRetentio
 	return name, removed, err
 }
 
+// RecordBackupCopy records the off-site copy of the scheduled backup
+// name (server --backup-copy) as backup.copy: ok, or, when why is not
+// empty (a fixed sentence of the server's, never the command's output),
+// error, which the notifiers tell the providers of.
+func (v *Vault) RecordBackupCopy(ctx context.Context, name, why string) error {
+	ev := event{actor: systemActor, action: audit.BackupCopy, target: audit.Target{Kind: "backup", Name: name},
+		reason: "copied off site by the --backup-copy command"}
+	if why != "" {
+		ev.outcome, ev.reason = audit.OutcomeError, "the off-site copy failed: "+why
+	}
+	return v.record(ctx, Request{ID: "scheduled-backup"}, ev)
+}
+
+// NewestBackup is when the newest scheduled backup in dir was taken
+// (false if none).
+func NewestBackup(dir string) (time.Time, bool) { return backup.Newest(dir) }
+
 // PruneBackups deletes the backups in dir that the retention does not keep.
 func PruneBackups(dir string, keep BackupRetention) ([]string, error) { return backup.Prune(dir, keep) }
 

@@ -33,6 +33,24 @@ type Status struct {
 	Recovery *RecoveryStatus `json:"recovery,omitempty"`
 	// Delivery reports each notifier (e-mail, webhook, syslog).
 	Delivery []Delivery `json:"delivery,omitempty"`
+	// Backups reports the scheduled backups and their off-site copies
+	// (server --backup-dir, --backup-copy) since the server started.
+	Backups *Backups `json:"backups,omitempty"`
+}
+
+// Backups is the server's scheduled backups since it started: the last
+// one written, and the last off-site copy's result. CopyError is a fixed
+// sentence, never the command's output.
+type Backups struct {
+	LastFile  string    `json:"last_file,omitempty"`
+	LastAt    time.Time `json:"last_at,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+	// CopyCommand says whether --backup-copy is set.
+	CopyCommand bool      `json:"copy_command"`
+	CopyFile    string    `json:"copy_file,omitempty"`
+	CopyAt      time.Time `json:"copy_at,omitzero"`
+	CopyOK      bool      `json:"copy_ok"`
+	CopyError   string    `json:"copy_error,omitempty"`
 }
 
 // Delivery is one notifier's state: entries delivered, failed attempts

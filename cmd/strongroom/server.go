@@ -63,6 +63,18 @@ func serverCmd() *cobra.Command {
 	return cmd
 }
 
+// backupCheck is how often the server looks whether a scheduled backup
+// is due.
+const backupCheck = 5 * time.Second
+
+// latest is the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // housekeeping is the server's periodic work on the audit log.
 type housekeeping struct {
 	commitDelay                time.Duration // the group commit's wait under load (--commit-delay)
@@ -70,6 +82,7 @@ type housekeeping struct {
 	backupDir                  string
 	backupEvery                time.Duration
 	backupKeep                 vault.BackupRetention
+	copy                       *backupCopy // --backup-copy, and the backups' state for status
 }
 
 // run signs a checkpoint when the log grew and prunes entries past the
@@ -77,9 +90,13 @@ type housekeeping struct {
 func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger) {
 	t := time.NewTicker(h.checkpointEvery)
 	defer t.Stop()
+	// Backups are due --backup-every after the newest in the directory
+	// (or the last attempt, if it failed), checked every few seconds, so a
+	// restart neither skips one nor takes an extra one.
 	var backups <-chan time.Time
+	var attempted time.Time
 	if h.backupDir != "" {
-		bt := time.NewTicker(h.backupEvery)
+		bt := time.NewTicker(backupCheck)
 		defer bt.Stop()
 		backups = bt.C
 	}
@@ -88,15 +105,21 @@ func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger)
 		case <-ctx.Done():
 			return
 		case <-backups:
-			if v.Sealed() {
-				log.Warn("scheduled backup skipped: the vault is sealed")
+			newest, _ := vault.NewestBackup(h.backupDir)
+			if v.Sealed() || time.Since(latest(newest, attempted)) < h.backupEvery {
 				continue
 			}
-			if name, removed, err := v.BackupToDir(ctx, h.backupDir, h.backupKeep); err != nil {
+			attempted = time.Now()
+			name, removed, err := v.BackupToDir(ctx, h.backupDir, h.backupKeep)
+			if err != nil {
 				log.Error("scheduled backup failed", "err", err)
 			} else {
 				log.Info("scheduled backup written", "file", name, "pruned", len(removed))
 			}
+			if name != "" {
+				err = nil // written; only pruning failed
+			}
+			go h.copy.written(ctx, v, log, name, err) // a copy may take long: the checkpoints go on
 			continue
 		case <-t.C:
 		}
@@ -185,6 +208,9 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if hk.backupDir != "" {
+		opts.Backups = hk.copy.status
 	}
 	srv := &http.Server{
 		Handler:           api.New(v, opts),

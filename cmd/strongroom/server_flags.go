@@ -19,7 +19,8 @@ type serverFlags struct {
 	backupDir, backupKeep, cpuProfile, adminApprove string
 	nf                                              notifyFlags
 	firstSeal, passwordless                         bool
-	requirePasskey                                  string
+	requirePasskey, backupCopy                      string
+	backupCopyTimeout                               time.Duration
 }
 
 func (sf *serverFlags) register(f *pflag.FlagSet) {
@@ -39,6 +40,8 @@ func (sf *serverFlags) register(f *pflag.FlagSet) {
 	f.DurationVar(&sf.backupEvery, "backup-every", 24*time.Hour, "how often to take a scheduled backup (while unsealed)")
 	f.StringVar(&sf.cpuProfile, "cpu-profile", "", "write a Go CPU profile (pprof) to this file until the server stops (for benchmarking)")
 	f.StringVar(&sf.backupKeep, "backup-keep", "7,4,12", "scheduled backups kept: daily,weekly,monthly")
+	f.StringVar(&sf.backupCopy, "backup-copy", "", "after each scheduled backup, run this command to copy it off site, with {file} the backup's path and {name} its file name, e.g. 'rclone copyto {file} remote:strongroom/{name}' (no shell runs it); each result is recorded")
+	f.DurationVar(&sf.backupCopyTimeout, "backup-copy-timeout", time.Hour, "how long the --backup-copy command may run before it is stopped and counted as failed")
 	f.StringVar(&sf.requirePasskey, "require-passkey", "", "roles (e.g. provider,chairman) for whom, once they have a passkey, an authenticator code is no longer accepted (recovery codes still are); needs --public-url with a host name")
 	f.BoolVar(&sf.passwordless, "passwordless", false, "let people sign in with a passkey alone (one that checks their fingerprint, face or PIN), with no password; needs --public-url with a host name")
 	f.BoolVar(&sf.firstSeal, "first-state-seal", false, "once, after upgrading from a release before the state seal: let the next unseal take the database as it is and seal it (SECURITY.md \"The state seal\"); without it such a vault refuses to unseal")
@@ -83,10 +86,17 @@ func (sf *serverFlags) check() (vault.Config, housekeeping, error) {
 	case sf.backupDir != "" && sf.backupEvery < time.Minute:
 		return vault.Config{}, none, usagef("--backup-every must be at least 1m")
 	}
+	bc, err := parseBackupCopy(sf.backupCopy, sf.backupCopyTimeout)
+	if err != nil {
+		return vault.Config{}, none, err
+	}
+	if len(bc.words) > 0 && sf.backupDir == "" {
+		return vault.Config{}, none, usagef("--backup-copy copies the scheduled backups: give --backup-dir too")
+	}
 	cfg := vault.Config{KDF: kdf, BreakGlassWindow: sf.breakGlass, AdminApprover: approver, AuditRetention: sf.retention, FirstStateSeal: sf.firstSeal}
 	if err := passkeyConfig(&sf.nf, sf.requirePasskey, sf.passwordless, &cfg); err != nil {
 		return vault.Config{}, none, err
 	}
 	return cfg, housekeeping{commitDelay: sf.commitDelay, checkpointEvery: sf.cpEvery, retention: sf.retention,
-		backupDir: sf.backupDir, backupEvery: sf.backupEvery, backupKeep: keep}, nil
+		backupDir: sf.backupDir, backupEvery: sf.backupEvery, backupKeep: keep, copy: bc}, nil
 }

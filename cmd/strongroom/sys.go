@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/spf13/cobra"
@@ -255,7 +256,35 @@ func statusCmd(g *globals) *cobra.Command {
 				}
 				fmt.Println()
 			}
+			printBackups(st.Backups)
 			return nil
 		},
+	}
+}
+
+// printBackups says how the scheduled backups and their off-site copies
+// went since the server started (shown to a signed-in provider or clerk).
+func printBackups(b *wire.Backups) {
+	if b == nil {
+		return
+	}
+	when := func(t time.Time) string { return t.Local().Format("2 Jan 2006 15:04 MST") }
+	switch {
+	case b.LastError != "":
+		fmt.Printf("Backups:     LAST FAILED: %s\n", b.LastError)
+	case b.LastFile != "":
+		fmt.Printf("Backups:     last %s at %s\n", b.LastFile, when(b.LastAt))
+	default:
+		fmt.Println("Backups:     none yet since the server started")
+	}
+	switch {
+	case !b.CopyCommand:
+		fmt.Println("Off-site:    no --backup-copy command: the backups stay on this machine")
+	case b.CopyFile == "":
+		fmt.Println("Off-site:    no copy yet since the server started")
+	case b.CopyOK:
+		fmt.Printf("Off-site:    %s copied at %s\n", b.CopyFile, when(b.CopyAt))
+	default:
+		fmt.Printf("Off-site:    COPY FAILED for %s at %s: %s\n", b.CopyFile, when(b.CopyAt), b.CopyError)
 	}
 }

@@ -221,7 +221,7 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 		}
 		return nil
 	}
-	var incidents, seal, backups, settings []*audit.Entry
+	var incidents, seal, backups, copies, settings []*audit.Entry
 	for _, e := range batch {
 		if audit.IsIncident(e) {
 			incidents = append(incidents, e)
@@ -231,6 +231,8 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 			settings = append(settings, e)
 		case e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError:
 			backups = append(backups, e)
+		case e.Action == audit.BackupCopy && e.Outcome == audit.OutcomeError:
+			copies = append(copies, e)
 		case e.Outcome != audit.OutcomeOK:
 		case e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck:
 			seal = append(seal, e)
@@ -283,6 +285,11 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 	providers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleProvider })
 	if err := add(KindBackup, providers, backups, "Strongroom: a scheduled backup failed at "+c.council(),
 		"The vault could not write its scheduled backup. Check the backup directory (its disk space and permissions) and the server's log, then take a backup by hand with strongroom backup.",
+		"/ui/audit", "See the audit log"); err != nil {
+		return nil, err
+	}
+	if err := add(KindBackup, providers, copies, "Strongroom: the off-site copy of a backup failed at "+c.council(),
+		"The vault wrote its scheduled backup, but the command that copies it off site (server --backup-copy) failed, so the only copy is on the vault's own disk. Check the server's log for the command's output, then copy the newest backup by hand.",
 		"/ui/audit", "See the audit log"); err != nil {
 		return nil, err
 	}

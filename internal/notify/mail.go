@@ -67,7 +67,7 @@ type Mailer struct {
 func relevant(batch []*audit.Entry) bool {
 	for _, e := range batch {
 		switch {
-		case audit.IsIncident(e), e.Action == audit.BackupCreate && e.Outcome == audit.OutcomeError,
+		case audit.IsIncident(e), (e.Action == audit.BackupCreate || e.Action == audit.BackupCopy) && e.Outcome == audit.OutcomeError,
 			e.Action == audit.SysMailSetting && e.Outcome == audit.OutcomeOK:
 			return true
 		case e.Outcome == audit.OutcomeOK && (e.Action == audit.RequestCreate || e.Action == audit.RequestApprove ||

@@ -182,7 +182,8 @@ func TestReminders(t *testing.T) {
 
 // The council's switches and the server's combine: either switches a
 // kind off. Requests go only to those who may decide them, decisions to
-// the requester found by account id, and a failed backup to the providers.
+// the requester found by account id, and a failed backup or off-site
+// copy to the providers.
 func TestMailSwitchesAndRecipients(t *testing.T) {
 	srv := smtptest.Start(t, "u", "p")
 	people := append([]vault.Contact{{ID: "r1", Name: "Reg by Name; Sr", Role: vault.RoleMember, Email: "reg@parish.test", Active: true}}, council...)
@@ -202,6 +203,9 @@ func TestMailSwitchesAndRecipients(t *testing.T) {
 		deniedRead(when),
 	}
 	batch[4].Seq = 5
+	batch = append(batch, &audit.Entry{Seq: 6, Time: when, Actor: audit.Actor{Name: "system"}, Action: audit.BackupCopy,
+		Target: audit.Target{Kind: "backup", Name: "backup-20260714T130509Z.srbk"}, Outcome: audit.OutcomeError,
+		Reason: "the off-site copy failed: the command ended with exit code 3"})
 	pp.off = []string{string(KindIncidents)}
 	if _, err := m.Deliver(context.Background(), batch); err != nil {
 		t.Fatal(err)
@@ -216,7 +220,8 @@ func TestMailSwitchesAndRecipients(t *testing.T) {
 	want := map[string][]string{
 		"chair@parish.test": {"Strongroom: Reg by Name; Sr asks for access to Router"},
 		"reg@parish.test":   {"Strongroom: your request for Router was refused"},
-		"it@provider.test":  {"Strongroom: a scheduled backup failed at Little Wittering Parish Council"},
+		"it@provider.test": {"Strongroom: a scheduled backup failed at Little Wittering Parish Council",
+			"Strongroom: the off-site copy of a backup failed at Little Wittering Parish Council"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("mail went to %v, want %v", got, want)

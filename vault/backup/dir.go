@@ -49,30 +49,52 @@ func ToDir(dir string, now time.Time, keep Retention, write func(w io.Writer) er
 	return name, removed, err
 }
 
-// Prune deletes the backups in dir that the retention does not keep.
-func Prune(dir string, keep Retention) ([]string, error) {
+// A file is one backup in a directory of scheduled backups.
+type file struct {
+	path string
+	t    time.Time
+}
+
+// list is dir's backups, newest first (files not named as ToDir names
+// them are not backups and are left alone).
+func list(dir string) ([]file, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	type backup struct {
-		path string
-		t    time.Time
-	}
-	var all []backup
+	var all []file
 	for _, e := range entries {
 		stamp, ok := strings.CutPrefix(e.Name(), "backup-")
 		stamp, ok2 := strings.CutSuffix(stamp, ".srbk")
-		if !ok || !ok2 {
+		if !ok || !ok2 || !e.Type().IsRegular() {
 			continue
 		}
 		t, err := time.Parse(TimeFormat, stamp)
 		if err != nil {
 			continue
 		}
-		all = append(all, backup{filepath.Join(dir, e.Name()), t})
+		all = append(all, file{filepath.Join(dir, e.Name()), t})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].t.After(all[j].t) })
+	return all, nil
+}
+
+// Newest is when the newest backup in dir was taken; false if there is
+// none (or dir cannot be read).
+func Newest(dir string) (time.Time, bool) {
+	all, err := list(dir)
+	if err != nil || len(all) == 0 {
+		return time.Time{}, false
+	}
+	return all[0].t, true
+}
+
+// Prune deletes the backups in dir that the retention does not keep.
+func Prune(dir string, keep Retention) ([]string, error) {
+	all, err := list(dir)
+	if err != nil {
+		return nil, err
+	}
 	kept := map[string]bool{}
 	for _, rule := range []struct {
 		n   int
