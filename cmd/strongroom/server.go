@@ -56,7 +56,7 @@ func serverCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			return serve(cmd.Context(), sf.data, sf.listen, sf.certFile, sf.keyFile, cfg, hk, &sf.nf)
+			return serve(cmd.Context(), &sf, cfg, hk)
 		},
 	}
 	sf.register(cmd.Flags())
@@ -168,7 +168,8 @@ func hardenProcess() error {
 	return prctlNotDumpable()
 }
 
-func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vault.Config, hk housekeeping, nf *notifyFlags) error {
+func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeeping) error {
+	data, listen, certFile, keyFile, nf := sf.data, sf.listen, sf.certFile, sf.keyFile, &sf.nf
 	log := nf.logger()
 	if err := hardenProcess(); err != nil {
 		return err
@@ -182,6 +183,13 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return fmt.Errorf("TLS certificate: %v", err)
+	}
+	tlsCfg := serverTLS(cert)
+	var fromCA *acmeTLS
+	if sf.acme.domain != "" {
+		if fromCA, tlsCfg, err = sf.acme.tls(data, cert, log); err != nil {
+			return err
+		}
 	}
 	if os.Getenv("GOGC") == "" {
 		// The heap is small (tens of MB); collecting at 200% growth instead
@@ -214,7 +222,7 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	}
 	srv := &http.Server{
 		Handler:           api.New(v, opts),
-		TLSConfig:         serverTLS(cert),
+		TLSConfig:         tlsCfg,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      5 * time.Minute,
@@ -223,10 +231,16 @@ func serve(ctx context.Context, data, listen, certFile, keyFile string, cfg vaul
 	}
 	fp := sha256.Sum256(cert.Certificate[0])
 	fmt.Printf("strongroom: listening on https://%s (sealed)\n", ln.Addr())
-	fmt.Printf("strongroom: certificate %s\n", certFile)
-	fmt.Printf("strongroom: certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	if fromCA != nil {
+		fmt.Printf("strongroom: certificate %s for connections not to %s\n", certFile, sf.acme.domain)
+		fmt.Printf("strongroom: self-signed certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))
+		go fromCA.obtain(ctx) // prints the CA's certificate's fingerprint once it has it
+	} else {
+		fmt.Printf("strongroom: certificate %s\n", certFile)
+		fmt.Printf("strongroom: certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))
+	}
 	go hk.run(ctx, v, log)
 	go tellSystemd(ctx, v, ln.Addr().String(), log)
 	select {

@@ -18,6 +18,7 @@ type serverFlags struct {
 	backupEvery, commitDelay                        time.Duration
 	backupDir, backupKeep, cpuProfile, adminApprove string
 	nf                                              notifyFlags
+	acme                                            acmeFlags
 	firstSeal, passwordless                         bool
 	requirePasskey, backupCopy                      string
 	backupCopyTimeout                               time.Duration
@@ -25,6 +26,7 @@ type serverFlags struct {
 
 func (sf *serverFlags) register(f *pflag.FlagSet) {
 	sf.nf.register(f)
+	sf.acme.register(f)
 	f.StringVar(&sf.config, "config", "", "read settings from this file (one 'name = value' a line, names as these flags without --); a flag given on the command line overrides the file")
 	f.StringVar(&sf.data, "data", "./data", "data directory (holds strongroom.db and tls/)")
 	f.DurationVar(&sf.commitDelay, "commit-delay", time.Millisecond, "under load, how long the committer waits for more writes (every audited read is one) to share the next commit and its fsyncs; a lone write never waits")
@@ -56,6 +58,9 @@ func (sf *serverFlags) check() (vault.Config, housekeeping, error) {
 		return vault.Config{}, none, usagef("give both --tls-cert and --tls-key, or neither")
 	}
 	if err := sf.nf.check(sf.listen); err != nil {
+		return vault.Config{}, none, err
+	}
+	if err := sf.acme.check(sf.certFile); err != nil {
 		return vault.Config{}, none, err
 	}
 	kdf := vault.DefaultKDF()
