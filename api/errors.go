@@ -30,6 +30,7 @@ func classify(err error) (int, string) {
 	var he *echo.HTTPError
 	var le *vault.LockedError
 	var be *bodyError
+	var pe *vault.PasskeyError
 	switch {
 	case errors.As(err, &be):
 		return http.StatusBadRequest, be.Msg
@@ -43,6 +44,9 @@ func classify(err error) (int, string) {
 		return http.StatusTooManyRequests, throttleMessage(le.Until)
 	case errors.Is(err, vault.ErrInvalid):
 		return http.StatusBadRequest, public(err)
+	case errors.As(err, &pe) && (pe.Problem == vault.PasskeyRequired || pe.Problem == vault.PasskeyReauthRequired):
+		// A factor refused for the role, not bad input: 403 (exit 1).
+		return http.StatusForbidden, public(err)
 	case errors.Is(err, vault.ErrPasskey):
 		return http.StatusUnprocessableEntity, public(err)
 	case errors.Is(err, vault.ErrReauth):

@@ -74,7 +74,7 @@ func passkeyMessage(err error, fallback string) string {
 	case vault.PasskeyRequired:
 		return "Your role must sign in with a passkey: use your passkey, or one of your recovery codes"
 	case vault.PasskeyReauthRequired:
-		return "Your role must confirm it is you with a passkey: press Confirm with my passkey"
+		return "Your role must confirm it is you with a passkey, not a code: use the passkey button on this page"
 	case vault.PasskeysOff:
 		return "Passkeys are not set up on this vault. Ask your IT provider"
 	}

@@ -31,10 +31,13 @@ func loginBrowser(ctx context.Context, c *client.Client, out io.Writer, user str
 	for time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
-			return wire.LoginResponse{}, &exitError{code: 1, msg: "stopped: not signed in"}
+			return wire.LoginResponse{}, &exitError{code: 130, msg: "stopped: not signed in"}
 		case <-time.After(interval):
 		}
 		res, err := c.PollDevice(ctx, ds.DeviceCode)
+		if ctx.Err() != nil {
+			return wire.LoginResponse{}, &exitError{code: 130, msg: "stopped: not signed in"}
+		}
 		var ae *client.APIError
 		if err == nil || !errors.As(err, &ae) {
 			return res, err

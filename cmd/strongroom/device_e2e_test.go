@@ -135,13 +135,12 @@ func TestLoginBrowserApproval(t *testing.T) {
 	if out := cli.must(0, "whoami"); !strings.Contains(out, "Clerk") {
 		t.Fatalf("whoami: %s", out)
 	}
-	// The approval needed the clerk to confirm it was them: for 5 minutes
-	// from then the command line may read an admin password without
-	// asking again (a person whose only factor is a passkey can).
+	// The approval does not re-authenticate the command line: an admin
+	// password still asks it to confirm who it is.
 	v.provider.must(0, "cred", "put", "Router", "--kind", "admin", "--username", "admin", "--password-file",
 		write(t, filepath.Join(v.work, "router.pw"), "copper lantern meadow"), "--assign", "Clerk")
-	if out := cli.must(0, "cred", "get", "Router"); !strings.Contains(out, "copper lantern meadow") {
-		t.Fatalf("admin read after an approved sign-in: %s", out)
+	if msg := cli.must(2, "cred", "get", "Router"); !strings.Contains(msg, "needs a re-authentication") {
+		t.Fatalf("admin read right after an approved sign-in: %s", msg)
 	}
 
 	// The code of a sign-in as the provider: the clerk cannot approve it.
@@ -153,7 +152,7 @@ func TestLoginBrowserApproval(t *testing.T) {
 	web.mustSee(".error-summary", "no command-line sign-in is waiting for you")
 	// Ctrl-C stops a waiting command line.
 	blp.cmd.Process.Signal(syscall.SIGINT)
-	if code, _, errOut := blp.wait(t); code != 1 || strings.TrimSpace(errOut) != "strongroom: stopped: not signed in" {
+	if code, _, errOut := blp.wait(t); code != 130 || strings.TrimSpace(errOut) != "strongroom: stopped: not signed in" {
 		t.Fatalf("login --browser after Ctrl-C: exit %d, stderr %q", code, errOut)
 	}
 

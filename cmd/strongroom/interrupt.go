@@ -13,7 +13,7 @@ import (
 	"golang.org/x/term"
 )
 
-// Ctrl-C (or SIGTERM) first cancels the command's context, so that a
+// Ctrl-C (or SIGTERM, or SIGHUP) first cancels the command's context, so that a
 // command waiting on it stops in order and says so (the server shuts down
 // and checkpoints its log; login --browser says it stopped, not signed
 // in). A command blocked where it cannot see the context, a passphrase
@@ -34,7 +34,7 @@ const interruptGrace = 2 * time.Second
 func withInterrupts(ctx context.Context) context.Context {
 	ctx, cancel := context.WithCancel(ctx)
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP) // SIGHUP: the terminal closed
 	interrupts.Lock()
 	interrupts.grace = interruptGrace
 	interrupts.Unlock()

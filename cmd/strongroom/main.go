@@ -45,6 +45,12 @@ func run(ctx context.Context, args []string) int {
 	if err == nil {
 		return 0
 	}
+	var ee *exitError
+	if ctx.Err() != nil && !errors.As(err, &ee) {
+		// Interrupted: whatever the cut-off call said, say that.
+		fmt.Fprintln(os.Stderr, "strongroom: stopped (interrupted)")
+		return 130
+	}
 	msg := strings.TrimSpace(strings.SplitN(err.Error(), "\n", 2)[0])
 	var te *client.TransportError
 	if errors.As(err, &te) && certificateRefused(err) {

@@ -83,7 +83,7 @@ func withReauth[T any](ctx context.Context, c *client.Client, ra *reauth, call f
 func (ra *reauth) confirm(ctx context.Context, c *client.Client) error {
 	atTerminal := term.IsTerminal(int(os.Stdin.Fd()))
 	if (ra.pw == nil || ra.flags.code == "") && !atTerminal {
-		return usagef("this needs a re-authentication: give --password-file FILE and --totp CODE (a code newer than the one you logged in with), or, if your second factor is a passkey, run 'strongroom login --user NAME --browser' and repeat this within 5 minutes")
+		return usagef("this needs a re-authentication: give --password-file FILE and --totp CODE (a code newer than the one you logged in with)")
 	}
 	pw := ra.pw
 	if pw == nil {

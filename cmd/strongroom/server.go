@@ -207,7 +207,7 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 	defer v.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	allowStopping(15 * time.Second) // the shutdown below: 10 s for requests, then the checkpoint
+	allowStopping(25 * time.Second) // the shutdown below (10 s, 3 s, the close), inside the unit's TimeoutStopSec=30s
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %v", err)
@@ -251,14 +251,19 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 	case <-ctx.Done():
 		tellSystemdStopping()
 		log.Info("shutting down: sealing")
-		if !v.Sealed() {
-			if _, err := v.AutoCheckpoint(context.Background()); err != nil { // the log's state at shutdown, signed
-				log.Warn("checkpoint at shutdown failed", "err", err)
-			}
-		}
+		// Requests first (up to 10 s), so the checkpoint covers every
+		// entry they wrote; then the checkpoint (up to 3 s); then the
+		// deferred close, all within the grace allowStopping gave.
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
+		if !v.Sealed() {
+			cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Second)
+			if _, err := v.AutoCheckpoint(cctx); err != nil { // the log's state at shutdown, signed
+				log.Warn("checkpoint at shutdown failed", "err", err)
+			}
+			ccancel()
+		}
 	}
 	return nil
 }

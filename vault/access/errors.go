@@ -151,9 +151,8 @@ const (
 	// has a passkey (server --require-passkey); recovery codes still are.
 	PasskeyRequired PasskeyProblem = "a passkey is required for your role: use your passkey or a recovery code, not an authenticator code"
 	// PasskeyReauthRequired: the same at a re-authentication, where a
-	// recovery code does not serve; from the command line, a sign-in
-	// approved with the passkey counts as one for ReauthWindow.
-	PasskeyReauthRequired PasskeyProblem = "a passkey is required for your role: confirm it is you with your passkey in the web interface, or run 'strongroom login --user NAME --browser' and approve it with your passkey, then repeat this within 5 minutes"
+	// recovery code does not serve.
+	PasskeyReauthRequired PasskeyProblem = "a passkey is required for your role: confirm it is you with your passkey, in the web interface (an authenticator code is not accepted)"
 )
 
 // PasskeyError is a refused passkey ceremony.

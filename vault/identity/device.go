@@ -88,12 +88,10 @@ type deviceRequest struct {
 	NextPoll  time.Time `json:"next_poll"`
 	Status    string    `json:"status"` // devicePending, deviceApproved, deviceRefused
 	DecidedBy string    `json:"decided_by,omitempty"`
-	// ReauthAt is when the approver last confirmed it was them (a passkey,
-	// or password and code), which an approval needs: the command line's
-	// session starts re-authenticated as of then (ReauthWindow), so a
-	// person whose only factor is a passkey can read an admin password
-	// from the command line.
-	ReauthAt time.Time `json:"reauth_at,omitempty"`
+	// Passkey is the credential ID of the passkey the approving session
+	// was signed in with, if one: the command line's session carries it,
+	// so removing that passkey (a lost phone) ends it too.
+	Passkey []byte `json:"passkey,omitempty"`
 }
 
 const (
@@ -204,9 +202,14 @@ func scanDevices(tx barrier.Tx, fn func(key string, r *deviceRequest) error) err
 // endDevices deletes every request to sign in as userID: a password
 // change, MFA reset or disabling ends them as it ends sessions.
 func endDevices(tx barrier.Tx, userID string) error {
+	return endDevicesWhere(tx, userID, func(*deviceRequest) bool { return true })
+}
+
+// endDevicesWhere deletes the requests to sign in as userID that end says to.
+func endDevicesWhere(tx barrier.Tx, userID string, end func(*deviceRequest) bool) error {
 	var doomed []string
 	if err := scanDevices(tx, func(k string, r *deviceRequest) error {
-		if r.Account == userID {
+		if r.Account == userID && end(r) {
 			doomed = append(doomed, k)
 		}
 		return nil

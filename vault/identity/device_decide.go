@@ -147,6 +147,16 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 		return access.ErrReauth
 	}
 	return a.withDevice(ctx, req, p, uc, now, func(tx barrier.Tx, key string, r *deviceRequest) error {
+		// The approving session as stored now: one ended meanwhile (a
+		// logout, its passkey removed) approves nothing, and the
+		// re-authentication counted is the stored one.
+		var s Session
+		if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok || s.UserID != p.UserID {
+			return access.FirstErr(err, access.ErrUnauthenticated)
+		}
+		if approve && !access.Reauthed(&access.Principal{ReauthAt: s.ReauthAt}, now) {
+			return access.ErrReauth
+		}
 		switch {
 		case r.Status == deviceApproved && approve, r.Status == deviceRefused && !approve:
 			return nil // the same decision again: done already, nothing to record
@@ -158,9 +168,9 @@ func (a *Accounts) DecideDevice(ctx context.Context, req auditlog.Request, p *ac
 		// line collects its session.
 		action, verb := audit.AuthDeviceRefuse, "refused"
 		if approve {
-			action, verb, r.Status, r.ReauthAt = audit.AuthDeviceApprove, "approved", deviceApproved, p.ReauthAt
+			action, verb, r.Status, r.Passkey = audit.AuthDeviceApprove, "approved", deviceApproved, s.Passkey
 		} else {
-			r.Status, r.ReauthAt = deviceRefused, time.Time{}
+			r.Status, r.Passkey = deviceRefused, nil
 		}
 		r.DecidedBy = p.UserID
 		if err := tx.PutRecord(storage.BucketSessions, key, r); err != nil {
@@ -303,15 +313,6 @@ func (a *Accounts) pollDecide(tx barrier.Tx, req auditlog.Request, key string, r
 		return nil, nil, err
 	}
 	p, err := a.openSession(tx, req, &cur, token, "", cur.LastTOTPStep,
-		"approved in the web interface (command-line sign-in "+DeviceID(key)+")", nil)
-	if err != nil || r.ReauthAt.IsZero() {
-		return p, nil, err
-	}
-	var s Session
-	if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok {
-		return nil, nil, access.FirstErr(err, access.ErrUnauthenticated)
-	}
-	s.ReauthAt = r.ReauthAt
-	p.ReauthAt = r.ReauthAt // the principal is returned only once the commit made it true
-	return p, nil, tx.PutRecord(storage.BucketSessions, p.Session(), &s)
+		"approved in the web interface (command-line sign-in "+DeviceID(key)+")", r.Passkey)
+	return p, nil, err
 }

@@ -286,9 +286,10 @@ func TestDeviceUnknownName(t *testing.T) {
 		t.Fatalf("request entries %+v", reqs)
 	}
 	// Nobody can approve it: no account's code matches.
-	f.advance(DeviceExpiry + time.Minute)
-	if _, _, err := f.a.PollDevice(ctx, fromCLI, unknown.DeviceCode); !errors.Is(err, ErrDeviceExpired) && !errors.Is(err, ErrDeviceUnknown) {
-		t.Fatalf("unknown name's request at its end: %v", err)
+	alice := f.addUser(t, "alice2", access.RoleClerk)
+	p := f.approver(t, alice, true)
+	if err := f.a.DecideDevice(ctx, fromBrowser, p, unknown.UserCode, true); !errors.Is(err, errNoDevice) {
+		t.Fatalf("an approval of the unknown name's code: %v", err)
 	}
 	var ie *access.InputError
 	for _, name := range []string{"  ", strings.Repeat("a", 101), strings.Repeat("a", 300000), "a\x00b", "\xff"} {
@@ -497,42 +498,17 @@ func TestDevicePlacesPerAddress(t *testing.T) {
 	}
 }
 
-// TestDeviceSessionReauthedAsOfApproval: an approval needs the approver
-// to have confirmed it is them; the command line's session counts as
-// re-authenticated from that moment, for ReauthWindow and no longer, as
-// stored (a later Authenticate sees it too).
-func TestDeviceSessionReauthedAsOfApproval(t *testing.T) {
-	f := newFixture(t)
-	g := f.approved(t)
-	proved := f.clock()
-	f.advance(time.Minute)
-	token, cp, err := f.a.PollDevice(ctx, fromCLI, g.DeviceCode)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !cp.ReauthAt.Equal(proved) || !access.Reauthed(cp, f.clock()) {
-		t.Fatalf("the command line's session: re-authenticated at %v, want %v", cp.ReauthAt, proved)
-	}
-	who, err := f.a.Authenticate(ctx, token)
-	if err != nil || !access.Reauthed(who, f.clock()) {
-		t.Fatalf("as stored: %+v %v", who, err)
-	}
-	f.advance(ReauthWindow)
-	if access.Reauthed(who, f.clock()) {
-		t.Fatal("still re-authenticated past the window from the approver's proof")
-	}
-}
-
 // TestReauthPasskeyRequiredSaysHow: a person who must use a passkey,
 // re-authenticating with password and code (the command line), is told
-// how to confirm with the passkey instead, not to use a recovery code.
+// to confirm with the passkey instead, not to use a recovery code (which
+// re-authentication does not take).
 func TestReauthPasskeyRequiredSaysHow(t *testing.T) {
 	f, u, p, _ := passkeyFixture(t)
 	f.a.requirePasskey[access.RoleClerk] = true
 	f.advance(time.Minute)
 	err := f.a.Reauthenticate(ctx, auditlog.Request{}, p, Reauth{Password: append([]byte(nil), u.password...), TOTP: f.code(t, u)})
 	var pe *access.PasskeyError
-	if !errors.As(err, &pe) || pe.Problem != access.PasskeyReauthRequired || !strings.Contains(err.Error(), "login --user NAME --browser") {
+	if !errors.As(err, &pe) || pe.Problem != access.PasskeyReauthRequired || strings.Contains(err.Error(), "recovery code") {
 		t.Fatalf("re-authentication with a code for a role that must use a passkey: %v", err)
 	}
 }

@@ -171,6 +171,7 @@ type ceremony struct {
 	session string // the session key it is bound to ("" for a sign-in)
 	data    webauthn.SessionData
 	expires time.Time
+	name    string // a registration's passkey name, checked at its beginning
 }
 
 // ceremonies are the begun ceremonies, by a random ID the browser holds in

@@ -607,9 +607,15 @@ func TestPasskeyIDIsOneAccounts(t *testing.T) {
 // would turn authenticator codes back on for them); with a second one
 // they may remove either.
 func TestPasskeyLastOneStaysWhenRequired(t *testing.T) {
-	f, _, p, _ := passkeyFixture(t)
+	f, _, p, k := passkeyFixture(t)
 	f.a.requirePasskey[access.RoleClerk] = true
-	p.ReauthAt = f.clock() // as a passkey re-authentication marks it
+	cer0, err := f.a.BeginPasskeyReauth(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.a.ReauthenticateWithPasskey(ctx, auditlog.Request{}, p, PasskeyAnswer{Ceremony: cer0.ID, Response: k.get(cer0.Options)}); err != nil {
+		t.Fatal(err)
+	}
 	keys, _ := f.a.ListPasskeys(ctx, p)
 	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, p, keys[0].ID); !errors.Is(err, access.ErrInvalid) {
 		t.Fatalf("the last passkey of a role that must use one removed: %v", err)
@@ -711,7 +717,78 @@ func TestPasskeyNameCheckedFirst(t *testing.T) {
 			t.Errorf("name %q: %v", name, err)
 		}
 	}
-	if _, err := f.a.BeginPasskeyRegistration(ctx, p, " Blue key "); err != nil {
+	cer, err := f.a.BeginPasskeyRegistration(ctx, p, " Blue key ")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The name is the one checked at the beginning, whatever the form
+	// says by the end (the authenticator has made the passkey by then).
+	if err := f.a.FinishPasskeyRegistration(ctx, auditlog.Request{}, p, "", PasskeyAnswer{Ceremony: cer.ID, Response: newSoftKey(t, testOrigin).create(cer.Options)}); err != nil {
+		t.Fatalf("finished with the form's name emptied: %v", err)
+	}
+	keys, _ := f.a.ListPasskeys(ctx, p)
+	if len(keys) != 2 || keys[1].Name != "Blue key" {
+		t.Fatalf("passkeys %+v", keys)
+	}
+}
+
+// TestPasskeyRemovalEndsWhatItApproved: a command line's sign-in
+// approved from a session a passkey signed in (a stolen phone) ends when
+// that passkey is removed, collected or not; one approved from another
+// session stays.
+func TestPasskeyRemovalEndsWhatItApproved(t *testing.T) {
+	f, u, byCode, phone := passkeyFixture(t)
+	reauthWith := func(p *access.Principal, k *softKey) {
+		t.Helper()
+		cer, err := f.a.BeginPasskeyReauth(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.a.ReauthenticateWithPasskey(ctx, auditlog.Request{}, p, PasskeyAnswer{Ceremony: cer.ID, Response: k.get(cer.Options)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cer, _ := f.a.BeginPasskeyLogin()
+	_, onPhone, err := f.a.Login(ctx, auditlog.Request{IP: "192.0.2.1"}, LoginRequest{Name: u.name, Password: u.password,
+		Passkey: &PasskeyAnswer{Ceremony: cer.ID, Response: phone.get(cer.Options)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reauthWith(onPhone, phone)
+	approve := func(p *access.Principal) DeviceGrant {
+		t.Helper()
+		g := f.start(t, u.name)
+		if err := f.a.DecideDevice(ctx, fromBrowser, p, g.UserCode, true); err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	collected, waiting := approve(onPhone), approve(onPhone)
+	cliToken, _, err := f.a.PollDevice(ctx, fromCLI, collected.DeviceCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	if err := f.a.Reauthenticate(ctx, auditlog.Request{}, byCode, Reauth{Password: append([]byte(nil), u.password...), TOTP: f.code(t, u)}); err != nil {
+		t.Fatal(err)
+	}
+	other := approve(byCode)
+	keys, _ := f.a.ListPasskeys(ctx, byCode)
+	if err := f.a.RemovePasskey(ctx, auditlog.Request{}, byCode, keys[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.a.Authenticate(ctx, cliToken); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("the command line signed in from the phone's session: %v", err)
+	}
+	if _, _, err := f.a.PollDevice(ctx, fromCLI, waiting.DeviceCode); !errors.Is(err, ErrDeviceUnknown) {
+		t.Fatalf("an approval from the phone's session, not yet collected: %v", err)
+	}
+	if _, cp, err := f.a.PollDevice(ctx, fromCLI, other.DeviceCode); err != nil || cp.Name != u.name {
+		t.Fatalf("an approval from another session: %v", err)
+	}
+	// The phone's session is gone: it can approve nothing more.
+	g := f.start(t, u.name)
+	if err := f.a.DecideDevice(ctx, fromBrowser, onPhone, g.UserCode, true); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Fatalf("an ended session approved: %v", err)
 	}
 }

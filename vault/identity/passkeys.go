@@ -85,15 +85,19 @@ func (a *Accounts) BeginPasskeyRegistration(ctx context.Context, p *access.Princ
 	if err != nil {
 		return nil, fmt.Errorf("identity: begin registration: %w", err)
 	}
-	return a.begin(ceremonyRegister, p.Session(), data, creation.Response)
+	return a.begin(ceremonyRegister, p.Session(), data, creation.Response, name)
 }
 
-func (a *Accounts) begin(kind ceremonyKind, session string, data *webauthn.SessionData, options any) (*Ceremony, error) {
+func (a *Accounts) begin(kind ceremonyKind, session string, data *webauthn.SessionData, options any, name ...string) (*Ceremony, error) {
 	opts, err := json.Marshal(options)
 	if err != nil {
 		return nil, err
 	}
-	id, err := a.cer.put(a.now(), &ceremony{kind: kind, session: session, data: *data})
+	c := &ceremony{kind: kind, session: session, data: *data}
+	if len(name) > 0 {
+		c.name = name[0]
+	}
+	id, err := a.cer.put(a.now(), c)
 	if err != nil {
 		return nil, err
 	}
@@ -101,18 +105,23 @@ func (a *Accounts) begin(kind ceremonyKind, session string, data *webauthn.Sessi
 }
 
 // FinishPasskeyRegistration stores the passkey the browser made for the
-// ceremony, named name, in the caller's account, recorded as
-// user.passkey_add; a refusal is recorded as denied.
+// ceremony in the caller's account, under the name checked when the
+// ceremony began (name, the form's, only for a ceremony begun without
+// one), recorded as user.passkey_add; a refusal is recorded as denied.
 func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.Request, p *access.Principal, name string, ans PasskeyAnswer) error {
-	name, err := CheckPasskeyName(name)
-	if err != nil {
-		return err
-	}
 	if a.rp == nil {
 		return passkeyErr(access.PasskeysOff)
 	}
 	if !access.Fresh(p, a.now()) {
 		return access.ErrReauth
+	}
+	c, ok := a.cer.take(ans.Ceremony, ceremonyRegister, p.Session(), a.now())
+	if ok && c.name != "" {
+		name = c.name // the authenticator made it for this name: a changed form cannot orphan it
+	}
+	name, err := CheckPasskeyName(name)
+	if err != nil {
+		return err
 	}
 	target := audit.Target{Kind: "user", ID: p.UserID, Name: p.Name}
 	deny := func(tx barrier.Tx, reason string, answer error) error {
@@ -122,7 +131,6 @@ func (a *Accounts) FinishPasskeyRegistration(ctx context.Context, req auditlog.R
 		}
 		return access.Recorded(answer)
 	}
-	c, ok := a.cer.take(ans.Ceremony, ceremonyRegister, p.Session(), a.now())
 	parsed, perr := protocol.ParseCredentialCreationResponseBytes(ans.Response)
 	return a.keys.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
@@ -238,6 +246,15 @@ func (a *Accounts) RemovePasskey(ctx context.Context, req auditlog.Request, p *a
 			if ok, err := tx.GetRecord(storage.BucketUsers, p.UserID, &u); err != nil || !ok {
 				return access.FirstErr(err, access.ErrUnauthenticated)
 			}
+			// The removing session as stored now: one ended meanwhile (its
+			// own passkey removed from another) removes nothing.
+			var s Session
+			if ok, err := tx.GetRecord(storage.BucketSessions, p.Session(), &s); err != nil || !ok || s.UserID != p.UserID {
+				return access.FirstErr(err, access.ErrUnauthenticated)
+			}
+			if !access.Reauthed(&access.Principal{ReauthAt: s.ReauthAt}, a.now()) {
+				return access.ErrReauthNeeded
+			}
 			i := u.passkeyOf(raw)
 			if i < 0 {
 				return &access.NotFoundError{Kind: "passkey", Name: "that passkey"}
@@ -257,6 +274,12 @@ func (a *Accounts) RemovePasskey(ctx context.Context, req auditlog.Request, p *a
 			ended, err := endSessionsWhere(tx, u.Person(), p.Session(), "session ended: the passkey it was signed in with was removed",
 				func(s Session) bool { return bytes.Equal(s.Passkey, raw) })
 			if err != nil {
+				return err
+			}
+			// A command line's sign-in approved from such a session and
+			// not yet collected goes too (a collected one is a session,
+			// ended above: it carries the passkey).
+			if err := endDevicesWhere(tx, u.ID, func(r *deviceRequest) bool { return bytes.Equal(r.Passkey, raw) }); err != nil {
 				return err
 			}
 			reason := fmt.Sprintf("passkey %s removed (%d left)", strconv.Quote(name), len(u.Passkeys))

@@ -21,7 +21,7 @@
       section.hidden = false;
       go.hidden = true;
       go.disabled = true;
-      status.textContent = "This browser is too old to use passkeys here. Update it, or use your authenticator app code.";
+      status.textContent = "This browser is too old to use passkeys here. Update it, or use another browser.";
     });
     return;
   }
