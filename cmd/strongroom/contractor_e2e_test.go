@@ -23,11 +23,11 @@ func TestContractorAgreement(t *testing.T) {
 	ends := time.Now().Add(30 * 24 * time.Hour).Format("2006-01-02")
 
 	for _, bad := range [][]string{
-		{"user", "add", "X", "--role", "member", "--contractor", "--scope", "Website admin", "--expires", ends},           // no agreement
-		{"user", "add", "X", "--role", "member", "--contractor", "--agreement", "W-1", "--scope", "Website admin"},        // no end date
+		{"user", "add", "X", "--role", "member", "--contractor", "--scope", "Website admin", "--expires", ends},    // no agreement
+		{"user", "add", "X", "--role", "member", "--contractor", "--agreement", "W-1", "--scope", "Website admin"}, // no end date
 		{"user", "add", "X", "--role", "clerk", "--contractor", "--agreement", "W-1", "--scope", "Website admin", "--expires", ends},
-		{"user", "add", "X", "--role", "member", "--contractor", "--agreement", "W-1", "--expires", ends},                 // no scope
-		{"user", "add", "X", "--role", "member", "--agreement", "W-1", "--scope", "Website admin", "--expires", ends},     // not a contractor
+		{"user", "add", "X", "--role", "member", "--contractor", "--agreement", "W-1", "--expires", ends},             // no scope
+		{"user", "add", "X", "--role", "member", "--agreement", "W-1", "--scope", "Website admin", "--expires", ends}, // not a contractor
 		{"user", "complete"},
 	} {
 		provider.must(2, bad...)
