@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"html"
 	"io"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -48,6 +50,14 @@ func TestContractorAPIAndHomeNotice(t *testing.T) {
 	st, b = e.call(t, "POST", "/v1/requests", in.Token, `{"credential":"Bank","reason":"look at the bank","for":"1h"}`)
 	if json.Unmarshal(b, &field); st != 403 || field.Field != "cred" || !strings.Contains(string(b), "outside the scope of agreement WEB-1") {
 		t.Fatalf("out of scope request %d %s", st, b)
+	}
+	wc := newWebClient(t, e, in.Token)
+	resp := wc.req(t, "POST", "/ui/requests", url.Values{"csrf": {wc.csrf}, "cred": {"Bank"}, "reason": {"look at the bank"}, "for": {"1h"}}, nil)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if text := html.UnescapeString(string(page)); resp.StatusCode != 403 ||
+		!strings.Contains(text, `"Bank" is outside the scope of agreement WEB-1, under which Web Co works; ask only for what the agreement covers.`) {
+		t.Fatalf("web request out of scope: %d\n%s", resp.StatusCode, text)
 	}
 
 	home := func() string {

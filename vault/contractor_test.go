@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"strongroom/audit"
+	"strongroom/vault/access"
+	"strongroom/vault/barrier"
+	"strongroom/vault/identity"
+	"strongroom/vault/storage"
 )
 
 // addContractor adds a contractor under agreement ref covering scope,
@@ -211,5 +215,41 @@ func TestOverdueContractors(t *testing.T) {
 	}
 	if got, err := f.v.OverdueContractors(ctx); err != nil || len(got) != 0 {
 		t.Fatalf("after completion: %+v %v", got, err)
+	}
+}
+
+// An approval checks the requester's agreement as it is when approved,
+// not as it was when asked: a request the scope no longer covers (here the
+// stored scope is changed under it) is refused and recorded, and no grant
+// is made.
+func TestApprovalRechecksScope(t *testing.T) {
+	f := newFixture(t)
+	chair, _ := f.addUser(t, "Chair", RoleChairman)
+	f.put(t, f.admin, "Website admin", "admin", "pw")
+	f.put(t, f.admin, "Website FTP", "shared", "pw")
+	web, _ := f.addContractor(t, "Web Co", "WEB-1", "Website admin")
+	r, err := f.v.CreateRequest(ctx, req, web, "Website admin", "plugin update", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f.v.barrier.Write(ctx, func(tx barrier.Tx) error {
+		u, err := identity.Find(tx, "Web Co")
+		if err != nil || u == nil {
+			return errors.Join(err, errors.New("no Web Co"))
+		}
+		u.Contractor = &Agreement{Ref: "WEB-2", Scope: []access.ScopeItem{{ID: "elsewhere", Name: "Website FTP"}}, Since: u.Contractor.Since}
+		return tx.PutRecord(storage.BucketUsers, u.ID, u)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, g, err := f.v.DecideRequest(ctx, req, chair, r.ID, true, ""); !errors.Is(err, ErrForbidden) || g != nil {
+		t.Fatalf("approval outside the scope: %v, grant %v", err, g)
+	}
+	if e := f.last(t); e.Action != audit.RequestApprove || e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "agreement WEB-2 does not cover Website admin") {
+		t.Fatalf("entry %+v", e)
+	}
+	if f.canRead(t, web, "Website admin") {
+		t.Fatal("a grant was made")
 	}
 }

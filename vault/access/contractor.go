@@ -94,8 +94,12 @@ type ScopeError struct {
 }
 
 func (e *ScopeError) Error() string {
-	return fmt.Sprintf("vault: not permitted: %s: %q is outside the scope of agreement %s under which %s works (the attempt is recorded)",
-		e.Field, e.Credential, e.Agreement, e.Contractor)
+	return "vault: not permitted: " + e.Field + ": " + e.Reason() + " (the attempt is recorded)"
+}
+
+// Reason says what was refused, in words for a page (no field name).
+func (e *ScopeError) Reason() string {
+	return fmt.Sprintf("%q is outside the scope of agreement %s, under which %s works", e.Credential, e.Agreement, e.Contractor)
 }
 
 func (e *ScopeError) Unwrap() error { return ErrForbidden }
