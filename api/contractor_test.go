@@ -74,6 +74,13 @@ func TestContractorAPIAndHomeNotice(t *testing.T) {
 	if p := home(); !strings.Contains(p, "Contractors overdue for completion") || !strings.Contains(p, "Web Co (agreement WEB-1: Website admin)") {
 		t.Fatalf("no notice on the provider's home page:\n%s", p)
 	}
+	w := newWebClient(t, e, e.token)
+	resp = w.req(t, "GET", "/ui/users", nil, nil)
+	people, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(people), "contractor under agreement WEB-1 for Website admin; <strong>overdue for completion</strong>") {
+		t.Fatalf("the People page does not show the contractor:\n%s", people)
+	}
 	if st, b := e.call(t, "POST", "/v1/users/Web%20Co/complete", e.token, ""); st != 200 || !strings.Contains(string(b), `"credential":"Website admin"`) {
 		t.Fatalf("complete %d %s", st, b)
 	}
