@@ -112,9 +112,15 @@ func TestContractorRequestsStayInScope(t *testing.T) {
 			t.Fatalf("out of scope %q: entries %+v", name, es)
 		}
 	}
+	// A name that could not be a credential's is not written to the log.
+	before := len(f.entries(t))
+	var ie *InputError
+	if _, err := f.v.CreateRequest(ctx, req, web, strings.Repeat("x", 300), "look at the bank", 2*time.Hour); !errors.As(err, &ie) || ie.Field != "cred" ||
+		len(f.entries(t)) != before {
+		t.Fatalf("an overlong name: %v", err)
+	}
 	// Nobody can hand a contractor what the agreement does not cover.
 	_, _, err = f.v.PutCredential(ctx, req, f.admin, CredentialInput{Name: "Bank", Assignees: []string{"Web Co"}})
-	var ie *InputError
 	if !errors.As(err, &ie) || ie.Field != "assignees" || !strings.Contains(err.Error(), "WEB-2026-04") {
 		t.Fatalf("assigning out of scope: %v", err)
 	}

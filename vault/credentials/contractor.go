@@ -60,6 +60,14 @@ func (c *Credentials) refuseOutOfScope(tx barrier.Tx, req auditlog.Request, p *a
 	target := audit.Target{Kind: "credential", Name: se.Credential}
 	if h != nil {
 		target.ID = h.ID
+	} else {
+		// A name with no credential is recorded as typed, so it must be one:
+		// bounded and printable (NormaliseName), or it is an input error.
+		n, err := access.NormaliseName("cred", "credential", se.Credential)
+		if err != nil {
+			return err
+		}
+		se.Credential, target.Name = n, n
 	}
 	if err := c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: se.Action, Target: target,
 		Outcome: audit.OutcomeDenied, Reason: fmt.Sprintf("outside the scope of %s's agreement %s", se.Contractor, se.Agreement)}); err != nil {
