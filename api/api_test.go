@@ -28,14 +28,17 @@ type env struct {
 	token string // the admin's session, password already changed
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvClock(t, nil) }
+
+// newEnvClock is newEnv with the vault's clock (nil: the real one).
+func newEnvClock(t testing.TB, clock func() time.Time) *env {
 	t.Helper()
 	st, err := vault.OpenBolt(t.TempDir(), vault.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v := vault.New(vault.Config{Store: st, KDF: vault.KDFParams{Memory: vault.MinKDFMemory, Time: vault.MinKDFTime, Threads: 1},
-		PasswordKDF: vault.KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}})
+		PasswordKDF: vault.KDFParams{Memory: 8 * 1024, Time: 1, Threads: 1}, Clock: clock})
 	srv := httptest.NewServer(newServer(v, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 1000))
 	t.Cleanup(func() { srv.Close(); v.Close() })
 	e := &env{srv: srv, v: v}

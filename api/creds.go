@@ -48,7 +48,16 @@ func (s *server) createUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	otl, err := s.v.CreatePerson(c.Request().Context(), request(c), principal(c), vault.NewPerson{Name: in.Name, Role: role, Expires: in.Expires, Email: in.Email})
+	np := vault.NewPerson{Name: in.Name, Role: role, Expires: in.Expires, Email: in.Email}
+	switch {
+	case in.Contractor:
+		np.Contract = &vault.Contract{Agreement: in.Agreement, Scope: in.Scope}
+	case in.Agreement != "":
+		return &bodyError{Field: "agreement", Msg: "an agreement is for a contractor's account (\"contractor\": true)"}
+	case in.Scope != nil:
+		return &bodyError{Field: "scope", Msg: "a scope is for a contractor's account (\"contractor\": true)"}
+	}
+	otl, err := s.v.CreatePerson(c.Request().Context(), request(c), principal(c), np)
 	if err != nil {
 		return err
 	}
@@ -91,6 +100,20 @@ func (s *server) offboardUser(c echo.Context) error {
 		return err
 	}
 	rep, err := s.v.Offboard(c.Request().Context(), request(c), principal(c), name, days)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, offboardOut(*rep))
+}
+
+// completeUser answers POST /v1/users/{name}/complete: a contractor's
+// work completed.
+func (s *server) completeUser(c echo.Context) error {
+	name, err := pathName(c)
+	if err != nil {
+		return err
+	}
+	rep, err := s.v.CompleteContractor(c.Request().Context(), request(c), principal(c), name)
 	if err != nil {
 		return err
 	}

@@ -123,6 +123,8 @@ func newErrorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			body.Field = ie.Field
 		} else if be := (*bodyError)(nil); errors.As(err, &be) {
 			body.Field = be.Field
+		} else if se := (*vault.ScopeError)(nil); errors.As(err, &se) {
+			body.Field = se.Field
 		}
 		body.Reauth = errors.Is(err, vault.ErrReauth)
 		_ = c.JSON(status, body)

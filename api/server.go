@@ -179,6 +179,7 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.GET("/notify/settings", s.mailSettings, auth)
 	g.PUT("/notify/settings/:kind", s.setMail, auth)
 	g.POST("/users/:name/offboard", s.offboardUser, auth)
+	g.POST("/users/:name/complete", s.completeUser, auth)
 	g.POST("/users/:name/reset-mfa", s.resetMFA, auth)
 	g.POST("/users/:name/mfa-exempt", s.mfaExempt, auth)
 	g.POST("/auth/recovery-codes", s.recoveryCodes, auth)

@@ -34,7 +34,8 @@ func each[T, U any](in []T, f func(T) U) []U {
 
 func userOut(u vault.User) wire.User {
 	return wire.User{ID: u.ID, Name: u.Name, Role: string(u.Role), Disabled: u.Disabled, MustChange: u.MustChange,
-		Locked: u.Locked, Created: u.Created, Expires: u.Expires, Email: u.Email}
+		Locked: u.Locked, Created: u.Created, Expires: u.Expires, Email: u.Email,
+		Contractor: u.Contractor, Agreement: u.Agreement, Scope: u.Scope, Completed: u.Completed, Overdue: u.Overdue}
 }
 
 func credInfoOut(ci vault.CredentialInfo) wire.CredentialInfo {

@@ -200,7 +200,7 @@ func (w *web) root(c echo.Context) error {
 func (w *web) home(c echo.Context) error {
 	p := webUser(c)
 	return w.render(c, http.StatusOK, "home", &page{Title: "Home",
-		Data: map[string]any{"Failing": w.failingDeliveries(p), "Tell": deliveryTell(p)}})
+		Data: map[string]any{"Failing": w.failingDeliveries(p), "Tell": deliveryTell(p), "Overdue": w.overdueContractors(c, p)}})
 }
 
 // page is what every template gets.

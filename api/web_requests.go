@@ -6,6 +6,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -45,6 +46,9 @@ func (w *web) requestCreate(c echo.Context) error {
 		return w.requestsPage(c, http.StatusUnprocessableEntity, errs, f)
 	}
 	if _, err := w.s.v.CreateRequest(ctx(c), request(c), webUser(c), f["cred"], f["reason"], d); err != nil {
+		if se := (*vault.ScopeError)(nil); errors.As(err, &se) {
+			return w.requestsPage(c, http.StatusForbidden, []*fieldError{{"cred", sentence(se.Reason() + "; ask only for what the agreement covers")}}, f)
+		}
 		if fe := inputError(err, "cred"); fe != nil {
 			return w.requestsPage(c, http.StatusUnprocessableEntity, []*fieldError{fe}, f)
 		}

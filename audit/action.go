@@ -33,6 +33,9 @@ const (
 	UserMFAExempt     Action = "user.mfa_exempt"
 	UserRecoveryCodes Action = "user.recovery_codes"
 	UserOffboard      Action = "user.offboard"
+	// UserComplete: a contractor's work under their agreement was marked
+	// completed; the account, its grants and sessions ended at once.
+	UserComplete Action = "user.complete"
 	// UserEmail: an account's e-mail address was set or removed (the
 	// entry never carries the address).
 	UserEmail Action = "user.email"
@@ -103,4 +106,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserComplete, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}

@@ -52,7 +52,7 @@ func (v *Vault) ChangePassword(ctx context.Context, req Request, p *Principal, o
 
 // CreateUser adds an account with a one-time password and TOTP enrolment.
 func (v *Vault) CreateUser(ctx context.Context, req Request, p *Principal, name string, role Role, expires time.Time) (OneTimeLogin, error) {
-	return v.accounts.CreateUser(ctx, req, p, name, role, expires, "")
+	return v.accounts.CreateUser(ctx, req, p, name, role, expires, "", nil)
 }
 
 // NewPerson is an account to add with CreatePerson.
@@ -61,11 +61,14 @@ type NewPerson struct {
 	Role    Role
 	Expires time.Time // zero: no end date
 	Email   string    // "": none
+	// Contract, if set, makes the account a contractor's, under an
+	// agreement covering the credentials it names (contractor.go).
+	Contract *Contract
 }
 
 // CreatePerson is CreateUser with the person's e-mail address.
 func (v *Vault) CreatePerson(ctx context.Context, req Request, p *Principal, np NewPerson) (OneTimeLogin, error) {
-	return v.accounts.CreateUser(ctx, req, p, np.Name, np.Role, np.Expires, np.Email)
+	return v.accounts.CreateUser(ctx, req, p, np.Name, np.Role, np.Expires, np.Email, np.Contract)
 }
 
 // SetEmail sets or (with "") removes an account's e-mail address.
@@ -115,7 +118,10 @@ func (v *Vault) Reauthenticate(ctx context.Context, req Request, p *Principal, r
 }
 
 // people is the accounts as the credentials see them (credentials.People).
-type people struct{ a *identity.Accounts }
+type people struct {
+	a   *identity.Accounts
+	now func() time.Time
+}
 
 func (pp people) All(tx barrier.Tx) ([]access.Person, error) {
 	recs, err := identity.All(tx)
@@ -140,6 +146,10 @@ func (pp people) Disable(tx barrier.Tx, name string) (access.Person, error) {
 		return access.Person{}, err
 	}
 	return u.Person(), identity.EndSessions(tx, u.ID, "")
+}
+
+func (pp people) Complete(tx barrier.Tx, name string) (access.Person, error) {
+	return identity.Complete(tx, name, pp.now())
 }
 
 func (pp people) ReauthInputs(ctx context.Context, h *barrier.Held, p *Principal, ra Reauth, now time.Time) (access.ReauthCheck, error) {

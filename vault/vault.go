@@ -148,9 +148,10 @@ func New(cfg Config) *Vault {
 		}})
 	v.accounts = identity.New(identity.Config{Store: v.store, Log: v.audit, Now: v.now, PasswordKDF: v.pwKDF,
 		Idle: v.idle, MaxAge: v.maxAge, Keys: v.barrier, Routine: recovery.Routine, Pause: v.pause,
-		RelyingParty: cfg.RelyingParty, RequirePasskey: cfg.RequirePasskey, Passwordless: cfg.Passwordless})
+		RelyingParty: cfg.RelyingParty, RequirePasskey: cfg.RequirePasskey, Passwordless: cfg.Passwordless,
+		Scope: credentials.Scope})
 	v.creds = credentials.New(credentials.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now,
-		People: people{v.accounts}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf, AdminApprover: cfg.AdminApprover,
+		People: people{v.accounts, v.now}, Recovery: sealState{v.seal}, Logger: v.log, ExportKDF: v.kdf, AdminApprover: cfg.AdminApprover,
 		Pause: v.pause})
 	return v
 }

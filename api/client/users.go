@@ -72,6 +72,14 @@ func (c *Client) Offboard(ctx context.Context, name string, days int) (wire.Offb
 	return out, err
 }
 
+// Complete marks a contractor's work completed: the account, its grants
+// and sessions end, and the report lists what to rotate.
+func (c *Client) Complete(ctx context.Context, name string) (wire.OffboardReport, error) {
+	var out wire.OffboardReport
+	err := c.do(ctx, "POST", "/v1/users/"+pathName(name)+"/complete", nil, &out)
+	return out, err
+}
+
 // ResetMFA issues a new TOTP enrolment for an account.
 func (c *Client) ResetMFA(ctx context.Context, name string) (wire.MFAReset, error) {
 	var out wire.MFAReset

@@ -57,6 +57,12 @@ type UserRequest struct {
 	Expires time.Time `json:"expires,omitzero"`
 	// Email is where the vault's messages to the person go (optional).
 	Email string `json:"email,omitempty"`
+	// Contractor makes the account a contractor's: role member, an end
+	// date, the Agreement's reference and the Scope of credentials (by
+	// name) it covers are then required; without it both must be absent.
+	Contractor bool     `json:"contractor,omitempty"`
+	Agreement  string   `json:"agreement,omitempty"`
+	Scope      []string `json:"scope,omitempty"`
 }
 
 // EmailRequest is the body of POST /v1/users/{name}/email ("" removes
@@ -76,6 +82,14 @@ type User struct {
 	Created    time.Time `json:"created"`
 	Expires    time.Time `json:"expires,omitempty"`
 	Email      string    `json:"email,omitempty"`
+	// Contractor, Agreement and Scope describe a contractor's agreement;
+	// Completed is when the work was marked completed (user complete);
+	// Overdue says the end date has passed and it was not.
+	Contractor bool      `json:"contractor,omitempty"`
+	Agreement  string    `json:"agreement,omitempty"`
+	Scope      []string  `json:"scope,omitempty"`
+	Completed  time.Time `json:"completed,omitzero"`
+	Overdue    bool      `json:"overdue,omitempty"`
 }
 
 // OneTimeLogin is a new account's first password and TOTP enrolment,
@@ -99,7 +113,8 @@ type MFAReset struct {
 	TOTPURI string `json:"totp_uri"`
 }
 
-// OffboardReport is the answer to POST /v1/users/{name}/offboard?days=N.
+// OffboardReport is the answer to POST /v1/users/{name}/offboard?days=N
+// and to POST /v1/users/{name}/complete (a contractor's work completed).
 type OffboardReport struct {
 	User          string       `json:"user"`
 	Days          int          `json:"days"`

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -152,14 +151,15 @@ func passwdCmd(g *globals) *cobra.Command {
 
 func userCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "user", Short: "Manage accounts (IT provider)"}
-	cmd.AddCommand(userAddCmd(g), userListCmd(g), userDisableCmd(g), userOffboardCmd(g), userResetMFACmd(g), userMFAExemptCmd(g), userSetEmailCmd(g))
+	cmd.AddCommand(userAddCmd(g), userListCmd(g), userDisableCmd(g), userOffboardCmd(g), userCompleteCmd(g), userResetMFACmd(g), userMFAExemptCmd(g), userSetEmailCmd(g))
 	return cmd
 }
 
 func userAddCmd(g *globals) *cobra.Command {
 	var role, expires, email string
+	var cf contractFlags
 	add := &cobra.Command{
-		Use:   "add NAME --role provider|clerk|chairman|auditor|member [--expires DATE] [--email ADDR]",
+		Use:   "add NAME --role provider|clerk|chairman|auditor|member [--expires DATE] [--email ADDR] [--contractor --agreement REF --scope CRED[,CRED…]]",
 		Short: "Add an account; prints its one-time password and TOTP enrolment once",
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -186,6 +186,9 @@ func userAddCmd(g *globals) *cobra.Command {
 				}
 				in.Expires = t
 			}
+			if err := cf.apply(cmd.Flags(), role, &in); err != nil {
+				return err
+			}
 			c, err := newClient(g)
 			if err != nil {
 				return err
@@ -205,6 +208,7 @@ func userAddCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&role, "role", "", "provider, clerk, chairman, auditor or member")
 	add.Flags().StringVar(&email, "email", "", "the person's e-mail address, where the vault's messages to them go")
 	add.Flags().StringVar(&expires, "expires", "", "end of a contractor's or third party's access (a date or RFC 3339 time)")
+	cf.register(add.Flags())
 	return add
 }
 
@@ -226,18 +230,9 @@ func userListCmd(g *globals) *cobra.Command {
 				return printAnswer(users)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tENDS")
+			fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tENDS\tCONTRACTOR")
 			for _, u := range users {
-				state := "active"
-				switch {
-				case u.Disabled:
-					state = "disabled"
-				case u.Locked:
-					state = "locked"
-				case u.MustChange:
-					state = "awaiting first login"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", u.Name, u.Role, state, expiresText(u.Expires))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, userState(u), expiresText(u.Expires), contractText(u))
 			}
 			return tw.Flush()
 		},
@@ -284,16 +279,7 @@ func userOffboardCmd(g *globals) *cobra.Command {
 				return printAnswer(rep)
 			}
 			fmt.Printf("%s offboarded: account disabled, sessions ended, %d grants revoked.\n", rep.User, rep.GrantsRevoked)
-			if len(rep.Rotate) == 0 {
-				fmt.Printf("They could read no credential in the last %d days.\n", rep.Days)
-				return nil
-			}
-			fmt.Printf("Rotate these (they could read them in the last %d days):\n", rep.Days)
-			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			for _, r := range rep.Rotate {
-				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", strings.ToUpper(r.Action), r.Credential, r.Kind, r.Why)
-			}
-			return tw.Flush()
+			return printRotate(rep)
 		},
 	}
 	offboard.Flags().IntVar(&days, "days", 90, "how far back to look for what they could read")

@@ -12,6 +12,9 @@ type Person struct {
 	// MFAExempt: a provider exempted this member from the second factor
 	// at sign-in (not a secret; the password health report lists them).
 	MFAExempt bool
+	// Agreement is the agreement a contractor works under (nil: not a
+	// contractor); read only, it may be shared with a cache.
+	Agreement *Agreement
 }
 
 // Expired says the account's end date has passed.

@@ -23,6 +23,10 @@ type People interface {
 	// Disable disables the account named name (not the last provider)
 	// and ends its sessions, in tx; the caller records it.
 	Disable(tx barrier.Tx, name string) (access.Person, error)
+	// Complete marks the work of the contractor named name completed,
+	// disabling the account and ending its sessions, in tx; the caller
+	// records it. Not a contractor, or already completed: an input error.
+	Complete(tx barrier.Tx, name string) (access.Person, error)
 	// ReauthInputs checks a re-authentication's password (slow: outside
 	// any write) and finds the TOTP step its code matches, or takes its
 	// passkey answer.

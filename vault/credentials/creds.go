@@ -257,7 +257,7 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 				return &access.ExistsError{Kind: "credential", Name: h.Name}
 			}
 			if in.Assignees != nil || created {
-				ids, err := resolveAssignees(p, h.Kind, in.Assignees, users)
+				ids, err := resolveAssignees(p, h.Kind, scopeOf{id: h.ID, name: h.Name, created: created}, in.Assignees, users)
 				if err != nil {
 					return err
 				}
@@ -339,7 +339,14 @@ func pickBytes(in, old []byte) []byte {
 	return append([]byte(nil), old...)
 }
 
-func resolveAssignees(p *access.Principal, kind access.Kind, names []string, users []access.Person) ([]string, error) {
+// scopeOf is the credential being assigned, as a contractor's scope
+// sees it (created: new, so in no scope).
+type scopeOf struct {
+	id, name string
+	created  bool
+}
+
+func resolveAssignees(p *access.Principal, kind access.Kind, cred scopeOf, names []string, users []access.Person) ([]string, error) {
 	if kind == access.KindPersonal {
 		for _, n := range names {
 			if access.NameKey(n) != access.NameKey(p.Name) {
@@ -362,6 +369,9 @@ func resolveAssignees(p *access.Principal, kind access.Kind, names []string, use
 		}
 		if !mayBeAssigned(u) {
 			return nil, access.Invalid("assignees", "%q cannot hold a credential (disabled, or an auditor)", u.Name)
+		}
+		if a := u.Agreement; a != nil && (cred.created || !a.Covers(cred.id)) {
+			return nil, access.Invalid("assignees", "%q is a contractor under agreement %s, which does not cover %q", u.Name, a.Ref, cred.name)
 		}
 		if !seen[u.ID] {
 			ids = append(ids, u.ID)

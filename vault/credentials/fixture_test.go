@@ -88,6 +88,10 @@ func (pp fakePeople) Disable(barrier.Tx, string) (access.Person, error) {
 	return access.Person{}, access.ErrForbidden
 }
 
+func (pp fakePeople) Complete(barrier.Tx, string) (access.Person, error) {
+	return access.Person{}, access.ErrForbidden
+}
+
 func (pp fakePeople) ReauthInputs(context.Context, *barrier.Held, *access.Principal, access.Reauth, time.Time) (access.ReauthCheck, error) {
 	return access.ReauthCheck{Step: -1}, nil
 }

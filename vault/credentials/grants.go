@@ -85,12 +85,22 @@ func (c *Credentials) CreateRequest(ctx context.Context, req auditlog.Request, p
 	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			h, err := findCred(tx, cred)
-			if err != nil || h == nil || (h.Kind == access.KindPersonal && !maySee(p, h)) {
-				// Another's personal login is answered as no login at all.
-				return access.FirstErr(err, notFound("credential", cred))
+			if err != nil {
+				return err
 			}
-			if mayRead(p, h) {
+			if h != nil && h.Kind == access.KindPersonal && !maySee(p, h) {
+				h = nil // another's personal login is answered as no login at all
+			}
+			if h != nil && mayRead(p, h) {
 				return access.Invalid("cred", "you can already read %q", h.Name)
+			}
+			if u, ok, err := c.people.Person(tx, p.UserID); err != nil {
+				return err
+			} else if se := outOfScope(u, h, cred, "cred", audit.RequestCreate); ok && se != nil {
+				return c.refuseOutOfScope(tx, req, p, h, se)
+			}
+			if h == nil {
+				return notFound("credential", cred)
 			}
 			if h.Kind == access.KindPersonal { // a personal login is its owner's alone
 				return access.Invalid("cred", "%q is a personal credential: access to it cannot be requested", h.Name)
@@ -168,6 +178,9 @@ func (c *Credentials) DecideRequest(ctx context.Context, req auditlog.Request, p
 				}
 				if u.Disabled || u.Expired(now) {
 					return access.Invalid("", "%s's account has ended; the request cannot be approved", u.Name)
+				}
+				if u.Agreement != nil && !u.Agreement.Covers(ar.CredID) {
+					return refuse(fmt.Sprintf("%s's agreement %s does not cover %s", u.Name, u.Agreement.Ref, ar.Credential))
 				}
 				until := now.Add(ar.For)
 				if !u.Expires.IsZero() && u.Expires.Before(until) {

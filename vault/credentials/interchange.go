@@ -215,7 +215,7 @@ func (c *Credentials) importTx(tx barrier.Tx, req auditlog.Request, p *access.Pr
 	if len(assignees) == 0 {
 		assignees = []string{p.Name}
 	}
-	ids, err := resolveAssignees(p, kind, assignees, users)
+	ids, err := resolveAssignees(p, kind, scopeOf{name: "an imported credential"}, assignees, users)
 	if err != nil {
 		return err
 	}

@@ -49,79 +49,115 @@ func (c *Credentials) Offboard(ctx context.Context, req auditlog.Request, p *acc
 			if err != nil {
 				return err
 			}
-			now := c.now()
-			since := now.Add(-time.Duration(days) * 24 * time.Hour)
-			rep = &OffboardReport{User: u.Name, Days: days, SessionsEnded: true}
-			why := map[string][]string{}
-			kinds := map[string]access.Kind{}
-			names := map[string]string{}
-			add := func(id, name string, kind access.Kind, reason string) {
-				names[id], kinds[id] = name, kind
-				why[id] = append(why[id], reason)
-			}
-			if err := eachHead(tx, func(h *credHead) bool {
-				kinds[h.ID] = h.Kind
-				if !h.Deleted && h.assigned(u.ID) {
-					add(h.ID, h.Name, h.Kind, "assigned")
-				}
-				return true
-			}); err != nil {
-				return err
-			}
-			var revoke []*Grant
-			if err := eachGrant(tx, func(g *Grant) error {
-				if g.UserID != u.ID {
-					return nil
-				}
-				if g.active(now) {
-					revoke = append(revoke, g)
-				}
-				if g.Until.After(since) {
-					add(g.CredID, g.Credential, kinds[g.CredID], "grant until "+g.Until.Format("2006-01-02 15:04"))
-				}
-				return nil
-			}); err != nil {
-				return err
-			}
-			reads := map[string]int{}
-			if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
-				e, err := audit.ParseLine(val)
-				if err != nil {
-					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
-				}
-				if e.Actor.ID == u.ID && e.Outcome == audit.OutcomeOK && e.Time.After(since) &&
-					(e.Action == audit.CredRead || e.Action == audit.BreakglassRead) {
-					if reads[e.Target.ID] == 0 {
-						names[e.Target.ID] = e.Target.Name
-					}
-					reads[e.Target.ID]++
-				}
-				return true, nil
-			}); err != nil {
-				return err
-			}
-			for id, n := range reads {
-				add(id, names[id], kinds[id], fmt.Sprintf("read %d times in the last %d days", n, days))
-			}
-			for id, reasons := range why {
-				rep.Rotate = append(rep.Rotate, RotateItem{Credential: names[id], Kind: kinds[id], Why: strings.Join(reasons, "; "), Action: "rotate"})
-			}
-			sort.Slice(rep.Rotate, func(i, j int) bool { return rep.Rotate[i].Credential < rep.Rotate[j].Credential })
-			for _, g := range revoke {
-				g.RevokedBy, g.RevokedAt = p.Name, now
-				if err := tx.PutRecord(storage.BucketGrants, grantPrefix+g.ID, g); err != nil {
-					return err
-				}
-			}
-			rep.GrantsRevoked = len(revoke)
-			var list []string
-			for _, r := range rep.Rotate {
-				list = append(list, r.Credential)
-			}
-			return c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.UserOffboard,
-				Target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name},
-				Reason: fmt.Sprintf("disabled, sessions ended, %d grants revoked; rotate: %s", len(revoke), strings.Join(list, ", "))})
+			rep, err = c.endAccess(tx, req, p, u, days, audit.UserOffboard, "disabled")
+			return err
 		})
 	})
 	return rep, err
+}
+
+// endAccess ends the grants of u, whose account the caller has just
+// disabled (its sessions ended), lists what u could read in the last days
+// days to rotate, and records it all as action, its reason starting with
+// what.
+func (c *Credentials) endAccess(tx barrier.Tx, req auditlog.Request, p *access.Principal, u access.Person, days int,
+	action audit.Action, what string) (*OffboardReport, error) {
+	now := c.now()
+	since := now.Add(-time.Duration(days) * 24 * time.Hour)
+	rep := &OffboardReport{User: u.Name, Days: days, SessionsEnded: true}
+	rl := rotateList{why: map[string][]string{}, kinds: map[string]access.Kind{}, names: map[string]string{}}
+	if err := eachHead(tx, func(h *credHead) bool {
+		rl.kinds[h.ID] = h.Kind
+		if !h.Deleted && h.assigned(u.ID) {
+			rl.add(h.ID, h.Name, h.Kind, "assigned")
+		}
+		return true
+	}); err != nil {
+		return nil, err
+	}
+	var revoke []*Grant
+	if err := eachGrant(tx, func(g *Grant) error {
+		if g.UserID != u.ID {
+			return nil
+		}
+		if g.active(now) {
+			revoke = append(revoke, g)
+		}
+		if g.Until.After(since) {
+			rl.add(g.CredID, g.Credential, rl.kinds[g.CredID], "grant until "+g.Until.Format("2006-01-02 15:04"))
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := rl.reads(tx, u.ID, since, days); err != nil {
+		return nil, err
+	}
+	rep.Rotate = rl.items()
+	for _, g := range revoke {
+		g.RevokedBy, g.RevokedAt = p.Name, now
+		if err := tx.PutRecord(storage.BucketGrants, grantPrefix+g.ID, g); err != nil {
+			return nil, err
+		}
+	}
+	rep.GrantsRevoked = len(revoke)
+	var list []string
+	for _, r := range rep.Rotate {
+		list = append(list, r.Credential)
+	}
+	return rep, c.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: action,
+		Target: audit.Target{Kind: "user", ID: u.ID, Name: u.Name},
+		Reason: fmt.Sprintf("%s, sessions ended, %d grants revoked; rotate: %s", what, len(revoke), strings.Join(list, ", "))})
+}
+
+// rotateList gathers, per credential id, why it is to be rotated.
+type rotateList struct {
+	why   map[string][]string
+	kinds map[string]access.Kind
+	names map[string]string
+}
+
+func (rl *rotateList) add(id, name string, kind access.Kind, reason string) {
+	rl.names[id], rl.kinds[id] = name, kind
+	rl.why[id] = append(rl.why[id], reason)
+}
+
+// reads adds what userID read since since, according to the log.
+func (rl *rotateList) reads(tx barrier.Tx, userID string, since time.Time, days int) error {
+	reads := map[string]int{}
+	names := map[string]string{}
+	if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
+		e, err := audit.ParseLine(val)
+		if err != nil {
+			return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
+		}
+		if e.Actor.ID == userID && e.Outcome == audit.OutcomeOK && e.Time.After(since) &&
+			(e.Action == audit.CredRead || e.Action == audit.BreakglassRead) {
+			if reads[e.Target.ID] == 0 {
+				names[e.Target.ID] = e.Target.Name
+			}
+			reads[e.Target.ID]++
+		}
+		return true, nil
+	}); err != nil {
+		return err
+	}
+	for id, n := range reads {
+		name := rl.names[id]
+		if name == "" {
+			name = names[id]
+		}
+		rl.add(id, name, rl.kinds[id], fmt.Sprintf("read %d times in the last %d days", n, days))
+	}
+	return nil
+}
+
+// items is the list, in credential name order.
+func (rl *rotateList) items() []RotateItem {
+	var out []RotateItem
+	for id, reasons := range rl.why {
+		out = append(out, RotateItem{Credential: rl.names[id], Kind: rl.kinds[id], Why: strings.Join(reasons, "; "), Action: "rotate"})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Credential < out[j].Credential })
+	return out
 }

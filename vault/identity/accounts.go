@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -45,6 +46,9 @@ type Record struct {
 	// keys (passkey_rp.go).
 	PasskeyHandle []byte    `json:"passkey_handle,omitempty"`
 	Passkeys      []Passkey `json:"passkeys,omitempty"`
+	// Contractor is the agreement a contractor works under (nil: not a
+	// contractor; contractor.go).
+	Contractor *access.Agreement `json:"contractor,omitempty"`
 }
 
 func (u *Record) Expired(now time.Time) bool {
@@ -62,6 +66,14 @@ type User struct {
 	Created    time.Time   `json:"created"`
 	Expires    time.Time   `json:"expires,omitempty"`
 	Email      string      `json:"email,omitempty"`
+	// Contractor, Agreement, Scope and Completed describe a contractor's
+	// agreement (contractor.go); Overdue says its end date has passed and
+	// the work was not marked completed.
+	Contractor bool      `json:"contractor,omitempty"`
+	Agreement  string    `json:"agreement,omitempty"`
+	Scope      []string  `json:"scope,omitempty"`
+	Completed  time.Time `json:"completed,omitzero"`
+	Overdue    bool      `json:"overdue,omitempty"`
 }
 
 type Prepared struct {
@@ -117,6 +129,9 @@ func (a *Accounts) Insert(tx barrier.Tx, req auditlog.Request, by audit.Actor, r
 	if !rec.Expires.IsZero() {
 		reason += "; access ends " + rec.Expires.Format(time.RFC3339)
 	}
+	if c := rec.Contractor; c != nil {
+		reason += "; contractor under agreement " + c.Ref + ", scope: " + strings.Join(c.Names(), ", ")
+	}
 	return a.log.Append(tx, req, auditlog.Event{Actor: by, Action: audit.UserCreate,
 		Target: audit.Target{Kind: "user", ID: rec.ID, Name: rec.Name}, Reason: reason})
 }
@@ -159,7 +174,9 @@ func All(tx barrier.Tx) ([]*Record, error) {
 // expires, if not zero, is the account's end date (contractors, third
 // parties).
 // email, if not "", is the person's e-mail address (ParseEmail).
-func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *access.Principal, name string, role access.Role, expires time.Time, email string) (OneTimeLogin, error) {
+// contract, if not nil, makes the account a contractor's (contractor.go).
+func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *access.Principal, name string, role access.Role, expires time.Time, email string,
+	contract *Contract) (OneTimeLogin, error) {
 	target := audit.Target{Kind: "user", Name: name}
 	if p.Role != access.RoleProvider {
 		return OneTimeLogin{}, a.log.Deny(ctx, req, p, audit.UserCreate, target, "only a provider manages accounts")
@@ -168,6 +185,10 @@ func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *acce
 		return OneTimeLogin{}, access.Invalid("expires", "the account's end date must be in the future")
 	}
 	email, err := ParseEmail("email", email)
+	if err != nil {
+		return OneTimeLogin{}, err
+	}
+	ref, scope, err := checkContract(role, expires, contract)
 	if err != nil {
 		return OneTimeLogin{}, err
 	}
@@ -180,6 +201,13 @@ func (a *Accounts) CreateUser(ctx context.Context, req auditlog.Request, p *acce
 		return h.Write(ctx, func(tx barrier.Tx) error {
 			if err := a.routine(tx); err != nil {
 				return err
+			}
+			if contract != nil {
+				ag, err := a.agreement(tx, ref, scope)
+				if err != nil {
+					return err
+				}
+				pu.Rec.Contractor = ag
 			}
 			return a.Insert(tx, req, auditlog.ActorOf(p), pu.Rec)
 		})
@@ -200,8 +228,7 @@ func (a *Accounts) ListUsers(ctx context.Context, req auditlog.Request, p *acces
 		return h.View(ctx, func(tx barrier.Tx) error {
 			recs, err := All(tx)
 			for _, u := range recs {
-				out = append(out, User{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled || u.Expired(a.now()),
-					MustChange: u.MustChange, Locked: u.LockedUntil.After(a.now()), Created: u.Created, Expires: u.Expires, Email: u.Email})
+				out = append(out, a.userOf(u))
 			}
 			return err
 		})

@@ -41,6 +41,9 @@ type Config struct {
 	// Passwordless lets a person sign in with a passkey alone, one that
 	// verified them (PasswordlessLogin).
 	Passwordless bool
+	// Scope resolves a contractor's scope (contractor.go; package
+	// credentials provides it, through the vault).
+	Scope ScopeFunc
 }
 
 // Accounts are the vault's people: accounts, sessions, MFA and
@@ -70,6 +73,7 @@ type Accounts struct {
 	cer            ceremonies
 	requirePasskey map[access.Role]bool
 	passwordless   bool
+	scope          ScopeFunc
 }
 
 // New is the accounts of one vault.
@@ -77,7 +81,7 @@ func New(c Config) *Accounts {
 	a := &Accounts{store: c.Store, log: c.Log, clock: c.Now, pwKDF: c.PasswordKDF, idle: c.Idle, maxAge: c.MaxAge,
 		keys: c.Keys, routine: c.Routine, hook: c.Pause,
 		throttle: newThrottle(throttleEntries), tokens: newThrottle(throttleEntries),
-		rp: c.RelyingParty, requirePasskey: map[access.Role]bool{}, passwordless: c.Passwordless && c.RelyingParty != nil}
+		rp: c.RelyingParty, scope: c.Scope, requirePasskey: map[access.Role]bool{}, passwordless: c.Passwordless && c.RelyingParty != nil}
 	for _, r := range c.RequirePasskey {
 		a.requirePasskey[r] = true
 	}
