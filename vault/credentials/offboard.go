@@ -33,7 +33,9 @@ type OffboardReport struct {
 
 // Offboard disables an account, ends its sessions and grants, and lists
 // every credential the person could read in the last days days (assigned,
-// granted, or read according to the log), each flagged "rotate".
+// granted, or read according to the log), each flagged "rotate", and
+// every login they handed over (they knew it), whose assignment to them
+// it ends.
 func (c *Credentials) Offboard(ctx context.Context, req auditlog.Request, p *access.Principal, name string, days int) (*OffboardReport, error) {
 	if days <= 0 {
 		days = 90
@@ -67,6 +69,15 @@ func (c *Credentials) Offboard(ctx context.Context, req auditlog.Request, p *acc
 				return true
 			}); err != nil {
 				return err
+			}
+			handed, err := dropDepositor(tx, u.ID)
+			if err != nil {
+				return err
+			}
+			for _, h := range handed {
+				if !h.Deleted {
+					add(h.ID, h.Name, h.Kind, knewPassword)
+				}
 			}
 			var revoke []*Grant
 			if err := eachGrant(tx, func(g *Grant) error {
