@@ -117,7 +117,7 @@ func TestAccessMatrix(t *testing.T) {
 				f.put(t, f.admin, "Website host", "admin", "pw", memberName)
 				f.put(t, f.admin, "Facebook page", "shared", "pw", clerkName, memberName)
 				f.put(t, f.admin, "Router admin", "admin", "pw")
-				if _, err := f.v.HandOver(ctx, req, member, HandoverInput{Name: "Handed over", Password: []byte("pw")}); err != nil {
+				if _, err := f.v.HandOver(ctx, req, member, HandoverInput{Name: "Handed over", Username: "@council", Password: []byte("pw")}); err != nil {
 					t.Fatal(err)
 				}
 				if reauth[o.name] {

@@ -149,11 +149,12 @@ func TestHandoverValidatesInput(t *testing.T) {
 		in    HandoverInput
 		field string
 	}{
-		{HandoverInput{Name: "", Password: []byte("pw")}, "name"},
-		{HandoverInput{Name: "X", Password: nil}, "password"},
-		{HandoverInput{Name: "X", Password: []byte("pw"), TOTP: "not a seed!"}, "totp"},
-		{HandoverInput{Name: "X", Password: bytes.Repeat([]byte("p"), 5000)}, ""},
-		{HandoverInput{Name: "X", Password: []byte("pw"), Reason: "two\nlines"}, "reason"},
+		{HandoverInput{Name: "", Username: "u", Password: []byte("pw")}, "name"},
+		{HandoverInput{Name: "X", Username: "u", Password: nil}, "password"},
+		{HandoverInput{Name: "X", Username: " ", Password: []byte("pw")}, "username"},
+		{HandoverInput{Name: "X", Username: "u", Password: []byte("pw"), TOTP: "not a seed!"}, "totp"},
+		{HandoverInput{Name: "X", Username: "u", Password: bytes.Repeat([]byte("p"), 5000)}, ""},
+		{HandoverInput{Name: "X", Username: "u", Password: []byte("pw"), Reason: "two\nlines"}, "reason"},
 	}
 	for _, c := range cases {
 		_, err := f.v.HandOver(ctx, req, member, c.in)
@@ -256,7 +257,7 @@ func TestHandoverDepositorLeaves(t *testing.T) {
 func TestHandoverNeedsAClerk(t *testing.T) {
 	f := newFixture(t)
 	member, _ := f.addUser(t, "Councillor Jones", RoleMember)
-	_, err := f.v.HandOver(ctx, req, member, HandoverInput{Name: "X", Password: []byte("pw")})
+	_, err := f.v.HandOver(ctx, req, member, HandoverInput{Name: "X", Username: "u", Password: []byte("pw")})
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("err = %v", err)
 	}

@@ -75,7 +75,10 @@ func (c *Credentials) HandOver(ctx context.Context, req auditlog.Request, p *acc
 	if err != nil {
 		return CredentialInfo{}, err
 	}
-	if len(ci.Password) == 0 {
+	switch {
+	case strings.TrimSpace(ci.Username) == "":
+		return CredentialInfo{}, access.Invalid("username", "give the login's user name (the name or address it signs in with)")
+	case len(ci.Password) == 0:
 		return CredentialInfo{}, access.Invalid("password", "give the login's password")
 	}
 	reason := strings.TrimSpace(in.Reason)
