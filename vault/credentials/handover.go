@@ -269,6 +269,18 @@ func dropDepositor(tx barrier.Tx, userID string) ([]*credHead, error) {
 // knewPassword is why offboarding lists a login the leaver handed over.
 const knewPassword = "the leaver knew this password: they handed it over"
 
+// leaverHandovers ends, in tx, a leaver's assignment to the logins they
+// handed over, and notes each live one with add, to rotate.
+func leaverHandovers(tx barrier.Tx, userID string, add func(id, name string, kind access.Kind, reason string)) error {
+	handed, err := dropDepositor(tx, userID)
+	for _, h := range handed {
+		if !h.Deleted {
+			add(h.ID, h.Name, h.Kind, knewPassword)
+		}
+	}
+	return err
+}
+
 // EndDepositor ends the assignments of the disabled account name to the
 // logins they handed over (a disabled depositor no longer "remains"),
 // each recorded as a cred.update by p; an active or unknown account

@@ -70,14 +70,8 @@ func (c *Credentials) Offboard(ctx context.Context, req auditlog.Request, p *acc
 			}); err != nil {
 				return err
 			}
-			handed, err := dropDepositor(tx, u.ID)
-			if err != nil {
+			if err := leaverHandovers(tx, u.ID, add); err != nil {
 				return err
-			}
-			for _, h := range handed {
-				if !h.Deleted {
-					add(h.ID, h.Name, h.Kind, knewPassword)
-				}
 			}
 			var revoke []*Grant
 			if err := eachGrant(tx, func(g *Grant) error {
