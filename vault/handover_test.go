@@ -265,3 +265,55 @@ func TestHandoverNeedsAClerk(t *testing.T) {
 		t.Fatalf("stored %+v", list)
 	}
 }
+
+// Hand-overs of one name at once: the name is checked in each write's own
+// transaction, so exactly one is stored, with its own password, and every
+// other is refused on the name (none overwrites it). Run with -race.
+func TestHandoverRaceOneName(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	const n = 8
+	people := make([]*Principal, n)
+	for i := range people {
+		people[i], _ = f.addUser(t, "Councillor "+string(rune('A'+i)), RoleMember)
+	}
+	errs := make(chan error, n)
+	won := make(chan string, n)
+	start := make(chan struct{})
+	for i := range people {
+		go func(p *Principal) {
+			<-start
+			pw := "password of " + p.Name
+			_, err := f.v.HandOver(ctx, req, p, HandoverInput{Name: "X (Twitter)", Username: "@pc", Password: []byte(pw)})
+			if err == nil {
+				won <- pw
+			}
+			errs <- err
+		}(people[i])
+	}
+	close(start)
+	refused := 0
+	for range people {
+		var ie *InputError
+		if err := <-errs; errors.As(err, &ie) && ie.Field == "name" {
+			refused++
+		} else if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if refused != n-1 || len(won) != 1 {
+		t.Fatalf("%d refused, %d stored; want %d and 1", refused, len(won), n-1)
+	}
+	want := <-won
+	s, err := f.v.ReadCredential(ctx, req, clerk, "X (Twitter)", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Destroy()
+	if string(s.Password()) != want {
+		t.Fatalf("stored %q, want the one hand-over that succeeded", s.Password())
+	}
+	if list, _ := f.v.ListCredentialsAll(ctx, f.admin); len(list) != 1 || list[0].Version != 1 {
+		t.Fatalf("credentials after the race: %+v", list)
+	}
+}
