@@ -235,14 +235,15 @@ func FuzzRequestBodies(f *testing.F) {
 	for _, s := range []string{`{"passphrase":"x"}`, `{"share":"0000"}`, `{"name":"IT Provider","password":"p","totp":"123456"}`,
 		`{"name":"Facebook page","kind":"shared","password":"p","assignees":["IT Provider"]}`, `{"name":"X","role":"member"}`, `[]`, `{"name":1}`,
 		`{"format":"csv","data":"TmFtZSxQYXNzd29yZAphLGIK","dry_run":true}`, `{"format":"kdbx","data":"A9mimg==","password":"p"}`,
-		`{"format":"kdbx","passphrase":"p","password":"p","totp":"123456"}`} {
-		for ep := 0; ep < 7; ep++ {
+		`{"format":"kdbx","passphrase":"p","password":"p","totp":"123456"}`,
+		`{"name":"X (Twitter)","username":"@pc","password":"p","totp":"JBSWY3DPEHPK3PXP","reason":"r"}`} {
+		for ep := 0; ep < 8; ep++ {
 			f.Add(uint8(ep), []byte(s))
 		}
 	}
 	e := newEnv(f)
 	f.Fuzz(func(t *testing.T, ep uint8, body []byte) {
-		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users", "/v1/escrow/check", "/v1/import", "/v1/export"}
+		paths := []string{"/v1/sys/unseal", "/v1/auth/login", "/v1/creds", "/v1/users", "/v1/escrow/check", "/v1/import", "/v1/export", "/v1/handovers"}
 		path := paths[int(ep)%len(paths)]
 		req, _ := http.NewRequest("POST", e.srv.URL+path, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+e.token)

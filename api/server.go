@@ -217,6 +217,8 @@ func (s *server) routes(g *echo.Group, limits attemptLimits) {
 	g.GET("/backup", s.backup, auth)
 	g.POST("/creds/:name/undelete", s.credUndelete, auth)
 	g.POST("/creds/:name/review", s.credReview, auth)
+	g.POST("/handovers", s.handOver, auth)
+	g.POST("/handovers/:name/confirm", s.confirmHandover, auth)
 	g.POST("/import", s.importFile, middleware.BodyLimit(importBodyLimit), auth)
 	g.POST("/export", s.exportFile, auth)
 }

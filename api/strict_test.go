@@ -180,14 +180,17 @@ func FuzzDecodeStrict(f *testing.F) {
 		`{"assignees":[{"x":1,"x":2}]}`, ` {"name" : "x" } `, `{"name":"x"`, `{"expires":"2030-01-01T00:00:00Z","name":"é"}`} {
 		f.Add(uint8(0), []byte(s))
 		f.Add(uint8(1), []byte(s))
+		f.Add(uint8(2), []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		var strict, lax any
-		switch which % 3 {
+		switch which % 4 {
 		case 0:
 			strict, lax = new(wire.UserRequest), new(wire.UserRequest)
 		case 1:
 			strict, lax = new(wire.CredentialRequest), new(wire.CredentialRequest)
+		case 2:
+			strict, lax = new(wire.HandoverRequest), new(wire.HandoverRequest)
 		default:
 			strict, lax = new(map[string]any), new(map[string]any)
 		}

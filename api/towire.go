@@ -41,7 +41,8 @@ func userOut(u vault.User) wire.User {
 func credInfoOut(ci vault.CredentialInfo) wire.CredentialInfo {
 	return wire.CredentialInfo{ID: ci.ID, Name: ci.Name, Kind: string(ci.Kind), URL: ci.URL, Username: ci.Username,
 		Tags: ci.Tags, Assignees: ci.Assignees, Version: ci.Version, HasTOTP: ci.HasTOTP, TOTPWarning: ci.TOTPWarning, Created: ci.Created,
-		Updated: ci.Updated, Compromised: (*wire.Compromise)(ci.Compromised), Access: ci.Access}
+		Updated: ci.Updated, Compromised: (*wire.Compromise)(ci.Compromised), Access: ci.Access,
+		Handover: (*wire.Handover)(ci.Handover)}
 }
 
 func offboardOut(r vault.OffboardReport) wire.OffboardReport {

@@ -109,6 +109,9 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.POST("/creds/:name/totp", w.user(w.totp))
 	g.POST("/creds/:name/rotate", w.user(w.rotate))
 	g.POST("/creds/:name/assign", w.user(w.assign))
+	g.POST("/creds/:name/handover-confirm", w.user(w.handoverConfirm))
+	g.GET("/handover", w.user(w.handoverForm))
+	g.POST("/handover", w.user(w.handover))
 	g.POST("/genpass", w.user(w.genpass))
 	g.POST("/passkey/login/begin", w.passkeyLoginBegin, login)
 	g.POST("/passkey/passwordless/begin", w.passwordlessBegin, login)
@@ -200,7 +203,8 @@ func (w *web) root(c echo.Context) error {
 func (w *web) home(c echo.Context) error {
 	p := webUser(c)
 	return w.render(c, http.StatusOK, "home", &page{Title: "Home",
-		Data: map[string]any{"Failing": w.failingDeliveries(p), "Tell": deliveryTell(p), "Overdue": w.overdueContractors(c, p)}})
+		Data: map[string]any{"Failing": w.failingDeliveries(p), "Tell": deliveryTell(p), "Overdue": w.overdueContractors(c, p),
+			"Handovers": w.pendingHandovers(c)}})
 }
 
 // page is what every template gets.
@@ -270,6 +274,7 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 		add("/ui/creds", "Passwords", "what you may use")
 		add("/ui/requests", "Requests", "ask for time-limited access")
 	}
+	add("/ui/handover", "Give the council a login", "hand over the login of an account you run for the council")
 	add("/ui/passkeys", "Passkeys", "sign in with your phone, laptop or security key")
 	return m
 }

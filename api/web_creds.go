@@ -81,6 +81,10 @@ type credPage struct {
 	Users      []userChoice
 	Secret     *revealed
 	TOTP       *vault.TOTPCode
+	// Handover says who handed this login over (handoverLine); MayConfirm
+	// offers the clerk the button that confirms receiving it.
+	Handover   string
+	MayConfirm bool
 }
 
 type revealed struct{ Password, Notes string }
@@ -91,7 +95,8 @@ func (w *web) credPageData(c echo.Context) (*credPage, error) {
 		return nil, err
 	}
 	p := webUser(c)
-	d := &credPage{Cred: cr}
+	d := &credPage{Cred: cr, Handover: handoverLine(cr.Handover)}
+	d.MayConfirm = p.Role == vault.RoleClerk && cr.Handover != nil && cr.Handover.ConfirmedAt.IsZero()
 	for _, a := range cr.Assignees {
 		d.MayRead = d.MayRead || strings.EqualFold(a, p.Name)
 	}

@@ -142,7 +142,7 @@ func FuzzWebForms(f *testing.F) {
 	w := newWebClient(f, e, e.token)
 	paths := []string{"/ui/login", "/ui/password", "/ui/creds/new", "/ui/users", "/ui/requests", "/ui/escrow/check",
 		"/ui/reauth", "/ui/emergency/breakglass", "/ui/audit/export", "/ui/export", "/ui/creds/x/rotate", "/ui/creds/x/reveal",
-		"/ui/device", "/ui/device/decide"}
+		"/ui/device", "/ui/device/decide", "/ui/handover", "/ui/creds/x/handover-confirm"}
 	for i := range paths {
 		f.Add(uint8(i), "name=Clerk&role=clerk")
 		f.Add(uint8(i), "name=%ff%fe&password=&totp=1&for=-1h&cred=x&reason=r&share=ABCDE&next=//x")

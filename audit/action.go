@@ -62,15 +62,21 @@ const (
 	CredReview        Action = "cred.review"
 	CredImport        Action = "cred.import"
 	CredExport        Action = "cred.export"
-	GrantRevoke       Action = "grant.revoke"
-	RequestCreate     Action = "request.create"
-	RequestApprove    Action = "request.approve"
-	RequestDeny       Action = "request.deny"
-	SysInit           Action = "sys.init"
-	SysUnseal         Action = "sys.unseal"
-	SysSeal           Action = "sys.seal"
-	SysUnsealReset    Action = "sys.unseal_reset"
-	SysPassphrase     Action = "sys.passphrase"
+	// CredHandover: a person handed a council account's login over to the
+	// council (cred handover): a new shared credential assigned to the
+	// clerks and to them; the entry names the depositor and the assignees,
+	// never the secret. CredHandoverConfirm: a clerk confirmed receiving it.
+	CredHandover        Action = "cred.handover"
+	CredHandoverConfirm Action = "cred.handover_confirm"
+	GrantRevoke         Action = "grant.revoke"
+	RequestCreate       Action = "request.create"
+	RequestApprove      Action = "request.approve"
+	RequestDeny         Action = "request.deny"
+	SysInit             Action = "sys.init"
+	SysUnseal           Action = "sys.unseal"
+	SysSeal             Action = "sys.seal"
+	SysUnsealReset      Action = "sys.unseal_reset"
+	SysPassphrase       Action = "sys.passphrase"
 	// SysMailSetting: a provider switched one kind of the vault's e-mail
 	// on or off for the council; the entry names the kind and the state.
 	SysMailSetting    Action = "sys.mail_setting"
@@ -106,4 +112,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserComplete, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserComplete, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, CredHandover, CredHandoverConfirm, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}

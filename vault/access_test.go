@@ -64,6 +64,14 @@ func TestAccessMatrix(t *testing.T) {
 		{"read shared assigned to clerk+member", "cred.read", read("Facebook page"), all(RoleClerk, RoleMember)},
 		{"read unassigned admin", "cred.read", read("Router admin"), all()},
 		{"create admin", "cred.create", put("New admin", "admin"), all(RoleProvider)},
+		{"hand over a login", "cred.handover", func(f *fixture, p *Principal) error {
+			_, err := f.v.HandOver(ctx, req, p, HandoverInput{Name: "Council X", Username: "@council", Password: []byte("pw")})
+			return err
+		}, all(roles...)},
+		{"confirm a hand-over", "cred.handover_confirm", func(f *fixture, p *Principal) error {
+			_, err := f.v.ConfirmHandover(ctx, req, p, "Handed over")
+			return err
+		}, all(RoleClerk)},
 		{"create shared", "cred.create", put("New shared", "shared"), all(RoleProvider, RoleClerk)},
 		{"create personal", "cred.create", put("Own login", "personal"), all(RoleProvider, RoleClerk, RoleChairman, RoleMember)},
 		{"update shared", "cred.update", put("Facebook page", ""), all(RoleProvider, RoleClerk)},
@@ -146,6 +154,9 @@ func TestAccessMatrix(t *testing.T) {
 				f.put(t, f.admin, "Website host", "admin", "pw", memberName)
 				f.put(t, f.admin, "Facebook page", "shared", "pw", clerkName, memberName)
 				f.put(t, f.admin, "Router admin", "admin", "pw")
+				if _, err := f.v.HandOver(ctx, req, member, HandoverInput{Name: "Handed over", Username: "@council", Password: []byte("pw")}); err != nil {
+					t.Fatal(err)
+				}
 				if reauth[o.name] {
 					// The re-authentication column: a session that has not
 					// confirmed who it is again is asked to, and nothing is

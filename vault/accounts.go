@@ -91,9 +91,15 @@ func (v *Vault) ListUsers(ctx context.Context, req Request, p *Principal) ([]Use
 	return v.accounts.ListUsers(ctx, req, p)
 }
 
-// DisableUser disables an account and ends its sessions.
+// DisableUser disables an account and ends its sessions, then ends its
+// assignments to the logins it handed over (a disabled depositor does not
+// remain; a failure there leaves the account disabled, and only a
+// disabled account's assignments are ended, so it can be done again).
 func (v *Vault) DisableUser(ctx context.Context, req Request, p *Principal, name string) error {
-	return v.accounts.DisableUser(ctx, req, p, name)
+	if err := v.accounts.DisableUser(ctx, req, p, name); err != nil {
+		return err
+	}
+	return v.creds.EndDepositor(ctx, req, p, name)
 }
 
 // NewRecoveryCodes replaces the caller's one-time recovery codes.

@@ -53,6 +53,12 @@ type (
 	ReusedPassword = credentials.ReusedPassword
 	// AccountFinding is credentials.AccountFinding.
 	AccountFinding = credentials.AccountFinding
+	// HandoverInput is credentials.HandoverInput.
+	HandoverInput = credentials.HandoverInput
+	// HandoverInfo is credentials.HandoverInfo.
+	HandoverInfo = credentials.HandoverInfo
+	// HandoverNotice is credentials.HandoverNotice.
+	HandoverNotice = credentials.HandoverNotice
 )
 
 // Limits and states of credentials and grants.
@@ -213,4 +219,24 @@ func (v *Vault) ReviewCredential(ctx context.Context, req Request, p *Principal,
 // and committed before the code is computed.
 func (v *Vault) CredentialTOTP(ctx context.Context, req Request, p *Principal, name string) (TOTPCode, error) {
 	return v.creds.CredentialTOTP(ctx, req, p, name)
+}
+
+// HandOver stores a login any signed-in person hands over to the council:
+// a new shared credential owned by the council, assigned to every active
+// clerk and to the depositor, recorded as cred.handover. A name in use is
+// refused (field "name"), never overwritten. It wipes in.Password.
+func (v *Vault) HandOver(ctx context.Context, req Request, p *Principal, in HandoverInput) (CredentialInfo, error) {
+	return v.creds.HandOver(ctx, req, p, in)
+}
+
+// ConfirmHandover records that a clerk received a handed-over login
+// (cred.handover_confirm); anyone else is refused and recorded.
+func (v *Vault) ConfirmHandover(ctx context.Context, req Request, p *Principal, name string) (CredentialInfo, error) {
+	return v.creds.ConfirmHandover(ctx, req, p, name)
+}
+
+// PendingHandovers lists, for a clerk, the handed-over logins not yet
+// confirmed (nil for anyone else); it records nothing.
+func (v *Vault) PendingHandovers(ctx context.Context, p *Principal) ([]HandoverNotice, error) {
+	return v.creds.PendingHandovers(ctx, p)
 }

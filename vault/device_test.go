@@ -3,13 +3,19 @@ package vault
 import (
 	"errors"
 	"testing"
+	"time"
 )
 
 // approvedDevice is a command line's request to sign in as a new clerk,
 // approved by the clerk.
 func approvedDevice(t *testing.T, f *fixture) DeviceGrant {
 	t.Helper()
-	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	a := f.account(t, "Clerk", RoleClerk)
+	_, clerk := f.login(t, a) // a real session: an approval is checked against it as stored
+	f.clock.Advance(30 * time.Second)
+	if err := f.v.Reauthenticate(ctx, req, clerk, Reauth{Password: append([]byte(nil), a.password...), TOTP: code(t, a.totpURI, f.clock.Now())}); err != nil {
+		t.Fatal(err)
+	}
 	g, err := f.v.StartDevice(ctx, req, "Clerk")
 	if err != nil {
 		t.Fatal(err)

@@ -150,3 +150,19 @@ func (c *Client) RestoreVersion(ctx context.Context, name string, version int) (
 func (c *Client) ReviewCredential(ctx context.Context, name string) error {
 	return c.do(ctx, "POST", "/v1/creds/"+pathName(name)+"/review", nil, nil)
 }
+
+// HandOver hands a council account's login over to the council: it is
+// stored as a shared credential assigned to the clerks and the caller.
+func (c *Client) HandOver(ctx context.Context, in wire.HandoverRequest) (wire.CredentialInfo, error) {
+	var out wire.CredentialInfo
+	err := c.do(ctx, "POST", "/v1/handovers", in, &out)
+	return out, err
+}
+
+// ConfirmHandover records that the calling clerk received a handed-over
+// login.
+func (c *Client) ConfirmHandover(ctx context.Context, name string) (wire.CredentialInfo, error) {
+	var out wire.CredentialInfo
+	err := c.do(ctx, "POST", "/v1/handovers/"+pathName(name)+"/confirm", nil, &out)
+	return out, err
+}

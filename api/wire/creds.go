@@ -49,6 +49,30 @@ type CredentialInfo struct {
 	// Access, in a list, says how the caller may read a credential they
 	// are not assigned: "grant until T" or "break-glass until T".
 	Access string `json:"access,omitempty"`
+	// Handover, when set, says who handed this login over to the council
+	// and whether a clerk has confirmed receiving it.
+	Handover *Handover `json:"handover,omitempty"`
+}
+
+// HandoverRequest is the body of POST /v1/handovers: the login of a
+// council account that the caller hands over to the council.
+type HandoverRequest struct {
+	Name     string `json:"name"`
+	URL      string `json:"url,omitempty"`
+	Username string `json:"username"`
+	Password Secret `json:"password"`
+	TOTP     Secret `json:"totp,omitempty"` // otpauth:// URI or base32 seed
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Handover says who handed a login over, when and why, and which clerk
+// confirmed receiving it (zero ConfirmedAt: not yet).
+type Handover struct {
+	By          string    `json:"by"`
+	At          time.Time `json:"at"`
+	Reason      string    `json:"reason,omitempty"`
+	ConfirmedBy string    `json:"confirmed_by,omitempty"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitempty"`
 }
 
 // Compromise records a suspected compromise of a credential.

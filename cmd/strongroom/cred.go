@@ -18,7 +18,7 @@ func credCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "cred", Short: "Store and read credentials"}
 	cmd.AddCommand(credPutCmd(g), credGetCmd(g), credListCmd(g), credDeleteCmd(g), credTOTPCmd(g))
 	cmd.AddCommand(credLifecycleCmds(g)...)
-	cmd.AddCommand(credReviewCmd(g), credUndeleteCmd(g))
+	cmd.AddCommand(credReviewCmd(g), credUndeleteCmd(g), credHandoverCmd(g), credHandoverConfirmCmd(g))
 	return cmd
 }
 
@@ -32,26 +32,13 @@ func credPutCmd(g *globals) *cobra.Command {
 		Args:  nargs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in := wire.CredentialRequest{Name: args[0], Kind: kind, Username: username, URL: link, CreateOnly: createOnly}
-			if pwFile != "" {
-				pw, err := readSecretFile(pwFile, "password")
-				if err != nil {
-					return err
-				}
-				defer wipe(pw)
-				in.Password = pw
+			pw, totp, err := readLoginSecrets(pwFile, totpURI, totpFile)
+			defer wipe(pw)
+			defer wipe(totp)
+			if err != nil {
+				return err
 			}
-			if totpURI != "" && totpFile != "" {
-				return usagef("give --totp-uri or --totp-file, not both")
-			}
-			in.TOTP = wire.Secret(totpURI)
-			if totpFile != "" {
-				t, err := readSecretFile(totpFile, "TOTP")
-				if err != nil {
-					return err
-				}
-				defer wipe(t)
-				in.TOTP = bytes.TrimSpace(t)
-			}
+			in.Password, in.TOTP = pw, totp
 			if notesFile != "" {
 				n, err := readSecretFile(notesFile, "notes")
 				if err != nil {
@@ -93,6 +80,31 @@ func credPutCmd(g *globals) *cobra.Command {
 	f.StringArrayVar(&tags, "tag", nil, "tag; repeatable")
 	f.BoolVar(&createOnly, "new", false, "only create: refuse if a credential of this name exists (exit 1)")
 	return cmd
+}
+
+// readLoginSecrets reads a login's password file (none: nil) and its
+// TOTP seed, given in a flag or a file but not both; the caller wipes
+// both, on error too.
+func readLoginSecrets(pwFile, totpURI, totpFile string) (pw, totp []byte, err error) {
+	if totpURI != "" && totpFile != "" {
+		return nil, nil, usagef("give --totp-uri or --totp-file, not both")
+	}
+	if pwFile != "" {
+		if pw, err = readSecretFile(pwFile, "password"); err != nil {
+			return nil, nil, err
+		}
+	}
+	totp = []byte(totpURI)
+	if totpFile != "" {
+		t, err := readSecretFile(totpFile, "TOTP")
+		if err != nil {
+			return pw, nil, err
+		}
+		// Trimmed in place, so that wiping totp wipes what was read.
+		totp = t[:copy(t, bytes.TrimSpace(t))]
+		wipe(t[len(totp):])
+	}
+	return pw, totp, nil
 }
 
 func credGetCmd(g *globals) *cobra.Command {
@@ -195,8 +207,11 @@ func credListCmd(g *globals) *cobra.Command {
 			fmt.Fprintln(tw, "NAME\tKIND\tUSERNAME\tVERSION\tASSIGNEES\t")
 			for _, cr := range list {
 				flag := ""
-				if cr.Compromised != nil {
+				switch {
+				case cr.Compromised != nil:
 					flag = "COMPROMISED: rotate now"
+				case cr.Handover != nil && cr.Handover.ConfirmedAt.IsZero():
+					flag = "handed over by " + cr.Handover.By + ", not yet confirmed by the clerk"
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", cr.Name, cr.Kind, cr.Username, cr.Version, joinNames(cr.Assignees), flag)
 			}

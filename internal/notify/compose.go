@@ -36,6 +36,9 @@ const (
 	KindSeal Kind = "seal"
 	// KindBackup: a scheduled backup that failed, to the providers.
 	KindBackup Kind = "backup"
+	// KindHandovers: each login handed over to the council (cred
+	// handover), to the active clerks, who confirm receiving it.
+	KindHandovers Kind = "handovers"
 )
 
 // kindAlarm is what no switch silences: the incidents that say the vault
@@ -58,7 +61,7 @@ func isAlarm(e *audit.Entry) bool {
 
 // Kinds lists every kind of message that can be switched off.
 var Kinds = []Kind{KindIncidents, KindRequests, KindDecisions, KindSeal, KindDigest, KindBackup,
-	KindCompromised, KindReviews, KindContractors}
+	KindCompromised, KindReviews, KindContractors, KindHandovers}
 
 // KindList is Kinds as people read it: "incidents, requests, … and contractors".
 func KindList() string {
@@ -241,6 +244,13 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 			to := filter(people, func(p vault.Contact) bool { return slices.Contains(deciders, p.ID) })
 			if err := add(KindRequests, to, []*audit.Entry{e}, "Strongroom: "+e.Actor.Name+" asks for access to "+e.Target.Name,
 				e.Actor.Name+" has asked for time-limited access. Please decide the request in the vault.", "/ui/requests", "Decide the request"); err != nil {
+				return nil, err
+			}
+		case e.Action == audit.CredHandover:
+			clerks := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleClerk })
+			if err := add(KindHandovers, clerks, []*audit.Entry{e}, "Strongroom: "+e.Actor.Name+" has given the council the login for "+e.Target.Name,
+				e.Actor.Name+" has handed over the login for "+e.Target.Name+". It is stored in the vault for you (and for them while they remain); nobody else saw the password. Please check it and confirm that you received it.",
+				"/ui/home", "Confirm you received it"); err != nil {
 				return nil, err
 			}
 		case e.Action == audit.RequestApprove || e.Action == audit.RequestDeny:

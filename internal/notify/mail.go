@@ -71,7 +71,8 @@ func relevant(batch []*audit.Entry) bool {
 			e.Action == audit.SysMailSetting && e.Outcome == audit.OutcomeOK:
 			return true
 		case e.Outcome == audit.OutcomeOK && (e.Action == audit.RequestCreate || e.Action == audit.RequestApprove ||
-			e.Action == audit.RequestDeny || e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck):
+			e.Action == audit.RequestDeny || e.Action == audit.EscrowRecover || e.Action == audit.EscrowRekey || e.Action == audit.EscrowCheck ||
+			e.Action == audit.CredHandover):
 			return true
 		}
 	}

@@ -40,6 +40,9 @@ type credHead struct {
 	// Reviewed is when someone last confirmed who should hold access.
 	Reviewed   time.Time `json:"reviewed,omitempty"`
 	ReviewedBy string    `json:"reviewed_by,omitempty"`
+	// Handover is set on a login a person handed over to the council
+	// (HandOver): who did, and the clerk's confirmation.
+	Handover *Handover `json:"handover,omitempty"`
 }
 
 // Compromise records a suspected compromise of a credential.
@@ -130,6 +133,9 @@ type CredentialInfo struct {
 	// Access, in a list, says how the caller may read a credential they
 	// are not assigned: "grant until T" or "break-glass until T".
 	Access string `json:"access,omitempty"`
+	// Handover, when set, says who handed this login over to the council
+	// and whether a clerk has confirmed receiving it.
+	Handover *HandoverInfo `json:"handover,omitempty"`
 }
 
 // eachHead calls fn with each credential head, in id order. Version
@@ -180,7 +186,7 @@ func headsAt(id string) []byte { return []byte(id + "/") }
 func (c *Credentials) info(h *credHead, names map[string]string) CredentialInfo {
 	ci := CredentialInfo{ID: h.ID, Name: h.Name, Kind: h.Kind, URL: h.URL, Username: h.Username,
 		Tags: append([]string{}, h.Tags...), Version: h.Version, HasTOTP: h.HasTOTP, TOTPWarning: h.TOTPWarning, Created: h.Created, Updated: h.Updated,
-		Compromised: h.Compromised}
+		Compromised: h.Compromised, Handover: h.Handover.info()}
 	ci.Assignees = []string{}
 	for _, id := range h.Assignees {
 		ci.Assignees = append(ci.Assignees, names[id])
@@ -204,13 +210,7 @@ func (c *Credentials) userNames(tx barrier.Tx) (map[string]string, []access.Pers
 func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p *access.Principal, in CredentialInput) (info CredentialInfo, created bool, err error) {
 	defer barrier.Wipe(in.Password)
 	defer barrier.Wipe(in.Notes)
-	if in.Name, err = access.NormaliseName("name", "credential", in.Name); err != nil {
-		return info, false, err
-	}
-	if len(in.Password) > 4096 || len(in.Notes) > 64*1024 || len(in.URL) > 2048 || len(in.Username) > 512 || len(in.Tags) > 50 {
-		return info, false, access.Invalid("", "a field is too long")
-	}
-	totpURI, _, err := normaliseTOTP(in.TOTP, in.Name)
+	totpURI, err := checkInput(&in)
 	if err != nil {
 		return info, false, err
 	}
@@ -293,6 +293,21 @@ func (c *Credentials) PutCredential(ctx context.Context, req auditlog.Request, p
 		return CredentialInfo{}, false, &access.ForbiddenError{Action: action, Target: in.Name}
 	}
 	return info, created, err
+}
+
+// checkInput normalises in's name and checks its fields' lengths and its
+// TOTP seed, the rules every new version follows (a put's and a
+// hand-over's); it returns the seed as an otpauth:// URI (nil: none).
+func checkInput(in *CredentialInput) ([]byte, error) {
+	var err error
+	if in.Name, err = access.NormaliseName("name", "credential", in.Name); err != nil {
+		return nil, err
+	}
+	if len(in.Password) > 4096 || len(in.Notes) > 64*1024 || len(in.URL) > 2048 || len(in.Username) > 512 || len(in.Tags) > 50 {
+		return nil, access.Invalid("", "a field is too long")
+	}
+	uri, _, err := normaliseTOTP(in.TOTP, in.Name)
+	return uri, err
 }
 
 // mayPut checks, in tx, that p may write h (new if created): a refusal is

@@ -1,7 +1,8 @@
 // Package credentials owns the vault's stored logins and who may use them:
 // credential heads and versions, the name index, TOTP codes, access
-// requests and grants, offboarding, the access register, and import and
-// KDBX export (the formats themselves are package transfer).
+// requests and grants, logins handed over to the council (handover.go),
+// offboarding, the access register, and import and KDBX export (the
+// formats themselves are package transfer).
 //
 // It reads and writes sealed records only through barrier.Tx, records
 // through auditlog, and knows the vault's accounts and seal state only

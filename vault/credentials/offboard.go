@@ -33,7 +33,9 @@ type OffboardReport struct {
 
 // Offboard disables an account, ends its sessions and grants, and lists
 // every credential the person could read in the last days days (assigned,
-// granted, or read according to the log), each flagged "rotate".
+// granted, or read according to the log), each flagged "rotate", and
+// every login they handed over (they knew it), whose assignment to them
+// it ends.
 func (c *Credentials) Offboard(ctx context.Context, req auditlog.Request, p *access.Principal, name string, days int) (*OffboardReport, error) {
 	if days <= 0 {
 		days = 90
@@ -73,6 +75,9 @@ func (c *Credentials) endAccess(tx barrier.Tx, req auditlog.Request, p *access.P
 		}
 		return true
 	}); err != nil {
+		return nil, err
+	}
+	if err := leaverHandovers(tx, u.ID, rl.add); err != nil {
 		return nil, err
 	}
 	var revoke []*Grant

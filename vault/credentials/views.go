@@ -22,6 +22,10 @@ func (h *credHead) clone() *credHead {
 		cp := *h.Compromised
 		c.Compromised = &cp
 	}
+	if h.Handover != nil {
+		ho := *h.Handover
+		c.Handover = &ho
+	}
 	return &c
 }
 
