@@ -161,7 +161,7 @@ func printReview(w io.Writer, r wire.AnnualReview) {
 		if it.RotatedIsCreation {
 			age = "never rotated; created " + ukDate(it.Rotated)
 		}
-		age += fmt.Sprintf(" (%d days ago)", int(r.To.Sub(it.Rotated).Hours()/24))
+		age += fmt.Sprintf(" (%d days before the review)", int(r.To.Sub(it.Rotated).Hours()/24))
 		fmt.Fprintf(w, "\n%s (%s): %s\n", it.Credential, it.Kind, state)
 		fmt.Fprintf(w, "  Holders:            %s\n", holders(it.Holders))
 		fmt.Fprintf(w, "  Last used:          %s\n", ukDate(it.LastUsed))

@@ -315,8 +315,12 @@ func (c *Credentials) SignOffReview(ctx context.Context, req auditlog.Request, p
 				return err
 			}
 			if len(open) > 0 {
-				result = access.Invalid("credentials", "the review cannot be signed off yet: %d not confirmed (%s); confirm each first",
-					len(open), strings.Join(open, ", "))
+				what := fmt.Sprintf("%d logins are", len(open))
+				if len(open) == 1 {
+					what = "1 login is"
+				}
+				result = access.Invalid("credentials", "the review cannot be signed off yet: %s not confirmed (%s); confirm each first",
+					what, strings.Join(open, ", "))
 				return nil
 			}
 			now := c.now()
