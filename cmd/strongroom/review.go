@@ -106,13 +106,8 @@ func confirmOne(ctx context.Context, c *client.Client, r wire.AnnualReview, name
 			return nil
 		}
 	}
-	// Not in the review as shown: the server gives the reason (no such
-	// login, a personal one, or not permitted), and records a refusal.
-	if err := c.ConfirmReview(ctx, name, ""); err != nil {
-		return err
-	}
-	fmt.Printf("Confirmed: the holders of %s are right.\n", name)
-	return nil
+	// Not in the review as shown: nothing is confirmed unseen.
+	return fmt.Errorf("no admin or shared login named %q is in the review (see: strongroom report access-review --year)", name)
 }
 
 func holders(hs []wire.Holder) string {

@@ -63,6 +63,7 @@ func TestAccessReviewCLI(t *testing.T) {
 	}
 	auditor.must(1, "report", "access-review", "--confirm", "Facebook page")
 	clerk.must(2, "report", "access-review", "--year", "--days", "30")
+	clerk.must(1, "report", "access-review", "--confirm", "Provider's own") // personal: not in the review
 
 	// Sign-off refused while anything is unconfirmed, naming what.
 	if out := clerk.must(2, "report", "access-review", "--sign-off"); !strings.Contains(out, "Website admin") || !strings.Contains(out, "not confirmed") {
