@@ -21,8 +21,8 @@ import (
 // reviewItemView is one password on the review page, in plain words.
 type reviewItemView struct {
 	ID, Name, Kind, Holders, LastUsed, Rotated, State, Confirmed, Mark string
-	Reads, Denials                                                   int
-	Compromised, NeedsConfirm, MayChange, Done                       bool
+	Reads, Denials                                                     int
+	Compromised, NeedsConfirm, MayChange, Done                         bool
 }
 
 // reviewView is the review page's data.

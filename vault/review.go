@@ -59,7 +59,8 @@ func (v *Vault) ReviewStatus(ctx context.Context) (ReviewDue, error) {
 	return v.creds.ReviewStatusNow(ctx)
 }
 
-// MayRunReview says p may confirm and sign off the annual review;
-// MayViewReview that p may see it.
-func MayRunReview(p *Principal) bool  { return credentials.MayRunReview(p) }
+// MayRunReview says p may confirm and sign off the annual review.
+func MayRunReview(p *Principal) bool { return credentials.MayRunReview(p) }
+
+// MayViewReview says p may see the annual review.
 func MayViewReview(p *Principal) bool { return credentials.MayViewReview(p) }

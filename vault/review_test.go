@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -297,4 +298,28 @@ func TestAnnualReviewRoles(t *testing.T) {
 	if d, _ := f.v.ReviewStatus(ctx); d.Status != ReviewFirst {
 		t.Fatalf("refusals changed the review: %+v", d)
 	}
+}
+
+// The review's record is inside the state seal: a copy of the database
+// with an earlier review put back (here: before its sign-off) is refused
+// at unseal, like every other key.
+func TestRolledBackReviewIsRefused(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Facebook page", "shared", "pw", "Clerk")
+	for _, it := range mustReview(t, f, clerk).Items {
+		if err := f.v.ConfirmReview(ctx, req, clerk, it.Credential, it.Mark); err != nil {
+			t.Fatal(err)
+		}
+	}
+	early := snapshotDB(t, f)
+	if _, err := f.v.SignOffReview(ctx, req, clerk); err != nil {
+		t.Fatal(err)
+	}
+	late := snapshotDB(t, f)
+	const key = "meta\x00review.annual"
+	if before, after := dump(t, early)[key], dump(t, late)[key]; before == nil || bytes.Equal(before, after) {
+		t.Fatalf("the sign-off did not change %q", key)
+	}
+	sweepRollbacks(t, early, late, func(v *Vault) error { return unsealWithShares(f.init.Envelopes[:2], v) }, "meta", "audit")
 }

@@ -34,7 +34,7 @@ import (
 // gained a grant, needs confirming again; a grant that merely ended does
 // not undo a confirmation.
 
-// ReviewEvery is how often the review is due: a year after the last
+// reviewYears is how often the review is due: a year after the last
 // sign-off; for a vault never reviewed, a year after it was set up.
 const reviewYears = 1
 
