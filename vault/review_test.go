@@ -60,13 +60,15 @@ func TestAnnualReviewLists(t *testing.T) {
 	if _, _, err := f.v.RotateCredential(ctx, req, f.admin, "Router admin", []byte("a new long password"), nil); err != nil {
 		t.Fatal(err)
 	}
+	// A new version that changes only who holds it is no password change.
+	f.put(t, f.admin, "Facebook page", "", "", "Clerk", "Member")
 	r := mustReview(t, f, clerk)
 	if len(r.Items) != 2 || r.Items[0].Credential != "Facebook page" || r.Items[1].Credential != "Router admin" {
 		t.Fatalf("items %+v; want Facebook page and Router admin only", r.Items)
 	}
 	fb := reviewItem(t, r, "Facebook page")
 	if len(fb.Holders) != 2 || fb.Holders[0].Name != "Clerk" || fb.Holders[1].Name != "Member" || fb.Reads != 2 || fb.Denials != 0 ||
-		fb.LastUsed.IsZero() || !fb.RotatedIsCreation || fb.State != ItemToConfirm || !fb.MayChange {
+		fb.LastUsed.IsZero() || !fb.RotatedIsCreation || fb.Rotated.Equal(rotatedAt) || fb.State != ItemToConfirm || !fb.MayChange {
 		t.Fatalf("Facebook page: %+v", fb)
 	}
 	ra := reviewItem(t, r, "Router admin")

@@ -152,9 +152,9 @@ func printReview(w io.Writer, r wire.AnnualReview) {
 		if it.State != "to confirm" && !it.ConfirmedAt.IsZero() {
 			state += fmt.Sprintf(" (confirmed by %s on %s)", it.ConfirmedBy, ukDate(it.ConfirmedAt))
 		}
-		age := "rotated " + ukDate(it.Rotated)
+		age := "last changed " + ukDate(it.Rotated)
 		if it.RotatedIsCreation {
-			age = "never rotated; created " + ukDate(it.Rotated)
+			age = "unchanged since it was stored on " + ukDate(it.Rotated)
 		}
 		age += fmt.Sprintf(" (%d days before the review)", int(r.To.Sub(it.Rotated).Hours()/24))
 		fmt.Fprintf(w, "\n%s (%s): %s\n", it.Credential, it.Kind, state)

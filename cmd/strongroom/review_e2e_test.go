@@ -36,7 +36,7 @@ func TestAccessReviewCLI(t *testing.T) {
 	out := clerk.must(0, "report", "access-review", "--year")
 	for _, want := range []string{"The first annual access review is due by " + time.Now().AddDate(1, 0, 0).In(london).Format("2 January 2006"),
 		"Facebook page (shared): TO CONFIRM", "Clerk (assigned)", "Reads this year:    1", "Website admin (admin): TO CONFIRM",
-		"never rotated; created", `--confirm "Facebook page"`, "2 of 2 logins still to confirm"} {
+		"Password:           unchanged since it was stored on", `--confirm "Facebook page"`, "2 of 2 logins still to confirm"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("the review lacks %q:\n%s", want, out)
 		}

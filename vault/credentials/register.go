@@ -83,8 +83,8 @@ func (c *Credentials) AccessReview(ctx context.Context, req auditlog.Request, p 
 }
 
 // registerScan is what the register reads besides the heads, in one
-// view: people's names, each holder's last use of each credential, the
-// live grants and each credential's last rotation, from the whole log.
+// view: people's names, each holder's last use of each credential (from
+// the whole log) and the live grants.
 type registerScan struct {
 	names   map[string]string       // user id -> name
 	people  []access.Person         // every account
@@ -98,18 +98,15 @@ func (c *Credentials) scanRegister(tx barrier.Tx, now time.Time) (*registerScan,
 	if err != nil {
 		return nil, err
 	}
-	r := &registerScan{names: names, people: people, lastUse: map[[2]string]time.Time{}, rotated: map[string]time.Time{},
+	r := &registerScan{names: names, people: people, lastUse: map[[2]string]time.Time{},
 		grants: map[string][]*Grant{}}
 	if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
 		e, err := audit.ParseLine(val)
 		if err != nil {
 			return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
 		}
-		switch {
-		case auditlog.IsRead(e):
+		if auditlog.IsRead(e) {
 			r.lastUse[[2]string{e.Target.ID, e.Actor.ID}] = e.Time
-		case e.Action == audit.CredRotate && e.Outcome == audit.OutcomeOK:
-			r.rotated[e.Target.ID] = e.Time
 		}
 		return true, nil
 	}); err != nil {

@@ -24,8 +24,10 @@ type ReviewItem struct {
 	// Reads and Denials are this year's (the review's period).
 	Reads   int `json:"reads"`
 	Denials int `json:"denials"`
-	// Rotated is the last rotation (cred.rotate) or, if none is in the
-	// log, the creation; RotatedIsCreation says which.
+	// Rotated is when the current password was set, found as the
+	// password health report finds it (the versions before the current
+	// one compared, at most 64 back); RotatedIsCreation says it is the
+	// one the credential was stored with.
 	Rotated           time.Time `json:"rotated"`
 	RotatedIsCreation bool      `json:"rotated_is_creation"`
 	// State is "to confirm", "confirmed" or "changed since confirmed".
@@ -96,11 +98,19 @@ func (c *Credentials) AnnualReview(ctx context.Context, req auditlog.Request, p 
 		}
 		r.Due = dueOf(st, setUp(reg.people), now)
 		held := map[string][]string{} // user id -> credentials assigned
+		var failed error
 		err = eachHead(tx, func(h *credHead) bool {
 			if h.Deleted || h.Kind == access.KindPersonal {
 				return true
 			}
+			since, pw, err := passwordSince(tx, h)
+			barrier.Wipe(pw)
+			if err != nil {
+				failed = err
+				return false
+			}
 			it := reviewItem(reg, st, h, uses[h.ID], p)
+			it.Rotated, it.RotatedIsCreation = since.changed, !since.changed.After(h.Created)
 			if it.State != ItemConfirmed {
 				r.Unconfirmed++
 			}
@@ -111,7 +121,7 @@ func (c *Credentials) AnnualReview(ctx context.Context, req auditlog.Request, p 
 			return true
 		})
 		r.Overdue = overdueAccounts(reg.people, held, now)
-		return err
+		return access.FirstErr(err, failed)
 	})
 	sort.Slice(r.Items, func(i, j int) bool { return r.Items[i].Credential < r.Items[j].Credential })
 	return r, err
@@ -120,10 +130,7 @@ func (c *Credentials) AnnualReview(ctx context.Context, req auditlog.Request, p 
 func reviewItem(reg *registerScan, st reviewState, h *credHead, use auditlog.CredentialUse, p *access.Principal) ReviewItem {
 	hd := holdingOf(h, reg.grants[h.ID])
 	it := ReviewItem{RegisterEntry: reg.entry(h), Mark: hd.mark(), Reads: use.Reads, Denials: use.Denials,
-		Rotated: h.Created, RotatedIsCreation: true, State: ItemToConfirm, MayChange: mayManage(p, h.Kind, h)}
-	if t, ok := reg.rotated[h.ID]; ok {
-		it.Rotated, it.RotatedIsCreation = t, false
-	}
+		State: ItemToConfirm, MayChange: mayManage(p, h.Kind, h)}
 	if conf, ok := st.Confirmed[h.ID]; ok {
 		it.ConfirmedAt, it.ConfirmedBy, it.State = conf.At, conf.By, ItemChanged
 		if conf.confirms(hd) {
