@@ -89,7 +89,6 @@ type registerScan struct {
 	names   map[string]string       // user id -> name
 	people  []access.Person         // every account
 	lastUse map[[2]string]time.Time // credential id, user id
-	rotated map[string]time.Time    // credential id -> last cred.rotate
 	grants  map[string][]*Grant     // credential id -> live grants
 }
 
