@@ -325,3 +325,35 @@ func TestRolledBackReviewIsRefused(t *testing.T) {
 	}
 	sweepRollbacks(t, early, late, func(v *Vault) error { return unsealWithShares(f.init.Envelopes[:2], v) }, "meta", "audit")
 }
+
+// Confirmations at once, by two people, of different credentials all
+// land: each write reads the review's record in its own transaction (a
+// group commit may run it again), so none overwrites another.
+func TestAnnualReviewConcurrentConfirmations(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	names := []string{"A login", "B login", "C login", "D login", "E login", "F login", "G login", "H login"}
+	for _, n := range names {
+		f.put(t, f.admin, n, "shared", "pw", "Clerk")
+	}
+	r := mustReview(t, f, clerk)
+	errs := make(chan error, len(r.Items))
+	for i, it := range r.Items {
+		who := clerk
+		if i%2 == 1 {
+			who = f.admin
+		}
+		go func() { errs <- f.v.ConfirmReview(ctx, req, who, it.Credential, it.Mark) }()
+	}
+	for range r.Items {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := mustReview(t, f, clerk); r.Unconfirmed != 0 {
+		t.Fatalf("%d of %d confirmations lost", r.Unconfirmed, len(names))
+	}
+	if _, err := f.v.SignOffReview(ctx, req, clerk); err != nil {
+		t.Fatal(err)
+	}
+}
