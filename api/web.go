@@ -147,6 +147,9 @@ func (w *web) routes(e *echo.Echo, login, unseal echo.MiddlewareFunc) {
 	g.GET("/incidents", w.user(w.incidents))
 	g.GET("/delivery", w.user(w.delivery))
 	g.GET("/report/password-health", w.user(w.passwordHealth))
+	g.GET("/review", w.user(w.review))
+	g.POST("/review/confirm", w.user(w.reviewConfirm))
+	g.POST("/review/signoff", w.user(w.reviewSignoff))
 	g.GET("/export", w.user(w.exportForm))
 	g.POST("/export", w.user(w.export), login)
 	g.RouteNotFound("/*", func(c echo.Context) error { return w.refuse(c, http.StatusNotFound, "There is no such page.") })
@@ -204,7 +207,7 @@ func (w *web) home(c echo.Context) error {
 	p := webUser(c)
 	return w.render(c, http.StatusOK, "home", &page{Title: "Home",
 		Data: map[string]any{"Failing": w.failingDeliveries(p), "Tell": deliveryTell(p), "Overdue": w.overdueContractors(c, p),
-			"Handovers": w.pendingHandovers(c)}})
+			"Handovers": w.pendingHandovers(c), "Review": w.reviewNotice(c, p)}})
 }
 
 // page is what every template gets.
@@ -254,12 +257,14 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 		add("/ui/requests", "Requests", "time-limited access")
 		add("/ui/audit", "Audit log", "who did what")
 		add("/ui/report/password-health", "Password health", "reused, weak and old passwords")
+		add("/ui/review", "Annual review", "confirm once a year who holds each admin and shared password")
 		add("/ui/export", "Export", "take everything out as a KeePass file")
 		add("/ui/emergency", "Emergency", "recovery and break-glass")
 		add("/ui/delivery", "Messages", "are e-mail, webhook and syslog getting through?")
 	case vault.RoleClerk:
 		add("/ui/creds", "Passwords", "the council's shared logins and their codes")
 		add("/ui/requests", "Requests", "approve or ask for time-limited access")
+		add("/ui/review", "Annual review", "confirm once a year who holds each admin and shared password")
 		add("/ui/delivery", "Messages", "is the vault's e-mail getting through?")
 	case vault.RoleChairman:
 		add("/ui/creds", "Passwords", "what you may use")
@@ -270,6 +275,7 @@ func menuFor(p *vault.Principal, current string) []menuItem {
 		add("/ui/audit", "Audit log", "filter, verify, download")
 		add("/ui/incidents", "Incidents", "refusals, failures and emergencies")
 		add("/ui/report/password-health", "Password health", "reused, weak and old passwords")
+		add("/ui/review", "Annual review", "the year's access review, read only")
 	default:
 		add("/ui/creds", "Passwords", "what you may use")
 		add("/ui/requests", "Requests", "ask for time-limited access")

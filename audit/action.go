@@ -79,14 +79,22 @@ const (
 	SysPassphrase       Action = "sys.passphrase"
 	// SysMailSetting: a provider switched one kind of the vault's e-mail
 	// on or off for the council; the entry names the kind and the state.
-	SysMailSetting    Action = "sys.mail_setting"
-	EscrowShare       Action = "escrow.share"
-	EscrowCheck       Action = "escrow.check"
-	EscrowRecover     Action = "escrow.recover"
-	EscrowRekey       Action = "escrow.rekey"
-	BreakglassOpen    Action = "breakglass.open"
-	BreakglassRead    Action = "breakglass.read"
-	AuditVerify       Action = "audit.verify"
+	SysMailSetting Action = "sys.mail_setting"
+	EscrowShare    Action = "escrow.share"
+	EscrowCheck    Action = "escrow.check"
+	EscrowRecover  Action = "escrow.recover"
+	EscrowRekey    Action = "escrow.rekey"
+	BreakglassOpen Action = "breakglass.open"
+	BreakglassRead Action = "breakglass.read"
+	AuditVerify    Action = "audit.verify"
+	// ReviewConfirm: in the annual access review, the clerk or a provider
+	// confirmed that the holders of an admin or shared credential are
+	// right; the reason names the holders confirmed.
+	ReviewConfirm Action = "review.confirm"
+	// ReviewSignoff: the annual access review was signed off, every admin
+	// and shared credential confirmed; the reason gives how many and the
+	// date the next review is due.
+	ReviewSignoff     Action = "review.signoff"
 	AuditCheckpoint   Action = "audit.checkpoint"
 	AuditExport       Action = "audit.export"
 	AuditSubject      Action = "audit.subject"
@@ -112,4 +120,4 @@ const (
 )
 
 // Actions lists every action the vault records.
-var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserComplete, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, CredHandover, CredHandoverConfirm, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}
+var Actions = []Action{AuthLogin, AuthLogout, AuthReauth, AuthTokenRefused, AuthDeviceRequest, AuthDeviceApprove, AuthDeviceRefuse, UserCreate, UserList, UserDisable, UserPassword, UserResetMFA, UserMFAExempt, UserRecoveryCodes, UserOffboard, UserComplete, UserEmail, UserPasskeyAdd, UserPasskeyRemove, AuthPasskeyCloned, AuthPasskeyBackup, CredCreate, CredUpdate, CredRead, CredDelete, CredUndelete, CredRotate, CredRestore, CredHistory, CredCompromised, CredReview, CredImport, CredExport, CredHandover, CredHandoverConfirm, GrantRevoke, RequestCreate, RequestApprove, RequestDeny, SysInit, SysUnseal, SysSeal, SysUnsealReset, SysPassphrase, SysMailSetting, EscrowShare, EscrowCheck, EscrowRecover, EscrowRekey, BreakglassOpen, BreakglassRead, AuditVerify, ReviewConfirm, ReviewSignoff, AuditCheckpoint, AuditExport, AuditSubject, AuditView, AuditIncidents, AuditReport, AuditPrune, AuditPruneRequest, AuditWrite, BackupCreate, BackupCopy, BackupRestore, ExportKDBX, ReportAccessReview, ReportPasswordHealth}

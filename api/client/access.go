@@ -62,3 +62,23 @@ func (c *Client) PasswordHealth(ctx context.Context, olderThan string) (wire.Pas
 	err := c.do(ctx, "GET", path, nil, &out)
 	return out, err
 }
+
+// AnnualReview reads the year's access review.
+func (c *Client) AnnualReview(ctx context.Context) (wire.AnnualReview, error) {
+	var out wire.AnnualReview
+	err := c.do(ctx, "GET", "/v1/report/access-review/year", nil, &out)
+	return out, err
+}
+
+// ConfirmReview confirms, in the review under way, the holders of the
+// credential named, as the review showed them (mark).
+func (c *Client) ConfirmReview(ctx context.Context, credential, mark string) error {
+	return c.do(ctx, "POST", "/v1/report/access-review/confirm", wire.ReviewConfirmBody{Credential: credential, Mark: mark}, nil)
+}
+
+// SignOffReview signs the review under way off.
+func (c *Client) SignOffReview(ctx context.Context) (wire.Signoff, error) {
+	var out wire.Signoff
+	err := c.do(ctx, "POST", "/v1/report/access-review/signoff", nil, &out)
+	return out, err
+}

@@ -128,11 +128,19 @@ func grantCmd(g *globals) *cobra.Command {
 func reportCmdGroup(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "report", Short: "Registers and reviews"}
 	var days int
+	var annual reviewFlags
 	review := &cobra.Command{
-		Use:   "access-review [--days N] [--json]",
-		Short: "The register of admin and shared accounts: who holds access, last used, last reviewed; flags reviews due",
-		Args:  nargs(0),
+		Use: "access-review [--days N] [--json] | --year [--confirm NAME ...] [--sign-off] [--json]",
+		Short: "The register of admin and shared accounts: who holds access, last used, last reviewed; flags reviews due. " +
+			"With --year: the annual review, confirmed login by login and signed off",
+		Args: nargs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if annual.wanted() {
+				if cmd.Flags().Changed("days") {
+					return usagef("--days is the register's; the annual review (--year, --confirm, --sign-off) covers the last 12 months")
+				}
+				return runReview(cmd.Context(), g, &annual)
+			}
 			c, err := newClient(g)
 			if err != nil {
 				return err
@@ -170,6 +178,7 @@ func reportCmdGroup(g *globals) *cobra.Command {
 		},
 	}
 	review.Flags().IntVar(&days, "days", 90, "how often access must be reviewed")
+	annual.add(review)
 	cmd.AddCommand(review, healthCmd(g))
 	return cmd
 }

@@ -9,6 +9,9 @@ type Person struct {
 	Role     Role
 	Disabled bool
 	Expires  time.Time
+	// Created is when the account was made (the first provider's: when
+	// the vault was set up).
+	Created time.Time
 	// MFAExempt: a provider exempted this member from the second factor
 	// at sign-in (not a secret; the password health report lists them).
 	MFAExempt bool

@@ -57,52 +57,16 @@ func (c *Credentials) AccessReview(ctx context.Context, req auditlog.Request, p 
 	out := []RegisterEntry{}
 	err := c.barrier.Hold(func(h *barrier.Held) error {
 		return h.View(ctx, func(tx barrier.Tx) error {
-			names, _, err := c.userNames(tx)
-			if err != nil {
-				return err
-			}
-			lastUse := map[[2]string]time.Time{} // credential id, user id
-			if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
-				e, err := audit.ParseLine(val)
-				if err != nil {
-					return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
-				}
-				if e.Outcome == audit.OutcomeOK && (e.Action == audit.CredRead || e.Action == audit.BreakglassRead) {
-					lastUse[[2]string{e.Target.ID, e.Actor.ID}] = e.Time
-				}
-				return true, nil
-			}); err != nil {
-				return err
-			}
-			grants := map[string][]*Grant{}
 			now := c.now()
-			if err := eachGrant(tx, func(g *Grant) error {
-				if g.active(now) {
-					grants[g.CredID] = append(grants[g.CredID], g)
-				}
-				return nil
-			}); err != nil {
+			reg, err := c.scanRegister(tx, now)
+			if err != nil {
 				return err
 			}
 			return eachHead(tx, func(h *credHead) bool {
 				if h.Deleted || h.Kind == access.KindPersonal {
 					return true
 				}
-				e := RegisterEntry{Credential: h.Name, Kind: h.Kind, Holders: []Holder{}, LastReviewed: h.Reviewed,
-					ReviewedBy: h.ReviewedBy, Compromised: h.Compromised != nil}
-				holder := func(uid, via string) {
-					t := lastUse[[2]string{h.ID, uid}]
-					e.Holders = append(e.Holders, Holder{Name: names[uid], Via: via, LastUsed: t})
-					if t.After(e.LastUsed) {
-						e.LastUsed = t
-					}
-				}
-				for _, uid := range h.Assignees {
-					holder(uid, "assigned")
-				}
-				for _, g := range grants[h.ID] {
-					holder(g.UserID, "grant until "+g.Until.Format(time.RFC3339))
-				}
+				e := reg.entry(h)
 				e.ReviewDue = reviewDue(h, now, days)
 				out = append(out, e)
 				return true
@@ -116,6 +80,65 @@ func (c *Credentials) AccessReview(ctx context.Context, req auditlog.Request, p 
 		return out[i].Credential < out[j].Credential
 	})
 	return out, err
+}
+
+// registerScan is what the register reads besides the heads, in one
+// view: people's names, each holder's last use of each credential (from
+// the whole log) and the live grants.
+type registerScan struct {
+	names   map[string]string       // user id -> name
+	people  []access.Person         // every account
+	lastUse map[[2]string]time.Time // credential id, user id
+	grants  map[string][]*Grant     // credential id -> live grants
+}
+
+func (c *Credentials) scanRegister(tx barrier.Tx, now time.Time) (*registerScan, error) {
+	names, people, err := c.userNames(tx)
+	if err != nil {
+		return nil, err
+	}
+	r := &registerScan{names: names, people: people, lastUse: map[[2]string]time.Time{},
+		grants: map[string][]*Grant{}}
+	if err := tx.Scan(storage.BucketAudit, nil, func(_, val []byte) (bool, error) {
+		e, err := audit.ParseLine(val)
+		if err != nil {
+			return false, fmt.Errorf("vault: stored entry unreadable: %w", err)
+		}
+		if auditlog.IsRead(e) {
+			r.lastUse[[2]string{e.Target.ID, e.Actor.ID}] = e.Time
+		}
+		return true, nil
+	}); err != nil {
+		return nil, err
+	}
+	err = eachGrant(tx, func(g *Grant) error {
+		if g.active(now) {
+			r.grants[g.CredID] = append(r.grants[g.CredID], g)
+		}
+		return nil
+	})
+	return r, err
+}
+
+// entry is h's line in the register: its holders (assignees, then live
+// grants) and when each last used it.
+func (r *registerScan) entry(h *credHead) RegisterEntry {
+	e := RegisterEntry{Credential: h.Name, Kind: h.Kind, Holders: []Holder{}, LastReviewed: h.Reviewed,
+		ReviewedBy: h.ReviewedBy, Compromised: h.Compromised != nil}
+	holder := func(uid, via string) {
+		t := r.lastUse[[2]string{h.ID, uid}]
+		e.Holders = append(e.Holders, Holder{Name: r.names[uid], Via: via, LastUsed: t})
+		if t.After(e.LastUsed) {
+			e.LastUsed = t
+		}
+	}
+	for _, uid := range h.Assignees {
+		holder(uid, "assigned")
+	}
+	for _, g := range r.grants[h.ID] {
+		holder(g.UserID, "grant until "+g.Until.Format(time.RFC3339))
+	}
+	return e
 }
 
 // ReviewCredential records that someone confirmed who holds access.

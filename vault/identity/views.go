@@ -12,7 +12,7 @@ type Summary = access.Person
 // Person is what the rest of the vault may know of the account.
 func (u *Record) Person() access.Person {
 	return access.Person{ID: u.ID, Name: u.Name, Role: u.Role, Disabled: u.Disabled, Expires: u.Expires, MFAExempt: u.MFAExempt,
-		Agreement: u.Contractor.Clone()}
+		Agreement: u.Contractor.Clone(), Created: u.Created}
 }
 
 // GetSummary is the cached Person of account id.
