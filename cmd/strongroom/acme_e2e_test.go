@@ -11,7 +11,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -171,7 +170,7 @@ func pebbleBinary(t *testing.T) (bin, moduleDir string) {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("Pebble is built with the go command, not found on PATH: %v", err)
 	}
 	cache, err := os.UserCacheDir()
 	if err != nil {

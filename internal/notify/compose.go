@@ -292,18 +292,24 @@ func (c *Composer) Compose(batch []*audit.Entry, people []vault.Contact, facts F
 		"/ui/audit", "See the audit log"); err != nil {
 		return nil, err
 	}
+	if err := c.addBackups(add, people, backups, copies); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// addBackups tells the providers of failed scheduled backups and of
+// failed off-site copies.
+func (c *Composer) addBackups(add addFunc, people []vault.Contact, backups, copies []*audit.Entry) error {
 	providers := filter(people, func(p vault.Contact) bool { return p.Role == vault.RoleProvider })
 	if err := add(KindBackup, providers, backups, "Strongroom: a scheduled backup failed at "+c.council(),
 		"The vault could not write its scheduled backup. Check the backup directory (its disk space and permissions) and the server's log, then take a backup by hand with strongroom backup.",
 		"/ui/audit", "See the audit log"); err != nil {
-		return nil, err
+		return err
 	}
-	if err := add(KindBackup, providers, copies, "Strongroom: the off-site copy of a backup failed at "+c.council(),
+	return add(KindBackup, providers, copies, "Strongroom: the off-site copy of a backup failed at "+c.council(),
 		"The vault wrote its scheduled backup, but the command that copies it off site (server --backup-copy) failed, so the only copy is on the vault's own disk. Check the server's log for the command's output, then copy the newest backup by hand.",
-		"/ui/audit", "See the audit log"); err != nil {
-		return nil, err
-	}
-	return out, nil
+		"/ui/audit", "See the audit log")
 }
 
 type addFunc func(k Kind, to []vault.Contact, entries []*audit.Entry, subject, intro, path, linkText string) error
