@@ -29,8 +29,9 @@ func (s *server) reviewConfirm(c echo.Context) error {
 	if in.Credential == "" {
 		return &bodyError{Field: "credential", Msg: "credential is required: the name of the admin or shared login confirmed"}
 	}
-	if len(in.Mark) > 64 {
-		return &bodyError{Field: "mark", Msg: "mark is the short code the review showed"}
+	if in.Mark == "" || len(in.Mark) > 64 {
+		// Required: a confirmation is of the holders the person was shown.
+		return &bodyError{Field: "mark", Msg: "mark is required: the short code the review showed for this login (GET the review first)"}
 	}
 	if err := s.v.ConfirmReview(c.Request().Context(), request(c), principal(c), in.Credential, in.Mark); err != nil {
 		return err

@@ -31,7 +31,8 @@ func TestReviewRoutes(t *testing.T) {
 		{`{"credential":"Router admin","Mark":"x"}`, "mark", 400},
 		{`{"credential":"Router admin","mark":"` + strings.Repeat("a", 65) + `"}`, "mark", 400},
 		{`{"credential":"Router admin","mark":"0000000000000000"}`, "", 409},
-		{`{"credential":"No such login"}`, "", 404},
+		{`{"credential":"No such login","mark":"0000000000000000"}`, "", 404},
+		{`{"credential":"Router admin"}`, "mark", 400}, // a confirmation is of what was shown
 	} {
 		st, body := e.call(t, "POST", "/v1/report/access-review/confirm", e.token, c.body)
 		if st != c.status || field(body) != c.field || strings.Contains(string(body), strings.Repeat("a", 65)) {

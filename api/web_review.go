@@ -136,7 +136,7 @@ func (w *web) reviewPage(c echo.Context, status int, flash string, errs []*field
 
 func (w *web) reviewConfirm(c echo.Context) error {
 	name, mark := strings.TrimSpace(c.FormValue("credential")), strings.TrimSpace(c.FormValue("mark"))
-	if name == "" || len(mark) > 64 {
+	if name == "" || mark == "" || len(mark) > 64 {
 		return w.refuse(c, http.StatusBadRequest, "The form was not complete. Go back to the review and try again.")
 	}
 	err := w.s.v.ConfirmReview(ctx(c), request(c), webUser(c), name, mark)

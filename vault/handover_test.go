@@ -317,3 +317,36 @@ func TestHandoverRaceOneName(t *testing.T) {
 		t.Fatalf("credentials after the race: %+v", list)
 	}
 }
+
+// A contractor who hands a login over gives it to the clerk and keeps no
+// hold of it: it is outside their agreement, and they would otherwise
+// read every password the clerk later sets on it.
+func TestHandoverByAContractor(t *testing.T) {
+	f := newFixture(t)
+	clerk, _ := f.addUser(t, "Clerk", RoleClerk)
+	f.put(t, f.admin, "Website admin", "admin", "pw")
+	web, _ := f.addContractor(t, "Web Co", "WEB-2026-04", "Website admin")
+	info := f.handOver(t, web, "Website analytics")
+	if !slices.Equal(info.Assignees, []string{"Clerk"}) {
+		t.Fatalf("assignees = %v, want the clerk alone", info.Assignees)
+	}
+	if ok, err := readsPassword(t, f, clerk, "Website analytics"); !ok || err != nil {
+		t.Fatalf("the clerk cannot read it: %v", err)
+	}
+	if _, err := readsPassword(t, f, web, "Website analytics"); err == nil {
+		t.Fatal("the contractor reads a login outside their agreement")
+	}
+}
+
+// A clerk who joined after the hand-over holds none of it, and so cannot
+// say they received it.
+func TestHandoverConfirmedOnlyByAHolder(t *testing.T) {
+	f := newFixture(t)
+	f.addUser(t, "Clerk", RoleClerk)
+	member, _ := f.addUser(t, "Councillor Jones", RoleMember)
+	f.handOver(t, member, "X (Twitter)")
+	late, _ := f.addUser(t, "New Clerk", RoleClerk)
+	if _, err := f.v.ConfirmHandover(ctx, req, late, "X (Twitter)"); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a clerk who does not hold it confirmed it: %v", err)
+	}
+}

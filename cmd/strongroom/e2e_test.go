@@ -195,6 +195,7 @@ type oneTime struct {
 
 // TestTour is the README's five-minute tour, end to end.
 func TestTour(t *testing.T) {
+	firstLog := len(serverLogs) // this test's servers' logs are those from here on
 	work := t.TempDir()
 	data := filepath.Join(work, "data")
 	srv := startServer(t, data)
@@ -362,13 +363,13 @@ func TestTour(t *testing.T) {
 
 	// Nothing secret reached any server's log.
 	srv.stop()
-	for _, l := range serverLogs {
+	for i, l := range serverLogs {
 		for _, secret := range []string{fbPW, ini.Admin.Password, "ultramarine kettle drum", "correct horse battery staple", "srs_"} {
 			if strings.Contains(l.String(), secret) {
 				t.Fatalf("server log contains %q", secret)
 			}
 		}
-		if !strings.Contains(l.String(), `"msg":"request"`) {
+		if i >= firstLog && !strings.Contains(l.String(), `"msg":"request"`) { // earlier tests' servers may have served nothing
 			t.Fatal("server log is missing its request lines")
 		}
 	}

@@ -146,7 +146,10 @@ func (c *Credentials) nameFree(tx barrier.Tx, p *access.Principal, name string) 
 }
 
 // receivers are a hand-over's assignees: every active clerk, and the
-// depositor if their account may hold a credential.
+// depositor if their account may hold a credential and is not a
+// contractor's (whose agreement names what they may hold: a login they
+// hand over is not in it, and they would read every password the clerk
+// later sets on it).
 func receivers(users []access.Person, depositor string, now time.Time) []string {
 	var clerks []string
 	self := false
@@ -158,7 +161,7 @@ func receivers(users []access.Person, depositor string, now time.Time) []string 
 		if u.Role == access.RoleClerk {
 			clerks = append(clerks, u.ID)
 		}
-		if u.ID == depositor && mayBeAssigned(u) && u.Role != access.RoleClerk {
+		if u.ID == depositor && mayBeAssigned(u) && u.Role != access.RoleClerk && u.Agreement == nil {
 			self = true
 		}
 	}
@@ -194,6 +197,9 @@ func (c *Credentials) ConfirmHandover(ctx context.Context, req auditlog.Request,
 				return access.Invalid("name", "%q was not handed over; there is nothing to confirm", h.Name)
 			case !h.Handover.ConfirmedAt.IsZero():
 				return access.Invalid("name", "%q was confirmed already, by %s", h.Name, h.Handover.ConfirmedBy)
+			case !h.assigned(p.UserID):
+				// Confirming is saying it was received: only a holder can.
+				return access.Invalid("name", "%q was handed over to the clerks of the day, and you are not among its holders: ask the IT provider to assign it to you, then confirm it", h.Name)
 			}
 			h.Handover.ConfirmedBy, h.Handover.ConfirmedAt = p.Name, c.now()
 			if err := putHead(tx, h); err != nil {
