@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -95,6 +96,10 @@ type acmeTLS struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	serial string // the certificate last served, to log a renewal
+	// ready: obtain has the CA's certificate. Until then visitors get
+	// the self-signed one, so their connections cannot drive orders to
+	// the CA past its limits (Let's Encrypt: 5 failed validations an hour).
+	ready atomic.Bool
 }
 
 func (a *acmeFlags) tls(data string, own tls.Certificate, log *slog.Logger) (*acmeTLS, *tls.Config, error) {
@@ -127,11 +132,12 @@ func (a *acmeFlags) tls(data string, own tls.Certificate, log *slog.Logger) (*ac
 // certificate answers a ClientHello: the CA's certificate for the domain
 // (and the TLS-ALPN-01 challenge), the own one for anything else.
 func (at *acmeTLS) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-	if !strings.EqualFold(strings.TrimSuffix(hello.ServerName, "."), at.domain) {
+	challenge := slices.Contains(hello.SupportedProtos, acme.ALPNProto)
+	if !strings.EqualFold(strings.TrimSuffix(hello.ServerName, "."), at.domain) || !challenge && !at.ready.Load() {
 		return &at.own, nil
 	}
 	c, err := at.m.GetCertificate(hello)
-	if err != nil || c.Leaf == nil || slices.Contains(hello.SupportedProtos, acme.ALPNProto) {
+	if err != nil || c.Leaf == nil || challenge {
 		return c, err // a TLS-ALPN-01 challenge's certificate is not the one served
 	}
 	serial := c.Leaf.SerialNumber.String()
@@ -154,8 +160,14 @@ func (at *acmeTLS) obtain(ctx context.Context) {
 		SignatureSchemes: []tls.SignatureScheme{tls.ECDSAWithP256AndSHA256},
 		CipherSuites:     []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_AES_128_GCM_SHA256}}
 	for wait := 30 * time.Second; ; wait = min(2*wait, time.Hour) {
-		c, err := at.certificate(hello)
+		c, err := at.m.GetCertificate(hello)
 		if err == nil {
+			at.ready.Store(true)
+			at.mu.Lock()
+			if c.Leaf != nil {
+				at.serial = c.Leaf.SerialNumber.String()
+			}
+			at.mu.Unlock()
 			fmt.Printf("strongroom: certificate for %s from the ACME CA, until %s\n", at.domain, c.Leaf.NotAfter.UTC().Format(time.RFC3339))
 			fmt.Printf("strongroom: certificate fingerprint sha256:%s\n", fingerprint(c))
 			return

@@ -33,9 +33,11 @@ type backupCopy struct {
 	words   []string
 	timeout time.Duration
 
-	run  sync.Mutex // one copy at a time
-	mu   sync.Mutex
-	last wire.Backups
+	mu      sync.Mutex
+	last    wire.Backups
+	running bool   // a copy is under way
+	pending string // the newest backup written meanwhile, copied next
+	done    sync.WaitGroup
 }
 
 // parseBackupCopy splits tmpl; "" is no command.
@@ -73,26 +75,73 @@ type copyRecorder interface {
 	RecordBackupCopy(ctx context.Context, name, why string) error
 }
 
-// written notes a scheduled backup written (file) or failed (err), and,
-// with a command, copies it: the result is recorded in the audit log.
-func (b *backupCopy) written(ctx context.Context, v copyRecorder, log *slog.Logger, file string, err error) {
+// start notes a scheduled backup written (file) or failed (err), and,
+// with a command, copies it in the background. One copy runs at a time:
+// backups written meanwhile are not queued, only the newest is copied
+// next (the older ones may be pruned by then).
+func (b *backupCopy) start(ctx context.Context, v copyRecorder, log *slog.Logger, file string, err error) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if err != nil {
 		b.last.LastError = "the scheduled backup could not be written (see the server's log)"
-	} else {
-		b.last.LastFile, b.last.LastAt, b.last.LastError = filepath.Base(file), time.Now(), ""
-	}
-	b.mu.Unlock()
-	if err != nil || len(b.words) == 0 {
 		return
 	}
-	b.run.Lock()
-	defer b.run.Unlock()
+	b.last.LastFile, b.last.LastAt, b.last.LastError = filepath.Base(file), time.Now(), ""
+	if len(b.words) == 0 {
+		return
+	}
+	if b.running {
+		b.pending = file
+		return
+	}
+	b.running = true
+	b.done.Add(1)
+	go func() {
+		defer b.done.Done()
+		for {
+			b.copyAndRecord(ctx, v, log, file)
+			b.mu.Lock()
+			file, b.pending = b.pending, ""
+			if file == "" || ctx.Err() != nil {
+				b.running = false
+				b.mu.Unlock()
+				return
+			}
+			b.mu.Unlock()
+		}
+	}()
+}
+
+// written is start, waiting for the copy (tests).
+func (b *backupCopy) written(ctx context.Context, v copyRecorder, log *slog.Logger, file string, err error) {
+	b.start(ctx, v, log, file, err)
+	b.done.Wait()
+}
+
+// wait waits up to d for a copy under way (at shutdown, after ctx ended
+// and its command was killed).
+func (b *backupCopy) wait(d time.Duration) {
+	ch := make(chan struct{})
+	go func() { b.done.Wait(); close(ch) }()
+	select {
+	case <-ch:
+	case <-time.After(d):
+	}
+}
+
+// copyAndRecord copies file and records the result (backup.copy), even
+// when the server is stopping (the entry says so).
+func (b *backupCopy) copyAndRecord(ctx context.Context, v copyRecorder, log *slog.Logger, file string) {
 	why := b.copy(ctx, log, file)
+	if ctx.Err() != nil && why != "" {
+		why = "the server stopped before the copy finished"
+	}
 	b.mu.Lock()
 	b.last.CopyFile, b.last.CopyAt, b.last.CopyOK, b.last.CopyError = filepath.Base(file), time.Now(), why == "", why
 	b.mu.Unlock()
-	if rerr := v.RecordBackupCopy(ctx, filepath.Base(file), why); rerr != nil {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	if rerr := v.RecordBackupCopy(rctx, filepath.Base(file), why); rerr != nil {
 		log.Error("the off-site copy's result could not be recorded", "err", rerr)
 	}
 }
@@ -114,9 +163,9 @@ func (b *backupCopy) copy(ctx context.Context, log *slog.Logger, file string) st
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
-	tail := out.String()
-	if len(tail) > 2000 {
-		tail = tail[len(tail)-2000:]
+	tail := out.String() // its last 500 bytes, for the log (README: no credentials in the command)
+	if len(tail) > 500 {
+		tail = tail[len(tail)-500:]
 	}
 	var ee *exec.ExitError
 	switch {

@@ -67,14 +67,6 @@ func serverCmd() *cobra.Command {
 // is due.
 const backupCheck = 5 * time.Second
 
-// latest is the later of a and b.
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
 // housekeeping is the server's periodic work on the audit log.
 type housekeeping struct {
 	commitDelay                time.Duration // the group commit's wait under load (--commit-delay)
@@ -90,11 +82,14 @@ type housekeeping struct {
 func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger) {
 	t := time.NewTicker(h.checkpointEvery)
 	defer t.Stop()
-	// Backups are due --backup-every after the newest in the directory
-	// (or the last attempt, if it failed), checked every few seconds, so a
-	// restart neither skips one nor takes an extra one.
+	// Backups are due --backup-every after the newest in the directory,
+	// checked every few seconds, so a restart neither skips one nor takes
+	// an extra one; a failed one is tried again after 5 minutes, doubling
+	// to an hour (or --backup-every, if shorter); a newest backup dated in
+	// the future (the clock went back) does not stop them.
 	var backups <-chan time.Time
-	var attempted time.Time
+	var retryAt time.Time
+	failures := 0
 	if h.backupDir != "" {
 		bt := time.NewTicker(backupCheck)
 		defer bt.Stop()
@@ -105,21 +100,25 @@ func (h housekeeping) run(ctx context.Context, v *vault.Vault, log *slog.Logger)
 		case <-ctx.Done():
 			return
 		case <-backups:
+			now := time.Now()
 			newest, _ := vault.NewestBackup(h.backupDir)
-			if v.Sealed() || time.Since(latest(newest, attempted)) < h.backupEvery {
+			due := now.Sub(newest) >= h.backupEvery || newest.After(now)
+			if v.Sealed() || !due || now.Before(retryAt) {
 				continue
 			}
-			attempted = time.Now()
 			name, removed, err := v.BackupToDir(ctx, h.backupDir, h.backupKeep)
-			if err != nil {
-				log.Error("scheduled backup failed", "err", err)
-			} else {
-				log.Info("scheduled backup written", "file", name, "pruned", len(removed))
-			}
 			if name != "" {
 				err = nil // written; only pruning failed
 			}
-			go h.copy.written(ctx, v, log, name, err) // a copy may take long: the checkpoints go on
+			if err != nil {
+				failures++
+				retryAt = now.Add(min(5*time.Minute<<min(failures-1, 4), time.Hour, h.backupEvery))
+				log.Error("scheduled backup failed", "err", err, "retry_at", retryAt.UTC().Format(time.RFC3339))
+			} else {
+				failures, retryAt = 0, time.Time{}
+				log.Info("scheduled backup written", "file", name, "pruned", len(removed))
+			}
+			h.copy.start(ctx, v, log, name, err) // a copy may take long: the checkpoints go on
 			continue
 		case <-t.C:
 		}
@@ -207,7 +206,7 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 	defer v.Close()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	allowStopping(25 * time.Second) // the shutdown below (10 s, 3 s, the close), inside the unit's TimeoutStopSec=30s
+	allowStopping(27 * time.Second) // the shutdown below (10 s, 3 s, housekeeping and copies 5+5 s, the close), inside the unit's TimeoutStopSec=30s
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %v", err)
@@ -241,7 +240,8 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 		fmt.Printf("strongroom: certificate %s\n", certFile)
 		fmt.Printf("strongroom: certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))
 	}
-	go hk.run(ctx, v, log)
+	hkDone := make(chan struct{})
+	go func() { defer close(hkDone); hk.run(ctx, v, log) }()
 	go tellSystemd(ctx, v, ln.Addr().String(), log)
 	select {
 	case err := <-errc:
@@ -264,6 +264,14 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 			}
 			ccancel()
 		}
+		// A backup or off-site copy under way ends (its command killed,
+		// recorded as stopped) before the store closes.
+		select {
+		case <-hkDone:
+		case <-time.After(5 * time.Second):
+			log.Warn("housekeeping did not stop within 5 s")
+		}
+		hk.copy.wait(5 * time.Second)
 	}
 	return nil
 }
