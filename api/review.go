@@ -69,6 +69,6 @@ func annualReviewOut(r *vault.AnnualReview) wire.AnnualReview {
 				ConfirmedBy: it.ConfirmedBy, MayChange: it.MayChange}
 		}),
 		Overdue: each(r.Overdue, func(o vault.OverdueAccount) wire.OverdueAccount {
-			return wire.OverdueAccount{Name: o.Name, Role: string(o.Role), Expires: o.Expires, Holds: o.Holds}
+			return wire.OverdueAccount{Name: o.Name, Role: string(o.Role), Expires: o.Expires, Holds: o.Holds, Agreement: o.Agreement, Disabled: o.Disabled}
 		})}
 }

@@ -119,7 +119,15 @@ func reviewOut(r *vault.AnnualReview) reviewView {
 		if len(o.Holds) > 0 {
 			holds = "still holds " + strings.Join(o.Holds, ", ")
 		}
-		v.Accounts = append(v.Accounts, fmt.Sprintf("%s (%s): the end date was %s; %s.", o.Name, o.Role, ukDay(o.Expires), holds))
+		who := string(o.Role)
+		if o.Agreement != "" {
+			who = "contractor under agreement " + o.Agreement
+			holds += "; mark the work completed (strongroom user complete " + o.Name + ")"
+			if o.Disabled {
+				holds = "disabled, but the work was never marked completed (strongroom user complete " + o.Name + ")"
+			}
+		}
+		v.Accounts = append(v.Accounts, fmt.Sprintf("%s (%s): the end date was %s; %s.", o.Name, who, ukDay(o.Expires), holds))
 	}
 	return v
 }

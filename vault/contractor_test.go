@@ -259,3 +259,36 @@ func TestApprovalRechecksScope(t *testing.T) {
 		t.Fatal("a grant was made")
 	}
 }
+
+// The annual review lists a contractor past their end date whose work was
+// never marked completed, disabled or not, with the agreement (as the
+// home page's notice does); once completed, no longer.
+func TestReviewListsContractorsOverdue(t *testing.T) {
+	f := newFixture(t)
+	f.put(t, f.admin, "Website admin", "admin", "pw")
+	f.addContractor(t, "Web Co", "WEB-2026-04", "Website admin")
+	f.clock.Advance(8 * 24 * time.Hour)
+	if err := f.v.DisableUser(ctx, req, f.admin, "Web Co"); err != nil {
+		t.Fatal(err)
+	}
+	overdue := func() []string {
+		r, err := f.v.AnnualReview(ctx, req, f.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, o := range r.Overdue {
+			out = append(out, o.Name+"/"+o.Agreement)
+		}
+		return out
+	}
+	if got := overdue(); len(got) != 1 || got[0] != "Web Co/WEB-2026-04" {
+		t.Fatalf("overdue in the review: %v", got)
+	}
+	if _, err := f.v.CompleteContractor(ctx, req, f.admin, "Web Co"); err != nil {
+		t.Fatal(err)
+	}
+	if got := overdue(); len(got) != 0 {
+		t.Fatalf("after completion: %v", got)
+	}
+}

@@ -54,6 +54,9 @@ type OverdueAccount struct {
 	Role    string    `json:"role"`
 	Expires time.Time `json:"expires"`
 	Holds   []string  `json:"holds"`
+	// Agreement: a contractor whose work was never marked completed.
+	Agreement string `json:"agreement,omitempty"`
+	Disabled  bool   `json:"disabled,omitempty"`
 }
 
 // Signoff is a signed-off review (the answer to POST

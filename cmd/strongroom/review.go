@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/London on machines without a zoneinfo database
@@ -182,7 +183,12 @@ func printReview(w io.Writer, r wire.AnnualReview) {
 			if len(o.Holds) > 0 {
 				holds = "still holds " + strings.Join(o.Holds, ", ")
 			}
-			fmt.Fprintf(w, "  %s (%s): ended %s; %s\n", o.Name, o.Role, ukDate(o.Expires), holds)
+			who := o.Role
+			if o.Agreement != "" {
+				who = "contractor under agreement " + o.Agreement
+				holds += "; run: strongroom user complete " + strconv.Quote(o.Name)
+			}
+			fmt.Fprintf(w, "  %s (%s): ended %s; %s\n", o.Name, who, ukDate(o.Expires), holds)
 		}
 	}
 	switch {

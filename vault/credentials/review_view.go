@@ -53,6 +53,10 @@ type OverdueAccount struct {
 	Role    access.Role `json:"role"`
 	Expires time.Time   `json:"expires"`
 	Holds   []string    `json:"holds"` // credentials it is assigned
+	// Agreement is a contractor's agreement reference: their work is
+	// overdue for completion (strongroom user complete), disabled or not.
+	Agreement string `json:"agreement,omitempty"`
+	Disabled  bool   `json:"disabled,omitempty"`
 }
 
 // AnnualReview is the year's access review as one person sees it.
@@ -140,17 +144,24 @@ func reviewItem(reg *registerScan, st reviewState, h *credHead, use auditlog.Cre
 	return it
 }
 
-// overdueAccounts are the accounts past their end date, not disabled,
-// by name, with what each is still assigned.
+// overdueAccounts are the accounts past their end date: those not
+// disabled, and contractors whose work was never marked completed
+// (disabled or not, as the home page's notice lists them), by name, with
+// what each is still assigned.
 func overdueAccounts(people []access.Person, held map[string][]string, now time.Time) []OverdueAccount {
 	out := []OverdueAccount{}
 	for _, u := range people {
-		if u.Disabled || !u.Expired(now) {
+		contractor := u.Agreement != nil && u.Agreement.Completed.IsZero()
+		if !u.Expired(now) || u.Disabled && !contractor {
 			continue
 		}
 		holds := append([]string{}, held[u.ID]...)
 		sort.Strings(holds)
-		out = append(out, OverdueAccount{Name: u.Name, Role: u.Role, Expires: u.Expires, Holds: holds})
+		o := OverdueAccount{Name: u.Name, Role: u.Role, Expires: u.Expires, Holds: holds, Disabled: u.Disabled}
+		if contractor {
+			o.Agreement = u.Agreement.Ref
+		}
+		out = append(out, o)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
