@@ -132,3 +132,53 @@ func TestAutoUnsealStoreFailureKeepsUnseal(t *testing.T) {
 		t.Fatalf("without an auto-unsealer: %v", err)
 	}
 }
+
+func TestAutoUnsealFollowsRekey(t *testing.T) {
+	k := &keeper{}
+	f := newAutoFixture(t, k)
+	old := bytes.Clone(k.kek)
+	if _, err := f.v.Rekey(ctx, req, f.admin, RekeyRequest{Passphrase: f.pass}); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(old, k.kek) || k.stores != 2 {
+		t.Fatalf("the keeper did not get the re-key's KEK (%d stores)", k.stores)
+	}
+	if err := f.v.Seal(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.AutoUnseal(ctx, req); err != nil {
+		t.Fatalf("after a re-key: %v", err)
+	}
+}
+
+// TestAutoUnsealRacesPassphrase: the server's start-up auto-unseal and an
+// operator's passphrase at the same moment open the vault once, with one
+// ok sys.unseal entry between them.
+func TestAutoUnsealRacesPassphrase(t *testing.T) {
+	for i := 0; i < 5; i++ {
+		k := &keeper{}
+		f := newAutoFixture(t, k)
+		if err := f.v.Seal(ctx, req, f.admin); err != nil {
+			t.Fatal(err)
+		}
+		before := len(f.entries(t))
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		wg.Add(2)
+		go func() { defer wg.Done(); errs[0] = f.v.AutoUnseal(ctx, req) }()
+		go func() { defer wg.Done(); errs[1] = f.v.UnsealPassphrase(ctx, req, f.pass) }()
+		wg.Wait()
+		if errs[0] != nil || errs[1] != nil || f.v.Sealed() {
+			t.Fatalf("auto %v, passphrase %v, sealed %v", errs[0], errs[1], f.v.Sealed())
+		}
+		ok := 0
+		for _, e := range f.entries(t)[before:] {
+			if e.Action == audit.SysUnseal && e.Outcome == audit.OutcomeOK {
+				ok++
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d ok sys.unseal entries, want 1", ok)
+		}
+	}
+}
