@@ -69,6 +69,22 @@ func (v *Vault) UnsealPassphrase(ctx context.Context, req Request, passphrase []
 	return v.seal.UnsealPassphrase(ctx, req, passphrase)
 }
 
+// AutoUnseal opens the vault with the key the auto-unsealer kept
+// (Config.AutoUnseal), recorded as sys.unseal "auto-unseal: this
+// machine's TPM"; a refusal is recorded as denied and returns
+// ErrAutoUnsealRefused or ErrAutoUnsealStale (or ErrRolledBack: the state
+// seal is checked as for any unseal).
+func (v *Vault) AutoUnseal(ctx context.Context, req Request) error {
+	return v.seal.AutoUnseal(ctx, req)
+}
+
+// Errors of AutoUnseal.
+var (
+	ErrNoAutoUnseal      = recovery.ErrNoAutoUnseal
+	ErrAutoUnsealRefused = recovery.ErrAutoUnsealRefused
+	ErrAutoUnsealStale   = recovery.ErrAutoUnsealStale
+)
+
 // UnsealShare adds one envelope share. When the threshold is reached the
 // vault opens and the recovery is recorded as escrow.recover naming the
 // holders (an incident). text is a text envelope or just the share.

@@ -51,7 +51,15 @@ type Config struct {
 	// Passwordless lets people sign in with a passkey alone, one that
 	// verified them (server --passwordless).
 	Passwordless bool
+	// AutoUnseal, if set (server --auto-unseal tpm), is given a copy of
+	// the passphrase-derived key after every passphrase unseal and
+	// passphrase change, and AutoUnseal opens the vault with it.
+	AutoUnseal AutoUnsealer
 }
+
+// AutoUnsealer keeps the passphrase-derived key where only this machine
+// can read it back (recovery.AutoUnsealer).
+type AutoUnsealer = recovery.AutoUnsealer
 
 // Request describes where a call came from, for the audit log.
 type Request = auditlog.Request
@@ -140,7 +148,7 @@ func New(cfg Config) *Vault {
 	v.audit.SetRetention(cfg.AuditRetention)
 	v.audit.SetPause(v.pause)
 	v.seal = recovery.New(recovery.Config{Store: v.store, Barrier: v.barrier, Log: v.audit, Now: v.now, KDF: v.kdf,
-		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, FirstStateSeal: cfg.FirstStateSeal, Hooks: recovery.Hooks{
+		BreakGlassWindow: v.breakGlass, Pause: v.pause, Logger: v.log, FirstStateSeal: cfg.FirstStateSeal, AutoUnseal: cfg.AutoUnseal, Hooks: recovery.Hooks{
 			Sealing:     func(ctx context.Context) error { _, err := v.AutoCheckpoint(ctx); return err },
 			Unsealed:    func() { _ = v.creds.Warm(context.Background()) },
 			Sealed:      credentials.Drain,

@@ -232,6 +232,7 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 	fmt.Printf("strongroom: listening on https://%s (sealed)\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	sf.auto.atStart(ctx, v, log) // before the fingerprint: a caller waiting for it sees the outcome
 	if fromCA != nil {
 		fmt.Printf("strongroom: certificate %s for connections not to %s\n", certFile, sf.acme.domain)
 		fmt.Printf("strongroom: self-signed certificate fingerprint sha256:%s\n", hex.EncodeToString(fp[:]))

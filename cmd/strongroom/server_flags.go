@@ -19,6 +19,7 @@ type serverFlags struct {
 	backupDir, backupKeep, cpuProfile, adminApprove string
 	nf                                              notifyFlags
 	acme                                            acmeFlags
+	auto                                            autoUnsealFlags
 	firstSeal, passwordless                         bool
 	requirePasskey, backupCopy                      string
 	backupCopyTimeout                               time.Duration
@@ -27,6 +28,7 @@ type serverFlags struct {
 func (sf *serverFlags) register(f *pflag.FlagSet) {
 	sf.nf.register(f)
 	sf.acme.register(f)
+	sf.auto.register(f)
 	f.StringVar(&sf.config, "config", "", "read settings from this file (one 'name = value' a line, names as these flags without --); a flag given on the command line overrides the file")
 	f.StringVar(&sf.data, "data", "./data", "data directory (holds strongroom.db and tls/)")
 	f.DurationVar(&sf.commitDelay, "commit-delay", time.Millisecond, "under load, how long the committer waits for more writes (every audited read is one) to share the next commit and its fsyncs; a lone write never waits")
@@ -98,7 +100,11 @@ func (sf *serverFlags) check() (vault.Config, housekeeping, error) {
 	if len(bc.words) > 0 && sf.backupDir == "" {
 		return vault.Config{}, none, usagef("--backup-copy copies the scheduled backups: give --backup-dir too")
 	}
-	cfg := vault.Config{KDF: kdf, BreakGlassWindow: sf.breakGlass, AdminApprover: approver, AuditRetention: sf.retention, FirstStateSeal: sf.firstSeal}
+	auto, err := sf.auto.check(sf.data)
+	if err != nil {
+		return vault.Config{}, none, err
+	}
+	cfg := vault.Config{KDF: kdf, BreakGlassWindow: sf.breakGlass, AdminApprover: approver, AuditRetention: sf.retention, FirstStateSeal: sf.firstSeal, AutoUnseal: auto}
 	if err := passkeyConfig(&sf.nf, sf.requirePasskey, sf.passwordless, &cfg); err != nil {
 		return vault.Config{}, none, err
 	}

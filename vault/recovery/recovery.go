@@ -112,7 +112,7 @@ func (sl *Seal) SetPassphrase(ctx context.Context, req auditlog.Request, p *acce
 		reason += " (during emergency recovery)"
 	}
 	sl.pause("passphrase.write")
-	return access.Commit(ctx, sl.store, func(tx storage.Tx) error {
+	err = access.Commit(ctx, sl.store, func(tx storage.Tx) error {
 		// The guards: the root wrap is the one read above (no re-key or
 		// other passphrase change came between), and the root key wrapped
 		// opens the stored keyring (a re-key that committed before this
@@ -128,6 +128,10 @@ func (sl *Seal) SetPassphrase(ctx context.Context, req auditlog.Request, p *acce
 		}
 		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysPassphrase, Target: target, Reason: reason})
 	})
+	if err == nil {
+		sl.keepKEK(kek) // the TPM's copy follows the new passphrase
+	}
+	return err
 }
 
 type BreakGlass struct {

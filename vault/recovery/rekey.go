@@ -64,6 +64,7 @@ type rekeyNext struct {
 	ringPlain []byte
 	term      uint32
 	audit     *auditRekey // the new audit signing key (auditkey.go)
+	kek       []byte      // the new passphrase KEK, for the auto-unsealer; wiped after
 }
 
 // Rekey makes a new root key and new shares (generation + 1) and a new
@@ -103,6 +104,7 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 	}
 	defer next.root.Destroy()
 	defer barrier.Wipe(next.ringPlain)
+	defer barrier.Wipe(next.kek)
 	if next.audit, err = sl.newAuditKey(ctx, b, next); err != nil {
 		return nil, err
 	}
@@ -146,6 +148,7 @@ func (sl *Seal) Rekey(ctx context.Context, req auditlog.Request, p *access.Princ
 	}
 	sl.pause("rekey.committed")
 	sl.barrier.Replace(nk) // the new term from now on
+	sl.keepKEK(next.kek)   // the TPM's copy follows the new salt
 	return next.res, nil
 }
 
@@ -230,7 +233,7 @@ func (sl *Seal) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) 
 	newKEK := newKDF.Derive(in.Passphrase)
 	var err error
 	n.wrap, err = barrier.SealRecord(newKEK, 0, pathRootWrap, n.root.Bytes())
-	barrier.Wipe(newKEK)
+	n.kek = newKEK
 	if err == nil {
 		n.ringPlain, n.term, err = addTerm(ringPlain)
 	}
@@ -246,6 +249,7 @@ func (sl *Seal) nextGeneration(b *rekeyBase, in RekeyRequest, ringPlain []byte) 
 	}
 	if err != nil {
 		n.root.Destroy()
+		barrier.Wipe(n.kek)
 		return nil, err
 	}
 	now := sl.now()

@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -224,41 +225,58 @@ func (sl *Seal) Init(ctx context.Context, req auditlog.Request, in InitRequest, 
 	return res, nil
 }
 
-// UnsealPassphrase opens the vault with the operator passphrase.
+// UnsealPassphrase opens the vault with the operator passphrase. With an
+// auto-unsealer configured, a successful unseal then gives it the KEK to
+// keep (see AutoUnseal).
 func (sl *Seal) UnsealPassphrase(ctx context.Context, req auditlog.Request, passphrase []byte) error {
-	var kdf barrier.KDFParams
-	var rootWrap []byte
-	err := sl.store.View(ctx, func(tx storage.Tx) error {
-		if tx.Get(storage.BucketMeta, keyVaultID) == nil {
-			return access.ErrNotInitialised
-		}
-		rootWrap = tx.Get(storage.BucketMeta, keyRootWrap)
-		return json.Unmarshal(tx.Get(storage.BucketMeta, keyKDF), &kdf)
-	})
-	if err != nil {
+	kdf, rootWrap, err := sl.readRootWrap(ctx)
+	if err != nil || !sl.Sealed() {
 		return err
-	}
-	if !sl.Sealed() {
-		return nil
 	}
 	if err := kdf.Check(); err != nil {
 		return err
 	}
 	kek := kdf.Derive(passphrase)
+	defer barrier.Wipe(kek)
+	ev := auditlog.Event{Actor: audit.Actor{Name: "operator", Role: "operator"},
+		Action: audit.SysUnseal, Target: audit.Target{Kind: "vault"}, Reason: "passphrase"}
+	if err := sl.unsealWithKEK(ctx, req, kek, rootWrap, ev, "wrong passphrase", access.ErrWrongPassphrase); err != nil {
+		return err
+	}
+	sl.keepKEK(kek)
+	return nil
+}
+
+// readRootWrap reads the passphrase's KDF parameters and the root key's
+// wrap under the KEK.
+func (sl *Seal) readRootWrap(ctx context.Context) (kdf barrier.KDFParams, rootWrap []byte, err error) {
+	err = sl.store.View(ctx, func(tx storage.Tx) error {
+		if tx.Get(storage.BucketMeta, keyVaultID) == nil {
+			return access.ErrNotInitialised
+		}
+		rootWrap = bytes.Clone(tx.Get(storage.BucketMeta, keyRootWrap))
+		return json.Unmarshal(tx.Get(storage.BucketMeta, keyKDF), &kdf)
+	})
+	return kdf, rootWrap, err
+}
+
+// unsealWithKEK opens the root key's wrap with kek and finishes the
+// unseal, recording ev; a KEK that does not open the wrap is recorded as
+// denied with reason wrongReason and returned as wrongErr.
+func (sl *Seal) unsealWithKEK(ctx context.Context, req auditlog.Request, kek, rootWrap []byte, ev auditlog.Event, wrongReason string, wrongErr error) error {
 	root, err := barrier.OpenRecord(kek, rootWrap, pathRootWrap)
-	barrier.Wipe(kek)
 	if err != nil {
-		if rerr := sl.log.Record(ctx, req, auditlog.Event{Actor: audit.Actor{Name: "operator", Role: "operator"}, Action: audit.SysUnseal,
-			Target: audit.Target{Kind: "vault"}, Outcome: audit.OutcomeDenied, Reason: "wrong passphrase"}); rerr != nil {
+		denied := ev
+		denied.Outcome, denied.Reason = audit.OutcomeDenied, wrongReason
+		if rerr := sl.log.Record(ctx, req, denied); rerr != nil {
 			return rerr
 		}
 		if errors.Is(err, barrier.ErrTampered) {
-			return access.ErrWrongPassphrase
+			return wrongErr
 		}
 		return err
 	}
-	return sl.finishUnseal(ctx, req, root, auditlog.Event{Actor: audit.Actor{Name: "operator", Role: "operator"},
-		Action: audit.SysUnseal, Target: audit.Target{Kind: "vault"}, Reason: "passphrase"}, nil)
+	return sl.finishUnseal(ctx, req, root, ev, nil)
 }
 
 // finishUnseal opens the keyring with root (which it wipes), records ev,

@@ -31,6 +31,9 @@ type Config struct {
 	// FirstStateSeal allows the first state seal of a vault made before
 	// it (vault.Config.FirstStateSeal).
 	FirstStateSeal bool
+	// AutoUnseal, if set, keeps the KEK after each passphrase unseal and
+	// passphrase change, for AutoUnseal (vault.Config.AutoUnseal).
+	AutoUnseal AutoUnsealer
 }
 
 // Hooks are what the rest of the vault does as the seal changes.
@@ -77,6 +80,7 @@ type Seal struct {
 	hook       func(point string)
 	logger     *slog.Logger
 	firstSeal  bool // Config.FirstStateSeal
+	auto       AutoUnsealer
 
 	mu      sync.Mutex // guards pending
 	pending *shareProgress
@@ -96,7 +100,7 @@ type Seal struct {
 // New is the seal of one vault.
 func New(c Config) *Seal {
 	return &Seal{store: c.Store, barrier: c.Barrier, log: c.Log, clock: c.Now, kdf: c.KDF,
-		breakGlass: c.BreakGlassWindow, hooks: c.Hooks, hook: c.Pause, logger: c.Logger, firstSeal: c.FirstStateSeal}
+		breakGlass: c.BreakGlassWindow, hooks: c.Hooks, hook: c.Pause, logger: c.Logger, firstSeal: c.FirstStateSeal, auto: c.AutoUnseal}
 }
 
 func (sl *Seal) now() time.Time { return sl.clock().UTC() }
