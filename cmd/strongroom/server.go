@@ -168,27 +168,14 @@ func hardenProcess() error {
 }
 
 func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeeping) error {
-	data, listen, certFile, keyFile, nf := sf.data, sf.listen, sf.certFile, sf.keyFile, &sf.nf
+	data, listen, nf := sf.data, sf.listen, &sf.nf
 	log := nf.logger()
 	if err := hardenProcess(); err != nil {
 		return err
 	}
-	if certFile == "" {
-		var err error
-		if certFile, keyFile, err = ensureSelfSigned(filepath.Join(data, "tls")); err != nil {
-			return err
-		}
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	certFile, cert, tlsCfg, fromCA, err := sf.serverCertificates(log)
 	if err != nil {
-		return fmt.Errorf("TLS certificate: %v", err)
-	}
-	tlsCfg := serverTLS(cert)
-	var fromCA *acmeTLS
-	if sf.acme.domain != "" {
-		if fromCA, tlsCfg, err = sf.acme.tls(data, cert, log); err != nil {
-			return err
-		}
+		return err
 	}
 	if os.Getenv("GOGC") == "" {
 		// The heap is small (tens of MB); collecting at 200% growth instead
@@ -252,29 +239,54 @@ func serve(ctx context.Context, sf *serverFlags, cfg vault.Config, hk housekeepi
 	case <-ctx.Done():
 		tellSystemdStopping()
 		log.Info("shutting down: sealing")
-		// Requests first (up to 10 s), so the checkpoint covers every
-		// entry they wrote; then the checkpoint (up to 3 s); then the
-		// deferred close, all within the grace allowStopping gave.
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		if !v.Sealed() {
-			cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Second)
-			if _, err := v.AutoCheckpoint(cctx); err != nil { // the log's state at shutdown, signed
-				log.Warn("checkpoint at shutdown failed", "err", err)
-			}
-			ccancel()
-		}
-		// A backup or off-site copy under way ends (its command killed,
-		// recorded as stopped) before the store closes.
-		select {
-		case <-hkDone:
-		case <-time.After(5 * time.Second):
-			log.Warn("housekeeping did not stop within 5 s")
-		}
-		hk.copy.wait(5 * time.Second)
+		shutDown(srv, v, hk, hkDone, log)
 	}
 	return nil
+}
+
+// serverCertificates is the server's TLS: the certificate files given,
+// or the self-signed one of DATA/tls; with --acme-domain, the CA's for
+// the domain beside it (fromCA).
+func (sf *serverFlags) serverCertificates(log *slog.Logger) (certFile string, cert tls.Certificate, cfg *tls.Config, fromCA *acmeTLS, err error) {
+	certFile, keyFile := sf.certFile, sf.keyFile
+	if certFile == "" {
+		if certFile, keyFile, err = ensureSelfSigned(filepath.Join(sf.data, "tls")); err != nil {
+			return
+		}
+	}
+	if cert, err = tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		err = fmt.Errorf("TLS certificate: %v", err)
+		return
+	}
+	cfg = serverTLS(cert)
+	if sf.acme.domain != "" {
+		fromCA, cfg, err = sf.acme.tls(sf.data, cert, log)
+	}
+	return
+}
+
+// shutDown stops the server in order: requests first (up to 10 s), so
+// the checkpoint covers every entry they wrote; then the checkpoint (up
+// to 3 s); then housekeeping and an off-site copy under way (its command
+// killed, recorded as stopped), before the caller closes the store, all
+// within the grace allowStopping gave.
+func shutDown(srv *http.Server, v *vault.Vault, hk housekeeping, hkDone <-chan struct{}, log *slog.Logger) {
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if !v.Sealed() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if _, err := v.AutoCheckpoint(cctx); err != nil { // the log's state at shutdown, signed
+			log.Warn("checkpoint at shutdown failed", "err", err)
+		}
+		ccancel()
+	}
+	select {
+	case <-hkDone:
+	case <-time.After(5 * time.Second):
+		log.Warn("housekeeping did not stop within 5 s")
+	}
+	hk.copy.wait(5 * time.Second)
 }
 
 // ensureSelfSigned makes DIR/cert.pem and DIR/key.pem (ECDSA P-256, for
