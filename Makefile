@@ -18,7 +18,7 @@ FUZZ_TARGETS := ./audit:FuzzVerifyJSONL:300000x ./audit:FuzzFastPathAgrees:30000
                 ./transfer:FuzzDecodeBitwardenJSON:100000x ./transfer:FuzzDecodeBitwardenCSV:100000x \
                 ./transfer:FuzzDecodeCSV:100000x ./transfer:FuzzExportOTP:100000x \
                 ./vault/identity:FuzzParseEmail:50000x ./vault/identity:FuzzParseUserCode:50000x ./vault/identity:FuzzPasskeyAnswer:20000x ./api:FuzzDeviceBodies:3000x ./internal/notify:FuzzParseSMTPURL:50000x ./internal/notify:FuzzParseWebhookURL:50000x \
-                ./internal/notify:FuzzParseSyslogURL:50000x ./internal/notify:FuzzSyslogMessage:20000x ./internal/notify:FuzzParseKinds:50000x ./internal/conffile:FuzzParseConfig:100000x
+                ./internal/notify:FuzzParseSyslogURL:50000x ./internal/notify:FuzzSyslogMessage:20000x ./internal/notify:FuzzParseKinds:50000x ./internal/conffile:FuzzParseConfig:100000x ./internal/tpmseal:FuzzDecode:50000x
 
 # axe-core, run inside the pages by the browser tests, from the npm registry.
 AXE_VERSION := 4.11.0
