@@ -30,6 +30,13 @@ func (k *keeper) Store(kek []byte) error {
 	return nil
 }
 
+func (k *keeper) Forget() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.kek = nil
+	return nil
+}
+
 func (k *keeper) Load() ([]byte, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -55,9 +62,7 @@ func TestAutoUnseal(t *testing.T) {
 	if err := f.v.AutoUnseal(ctx, req); err != nil || f.v.Sealed() {
 		t.Fatalf("auto-unseal of an open vault: %v", err) // nothing to do
 	}
-	if err := f.v.Seal(ctx, req, f.admin); err != nil {
-		t.Fatal(err)
-	}
+	f.v.dropKeys() // a restart: the keys gone, the TPM's copy kept
 	if err := f.v.AutoUnseal(ctx, req); err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +81,7 @@ func TestAutoUnseal(t *testing.T) {
 func TestAutoUnsealRefusals(t *testing.T) {
 	k := &keeper{}
 	f := newAutoFixture(t, k)
-	if err := f.v.Seal(ctx, req, f.admin); err != nil {
-		t.Fatal(err)
-	}
+	f.v.dropKeys() // a restart: the keys gone, the TPM's copy kept
 	good := bytes.Clone(k.kek)
 
 	k.loadErr = errors.New("tpmseal: the TPM refuses: a bound PCR changed")
@@ -113,9 +116,7 @@ func TestAutoUnsealFollowsPassphrase(t *testing.T) {
 	if bytes.Equal(old, k.kek) || k.stores != 2 {
 		t.Fatalf("the keeper did not get the new KEK (%d stores)", k.stores)
 	}
-	if err := f.v.Seal(ctx, req, f.admin); err != nil {
-		t.Fatal(err)
-	}
+	f.v.dropKeys() // a restart: the keys gone, the TPM's copy kept
 	if err := f.v.AutoUnseal(ctx, req); err != nil {
 		t.Fatalf("after a passphrase change: %v", err)
 	}
@@ -143,9 +144,7 @@ func TestAutoUnsealFollowsRekey(t *testing.T) {
 	if bytes.Equal(old, k.kek) || k.stores != 2 {
 		t.Fatalf("the keeper did not get the re-key's KEK (%d stores)", k.stores)
 	}
-	if err := f.v.Seal(ctx, req, f.admin); err != nil {
-		t.Fatal(err)
-	}
+	f.v.dropKeys() // a restart: the keys gone, the TPM's copy kept
 	if err := f.v.AutoUnseal(ctx, req); err != nil {
 		t.Fatalf("after a re-key: %v", err)
 	}
@@ -158,9 +157,7 @@ func TestAutoUnsealRacesPassphrase(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		k := &keeper{}
 		f := newAutoFixture(t, k)
-		if err := f.v.Seal(ctx, req, f.admin); err != nil {
-			t.Fatal(err)
-		}
+		f.v.dropKeys() // a restart
 		before := len(f.entries(t))
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
@@ -180,5 +177,24 @@ func TestAutoUnsealRacesPassphrase(t *testing.T) {
 		if ok != 1 {
 			t.Fatalf("%d ok sys.unseal entries, want 1", ok)
 		}
+	}
+}
+
+// A person's seal (the host may be compromised) removes the TPM's copy:
+// the next restart does not reopen the vault by itself.
+func TestAutoUnsealEndsAtAPersonsSeal(t *testing.T) {
+	k := &keeper{}
+	f := newAutoFixture(t, k)
+	if err := f.v.Seal(ctx, req, f.admin); err != nil {
+		t.Fatal(err)
+	}
+	if e := f.last(t); !strings.Contains(e.Reason, "the TPM's copy of the key removed") {
+		t.Fatalf("seal entry %+v", e)
+	}
+	if err := f.v.AutoUnseal(ctx, req); err == nil || !f.v.Sealed() {
+		t.Fatalf("auto-unsealed after a person sealed: %v", err)
+	}
+	if k.kek != nil {
+		t.Fatal("the copy was kept")
 	}
 }

@@ -29,7 +29,7 @@ const sealFile = "tpm-seal"
 
 func (a *autoUnsealFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&a.mode, "auto-unseal", "", "tpm: keep a copy of the passphrase's key sealed to this machine's TPM 2.0, so the vault reopens by itself after a restart on this hardware (a stolen disk or copied database does not); unseal with the passphrase once to start it (SECURITY.md \"Unattended restart\")")
-	f.StringVar(&a.pcrs, "auto-unseal-pcrs", "7", "with --auto-unseal tpm: the PCRs (SHA-256 bank) the copy is bound to, e.g. 7 (Secure Boot state) or 0,2,4,7 (also firmware, option ROMs, boot loader: these need a manual unseal after each firmware or boot loader update)")
+	f.StringVar(&a.pcrs, "auto-unseal-pcrs", "0,2,4,7", "with --auto-unseal tpm: the PCRs (SHA-256 bank, 0 to 15, at least one of 0 to 7) the copy is bound to: firmware, option ROMs, boot loader and Secure Boot state by default (each firmware or boot loader update then needs the passphrase once); 7 alone lets any system signed for Secure Boot unseal it")
 	f.StringVar(&a.device, "tpm-device", tpmseal.DefaultDevice, "with --auto-unseal tpm: the TPM's character device, or the Unix socket of a software TPM (swtpm socket --server type=unixio,path=...)")
 }
 
@@ -38,6 +38,13 @@ func (a *autoUnsealFlags) register(f *pflag.FlagSet) {
 func (a *autoUnsealFlags) check(data string) (vault.AutoUnsealer, error) {
 	switch a.mode {
 	case "":
+		// Off: a copy left from when it was on would still open the vault
+		// for whoever has this machine's TPM.
+		if err := os.Remove(filepath.Join(data, sealFile)); err == nil {
+			fmt.Println("strongroom: auto-unseal is off: removed the TPM's copy of the key (" + sealFile + ")")
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, usagef("auto-unseal is off, but its copy of the key (%s) cannot be removed: %v", sealFile, err)
+		}
 		return nil, nil
 	case "tpm":
 	default:

@@ -111,6 +111,13 @@ func TestAutoUnsealTPM(t *testing.T) {
 	if e := lastUnseal(t, copied); e.Outcome != audit.OutcomeDenied || !strings.Contains(e.Reason, "did not release") {
 		t.Fatalf("copied directory's entry %+v", e)
 	}
+	// Turned off, the server removes the copy: it would still open the
+	// vault for whoever has this TPM.
+	srv = startServer(t, copied)
+	srv.stop()
+	if _, err := os.Stat(filepath.Join(copied, "tpm-seal")); !os.IsNotExist(err) {
+		t.Fatalf("DATA/tpm-seal with auto-unseal off: %v", err)
+	}
 }
 
 func TestAutoUnsealWithoutTPMRefused(t *testing.T) {

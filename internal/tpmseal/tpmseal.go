@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,7 +54,7 @@ type Sealer struct {
 func Open(device string) (transport.TPMCloser, error) {
 	fi, err := os.Stat(device)
 	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrNoTPM, device, errors.Unwrap(err))
+		return nil, fmt.Errorf("%w at %s: %v", ErrNoTPM, device, err)
 	}
 	var t transport.TPMCloser
 	if fi.Mode()&os.ModeSocket != 0 {
@@ -87,8 +88,10 @@ func ParsePCRs(list string) ([]int, error) {
 	seen := map[int]bool{}
 	for _, f := range strings.Split(list, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 0 || n > 23 {
-			return nil, errors.New("PCR numbers are 0 to 23, separated by commas")
+		if err != nil || n < 0 || n > 15 {
+			// 16 and 23 can be reset by anyone, 17-22 belong to late
+			// launch: binding to them binds to nothing.
+			return nil, errors.New("PCR numbers are 0 to 15, separated by commas")
 		}
 		if !seen[n] {
 			seen[n] = true
@@ -97,6 +100,9 @@ func ParsePCRs(list string) ([]int, error) {
 	}
 	if len(pcrs) > maxPCRs {
 		return nil, fmt.Errorf("at most %d PCRs", maxPCRs)
+	}
+	if !slices.ContainsFunc(pcrs, func(n int) bool { return n <= 7 }) {
+		return nil, errors.New("bind to at least one of PCRs 0 to 7 (the firmware's measurements of the boot)")
 	}
 	return pcrs, nil
 }
@@ -213,6 +219,16 @@ func (s *Sealer) Store(secret []byte) error {
 		return fmt.Errorf("tpmseal: seal: %w", err)
 	}
 	return writeFile(s.File, Encode(mask, rsp.OutPublic, rsp.OutPrivate))
+}
+
+// Forget removes the blob file, so that nothing sealed here opens the
+// vault until a new Store (a person sealed the vault on purpose).
+func (s *Sealer) Forget() error {
+	err := os.Remove(s.File)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
 }
 
 // Load unseals the secret from the blob file. The caller wipes it.

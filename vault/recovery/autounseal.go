@@ -14,9 +14,11 @@ import (
 // (KEK) where only this machine can read it back (server --auto-unseal
 // tpm: sealed to the TPM). Store is given a copy it may keep only in that
 // form and must not retain; Load returns a fresh copy the vault wipes.
+// Forget drops the kept copy (a person sealed the vault).
 type AutoUnsealer interface {
 	Store(kek []byte) error
 	Load() ([]byte, error)
+	Forget() error
 }
 
 // Errors of AutoUnseal.
@@ -84,4 +86,18 @@ func (sl *Seal) keepKEK(kek []byte) {
 		return
 	}
 	sl.logger.Info("auto-unseal: the key is sealed to this machine's TPM; the vault will reopen by itself after a restart")
+}
+
+// forgetKEK drops the auto-unsealer's copy when a person seals: a seal
+// on purpose (the host may be compromised) must not be undone by the
+// next restart. It says so for the seal's entry ("" without one).
+func (sl *Seal) forgetKEK() string {
+	if sl.auto == nil {
+		return ""
+	}
+	if err := sl.auto.Forget(); err != nil {
+		sl.logger.Error("auto-unseal: could not remove the TPM's copy of the key at a seal", "err", err)
+		return "; the TPM's copy of the key could not be removed (see the server's log)"
+	}
+	return "; the TPM's copy of the key removed: the next unseal needs the passphrase or the envelopes"
 }

@@ -375,12 +375,13 @@ func (sl *Seal) Seal(ctx context.Context, req auditlog.Request, p *access.Princi
 	if sl.Sealed() { // nothing to end or sign: on record, without the keys
 		return sl.log.Record(ctx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysSeal, Target: target, Reason: "already sealed"})
 	}
+	reason := sl.forgetKEK()
 	err := access.Commit(ctx, sl.store, func(tx storage.Tx) error {
 		ended, err := sl.endSessions(tx) // everyone signs in again after the next unseal
 		if err != nil {
 			return err
 		}
-		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysSeal, Target: target, Reason: ended})
+		return sl.log.Append(tx, req, auditlog.Event{Actor: auditlog.ActorOf(p), Action: audit.SysSeal, Target: target, Reason: ended + reason})
 	})
 	if err != nil {
 		sl.log.NoteFailure(err)
