@@ -35,13 +35,18 @@ func TestExportChunksStayOneSnapshot(t *testing.T) {
 	const n = 300 // two chunks
 	importMany(t, f, n)
 	changes := 0
+	before := len(f.entries(t))
+	changed := ""
 	f.v.between = func(point string) {
 		if point == "export.chunk" && changes == 0 {
 			changes++
-			f.put(t, f.admin, "Cred 000", "shared", "changed-between-chunks")
+			// One the first chunk read (the chunks follow the snapshot's
+			// order, not the names'): the last credential it recorded.
+			es := f.entries(t)
+			changed = es[len(es)-1].Target.Name
+			f.put(t, f.admin, changed, "shared", "changed-between-chunks")
 		}
 	}
-	before := len(f.entries(t))
 	out, rep, err := f.v.ExportKDBX(ctx, req, f.admin, Reauth{Password: []byte(exportPassword), TOTP: code(t, f.init.Admin.TOTPURI, f.clock.Now())},
 		[]byte("export-quartz-meadow-9"))
 	f.v.between = nil
@@ -54,7 +59,7 @@ func TestExportChunksStayOneSnapshot(t *testing.T) {
 	}
 	for _, it := range r.Items {
 		want := "pw-" + strings.TrimPrefix(it.Title, "Cred ")
-		if it.Title == "Cred 000" {
+		if it.Title == changed {
 			want = "changed-between-chunks"
 		}
 		if string(it.Password) != want {
@@ -70,7 +75,7 @@ func TestExportChunksStayOneSnapshot(t *testing.T) {
 			done++
 		}
 	}
-	// Cred 000 was read in the first chunk and changed after it: the first
+	// The changed one was read in the first chunk and changed after it: the first
 	// attempt read all n, its last transaction found the change, and the
 	// second read all n again.
 	if reads != 2*n || done != 1 {
